@@ -1,0 +1,61 @@
+/**
+ * Reading the config from disk for commands: the only place config files, password files and key files
+ * are read. `lib/config` validates the text; this file adds file errors with the path and what to do.
+ */
+import { readFileSync } from "node:fs";
+import { ConfigError, parseConfig, parseServicesFile, type DiscoConfig } from "../config/index.ts";
+
+/** The config path used when `-c` is not given; a missing default file means "all defaults". */
+export const DEFAULT_CONFIG_PATH = "/etc/disco.toml";
+
+/**
+ * Loads and validates the config at `path`.
+ * @param path the file; undefined means the default path, which may be missing
+ * @returns the config and the file it came from (undefined when the defaults were used)
+ * @throws {ConfigError} when the file cannot be read or has problems
+ */
+export function loadConfigFile(path: string | undefined): { config: DiscoConfig; file?: string } {
+  const file = path ?? DEFAULT_CONFIG_PATH;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (path === undefined && code === "ENOENT") return { config: parseConfig("") };
+    throw new ConfigError([{ key: "", message: fileProblem(code, "config file") }], file, { cause: err });
+  }
+  return { config: parseConfig(text, { file }), file };
+}
+
+/**
+ * Reads a secret or services file named by the config or a flag.
+ * @param key the config key or flag that named the file, for the error
+ * @throws {ConfigError} naming the key and the file when it cannot be read
+ */
+export function readNamedFile(path: string, key: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError([{ key, message: `${fileProblem(code, "file")} (${path})` }], undefined, { cause: err });
+  }
+}
+
+/** Reads a `-d` services file (TOML or PyDiscover `.cfg`). */
+export function loadServicesFile(path: string): Record<string, unknown> {
+  return parseServicesFile(readNamedFile(path, "-d"), path);
+}
+
+function fileProblem(code: string | undefined, what: string): string {
+  switch (code) {
+    case "ENOENT":
+      return `${what} not found`;
+    case "EACCES":
+    case "EPERM":
+      return `${what} cannot be read: permission denied (run as its owner, or fix its mode)`;
+    case "EISDIR":
+      return `${what} is a directory`;
+    default:
+      return `${what} cannot be read (${code ?? "unknown error"})`;
+  }
+}

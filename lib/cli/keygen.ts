@@ -1,0 +1,31 @@
+import { encodeKey, generateKey } from "../crypto/index.ts";
+import { parseFlags } from "./_args.ts";
+import type { Command } from "./command.ts";
+
+const HELP = `Usage: disco keygen
+
+Prints a fresh random 32-byte key (base64) for [discovery] key / keys / key_file. A raw key skips the
+slow password derivation and cannot be guessed; every device of a fleet needs the same key.
+
+Examples:
+  disco keygen > /etc/disco.key && chmod 600 /etc/disco.key    then: key_file = "/etc/disco.key"
+  echo "key = \\"$(disco keygen)\\"" >> /etc/disco.toml         (under [discovery])
+
+Rotation: put the new key first in 'keys' (it seals), keep the old one after it until every device has
+the new one, then remove the old one.
+`;
+
+/** `disco keygen`: prints a random key. */
+export const command: Command = {
+  name: "keygen",
+  summary: "print a fresh random key for the config",
+  async run(argv, io) {
+    const { help } = parseFlags("keygen", argv, {});
+    if (help) {
+      io.out(HELP);
+      return 0;
+    }
+    io.out(`${encodeKey(generateKey())}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,193 @@
+/**
+ * A small validating reader over parsed TOML. Every section reader uses it so all problems are collected
+ * (not just the first), each with its key path and line, and unknown keys are reported with the keys that
+ * were expected.
+ */
+import type { ConfigProblem } from "./errors.ts";
+import { lineOf } from "./_locate.ts";
+import { parseDuration } from "./duration.ts";
+
+/** Shared state of one validation pass. */
+export interface Ctx {
+  readonly problems: ConfigProblem[];
+  readonly lines: ReadonlyMap<string, number>;
+}
+
+/** Creates a validation context for a text's key-line map. */
+export function createCtx(lines: ReadonlyMap<string, number>): Ctx {
+  return { problems: [], lines };
+}
+
+/** Records a problem at a path. */
+export function report(ctx: Ctx, key: string, message: string): void {
+  const line = lineOf(ctx.lines, key);
+  ctx.problems.push(line === undefined ? { key, message } : { key, line, message });
+}
+
+/** A plain object (TOML table) check. */
+export function isTable(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return "an array";
+  if (v instanceof Date) return "a date";
+  if (isTable(v)) return "a table";
+  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+interface Base<T> {
+  /** Value when the key is absent. */
+  default?: T;
+  /** Report a problem when the key is absent. */
+  required?: boolean;
+}
+
+/**
+ * Reads one TOML table. Each getter marks its key as known; {@link Section.done} reports the keys that no
+ * getter asked for.
+ */
+export class Section {
+  readonly ctx: Ctx;
+  readonly path: string;
+  readonly raw: Record<string, unknown>;
+  #known = new Set<string>();
+
+  constructor(ctx: Ctx, path: string, raw: unknown) {
+    this.ctx = ctx;
+    this.path = path;
+    if (raw === undefined) this.raw = {};
+    else if (isTable(raw)) this.raw = raw;
+    else {
+      report(ctx, path, `expected a table, got ${describe(raw)}`);
+      this.raw = {};
+    }
+  }
+
+  /** The full path of a key of this table. */
+  keyPath(key: string): string {
+    return this.path ? `${this.path}.${key}` : key;
+  }
+
+  /** Reports a problem on a key of this table. */
+  problem(key: string, message: string): void {
+    report(this.ctx, this.keyPath(key), message);
+  }
+
+  /** Whether the key is present (marks it known). */
+  has(key: string): boolean {
+    this.#known.add(key);
+    return this.raw[key] !== undefined;
+  }
+
+  #get<T>(key: string, opts: Base<T>, what: string, check: (v: unknown) => T | string): T | undefined {
+    this.#known.add(key);
+    const v = this.raw[key];
+    if (v === undefined) {
+      if (opts.required) this.problem(key, `is required (${what})`);
+      return opts.default;
+    }
+    const r = check(v);
+    if (typeof r === "string" && r.startsWith("\0")) {
+      this.problem(key, `expected ${what}, got ${r.slice(1)}`);
+      return opts.default;
+    }
+    return r as T;
+  }
+
+  /** A string, optionally one of a set or matching a pattern. */
+  string(key: string, opts: Base<string> & { oneOf?: readonly string[]; pattern?: RegExp; patternText?: string; nonEmpty?: boolean } = {}): string | undefined {
+    const what = opts.oneOf ? `one of ${opts.oneOf.map((s) => JSON.stringify(s)).join(", ")}` : (opts.patternText ?? "a string");
+    return this.#get(key, opts, what, (v) => {
+      if (typeof v !== "string") return `\0${describe(v)}`;
+      if (opts.oneOf && !opts.oneOf.includes(v)) return `\0${describe(v)}`;
+      if (opts.pattern && !opts.pattern.test(v)) return `\0${describe(v)}`;
+      if (opts.nonEmpty && v.length === 0) return "\0an empty string";
+      return v;
+    });
+  }
+
+  /** An integer in `[min, max]`. */
+  int(key: string, opts: Base<number> & { min?: number; max?: number } = {}): number | undefined {
+    const min = opts.min ?? Number.MIN_SAFE_INTEGER;
+    const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+    const what = `a whole number from ${min} to ${max}`;
+    return this.#get(key, opts, what, (v) => {
+      const n = typeof v === "bigint" ? Number(v) : v;
+      if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) return `\0${describe(v)}`;
+      return n;
+    });
+  }
+
+  /** A number (integer or float) in `[min, max]`. */
+  number(key: string, opts: Base<number> & { min?: number; max?: number } = {}): number | undefined {
+    const min = opts.min ?? -Infinity;
+    const max = opts.max ?? Infinity;
+    const what = `a number from ${min} to ${max}`;
+    return this.#get(key, opts, what, (v) => {
+      const n = typeof v === "bigint" ? Number(v) : v;
+      if (typeof n !== "number" || Number.isNaN(n) || n < min || n > max) return `\0${describe(v)}`;
+      return n;
+    });
+  }
+
+  /** A boolean. */
+  bool(key: string, opts: Base<boolean> = {}): boolean | undefined {
+    return this.#get(key, opts, "true or false", (v) => (typeof v === "boolean" ? v : `\0${describe(v)}`));
+  }
+
+  /** A duration: a number of seconds, or a string such as "500ms", "2s", "1m". Returns milliseconds. */
+  durationMs(key: string, opts: Base<number> & { minMs?: number; maxMs?: number } = {}): number | undefined {
+    const what = `a duration such as 2, "500ms", "2s" or "1m"${opts.minMs !== undefined ? ` (at least ${opts.minMs} ms)` : ""}`;
+    return this.#get(key, opts, what, (v) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) return `\0${describe(v)}`;
+      if (opts.minMs !== undefined && ms < opts.minMs) return `\0${describe(v)}`;
+      if (opts.maxMs !== undefined && ms > opts.maxMs) return `\0${describe(v)}`;
+      return ms;
+    });
+  }
+
+  /** An array of strings. */
+  strings(key: string, opts: Base<readonly string[]> = {}): readonly string[] | undefined {
+    return this.#get(key, opts, "an array of strings", (v) => {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) return `\0${describe(v)}`;
+      return v as string[];
+    });
+  }
+
+  /** A sub-table (absent -> empty section). */
+  table(key: string): Section {
+    this.#known.add(key);
+    return new Section(this.ctx, this.keyPath(key), this.raw[key]);
+  }
+
+  /** An array of tables (`[[x.y]]`), each as a section with its index in the path. */
+  tables(key: string): Section[] {
+    this.#known.add(key);
+    const v = this.raw[key];
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) {
+      this.problem(key, `expected an array of tables ([[${this.keyPath(key)}]]), got ${describe(v)}`);
+      return [];
+    }
+    return v.map((item, i) => new Section(this.ctx, `${this.keyPath(key)}[${i}]`, item));
+  }
+
+  /** Marks a key as known without reading it (for keys read raw, like `[services]`). */
+  accept(key: string): unknown {
+    this.#known.add(key);
+    return this.raw[key];
+  }
+
+  /** Reports every key that no getter asked for. Call once after reading. */
+  done(): void {
+    const expected = [...this.#known].sort();
+    for (const key of Object.keys(this.raw)) {
+      if (!this.#known.has(key)) {
+        this.problem(key, `unknown key${expected.length ? ` (expected one of: ${expected.join(", ")})` : ""}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The config: TOML text -> one validated, typed, readonly {@link DiscoConfig}. Only this folder parses
+ * TOML; it never reads files (the CLI does and passes the text in).
+ */
+import { parse, TomlError } from "smol-toml";
+import { ConfigError } from "./errors.ts";
+import { locateKeys } from "./_locate.ts";
+import { createCtx, isTable, Section } from "./_schema.ts";
+import { readDiscovery, type DiscoveryConfig } from "./discovery.ts";
+import { readBeacon, type BeaconConfig } from "./beacon.ts";
+import { readMetrics, type MetricsConfig } from "./metrics.ts";
+import { readGpio, type GpioConfig } from "./gpio.ts";
+import { parseIniServices } from "./ini.ts";
+
+export { ConfigError, formatProblem, type ConfigProblem } from "./errors.ts";
+export { parseDuration } from "./duration.ts";
+export { parseIniServices } from "./ini.ts";
+export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig };
+
+/** `[host]`: how this device names itself. */
+export interface HostConfig {
+  /** Host name in answers, beacons and metrics. Default: the system host name (chosen by the CLI). */
+  readonly name?: string;
+}
+
+/** The whole validated config. */
+export interface DiscoConfig {
+  readonly host: HostConfig;
+  readonly discovery: DiscoveryConfig;
+  /** `[services]`, verbatim: sent as-is in discovery answers and rich beacons. */
+  readonly services: Readonly<Record<string, unknown>>;
+  readonly beacon: BeaconConfig;
+  readonly metrics: MetricsConfig;
+  readonly gpio: GpioConfig;
+}
+
+/** Where the config text came from, for error messages. */
+export interface ParseConfigOptions {
+  /** File name shown in problems. */
+  file?: string;
+}
+
+/**
+ * Parses and validates a config.
+ * @param text TOML text (empty text gives every default)
+ * @returns the validated config
+ * @throws {ConfigError} listing every problem with its key and line
+ * @example parseConfig('[discovery]\nmagic = "shed"\n').discovery.port // 40000
+ */
+export function parseConfig(text: string, options: ParseConfigOptions = {}): DiscoConfig {
+  let raw: Record<string, unknown>;
+  try {
+    raw = parse(text) as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const first = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
+      throw new ConfigError([{ key: "", line: err.line, message: `invalid TOML: ${first} (column ${err.column})` }], options.file, { cause: err });
+    }
+    throw err;
+  }
+  const ctx = createCtx(locateKeys(text));
+  const root = new Section(ctx, "", raw);
+  const hostSection = root.table("host");
+  const name = hostSection.string("name", { pattern: /^[^\s]{1,253}$/, patternText: "a host name without spaces" });
+  hostSection.done();
+  const discovery = readDiscovery(root.table("discovery"));
+  const servicesRaw = root.accept("services");
+  let services: Record<string, unknown> = {};
+  if (servicesRaw !== undefined) {
+    if (isTable(servicesRaw)) services = servicesRaw;
+    else root.problem("services", "expected a table of service entries ([services])");
+  }
+  const beacon = readBeacon(root.table("beacon"));
+  const metrics = readMetrics(root.table("metrics"));
+  const gpio = readGpio(root.table("gpio"));
+  root.done();
+  if (ctx.problems.length) throw new ConfigError(ctx.problems, options.file);
+  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio };
+}
+
+/**
+ * Reads a services file given with `-d`: a TOML file (its `[services]` table, or its top-level keys when it
+ * has none) or a PyDiscover `.cfg` (INI `[DEFAULT]`).
+ * @param text the file's text
+ * @param file the file name; a `.cfg`/`.ini` ending selects INI
+ * @returns the services
+ * @throws {ConfigError} when the file cannot be parsed
+ */
+export function parseServicesFile(text: string, file: string): Record<string, unknown> {
+  if (/\.(cfg|ini|conf)$/i.test(file) || /^\s*\[DEFAULT\]/m.test(text)) return parseIniServices(text, file);
+  let raw: Record<string, unknown>;
+  try {
+    raw = parse(text) as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const first = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
+      throw new ConfigError([{ key: "", line: err.line, message: `invalid TOML: ${first}` }], file, { cause: err });
+    }
+    throw err;
+  }
+  const services = raw["services"];
+  return isTable(services) ? services : raw;
+}

@@ -1,0 +1,31 @@
+/** Key derivation, keyrings, AES-256-GCM sealing and replay memory. WebCrypto only. */
+export { KeyError, OpenError } from "./errors.ts";
+export {
+  CHANNEL_ID_BYTES,
+  KEY_BYTES,
+  KEY_ID_BYTES,
+  PBKDF2_ITERATIONS,
+  decodeKey,
+  deriveChannelId,
+  deriveKeyFromPassword,
+  deriveSalt,
+  encodeKey,
+  generateKey,
+  hkdfSha256,
+  pbkdf2Sha256,
+  type DeriveOptions,
+} from "./keys.ts";
+export {
+  NONCE_BYTES,
+  TAG_BYTES,
+  createKeyring,
+  findKey,
+  openAesGcm,
+  openWithKeyring,
+  randomNonce,
+  sealAesGcm,
+  sealingKey,
+  type Keyring,
+  type RingKey,
+} from "./keyring.ts";
+export { ReplayCache, type ReplayCacheOptions } from "./replay.ts";
