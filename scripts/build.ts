@@ -4,7 +4,7 @@
  *
  * Usage: bun scripts/build.ts [--target bun-linux-arm64] [--outfile dist/disco]
  */
-import { mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -13,10 +13,16 @@ const { values } = parseArgs({
 });
 const outfile = values.outfile ?? "dist/disco";
 mkdirSync(dirname(outfile), { recursive: true });
-const cmd = [process.execPath, "build", "--compile", "--minify-syntax", "--sourcemap=none", "main.ts", "--outfile", outfile];
+// Compile beside the target and rename, so a test running the old binary never sees a half-written file.
+const tmp = `${outfile}.tmp${process.pid}`;
+const cmd = [process.execPath, "build", "--compile", "--minify-syntax", "--sourcemap=none", "main.ts", "--outfile", tmp];
 if (values.target) cmd.push(`--target=${values.target}`);
 const proc = Bun.spawnSync(cmd, { stdout: "inherit", stderr: "inherit" });
-if (proc.exitCode !== 0) process.exit(proc.exitCode ?? 1);
+if (proc.exitCode !== 0) {
+  rmSync(tmp, { force: true });
+  process.exit(proc.exitCode ?? 1);
+}
+renameSync(tmp, outfile);
 for (const link of ["disco-server", "disco-client"]) {
   const path = join(dirname(outfile), link);
   rmSync(path, { force: true });

@@ -1,0 +1,38 @@
+/**
+ * Membership events: the contract between the beacon receiver (which produces them) and everything that
+ * follows the fleet (the metrics receiver connects and disconnects by them, hooks run on them, the
+ * `hosts` view draws them).
+ */
+
+/** A host as the membership table knows it. */
+export interface HostRecord {
+  /** Host identity (its announced name). */
+  readonly host: string;
+  /** Addresses the host was heard from or announced, first = most recent source. */
+  readonly addresses: readonly string[];
+  readonly state: "alive" | "suspect" | "failed";
+  /** Monotonic ms when last heard. */
+  readonly lastSeenMs: number;
+  /** Wall-clock unix ms when last heard (for display). */
+  readonly lastSeenUnixMs: number;
+  /** Announced beacon interval in ms (disco.py beacons: the configured default). */
+  readonly intervalMs: number;
+  /** Announced version, when the beacon format carries one. */
+  readonly version?: string;
+  /** Announced `[services]`, when the beacon format carries them. */
+  readonly services?: Readonly<Record<string, unknown>>;
+  /** Announced metrics endpoint (e.g. "tcp://10.0.0.5:9000"), when known. */
+  readonly metricsEndpoint?: string;
+  /** Announced GPIO interface names. */
+  readonly gpio?: readonly string[];
+  /** Which wire format announced it. */
+  readonly source: "disco.py" | "disco-json" | "vault-multicast";
+}
+
+/** A change in membership. */
+export type MembershipEvent =
+  | { readonly type: "join"; readonly host: HostRecord }
+  | { readonly type: "update"; readonly host: HostRecord }
+  | { readonly type: "suspect"; readonly host: HostRecord }
+  | { readonly type: "leave"; readonly host: HostRecord }
+  | { readonly type: "failed"; readonly host: HostRecord };

@@ -1,0 +1,3 @@
+/** Interfaces, broadcast addresses and socket helpers shared by discovery, beacons and metrics. */
+export { NetError } from "./errors.ts";
+export { broadcastAddress, intToIpv4, ipv4ToInt, listIpv4Interfaces, selectInterfaces, type Ipv4Interface } from "./interfaces.ts";
