@@ -34,7 +34,8 @@ function describe(v: unknown): string {
   if (v instanceof Date) return "a date";
   if (isTable(v)) return "a table";
   if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return String(v);
+  return typeof v;
 }
 
 interface Base<T> {
@@ -98,7 +99,9 @@ export class Section {
 
   /** A string, optionally one of a set or matching a pattern. */
   string(key: string, opts: Base<string> & { oneOf?: readonly string[]; pattern?: RegExp; patternText?: string; nonEmpty?: boolean } = {}): string | undefined {
-    const what = opts.oneOf ? `one of ${opts.oneOf.map((s) => JSON.stringify(s)).join(", ")}` : (opts.patternText ?? "a string");
+    const what = opts.oneOf
+      ? `one of ${opts.oneOf.map((s) => JSON.stringify(s)).join(", ")}`
+      : (opts.patternText ?? (opts.nonEmpty ? "a non-empty string" : "a string"));
     return this.#get(key, opts, what, (v) => {
       if (typeof v !== "string") return `\0${describe(v)}`;
       if (opts.oneOf && !opts.oneOf.includes(v)) return `\0${describe(v)}`;

@@ -49,7 +49,7 @@ export function readDiscovery(s: Section): DiscoveryConfig {
   const key = s.string("key", { pattern: KEY_TEXT, patternText: "a key from 'disco keygen' (44 base64 characters or 64 hex digits)" });
   const keys = s.strings("keys", { default: [] })!;
   keys.forEach((k, i) => {
-    if (!KEY_TEXT.test(k)) s.problem(`keys[${i}]`, "expected a key from 'disco keygen' (44 base64 characters or 64 hex digits)");
+    if (!KEY_TEXT.test(k)) s.problem(`keys[${i}]`, `expected a key from 'disco keygen' (44 base64 characters or 64 hex digits), got ${k.length} characters`);
   });
   const keyFile = s.string("key_file", { nonEmpty: true });
   const secrets = [password, passwordFile].filter((x) => x !== undefined).length;
@@ -69,9 +69,6 @@ export function readDiscovery(s: Section): DiscoveryConfig {
   const timeoutMs = s.durationMs("timeout", { default: 2000, minMs: 10, maxMs: 3_600_000 })!;
   const maxSkewMs = s.durationMs("max_skew", { default: 30_000, minMs: 1000 })!;
   const legacy = s.bool("legacy", { default: false })!;
-  if (legacy && !s.has("magic")) {
-    // PyDiscover has no default magic; disco's "disco" works, so this is not a problem.
-  }
   s.done();
   return {
     magic,

@@ -67,14 +67,17 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const servicesRaw = root.accept("services");
   let services: Record<string, unknown> = {};
   if (servicesRaw !== undefined) {
-    if (isTable(servicesRaw)) services = servicesRaw;
+    if (isTable(servicesRaw)) services = toPlain(servicesRaw) as Record<string, unknown>;
     else root.problem("services", "expected a table of service entries ([services])");
   }
   const beacon = readBeacon(root.table("beacon"));
   const metrics = readMetrics(root.table("metrics"));
   const gpio = readGpio(root.table("gpio"));
   root.done();
-  if (ctx.problems.length) throw new ConfigError(ctx.problems, options.file);
+  if (ctx.problems.length) {
+    const sorted = [...ctx.problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+    throw new ConfigError(sorted, options.file);
+  }
   return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio };
 }
 
@@ -99,5 +102,12 @@ export function parseServicesFile(text: string, file: string): Record<string, un
     throw err;
   }
   const services = raw["services"];
-  return isTable(services) ? services : raw;
+  return toPlain(isTable(services) ? services : raw) as Record<string, unknown>;
+}
+
+// smol-toml builds null-prototype objects; consumers get ordinary ones.
+function toPlain(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(toPlain);
+  if (isTable(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toPlain(x)]));
+  return v;
 }
