@@ -1,0 +1,3 @@
+/** The daemon: wires the capabilities together as tasks. Depends on everything; nothing depends on it. */
+export { TaskError } from "./errors.ts";
+export { runTasks, type RunTasksOptions, type Task, type TaskEvent } from "./supervisor.ts";
