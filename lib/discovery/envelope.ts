@@ -1,0 +1,66 @@
+/**
+ * Sealing and opening frames: AES-256-GCM with the 28-byte header as additional data, a fresh random
+ * nonce per frame, the key chosen by its id from a keyring. No I/O; WebCrypto only.
+ */
+import { openWithKeyring, randomNonce, sealAesGcm, type Keyring, type RingKey } from "../crypto/index.ts";
+import { ProtocolError } from "./errors.ts";
+import { encodeHeader, HEADER_BYTES, TAG_BYTES, type Frame, type FrameType } from "./frame.ts";
+
+/** Options for {@link sealFrame}. */
+export interface SealOptions {
+  /** The key that seals; undefined sends the payload unsealed. */
+  key?: RingKey;
+  /** The nonce. @default a fresh random one (tests pin it) */
+  nonce?: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Builds a frame around a payload, sealed when a key is given.
+ * @param type frame type
+ * @param channelId 4-byte channel id
+ * @param payload the plaintext payload
+ * @returns the datagram bytes
+ * @throws {RangeError} when the frame would not fit a datagram
+ */
+export async function sealFrame(
+  type: FrameType,
+  channelId: Uint8Array,
+  payload: Uint8Array<ArrayBuffer>,
+  options: SealOptions = {},
+): Promise<Uint8Array<ArrayBuffer>> {
+  const nonce = options.nonce ?? randomNonce();
+  const key = options.key;
+  const bodyLength = payload.length + (key ? TAG_BYTES : 0);
+  const header = new Uint8Array(HEADER_BYTES);
+  encodeHeader({ type, sealed: key !== undefined, channelId, keyId: key?.id, nonce, bodyLength }, header, 0);
+  const body = key ? await sealAesGcm(key.aead, nonce, header, payload) : payload;
+  const out = new Uint8Array(HEADER_BYTES + body.length);
+  out.set(header, 0);
+  out.set(body, HEADER_BYTES);
+  return out;
+}
+
+/** An opened frame's payload and the key that opened it (to seal the reply with the same key). */
+export interface Opened {
+  readonly payload: Uint8Array<ArrayBuffer>;
+  readonly key?: RingKey;
+}
+
+/**
+ * Opens a frame: verifies and decrypts a sealed body, or passes an unsealed one through.
+ * @param frame a decoded frame
+ * @param ring the keyring; undefined for a node without keys
+ * @returns the payload (a copy) and the key that opened it
+ * @throws {ProtocolError} `unsealed` (keyed node, unsealed frame) or `sealed` (keyless node, sealed frame)
+ * @throws {OpenError} `unknown-key` or `auth` from the keyring
+ */
+export async function openFrame(frame: Frame, ring: Keyring | undefined): Promise<Opened> {
+  if (!ring) {
+    if (frame.header.sealed) throw new ProtocolError("sealed", "a sealed frame reached a node without a key");
+    return { payload: frame.body.slice() };
+  }
+  if (!frame.header.sealed) throw new ProtocolError("unsealed", "an unsealed frame reached a node with a key");
+  const payload = await openWithKeyring(ring, frame.header.keyId, frame.header.nonce.slice(), frame.headerBytes.slice(), frame.body.slice());
+  const key = ring.keys.find((k) => k.id.every((b, i) => b === frame.header.keyId[i]));
+  return key ? { payload, key } : { payload };
+}

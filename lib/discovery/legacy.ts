@@ -1,0 +1,148 @@
+/**
+ * PyDiscover wire compatibility (opt-in, insecure). Its request is `magic + str(time.time())`; its answer is
+ * `magic + "#OK#" + json` (or `magic + "#ERROR#" + text`). With a password both are encrypted with
+ * AES-256-CTR (pyaes `AESModeOfOperationCTR`, whose default counter is the 16-byte big-endian integer 1)
+ * under the password right-padded with '0' or cut to 32 characters; without one they are plain UTF-8.
+ * There is no authentication: anyone who sees one frame can forge others. Use it only to migrate.
+ *
+ * Text helpers are pure; {@link legacyCrypt} uses WebCrypto.
+ */
+import { ProtocolError } from "./errors.ts";
+
+/** PyDiscover's servers reject requests older than this. */
+export const LEGACY_MAX_AGE_MS = 20_000;
+/** PyDiscover's default magic. */
+export const LEGACY_DEFAULT_MAGIC = "fna349fn";
+/** pyaes' default initial counter block: the integer 1, 16 bytes big-endian. */
+export const LEGACY_COUNTER = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+
+const enc = new TextEncoder();
+const dec = new TextDecoder("utf-8", { fatal: false });
+
+/**
+ * The key PyDiscover derives from a password: right-padded with '0' or cut to 32 characters, UTF-8.
+ * @returns 32 bytes
+ * @throws {RangeError} when the password is empty or not ASCII (PyDiscover could not use it either)
+ */
+export function legacyKeyBytes(password: string): Uint8Array<ArrayBuffer> {
+  if (password.length === 0) throw new RangeError("a legacy password cannot be empty");
+  const text = password.length < 32 ? password + "0".repeat(32 - password.length) : password.slice(0, 32);
+  const bytes = enc.encode(text);
+  if (bytes.length !== 32) throw new RangeError("a legacy (PyDiscover) password must be ASCII: pyaes accepts only a 32-byte key");
+  return bytes;
+}
+
+/**
+ * Imports a legacy key for AES-CTR.
+ * @throws {RangeError} as {@link legacyKeyBytes}
+ */
+export async function importLegacyKey(password: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", legacyKeyBytes(password), "AES-CTR", false, ["encrypt", "decrypt"]);
+}
+
+/**
+ * Encrypts or decrypts (CTR is symmetric) with the legacy key; without a key returns the bytes as they are.
+ * @param key from {@link importLegacyKey}, or undefined for "no password"
+ */
+export async function legacyCrypt(key: CryptoKey | undefined, bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  if (!key) return bytes;
+  return new Uint8Array(await crypto.subtle.encrypt({ name: "AES-CTR", counter: LEGACY_COUNTER, length: 128 }, key, bytes));
+}
+
+/** Decodes bytes as PyDiscover does (`bytes.decode(errors="ignore")`: invalid sequences are dropped). */
+export function legacyDecodeText(bytes: Uint8Array): string {
+  return dec.decode(bytes).replace(/\uFFFD/g, "");
+}
+
+/**
+ * Formats a number as Python's `str(float)`: shortest round-trip digits, with ".0" on whole numbers.
+ * @example formatPythonFloat(1700000000) // "1700000000.0"
+ */
+export function formatPythonFloat(x: number): string {
+  if (Number.isNaN(x)) return "nan";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.0`;
+  return String(x);
+}
+
+/**
+ * Serialises a value as Python's `json.dumps` does by default (", " and ": " separators, non-ASCII as
+ * `\uXXXX`), so a legacy answer is byte-identical to PyDiscover's for the same services.
+ */
+export function pythonJsonDumps(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "boolean") return v ? "true" : "false";
+  if (typeof v === "number") {
+    if (Number.isNaN(v)) return "NaN";
+    if (!Number.isFinite(v)) return v > 0 ? "Infinity" : "-Infinity";
+    return Number.isInteger(v) ? String(v) : formatPythonFloat(v);
+  }
+  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "string") return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => (c === "\u007f" ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+  if (Array.isArray(v)) return `[${v.map(pythonJsonDumps).join(", ")}]`;
+  if (v instanceof Date) return pythonJsonDumps(v.toISOString());
+  if (typeof v === "object") {
+    return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${pythonJsonDumps(k)}: ${pythonJsonDumps(x)}`).join(", ")}}`;
+  }
+  return pythonJsonDumps(String(v));
+}
+
+/**
+ * A legacy request's text.
+ * @param magic the channel
+ * @param timeMs the sender's unix time in ms (sent as seconds, as Python's `str(float)`)
+ */
+export function encodeLegacyRequest(magic: string, timeMs: number): string {
+  return `${magic}${formatPythonFloat(timeMs / 1000)}`;
+}
+
+const PY_FLOAT = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+/** What a legacy request said. */
+export type LegacyRequest =
+  | { readonly kind: "ok"; readonly timeMs: number }
+  | { readonly kind: "foreign" } // does not start with the magic (other channel or other password)
+  | { readonly kind: "bad-time" }; // starts with the magic but no number follows
+
+/** Parses a decrypted legacy request. */
+export function parseLegacyRequest(text: string, magic: string): LegacyRequest {
+  if (!text.startsWith(magic)) return { kind: "foreign" };
+  const rest = text.slice(magic.length);
+  if (!PY_FLOAT.test(rest)) return { kind: "bad-time" };
+  const t = Number(rest.trim());
+  return Number.isFinite(t) ? { kind: "ok", timeMs: t * 1000 } : { kind: "bad-time" };
+}
+
+/** A legacy answer's text: `magic#OK#json` (Python `json.dumps` formatting). */
+export function encodeLegacyAnswer(magic: string, services: Readonly<Record<string, unknown>>): string {
+  return `${magic}#OK#${pythonJsonDumps(services)}`;
+}
+
+/** A legacy error's text: `magic#ERROR#message`. */
+export function encodeLegacyError(magic: string, message: string): string {
+  return `${magic}#ERROR#${message}`;
+}
+
+/** What a legacy answer said. */
+export type LegacyAnswer =
+  | { readonly kind: "ok"; readonly services: Readonly<Record<string, unknown>> }
+  | { readonly kind: "error"; readonly message: string };
+
+/**
+ * Parses a decrypted legacy answer.
+ * @throws {ProtocolError} `legacy` when it does not start with the magic or its JSON is not an object
+ */
+export function parseLegacyAnswer(text: string, magic: string): LegacyAnswer {
+  if (!text.startsWith(magic)) throw new ProtocolError("legacy", "legacy answer does not start with the magic (other channel or password)");
+  const rest = text.slice(magic.length);
+  if (rest.startsWith("#ERROR#")) return { kind: "error", message: rest.slice(7) };
+  if (!rest.startsWith("#OK#")) throw new ProtocolError("legacy", "legacy answer is neither #OK# nor #ERROR#");
+  let v: unknown;
+  try {
+    v = JSON.parse(rest.slice(4));
+  } catch (err) {
+    throw new ProtocolError("legacy", "legacy answer's JSON does not parse", { cause: err });
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ProtocolError("legacy", "legacy answer's JSON is not an object");
+  return { kind: "ok", services: v as Record<string, unknown> };
+}

@@ -1,0 +1,221 @@
+/**
+ * Payloads carried in a frame's body (after opening, when sealed). Pure codec.
+ *
+ * ```
+ * query   id(16) time_ms(8, big-endian unsigned, sender's unix clock)
+ * answer  id(16, echoes the query) time_ms(8, responder's clock) description(JSON, UTF-8)
+ * error   query_nonce(12, echoes the refused frame's nonce) code(1)
+ * ```
+ */
+import { ProtocolError } from "./errors.ts";
+import { NONCE_BYTES } from "./frame.ts";
+
+/** Bytes in a query id. */
+export const QUERY_ID_BYTES = 16;
+/** Bytes in a query payload. */
+export const QUERY_PAYLOAD_BYTES = QUERY_ID_BYTES + 8;
+/** Bytes in an error payload. */
+export const ERROR_PAYLOAD_BYTES = NONCE_BYTES + 1;
+/** Largest description an answer may carry (keeps the sealed answer inside one datagram). */
+export const MAX_DESCRIPTION_BYTES = 60 * 1024;
+
+/** A query. */
+export interface QueryPayload {
+  /** Random id, echoed by answers. */
+  readonly id: Uint8Array;
+  /** Sender's unix time in ms. */
+  readonly timeMs: number;
+}
+
+/** A GPIO line a host exposes. */
+export interface GpioLineInfo {
+  readonly name: string;
+  /** "in", "out" or "pwm" (other words are passed through for forward compatibility). */
+  readonly direction: string;
+}
+
+/** The interfaces a host exposes besides its services. */
+export interface HostInterfaces {
+  /** Metrics endpoint, e.g. "tcp://10.0.0.5:9000". */
+  readonly metrics?: string;
+  /** GPIO lines by name and direction. */
+  readonly gpio?: readonly GpioLineInfo[];
+}
+
+/** What a host says about itself in an answer. */
+export interface SelfDescription {
+  readonly host: string;
+  readonly addresses: readonly string[];
+  readonly version: string;
+  readonly uptimeSec: number;
+  /** `[services]`, verbatim. */
+  readonly services: Readonly<Record<string, unknown>>;
+  readonly interfaces: HostInterfaces;
+}
+
+/** An answer. */
+export interface AnswerPayload {
+  readonly id: Uint8Array;
+  readonly timeMs: number;
+  readonly description: SelfDescription;
+}
+
+/** Error codes (why a frame was refused), sent only with hidden mode off. */
+export const ERROR_CODE = { malformed: 1, channel: 2, key: 3, auth: 4, stale: 5, replay: 6 } as const;
+/** An error code name. */
+export type ErrorCode = keyof typeof ERROR_CODE;
+const CODE_NAMES: Readonly<Record<number, ErrorCode>> = { 1: "malformed", 2: "channel", 3: "key", 4: "auth", 5: "stale", 6: "replay" };
+
+/** An error reply. */
+export interface ErrorPayload {
+  /** The nonce of the refused frame (how the client matches the error to its query). */
+  readonly nonce: Uint8Array;
+  /** Why; "unknown" for a code this version does not know. */
+  readonly code: ErrorCode | "unknown";
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder("utf-8", { fatal: true });
+
+function writeTime(out: Uint8Array, offset: number, timeMs: number): void {
+  if (!Number.isSafeInteger(timeMs) || timeMs < 0) throw new RangeError(`timeMs must be a non-negative safe integer, got ${timeMs}`);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  v.setUint32(offset, Math.floor(timeMs / 2 ** 32));
+  v.setUint32(offset + 4, timeMs >>> 0);
+}
+
+function readTime(bytes: Uint8Array, offset: number): number {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return v.getUint32(offset) * 2 ** 32 + v.getUint32(offset + 4);
+}
+
+/**
+ * Encodes a query payload.
+ * @throws {RangeError} when the id is not 16 bytes or the time is not a non-negative integer
+ */
+export function encodeQuery(q: QueryPayload): Uint8Array<ArrayBuffer> {
+  if (q.id.length !== QUERY_ID_BYTES) throw new RangeError(`query id must be ${QUERY_ID_BYTES} bytes, got ${q.id.length}`);
+  const out = new Uint8Array(QUERY_PAYLOAD_BYTES);
+  out.set(q.id, 0);
+  writeTime(out, QUERY_ID_BYTES, q.timeMs);
+  return out;
+}
+
+/**
+ * Decodes a query payload.
+ * @throws {ProtocolError} `payload` unless it is exactly 24 bytes
+ */
+export function decodeQuery(bytes: Uint8Array): QueryPayload {
+  if (bytes.length !== QUERY_PAYLOAD_BYTES) throw new ProtocolError("payload", `query payload must be ${QUERY_PAYLOAD_BYTES} bytes, got ${bytes.length}`);
+  return { id: bytes.subarray(0, QUERY_ID_BYTES), timeMs: readTime(bytes, QUERY_ID_BYTES) };
+}
+
+/**
+ * Encodes an answer payload.
+ * @throws {RangeError} when the id is not 16 bytes or the description exceeds {@link MAX_DESCRIPTION_BYTES}
+ */
+export function encodeAnswer(a: AnswerPayload): Uint8Array<ArrayBuffer> {
+  if (a.id.length !== QUERY_ID_BYTES) throw new RangeError(`query id must be ${QUERY_ID_BYTES} bytes, got ${a.id.length}`);
+  const json = enc.encode(JSON.stringify(a.description));
+  if (json.length > MAX_DESCRIPTION_BYTES) throw new RangeError(`the self-description is ${json.length} bytes; at most ${MAX_DESCRIPTION_BYTES} fit in an answer (trim [services])`);
+  const out = new Uint8Array(QUERY_PAYLOAD_BYTES + json.length);
+  out.set(a.id, 0);
+  writeTime(out, QUERY_ID_BYTES, a.timeMs);
+  out.set(json, QUERY_PAYLOAD_BYTES);
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function bad(message: string): never {
+  throw new ProtocolError("payload", message);
+}
+
+/**
+ * Validates a decoded JSON value as a {@link SelfDescription}. Unknown top-level fields are ignored.
+ * @throws {ProtocolError} `payload` naming the first field with the wrong shape
+ */
+export function toSelfDescription(v: unknown): SelfDescription {
+  if (!isRecord(v)) bad("description is not a JSON object");
+  const { host, addresses, version, uptimeSec, services, interfaces } = v;
+  if (typeof host !== "string" || host.length === 0 || host.length > 253) bad("description.host must be a non-empty string");
+  if (!Array.isArray(addresses) || addresses.length > 256 || !addresses.every((a) => typeof a === "string")) bad("description.addresses must be a list of strings");
+  if (typeof version !== "string" || version.length > 64) bad("description.version must be a string");
+  if (typeof uptimeSec !== "number" || !Number.isFinite(uptimeSec) || uptimeSec < 0) bad("description.uptimeSec must be a non-negative number");
+  if (!isRecord(services)) bad("description.services must be an object");
+  const ifaces: { metrics?: string; gpio?: GpioLineInfo[] } = {};
+  if (interfaces !== undefined) {
+    if (!isRecord(interfaces)) bad("description.interfaces must be an object");
+    if (interfaces["metrics"] !== undefined) {
+      if (typeof interfaces["metrics"] !== "string") bad("description.interfaces.metrics must be a string");
+      ifaces.metrics = interfaces["metrics"];
+    }
+    const gpio = interfaces["gpio"];
+    if (gpio !== undefined) {
+      if (!Array.isArray(gpio) || !gpio.every((g) => isRecord(g) && typeof g["name"] === "string" && typeof g["direction"] === "string")) {
+        bad("description.interfaces.gpio must be a list of {name, direction}");
+      }
+      ifaces.gpio = (gpio as Record<string, string>[]).map((g) => ({ name: g["name"]!, direction: g["direction"]! }));
+    }
+  }
+  return { host, addresses: addresses as string[], version, uptimeSec, services, interfaces: ifaces };
+}
+
+/**
+ * Decodes an answer payload.
+ * @throws {ProtocolError} `payload` when it is short, not UTF-8 JSON, or not a self-description
+ */
+export function decodeAnswer(bytes: Uint8Array): AnswerPayload {
+  if (bytes.length < QUERY_PAYLOAD_BYTES + 2) bad(`answer payload of ${bytes.length} bytes is too short`);
+  if (bytes.length > QUERY_PAYLOAD_BYTES + MAX_DESCRIPTION_BYTES) bad(`answer payload of ${bytes.length} bytes is too long`);
+  let value: unknown;
+  try {
+    value = JSON.parse(dec.decode(bytes.subarray(QUERY_PAYLOAD_BYTES)));
+  } catch (err) {
+    throw new ProtocolError("payload", "answer description is not UTF-8 JSON", { cause: err });
+  }
+  return { id: bytes.subarray(0, QUERY_ID_BYTES), timeMs: readTime(bytes, QUERY_ID_BYTES), description: toSelfDescription(value) };
+}
+
+/**
+ * Encodes an error payload.
+ * @throws {RangeError} when the nonce is not 12 bytes
+ */
+export function encodeError(e: { nonce: Uint8Array; code: ErrorCode }): Uint8Array<ArrayBuffer> {
+  if (e.nonce.length !== NONCE_BYTES) throw new RangeError(`nonce must be ${NONCE_BYTES} bytes, got ${e.nonce.length}`);
+  const out = new Uint8Array(ERROR_PAYLOAD_BYTES);
+  out.set(e.nonce, 0);
+  out[NONCE_BYTES] = ERROR_CODE[e.code];
+  return out;
+}
+
+/**
+ * Decodes an error payload.
+ * @throws {ProtocolError} `payload` unless it is exactly 13 bytes
+ */
+export function decodeError(bytes: Uint8Array): ErrorPayload {
+  if (bytes.length !== ERROR_PAYLOAD_BYTES) bad(`error payload must be ${ERROR_PAYLOAD_BYTES} bytes, got ${bytes.length}`);
+  return { nonce: bytes.subarray(0, NONCE_BYTES), code: CODE_NAMES[bytes[NONCE_BYTES]!] ?? "unknown" };
+}
+
+/** A sentence for an error code, for people. */
+export function describeErrorCode(code: ErrorCode | "unknown"): string {
+  switch (code) {
+    case "malformed":
+      return "the server could not parse the query (version mismatch?)";
+    case "channel":
+      return "the server is on another channel (wrong magic)";
+    case "key":
+      return "the server does not have the key the query was sealed with (wrong password or key, or one side has none)";
+    case "auth":
+      return "the query did not authenticate (wrong password or key)";
+    case "stale":
+      return "the query's time is too far from the server's clock (check both clocks, or raise max_skew)";
+    case "replay":
+      return "the server has already seen this query";
+    default:
+      return "the server refused the query (unknown reason code)";
+  }
+}
