@@ -1,0 +1,86 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  decodeAnswer,
+  decodeError,
+  decodeQuery,
+  describeHost,
+  encodeAnswer,
+  encodeError,
+  encodeQuery,
+  MAX_DESCRIPTION_BYTES,
+  ProtocolError,
+  toHex,
+  toSelfDescription,
+} from "../../lib/discovery/index.ts";
+import fc from "fast-check";
+
+const enc = new TextEncoder();
+const id = Uint8Array.from({ length: 16 }, (_, i) => i);
+
+describe("payload codec", () => {
+  it("encodeAnswer() writes id, time and the description JSON (golden bytes)", () => {
+    const description = describeHost({ host: "pi", addresses: ["10.0.0.5"], version: "0.1.0", uptimeSec: 12.34, services: { web: "http://pi/" } });
+    const bytes = encodeAnswer({ id, timeMs: 1, description });
+    const json = '{"host":"pi","addresses":["10.0.0.5"],"version":"0.1.0","uptimeSec":12.3,"services":{"web":"http://pi/"},"interfaces":{}}';
+    assert.equal(
+      toHex(bytes),
+      "000102030405060708090a0b0c0d0e0f" + // query id, echoed
+        "0000000000000001" + // responder time ms, big-endian
+        toHex(enc.encode(json)), // self-description, UTF-8 JSON
+    );
+    assert.deepEqual(decodeAnswer(bytes), { id: bytes.subarray(0, 16), timeMs: 1, description });
+  });
+
+  it("describeHost() includes the metrics endpoint and GPIO lines when given", () => {
+    const d = describeHost({ host: "h", addresses: [], version: "v", uptimeSec: 0, metricsEndpoint: "tcp://10.0.0.5:9000", gpio: [{ name: "led", direction: "out" }] });
+    assert.deepEqual(d.interfaces, { metrics: "tcp://10.0.0.5:9000", gpio: [{ name: "led", direction: "out" }] });
+    assert.deepEqual(toSelfDescription(JSON.parse(JSON.stringify(d))), d);
+  });
+
+  it("encodeError() / decodeError() round-trip, and unknown codes decode as unknown", () => {
+    const nonce = new Uint8Array(12).fill(3);
+    const b = encodeError({ nonce, code: "stale" });
+    assert.equal(toHex(b), "030303030303030303030303" + "05");
+    assert.equal(decodeError(b).code, "stale");
+    b[12] = 99;
+    assert.equal(decodeError(b).code, "unknown");
+  });
+
+  it("query payloads round-trip for any id and time", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (qid, timeMs) => {
+        const q = decodeQuery(encodeQuery({ id: qid, timeMs }));
+        assert.equal(q.timeMs, timeMs);
+        assert.equal(toHex(q.id), toHex(qid));
+      }),
+    );
+  });
+
+  const bad: [string, unknown][] = [
+    ["not an object", [1]],
+    ["empty host", { host: "", addresses: [], version: "v", uptimeSec: 0, services: {} }],
+    ["addresses not strings", { host: "h", addresses: [1], version: "v", uptimeSec: 0, services: {} }],
+    ["negative uptime", { host: "h", addresses: [], version: "v", uptimeSec: -1, services: {} }],
+    ["services a list", { host: "h", addresses: [], version: "v", uptimeSec: 0, services: [] }],
+    ["gpio without direction", { host: "h", addresses: [], version: "v", uptimeSec: 0, services: {}, interfaces: { gpio: [{ name: "x" }] } }],
+  ];
+  for (const [name, value] of bad) {
+    it(`decodeAnswer() rejects a description with ${name}`, () => {
+      const b = new Uint8Array([...id, ...new Uint8Array(8), ...enc.encode(JSON.stringify(value))]);
+      assert.throws(() => decodeAnswer(b), (e) => e instanceof ProtocolError && e.reason === "payload");
+    });
+  }
+
+  it("decodeAnswer() rejects invalid UTF-8 and short payloads; decodeQuery() wrong sizes", () => {
+    assert.throws(() => decodeAnswer(new Uint8Array([...id, ...new Uint8Array(8), 0xff, 0xfe])), ProtocolError);
+    assert.throws(() => decodeAnswer(new Uint8Array(10)), ProtocolError);
+    assert.throws(() => decodeQuery(new Uint8Array(23)), ProtocolError);
+    assert.throws(() => decodeError(new Uint8Array(14)), ProtocolError);
+  });
+
+  it("encodeAnswer() refuses a description that would not fit a datagram", () => {
+    const description = describeHost({ host: "h", addresses: [], version: "v", uptimeSec: 0, services: { big: "x".repeat(MAX_DESCRIPTION_BYTES) } });
+    assert.throws(() => encodeAnswer({ id, timeMs: 0, description }), RangeError);
+  });
+});
