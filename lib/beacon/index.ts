@@ -1,0 +1,34 @@
+/**
+ * Beacons and live membership: disco.py-compatible `HOST <name> <seconds>` beacons, rich JSON beacons
+ * (sealed with the discovery key when one is set), py-vault-multicast announcements, the membership table
+ * with join / update / suspect / leave / failed events, hooks, and counters.
+ */
+export type { HostRecord, MembershipEvent } from "./types.ts";
+export { BeaconError, BeaconFrameError, DROP_REASONS, type DropReason } from "./errors.ts";
+export { BYE_WORD, HOST_WORD, decodeDiscoPyBeacon, encodeDiscoPyBeacon, type DiscoPyBeacon } from "./disco-py.ts";
+export {
+  ENVELOPE_MARKER,
+  ENVELOPE_VERSION,
+  FLAG_SEALED,
+  SEALED_HEADER_BYTES,
+  UNSEALED_HEADER_BYTES,
+  decodeEnvelope,
+  encodeSealedHeader,
+  encodeUnsealedEnvelope,
+  type Envelope,
+} from "./envelope.ts";
+export { RICH_VERSION, decodeRichBeacon, encodeRichBeacon, type RichBeacon } from "./rich.ts";
+export { VAULT_GROUP, VAULT_PORT, decodeVaultAnnouncement, encodeVaultAnnouncement, type VaultAnnouncement } from "./vault.ts";
+export { MAX_BEACON_BYTES, decodeDatagram, type DecodeOptions, type DecodedDatagram } from "./decode.ts";
+export { openBeacon, sealBeacon, type SealOptions } from "./seal.ts";
+export { SequenceGuard, type SequenceGuardOptions } from "./sequence.ts";
+export { MembershipTable, systemClock, type Clock, type MembershipOptions, type Observation, type ObserveResult, type SubscribeOptions } from "./membership.ts";
+export { BeaconCounters, type CountersSnapshot } from "./counters.ts";
+export { HookRunner, hookEnv, type HookCounters, type HookOutcome, type HookRunnerOptions, type HookSpawner, type HookSpec, type MembershipEventType } from "./hooks.ts";
+export { spawnHook } from "./hook-spawn.ts";
+export { createBeaconBuilder, randomBootId, type BeaconBuilder, type BeaconBuilderOptions, type BeaconFormat, type SelfDescription } from "./builder.ts";
+export { runBeaconSender, type BeaconSenderOptions } from "./sender.ts";
+export { BeaconIngest, runBeaconReceiver, runMembershipTicker, type BeaconIngestOptions, type BeaconReceiverOptions, type ReceivedBeacon, type TickerOptions } from "./receiver.ts";
+export { openUdp, type Datagram, type DatagramSink, type OpenUdp, type OpenUdpOptions, type UdpEndpoint } from "./udp.ts";
+export { resolveTargets, type BeaconTargets } from "./targets.ts";
+export { runBeaconService, type BeaconServiceOptions } from "./service.ts";

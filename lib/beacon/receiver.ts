@@ -1,0 +1,239 @@
+/**
+ * The receive path: datagrams -> decoded, opened, replay-checked beacons -> the membership table. Every bad
+ * datagram is counted by reason and dropped; nothing a sender does can end the loop.
+ */
+import type { Keyring } from "../crypto/index.ts";
+import { BeaconCounters } from "./counters.ts";
+import { decodeDatagram, MAX_BEACON_BYTES } from "./decode.ts";
+import { BeaconFrameError, type DropReason } from "./errors.ts";
+import type { MembershipTable, Observation } from "./membership.ts";
+import { decodeRichBeacon, type RichBeacon } from "./rich.ts";
+import { openBeacon } from "./seal.ts";
+import { SequenceGuard } from "./sequence.ts";
+import type { Datagram } from "./udp.ts";
+import { decodeVaultAnnouncement, type VaultAnnouncement } from "./vault.ts";
+
+/** A beacon that passed every check, as `broadcast --receive` prints it. */
+export interface ReceivedBeacon {
+  /** Source address. */
+  readonly from: string;
+  readonly format: "disco.py" | "disco-json" | "vault-multicast";
+  readonly sealed: boolean;
+  readonly host: string;
+  readonly bye: boolean;
+  /** The sender's unix seconds, when the format carries a time. */
+  readonly unixSeconds?: number;
+  /** The beacon in disco.py's text form (`HOST <name> <seconds>`), whatever its format. */
+  readonly text: string;
+  readonly rich?: RichBeacon;
+  readonly vault?: VaultAnnouncement;
+}
+
+/** Options for {@link BeaconIngest}. */
+export interface BeaconIngestOptions {
+  /** Channel id rich beacons must carry (deriveChannelId of the discovery magic). */
+  channelId: Uint8Array;
+  /** Keys that open sealed beacons; without it sealed beacons are dropped as `unknown-key`. */
+  keyring?: Keyring;
+  /** Accept disco.py and unsealed rich beacons. @default true */
+  acceptUnsealed?: boolean;
+  /** Interval assumed for disco.py beacons (they announce none), in ms. @default 15000 */
+  defaultIntervalMs?: number;
+  /** Interval assumed for py-vault-multicast announcements, in ms. @default 10000 */
+  vaultIntervalMs?: number;
+  /** Largest datagram accepted. @default 8192 */
+  maxBytes?: number;
+  /** Where beacons go; without one, beacons are only decoded and counted. */
+  table?: MembershipTable;
+  /** @default new BeaconCounters() */
+  counters?: BeaconCounters;
+  /** Called for every dropped datagram (for `--debug`). */
+  onDrop?: (reason: DropReason, from: string, error: BeaconFrameError) => void;
+}
+
+const MAX_VAULT_SERVICES = 64;
+
+/** Decodes, checks and applies datagrams one at a time. */
+export class BeaconIngest {
+  readonly counters: BeaconCounters;
+  readonly #o: BeaconIngestOptions;
+  readonly #guard = new SequenceGuard();
+  readonly #acceptUnsealed: boolean;
+  readonly #defaultIntervalMs: number;
+  readonly #vaultIntervalMs: number;
+  readonly #maxBytes: number;
+  /** Source address -> its announced services (py-vault-multicast). */
+  readonly #vault = new Map<string, Map<string, Record<string, string>>>();
+
+  constructor(options: BeaconIngestOptions) {
+    this.#o = options;
+    this.counters = options.counters ?? new BeaconCounters();
+    this.#acceptUnsealed = options.acceptUnsealed ?? true;
+    this.#defaultIntervalMs = options.defaultIntervalMs ?? 15_000;
+    this.#vaultIntervalMs = options.vaultIntervalMs ?? 10_000;
+    this.#maxBytes = options.maxBytes ?? MAX_BEACON_BYTES;
+  }
+
+  /**
+   * Handles one beacon datagram (disco.py or rich, sealed or not).
+   * @returns the beacon, or undefined when it was dropped (and counted)
+   */
+  async accept(d: Datagram): Promise<ReceivedBeacon | undefined> {
+    this.counters.recordReceived(d.data.length);
+    try {
+      const decoded = decodeDatagram(d.data, { channelId: this.#o.channelId, maxBytes: this.#maxBytes });
+      if (decoded.kind === "disco.py") {
+        if (!this.#acceptUnsealed) throw new BeaconFrameError("unsealed", "unsealed beacon refused (a key is set and accept_unsealed is false)");
+        const b = decoded.beacon;
+        const obs: Observation = { host: b.host, address: d.address, intervalMs: this.#defaultIntervalMs, source: "disco.py", ...(b.bye && { bye: true }) };
+        this.#apply(obs);
+        return { from: d.address, format: "disco.py", sealed: false, host: b.host, bye: b.bye, unixSeconds: b.unixSeconds, text: b.text };
+      }
+      let rich: RichBeacon;
+      if (decoded.kind === "sealed") {
+        if (!this.#o.keyring) throw new BeaconFrameError("unknown-key", "sealed beacon but no key is configured");
+        rich = decodeRichBeacon(await openBeacon(this.#o.keyring, decoded.envelope));
+      } else {
+        if (!this.#acceptUnsealed) throw new BeaconFrameError("unsealed", "unsealed beacon refused (a key is set and accept_unsealed is false)");
+        rich = decoded.beacon;
+      }
+      if (!this.#guard.check(rich.host, rich.boot, rich.seq)) throw new BeaconFrameError("replayed", `replayed or stale beacon from ${rich.host} (boot ${rich.boot}, seq ${rich.seq})`);
+      this.#apply({
+        host: rich.host,
+        address: d.address,
+        intervalMs: rich.intervalMs,
+        source: "disco-json",
+        boot: rich.boot,
+        addresses: rich.addresses,
+        ...(rich.version !== undefined && { version: rich.version }),
+        ...(rich.services !== undefined && { services: rich.services }),
+        ...(rich.metricsEndpoint !== undefined && { metricsEndpoint: rich.metricsEndpoint }),
+        ...(rich.gpio !== undefined && { gpio: rich.gpio }),
+        ...(rich.bye && { bye: true }),
+      });
+      const unixSeconds = rich.unixMs !== undefined ? Math.floor(rich.unixMs / 1000) : undefined;
+      return {
+        from: d.address,
+        format: "disco-json",
+        sealed: decoded.kind === "sealed",
+        host: rich.host,
+        bye: rich.bye === true,
+        ...(unixSeconds !== undefined && { unixSeconds }),
+        text: `${rich.bye ? "BYE" : "HOST"} ${rich.host} ${unixSeconds ?? 0}`,
+        rich,
+      };
+    } catch (err) {
+      return this.#drop(err, d);
+    }
+  }
+
+  /**
+   * Handles one py-vault-multicast announcement: the source address becomes a host whose services are
+   * the announced ones.
+   * @returns the announcement, or undefined when it was dropped (and counted)
+   */
+  acceptVault(d: Datagram): ReceivedBeacon | undefined {
+    this.counters.recordReceived(d.data.length);
+    try {
+      if (d.data.length > this.#maxBytes) throw new BeaconFrameError("oversized", `datagram of ${d.data.length} bytes is over the ${this.#maxBytes}-byte limit`);
+      const a = decodeVaultAnnouncement(d.data);
+      let services = this.#vault.get(d.address);
+      if (!services) {
+        if (this.#vault.size >= 4096) this.#vault.delete(this.#vault.keys().next().value!);
+        services = new Map();
+        this.#vault.set(d.address, services);
+      }
+      services.delete(a.name);
+      services.set(a.name, { type: a.type, addr: a.addr, version: a.version });
+      if (services.size > MAX_VAULT_SERVICES) services.delete(services.keys().next().value!);
+      this.#apply({ host: d.address, address: d.address, intervalMs: this.#vaultIntervalMs, source: "vault-multicast", services: Object.fromEntries(services) });
+      return { from: d.address, format: "vault-multicast", sealed: false, host: a.name, bye: false, unixSeconds: Math.floor(a.timestamp), text: `SERVICE ${a.type} ${a.name} ${a.addr} ${a.version}`, vault: a };
+    } catch (err) {
+      return this.#drop(err, d);
+    }
+  }
+
+  #apply(obs: Observation): void {
+    if (this.#o.table && !this.#o.table.observe(obs).accepted) throw new BeaconFrameError("table-full", `membership table is full; ${obs.host} not added`);
+  }
+
+  #drop(err: unknown, d: Datagram): undefined {
+    const e = err instanceof BeaconFrameError ? err : new BeaconFrameError("malformed", `unexpected decoder failure: ${String(err)}`, { cause: err });
+    this.counters.recordDrop(e.reason);
+    this.#o.onDrop?.(e.reason, d.address, e);
+    return undefined;
+  }
+}
+
+/** Options for {@link runBeaconReceiver}. */
+export interface BeaconReceiverOptions {
+  /** Stops the loop. */
+  signal: AbortSignal;
+  /** Beacon datagrams (the socket bound to the beacon port). */
+  datagrams: AsyncIterable<Datagram>;
+  /** py-vault-multicast datagrams (a socket joined to the group), when enabled. */
+  vault?: AsyncIterable<Datagram>;
+  ingest: BeaconIngest;
+  /** Called for each accepted beacon (`broadcast --receive` prints it). */
+  onBeacon?: (b: ReceivedBeacon) => void;
+}
+
+async function drain(signal: AbortSignal, source: AsyncIterable<Datagram>, handle: (d: Datagram) => Promise<void> | void): Promise<void> {
+  const it = source[Symbol.asyncIterator]();
+  const aborted = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  try {
+    while (!signal.aborted) {
+      const r = await Promise.race([it.next(), aborted.then(() => undefined)]);
+      if (r === undefined || r.done) break;
+      await handle(r.value);
+    }
+  } finally {
+    await it.return?.();
+  }
+}
+
+/**
+ * Receives until the signal aborts. Resolves then; never rejects because of what was received.
+ */
+export async function runBeaconReceiver(options: BeaconReceiverOptions): Promise<void> {
+  const { signal, ingest, onBeacon } = options;
+  const tasks = [
+    drain(signal, options.datagrams, async (d) => {
+      const b = await ingest.accept(d);
+      if (b) onBeacon?.(b);
+    }),
+  ];
+  if (options.vault) {
+    tasks.push(
+      drain(signal, options.vault, (d) => {
+        const b = ingest.acceptVault(d);
+        if (b) onBeacon?.(b);
+      }),
+    );
+  }
+  await Promise.all(tasks);
+}
+
+/** Options for {@link runMembershipTicker}. */
+export interface TickerOptions {
+  signal: AbortSignal;
+  table: MembershipTable;
+  /** How often hosts are checked for missed beacons, in ms. @default 100 */
+  tickMs?: number;
+}
+
+/** Calls `table.tick()` periodically until the signal aborts. */
+export async function runMembershipTicker(options: TickerOptions): Promise<void> {
+  const { signal, table } = options;
+  if (signal.aborted) return;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => table.tick(), options.tickMs ?? 100);
+    signal.addEventListener("abort", () => {
+      clearInterval(timer);
+      resolve();
+    }, { once: true });
+  });
+}

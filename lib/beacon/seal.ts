@@ -1,0 +1,44 @@
+/**
+ * Sealing and opening rich beacons with a keyring (AES-256-GCM, the 24-byte header as AAD, a fresh random
+ * nonce per datagram). Async because WebCrypto is; no sockets.
+ */
+import { openWithKeyring, OpenError, randomNonce, sealAesGcm, sealingKey, type Keyring } from "../crypto/index.ts";
+import { encodeSealedHeader, SEALED_HEADER_BYTES, type Envelope } from "./envelope.ts";
+import { BeaconFrameError } from "./errors.ts";
+
+/** Options for {@link sealBeacon}. */
+export interface SealOptions {
+  /** Nonce to use (tests only; the default is a fresh random one, which is what the wire needs). */
+  nonce?: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Seals a rich beacon payload.
+ * @param ring the beacon keyring (createKeyring(keys, "beacon")); its first key seals
+ * @param channelId 4 bytes
+ * @param payload the beacon JSON
+ * @returns the whole datagram
+ */
+export async function sealBeacon(ring: Keyring, channelId: Uint8Array, payload: Uint8Array, options: SealOptions = {}): Promise<Uint8Array> {
+  const key = sealingKey(ring);
+  const header = encodeSealedHeader(channelId, key.id, options.nonce ?? randomNonce());
+  const sealed = await sealAesGcm(key.aead, header.slice(12, 24), header, Uint8Array.from(payload));
+  const out = new Uint8Array(SEALED_HEADER_BYTES + sealed.length);
+  out.set(header);
+  out.set(sealed, SEALED_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * Opens a sealed beacon.
+ * @returns the payload JSON bytes
+ * @throws {BeaconFrameError} `unknown-key` when no key has its key id, `forged` when it does not authenticate
+ */
+export async function openBeacon(ring: Keyring, envelope: Extract<Envelope, { sealed: true }>): Promise<Uint8Array> {
+  try {
+    return await openWithKeyring(ring, envelope.keyId, Uint8Array.from(envelope.nonce), Uint8Array.from(envelope.header), Uint8Array.from(envelope.ciphertext));
+  } catch (err) {
+    if (err instanceof OpenError && err.reason === "unknown-key") throw new BeaconFrameError("unknown-key", "sealed with a key this node does not have", { cause: err });
+    throw new BeaconFrameError("forged", "sealed beacon did not authenticate (wrong key or altered bytes)", { cause: err });
+  }
+}

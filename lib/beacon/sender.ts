@@ -1,0 +1,66 @@
+/**
+ * The send path: one beacon to every target every interval, starting at once, and a goodbye to every
+ * target when the signal aborts (clean shutdown). Send errors are counted, never fatal.
+ */
+import type { BeaconBuilder } from "./builder.ts";
+import { BeaconCounters } from "./counters.ts";
+import type { DatagramSink } from "./udp.ts";
+
+/** Options for {@link runBeaconSender}. */
+export interface BeaconSenderOptions {
+  /** Stops sending; a goodbye follows when `goodbye` is true. */
+  signal: AbortSignal;
+  socket: DatagramSink;
+  builder: BeaconBuilder;
+  /** Addresses to send to (broadcast addresses, or unicast). */
+  targets: readonly string[];
+  port: number;
+  intervalMs: number;
+  /** Send a goodbye on abort. @default true */
+  goodbye?: boolean;
+  /** @default new BeaconCounters() */
+  counters?: BeaconCounters;
+  /** Called after each datagram is sent (for `--debug`). */
+  onSent?: (target: string, data: Uint8Array) => void;
+  /** Called on each send error. */
+  onError?: (target: string, error: unknown) => void;
+}
+
+async function sendAll(o: BeaconSenderOptions, counters: BeaconCounters, data: Uint8Array): Promise<void> {
+  await Promise.all(
+    o.targets.map(async (target) => {
+      try {
+        await o.socket.send(data, o.port, target);
+        counters.recordSent(data.length);
+        o.onSent?.(target, data);
+      } catch (err) {
+        counters.recordError();
+        o.onError?.(target, err);
+      }
+    }),
+  );
+}
+
+/**
+ * Sends beacons until the signal aborts, then a goodbye. Resolves after the goodbye is sent.
+ */
+export async function runBeaconSender(options: BeaconSenderOptions): Promise<void> {
+  const counters = options.counters ?? new BeaconCounters();
+  const { signal } = options;
+  while (!signal.aborted) {
+    const started = performance.now();
+    await sendAll(options, counters, await options.builder.build());
+    if (signal.aborted) break;
+    const waitMs = Math.max(0, options.intervalMs - (performance.now() - started));
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+  if (options.goodbye ?? true) await sendAll(options, counters, await options.builder.build(true));
+}
