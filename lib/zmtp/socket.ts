@@ -1,0 +1,388 @@
+/**
+ * The socket core shared by PUB, SUB, XPUB and XSUB: bind and connect (many endpoints each), reconnect with
+ * backoff, one {@link Session} per peer, counters and an event stream.
+ */
+import { AsyncQueue } from "./_queue.ts";
+import { bunTransport } from "./bun-transport.ts";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "./decoder.ts";
+import { formatEndpoint, parseEndpoint } from "./endpoint.ts";
+import { ClosedError, type ProtocolErrorReason, ZmtpError, ProtocolError, FrameError } from "./errors.ts";
+import { Session, type SessionOwner, type SocketType } from "./session.ts";
+import type { Listener, Transport } from "./transport.ts";
+
+/** Options of every socket. */
+export interface SocketOptions {
+  /** The socket adapter. @default bunTransport (real TCP and Unix sockets) */
+  readonly transport?: Transport;
+  /** Messages queued per peer before new ones are dropped. @default 1000 */
+  readonly highWaterMark?: number;
+  /** Received messages held for the application before new ones are dropped. @default 1000 */
+  readonly receiveHighWaterMark?: number;
+  /** Largest message (and command) accepted from a peer; larger ones disconnect it. @default 1048576 */
+  readonly maxMessageBytes?: number;
+  /** First reconnect delay. @default 100 */
+  readonly reconnectMs?: number;
+  /** Largest reconnect delay (the delay doubles after each failure up to this). @default 2000 */
+  readonly reconnectMaxMs?: number;
+  /** A peer must finish the greeting and READY within this. @default 10000 */
+  readonly handshakeTimeoutMs?: number;
+  /** Identity sent in READY. @default none */
+  readonly identity?: string;
+  /** Bind `tcp://*` to IPv6 `::` (dual stack) instead of IPv4 `0.0.0.0`. @default false */
+  readonly ipv6?: boolean;
+}
+
+/** Counters of a socket. */
+export interface SocketStats {
+  /** Peers with a completed handshake now. */
+  readonly peers: number;
+  /** Connections accepted on bound endpoints. */
+  readonly accepted: number;
+  /** Outgoing connections established. */
+  readonly connected: number;
+  /** Outgoing connection attempts that failed. */
+  readonly connectFailures: number;
+  /** Sessions ended. */
+  readonly disconnected: number;
+  /** Peers disconnected for breaking the protocol (garbage, oversized, wrong mechanism or type, ...). */
+  readonly rejected: number;
+  /** Messages dropped at a peer's high-water mark. */
+  readonly dropped: number;
+  /** Received messages dropped because the application did not read them in time. */
+  readonly receiveDropped: number;
+}
+
+/** Something that happened on a socket, discriminated on `type`. */
+export type SocketEvent =
+  | { readonly type: "listening"; readonly endpoint: string }
+  | { readonly type: "connected"; readonly endpoint: string; readonly remote: string }
+  | { readonly type: "accepted"; readonly endpoint: string; readonly remote: string }
+  | { readonly type: "handshake"; readonly endpoint: string; readonly remote: string; readonly peerType: string }
+  | { readonly type: "connect-failed"; readonly endpoint: string; readonly error: ZmtpError; readonly retryMs: number }
+  | { readonly type: "disconnected"; readonly endpoint: string; readonly remote: string }
+  | { readonly type: "rejected"; readonly endpoint: string; readonly remote: string; readonly reason: ProtocolErrorReason | "frame"; readonly error: ZmtpError };
+
+interface Dialer {
+  stopped: boolean;
+  session?: Session;
+  timer?: ReturnType<typeof setTimeout>;
+  delayMs: number;
+}
+
+/** Resolved socket options. */
+export interface ResolvedSocketOptions {
+  readonly transport: Transport;
+  readonly highWaterMark: number;
+  readonly receiveHighWaterMark: number;
+  readonly maxMessageBytes: number;
+  readonly reconnectMs: number;
+  readonly reconnectMaxMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly identity?: string;
+  readonly ipv6: boolean;
+}
+
+/** Merges defaults into socket options. */
+export function resolveSocketOptions(o: SocketOptions = {}): ResolvedSocketOptions {
+  const r: ResolvedSocketOptions = {
+    transport: o.transport ?? bunTransport,
+    highWaterMark: o.highWaterMark ?? 1000,
+    receiveHighWaterMark: o.receiveHighWaterMark ?? 1000,
+    maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    reconnectMs: o.reconnectMs ?? 100,
+    reconnectMaxMs: o.reconnectMaxMs ?? 2000,
+    handshakeTimeoutMs: o.handshakeTimeoutMs ?? 10_000,
+    ipv6: o.ipv6 ?? false,
+  };
+  if (!(r.highWaterMark >= 1)) throw new RangeError("highWaterMark must be at least 1");
+  if (!(r.maxMessageBytes >= 1)) throw new RangeError("maxMessageBytes must be at least 1");
+  return o.identity !== undefined ? { ...r, identity: o.identity } : r;
+}
+
+const enc = new TextEncoder();
+
+/** Base of the four socket types. Not used directly: create a PubSocket, SubSocket, XPubSocket or XSubSocket. */
+export abstract class ZmtpSocket implements AsyncDisposable {
+  readonly type: SocketType;
+  protected readonly options: ResolvedSocketOptions;
+  protected readonly sessions = new Set<Session>();
+  readonly #listeners = new Map<string, Listener>();
+  readonly #dialers = new Map<string, Dialer>();
+  readonly #watchers = new Set<AsyncQueue<SocketEvent>>();
+  readonly #waiters = new Set<() => void>();
+  #closed = false;
+  #stats = { accepted: 0, connected: 0, connectFailures: 0, disconnected: 0, rejected: 0, dropped: 0 };
+  readonly #owner: SessionOwner;
+
+  constructor(type: SocketType, options: SocketOptions = {}) {
+    this.type = type;
+    this.options = resolveSocketOptions(options);
+    this.#owner = {
+      ready: (s) => {
+        this.#emit({ type: "handshake", endpoint: s.endpoint, remote: s.remote, peerType: s.peerType });
+        const d = this.#dialers.get(s.endpoint);
+        if (d && d.session === s) d.delayMs = this.options.reconnectMs;
+        this.sessions.add(s);
+        this.onReady(s);
+        this.notify();
+      },
+      message: (s, parts) => this.onMessage(s, parts),
+      subscription: (s, sub, topic) => {
+        this.onSubscription(s, sub, topic);
+        this.notify();
+      },
+      closed: (s, error) => {
+        const was = this.sessions.delete(s);
+        this.#stats.dropped += s.dropped;
+        this.#stats.disconnected++;
+        if (error) {
+          this.#stats.rejected++;
+          const reason = error instanceof ProtocolError ? error.reason : "frame";
+          this.#emit({ type: "rejected", endpoint: s.endpoint, remote: s.remote, reason, error });
+        } else this.#emit({ type: "disconnected", endpoint: s.endpoint, remote: s.remote });
+        if (was) this.onClosed(s);
+        const d = this.#dialers.get(s.endpoint);
+        if (d && d.session === s) {
+          d.session = undefined;
+          this.#redial(s.endpoint, d);
+        }
+        this.notify();
+      },
+    };
+  }
+
+  /** Counters. */
+  get stats(): SocketStats {
+    let dropped = this.#stats.dropped;
+    for (const s of this.sessions) dropped += s.dropped;
+    return { ...this.#stats, dropped, peers: this.sessions.size, receiveDropped: this.receiveDropped() };
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Binds and accepts peers.
+   * @param endpoint `tcp://*:9000`, `tcp://127.0.0.1:0`, `tcp://[::1]:5555`, `ipc:///var/tmp/disco`
+   * @returns the endpoint bound (with an ephemeral port resolved), usable to connect
+   * @throws {EndpointError} on a malformed endpoint
+   * @throws {TransportError} when it cannot be bound
+   */
+  async bind(endpoint: string): Promise<string> {
+    this.#assertOpen();
+    const ep = parseEndpoint(endpoint, { ipv6: this.options.ipv6 });
+    let bound = "";
+    const listener = await this.options.transport.listen(ep, (conn) => {
+      this.#stats.accepted++;
+      this.#emit({ type: "accepted", endpoint: bound, remote: conn.remote });
+      return this.#session(conn, bound);
+    });
+    bound = formatEndpoint(listener.endpoint);
+    if (this.#closed) {
+      listener.close();
+      throw new ClosedError("socket closed while binding");
+    }
+    this.#listeners.set(bound, listener);
+    this.#emit({ type: "listening", endpoint: bound });
+    return bound;
+  }
+
+  /**
+   * Stops accepting on an endpoint returned by {@link bind} (connected peers stay).
+   * @returns whether it was bound
+   */
+  unbind(endpoint: string): boolean {
+    const l = this.#listeners.get(endpoint);
+    if (!l) return false;
+    l.close();
+    this.#listeners.delete(endpoint);
+    return true;
+  }
+
+  /**
+   * Connects to an endpoint, in the background: retries with backoff until it succeeds and again whenever
+   * the connection ends, until {@link disconnect} or {@link close}.
+   * @throws {EndpointError} on a malformed endpoint
+   */
+  connect(endpoint: string): void {
+    this.#assertOpen();
+    parseEndpoint(endpoint);
+    if (this.#dialers.has(endpoint)) return;
+    const d: Dialer = { stopped: false, delayMs: this.options.reconnectMs };
+    this.#dialers.set(endpoint, d);
+    void this.#dial(endpoint, d);
+  }
+
+  /**
+   * Stops connecting to an endpoint and closes its session.
+   * @returns whether it was connected
+   */
+  disconnect(endpoint: string): boolean {
+    const d = this.#dialers.get(endpoint);
+    if (!d) return false;
+    d.stopped = true;
+    clearTimeout(d.timer);
+    this.#dialers.delete(endpoint);
+    d.session?.close();
+    return true;
+  }
+
+  /** Endpoints passed to {@link connect} and not disconnected. */
+  get connections(): string[] {
+    return [...this.#dialers.keys()];
+  }
+
+  /** Endpoints bound. */
+  get endpoints(): string[] {
+    return [...this.#listeners.keys()];
+  }
+
+  /**
+   * Events (connects, handshakes, rejections, ...) from now on; holds up to 1000 unread ones.
+   * @param signal ends the stream
+   */
+  async *events(signal?: AbortSignal): AsyncGenerator<SocketEvent> {
+    const q = new AsyncQueue<SocketEvent>(1000);
+    this.#watchers.add(q);
+    try {
+      for (;;) {
+        const r = await q.next(signal);
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      this.#watchers.delete(q);
+    }
+  }
+
+  /**
+   * Resolves once `check()` holds, re-checked after every handshake, subscription and disconnect.
+   * @returns true when it held, false when `signal` aborted or the socket closed first
+   */
+  protected waitUntil(check: () => boolean, signal?: AbortSignal): Promise<boolean> {
+    if (check()) return Promise.resolve(true);
+    if (signal?.aborted || this.#closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (v: boolean) => {
+        this.#waiters.delete(waiter);
+        signal?.removeEventListener("abort", onAbort);
+        resolve(v);
+      };
+      const waiter = () => {
+        if (this.#closed) done(false);
+        else if (check()) done(true);
+      };
+      const onAbort = () => done(false);
+      this.#waiters.add(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Resolves once at least one peer completed its handshake.
+   * @returns false when `signal` aborted first
+   */
+  waitForPeer(signal?: AbortSignal): Promise<boolean> {
+    return this.waitUntil(() => this.sessions.size > 0, signal);
+  }
+
+  /** Re-checks every {@link waitUntil}. */
+  protected notify(): void {
+    for (const w of [...this.#waiters]) w();
+  }
+
+  /** Closes every listener and peer (idempotent). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const d of this.#dialers.values()) {
+      d.stopped = true;
+      clearTimeout(d.timer);
+    }
+    for (const l of this.#listeners.values()) l.close();
+    this.#listeners.clear();
+    for (const s of [...this.sessions]) s.close();
+    for (const d of this.#dialers.values()) d.session?.close();
+    this.#dialers.clear();
+    for (const q of this.#watchers) q.close();
+    this.onClose();
+    this.notify();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  protected topicBytes(topic: string | Uint8Array): Uint8Array {
+    return typeof topic === "string" ? enc.encode(topic) : topic;
+  }
+
+  protected abstract onReady(session: Session): void;
+  protected abstract onMessage(session: Session, parts: Uint8Array[]): void;
+  protected abstract onSubscription(session: Session, subscribe: boolean, topic: Uint8Array): void;
+  protected abstract onClosed(session: Session): void;
+  protected onClose(): void {}
+  protected receiveDropped(): number {
+    return 0;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError(`the ${this.type} socket is closed`);
+  }
+
+  #session(conn: import("./transport.ts").Connection, endpoint: string): Session {
+    const o = this.options;
+    return new Session(
+      conn,
+      this.#owner,
+      {
+        type: this.type,
+        highWaterMark: o.highWaterMark,
+        maxMessageBytes: o.maxMessageBytes,
+        handshakeTimeoutMs: o.handshakeTimeoutMs,
+        ...(o.identity !== undefined ? { identity: enc.encode(o.identity) } : {}),
+      },
+      endpoint,
+    );
+  }
+
+  async #dial(endpoint: string, d: Dialer): Promise<void> {
+    if (d.stopped || this.#closed) return;
+    const ep = parseEndpoint(endpoint);
+    try {
+      await this.options.transport.connect(ep, (conn) => {
+        const s = this.#session(conn, endpoint);
+        d.session = s;
+        return s;
+      });
+      if (d.stopped || this.#closed) {
+        d.session?.close();
+        return;
+      }
+      this.#stats.connected++;
+      this.#emit({ type: "connected", endpoint, remote: d.session?.remote ?? "" });
+    } catch (err) {
+      this.#stats.connectFailures++;
+      const error = err instanceof ZmtpError ? err : new FrameError(String(err), 0, { cause: err });
+      this.#emit({ type: "connect-failed", endpoint, error, retryMs: d.delayMs });
+      d.session = undefined;
+      this.#redial(endpoint, d);
+    }
+  }
+
+  #redial(endpoint: string, d: Dialer): void {
+    if (d.stopped || this.#closed || d.timer) return;
+    const delay = d.delayMs;
+    d.delayMs = Math.min(d.delayMs * 2, this.options.reconnectMaxMs);
+    d.timer = setTimeout(() => {
+      d.timer = undefined;
+      void this.#dial(endpoint, d);
+    }, delay);
+  }
+
+  #emit(ev: SocketEvent): void {
+    for (const q of this.#watchers) q.push(ev);
+  }
+}
