@@ -1,13 +1,165 @@
+/**
+ * `[gpio]`: the driver choice and the lines this host drives, as `[[gpio.output]]`, `[[gpio.pwm]]` and
+ * `[[gpio.input]]`. Validation reports duplicate names, a line claimed twice and impossible combinations,
+ * each with its key and line. Whether a chip exists is checked at run time against the system.
+ */
 import type { Section } from "./_schema.ts";
 
-/** `[gpio]`: placeholder until the gpio capability defines its keys. */
-export interface GpioConfig {
-  readonly enabled: boolean;
+export type GpioDriverChoice = "auto" | "cdev" | "sysfs";
+export type GpioBias = "as-is" | "pull-up" | "pull-down" | "disabled";
+export type GpioDrive = "push-pull" | "open-drain" | "open-source";
+export type GpioEdge = "none" | "rising" | "falling" | "both";
+
+/** `[[gpio.output]]` */
+export interface GpioOutputConfig {
+  readonly name: string;
+  readonly chip: string;
+  readonly line: number;
+  readonly activeLow: boolean;
+  readonly drive: GpioDrive;
+  readonly initial: 0 | 1;
 }
+
+/** `[[gpio.pwm]]`: software PWM on `chip`/`line`, or hardware PWM on `pwmchip`/`channel`. */
+export interface GpioPwmConfig {
+  readonly name: string;
+  /** Software PWM: the line driven. */
+  readonly chip?: string;
+  readonly line?: number;
+  /** Hardware PWM: `/sys/class/pwm/pwmchip<pwmchip>/pwm<channel>`. */
+  readonly pwmchip?: number;
+  readonly channel?: number;
+  readonly activeLow: boolean;
+  readonly periodMs: number;
+  /** 0..1 */
+  readonly duty: number;
+}
+
+/** `[[gpio.input]]` */
+export interface GpioInputConfig {
+  readonly name: string;
+  readonly chip: string;
+  readonly line: number;
+  readonly activeLow: boolean;
+  readonly bias: GpioBias;
+  readonly edge: GpioEdge;
+  readonly debounceMs: number;
+  /** Polled at this interval instead of edges (set only when `edge` is "none"). */
+  readonly scanIntervalMs?: number;
+}
+
+/** `[gpio]` */
+export interface GpioConfig {
+  /** Whether any line is declared. */
+  readonly enabled: boolean;
+  readonly driver: GpioDriverChoice;
+  /** The sysfs mount point for the sysfs driver and hardware PWM. */
+  readonly sysfsRoot: string;
+  readonly outputs: readonly GpioOutputConfig[];
+  readonly pwms: readonly GpioPwmConfig[];
+  readonly inputs: readonly GpioInputConfig[];
+}
+
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const NAME_TEXT = "a name of 1-64 letters, digits, '_', '.' or '-'";
+const DEFAULT_CHIP = "gpiochip0";
 
 /** Reads and validates `[gpio]`. */
 export function readGpio(s: Section): GpioConfig {
-  const enabled = s.bool("enabled", { default: false })!;
+  const driver = s.string("driver", { oneOf: ["auto", "cdev", "sysfs"], default: "auto" }) as GpioDriverChoice;
+  const sysfsRoot = s.string("sysfs_root", { default: "/sys", nonEmpty: true })!;
+  const names = new Map<string, string>();
+  const claimed = new Map<string, string>();
+  const claimName = (t: Section, name: string | undefined) => {
+    if (name === undefined) return;
+    const prev = names.get(name);
+    if (prev) t.problem("name", `duplicate name '${name}' (already used by ${prev})`);
+    else names.set(name, t.path);
+  };
+  const claimLine = (t: Section, chip: string, line: number | undefined, name: string | undefined) => {
+    if (line === undefined) return;
+    const key = `${chip}:${line}`;
+    const prev = claimed.get(key);
+    if (prev) t.problem("line", `${chip} line ${line} is already claimed by ${prev}`);
+    else claimed.set(key, name ? `'${name}' (${t.path})` : t.path);
+  };
+  const common = (t: Section) => {
+    const name = t.string("name", { required: true, pattern: NAME, patternText: NAME_TEXT });
+    claimName(t, name);
+    return name;
+  };
+
+  const outputs: GpioOutputConfig[] = [];
+  for (const t of s.tables("output")) {
+    const name = common(t);
+    const chip = t.string("chip", { default: DEFAULT_CHIP, nonEmpty: true })!;
+    const line = t.int("line", { required: true, min: 0, max: 65535 });
+    const activeLow = t.bool("active_low", { default: false })!;
+    const drive = t.string("drive", { oneOf: ["push-pull", "open-drain", "open-source"], default: "push-pull" }) as GpioDrive;
+    const initial = t.int("initial", { min: 0, max: 1, default: 0 }) as 0 | 1;
+    for (const k of ["edge", "debounce_ms", "bias", "scan_interval"]) {
+      if (t.has(k)) t.problem(k, `'${k}' is for inputs ([[gpio.input]]), not outputs`);
+    }
+    claimLine(t, chip, line, name);
+    t.done();
+    if (name !== undefined && line !== undefined) outputs.push({ name, chip, line, activeLow, drive, initial });
+  }
+
+  const pwms: GpioPwmConfig[] = [];
+  for (const t of s.tables("pwm")) {
+    const name = common(t);
+    const hasLine = t.has("line");
+    const hasPwmchip = t.has("pwmchip");
+    const chip = t.string("chip", { nonEmpty: true });
+    const line = t.int("line", { min: 0, max: 65535 });
+    const pwmchip = t.int("pwmchip", { min: 0, max: 65535 });
+    const channel = t.int("channel", { min: 0, max: 65535 });
+    const activeLow = t.bool("active_low", { default: false })!;
+    const periodMs = t.number("period_ms", { required: true, min: 0.001, max: 3_600_000 });
+    const duty = t.number("duty", { min: 0, max: 1, default: 0 })!;
+    if (hasLine && hasPwmchip) t.problem("pwmchip", "set either line (software PWM) or pwmchip + channel (hardware PWM), not both");
+    else if (!hasLine && !hasPwmchip) t.problem("line", "is required (or pwmchip + channel for hardware PWM)");
+    if (hasPwmchip && !t.has("channel")) t.problem("channel", "is required with pwmchip");
+    if (t.has("channel") && !hasPwmchip) t.problem("channel", "is only meaningful with pwmchip");
+    if (chip !== undefined && !hasLine) t.problem("chip", "is only meaningful with line (software PWM)");
+    if (hasPwmchip && activeLow && t.has("active_low")) t.problem("active_low", "hardware PWM does not take active_low (set the polarity in the device tree)");
+    for (const k of ["edge", "debounce_ms", "bias", "scan_interval", "initial"]) {
+      if (t.has(k)) t.problem(k, `'${k}' does not apply to PWM`);
+    }
+    if (hasLine) claimLine(t, chip ?? DEFAULT_CHIP, line, name);
+    if (pwmchip !== undefined && channel !== undefined) {
+      const key = `pwmchip${pwmchip}/pwm${channel}`;
+      const prev = claimed.get(key);
+      if (prev) t.problem("channel", `${key} is already claimed by ${prev}`);
+      else claimed.set(key, name ? `'${name}' (${t.path})` : t.path);
+    }
+    t.done();
+    if (name === undefined || periodMs === undefined) continue;
+    if (line !== undefined && !hasPwmchip) pwms.push({ name, chip: chip ?? DEFAULT_CHIP, line, activeLow, periodMs, duty });
+    else if (pwmchip !== undefined && channel !== undefined && !hasLine) pwms.push({ name, pwmchip, channel, activeLow: false, periodMs, duty });
+  }
+
+  const inputs: GpioInputConfig[] = [];
+  for (const t of s.tables("input")) {
+    const name = common(t);
+    const chip = t.string("chip", { default: DEFAULT_CHIP, nonEmpty: true })!;
+    const line = t.int("line", { required: true, min: 0, max: 65535 });
+    const activeLow = t.bool("active_low", { default: false })!;
+    const bias = t.string("bias", { oneOf: ["as-is", "pull-up", "pull-down", "disabled"], default: "as-is" }) as GpioBias;
+    const edge = t.string("edge", { oneOf: ["none", "rising", "falling", "both"], default: "none" }) as GpioEdge;
+    const debounceMs = t.number("debounce_ms", { min: 0, max: 60_000, default: 0 })!;
+    const scanIntervalMs = t.durationMs("scan_interval", { minMs: 1 });
+    if (t.has("debounce_ms") && debounceMs > 0 && edge === "none") t.problem("debounce_ms", "debounce needs edge detection (set edge = \"rising\", \"falling\" or \"both\")");
+    if (scanIntervalMs !== undefined && edge !== "none") t.problem("scan_interval", "set either edge (events) or scan_interval (polling), not both");
+    for (const k of ["initial", "drive", "period_ms", "duty", "pwmchip", "channel"]) {
+      if (t.has(k)) t.problem(k, `'${k}' is for outputs or PWM, not inputs`);
+    }
+    claimLine(t, chip, line, name);
+    t.done();
+    if (name !== undefined && line !== undefined) {
+      inputs.push({ name, chip, line, activeLow, bias, edge, debounceMs, ...(scanIntervalMs !== undefined ? { scanIntervalMs } : {}) });
+    }
+  }
   s.done();
-  return { enabled };
+  return { enabled: outputs.length + pwms.length + inputs.length > 0, driver, sysfsRoot, outputs, pwms, inputs };
 }

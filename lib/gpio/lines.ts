@@ -1,0 +1,237 @@
+/**
+ * The configured lines of a host, opened together: outputs, PWM and inputs by name. A line that fails to
+ * open is reported in `failures` and the others keep working.
+ */
+import { access, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { EventQueue } from "./_queue.ts";
+import { CdevGpio } from "./cdev.ts";
+import { GpioError } from "./errors.ts";
+import { openHardwarePwm, startSoftPwm, type PwmOutput } from "./pwm.ts";
+import { SysfsGpio } from "./sysfs.ts";
+import type { Bias, Drive, Edge, GpioDriver, LineHandle, LineValue } from "./types.ts";
+
+/** An output as declared (`[[gpio.output]]`). */
+export interface OutputSpec {
+  readonly name: string;
+  readonly chip: string;
+  readonly line: number;
+  readonly activeLow?: boolean;
+  readonly drive?: Drive;
+  readonly initial?: LineValue;
+}
+
+/** A PWM output as declared (`[[gpio.pwm]]`): `chip`/`line` for software PWM or `pwmchip`/`channel`. */
+export interface PwmSpec {
+  readonly name: string;
+  readonly chip?: string;
+  readonly line?: number;
+  readonly pwmchip?: number;
+  readonly channel?: number;
+  readonly activeLow?: boolean;
+  readonly periodMs: number;
+  readonly duty: number;
+}
+
+/** An input as declared (`[[gpio.input]]`). */
+export interface InputSpec {
+  readonly name: string;
+  readonly chip: string;
+  readonly line: number;
+  readonly activeLow?: boolean;
+  readonly bias?: Bias;
+  readonly edge?: Edge;
+  readonly debounceMs?: number;
+  readonly scanIntervalMs?: number;
+}
+
+/** Every declared line. */
+export interface LinesSpec {
+  readonly outputs?: readonly OutputSpec[];
+  readonly pwms?: readonly PwmSpec[];
+  readonly inputs?: readonly InputSpec[];
+}
+
+/** An input's value changed. */
+export interface InputChange {
+  readonly name: string;
+  readonly value: LineValue;
+  /** "rising"/"falling" from edge events, "scan" when polling saw the change, "initial" for the first reading. */
+  readonly cause: "rising" | "falling" | "scan" | "initial";
+  readonly timestampNs: bigint;
+}
+
+/**
+ * Picks a driver: `cdev` when `/dev/gpiochip*` exist (auto), else `sysfs`.
+ * @param choice "auto" | "cdev" | "sysfs"
+ */
+export async function selectDriver(choice: "auto" | "cdev" | "sysfs", options: { devDir?: string; sysfsRoot?: string } = {}): Promise<GpioDriver> {
+  const devDir = options.devDir ?? "/dev";
+  if (choice === "cdev") return new CdevGpio({ devDir });
+  if (choice === "sysfs") return new SysfsGpio({ root: options.sysfsRoot ?? "/sys" });
+  const hasCdev = (await readdir(devDir).catch(() => [] as string[])).some((n) => /^gpiochip\d+$/.test(n));
+  if (hasCdev) return new CdevGpio({ devDir });
+  const hasSysfs = await access(join(options.sysfsRoot ?? "/sys", "class", "gpio")).then(() => true, () => false);
+  return hasSysfs ? new SysfsGpio({ root: options.sysfsRoot ?? "/sys" }) : new CdevGpio({ devDir });
+}
+
+/** Options of {@link openLines}. */
+export interface OpenLinesOptions {
+  /** Consumer label. @default "disco" */
+  readonly consumer?: string;
+  /** For hardware PWM. @default "/sys" */
+  readonly sysfsRoot?: string;
+  /** Scan interval for inputs declared with neither edge nor scan_interval. @default 1000 */
+  readonly defaultScanIntervalMs?: number;
+}
+
+/** Opened lines. */
+export class GpioLines implements AsyncDisposable {
+  readonly outputs = new Map<string, LineHandle>();
+  readonly inputs = new Map<string, { handle: LineHandle; spec: InputSpec }>();
+  readonly pwms = new Map<string, PwmOutput>();
+  /** Lines that could not be opened, with why. */
+  readonly failures: { name: string; error: GpioError }[] = [];
+  readonly #pwmHandles: LineHandle[] = [];
+  readonly #defaultScanMs: number;
+
+  constructor(defaultScanMs: number) {
+    this.#defaultScanMs = defaultScanMs;
+  }
+
+  /** @internal */
+  addPwmHandle(h: LineHandle): void {
+    this.#pwmHandles.push(h);
+  }
+
+  /**
+   * Every change of every input: edge events where the input has `edge`, else polling at its scan interval.
+   * Starts with one "initial" change per input.
+   */
+  changes(signal?: AbortSignal): AsyncIterable<InputChange> {
+    const q = new EventQueue<InputChange>();
+    const tasks: Promise<void>[] = [];
+    const inner = new AbortController();
+    const sig = signal ? AbortSignal.any([signal, inner.signal]) : inner.signal;
+    for (const [name, { handle, spec }] of this.inputs) {
+      tasks.push(watchOne(name, handle, spec.scanIntervalMs ?? this.#defaultScanMs, q, sig).catch(() => undefined));
+    }
+    void Promise.all(tasks).then(() => q.close());
+    return {
+      [Symbol.asyncIterator]: () => {
+        const it = q.iterate(sig);
+        return {
+          next: () => it.next(),
+          return: async () => {
+            inner.abort();
+            q.close();
+            return { value: undefined, done: true };
+          },
+        };
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.pwms.values()) await p.close();
+    for (const h of this.#pwmHandles) await h.close();
+    for (const h of this.outputs.values()) await h.close();
+    for (const { handle } of this.inputs.values()) await handle.close();
+    this.pwms.clear();
+    this.outputs.clear();
+    this.inputs.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+async function watchOne(name: string, h: LineHandle, scanMs: number, q: EventQueue<InputChange>, signal: AbortSignal): Promise<void> {
+  const edges = !!h.settings.edge && h.settings.edge !== "none";
+  const events = edges ? h.events(signal) : undefined; // subscribe before the first read: no edge is lost
+  let last = await h.read();
+  q.push({ name, value: last, cause: "initial", timestampNs: process.hrtime.bigint() });
+  if (events) {
+    for await (const e of events) {
+      last = e.value;
+      q.push({ name, value: e.value, cause: e.type, timestampNs: e.timestampNs });
+    }
+    return;
+  }
+  while (!signal.aborted) {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, scanMs);
+      function done() {
+        clearTimeout(t);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+      signal.addEventListener("abort", done, { once: true });
+    });
+    if (signal.aborted) return;
+    const v = await h.read();
+    if (v !== last) {
+      last = v;
+      q.push({ name, value: v, cause: "scan", timestampNs: process.hrtime.bigint() });
+    }
+  }
+}
+
+/**
+ * Opens every declared line; a line that fails is listed in `failures` and the others still open.
+ * @example
+ * await using lines = await openLines(driver, { inputs: [{ name: "door", chip: "gpiochip0", line: 22, edge: "both" }] });
+ * for await (const c of lines.changes(signal)) console.log(c.name, c.value);
+ */
+export async function openLines(driver: GpioDriver, spec: LinesSpec, options: OpenLinesOptions = {}): Promise<GpioLines> {
+  const consumer = options.consumer ?? "disco";
+  const lines = new GpioLines(options.defaultScanIntervalMs ?? 1000);
+  const fail = (name: string, err: unknown) => {
+    lines.failures.push({ name, error: err instanceof GpioError ? err : new GpioError(String(err), { cause: err }) });
+  };
+  for (const o of spec.outputs ?? []) {
+    try {
+      const h = await driver.request(o.chip, o.line, {
+        direction: "output",
+        activeLow: o.activeLow ?? false,
+        drive: o.drive ?? "push-pull",
+        initial: o.initial ?? 0,
+        consumer,
+      });
+      lines.outputs.set(o.name, h);
+    } catch (err) {
+      fail(o.name, err);
+    }
+  }
+  for (const p of spec.pwms ?? []) {
+    try {
+      if (p.pwmchip !== undefined && p.channel !== undefined) {
+        lines.pwms.set(p.name, await openHardwarePwm(p.pwmchip, p.channel, { root: options.sysfsRoot, periodMs: p.periodMs, duty: p.duty }));
+      } else if (p.chip !== undefined && p.line !== undefined) {
+        const h = await driver.request(p.chip, p.line, { direction: "output", activeLow: p.activeLow ?? false, initial: 0, consumer });
+        lines.addPwmHandle(h);
+        lines.pwms.set(p.name, startSoftPwm(h, { periodMs: p.periodMs, duty: p.duty }));
+      }
+    } catch (err) {
+      fail(p.name, err);
+    }
+  }
+  for (const i of spec.inputs ?? []) {
+    try {
+      const edge = i.edge ?? "none";
+      const h = await driver.request(i.chip, i.line, {
+        direction: "input",
+        activeLow: i.activeLow ?? false,
+        bias: i.bias ?? "as-is",
+        edge,
+        ...(edge !== "none" && i.debounceMs ? { debounceMs: i.debounceMs } : {}),
+        consumer,
+      });
+      lines.inputs.set(i.name, { handle: h, spec: i });
+    } catch (err) {
+      fail(i.name, err);
+    }
+  }
+  return lines;
+}

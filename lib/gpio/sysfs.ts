@@ -1,0 +1,288 @@
+/**
+ * The sysfs GPIO driver (`/sys/class/gpio`, deprecated by the kernel but still present on many images).
+ * The chip base is looked up from each `gpiochipBASE` entry's `device` link (the `gpiochipN` it belongs to)
+ * and `label`, never assumed: on Raspberry Pi OS with kernel 6.6 bases start at 512+.
+ * Edges cannot be awaited from the event loop on sysfs, so inputs with edge detection are scanned every
+ * `scanIntervalMs` and debounced in software.
+ */
+import { readdir, readFile, readlink, stat, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { Subscribers } from "./_queue.ts";
+import { Debouncer } from "./debounce.ts";
+import {
+  ChipNotFoundError,
+  GpioError,
+  GpioPermissionError,
+  GpioValueError,
+  LineBusyError,
+  LineNotFoundError,
+  LineReleasedError,
+} from "./errors.ts";
+import { describeSettingsProblem, type ChipInfo, type Direction, type Edge, type EdgeEvent, type GpioDriver, type LineHandle, type LineInfo, type LineSettings, type LineValue } from "./types.ts";
+
+/** Options of {@link SysfsGpio}. */
+export interface SysfsGpioOptions {
+  /** The sysfs mount point; tests pass a temp tree. @default "/sys" */
+  readonly root?: string;
+  /** How often edge-detecting inputs are sampled. @default 10 */
+  readonly scanIntervalMs?: number;
+  /** How long to wait for an exported line's files to appear (udev may still be fixing modes). @default 2000 */
+  readonly exportTimeoutMs?: number;
+}
+
+interface SysfsChip extends ChipInfo {
+  readonly base: number;
+}
+
+function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** The sysfs driver. */
+export class SysfsGpio implements GpioDriver {
+  readonly kind = "sysfs" as const;
+  readonly #classDir: string;
+  readonly #scanIntervalMs: number;
+  readonly #exportTimeoutMs: number;
+  readonly #held = new Map<number, SysfsLine>();
+  #closed = false;
+
+  constructor(options: SysfsGpioOptions = {}) {
+    this.#classDir = join(options.root ?? "/sys", "class", "gpio");
+    this.#scanIntervalMs = options.scanIntervalMs ?? 10;
+    this.#exportTimeoutMs = options.exportTimeoutMs ?? 2000;
+  }
+
+  async #sysChips(): Promise<SysfsChip[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.#classDir);
+    } catch (err) {
+      if (errnoOf(err) === "ENOENT") return [];
+      throw this.#ioError(err, this.#classDir);
+    }
+    const chips: SysfsChip[] = [];
+    for (const e of entries.filter((x) => /^gpiochip\d+$/.test(x))) {
+      const dir = join(this.#classDir, e);
+      const base = Number((await readFile(join(dir, "base"), "utf8")).trim());
+      const lines = Number((await readFile(join(dir, "ngpio"), "utf8")).trim());
+      const label = (await readFile(join(dir, "label"), "utf8").catch(() => "")).trim();
+      // The `device` link points at the gpio_device (`.../gpiochipN`): its name matches /dev/gpiochipN.
+      let name = "";
+      try {
+        const target = basename(await readlink(join(dir, "device")));
+        if (/^gpiochip\d+$/.test(target)) name = target;
+      } catch {
+        // older kernels: no link; the chip can still be addressed by its label
+      }
+      chips.push({ name: name || label || e, label, lines, base });
+    }
+    return chips.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
+  }
+
+  async #find(chip: string): Promise<SysfsChip> {
+    const chips = await this.#sysChips();
+    const c = chips.find((x) => x.name === chip) ?? chips.find((x) => x.label === chip);
+    if (!c) throw new ChipNotFoundError(chip, chips.map((x) => x.name));
+    return c;
+  }
+
+  #ioError(err: unknown, path: string, chip?: string, line?: number): GpioError {
+    const code = errnoOf(err);
+    if (code === "EACCES" || code === "EPERM") return new GpioPermissionError(path, { chip, line, errno: code, cause: err });
+    return new GpioError(`${path}: ${code ?? String(err)}`, { chip, line, errno: code, cause: err });
+  }
+
+  async chips(): Promise<ChipInfo[]> {
+    return (await this.#sysChips()).map(({ name, label, lines }) => ({ name, label, lines }));
+  }
+
+  async chip(chip: string): Promise<ChipInfo> {
+    const { name, label, lines } = await this.#find(chip);
+    return { name, label, lines };
+  }
+
+  async lineInfo(chip: string, line: number): Promise<LineInfo> {
+    const c = await this.#find(chip);
+    if (!Number.isInteger(line) || line < 0 || line >= c.lines) throw new LineNotFoundError(c.name, line, c.lines);
+    const dir = join(this.#classDir, `gpio${c.base + line}`);
+    const exported = await stat(join(dir, "value")).then(() => true, () => false);
+    const info: LineInfo = { chip: c.name, line, name: "", consumer: "", used: false, direction: "input", activeLow: false, bias: "as-is", drive: "push-pull", edge: "none" };
+    if (!exported) return info;
+    const read = (f: string) => readFile(join(dir, f), "utf8").then((s) => s.trim(), () => "");
+    const dir0 = await read("direction");
+    const edge = await read("edge");
+    return {
+      ...info,
+      consumer: "sysfs",
+      used: true,
+      direction: dir0 === "out" ? "output" : "input",
+      activeLow: (await read("active_low")) === "1",
+      edge: (["rising", "falling", "both"].includes(edge) ? edge : "none") as Edge,
+    };
+  }
+
+  async request(chip: string, line: number, settings: LineSettings): Promise<LineHandle> {
+    const c = await this.#find(chip);
+    if (!Number.isInteger(line) || line < 0 || line >= c.lines) throw new LineNotFoundError(c.name, line, c.lines);
+    const problem = describeSettingsProblem(settings);
+    if (problem) throw new GpioValueError(`${c.name} line ${line}: ${problem}`, { chip: c.name, line });
+    if (settings.bias && settings.bias !== "as-is") {
+      throw new GpioValueError(`${c.name} line ${line}: sysfs cannot set bias '${settings.bias}' (use driver = "cdev", or set the pull in the device tree)`, { chip: c.name, line });
+    }
+    if (settings.drive && settings.drive !== "push-pull") {
+      throw new GpioValueError(`${c.name} line ${line}: sysfs cannot set drive '${settings.drive}' (use driver = "cdev")`, { chip: c.name, line });
+    }
+    const n = c.base + line;
+    const held = this.#held.get(n);
+    if (held) throw new LineBusyError(c.name, line, held.settings.consumer ?? "disco");
+    const exportPath = join(this.#classDir, "export");
+    try {
+      await writeFile(exportPath, String(n));
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === "EBUSY") {
+        const exported = await stat(join(this.#classDir, `gpio${n}`)).then(() => true, () => false);
+        throw new LineBusyError(c.name, line, exported ? "sysfs" : undefined, { cause: err });
+      }
+      if (code === "ENOENT") throw new GpioError(`${exportPath} does not exist: this kernel has no sysfs GPIO (use driver = "cdev")`, { chip: c.name, line, errno: code, cause: err });
+      throw this.#ioError(err, exportPath, c.name, line);
+    }
+    const dir = join(this.#classDir, `gpio${n}`);
+    const h = new SysfsLine(c.name, line, settings, dir, this.#classDir, n, this.#scanIntervalMs, () => this.#held.delete(n));
+    this.#held.set(n, h);
+    try {
+      await h.setup(this.#exportTimeoutMs);
+    } catch (err) {
+      await h.close();
+      throw err instanceof GpioError ? err : this.#ioError(err, dir, c.name, line);
+    }
+    return h;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const h of [...this.#held.values()]) await h.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+class SysfsLine implements LineHandle {
+  readonly chip: string;
+  readonly line: number;
+  readonly settings: Readonly<LineSettings>;
+  readonly #dir: string;
+  readonly #classDir: string;
+  readonly #number: number;
+  readonly #scanIntervalMs: number;
+  readonly #onRelease: () => void;
+  readonly #subs = new Subscribers<EdgeEvent>();
+  #timer?: ReturnType<typeof setInterval>;
+  #released = false;
+  #seqno = 0;
+
+  constructor(chip: string, line: number, settings: LineSettings, dir: string, classDir: string, n: number, scanIntervalMs: number, onRelease: () => void) {
+    this.chip = chip;
+    this.line = line;
+    this.settings = { ...settings };
+    this.#dir = dir;
+    this.#classDir = classDir;
+    this.#number = n;
+    this.#scanIntervalMs = scanIntervalMs;
+    this.#onRelease = onRelease;
+  }
+
+  async #write(file: string, text: string): Promise<void> {
+    await writeFile(join(this.#dir, file), text);
+  }
+
+  /** Waits for the exported files, then applies active_low, direction and the initial value. */
+  async setup(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.#write("active_low", this.settings.activeLow ? "1" : "0");
+        break;
+      } catch (err) {
+        const code = errnoOf(err);
+        // Right after export the files may not exist yet, or udev may not have changed their group yet.
+        if ((code === "ENOENT" || code === "EACCES") && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+          continue;
+        }
+        throw err;
+      }
+    }
+    const s = this.settings;
+    if (s.direction === "output") {
+      const v = s.initial ?? 0;
+      const physical = s.activeLow ? 1 - v : v;
+      // "high"/"low" set direction and the (physical) level in one step: no glitch to the wrong level.
+      await this.#write("direction", physical ? "high" : "low");
+      await this.#write("value", String(v));
+    } else {
+      await this.#write("direction", "in");
+      if (s.edge && s.edge !== "none") await this.#startScan(s.edge, s.debounceMs ?? 0);
+    }
+  }
+
+  async #startScan(edge: Edge, debounceMs: number): Promise<void> {
+    const d = new Debouncer(await this.read(), BigInt(Math.round(debounceMs * 1e6)), edge);
+    let busy = false;
+    this.#timer = setInterval(async () => {
+      if (busy || this.#released) return;
+      busy = true;
+      try {
+        const change = d.sample(await this.read(), process.hrtime.bigint());
+        if (change) {
+          this.#subs.emit({ type: change.type, chip: this.chip, line: this.line, value: change.value, timestampNs: process.hrtime.bigint(), seqno: ++this.#seqno });
+        }
+      } catch {
+        // a failed sample is retried at the next tick; release stops the timer
+      } finally {
+        busy = false;
+      }
+    }, this.#scanIntervalMs);
+  }
+
+  get direction(): Direction {
+    return this.settings.direction;
+  }
+
+  async read(): Promise<LineValue> {
+    if (this.#released) throw new LineReleasedError(this.chip, this.line);
+    const t = (await readFile(join(this.#dir, "value"), "utf8")).trim();
+    return t === "0" ? 0 : 1;
+  }
+
+  async write(value: LineValue): Promise<void> {
+    if (this.#released) throw new LineReleasedError(this.chip, this.line);
+    if (this.settings.direction !== "output") throw new GpioValueError(`${this.chip} line ${this.line} is an input; it cannot be set`, { chip: this.chip, line: this.line });
+    if (value !== 0 && value !== 1) throw new GpioValueError(`value must be 0 or 1, got ${String(value)}`, { chip: this.chip, line: this.line });
+    await this.#write("value", String(value));
+  }
+
+  events(signal?: AbortSignal): AsyncIterable<EdgeEvent> {
+    if (!this.settings.edge || this.settings.edge === "none") {
+      throw new GpioValueError(`${this.chip} line ${this.line} was requested without edge detection`, { chip: this.chip, line: this.line });
+    }
+    return this.#subs.subscribe(signal);
+  }
+
+  async close(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    clearInterval(this.#timer);
+    this.#subs.close();
+    this.#onRelease();
+    await writeFile(join(this.#classDir, "unexport"), String(this.#number)).catch(() => undefined);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
