@@ -1,0 +1,186 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { MembershipTable, SequenceGuard, type Clock, type MembershipEvent, type Observation } from "../../lib/beacon/index.ts";
+
+/** A clock tests move by hand. */
+class FakeClock implements Clock {
+  now = 1000;
+  nowMs(): number {
+    return this.now;
+  }
+  unixNowMs(): number {
+    return 1_700_000_000_000 + this.now;
+  }
+  advance(ms: number): void {
+    this.now += ms;
+  }
+}
+
+const beacon = (host: string, extra: Partial<Observation> = {}): Observation => ({ host, address: "10.0.0.5", intervalMs: 1000, source: "disco.py", ...extra });
+
+function setup(options: { forgetAfterMs?: number; maxHosts?: number } = {}) {
+  const clock = new FakeClock();
+  const table = new MembershipTable({ clock, ...options });
+  return { clock, table };
+}
+
+describe("MembershipTable", () => {
+  it("observe() emits join once, then nothing for an unchanged beacon", () => {
+    const { table, clock } = setup();
+    assert.equal(table.observe(beacon("a")).event?.type, "join");
+    clock.advance(1000);
+    assert.equal(table.observe(beacon("a")).event, undefined);
+    assert.equal(table.get("a")?.lastSeenMs, 2000);
+    assert.equal(table.get("a")?.state, "alive");
+  });
+
+  it("tick() moves alive -> suspect after 2 missed intervals -> failed after 3", () => {
+    const { table, clock } = setup();
+    table.observe(beacon("a"));
+    clock.advance(2000);
+    assert.deepEqual(table.tick(), [], "exactly 2 intervals is not yet suspect");
+    clock.advance(1);
+    assert.deepEqual(table.tick().map((e) => [e.type, e.host.state]), [["suspect", "suspect"]]);
+    assert.deepEqual(table.tick(), [], "no repeated suspect");
+    clock.advance(1000);
+    assert.deepEqual(table.tick().map((e) => [e.type, e.host.state]), [["failed", "failed"]]);
+    assert.equal(table.activeCount, 0);
+    assert.equal(table.size, 1);
+  });
+
+  it("uses each sender's own interval", () => {
+    const { table, clock } = setup();
+    table.observe(beacon("fast", { intervalMs: 100 }));
+    table.observe(beacon("slow", { intervalMs: 10_000 }));
+    clock.advance(301);
+    assert.deepEqual(table.tick().map((e) => `${e.type}:${e.host.host}`), ["failed:fast"]);
+  });
+
+  it("a beacon from a suspect host is an update back to alive; from a failed host a join", () => {
+    const { table, clock } = setup();
+    table.observe(beacon("a"));
+    clock.advance(2500);
+    table.tick();
+    const back = table.observe(beacon("a")).event;
+    assert.deepEqual([back?.type, back?.host.state], ["update", "alive"]);
+    clock.advance(3500);
+    table.tick();
+    assert.equal(table.get("a")?.state, "failed");
+    assert.equal(table.observe(beacon("a")).event?.type, "join");
+    assert.equal(table.size, 1);
+  });
+
+  it("a goodbye removes the host at once with a leave", () => {
+    const { table } = setup();
+    table.observe(beacon("a"));
+    const e = table.observe(beacon("a", { bye: true })).event;
+    assert.equal(e?.type, "leave");
+    assert.equal(e?.host.host, "a");
+    assert.equal(table.size, 0);
+    assert.equal(table.observe(beacon("ghost", { bye: true })).event, undefined);
+  });
+
+  it("a restart (new boot id) is one update, never a second row", () => {
+    const { table } = setup();
+    table.observe(beacon("a", { boot: "1111111111111111", source: "disco-json" }));
+    const e = table.observe(beacon("a", { boot: "2222222222222222", source: "disco-json" })).event;
+    assert.equal(e?.type, "update");
+    assert.equal(table.size, 1);
+  });
+
+  it("the same host heard on two interfaces is one host with both addresses, most recent first", () => {
+    const { table, clock } = setup();
+    table.observe(beacon("a", { address: "10.0.0.5" }));
+    clock.advance(10);
+    const e = table.observe(beacon("a", { address: "192.168.1.5" })).event;
+    assert.equal(e?.type, "update");
+    assert.deepEqual(table.get("a")?.addresses, ["192.168.1.5", "10.0.0.5"]);
+    clock.advance(10);
+    assert.equal(table.observe(beacon("a", { address: "10.0.0.5" })).event, undefined, "alternating sources is not a change");
+    assert.deepEqual(table.get("a")?.addresses, ["10.0.0.5", "192.168.1.5"]);
+    assert.equal(table.size, 1);
+  });
+
+  it("reports changed services as an update", () => {
+    const { table } = setup();
+    table.observe(beacon("a", { services: { http: 80 } }));
+    assert.equal(table.observe(beacon("a", { services: { http: 80 } })).event, undefined);
+    assert.equal(table.observe(beacon("a", { services: { http: 8080 } })).event?.type, "update");
+  });
+
+  it("forgets failed hosts after forgetAfterMs, silently", () => {
+    const { table, clock } = setup({ forgetAfterMs: 5000 });
+    table.observe(beacon("a"));
+    clock.advance(3001);
+    table.tick();
+    clock.advance(4998);
+    table.tick();
+    assert.equal(table.size, 1);
+    clock.advance(2);
+    assert.deepEqual(table.tick(), []);
+    assert.equal(table.size, 0);
+  });
+
+  it("refuses new hosts beyond maxHosts", () => {
+    const { table } = setup({ maxHosts: 2 });
+    assert.ok(table.observe(beacon("a")).accepted);
+    assert.ok(table.observe(beacon("b")).accepted);
+    assert.equal(table.observe(beacon("c")).accepted, false);
+    assert.ok(table.observe(beacon("a")).accepted, "known hosts still update");
+  });
+
+  it("subscribe() yields events in order, includeCurrent first, and ends on abort", async () => {
+    const { table, clock } = setup();
+    table.observe(beacon("a"));
+    const ac = new AbortController();
+    const it = table.subscribe({ signal: ac.signal, includeCurrent: true });
+    table.observe(beacon("b"));
+    clock.advance(3001);
+    table.observe(beacon("b"));
+    table.tick();
+    table.observe(beacon("b", { bye: true }));
+    const seen: string[] = [];
+    for await (const e of it) {
+      seen.push(`${e.type}:${e.host.host}`);
+      if (seen.length === 4) ac.abort();
+    }
+    assert.deepEqual(seen, ["join:a", "join:b", "failed:a", "leave:b"]);
+  });
+
+  it("subscribe() drops the oldest events for a slow reader instead of growing", async () => {
+    const table = new MembershipTable({ clock: new FakeClock(), maxQueued: 3 });
+    const ac = new AbortController();
+    const it = table.subscribe({ signal: ac.signal });
+    for (let i = 0; i < 10; i++) table.observe(beacon(`h${i}`));
+    ac.abort();
+    const seen: MembershipEvent[] = [];
+    for await (const e of it) seen.push(e);
+    assert.deepEqual(seen.map((e) => e.host.host), ["h7", "h8", "h9"]);
+  });
+
+  it("rejects failedAfter below suspectAfter", () => {
+    assert.throws(() => new MembershipTable({ suspectAfter: 3, failedAfter: 2 }), RangeError);
+  });
+});
+
+describe("SequenceGuard", () => {
+  it("accepts growing sequence numbers and refuses replays", () => {
+    const g = new SequenceGuard();
+    assert.ok(g.check("a", "b1", 1));
+    assert.ok(g.check("a", "b1", 2));
+    assert.equal(g.check("a", "b1", 2), false);
+    assert.equal(g.check("a", "b1", 1), false);
+  });
+  it("takes a new boot as a restart and refuses the old boot afterwards", () => {
+    const g = new SequenceGuard();
+    g.check("a", "b1", 50);
+    assert.ok(g.check("a", "b2", 0), "restart with seq 0");
+    assert.equal(g.check("a", "b1", 51), false, "a replay of the previous boot");
+    assert.ok(g.check("a", "b2", 1));
+  });
+  it("stays bounded", () => {
+    const g = new SequenceGuard({ maxHosts: 10 });
+    for (let i = 0; i < 100; i++) g.check(`h${i}`, "b", 0);
+    assert.equal(g.size, 10);
+  });
+});

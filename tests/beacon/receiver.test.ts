@@ -1,0 +1,103 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createKeyring } from "../../lib/crypto/index.ts";
+import {
+  BeaconIngest,
+  MembershipTable,
+  createBeaconBuilder,
+  encodeVaultAnnouncement,
+  type Clock,
+  type Datagram,
+} from "../../lib/beacon/index.ts";
+
+const CHANNEL = new Uint8Array([1, 2, 3, 4]);
+const clock: Clock = { nowMs: () => 0, unixNowMs: () => 0 };
+const dg = (data: Uint8Array, address = "10.0.0.5"): Datagram => ({ data, address, port: 9000 });
+
+async function keyring(fill: number) {
+  return createKeyring([new Uint8Array(32).fill(fill)], "beacon");
+}
+
+describe("BeaconIngest", () => {
+  it("applies a disco.py beacon with the configured interval", async () => {
+    const table = new MembershipTable({ clock });
+    const ingest = new BeaconIngest({ channelId: CHANNEL, table, defaultIntervalMs: 1000 });
+    const b = await ingest.accept(dg(new TextEncoder().encode("HOST shed 1700000000")));
+    assert.equal(b?.text, "HOST shed 1700000000");
+    assert.deepEqual({ ...table.get("shed"), lastSeenMs: 0 }, { host: "shed", addresses: ["10.0.0.5"], state: "alive", lastSeenMs: 0, lastSeenUnixMs: 0, intervalMs: 1000, source: "disco.py" });
+  });
+
+  it("opens sealed beacons, refuses replays, forgeries and unsealed ones when told", async () => {
+    const ring = await keyring(7);
+    const table = new MembershipTable({ clock });
+    const ingest = new BeaconIngest({ channelId: CHANNEL, keyring: ring, acceptUnsealed: false, table });
+    const builder = await createBeaconBuilder({ format: "json", self: { host: "pi", version: "0.1.0", services: { http: 80 } }, intervalMs: 1000, channelId: CHANNEL, keyring: ring });
+    const first = await builder.build();
+    const b = await ingest.accept(dg(first));
+    assert.equal(b?.sealed, true);
+    assert.equal(table.get("pi")?.version, "0.1.0");
+    assert.deepEqual(table.get("pi")?.services, { http: 80 });
+    assert.equal(await ingest.accept(dg(first)), undefined, "a replay");
+    assert.equal(ingest.counters.drops("replayed"), 1);
+    const forged = (await builder.build()).slice();
+    forged[forged.length - 3]! ^= 0x40;
+    assert.equal(await ingest.accept(dg(forged)), undefined);
+    assert.equal(ingest.counters.drops("forged"), 1);
+    const stranger = await createBeaconBuilder({ format: "json", self: { host: "evil" }, intervalMs: 1000, channelId: CHANNEL, keyring: await keyring(9) });
+    assert.equal(await ingest.accept(dg(await stranger.build())), undefined);
+    assert.equal(ingest.counters.drops("unknown-key"), 1);
+    assert.equal(await ingest.accept(dg(new TextEncoder().encode("HOST evil 1"))), undefined);
+    assert.equal(ingest.counters.drops("unsealed"), 1);
+    assert.equal(table.get("evil"), undefined);
+    const bye = await ingest.accept(dg(await builder.build(true)));
+    assert.equal(bye?.bye, true);
+    assert.equal(table.size, 0);
+    const s = ingest.counters.snapshot(table.activeCount);
+    assert.equal(s.packetsReceived, 6);
+    assert.equal(s.dropped, 4);
+  });
+
+  it("drops foreign-channel rich beacons", async () => {
+    const ingest = new BeaconIngest({ channelId: CHANNEL });
+    const other = await createBeaconBuilder({ format: "json", self: { host: "x" }, intervalMs: 1000, channelId: new Uint8Array([9, 9, 9, 9]) });
+    assert.equal(await ingest.accept(dg(await other.build())), undefined);
+    assert.equal(ingest.counters.drops("foreign-channel"), 1);
+  });
+
+  it("shows py-vault-multicast announcements as services of their source", () => {
+    const table = new MembershipTable({ clock });
+    const ingest = new BeaconIngest({ channelId: CHANNEL, table, vaultIntervalMs: 10_000 });
+    ingest.acceptVault(dg(encodeVaultAnnouncement({ type: "vault", name: "v1", addr: "10.0.0.7:8200", version: "1.15", timestamp: 1 }), "10.0.0.7"));
+    ingest.acceptVault(dg(encodeVaultAnnouncement({ type: "consul", name: "c1", addr: "10.0.0.7:8500", version: "1.17", timestamp: 1 }), "10.0.0.7"));
+    const h = table.get("10.0.0.7");
+    assert.equal(h?.source, "vault-multicast");
+    assert.deepEqual(h?.services, { v1: { type: "vault", addr: "10.0.0.7:8200", version: "1.15" }, c1: { type: "consul", addr: "10.0.0.7:8500", version: "1.17" } });
+    assert.equal(ingest.acceptVault(dg(new Uint8Array([0xff]))), undefined);
+    assert.equal(ingest.counters.drops("not-utf8"), 1);
+  });
+
+  it("never rejects, whatever the bytes", async () => {
+    const ingest = new BeaconIngest({ channelId: CHANNEL, keyring: await keyring(1), table: new MembershipTable({ clock }) });
+    for (let i = 0; i < 2000; i++) {
+      const b = crypto.getRandomValues(new Uint8Array(i % 300));
+      if (i % 3 === 0 && b.length > 8) b.set([0xfe, 1, 1, 0, 1, 2, 3, 4]);
+      await ingest.accept(dg(b));
+    }
+    assert.equal(ingest.counters.snapshot().dropped, 2000);
+  });
+});
+
+describe("createBeaconBuilder()", () => {
+  it("numbers rich beacons per boot and refuses one too large", async () => {
+    const b = await createBeaconBuilder({ format: "json", self: { host: "a" }, intervalMs: 1000, channelId: CHANNEL, boot: "00000000000000aa", unixNowMs: () => 5 });
+    const t = (x: Uint8Array) => new TextDecoder().decode(x.subarray(8));
+    assert.equal(t(await b.build()), '{"v":1,"host":"a","boot":"00000000000000aa","seq":0,"interval_ms":1000,"addresses":[],"time":5}');
+    assert.match(t(await b.build(true)), /"seq":1,.*"bye":true/);
+    await assert.rejects(createBeaconBuilder({ format: "json", self: { host: "a", services: { big: "x".repeat(9000) } }, intervalMs: 1000, channelId: CHANNEL }), { name: "BeaconError" });
+  });
+  it("writes disco.py beacons from the wall clock", async () => {
+    const b = await createBeaconBuilder({ self: { host: "a" }, intervalMs: 1000, unixNowMs: () => 1_700_000_000_999 });
+    assert.equal(new TextDecoder().decode(await b.build()), "HOST a 1700000000");
+    assert.equal(new TextDecoder().decode(await b.build(true)), "BYE a 1700000000");
+  });
+});
