@@ -87,7 +87,7 @@ group = "10.0.0.1"
 [[beacon.hooks]]
 events = ["boom"]
 `),
-      ["beacon.port@2", "beacon.format@3", "beacon.delay@5", "beacon.broadcast[0]@6", "beacon.failed_after@8", "beacon.vault.group@11", "beacon.colour@9", "beacon.hooks[0].command@12", "beacon.hooks[0].events[0]@13"],
+      ["beacon.port@2", "beacon.format@3", "beacon.delay@5", "beacon.broadcast[0]@6", "beacon.failed_after@8", "beacon.colour@9", "beacon.vault.group@11", "beacon.hooks[0].command@12", "beacon.hooks[0].events[0]@13"],
     );
   });
 });
