@@ -1,11 +1,280 @@
-import type { Command } from "./command.ts";
+/**
+ * `disco broadcast --send | --receive`: disco.py-compatible beacons. Also the setup shared with
+ * `disco hosts` (flags + config -> beacon settings, keys read from the files the config names).
+ */
+import { hostname } from "node:os";
+import {
+  BeaconCounters,
+  BeaconIngest,
+  createBeaconBuilder,
+  openUdp,
+  resolveTargets,
+  runBeaconReceiver,
+  runBeaconSender,
+  type BeaconFormat,
+  type CountersSnapshot,
+  type HookSpec,
+  type ReceivedBeacon,
+  type SelfDescription,
+} from "../beacon/index.ts";
+import { createKeyring, decodeKey, deriveChannelId, deriveKeyFromPassword, type Keyring } from "../crypto/index.ts";
+import type { DiscoConfig } from "../config/index.ts";
+import { VERSION } from "../version.ts";
+import { loadConfigFile, readNamedFile } from "./_config.ts";
+import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
+import type { CliIo, Command } from "./command.ts";
+import { UsageError } from "./errors.ts";
 
-/** `disco broadcast`: not built yet. */
+/** Flags shared by `broadcast` and `hosts`. */
+export const BEACON_FLAGS = {
+  config: { type: "string", short: "c" },
+  port: { type: "string", short: "p" },
+  delay: { type: "string", short: "d" },
+  interval: { type: "string" },
+  interface: { type: "string", short: "i", multiple: true },
+  to: { type: "string", multiple: true },
+  name: { type: "string", short: "n" },
+  format: { type: "string" },
+  debug: { type: "boolean" },
+} as const;
+
+/** The values of {@link BEACON_FLAGS} as parsed. */
+export interface BeaconFlagValues {
+  config?: string | undefined;
+  port?: string | undefined;
+  delay?: string | undefined;
+  interval?: string | undefined;
+  interface?: string[] | undefined;
+  to?: string[] | undefined;
+  name?: string | undefined;
+  format?: string | undefined;
+}
+
+/** Everything a beacon command needs, from flags over config over defaults. */
+export interface BeaconSetup {
+  readonly config: DiscoConfig;
+  readonly port: number;
+  readonly intervalMs: number;
+  readonly format: BeaconFormat;
+  readonly targets: readonly string[];
+  readonly self: SelfDescription;
+  readonly channelId: Uint8Array;
+  readonly keyring?: Keyring;
+  readonly acceptUnsealed: boolean;
+  readonly goodbye: boolean;
+  readonly vault?: { group: string; port: number; interface?: string; intervalMs: number };
+  readonly hooks: readonly HookSpec[];
+}
+
+/** Options for {@link resolveBeaconSetup}. */
+export interface ResolveOptions {
+  /** Resolve send targets (fails on an unknown interface). */
+  needTargets: boolean;
+}
+
+async function loadKeyring(config: DiscoConfig): Promise<Keyring | undefined> {
+  const d = config.discovery;
+  const raw: Uint8Array<ArrayBuffer>[] = [];
+  for (const k of d.keys) raw.push(decodeKey(k));
+  if (d.keyFile) {
+    for (const line of readNamedFile(d.keyFile, "discovery.key_file").split(/\r?\n/)) if (line.trim()) raw.push(decodeKey(line));
+  }
+  const password = d.passwordFile ? readNamedFile(d.passwordFile, "discovery.password_file").split(/\r?\n/)[0] : d.password;
+  if (password) raw.push(await deriveKeyFromPassword(password, d.magic));
+  return raw.length > 0 ? createKeyring(raw, "beacon") : undefined;
+}
+
+function gpioNames(config: DiscoConfig): string[] {
+  const g = config.gpio as unknown as Record<string, unknown>;
+  if (g["enabled"] !== true) return [];
+  const names: string[] = [];
+  for (const v of Object.values(g)) {
+    if (!Array.isArray(v)) continue;
+    for (const item of v) {
+      const name = typeof item === "object" && item !== null ? (item as Record<string, unknown>)["name"] : undefined;
+      if (typeof name === "string") names.push(name);
+    }
+  }
+  return names;
+}
+
+/**
+ * Resolves flags and config into beacon settings; reads the key files the config names.
+ * @throws {UsageError} on bad flag values
+ * @throws {ConfigError} on a bad config or unreadable key file
+ * @throws {NetError} on an unknown interface
+ */
+export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, io: CliIo, options: ResolveOptions): Promise<BeaconSetup> {
+  const { config } = loadConfigFile(v.config);
+  const b = config.beacon;
+  const port = v.port !== undefined ? parseIntFlag(command, "--port", v.port, 1, 65535) : b.port;
+  if (v.delay !== undefined && v.interval !== undefined) throw new UsageError(command, "--delay and --interval are the same setting; give one");
+  const delayText = v.delay ?? v.interval;
+  const intervalMs = delayText !== undefined ? parseDurationFlag(command, "--delay", delayText) : b.intervalMs;
+  if (intervalMs < 100) throw new UsageError(command, `--delay must be at least 0.1 s, got ${intervalMs} ms`);
+  let format: BeaconFormat = b.format;
+  if (v.format !== undefined) {
+    if (v.format !== "disco.py" && v.format !== "json") throw new UsageError(command, `--format expects disco.py or json, got '${v.format}'`);
+    format = v.format;
+  }
+  const name = v.name ?? config.host.name ?? hostname();
+  if (!/^[^\s]{1,253}$/.test(name)) throw new UsageError(command, `the host name must be 1 to 253 characters without spaces, got ${JSON.stringify(name)} (set --name or [host] name)`);
+  const to = v.to ?? [];
+  for (const t of to) if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(t)) throw new UsageError(command, `--to expects an IPv4 address such as 127.255.255.255, got '${t}'`);
+  const interfaces = v.interface ?? (v.to ? [] : b.interfaces);
+  const explicit = v.to ?? (v.interface ? [] : b.broadcast);
+  const resolved = options.needTargets ? resolveTargets(interfaces, explicit) : { targets: [], addresses: [] };
+  if (options.needTargets && resolved.targets.length === 0) {
+    throw new UsageError(command, "no interface to beacon on: no up, non-loopback IPv4 interface was found; name one with -i or give --to 127.255.255.255");
+  }
+  const keyring = await loadKeyring(config);
+  const metricsEnabled = (config.metrics as unknown as Record<string, unknown>)["enabled"] === true;
+  const gpio = gpioNames(config);
+  const self: SelfDescription = {
+    host: name,
+    addresses: resolved.addresses,
+    version: VERSION,
+    services: config.services,
+    ...(metricsEnabled && { metricsEndpoint: `tcp://${resolved.addresses[0] ?? name}:9000` }),
+    ...(gpio.length > 0 && { gpio }),
+  };
+  void io;
+  return {
+    config,
+    port,
+    intervalMs,
+    format,
+    targets: resolved.targets,
+    self,
+    channelId: await deriveChannelId(config.discovery.magic),
+    ...(keyring && { keyring }),
+    acceptUnsealed: b.acceptUnsealed ?? !(keyring && format === "json"),
+    goodbye: b.goodbye,
+    ...(b.vault.enabled && { vault: { group: b.vault.group, port: b.vault.port, ...(b.vault.interface && { interface: b.vault.interface }), intervalMs: b.vault.intervalMs } }),
+    hooks: b.hooks,
+  };
+}
+
+/** Formats counters for people, one `name value` pair per line. */
+export function formatCounters(s: CountersSnapshot): string {
+  const drops = Object.entries(s.drops).map(([r, n]) => `${r}=${n}`).join(" ");
+  return [
+    `packets sent      ${s.packetsSent}`,
+    `bytes sent        ${s.bytesSent}`,
+    `packets received  ${s.packetsReceived}`,
+    `bytes received    ${s.bytesReceived}`,
+    `errors            ${s.errors}`,
+    `dropped           ${s.dropped}${drops ? ` (${drops})` : ""}`,
+    `active hosts      ${s.activeHosts}`,
+    `uptime            ${(s.uptimeMs / 1000).toFixed(1)} s`,
+    `packets/s         ${s.packetsPerSec.toFixed(2)}`,
+  ].join("\n");
+}
+
+const HELP = `Usage: disco broadcast --send [--port 9000] [--delay 15] [-i IFACE]... [--to ADDR]... [--name NAME] [-c FILE]
+       disco broadcast --receive [--port 9000] [--json] [--debug] [-c FILE]
+
+Beacons, compatible with disco.py both ways. --send sends "HOST <name> <unix seconds>" (or a rich JSON
+beacon when [beacon] format = "json") every --delay seconds to the broadcast address of every up,
+non-loopback IPv4 interface (or only those named with -i, or only the --to addresses when given without
+-i), and a goodbye on Ctrl-C / SIGTERM. Unlike disco.py, it does not start a ZeroMQ proxy (use
+'disco metrics --proxy' or 'disco run'). --receive prints each beacon as disco.py does:
+"Received broadcast from <ip> : HOST <name> <seconds>". Bad datagrams are counted and dropped.
+
+Flags:
+  --send                send beacons until stopped
+  --receive             print beacons as they arrive
+  -p, --port N          UDP port (default: [beacon] port, 9000)
+  -d, --delay SECONDS   interval between beacons (default: [beacon] interval, 15); also --interval
+  -i, --interface NAME  beacon on this interface's broadcast address (repeatable)
+  --to ADDR             also send to this address, e.g. 127.255.255.255 (repeatable)
+  -n, --name NAME       host name to announce (default: [host] name, then the system host name)
+  --format F            disco.py (default) or json
+  --json                (--receive) one JSON object per beacon
+  --debug               log sends, drops with their reason, and counters on exit to stderr
+  -c, --config FILE     config file (default /etc/disco.toml when present)
+
+Examples:
+  disco broadcast --send                                    every 15 s on every LAN interface
+  disco broadcast --send --to 127.255.255.255 --delay 1     this machine only, every second
+  disco broadcast --receive --port 9000
+  disco broadcast --receive --json --debug
+`;
+
+function beaconJson(b: ReceivedBeacon): string {
+  return JSON.stringify({
+    from: b.from,
+    format: b.format,
+    sealed: b.sealed,
+    host: b.host,
+    bye: b.bye,
+    ...(b.unixSeconds !== undefined && { time: b.unixSeconds }),
+    ...(b.rich && {
+      boot: b.rich.boot,
+      seq: b.rich.seq,
+      interval_ms: b.rich.intervalMs,
+      addresses: b.rich.addresses,
+      ...(b.rich.version !== undefined && { version: b.rich.version }),
+      ...(b.rich.services !== undefined && { services: b.rich.services }),
+      ...(b.rich.metricsEndpoint !== undefined && { metrics: b.rich.metricsEndpoint }),
+      ...(b.rich.gpio !== undefined && { gpio: b.rich.gpio }),
+    }),
+    ...(b.vault && { service: b.vault }),
+  });
+}
+
+/** `disco broadcast`: send or receive beacons. */
 export const command: Command = {
   name: "broadcast",
-  summary: "not built yet",
-  async run(_argv, io) {
-    io.err("disco broadcast: not available in this build yet\n");
-    return 1;
+  summary: "send or receive disco.py-compatible beacons",
+  async run(argv, io, signal) {
+    const { values: v, help } = parseFlags("broadcast", argv, { ...BEACON_FLAGS, send: { type: "boolean" }, receive: { type: "boolean" }, json: { type: "boolean" } });
+    if (help) {
+      io.out(HELP);
+      return 0;
+    }
+    if (v.send === v.receive) throw new UsageError("broadcast", "give exactly one of --send or --receive");
+    if (v.send && v.json) throw new UsageError("broadcast", "--json applies to --receive");
+    const setup = await resolveBeaconSetup("broadcast", v, io, { needTargets: v.send === true });
+    const counters = new BeaconCounters();
+    if (v.send) {
+      const builder = await createBeaconBuilder({ format: setup.format, self: setup.self, intervalMs: setup.intervalMs, channelId: setup.channelId, ...(setup.keyring && { keyring: setup.keyring }) });
+      await using socket = await openUdp({ port: 0, reuseAddr: false, broadcast: true });
+      if (v.debug) io.err(`beaconing as ${setup.self.host} every ${setup.intervalMs / 1000} s to ${setup.targets.map((t) => `${t}:${setup.port}`).join(", ")} (${setup.format}${setup.keyring && setup.format === "json" ? ", sealed" : ""})\n`);
+      await runBeaconSender({
+        signal,
+        socket,
+        builder,
+        targets: setup.targets,
+        port: setup.port,
+        intervalMs: setup.intervalMs,
+        goodbye: setup.goodbye,
+        counters,
+        ...(v.debug && { onSent: (t: string, d: Uint8Array) => io.err(`sent ${d[0] === 0xfe ? `${d.length}-byte rich beacon` : new TextDecoder().decode(d)} to ${t}:${setup.port}\n`) }),
+        onError: (t, err) => io.err(`disco broadcast: send to ${t}:${setup.port} failed: ${err instanceof Error ? err.message : String(err)}\n`),
+      });
+      if (v.debug) io.err(`${formatCounters(counters.snapshot())}\n`);
+      return 0;
+    }
+    await using rx = await openUdp({ port: setup.port, reuseAddr: true });
+    await using vaultRx = setup.vault ? await openUdp({ port: setup.vault.port, reuseAddr: true, multicast: { group: setup.vault.group, ...(setup.vault.interface && { interface: setup.vault.interface }) } }) : undefined;
+    const ingest = new BeaconIngest({
+      channelId: setup.channelId,
+      ...(setup.keyring && { keyring: setup.keyring }),
+      acceptUnsealed: setup.acceptUnsealed,
+      defaultIntervalMs: setup.intervalMs,
+      counters,
+      ...(v.debug && { onDrop: (reason, from, err) => io.err(`dropped datagram from ${from}: ${reason} (${err.message})\n`) }),
+    });
+    if (v.debug) io.err(`listening on UDP ${rx.port}${vaultRx ? ` and ${setup.vault!.group}:${setup.vault!.port}` : ""}\n`);
+    await runBeaconReceiver({
+      signal,
+      datagrams: rx,
+      ...(vaultRx && { vault: vaultRx }),
+      ingest,
+      onBeacon: (b) => io.out(v.json ? `${beaconJson(b)}\n` : `Received broadcast from ${b.from} : ${b.text}\n`),
+    });
+    if (v.debug) io.err(`${formatCounters(counters.snapshot())}\n`);
+    return 0;
   },
 };
