@@ -116,7 +116,7 @@ export class SysfsGpio implements GpioDriver {
       ...info,
       consumer: "sysfs",
       used: true,
-      direction: dir0 === "out" ? "output" : "input",
+      direction: dir0 === "in" ? "input" : "output",
       activeLow: (await read("active_low")) === "1",
       edge: (["rising", "falling", "both"].includes(edge) ? edge : "none") as Edge,
     };
@@ -184,6 +184,7 @@ class SysfsLine implements LineHandle {
   #timer?: ReturnType<typeof setInterval>;
   #released = false;
   #seqno = 0;
+  #scanWaiters: (() => void)[] = [];
 
   constructor(chip: string, line: number, settings: LineSettings, dir: string, classDir: string, n: number, scanIntervalMs: number, onRelease: () => void) {
     this.chip = chip;
@@ -245,8 +246,18 @@ class SysfsLine implements LineHandle {
         // a failed sample is retried at the next tick; release stops the timer
       } finally {
         busy = false;
+        for (const w of this.#scanWaiters.splice(0)) w();
       }
     }, this.#scanIntervalMs);
+  }
+
+  /**
+   * Resolves after the next completed scan of an edge-detecting input (immediately for other lines), so
+   * callers can wait until a level has been seen instead of sleeping.
+   */
+  nextScan(): Promise<void> {
+    if (!this.#timer || this.#released) return Promise.resolve();
+    return new Promise((r) => this.#scanWaiters.push(r));
   }
 
   get direction(): Direction {
@@ -277,6 +288,7 @@ class SysfsLine implements LineHandle {
     if (this.#released) return;
     this.#released = true;
     clearInterval(this.#timer);
+    for (const w of this.#scanWaiters.splice(0)) w();
     this.#subs.close();
     this.#onRelease();
     await writeFile(join(this.#classDir, "unexport"), String(this.#number)).catch(() => undefined);

@@ -1,0 +1,279 @@
+/**
+ * The one contract every GPIO driver must honour: request, read, write, edges, debounce, release, busy line.
+ * Written as plain cases (no test framework) so the same cases run under `bun test` on the host (fake driver,
+ * sysfs over a temp tree) and inside the gpio-sim VM from the compiled runner (cdev and sysfs on a real
+ * kernel).
+ */
+import assert from "node:assert/strict";
+import {
+  ChipNotFoundError,
+  GpioValueError,
+  LineBusyError,
+  LineNotFoundError,
+  LineReleasedError,
+  type EdgeEvent,
+  type GpioDriver,
+  type LineValue,
+} from "../../lib/gpio/index.ts";
+
+/** What the suite needs from a driver under test and the world around it. */
+export interface ContractHarness {
+  readonly name: string;
+  /** A fresh driver. */
+  driver(): Promise<GpioDriver>;
+  /** The chip to use (at least 7 free lines, 0..6). */
+  readonly chip: string;
+  /** Pulls a line from outside (gpio-sim `pull`). */
+  setPull(line: number, level: LineValue): Promise<void>;
+  /** The physical level of a line as the outside sees it. */
+  physical(line: number): Promise<LineValue>;
+  /** Whether the driver sets bias (sysfs cannot). */
+  readonly supportsBias: boolean;
+  /** The consumer `lineInfo` reports for a line this driver holds with `label`. */
+  expectedConsumer(label: string): string;
+  /** Whether `lineInfo` sees a released line as free (a static temp tree cannot unexport). */
+  readonly observesRelease: boolean;
+}
+
+/** One case. */
+export interface ContractCase {
+  readonly name: string;
+  run(h: ContractHarness): Promise<void>;
+}
+
+const DEADLINE_MS = 3000;
+
+/** The next event, or a failure after the deadline (no sleeping: the wait ends as soon as it arrives). */
+export async function nextEvent(it: AsyncIterator<EdgeEvent>, what: string, ms = DEADLINE_MS): Promise<EdgeEvent> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+  });
+  try {
+    const r = await Promise.race([it.next(), timeout]);
+    assert.equal(r.done, false, `event stream ended while waiting for ${what}`);
+    return r.value as EdgeEvent;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads until `expected` or the deadline (sysfs/gpio-sim settle within microseconds; this bounds it). */
+async function readUntil(read: () => Promise<LineValue>, expected: LineValue, what: string): Promise<void> {
+  const deadline = Date.now() + DEADLINE_MS;
+  let v = await read();
+  while (v !== expected && Date.now() < deadline) {
+    await new Promise((r) => setImmediate(r));
+    v = await read();
+  }
+  assert.equal(v, expected, what);
+}
+
+/** Waits until a scanning driver has sampled the line twice (no-op for drivers with kernel edge events). */
+async function settled(l: object): Promise<void> {
+  const scan = (l as { nextScan?: () => Promise<void> }).nextScan;
+  if (typeof scan !== "function") return;
+  await scan.call(l);
+  await scan.call(l);
+}
+
+async function withDriver(h: ContractHarness, fn: (d: GpioDriver) => Promise<void>): Promise<void> {
+  const d = await h.driver();
+  try {
+    await fn(d);
+  } finally {
+    await d.close();
+  }
+}
+
+export const CONTRACT_CASES: readonly ContractCase[] = [
+  {
+    name: "chips() lists the chip and chip() finds it",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        const chips = await d.chips();
+        assert.ok(chips.some((c) => c.name === h.chip), `${h.chip} in ${JSON.stringify(chips)}`);
+        const c = await d.chip(h.chip);
+        assert.ok(c.lines >= 7);
+      }),
+  },
+  {
+    name: "a missing chip is ChipNotFoundError, a line past the end is LineNotFoundError",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        await assert.rejects(d.request("gpiochip99", 0, { direction: "input" }), (e) => e instanceof ChipNotFoundError && e.chip === "gpiochip99");
+        const c = await d.chip(h.chip);
+        await assert.rejects(d.request(h.chip, c.lines, { direction: "input" }), (e) => e instanceof LineNotFoundError && e.line === c.lines);
+      }),
+  },
+  {
+    name: "an input reads what the outside pulls",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        await h.setPull(0, 1);
+        const l = await d.request(h.chip, 0, { direction: "input" });
+        await readUntil(() => l.read(), 1, "pulled up reads 1");
+        await h.setPull(0, 0);
+        await readUntil(() => l.read(), 0, "pulled down reads 0");
+        await l.close();
+      }),
+  },
+  {
+    name: "an active-low input reads the inverse",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        const l = await d.request(h.chip, 1, { direction: "input", activeLow: true });
+        await h.setPull(1, 0);
+        await readUntil(() => l.read(), 1, "low reads 1 when active-low");
+        await h.setPull(1, 1);
+        await readUntil(() => l.read(), 0, "high reads 0 when active-low");
+        await l.close();
+      }),
+  },
+  {
+    name: "an output drives its initial value, then what is written",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        const l = await d.request(h.chip, 2, { direction: "output", initial: 1 });
+        assert.equal(await h.physical(2), 1, "initial 1");
+        await l.write(0);
+        assert.equal(await h.physical(2), 0, "after write(0)");
+        await l.write(1);
+        assert.equal(await h.physical(2), 1, "after write(1)");
+        assert.equal(await l.read(), 1);
+        await l.close();
+      }),
+  },
+  {
+    name: "an active-low output drives the inverse",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        const l = await d.request(h.chip, 3, { direction: "output", activeLow: true, initial: 1 });
+        assert.equal(await h.physical(3), 0, "active 1 is physical low");
+        await l.write(0);
+        assert.equal(await h.physical(3), 1, "inactive 0 is physical high");
+        await l.close();
+      }),
+  },
+  {
+    name: "bad values and settings are GpioValueError",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        await assert.rejects(d.request(h.chip, 4, { direction: "output", edge: "both" }), GpioValueError);
+        await assert.rejects(d.request(h.chip, 4, { direction: "input", debounceMs: 10 }), GpioValueError);
+        const i = await d.request(h.chip, 4, { direction: "input" });
+        await assert.rejects(i.write(1), GpioValueError);
+        assert.throws(() => i.events(), GpioValueError);
+        await i.close();
+        const o = await d.request(h.chip, 4, { direction: "output" });
+        await assert.rejects(o.write(2 as LineValue), GpioValueError);
+        await o.close();
+      }),
+  },
+  {
+    name: "edges: rising and falling events with the value after the edge",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        await h.setPull(5, 0);
+        const l = await d.request(h.chip, 5, { direction: "input", edge: "both" });
+        const it = l.events()[Symbol.asyncIterator]();
+        const t0 = process.hrtime.bigint();
+        await h.setPull(5, 1);
+        const up = await nextEvent(it, "rising edge");
+        assert.equal(up.type, "rising");
+        assert.equal(up.value, 1);
+        assert.equal(up.line, 5);
+        assert.ok(up.timestampNs >= t0, "timestamp is on the monotonic clock, after the pull");
+        await h.setPull(5, 0);
+        const down = await nextEvent(it, "falling edge");
+        assert.equal(down.type, "falling");
+        assert.equal(down.value, 0);
+        assert.ok(down.seqno > up.seqno);
+        await l.close();
+        assert.equal((await it.next()).done, true, "release ends the event stream");
+      }),
+  },
+  {
+    name: "edges: a rising-only line skips falling edges",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        await h.setPull(6, 1);
+        const l = await d.request(h.chip, 6, { direction: "input", edge: "rising" });
+        const it = l.events()[Symbol.asyncIterator]();
+        await readUntil(() => l.read(), 1, "starts high");
+        const t0 = process.hrtime.bigint();
+        await h.setPull(6, 0);
+        await readUntil(() => l.read(), 0, "went low");
+        await settled(l);
+        await h.setPull(6, 1);
+        const e = await nextEvent(it, "rising edge");
+        assert.equal(e.type, "rising");
+        assert.ok(e.timestampNs >= t0);
+        await l.close();
+      }),
+  },
+  {
+    name: "debounce: a glitch shorter than debounce_ms gives no event; a held level gives one",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        await h.setPull(0, 0);
+        const l = await d.request(h.chip, 0, { direction: "input", edge: "both", debounceMs: 50 });
+        const it = l.events()[Symbol.asyncIterator]();
+        await h.setPull(0, 1); // glitch up ...
+        await h.setPull(0, 0); // ... and straight back down
+        const hold = process.hrtime.bigint();
+        await h.setPull(0, 1); // now held
+        const e = await nextEvent(it, "debounced rising edge");
+        assert.equal(e.type, "rising");
+        assert.ok(e.timestampNs >= hold, `the first event comes after the level was held (${e.timestampNs} >= ${hold}), not from the glitch`);
+        await l.close();
+      }),
+  },
+  {
+    name: "release: the line can be requested again, the old handle refuses",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        const a = await d.request(h.chip, 2, { direction: "output", initial: 1 });
+        await a.close();
+        await a.close(); // idempotent
+        await assert.rejects(a.read(), LineReleasedError);
+        const b = await d.request(h.chip, 2, { direction: "input" });
+        const info = await d.lineInfo(h.chip, 2);
+        assert.equal(info.used, true);
+        assert.equal(info.direction, "input");
+        await b.close();
+        if (h.observesRelease) assert.equal((await d.lineInfo(h.chip, 2)).used, false, "free after release");
+      }),
+  },
+  {
+    name: "busy line: a second request is LineBusyError naming the consumer",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        const a = await d.request(h.chip, 3, { direction: "output", consumer: "contract-a" });
+        const info = await d.lineInfo(h.chip, 3);
+        assert.equal(info.consumer, h.expectedConsumer("contract-a"));
+        assert.equal(info.direction, "output");
+        await assert.rejects(d.request(h.chip, 3, { direction: "input", consumer: "contract-b" }), (e) => {
+          assert.ok(e instanceof LineBusyError, String(e));
+          assert.equal(e.line, 3);
+          assert.equal(e.consumer, "contract-a");
+          return true;
+        });
+        await a.close();
+      }),
+  },
+  {
+    name: "bias: pull-up and pull-down are applied (or refused with GpioValueError where unsupported)",
+    run: (h) =>
+      withDriver(h, async (d) => {
+        if (!h.supportsBias) {
+          await assert.rejects(d.request(h.chip, 4, { direction: "input", bias: "pull-up" }), GpioValueError);
+          return;
+        }
+        const l = await d.request(h.chip, 4, { direction: "input", bias: "pull-up" });
+        await readUntil(() => l.read(), 1, "pull-up reads 1");
+        assert.equal((await d.lineInfo(h.chip, 4)).bias, "pull-up");
+        await l.close();
+      }),
+  },
+];
