@@ -29,7 +29,7 @@ Flags:
   --to ADDR             (--announce) send to this address, e.g. 127.255.255.255 (repeatable)
   -n, --name NAME       (--announce) host name to announce
   --format F            (--announce) disco.py (default) or json
-  --debug               log dropped datagrams with their reason to stderr
+  --debug               log readiness and dropped datagrams with their reason to stderr
   -c, --config FILE     config file (default /etc/disco.toml when present)
 
 Examples:
@@ -49,13 +49,14 @@ function ago(ms: number): string {
 }
 
 /** Renders the table, one host per line, columns padded. */
-export function renderTable(hosts: readonly HostRecord[], nowMs: number, columns = 120): string[] {
+export function renderTable(hosts: readonly HostRecord[], nowMs: number, columns?: number): string[] {
+  const width = columns !== undefined && columns >= 20 ? columns : 160;
   const rows = [["HOST", "ADDRESSES", "STATE", "LAST SEEN", "SERVICES"]];
   for (const h of hosts) {
     rows.push([h.host, h.addresses.join(","), h.state, ago(nowMs - h.lastSeenMs), h.services ? Object.keys(h.services).join(",") : ""]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").slice(0, columns).trimEnd());
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").slice(0, width).trimEnd());
 }
 
 const HOME = "\x1b[H";
@@ -64,7 +65,7 @@ const CLEAR_BELOW = "\x1b[J";
 const CLEAR_SCREEN = "\x1b[2J";
 
 function draw(io: CliIo, table: MembershipTable, counters: BeaconCounters | undefined, status: string): void {
-  const lines = renderTable(table.hosts(), performance.now(), io.columns ?? 120);
+  const lines = renderTable(table.hosts(), performance.now(), io.columns);
   lines.push("", status);
   if (counters) lines.push("", ...formatCounters(counters.snapshot(table.activeCount)).split("\n"));
   io.out(`${HOME}${lines.map((l) => `${l}${CLEAR_LINE}`).join("\n")}\n${CLEAR_BELOW}`);
@@ -148,7 +149,10 @@ export const command: Command = {
         hookBaseEnv: Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined)),
         onHookOutcome: (spec, e, outcome) =>
           io.err(`disco hosts: hook ${JSON.stringify(spec.command)} on ${e.type} ${e.host.host}: ${outcome instanceof Error ? outcome.message : outcome.timedOut ? `killed after ${spec.timeoutMs} ms` : `exited ${outcome.exitCode}`}\n`),
-        ...(v.debug && { onDrop: (reason, from, err) => io.err(`dropped datagram from ${from}: ${reason} (${err.message})\n`) }),
+        ...(v.debug && {
+          onDrop: (reason, from, err) => io.err(`dropped datagram from ${from}: ${reason} (${err.message})\n`),
+          onReady: ({ port }) => io.err(`listening on UDP ${port}\n`),
+        }),
         onSendError: (t, err) => io.err(`disco hosts: send to ${t}:${setup.port} failed: ${err instanceof Error ? err.message : String(err)}\n`),
       });
     } finally {
@@ -162,7 +166,7 @@ export const command: Command = {
       io.out(`${JSON.stringify(v.stats ? { hosts, stats: counters.snapshot(table.activeCount) } : hosts)}\n`);
       return 0;
     }
-    io.out(hosts.length === 0 ? `no hosts heard on UDP ${setup.port} in ${(timeoutMs / 1000).toFixed(1)} s\n` : `${renderTable(hosts, performance.now(), io.columns ?? 120).join("\n")}\n`);
+    io.out(hosts.length === 0 ? `no hosts heard on UDP ${setup.port} in ${(timeoutMs / 1000).toFixed(1)} s\n` : `${renderTable(hosts, performance.now(), io.columns).join("\n")}\n`);
     if (v.stats) io.out(`\n${formatCounters(counters.snapshot(table.activeCount))}\n`);
     return 0;
   },

@@ -1,0 +1,90 @@
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeKey, generateKey } from "../../lib/crypto/index.ts";
+import type { MembershipEvent } from "../../lib/beacon/index.ts";
+import { ensureBuilt } from "../_bin.ts";
+import { freeUdpPort, LineReader, spawn } from "../beacon/_proc.ts";
+
+let disco = "";
+const dir = mkdtempSync(join(tmpdir(), "disco-hosts-"));
+
+function sealedConfig(name: string, key: string): string {
+  const file = join(dir, `${name}.toml`);
+  writeFileSync(file, `[host]\nname = "${name}"\n[discovery]\nkey = "${key}"\n[services]\nhttp = { port = 8080 }\n[beacon]\nformat = "json"\nbroadcast = ["127.255.255.255"]\n`);
+  return file;
+}
+
+describe("disco hosts (compiled binary, loopback)", () => {
+  before(() => {
+    disco = ensureBuilt();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("--watch piped prints NDJSON join and leave for a sealed rich beacon; strangers stay out", async () => {
+    const port = await freeUdpPort();
+    const key = encodeKey(generateKey());
+    const watchCfg = sealedConfig("watcher", key);
+    await using w = spawn([disco, "hosts", "--watch", "-c", watchCfg, "--port", String(port), "--delay", "1", "--debug"]);
+    const err = new LineReader(w.proc.stderr);
+    await err.waitLine((l) => l.startsWith("listening"), 10_000, "the watcher to listen");
+    const events = new LineReader(w.proc.stdout);
+    await using stranger = spawn([disco, "hosts", "--watch", "--announce", "-c", sealedConfig("stranger", encodeKey(generateKey())), "--port", String(port), "--delay", "1"]);
+    await using plain = spawn([disco, "broadcast", "--send", "--to", "127.255.255.255", "--name", "plain", "--port", String(port), "--delay", "1"]);
+    await using a = spawn([disco, "hosts", "--watch", "--announce", "-c", sealedConfig("member", key), "--port", String(port), "--delay", "1"]);
+    const joined = JSON.parse(await events.waitLine((l) => l.includes('"join"'), 10_000, "a join")) as MembershipEvent;
+    assert.equal(joined.host.host, "member");
+    assert.equal(joined.host.source, "disco-json");
+    assert.equal(joined.host.state, "alive");
+    assert.equal(joined.host.intervalMs, 1000);
+    assert.deepEqual(joined.host.services, { http: { port: 8080 } });
+    assert.ok(joined.host.addresses.includes("127.0.0.1"));
+    await err.waitText((t) => t.includes(": unknown-key (") && t.includes(": unsealed ("), 5000, "the stranger's and the plain beacons dropped");
+    const t0 = performance.now();
+    a.proc.kill("SIGTERM");
+    const left = JSON.parse(await events.waitLine((l) => l.includes('"leave"'), 5000, "a leave")) as MembershipEvent;
+    assert.equal(left.host.host, "member");
+    assert.ok(performance.now() - t0 < 1000, `leave took ${Math.round(performance.now() - t0)} ms`);
+    assert.equal(await a.proc.exited, 0);
+    assert.ok(!events.text.includes('"stranger"') && !events.text.includes('"plain"'), "no event for strangers");
+    void stranger;
+    void plain;
+  });
+
+  it("one-shot --json lists the hosts heard in one round; --stats adds counters", async () => {
+    const port = await freeUdpPort();
+    await using s = spawn([disco, "broadcast", "--send", "--to", "127.255.255.255", "--name", "once", "--port", String(port), "--delay", "0.2"]);
+    const p = Bun.spawn([disco, "hosts", "--json", "--stats", "--port", String(port), "--delay", "0.2", "--timeout", "1.5"], { stdout: "pipe", stderr: "pipe" });
+    assert.equal(await p.exited, 0, await new Response(p.stderr).text());
+    const out = JSON.parse(await new Response(p.stdout).text()) as { hosts: { host: string; state: string }[]; stats: { packetsReceived: number; activeHosts: number } };
+    assert.deepEqual(out.hosts.map((h) => [h.host, h.state]), [["once", "alive"]]);
+    assert.ok(out.stats.packetsReceived >= 2);
+    assert.equal(out.stats.activeHosts, 1);
+    void s;
+  });
+
+  it("--watch on a terminal redraws the table in place", async () => {
+    const port = await freeUdpPort();
+    const cmd = `exec ${disco} hosts --watch --port ${port} --delay 1 --stats`;
+    await using pty = spawn(["script", "-q", "-f", "-e", "-c", cmd, "/dev/null"]);
+    const out = new LineReader(pty.proc.stdout);
+    await using s = spawn([disco, "broadcast", "--send", "--to", "127.255.255.255", "--name", "tty-host", "--port", String(port), "--delay", "1"]);
+    // Two redraws that each show the host: the screen is redrawn, not appended to.
+    await out.waitText((t) => t.split("\x1b[H").filter((frame) => frame.includes("tty-host")).length >= 2, 10_000, "two frames showing tty-host");
+    assert.ok(out.text.includes("\x1b[2J"), "clears the screen first");
+    assert.ok(out.text.includes("\x1b[J"), "clears what is left below each frame");
+    const frames = out.text.split("\x1b[H");
+    const last = frames[frames.length - 1]!;
+    assert.equal(last.split("HOST").length - 1, 1, "one header per frame");
+    assert.match(last, /tty-host\s+127\.0\.0\.1\s+alive/);
+    assert.match(last, /packets received/);
+    assert.ok(!out.text.includes('"type":"join"'), "no NDJSON on a terminal");
+    // End the child of `script` by its PID.
+    const children = readFileSync(`/proc/${pty.proc.pid}/task/${pty.proc.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    for (const pid of children) process.kill(pid, "SIGTERM");
+    assert.equal(await pty.proc.exited, 0);
+    void s;
+  });
+});
