@@ -6,11 +6,11 @@ import { createSocket } from "node:dgram";
 
 /** Reads a byte stream line by line; every wait has a deadline. */
 export class LineReader {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #reader: { read(): Promise<{ done: boolean; value?: Uint8Array | undefined }> };
   readonly #dec = new TextDecoder();
   #buf = "";
   #done = false;
-  #pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+  #pending: Promise<{ done: boolean; value?: Uint8Array | undefined }> | undefined;
   /** Everything read so far. */
   text = "";
 
