@@ -5,6 +5,7 @@
  */
 import { Subscribers } from "./_queue.ts";
 import { Debouncer } from "./debounce.ts";
+import { monotonicNs } from "./_clock.ts";
 import { ChipNotFoundError, GpioValueError, LineBusyError, LineNotFoundError, LineReleasedError } from "./errors.ts";
 import { describeSettingsProblem, type ChipInfo, type EdgeEvent, type GpioDriver, type LineHandle, type LineInfo, type LineSettings, type LineValue } from "./types.ts";
 
@@ -22,7 +23,7 @@ export interface FakeChipOptions {
 export interface FakeGpioOptions {
   /** @default one chip `gpiochip0` with 8 lines */
   readonly chips?: readonly FakeChipOptions[];
-  /** Monotonic clock in nanoseconds. @default process.hrtime.bigint */
+  /** Monotonic clock in nanoseconds. @default CLOCK_MONOTONIC ({@link monotonicNs}) */
   readonly nowNs?: () => bigint;
 }
 
@@ -52,7 +53,7 @@ export class FakeGpio implements GpioDriver {
         },
       ]),
     );
-    this.nowNs = options.nowNs ?? (() => process.hrtime.bigint());
+    this.nowNs = options.nowNs ?? monotonicNs;
   }
 
   #chip(chip: string) {

@@ -32,3 +32,4 @@ export {
   type PwmSpec,
 } from "./lines.ts";
 export { describeGpioInterfaces, inputChangeMetric, type GpioInterface } from "./report.ts";
+export { monotonicNs } from "./_clock.ts";

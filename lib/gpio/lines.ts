@@ -6,6 +6,7 @@ import { access, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { EventQueue } from "./_queue.ts";
 import { CdevGpio } from "./cdev.ts";
+import { monotonicNs } from "./_clock.ts";
 import { GpioError } from "./errors.ts";
 import { openHardwarePwm, startSoftPwm, type PwmOutput } from "./pwm.ts";
 import { SysfsGpio } from "./sysfs.ts";
@@ -151,7 +152,7 @@ async function watchOne(name: string, h: LineHandle, scanMs: number, q: EventQue
   const edges = !!h.settings.edge && h.settings.edge !== "none";
   const events = edges ? h.events(signal) : undefined; // subscribe before the first read: no edge is lost
   let last = await h.read();
-  q.push({ name, value: last, cause: "initial", timestampNs: process.hrtime.bigint() });
+  q.push({ name, value: last, cause: "initial", timestampNs: monotonicNs() });
   if (events) {
     for await (const e of events) {
       last = e.value;
@@ -173,7 +174,7 @@ async function watchOne(name: string, h: LineHandle, scanMs: number, q: EventQue
     const v = await h.read();
     if (v !== last) {
       last = v;
-      q.push({ name, value: v, cause: "scan", timestampNs: process.hrtime.bigint() });
+      q.push({ name, value: v, cause: "scan", timestampNs: monotonicNs() });
     }
   }
 }

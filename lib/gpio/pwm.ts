@@ -5,6 +5,7 @@
  */
 import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { monotonicNs } from "./_clock.ts";
 import { GpioError, GpioPermissionError, GpioValueError } from "./errors.ts";
 import type { LineHandle, LineValue } from "./types.ts";
 
@@ -49,17 +50,17 @@ export function startSoftPwm(handle: LineHandle, options: SoftPwmOptions): PwmOu
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const periodNs = BigInt(Math.round(options.periodMs * 1e6));
-  let next = process.hrtime.bigint();
-  const delayTo = (t: bigint) => Math.max(0, Number(t - process.hrtime.bigint()) / 1e6);
+  let next = monotonicNs();
+  const delayTo = (t: bigint) => Math.max(0, Number(t - monotonicNs()) / 1e6);
   const tick = () => {
     if (stopped) return;
     const start = next;
     next += periodNs;
-    const now = process.hrtime.bigint();
+    const now = monotonicNs();
     if (now - start > periodNs) next = now + periodNs; // fell behind (e.g. a GC pause): restart the grid
     if (duty > 0) {
       set(1);
-      options.onPeriodStart?.(process.hrtime.bigint());
+      options.onPeriodStart?.(monotonicNs());
     }
     if (duty < 1) {
       const offAt = start + BigInt(Math.round(Number(periodNs) * duty));

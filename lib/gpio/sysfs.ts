@@ -5,10 +5,11 @@
  * Edges cannot be awaited from the event loop on sysfs, so inputs with edge detection are scanned every
  * `scanIntervalMs` and debounced in software.
  */
-import { readdir, readFile, readlink, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, readlink, realpath, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { Subscribers } from "./_queue.ts";
 import { Debouncer } from "./debounce.ts";
+import { monotonicNs } from "./_clock.ts";
 import {
   ChipNotFoundError,
   GpioError,
@@ -36,6 +37,32 @@ interface SysfsChip extends ChipInfo {
 
 function errnoOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * The `gpiochipN` (as in /dev) a sysfs `gpiochipBASE` entry belongs to: the entry's real path runs through
+ * the gpio device (`.../gpiochip0/gpio/gpiochip512`), or its `device` link points at it; else at the parent
+ * device, which holds the gpio device when it has only one.
+ */
+async function chipDeviceName(entryDir: string): Promise<string> {
+  const isChip = (x: string) => /^gpiochip\d+$/.test(x);
+  try {
+    const parts = (await realpath(entryDir)).split("/");
+    const own = parts.pop();
+    const up = parts.reverse().find(isChip);
+    if (up && up !== own) return up;
+  } catch {
+    // fall through
+  }
+  try {
+    const target = await readlink(join(entryDir, "device"));
+    if (isChip(basename(target))) return basename(target);
+    const kids = (await readdir(join(entryDir, "device"))).filter(isChip);
+    if (kids.length === 1) return kids[0]!;
+  } catch {
+    // older kernels: no link; the chip can still be addressed by its label
+  }
+  return "";
 }
 
 /** The sysfs driver. */
@@ -67,15 +94,7 @@ export class SysfsGpio implements GpioDriver {
       const base = Number((await readFile(join(dir, "base"), "utf8")).trim());
       const lines = Number((await readFile(join(dir, "ngpio"), "utf8")).trim());
       const label = (await readFile(join(dir, "label"), "utf8").catch(() => "")).trim();
-      // The `device` link points at the gpio_device (`.../gpiochipN`): its name matches /dev/gpiochipN.
-      let name = "";
-      try {
-        const target = basename(await readlink(join(dir, "device")));
-        if (/^gpiochip\d+$/.test(target)) name = target;
-      } catch {
-        // older kernels: no link; the chip can still be addressed by its label
-      }
-      chips.push({ name: name || label || e, label, lines, base });
+      chips.push({ name: (await chipDeviceName(dir)) || label || e, label, lines, base });
     }
     return chips.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
   }
@@ -238,9 +257,9 @@ class SysfsLine implements LineHandle {
       if (busy || this.#released) return;
       busy = true;
       try {
-        const change = d.sample(await this.read(), process.hrtime.bigint());
+        const change = d.sample(await this.read(), monotonicNs());
         if (change) {
-          this.#subs.emit({ type: change.type, chip: this.chip, line: this.line, value: change.value, timestampNs: process.hrtime.bigint(), seqno: ++this.#seqno });
+          this.#subs.emit({ type: change.type, chip: this.chip, line: this.line, value: change.value, timestampNs: monotonicNs(), seqno: ++this.#seqno });
         }
       } catch {
         // a failed sample is retried at the next tick; release stops the timer

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { ChipNotFoundError, GpioValueError, SysfsGpio } from "../../lib/gpio/index.ts";
 import { createSysfsTree } from "./_sysfs-tree.ts";
 
@@ -14,6 +14,18 @@ describe("SysfsGpio over a temp tree", () => {
     assert.equal(readFileSync(join(tree.root, "class/gpio/export"), "utf8"), "574");
     assert.equal(readFileSync(join(tree.lineDir(3), "value"), "utf8"), "1");
     await d.close();
+  });
+  it("finds the chip name from the entry's real path, as the kernel lays it out (device -> platform device)", async () => {
+    using tree = createSysfsTree({ base: 600, chipName: "gpiochip3" });
+    const cls = join(tree.root, "class/gpio");
+    const real = join(tree.root, "devices/platform/gpio-sim.0/gpiochip3/gpio/gpiochip600");
+    mkdirSync(dirname(real), { recursive: true });
+    renameSync(join(cls, "gpiochip600"), real);
+    rmSync(join(real, "device"));
+    symlinkSync(join(tree.root, "devices/platform/gpio-sim.0"), join(real, "device"));
+    symlinkSync(real, join(cls, "gpiochip600"));
+    const d = new SysfsGpio({ root: tree.root });
+    assert.deepEqual((await d.chips()).map((c) => c.name), ["gpiochip3"]);
   });
   it("a chip is also found by its label", async () => {
     using tree = createSysfsTree({ label: "sim-bank0" });

@@ -1,0 +1,75 @@
+/**
+ * Host side of the gpio-sim VM: checks what is available, builds the runner and the initramfs, boots qemu
+ * (TCG, no network) bounded by a timeout and returns the serial console. Artefacts live in .cache/gpio-vm/.
+ */
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ensureBuilt, ROOT } from "../../_bin.ts";
+
+export const VM_DIR = resolve(import.meta.dir);
+export const CACHE = join(ROOT, ".cache", "gpio-vm");
+export const CONSOLE_LOG = join(CACHE, "console.log");
+const ARTEFACTS = ["vmlinuz", "configfs.ko", "gpio-sim.ko"];
+
+function which(cmd: string): boolean {
+  return Bun.spawnSync(["sh", "-c", `command -v ${cmd}`], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+}
+
+/** Why the VM cannot run here, or undefined when it can. Runs prepare.sh once when root and something is missing. */
+export function vmUnavailable(): string | undefined {
+  const missing = () => [...ARTEFACTS.filter((a) => !existsSync(join(CACHE, a))), ...(which("qemu-system-x86_64") ? [] : ["qemu-system-x86_64"]), ...(existsSync("/bin/busybox") ? [] : ["/bin/busybox"])];
+  if (missing().length && process.getuid?.() === 0) {
+    Bun.spawnSync(["bash", join(VM_DIR, "prepare.sh")], { stdout: "inherit", stderr: "inherit" });
+  }
+  const m = missing();
+  if (m.length) return `gpio-sim VM skipped: missing ${m.join(", ")} (run: sudo bash tests/gpio/vm/prepare.sh)`;
+  return undefined;
+}
+
+/** Result of one boot. */
+export interface VmRun {
+  readonly log: string;
+  readonly wallMs: number;
+  readonly exitCode: number | null;
+}
+
+/**
+ * Builds dist/disco (if missing), compiles the runner, packs the initramfs and boots the VM once.
+ * @param timeoutMs qemu is killed (by its pid) after this long
+ */
+export async function bootVm(timeoutMs = 240_000): Promise<VmRun> {
+  const disco = ensureBuilt();
+  // dist/disco may be rebuilt by others at any moment: take a private copy first.
+  const discoCopy = join(CACHE, "disco");
+  copyFileSync(disco, discoCopy);
+  const runner = join(CACHE, "gpio-runner");
+  const b = Bun.spawnSync([process.execPath, "build", "--compile", join(VM_DIR, "runner.ts"), "--outfile", runner], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (b.exitCode !== 0) throw new Error(`compiling the runner failed: ${b.stderr.toString()}`);
+  const initrd = join(CACHE, "initrd.gz");
+  const i = Bun.spawnSync(["sh", join(VM_DIR, "build-initrd.sh"), CACHE, initrd, discoCopy, runner], { stdout: "pipe", stderr: "pipe" });
+  if (i.exitCode !== 0) throw new Error(`build-initrd.sh failed: ${i.stderr.toString()}`);
+  const t0 = performance.now();
+  const q = Bun.spawn(
+    [
+      "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "1536", "-nographic", "-no-reboot",
+      "-nic", "none", "-kernel", join(CACHE, "vmlinuz"), "-initrd", initrd, "-append", "console=ttyS0 quiet panic=-1",
+    ],
+    { cwd: CACHE, stdout: "pipe", stderr: "pipe", stdin: "ignore" },
+  );
+  const killer = setTimeout(() => q.kill("SIGKILL"), timeoutMs);
+  const [out, err] = await Promise.all([new Response(q.stdout).text(), new Response(q.stderr).text()]);
+  const exitCode = await q.exited;
+  clearTimeout(killer);
+  const log = out + (err ? `\n[qemu stderr]\n${err}` : "");
+  writeFileSync(CONSOLE_LOG, log);
+  return { log, wallMs: performance.now() - t0, exitCode };
+}
+
+/** The console of the last boot when it is newer than everything it ran, else undefined. */
+export function freshConsoleLog(): string | undefined {
+  if (!existsSync(CONSOLE_LOG)) return undefined;
+  const t = statSync(CONSOLE_LOG).mtimeMs;
+  const inputs = [join(VM_DIR, "runner.ts"), join(VM_DIR, "test.sh"), join(VM_DIR, "init"), join(ROOT, "dist", "disco")];
+  if (inputs.some((f) => existsSync(f) && statSync(f).mtimeMs > t)) return undefined;
+  return readFileSync(CONSOLE_LOG, "utf8");
+}
