@@ -1,9 +1,11 @@
 import { describe, it, before, after } from "node:test";
+import { createSocket } from "node:dgram";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeKey, generateKey } from "../../lib/crypto/index.ts";
+import { encodeVaultAnnouncement } from "../../lib/beacon/index.ts";
 import type { MembershipEvent } from "../../lib/beacon/index.ts";
 import { ensureBuilt } from "../_bin.ts";
 import { freeUdpPort, LineReader, spawn } from "../beacon/_proc.ts";
@@ -51,6 +53,28 @@ describe("disco hosts (compiled binary, loopback)", () => {
     assert.ok(!events.text.includes('"stranger"') && !events.text.includes('"plain"'), "no event for strangers");
     void stranger;
     void plain;
+  });
+
+  it("shows py-vault-multicast announcements (multicast on loopback) and runs hooks with DISCO_* variables", async () => {
+    const port = await freeUdpPort();
+    const vaultPort = await freeUdpPort();
+    const cfg = join(dir, "vault.toml");
+    writeFileSync(cfg, `[beacon.vault]\nenabled = true\ngroup = "239.77.1.1"\nport = ${vaultPort}\ninterface = "127.0.0.1"\n[[beacon.hooks]]\ncommand = 'echo "hook $DISCO_EVENT $DISCO_HOST $DISCO_SOURCE $DISCO_SERVICES" >&2'\nevents = ["join"]\ntimeout = "5s"\n`);
+    await using w = spawn([disco, "hosts", "--watch", "--json", "-c", cfg, "--port", String(port), "--debug"]);
+    const err = new LineReader(w.proc.stderr);
+    await err.waitLine((l) => l.startsWith("listening"), 10_000, "the watcher to listen");
+    const s = createSocket("udp4");
+    await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
+    s.setMulticastInterface("127.0.0.1");
+    s.setMulticastLoopback(true);
+    const ann = encodeVaultAnnouncement({ type: "vault", name: "vault-1", addr: "127.0.0.1:8200", version: "1.15.2", timestamp: 1700000000 });
+    await new Promise<void>((r) => s.send(ann, vaultPort, "239.77.1.1", () => r()));
+    s.close();
+    const e = JSON.parse(await new LineReader(w.proc.stdout).waitLine((l) => l.includes('"join"'), 5000, "a join")) as MembershipEvent;
+    assert.equal(e.host.source, "vault-multicast");
+    assert.deepEqual(e.host.services, { "vault-1": { type: "vault", addr: "127.0.0.1:8200", version: "1.15.2" } });
+    const hook = await err.waitLine((l) => l.startsWith("hook "), 5000, "the hook's output");
+    assert.equal(hook, 'hook join 127.0.0.1 vault-multicast {"vault-1":{"type":"vault","addr":"127.0.0.1:8200","version":"1.15.2"}}');
   });
 
   it("one-shot --json lists the hosts heard in one round; --stats adds counters", async () => {
