@@ -1,0 +1,97 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { command } from "../../lib/cli/gpio.ts";
+import { UsageError, type CliIo } from "../../lib/cli/index.ts";
+import { createSysfsTree } from "./_sysfs-tree.ts";
+
+function capture(onOut?: (text: string) => void): { io: CliIo; out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  return {
+    io: {
+      out: (t) => {
+        out += t;
+        onOut?.(t);
+      },
+      err: (t) => void (err += t),
+      env: {},
+      stdoutIsTTY: false,
+    },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+function configFile(text: string): string {
+  const f = join(mkdtempSync(join(tmpdir(), "disco-gpio-cli-")), "disco.toml");
+  writeFileSync(f, text);
+  return f;
+}
+
+const never = new AbortController().signal;
+
+describe("disco gpio (sysfs driver over a temp tree)", () => {
+  it("info lists the chip and its lines, and --json gives the same", async () => {
+    using tree = createSysfsTree({ base: 512 });
+    const c = capture();
+    assert.equal(await command.run(["info", "--driver", "sysfs", "--sysfs-root", tree.root], c.io, never), 0);
+    assert.match(c.out(), /^gpiochip0 \[sim-bank0\] \(8 lines\)/);
+    const j = capture();
+    assert.equal(await command.run(["info", "--json", "--driver", "sysfs", "--sysfs-root", tree.root], j.io, never), 0);
+    const parsed = JSON.parse(j.out());
+    assert.equal(parsed.driver, "sysfs");
+    assert.equal(parsed.chips[0].info.length, 8);
+  });
+  it("get reads a raw chip:line", async () => {
+    using tree = createSysfsTree();
+    writeFileSync(join(tree.lineDir(3), "value"), "1\n");
+    const c = capture();
+    assert.equal(await command.run(["get", "gpiochip0:3", "--driver", "sysfs", "--sysfs-root", tree.root], c.io, never), 0);
+    assert.equal(c.out(), "1\n");
+  });
+  it("set drives a declared output by name", async () => {
+    using tree = createSysfsTree();
+    const cfg = configFile(`[gpio]\ndriver = "sysfs"\nsysfs_root = "${tree.root}"\n[[gpio.output]]\nname = "pump"\nline = 2\n`);
+    const c = capture();
+    assert.equal(await command.run(["set", "pump", "1", "-c", cfg], c.io, never), 0);
+    assert.equal(readFileSync(join(tree.lineDir(2), "value"), "utf8"), "1");
+  });
+  it("set refuses a value other than 0/1, and an unknown name, as usage errors", async () => {
+    using tree = createSysfsTree();
+    await assert.rejects(command.run(["set", "gpiochip0:2", "2", "--sysfs-root", tree.root], capture().io, never), (e) => e instanceof UsageError && /0 or 1/.test(e.message));
+    await assert.rejects(command.run(["get", "pump"], capture().io, never), (e) => e instanceof UsageError && /CHIP:LINE/.test(e.message));
+  });
+  it("a missing chip is exit 1 with the chips that exist", async () => {
+    using tree = createSysfsTree();
+    const c = capture();
+    assert.equal(await command.run(["get", "gpiochip7:1", "--driver", "sysfs", "--sysfs-root", tree.root], c.io, never), 1);
+    assert.match(c.err(), /gpiochip7' not found \(available: gpiochip0\).*disco gpio info/);
+  });
+  it("watch prints NDJSON: the initial value, then each change, and stops after --count", async () => {
+    using tree = createSysfsTree();
+    const cfg = configFile(`[[gpio.input]]\nname = "door"\nline = 4\nedge = "both"\n`);
+    let sawInitial!: () => void;
+    const initial = new Promise<void>((r) => (sawInitial = r));
+    const c = capture((t) => t.includes('"initial"') && sawInitial());
+    const run = command.run(["watch", "door", "--json", "--count", "1", "-c", cfg, "--driver", "sysfs", "--sysfs-root", tree.root], c.io, never);
+    await initial;
+    writeFileSync(join(tree.lineDir(4), "value"), "1\n");
+    assert.equal(await run, 0);
+    const lines = c.out().trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => [l.name, l.value, l.cause, l.line]), [["door", 0, "initial", 4], ["door", 1, "rising", 4]]);
+  });
+  it("cdev with no chips says so", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "disco-dev-"));
+    const c = capture();
+    assert.equal(await command.run(["info", "--driver", "cdev", "--dev-dir", empty], c.io, never), 0);
+    assert.match(c.out(), /no GPIO chips found \(driver cdev\)/);
+  });
+  it("--help has examples", async () => {
+    const c = capture();
+    assert.equal(await command.run(["--help"], c.io, never), 0);
+    assert.match(c.out(), /Examples:[\s\S]*disco gpio set pump_drive 1 --hold 5s/);
+  });
+});
