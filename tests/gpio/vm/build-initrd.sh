@@ -7,6 +7,7 @@ set -eu
 W=$1; OUT=$2; DISCO=$3; RUNNER=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
 R=$(mktemp -d "$W/rootfs.XXXX")
+chmod 755 "$R"   # mktemp makes it 0700: the root directory must be traversable by non-root users
 trap 'rm -rf "$R"' EXIT
 mkdir -p "$R/bin" "$R/sbin" "$R/usr/bin" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/lib/modules" "$R/etc"
 cp /bin/busybox "$R/bin/busybox"

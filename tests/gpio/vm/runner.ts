@@ -96,7 +96,7 @@ if (!process.env["GPIO_RUNNER_NO_BENCH"]) {
     const cdev = new CdevGpio();
     await benchEdgeLatency("cdev", cdev, 200);
     await benchToggles("cdev", cdev, 1000);
-    await benchPwm("cdev", cdev, 100);
+    await benchPwm("cdev", cdev, 150);
     await cdev.close();
     const sysfs = new SysfsGpio({ scanIntervalMs: 2 });
     await benchEdgeLatency("sysfs-scan-2ms", sysfs, 100);

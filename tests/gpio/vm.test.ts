@@ -1,0 +1,64 @@
+/**
+ * The real-kernel target: boots Debian's kernel with gpio-sim under qemu once, runs the contract suite against
+ * cdev and sysfs (tests/gpio/vm/runner.ts, compiled) and the CLI end-to-end checks (tests/gpio/vm/test.sh,
+ * with the real dist/disco), and asserts every expected PASS line and no FAIL line on the serial console.
+ * Skips only when qemu or the cached kernel/modules cannot be had (see tests/gpio/vm/prepare.sh).
+ */
+import { describe, it, before } from "node:test";
+import assert from "node:assert/strict";
+import { CONTRACT_CASES } from "./_contract.ts";
+import { bootVm, vmUnavailable, type VmRun } from "./vm/_vm.ts";
+
+const why = vmUnavailable();
+if (why) console.log(why);
+
+const CLI_CHECKS = [
+  "info names the chip",
+  "info shows the hog's consumer",
+  "info --json has the consumer",
+  "get sees pull-up",
+  "get sees pull-down",
+  "get via sysfs driver",
+  "set --hold drives the line (sim value)",
+  "busy message names the consumer",
+  "released line returns to its pull",
+  "busy hog names its consumer",
+  "bad value exits 2",
+  "missing chip lists the chips",
+  "watch reports the rising edge",
+  "watch reports the falling edge",
+  "named active-low output: 1 drives the line low",
+  "named input with bias pull-up reads 1",
+  "info marks declared lines",
+  "permission message suggests the gpio group",
+];
+
+describe("gpio-sim VM (real kernel)", { skip: why }, () => {
+  let run: VmRun;
+  let lines: string[];
+  before(async () => {
+    run = await bootVm();
+    lines = run.log.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "").split(/\r?\n/);
+    console.log(`VM boot + tests: ${(run.wallMs / 1000).toFixed(1)} s wall`);
+    for (const l of lines.filter((x) => x.startsWith("BENCH "))) console.log(l);
+  });
+  it("ran to the end with no FAIL line", () => {
+    assert.ok(lines.some((l) => l.includes("VM-DONE")), `the VM did not finish:\n${run.log.slice(-3000)}`);
+    assert.ok(lines.some((l) => l.startsWith("RUNNER-DONE")), "the runner did not finish");
+    assert.ok(lines.some((l) => l.startsWith("CLI-DONE")), "test.sh did not finish");
+    assert.deepEqual(lines.filter((l) => l.startsWith("FAIL")), []);
+  });
+  for (const driver of ["cdev", "sysfs"]) {
+    for (const c of CONTRACT_CASES) {
+      it(`contract on the real kernel, ${driver}: ${c.name}`, () => {
+        assert.ok(lines.includes(`PASS ${driver}: ${c.name}`), `missing PASS ${driver}: ${c.name}`);
+      });
+    }
+  }
+  for (const name of CLI_CHECKS) {
+    it(`CLI end-to-end: ${name}`, () => assert.ok(lines.includes(`PASS cli: ${name}`), `missing PASS cli: ${name}`));
+  }
+  it("benchmarks printed their figures", () => {
+    for (const b of ["edge-latency cdev", "toggles cdev", "pwm-jitter cdev"]) assert.ok(lines.some((l) => l.startsWith(`BENCH ${b}`)), b);
+  });
+});
