@@ -49,11 +49,13 @@ abstract class PublisherSocket extends ZmtpSocket {
   }
 
   /**
-   * Resolves once some peer has subscribed.
+   * Resolves once `count` peers have subscribed.
+   * @param signal gives up when it aborts
+   * @param count peers with a subscription to wait for (default 1)
    * @returns false when `signal` aborted or the socket closed first
    */
-  waitForSubscriber(signal?: AbortSignal): Promise<boolean> {
-    return this.waitUntil(() => this.subscribers > 0, signal);
+  waitForSubscriber(signal?: AbortSignal, count = 1): Promise<boolean> {
+    return this.waitUntil(() => this.subscribers >= count, signal);
   }
 
   protected onReady(session: Session): void {

@@ -1,0 +1,65 @@
+/** A raw TCP client for feeding hand-made bytes to a disco socket in tests (node:net so it can pause). */
+import { connect, type Socket } from "node:net";
+
+/** A connected raw client. */
+export class RawClient implements AsyncDisposable {
+  readonly socket: Socket;
+  received = new Uint8Array(0);
+  ended = false;
+  #waiters = new Set<() => void>();
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on("data", (d: Buffer) => {
+      const n = new Uint8Array(this.received.length + d.length);
+      n.set(this.received);
+      n.set(d, this.received.length);
+      this.received = n;
+      this.#wake();
+    });
+    socket.on("close", () => {
+      this.ended = true;
+      this.#wake();
+    });
+    socket.on("error", () => {});
+  }
+
+  /** Connects to `tcp://host:port`. */
+  static open(endpoint: string): Promise<RawClient> {
+    const m = /^tcp:\/\/(.+):(\d+)$/.exec(endpoint)!;
+    return new Promise((resolve, reject) => {
+      const s = connect({ host: m[1]!, port: Number(m[2]) }, () => resolve(new RawClient(s)));
+      s.once("error", reject);
+    });
+  }
+
+  #wake(): void {
+    for (const w of this.#waiters) w();
+  }
+
+  /** Waits until `check()` holds (re-checked on data and close) or `timeoutMs` passes. */
+  async until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("timed out waiting on raw client");
+      await new Promise<void>((resolve) => {
+        const w = () => {
+          clearTimeout(t);
+          this.#waiters.delete(w);
+          resolve();
+        };
+        const t = setTimeout(w, left);
+        this.#waiters.add(w);
+      });
+    }
+  }
+
+  write(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,253 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  encodeCommand,
+  encodeFrame,
+  encodeGreeting,
+  PubSocket,
+  SubSocket,
+  XPubSocket,
+  XSubSocket,
+  ZmtpDecoder,
+  runProxy,
+  type SocketEvent,
+  type ZmtpSocket,
+} from "../../lib/zmtp/index.ts";
+import { within } from "./_peer.ts";
+import { RawClient } from "./_raw.ts";
+
+const te = new TextEncoder();
+const td = new TextDecoder();
+const text = (parts: Uint8Array[] | undefined) => parts?.map((p) => td.decode(p));
+
+function readyFrame(type: string): Uint8Array {
+  return encodeFrame(encodeCommand({ type: "READY", metadata: [["Socket-Type", te.encode(type)]] }), { command: true });
+}
+
+/** Collects a socket's events and waits for one that matches. */
+function watch(socket: ZmtpSocket) {
+  const seen: SocketEvent[] = [];
+  const ac = new AbortController();
+  let wake = () => {};
+  void (async () => {
+    for await (const e of socket.events(ac.signal)) {
+      seen.push(e);
+      wake();
+    }
+  })();
+  return {
+    seen,
+    stop: () => ac.abort(),
+    async until(match: (e: SocketEvent) => boolean, ms = 5000): Promise<SocketEvent> {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const e = seen.find(match);
+        if (e) return e;
+        if (Date.now() > deadline) throw new Error(`no matching event in ${JSON.stringify(seen.map((x) => x.type))}`);
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, deadline - Date.now());
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+      }
+    },
+  };
+}
+
+async function pubSubPair(bindEp: string) {
+  const pub = new PubSocket();
+  const ep = await pub.bind(bindEp);
+  const sub = new SubSocket();
+  return { pub, sub, ep };
+}
+
+describe("sockets (disco to disco)", () => {
+  for (const [name, bindEp] of [
+    ["tcp", "tcp://127.0.0.1:0"],
+    ["ipc", "ipc"],
+  ] as const) {
+    it(`PubSocket → SubSocket over ${name}: prefix filter and multipart`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "zmtp-"));
+      try {
+        const { pub, sub, ep } = await pubSubPair(bindEp === "ipc" ? `ipc://${dir}/s` : bindEp);
+        await using _p = pub;
+        await using _s = sub;
+        sub.subscribe("metric ");
+        sub.connect(ep);
+        assert.ok(await within(pub.waitForSubscriber(), 5000, "subscription"));
+        assert.equal(pub.send("other x"), 0);
+        assert.equal(pub.send(["metric shed", "part 2", new Uint8Array(300).fill(65)]), 1);
+        const got = await within(sub.receive(), 5000, "message");
+        assert.deepEqual(text(got), ["metric shed", "part 2", "A".repeat(300)]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it("PubSocket binds IPv6 loopback when the host has it", async (t) => {
+    await using pub = new PubSocket();
+    let ep: string;
+    try {
+      ep = await pub.bind("tcp://[::1]:0");
+    } catch {
+      t.skip("no IPv6 loopback on this host");
+      return;
+    }
+    assert.match(ep, /^tcp:\/\/\[::1\]:\d+$/);
+    await using sub = new SubSocket();
+    sub.subscribe();
+    sub.connect(ep);
+    await within(pub.waitForSubscriber(), 5000, "subscription");
+    pub.send("v6");
+    assert.deepEqual(text(await within(sub.receive(), 5000, "message")), ["v6"]);
+  });
+
+  it("XPubSocket hands up first subscriptions and last cancels, and cancels a gone peer's topics", async () => {
+    await using xpub = new XPubSocket();
+    const ep = await xpub.bind("tcp://127.0.0.1:0");
+    const a = new SubSocket();
+    await using b = new SubSocket();
+    for (const s of [a, b]) {
+      s.subscribe("t");
+      s.connect(ep);
+    }
+    assert.deepEqual(await within(xpub.receive(), 5000, "subscribe"), [Uint8Array.of(1, 0x74)]);
+    assert.ok(await within(xpub.waitForSubscriber(undefined, 2), 5000, "two subscribers"));
+    await a.close();
+    b.unsubscribe("t");
+    assert.deepEqual(await within(xpub.receive(), 5000, "cancel"), [Uint8Array.of(0, 0x74)]);
+  });
+
+  it("SubSocket reconnects and resubscribes when the publisher restarts on the same port", async () => {
+    const pub1 = new PubSocket({});
+    const ep = await pub1.bind("tcp://127.0.0.1:0");
+    await using sub = new SubSocket({ reconnectMs: 20, reconnectMaxMs: 100 });
+    sub.subscribe("");
+    sub.connect(ep);
+    await within(pub1.waitForSubscriber(), 5000, "first subscription");
+    pub1.send("before");
+    assert.deepEqual(text(await within(sub.receive(), 5000, "before")), ["before"]);
+    await pub1.close();
+    await using pub2 = new PubSocket();
+    await pub2.bind(ep);
+    await within(pub2.waitForSubscriber(), 5000, "subscription after restart");
+    pub2.send("after");
+    assert.deepEqual(text(await within(sub.receive(), 5000, "after")), ["after"]);
+    assert.ok(sub.stats.connected >= 2);
+  });
+
+  it("PubSocket drops at a stalled peer's high-water mark and keeps its queue bounded", async () => {
+    await using pub = new PubSocket({ highWaterMark: 50 });
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    await using raw = await RawClient.open(ep);
+    raw.write(encodeGreeting());
+    raw.write(readyFrame("SUB"));
+    raw.write(encodeFrame(encodeCommand({ type: "SUBSCRIBE", topic: new Uint8Array(0) }), { command: true }));
+    await within(pub.waitForSubscriber(), 5000, "raw subscription");
+    raw.socket.pause();
+    const big = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 2000; i++) {
+      pub.send(big);
+      if (i % 100 === 0) await new Promise<void>((r) => setImmediate(r));
+    }
+    assert.ok(pub.stats.dropped > 0, `dropped ${pub.stats.dropped}`);
+    assert.ok(pub.stats.dropped < 2000);
+  });
+
+  it("a proxy forwards publishers' messages to subscribers and subscriptions upstream", async () => {
+    await using xsub = new XSubSocket();
+    await using xpub = new XPubSocket();
+    const front = await xsub.bind("tcp://127.0.0.1:0");
+    const back = await xpub.bind("tcp://127.0.0.1:0");
+    const ac = new AbortController();
+    const proxy = runProxy(xsub, xpub, { signal: ac.signal });
+    await using pub = new PubSocket();
+    await using sub = new SubSocket();
+    pub.connect(front);
+    sub.subscribe("metric");
+    sub.connect(back);
+    assert.ok(await within(pub.waitForSubscriber(), 5000, "subscription through the proxy"));
+    pub.send(["metric a", "b"]);
+    assert.deepEqual(text(await within(sub.receive(), 5000, "message through the proxy")), ["metric a", "b"]);
+    ac.abort();
+    const stats = await proxy;
+    assert.equal(stats.forwarded, 1);
+    assert.equal(stats.subscriptions, 1);
+  });
+});
+
+describe("sockets refuse bad peers", () => {
+  async function victim(options = {}) {
+    const pub = new PubSocket({ maxMessageBytes: 1000, handshakeTimeoutMs: 300, ...options });
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    return { pub, ep, events: watch(pub) };
+  }
+
+  const cases: [string, (raw: RawClient) => void, string][] = [
+    ["garbage (an HTTP request)", (r) => r.write(te.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), "frame"],
+    ["an unknown mechanism", (r) => r.write(encodeGreeting({ mechanism: "CURVE" })), "mechanism"],
+    ["a truncated greeting (then silence)", (r) => r.write(encodeGreeting().subarray(0, 30)), "sequence"],
+    ["a PUB talking to a PUB", (r) => (r.write(encodeGreeting()), r.write(readyFrame("PUB"))), "socket-type"],
+    ["a message before READY", (r) => (r.write(encodeGreeting()), r.write(encodeFrame(te.encode("x")))), "sequence"],
+    [
+      "an oversized frame (refused from its header)",
+      (r) => (r.write(encodeGreeting()), r.write(readyFrame("SUB")), r.write(Uint8Array.of(0x02, 0, 0, 0, 0, 0x7f, 0, 0, 0))),
+      "too-large",
+    ],
+  ];
+  for (const [what, send, reason] of cases) {
+    it(`a peer sending ${what} is disconnected and counted; the socket keeps serving`, async () => {
+      const { pub, ep, events } = await victim();
+      await using _ = pub;
+      await using raw = await RawClient.open(ep);
+      send(raw);
+      const e = await events.until((x) => x.type === "rejected");
+      assert.equal(e.type === "rejected" && e.reason, reason);
+      await raw.until(() => raw.ended);
+      assert.equal(pub.stats.rejected, 1);
+      assert.equal(pub.stats.peers, 0);
+      // Still serving good peers.
+      await using sub = new SubSocket();
+      sub.subscribe();
+      sub.connect(ep);
+      await within(pub.waitForSubscriber(), 5000, "good subscriber");
+      pub.send("ok");
+      assert.deepEqual(text(await within(sub.receive(), 5000, "ok")), ["ok"]);
+      events.stop();
+    });
+  }
+
+  it("a session answers PING with PONG carrying the context", async () => {
+    await using pub = new PubSocket();
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    await using raw = await RawClient.open(ep);
+    raw.write(encodeGreeting());
+    raw.write(readyFrame("SUB"));
+    raw.write(encodeFrame(encodeCommand({ type: "PING", ttlDs: 10, context: te.encode("hb1") }), { command: true }));
+    const found = () => {
+      const events = new ZmtpDecoder().feed(raw.received);
+      return events.some((e) => e.type === "command" && e.command.type === "PONG" && td.decode(e.command.context) === "hb1");
+    };
+    await raw.until(found);
+    assert.ok(found());
+  });
+
+  it("a socket survives 200 garbage connections without keeping any session", async () => {
+    const { pub, ep, events } = await victim();
+    await using _ = pub;
+    for (let i = 0; i < 200; i++) {
+      await using raw = await RawClient.open(ep);
+      raw.write(Uint8Array.of(0xff, 1, 2, 3, 4, 5, 6, 7, 8, 0, 9));
+      await raw.until(() => raw.ended);
+    }
+    assert.equal(pub.stats.rejected, 200);
+    assert.equal(pub.stats.peers, 0);
+    events.stop();
+  });
+});
