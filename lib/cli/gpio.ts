@@ -10,6 +10,7 @@ import { UsageError } from "./errors.ts";
 import type { GpioConfig } from "../config/index.ts";
 import {
   ChipNotFoundError,
+  findMissingChips,
   GpioError,
   GpioPermissionError,
   LineBusyError,
@@ -122,8 +123,7 @@ async function info(driver: GpioDriver, gpio: GpioConfig, json: boolean, io: Cli
     }
     out.push({ name: c.name, label: c.label, lines: c.lines, info: lines });
   }
-  const known = new Set(chips.flatMap((c) => [c.name, c.label]));
-  const missing = [...gpio.outputs, ...gpio.inputs, ...gpio.pwms].filter((x) => x.chip !== undefined && !known.has(x.chip));
+  const missing = await findMissingChips(driver, gpio);
   if (json) {
     io.out(`${JSON.stringify({ driver: driver.kind, chips: out.map((c) => ({ name: c.name, label: c.label, lines: c.lines, info: c.info })) })}\n`);
   } else {
@@ -138,7 +138,7 @@ async function info(driver: GpioDriver, gpio: GpioConfig, json: boolean, io: Cli
       }
     }
   }
-  for (const x of missing) io.err(`disco gpio: config line '${x.name}' uses chip '${x.chip}', which does not exist here (chips: ${chips.map((c) => c.name).join(", ") || "none"})\n`);
+  for (const x of missing) io.err(`disco gpio: config line '${x.name}' uses chip '${x.chip}', which does not exist here (chips: ${x.available.join(", ") || "none"})\n`);
   return missing.length ? EXIT_FAILURE : EXIT_OK;
 }
 

@@ -21,12 +21,14 @@ export { FakeGpio, type FakeChipOptions, type FakeGpioOptions } from "./fake.ts"
 export { Debouncer, type LevelChange } from "./debounce.ts";
 export { openHardwarePwm, startSoftPwm, type HardwarePwmOptions, type PwmOutput, type SoftPwmOptions } from "./pwm.ts";
 export {
+  findMissingChips,
   GpioLines,
   openLines,
   selectDriver,
   type InputChange,
   type InputSpec,
   type LinesSpec,
+  type MissingChip,
   type OpenLinesOptions,
   type OutputSpec,
   type PwmSpec,

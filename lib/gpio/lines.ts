@@ -236,3 +236,23 @@ export async function openLines(driver: GpioDriver, spec: LinesSpec, options: Op
   }
   return lines;
 }
+
+/** A declared line whose chip does not exist on this system. */
+export interface MissingChip {
+  readonly name: string;
+  readonly chip: string;
+  /** The chips that do exist. */
+  readonly available: readonly string[];
+}
+
+/**
+ * Checks the declared lines' chips against the system (the config cannot know them), by name or label.
+ * @returns one entry per declared line whose chip is missing (empty when all exist)
+ */
+export async function findMissingChips(driver: GpioDriver, spec: LinesSpec): Promise<MissingChip[]> {
+  const chips = await driver.chips();
+  const known = new Set(chips.flatMap((c) => [c.name, c.label]));
+  const available = chips.map((c) => c.name);
+  const declared = [...(spec.outputs ?? []), ...(spec.inputs ?? []), ...(spec.pwms ?? [])];
+  return declared.flatMap((x) => (x.chip !== undefined && !known.has(x.chip) ? [{ name: x.name, chip: x.chip, available }] : []));
+}

@@ -246,7 +246,12 @@ class SysfsLine implements LineHandle {
       await this.#write("value", String(v));
     } else {
       await this.#write("direction", "in");
-      if (s.edge && s.edge !== "none") await this.#startScan(s.edge, s.debounceMs ?? 0);
+      if (s.edge && s.edge !== "none") {
+        // Tell the kernel too (shows in `edge` and arms the interrupt); lines without one refuse (EIO), and
+        // scanning works either way.
+        await this.#write("edge", s.edge).catch(() => undefined);
+        await this.#startScan(s.edge, s.debounceMs ?? 0);
+      }
     }
   }
 
@@ -310,6 +315,7 @@ class SysfsLine implements LineHandle {
     for (const w of this.#scanWaiters.splice(0)) w();
     this.#subs.close();
     this.#onRelease();
+    if (this.settings.edge && this.settings.edge !== "none") await this.#write("edge", "none").catch(() => undefined);
     await writeFile(join(this.#classDir, "unexport"), String(this.#number)).catch(() => undefined);
   }
 

@@ -95,3 +95,13 @@ describe("disco gpio (sysfs driver over a temp tree)", () => {
     assert.match(c.out(), /Examples:[\s\S]*disco gpio set pump_drive 1 --hold 5s/);
   });
 });
+
+describe("disco gpio info against the config", () => {
+  it("reports a declared line whose chip does not exist (exit 1), naming the chips that do", async () => {
+    using tree = createSysfsTree();
+    const cfg = configFile(`[[gpio.input]]\nname = "door"\nchip = "gpiochip4"\nline = 1\n`);
+    const c = capture();
+    assert.equal(await command.run(["info", "-c", cfg, "--driver", "sysfs", "--sysfs-root", tree.root], c.io, never), 1);
+    assert.match(c.err(), /config line 'door' uses chip 'gpiochip4', which does not exist here \(chips: gpiochip0\)/);
+  });
+});
