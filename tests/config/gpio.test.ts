@@ -101,3 +101,19 @@ describe("readGpio()", () => {
     assert.deepEqual(p.map((x) => x.key).sort(), ["gpio.pwm[0].duty", "gpio.pwm[0].line", "gpio.pwm[0].period_ms"]);
   });
 });
+
+describe("config.example.toml [gpio]", () => {
+  it("parses as shipped, and its commented examples parse when uncommented", async () => {
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync(new URL("../../config.example.toml", import.meta.url), "utf8");
+    assert.equal(parseConfig(text).gpio.driver, "auto");
+    const section = text.slice(text.indexOf("[gpio]"));
+    const end = section.search(/^\[(?!gpio|\[gpio)/m);
+    const gpioText = (end > 0 ? section.slice(0, end) : section).replace(
+      /^# (\[\[gpio|name|chip|line|active_low|drive|initial|period_ms|duty|bias|edge|debounce_ms|scan_interval)\b/gm,
+      "$1",
+    );
+    const g = parseConfig(gpioText).gpio;
+    assert.deepEqual([g.outputs.length, g.pwms.length, g.inputs.length], [1, 1, 2]);
+  });
+});
