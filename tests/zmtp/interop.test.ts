@@ -1,0 +1,156 @@
+/**
+ * disco's ZMTP against real libzmq (Debian python3-zmq, driven through peers/peer.py), both directions,
+ * over tcp and ipc. Synchronised on events: XPUB/PUB subscription seen, the peer's "ready" line, or
+ * publish-until-first-receipt with a deadline. Never sleeps.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PubSocket, SubSocket, XPubSocket, XSubSocket, runProxy } from "../../lib/zmtp/index.ts";
+import { PyPeer, hex, msgLine, pyzmqUnavailable, within } from "./_peer.ts";
+
+const td = new TextDecoder();
+const text = (parts: Uint8Array[] | undefined) => parts?.map((p) => td.decode(p));
+const skip = pyzmqUnavailable();
+
+/** Receives on `sub` while `peer` repeats `parts`; then stops the repeat. Returns the first message. */
+async function receiveWhileRepeating(peer: PyPeer, sub: SubSocket, parts: string[]): Promise<Uint8Array[] | undefined> {
+  peer.write(`repeat ${parts.map(hex).join(",")}`);
+  const m = await within(sub.receive(), 10_000, "first message from libzmq");
+  peer.write("stop");
+  return m;
+}
+
+for (const transport of ["tcp", "ipc"] as const) {
+  describe(`libzmq interop over ${transport}`, { skip }, () => {
+    let dir = "";
+    const ep = (name: string) => (transport === "tcp" ? "tcp://127.0.0.1:*" : `ipc://${dir}/${name}`);
+    const bindEp = (name: string) => (transport === "tcp" ? "tcp://127.0.0.1:0" : `ipc://${dir}/${name}`);
+    const fresh = () => (dir = mkdtempSync(join(tmpdir(), "zmtp-interop-")));
+    const clean = () => rmSync(dir, { recursive: true, force: true });
+
+    it("pyzmq PUB → disco SUB, multipart, then the PUB restarts mid-stream and the SUB carries on", async () => {
+      fresh();
+      try {
+        const first = new PyPeer(["pub", "bind", ep("pub")]);
+        const [endpoint] = await first.ready();
+        await using sub = new SubSocket({ reconnectMs: 20, reconnectMaxMs: 200 });
+        sub.subscribe("metric");
+        sub.connect(endpoint!);
+        assert.deepEqual(text(await receiveWhileRepeating(first, sub, ["metric shed", "part two"])), ["metric shed", "part two"]);
+        await first.close();
+        await using second = new PyPeer(["pub", "bind", endpoint!]);
+        await second.ready();
+        // Drain what the first peer's repeat left queued, then wait for the restarted peer's message.
+        second.write(`repeat ${hex("metric after restart")}`);
+        await within(
+          (async () => {
+            for (;;) {
+              const m = await sub.receive();
+              if (m && td.decode(m[0]) === "metric after restart") return;
+            }
+          })(),
+          10_000,
+          "message after the restart",
+        );
+        second.write("stop");
+        assert.ok(sub.stats.connected >= 2);
+      } finally {
+        clean();
+      }
+    });
+
+    it("disco PUB → pyzmq SUB with a topic prefix filter, multipart", async () => {
+      fresh();
+      try {
+        await using pub = new PubSocket();
+        const endpoint = await pub.bind(bindEp("pub"));
+        await using peer = new PyPeer(["sub", "connect", endpoint, hex("metric")]);
+        await peer.ready();
+        assert.ok(await within(pub.waitForSubscriber(), 10_000, "libzmq's subscription"));
+        assert.equal(pub.send(["other thing", "x"]), 0);
+        pub.send(["metric shed {}", "second", "third"]);
+        const { line } = await peer.waitFor((l) => l.startsWith("msg"));
+        assert.equal(line, msgLine(["metric shed {}", "second", "third"]));
+      } finally {
+        clean();
+      }
+    });
+
+    it("a pyzmq SUB that restarts gets a fresh subscription served by the disco PUB", async () => {
+      fresh();
+      try {
+        await using pub = new PubSocket();
+        const endpoint = await pub.bind(bindEp("pub"));
+        const first = new PyPeer(["sub", "connect", endpoint, "-"]);
+        await first.ready();
+        await within(pub.waitForSubscriber(), 10_000, "first subscription");
+        await first.close();
+        await using second = new PyPeer(["sub", "connect", endpoint, "-"]);
+        await second.ready();
+        // The first peer's session may linger until its close is seen; publish until the new one has it.
+        const got = second.waitFor((l) => l === msgLine(["hello again"]), 0, 10_000);
+        const timer = setInterval(() => pub.send("hello again"), 20);
+        try {
+          await got;
+        } finally {
+          clearInterval(timer);
+        }
+      } finally {
+        clean();
+      }
+    });
+
+    it("libzmq's zmq.proxy between a disco PUB and a disco SUB", async () => {
+      fresh();
+      try {
+        await using proxy = new PyPeer(["proxy", ep("front"), ep("back")]);
+        const [front, back] = await proxy.ready();
+        await using pub = new PubSocket();
+        await using sub = new SubSocket();
+        pub.connect(front!);
+        sub.subscribe("metric");
+        sub.connect(back!);
+        assert.ok(await within(pub.waitForSubscriber(), 10_000, "subscription forwarded by libzmq's XSUB"));
+        pub.send(["metric shed", "payload"]);
+        assert.deepEqual(text(await within(sub.receive(), 10_000, "message through libzmq's proxy")), ["metric shed", "payload"]);
+      } finally {
+        clean();
+      }
+    });
+
+    it("disco's proxy between a pyzmq PUB and a pyzmq SUB", async () => {
+      fresh();
+      try {
+        await using xsub = new XSubSocket();
+        await using xpub = new XPubSocket();
+        const front = await xsub.bind(bindEp("front"));
+        const back = await xpub.bind(bindEp("back"));
+        const ac = new AbortController();
+        const running = runProxy(xsub, xpub, { signal: ac.signal });
+        try {
+          await using pubPeer = new PyPeer(["pub", "connect", front]);
+          await using subPeer = new PyPeer(["sub", "connect", back, hex("metric")]);
+          await pubPeer.ready();
+          await subPeer.ready();
+          pubPeer.write(`repeat ${hex("metric warmup")}`);
+          await subPeer.waitFor((l) => l === msgLine(["metric warmup"]), 0, 10_000);
+          pubPeer.write("stop");
+          await pubPeer.waitFor((l) => l === "stopped");
+          const from = subPeer.lines.length;
+          pubPeer.write(`send ${hex("ignored")}`);
+          pubPeer.write(`send ${hex("metric a")},${hex("b")},${hex("c")}`);
+          const { line } = await subPeer.waitFor((l) => l !== msgLine(["metric warmup"]), from);
+          assert.equal(line, msgLine(["metric a", "b", "c"]));
+        } finally {
+          ac.abort();
+          await running;
+        }
+      } finally {
+        clean();
+      }
+    });
+  });
+}
