@@ -28,7 +28,7 @@ export { HookRunner, hookEnv, type HookCounters, type HookOutcome, type HookRunn
 export { spawnHook } from "./hook-spawn.ts";
 export { createBeaconBuilder, randomBootId, type BeaconBuilder, type BeaconBuilderOptions, type BeaconFormat, type SelfDescription } from "./builder.ts";
 export { runBeaconSender, type BeaconSenderOptions } from "./sender.ts";
-export { BeaconIngest, runBeaconReceiver, runMembershipTicker, type BeaconIngestOptions, type BeaconReceiverOptions, type ReceivedBeacon, type TickerOptions } from "./receiver.ts";
+export { BeaconIngest, runBeaconReceiver, runMembershipTicker, type BeaconIngestOptions, type BeaconReceiverOptions, type IngestOutcome, type ReceivedBeacon, type TickerOptions } from "./receiver.ts";
 export { openUdp, type Datagram, type DatagramSink, type OpenUdp, type OpenUdpOptions, type UdpEndpoint } from "./udp.ts";
 export { resolveTargets, type BeaconTargets } from "./targets.ts";
 export { runBeaconService, type BeaconServiceOptions } from "./service.ts";

@@ -208,6 +208,12 @@ export class MembershipTable {
       return { accepted: true, event: this.#emit({ type: "leave", host: record }) };
     }
     if (!entry && this.#hosts.size >= this.#maxHosts) return { accepted: false };
+    if (entry && this.#unchanged(entry, obs)) {
+      // The common case, a steady beacon from the same address: only the times move (no event).
+      entry.heard.set(obs.address, now);
+      entry.record = { ...entry.record, lastSeenMs: now, lastSeenUnixMs: this.#clock.unixNowMs() };
+      return { accepted: true };
+    }
     const heard = entry?.heard ?? new Map<string, number>();
     heard.delete(obs.address);
     heard.set(obs.address, now);
@@ -309,6 +315,15 @@ export class MembershipTable {
   /** Ends every subscription. */
   close(): void {
     for (const s of [...this.#streams]) s.close();
+  }
+
+  /** Whether a beacon repeats the last one: alive, same source address last, nothing announced differs. */
+  #unchanged(entry: Entry, obs: Observation): boolean {
+    const r = entry.record;
+    if (r.state !== "alive" || r.intervalMs !== obs.intervalMs || r.source !== obs.source || entry.boot !== obs.boot) return false;
+    if (r.addresses[0] !== obs.address || entry.heard.size !== 1) return false;
+    if ((obs.addresses?.length ?? 0) > 0 || obs.services !== undefined || obs.gpio !== undefined) return false;
+    return r.version === obs.version && r.metricsEndpoint === obs.metricsEndpoint && r.services === undefined && r.gpio === undefined;
   }
 
   #emit(e: MembershipEvent): MembershipEvent {

@@ -29,6 +29,16 @@ export interface ReceivedBeacon {
   readonly vault?: VaultAnnouncement;
 }
 
+/**
+ * What {@link BeaconIngest.acceptNow} did: finished (accepted or dropped), or found a sealed beacon whose
+ * opening (WebCrypto, asynchronous) is left to `finish`.
+ */
+export type IngestOutcome =
+  | { readonly kind: "done"; readonly beacon?: ReceivedBeacon }
+  | { readonly kind: "sealed"; finish(): Promise<ReceivedBeacon | undefined> };
+
+const DROPPED: IngestOutcome = { kind: "done" };
+
 /** Options for {@link BeaconIngest}. */
 export interface BeaconIngestOptions {
   /** Channel id rich beacons must carry (deriveChannelId of the discovery magic). */
@@ -79,6 +89,15 @@ export class BeaconIngest {
    * @returns the beacon, or undefined when it was dropped (and counted)
    */
   async accept(d: Datagram): Promise<ReceivedBeacon | undefined> {
+    const o = this.acceptNow(d);
+    return o.kind === "done" ? o.beacon : o.finish();
+  }
+
+  /**
+   * Handles a datagram synchronously as far as possible: everything but opening a sealed beacon. Receive
+   * loops use it to avoid a promise per datagram.
+   */
+  acceptNow(d: Datagram): IngestOutcome {
     this.counters.recordReceived(d.data.length);
     try {
       const decoded = decodeDatagram(d.data, { channelId: this.#o.channelId, maxBytes: this.#maxBytes });
@@ -87,44 +106,56 @@ export class BeaconIngest {
         const b = decoded.beacon;
         const obs: Observation = { host: b.host, address: d.address, intervalMs: this.#defaultIntervalMs, source: "disco.py", ...(b.bye && { bye: true }) };
         this.#apply(obs);
-        return { from: d.address, format: "disco.py", sealed: false, host: b.host, bye: b.bye, unixSeconds: b.unixSeconds, text: b.text };
+        return { kind: "done", beacon: { from: d.address, format: "disco.py", sealed: false, host: b.host, bye: b.bye, unixSeconds: b.unixSeconds, text: b.text } };
       }
-      let rich: RichBeacon;
       if (decoded.kind === "sealed") {
-        if (!this.#o.keyring) throw new BeaconFrameError("unknown-key", "sealed beacon but no key is configured");
-        rich = decodeRichBeacon(await openBeacon(this.#o.keyring, decoded.envelope));
-      } else {
-        if (!this.#acceptUnsealed) throw new BeaconFrameError("unsealed", "unsealed beacon refused (a key is set and accept_unsealed is false)");
-        rich = decoded.beacon;
+        const ring = this.#o.keyring;
+        if (!ring) throw new BeaconFrameError("unknown-key", "sealed beacon but no key is configured");
+        return {
+          kind: "sealed",
+          finish: async () => {
+            try {
+              return this.#applyRich(decodeRichBeacon(await openBeacon(ring, decoded.envelope)), d, true);
+            } catch (err) {
+              return this.#drop(err, d);
+            }
+          },
+        };
       }
-      if (!this.#guard.check(rich.host, rich.boot, rich.seq)) throw new BeaconFrameError("replayed", `replayed or stale beacon from ${rich.host} (boot ${rich.boot}, seq ${rich.seq})`);
-      this.#apply({
-        host: rich.host,
-        address: d.address,
-        intervalMs: rich.intervalMs,
-        source: "disco-json",
-        boot: rich.boot,
-        addresses: rich.addresses,
-        ...(rich.version !== undefined && { version: rich.version }),
-        ...(rich.services !== undefined && { services: rich.services }),
-        ...(rich.metricsEndpoint !== undefined && { metricsEndpoint: rich.metricsEndpoint }),
-        ...(rich.gpio !== undefined && { gpio: rich.gpio }),
-        ...(rich.bye && { bye: true }),
-      });
-      const unixSeconds = rich.unixMs !== undefined ? Math.floor(rich.unixMs / 1000) : undefined;
-      return {
-        from: d.address,
-        format: "disco-json",
-        sealed: decoded.kind === "sealed",
-        host: rich.host,
-        bye: rich.bye === true,
-        ...(unixSeconds !== undefined && { unixSeconds }),
-        text: `${rich.bye ? "BYE" : "HOST"} ${rich.host} ${unixSeconds ?? 0}`,
-        rich,
-      };
+      if (!this.#acceptUnsealed) throw new BeaconFrameError("unsealed", "unsealed beacon refused (a key is set and accept_unsealed is false)");
+      return { kind: "done", beacon: this.#applyRich(decoded.beacon, d, false) };
     } catch (err) {
-      return this.#drop(err, d);
+      this.#drop(err, d);
+      return DROPPED;
     }
+  }
+
+  #applyRich(rich: RichBeacon, d: Datagram, sealed: boolean): ReceivedBeacon {
+    if (!this.#guard.check(rich.host, rich.boot, rich.seq)) throw new BeaconFrameError("replayed", `replayed or stale beacon from ${rich.host} (boot ${rich.boot}, seq ${rich.seq})`);
+    this.#apply({
+      host: rich.host,
+      address: d.address,
+      intervalMs: rich.intervalMs,
+      source: "disco-json",
+      boot: rich.boot,
+      addresses: rich.addresses,
+      ...(rich.version !== undefined && { version: rich.version }),
+      ...(rich.services !== undefined && { services: rich.services }),
+      ...(rich.metricsEndpoint !== undefined && { metricsEndpoint: rich.metricsEndpoint }),
+      ...(rich.gpio !== undefined && { gpio: rich.gpio }),
+      ...(rich.bye && { bye: true }),
+    });
+    const unixSeconds = rich.unixMs !== undefined ? Math.floor(rich.unixMs / 1000) : undefined;
+    return {
+      from: d.address,
+      format: "disco-json",
+      sealed,
+      host: rich.host,
+      bye: rich.bye === true,
+      ...(unixSeconds !== undefined && { unixSeconds }),
+      text: `${rich.bye ? "BYE" : "HOST"} ${rich.host} ${unixSeconds ?? 0}`,
+      rich,
+    };
   }
 
   /**
@@ -169,8 +200,8 @@ export class BeaconIngest {
 export interface BeaconReceiverOptions {
   /** Stops the loop. */
   signal: AbortSignal;
-  /** Beacon datagrams (the socket bound to the beacon port). */
-  datagrams: AsyncIterable<Datagram>;
+  /** Beacon datagrams (the socket bound to the beacon port), one by one or in batches. */
+  datagrams: AsyncIterable<Datagram | readonly Datagram[]>;
   /** py-vault-multicast datagrams (a socket joined to the group), when enabled. */
   vault?: AsyncIterable<Datagram>;
   ingest: BeaconIngest;
@@ -178,7 +209,11 @@ export interface BeaconReceiverOptions {
   onBeacon?: (b: ReceivedBeacon) => void;
 }
 
-async function drain(signal: AbortSignal, source: AsyncIterable<Datagram>, handle: (d: Datagram) => Promise<void> | void): Promise<void> {
+function isBatch(v: Datagram | readonly Datagram[]): v is readonly Datagram[] {
+  return Array.isArray(v);
+}
+
+async function drain(signal: AbortSignal, source: AsyncIterable<Datagram | readonly Datagram[]>, handle: (d: Datagram) => Promise<void> | void): Promise<void> {
   const it = source[Symbol.asyncIterator]();
   const aborted = new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
@@ -188,7 +223,15 @@ async function drain(signal: AbortSignal, source: AsyncIterable<Datagram>, handl
     while (!signal.aborted) {
       const r = await Promise.race([it.next(), aborted.then(() => undefined)]);
       if (r === undefined || r.done) break;
-      await handle(r.value);
+      if (isBatch(r.value)) {
+        for (const d of r.value) {
+          const p = handle(d);
+          if (p) await p;
+        }
+      } else {
+        const p = handle(r.value);
+        if (p) await p;
+      }
     }
   } finally {
     await it.return?.();
@@ -201,9 +244,16 @@ async function drain(signal: AbortSignal, source: AsyncIterable<Datagram>, handl
 export async function runBeaconReceiver(options: BeaconReceiverOptions): Promise<void> {
   const { signal, ingest, onBeacon } = options;
   const tasks = [
-    drain(signal, options.datagrams, async (d) => {
-      const b = await ingest.accept(d);
-      if (b) onBeacon?.(b);
+    drain(signal, options.datagrams, (d) => {
+      const o = ingest.acceptNow(d);
+      if (o.kind === "done") {
+        if (o.beacon) onBeacon?.(o.beacon);
+        return;
+      }
+      // Sealed: opened in order, before the next datagram.
+      return o.finish().then((b) => {
+        if (b) onBeacon?.(b);
+      });
     }),
   ];
   if (options.vault) {

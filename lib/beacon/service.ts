@@ -97,7 +97,7 @@ export async function runBeaconService(o: BeaconServiceOptions): Promise<void> {
     const hookTask = hooks?.run(table.subscribe({ signal: hookStop.signal }));
     o.onReady?.({ port: rx.port });
     const tasks: Promise<void>[] = [
-      runBeaconReceiver({ signal: o.signal, datagrams: rx, ...(vaultRx && { vault: vaultRx }), ingest, ...(o.onBeacon && { onBeacon: o.onBeacon }) }),
+      runBeaconReceiver({ signal: o.signal, datagrams: rx.batches(), ...(vaultRx && { vault: vaultRx }), ingest, ...(o.onBeacon && { onBeacon: o.onBeacon }) }),
       runMembershipTicker({ signal: o.signal, table }),
     ];
     if (tx) {

@@ -24,6 +24,11 @@ export interface DatagramSink {
 export interface UdpEndpoint extends DatagramSink, AsyncIterable<Datagram>, AsyncDisposable {
   /** The bound port. */
   readonly port: number;
+  /**
+   * Everything queued at once, as arrays (one promise per batch rather than per datagram, for receive
+   * loops under load). Use either this or the datagram iterator, not both.
+   */
+  batches(): AsyncIterable<readonly Datagram[]>;
   /** Datagrams dropped because the queue was full. */
   readonly overflowed: number;
   /** Closes the socket and ends the iteration. Idempotent. */
@@ -58,6 +63,7 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
   const maxQueued = options.maxQueued ?? 4096;
   const queue: Datagram[] = [];
   let waiting: ((r: IteratorResult<Datagram>) => void) | undefined;
+  let waitingBatch: ((r: IteratorResult<readonly Datagram[]>) => void) | undefined;
   let closed = false;
   let overflowed = 0;
   try {
@@ -88,6 +94,10 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
       const w = waiting;
       waiting = undefined;
       w({ value: d, done: false });
+    } else if (waitingBatch) {
+      const w = waitingBatch;
+      waitingBatch = undefined;
+      w({ value: [d], done: false });
     } else if (queue.length < maxQueued) queue.push(d);
     else overflowed++;
   });
@@ -105,6 +115,9 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
     const w = waiting;
     waiting = undefined;
     w?.({ value: undefined, done: true });
+    const wb = waitingBatch;
+    waitingBatch = undefined;
+    wb?.({ value: undefined, done: true });
   };
   return {
     port,
@@ -123,6 +136,19 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
       }),
     close,
     [Symbol.asyncDispose]: close,
+    batches: () => ({
+      [Symbol.asyncIterator]: (): AsyncIterator<readonly Datagram[]> => ({
+        next: () => {
+          if (queue.length > 0) return Promise.resolve({ value: queue.splice(0), done: false });
+          if (closed) return Promise.resolve({ value: undefined, done: true });
+          return new Promise((resolve) => (waitingBatch = resolve));
+        },
+        return: async () => {
+          await close();
+          return { value: undefined, done: true };
+        },
+      }),
+    }),
     [Symbol.asyncIterator](): AsyncIterator<Datagram> {
       return {
         next: () => {

@@ -269,7 +269,7 @@ export const command: Command = {
     if (v.debug) io.err(`listening on UDP ${rx.port}${vaultRx ? ` and ${setup.vault!.group}:${setup.vault!.port}` : ""}\n`);
     await runBeaconReceiver({
       signal,
-      datagrams: rx,
+      datagrams: rx.batches(),
       ...(vaultRx && { vault: vaultRx }),
       ingest,
       onBeacon: (b) => io.out(v.json ? `${beaconJson(b)}\n` : `Received broadcast from ${b.from} : ${b.text}\n`),

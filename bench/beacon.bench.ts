@@ -1,0 +1,211 @@
+/**
+ * Beacon benchmarks (figures, never pass/fail):
+ *  1. Receive path on loopback: datagrams/s decoded and applied to the membership table, as a ratio to a
+ *     bare node:dgram receive loop in the same runtime, fed by the same child-process sender.
+ *  2. Convergence of 20 namespace devices (compiled binary, 1 s interval): time until every table holds
+ *     all 20, and failure detection time after kill -9 (median of 5). Skipped without root.
+ */
+import { createSocket } from "node:dgram";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BeaconIngest, createBeaconBuilder, MembershipTable, openUdp, runBeaconReceiver } from "../lib/beacon/index.ts";
+import { createKeyring } from "../lib/crypto/index.ts";
+import { ensureBuilt } from "../tests/_bin.ts";
+import { LineReader } from "../tests/beacon/_proc.ts";
+import { createLan, netnsUnavailable } from "../tests/net/_netns.ts";
+
+const COUNT = 100_000;
+const CHANNEL = new Uint8Array([1, 2, 3, 4]);
+
+/** A child process that sends COUNT datagrams (cycled from `frames`) to 127.0.0.1:port as fast as it can. */
+const scratch = mkdtempSync(join(tmpdir(), "disco-bench-"));
+process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
+
+function startSender(port: number, frames: Uint8Array[]): ReturnType<typeof Bun.spawn> {
+  const file = join(scratch, "frames.json");
+  writeFileSync(file, JSON.stringify(frames.map((f) => Buffer.from(f).toString("hex"))));
+  const script = `
+    const s = require("node:dgram").createSocket("udp4");
+    const frames = JSON.parse(require("node:fs").readFileSync(${JSON.stringify(file)}, "utf8")).map((h) => Buffer.from(h, "hex"));
+    let i = 0;
+    s.bind(0, "127.0.0.1", () => {
+      const burst = () => {
+        for (let k = 0; k < 64 && i < ${COUNT}; k++, i++) s.send(frames[i % frames.length], ${port}, "127.0.0.1");
+        if (i < ${COUNT}) setImmediate(burst); else setTimeout(() => s.close(), 200);
+      };
+      burst();
+    });`;
+  return Bun.spawn([process.execPath, "-e", script], { stdout: "ignore", stderr: "inherit" });
+}
+
+interface Rate {
+  received: number;
+  /** Datagrams per wall-clock second, first to last received (depends on the machine's load). */
+  perSec: number;
+  /** Datagrams per CPU-second of this (receiving) process: the receive path's own cost, load-robust. */
+  perCpuSec: number;
+}
+
+async function measure(frames: Uint8Array[], run: (port: number, count: () => void, ready: (port: number) => void) => Promise<() => Promise<void>>): Promise<Rate> {
+  let received = 0;
+  let first = 0;
+  let last = 0;
+  let resolveReady!: (port: number) => void;
+  const ready = new Promise<number>((r) => (resolveReady = r));
+  const stop = await run(0, () => {
+    const t = performance.now();
+    if (received === 0) first = t;
+    last = t;
+    received++;
+  }, resolveReady);
+  const port = await ready;
+  const cpu0 = process.cpuUsage();
+  const sender = startSender(port, frames);
+  await sender.exited;
+  // The sender waits 200 ms after its last send before exiting; anything not read by then was lost.
+  await stop();
+  const cpu = process.cpuUsage(cpu0);
+  const spanMs = Math.max(last - first, 1);
+  return { received, perSec: ((received - 1) * 1000) / spanMs, perCpuSec: (received * 1e6) / Math.max(cpu.user + cpu.system, 1) };
+}
+
+async function bare(frames: Uint8Array[]): Promise<Rate> {
+  return measure(frames, async (_p, count, ready) => {
+    const s = createSocket({ type: "udp4", reuseAddr: true });
+    s.on("message", () => count());
+    await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
+    ready(s.address().port);
+    return () => new Promise<void>((r) => s.close(() => r()));
+  });
+}
+
+async function beaconPath(frames: Uint8Array[], keyed: boolean): Promise<Rate & { hosts: number; drops: number }> {
+  const table = new MembershipTable();
+  let count = (): void => undefined;
+  const ingest = new BeaconIngest({
+    channelId: CHANNEL,
+    table,
+    ...(keyed && { keyring: await createKeyring([new Uint8Array(32).fill(7)], "beacon") }),
+    onDrop: () => count(),
+  });
+  const rate = await measure(frames, async (_p, c, ready) => {
+    count = c;
+    const sock = await openUdp({ port: 0, address: "127.0.0.1" });
+    ready(sock.port);
+    const ac = new AbortController();
+    // The production receive loop, as `disco hosts` runs it.
+    const loop = runBeaconReceiver({ signal: ac.signal, datagrams: sock.batches(), ingest, onBeacon: () => c() });
+    return async () => {
+      ac.abort();
+      await loop;
+      await sock.close();
+    };
+  });
+  return { ...rate, hosts: table.size, drops: ingest.counters.snapshot().dropped };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Alternates bare and beacon runs (5 each) so machine load hits both alike; medians. */
+async function compare(label: string, frames: Uint8Array[], keyed: boolean): Promise<void> {
+  const b: Rate[] = [];
+  const p: (Rate & { hosts: number; drops: number })[] = [];
+  for (let k = 0; k < 5; k++) {
+    b.push(await bare(frames));
+    p.push(await beaconPath(frames, keyed));
+  }
+  const m = (rs: Rate[], f: (r: Rate) => number) => median(rs.map(f));
+  const loss = (rs: Rate[]) => `${(100 - (m(rs, (r) => r.received) * 100) / COUNT).toFixed(1)}% lost`;
+  console.log(`  bare node:dgram loop          ${fmt(m(b, (r) => r.perSec))} datagrams/s wall, ${fmt(m(b, (r) => r.perCpuSec))} per CPU-second (medians of 5, ${loss(b)})`);
+  console.log(`  ${label.padEnd(29)} ${fmt(m(p, (r) => r.perSec))} datagrams/s wall, ${fmt(m(p, (r) => r.perCpuSec))} per CPU-second (medians of 5, ${loss(p)}, ${p[0]!.hosts} hosts)`);
+  console.log(`  ratio to bare: ${(m(p, (r) => r.perSec) / m(b, (r) => r.perSec)).toFixed(2)} wall-clock, ${(m(p, (r) => r.perCpuSec) / m(b, (r) => r.perCpuSec)).toFixed(2)} per CPU-second (target >= 0.5)`);
+}
+
+/** The decode + apply cost alone, without sockets: the receive path's headroom over the kernel. */
+async function inProcess(frames: Uint8Array[], keyed: boolean): Promise<number> {
+  const table = new MembershipTable();
+  const ingest = new BeaconIngest({ channelId: CHANNEL, table, ...(keyed && { keyring: await createKeyring([new Uint8Array(32).fill(7)], "beacon") }) });
+  const n = keyed ? 20_000 : 200_000;
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await ingest.accept({ data: frames[i % frames.length]!, address: "127.0.0.1", port: 1 });
+  return (n * 1000) / (performance.now() - t);
+}
+
+async function receivePath(): Promise<void> {
+  const plain = Array.from({ length: 100 }, (_, i) => new TextEncoder().encode(`HOST host-${i} 1700000000`));
+  console.log(`receive path, loopback, ${fmt(COUNT)} datagrams per run from a child-process sender as fast as it can:`);
+  await compare("disco.py beacons -> table", plain, false);
+  console.log(`  decode + apply alone (no socket): ${fmt(await inProcess(plain, false))} datagrams/s`);
+  // Sealed rich beacons: every frame from its own host, so the first pass is not a replay (repeats are,
+  // and are dropped as replays after the same AES-GCM open).
+  const ring = await createKeyring([new Uint8Array(32).fill(7)], "beacon");
+  const sealedFrames: Uint8Array[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const b = await createBeaconBuilder({ format: "json", self: { host: `h${i}`, version: "0.1.0" }, intervalMs: 15000, channelId: CHANNEL, keyring: ring });
+    sealedFrames.push(await b.build());
+  }
+  await compare("sealed rich beacons -> table", sealedFrames, true);
+  console.log(`  open + decode + apply alone (no socket): ${fmt(await inProcess(sealedFrames, true))} datagrams/s`);
+}
+
+async function convergence(): Promise<void> {
+  const why = netnsUnavailable();
+  if (why) {
+    console.log(`convergence: skipped (${why})`);
+    return;
+  }
+  const disco = ensureBuilt();
+  const N = 20;
+  const INTERVAL_MS = 1000;
+  await using lan = await createLan(N);
+  const t0 = performance.now();
+  const devices = lan.hosts.map((h, i) => {
+    const proc = h.spawn([disco, "hosts", "--watch", "--json", "--announce", "--debug", "--name", `d${i}`, "--to", lan.broadcast, "--delay", "1"]);
+    return { name: `d${i}`, proc, out: new LineReader(proc.stdout), err: new LineReader(proc.stderr), seen: new Set<string>() };
+  });
+  let lastReady = 0;
+  await Promise.all(
+    devices.map(async (d) => {
+      await d.err.waitLine((l) => l.startsWith("listening"), 30_000, `${d.name} ready`);
+      lastReady = Math.max(lastReady, performance.now());
+    }),
+  );
+  await Promise.all(
+    devices.map(async (d) => {
+      while (d.seen.size < N) {
+        const e = JSON.parse(await d.out.waitLine((l) => l.includes('"join"'), 30_000, `${d.name} joins`)) as { host: { host: string } };
+        d.seen.add(e.host.host);
+      }
+    }),
+  );
+  const done = performance.now();
+  console.log(`convergence, ${N} namespace devices, 1 s interval:`);
+  console.log(`  from the first spawn:        ${((done - t0) / 1000).toFixed(2)} s = ${((done - t0) / INTERVAL_MS).toFixed(2)} intervals (includes starting ${N} processes on this machine)`);
+  console.log(`  from the last device ready:  ${((done - lastReady) / 1000).toFixed(2)} s = ${((done - lastReady) / INTERVAL_MS).toFixed(2)} intervals (target <= 1.5)`);
+  const times: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const victim = devices[N - 1 - k]!;
+    const observers = devices.slice(0, N - 5);
+    const at = performance.now();
+    victim.proc.kill("SIGKILL");
+    const per = await Promise.all(
+      observers.map(async (d) => {
+        await d.out.waitLine((l) => l.includes('"failed"') && l.includes(`"host":"${victim.name}"`), 10_000, `${d.name} sees ${victim.name} failed`);
+        return performance.now() - at;
+      }),
+    );
+    times.push(Math.max(...per));
+  }
+  const m = median(times);
+  console.log(`  failure detection after kill -9 (slowest of ${N - 5} observers), 5 runs: ${times.map((t) => (t / 1000).toFixed(2)).join(", ")} s`);
+  console.log(`  median ${(m / 1000).toFixed(2)} s = ${(m / INTERVAL_MS).toFixed(2)} intervals (target <= 3)`);
+}
+
+await receivePath();
+await convergence();
