@@ -29,6 +29,8 @@ export interface SessionOwner {
   message(session: Session, parts: Uint8Array[]): void;
   /** A subscription or cancel arrived (PUB/XPUB only), as a command (3.1) or a message (3.0). */
   subscription(session: Session, subscribe: boolean, topic: Uint8Array): void;
+  /** Everything queued was handed to the kernel. */
+  idle(session: Session): void;
   /** The session ended; `error` says why when the peer broke the protocol. Called once. */
   closed(session: Session, error: ZmtpError | undefined): void;
 }
@@ -90,6 +92,11 @@ export class Session implements ConnectionHandler {
   /** Whether the handshake completed and the session is open. */
   get ready(): boolean {
     return this.#ready && !this.#done;
+  }
+
+  /** Whether nothing waits to be written (queued messages, commands or a partial write). */
+  get idle(): boolean {
+    return this.#done || (this.#messages.length === this.#head && this.#control.length === 0 && !this.#rest && !this.#scheduled);
   }
 
   /** Messages waiting to be written. */
@@ -255,7 +262,10 @@ export class Session implements ConnectionHandler {
           end++;
         }
       }
-      if (size === 0) return;
+      if (size === 0) {
+        if (this.#ready) this.#owner.idle(this);
+        return;
+      }
       const buf = new Uint8Array(size);
       let o = 0;
       for (const c of control) {

@@ -111,6 +111,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
   readonly #watchers = new Set<AsyncQueue<SocketEvent>>();
   readonly #waiters = new Set<() => void>();
   #closed = false;
+  #lingering = false;
   #stats = { accepted: 0, connected: 0, connectFailures: 0, disconnected: 0, rejected: 0, dropped: 0 };
   readonly #owner: SessionOwner;
 
@@ -127,6 +128,9 @@ export abstract class ZmtpSocket implements AsyncDisposable {
         this.notify();
       },
       message: (s, parts) => this.onMessage(s, parts),
+      idle: () => {
+        if (this.#lingering) this.notify();
+      },
       subscription: (s, sub, topic) => {
         this.onSubscription(s, sub, topic);
         this.notify();
@@ -293,8 +297,18 @@ export abstract class ZmtpSocket implements AsyncDisposable {
     for (const w of [...this.#waiters]) w();
   }
 
-  /** Closes every listener and peer (idempotent). */
-  async close(): Promise<void> {
+  /**
+   * Closes every listener and peer (idempotent).
+   * @param options `lingerMs`: first wait up to this long for queued messages to reach the kernel
+   * (as ZMQ_LINGER). @default 0
+   */
+  async close(options: { lingerMs?: number } = {}): Promise<void> {
+    if (this.#closed) return;
+    if (options.lingerMs && options.lingerMs > 0) {
+      this.#lingering = true;
+      await this.waitUntil(() => [...this.sessions].every((s) => s.idle), AbortSignal.timeout(options.lingerMs));
+      this.#lingering = false;
+    }
     if (this.#closed) return;
     this.#closed = true;
     for (const d of this.#dialers.values()) {

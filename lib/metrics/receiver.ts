@@ -1,0 +1,157 @@
+/**
+ * Receiving metrics from the fleet (disco.py's `metrics --receive`): one SUB socket subscribed to
+ * `metric`, connected to every host's proxy backend. Hosts come from membership events (join/update
+ * connect, leave/failed disconnect) and/or a fixed endpoint list. disco.py instead rebuilt its socket
+ * hourly; here a host that leaves or fails is disconnected at once.
+ */
+import type { HostRecord, MembershipEvent } from "../beacon/types.ts";
+import { formatEndpoint, parseEndpoint, SubSocket, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
+import { MetricFrameError } from "./errors.ts";
+import { decodeMetric, METRIC_TOPIC, type Metric } from "./metric.ts";
+
+/** disco.py's metrics (and beacon) port. */
+export const DEFAULT_METRICS_PORT = 9000;
+
+/** Options of {@link MetricsReceiver}. */
+export interface ReceiverOptions {
+  /** Port of a host's backend when its beacon does not announce an endpoint. @default 9000 */
+  readonly port?: number;
+  /** Options of the SUB socket. */
+  readonly socket?: SocketOptions;
+}
+
+/**
+ * The endpoint to reach a host's proxy backend: its announced endpoint (a `*` host replaced by the address
+ * it was heard from), or `tcp://<address>:<port>`.
+ * @returns undefined when the record has neither
+ */
+export function backendEndpoint(host: HostRecord, port = DEFAULT_METRICS_PORT): string | undefined {
+  const address = host.addresses[0];
+  if (host.metricsEndpoint) {
+    try {
+      const ep = parseEndpoint(host.metricsEndpoint);
+      if (ep.transport === "tcp" && (ep.wildcard || ep.host === "0.0.0.0" || ep.host === "::")) {
+        return address ? formatEndpoint({ ...ep, host: address, wildcard: false }) : undefined;
+      }
+      if (ep.transport === "tcp") return host.metricsEndpoint;
+    } catch {
+      // a malformed announcement: fall back to the address
+    }
+  }
+  return address ? formatEndpoint({ transport: "tcp", host: address, port, wildcard: false }) : undefined;
+}
+
+/** A metrics receiver. Iterate it for metrics. */
+export class MetricsReceiver implements AsyncIterable<Metric>, AsyncDisposable {
+  readonly #sub: SubSocket;
+  readonly #port: number;
+  readonly #hosts = new Map<string, string>();
+  readonly #fixed = new Set<string>();
+  /** Frames that were not metrics (counted, skipped). */
+  badFrames = 0;
+
+  constructor(options: ReceiverOptions = {}) {
+    this.#port = options.port ?? DEFAULT_METRICS_PORT;
+    this.#sub = new SubSocket(options.socket);
+    this.#sub.subscribe(METRIC_TOPIC);
+  }
+
+  /**
+   * Connects to an endpoint for good (a `--connect` entry).
+   * @throws {EndpointError} on a malformed endpoint
+   */
+  connect(endpoint: string): void {
+    this.#fixed.add(endpoint);
+    this.#sub.connect(endpoint);
+  }
+
+  /** Host name → backend endpoint of the hosts followed from membership. */
+  get hosts(): ReadonlyMap<string, string> {
+    return this.#hosts;
+  }
+
+  /**
+   * Applies one membership event.
+   * @returns what changed, for logs
+   */
+  apply(event: MembershipEvent): { action: "connect" | "disconnect" | "none"; endpoint?: string } {
+    const name = event.host.host;
+    const current = this.#hosts.get(name);
+    if (event.type === "join" || event.type === "update") {
+      const ep = backendEndpoint(event.host, this.#port);
+      if (!ep || ep === current) return { action: "none" };
+      if (current) this.#drop(current);
+      this.#hosts.set(name, ep);
+      this.#sub.connect(ep);
+      return { action: "connect", endpoint: ep };
+    }
+    if (event.type === "leave" || event.type === "failed") {
+      if (!current) return { action: "none" };
+      this.#hosts.delete(name);
+      this.#drop(current);
+      return { action: "disconnect", endpoint: current };
+    }
+    return { action: "none" };
+  }
+
+  /**
+   * Follows membership events until they end or `signal` aborts.
+   * @param onChange called with each connect/disconnect (for `--debug`)
+   */
+  async follow(events: AsyncIterable<MembershipEvent>, options: { signal?: AbortSignal; onChange?: (host: string, action: "connect" | "disconnect", endpoint: string) => void } = {}): Promise<void> {
+    for await (const event of events) {
+      if (options.signal?.aborted) return;
+      const r = this.apply(event);
+      if (r.action !== "none" && r.endpoint) options.onChange?.(event.host.host, r.action, r.endpoint);
+    }
+  }
+
+  /**
+   * The next metric; frames that are not metrics are counted in {@link badFrames} and skipped.
+   * @returns undefined when closed or `signal` aborted
+   */
+  async receive(signal?: AbortSignal): Promise<Metric | undefined> {
+    for (;;) {
+      const parts = await this.#sub.receive(signal);
+      if (!parts) return undefined;
+      try {
+        return decodeMetric(parts[0]!);
+      } catch (err) {
+        if (!(err instanceof MetricFrameError)) throw err;
+        this.badFrames++;
+      }
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Metric> {
+    for (;;) {
+      const m = await this.receive();
+      if (!m) return;
+      yield m;
+    }
+  }
+
+  /** The SUB socket's events (connects, failures, rejections). */
+  events(signal?: AbortSignal): AsyncGenerator<SocketEvent> {
+    return this.#sub.events(signal);
+  }
+
+  /** The SUB socket's counters. */
+  get stats() {
+    return this.#sub.stats;
+  }
+
+  async close(): Promise<void> {
+    await this.#sub.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #drop(endpoint: string): void {
+    // Keep endpoints also given with --connect, and ones another host still uses.
+    if (this.#fixed.has(endpoint) || [...this.#hosts.values()].includes(endpoint)) return;
+    this.#sub.disconnect(endpoint);
+  }
+}
