@@ -70,11 +70,12 @@ export async function runBeaconService(o: BeaconServiceOptions): Promise<void> {
   });
   const sockets: UdpEndpoint[] = [];
   try {
-    const rx = await open({ port: o.port ?? 9000, address: o.listen ?? "0.0.0.0", reuseAddr: true });
+    const onOverflow = () => counters.recordDrop("overload");
+    const rx = await open({ port: o.port ?? 9000, address: o.listen ?? "0.0.0.0", reuseAddr: true, onOverflow });
     sockets.push(rx);
     let vaultRx: UdpEndpoint | undefined;
     if (o.vault) {
-      vaultRx = await open({ port: o.vault.port, reuseAddr: true, multicast: { group: o.vault.group, ...(o.vault.interface && { interface: o.vault.interface }) } });
+      vaultRx = await open({ port: o.vault.port, reuseAddr: true, onOverflow, multicast: { group: o.vault.group, ...(o.vault.interface && { interface: o.vault.interface }) } });
       sockets.push(vaultRx);
     }
     const tx = o.send === false ? undefined : await open({ port: 0, reuseAddr: false, broadcast: true });

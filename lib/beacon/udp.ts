@@ -51,6 +51,8 @@ export interface OpenUdpOptions {
   multicastInterface?: string;
   /** Received datagrams held for a slow reader. @default 4096 */
   maxQueued?: number;
+  /** Called for each datagram dropped because the queue is full. */
+  onOverflow?: () => void;
 }
 
 /**
@@ -99,7 +101,10 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
       waitingBatch = undefined;
       w({ value: [d], done: false });
     } else if (queue.length < maxQueued) queue.push(d);
-    else overflowed++;
+    else {
+      overflowed++;
+      options.onOverflow?.();
+    }
   });
   const port = socket.address().port;
   const close = async (): Promise<void> => {

@@ -256,8 +256,9 @@ export const command: Command = {
       if (v.debug) io.err(`${formatCounters(counters.snapshot())}\n`);
       return 0;
     }
-    await using rx = await openUdp({ port: setup.port, reuseAddr: true });
-    await using vaultRx = setup.vault ? await openUdp({ port: setup.vault.port, reuseAddr: true, multicast: { group: setup.vault.group, ...(setup.vault.interface && { interface: setup.vault.interface }) } }) : undefined;
+    const onOverflow = () => counters.recordDrop("overload");
+    await using rx = await openUdp({ port: setup.port, reuseAddr: true, onOverflow });
+    await using vaultRx = setup.vault ? await openUdp({ port: setup.vault.port, reuseAddr: true, onOverflow, multicast: { group: setup.vault.group, ...(setup.vault.interface && { interface: setup.vault.interface }) } }) : undefined;
     const ingest = new BeaconIngest({
       channelId: setup.channelId,
       ...(setup.keyring && { keyring: setup.keyring }),
