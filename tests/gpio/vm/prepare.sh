@@ -27,6 +27,8 @@ if [ -s "$W/vmlinuz" ] && [ -s "$W/configfs.ko" ] && [ -s "$W/gpio-sim.ko" ]; th
 fi
 
 cd "$W"
+# A fresh container may have no package lists yet: apt-get download needs them.
+apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get update -qq
 KPKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}')  # linux-image-6.1.0-NN-amd64
 KREL=${KPKG#linux-image-}                                                                # 6.1.0-NN-amd64
 KCOMMON=linux-headers-${KREL%-amd64}-common
