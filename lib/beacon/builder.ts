@@ -66,7 +66,7 @@ export async function createBeaconBuilder(options: BeaconBuilderOptions): Promis
   const channelId = options.channelId;
   if (format === "json" && !channelId) throw new BeaconError("a rich (json) beacon needs the channel id");
   const build = async (bye = false): Promise<Uint8Array> => {
-    if (format === "disco.py") return encodeDiscoPyBeacon(self.host, now() / 1000, bye);
+    if (format === "disco.py") return encodeDiscoPyBeacon(self.host, now() / 1000, { bye });
     const payload = encodeRichBeacon({
       host: self.host,
       boot,

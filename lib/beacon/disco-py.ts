@@ -30,15 +30,15 @@ const LINE = /^(HOST|BYE) ([^\s]{1,253}) (\d{1,15})(?:\.\d{1,9})?\r?\n?$/;
  * Encodes a beacon in disco.py's exact format.
  * @param host the host name (no whitespace, 1 to 253 characters)
  * @param unixSeconds the sender's clock in seconds; the fraction is dropped as disco.py does (`int(time.time())`)
- * @param bye true for a goodbye (`BYE ...`) instead of a beacon
+ * @param options `bye: true` for a goodbye (`BYE ...`) instead of a beacon
  * @returns UTF-8 bytes, no newline
  * @throws {RangeError} when the host name has whitespace or is empty or too long
  * @example new TextDecoder().decode(encodeDiscoPyBeacon("shed", 1700000000.7)) // "HOST shed 1700000000"
  */
-export function encodeDiscoPyBeacon(host: string, unixSeconds: number, bye = false): Uint8Array {
+export function encodeDiscoPyBeacon(host: string, unixSeconds: number, options: { bye?: boolean } = {}): Uint8Array {
   if (!HOST_NAME.test(host)) throw new RangeError(`a beacon host name must be 1 to 253 characters without whitespace, got ${JSON.stringify(host)}`);
   const seconds = Math.max(0, Math.floor(unixSeconds));
-  return enc.encode(`${bye ? BYE_WORD : HOST_WORD} ${host} ${seconds}`);
+  return enc.encode(`${options.bye ? BYE_WORD : HOST_WORD} ${host} ${seconds}`);
 }
 
 /**

@@ -22,7 +22,7 @@ import type { DiscoConfig } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 import { loadConfigFile, readNamedFile } from "./_config.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
-import type { CliIo, Command } from "./command.ts";
+import type { Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
 /** Flags shared by `broadcast` and `hosts`. */
@@ -84,6 +84,16 @@ async function loadKeyring(config: DiscoConfig): Promise<Keyring | undefined> {
   return raw.length > 0 ? createKeyring(raw, "beacon") : undefined;
 }
 
+/**
+ * The metrics endpoint a rich beacon announces: the proxy's backend when `disco run` serves one, with a
+ * wildcard host replaced by this host's first address (receivers substitute the source address otherwise).
+ */
+function announcedMetricsEndpoint(config: DiscoConfig, address: string | undefined): string | undefined {
+  const m = config.metrics;
+  if (!m.enabled || !m.proxy || !m.backend.startsWith("tcp://")) return undefined;
+  return address ? m.backend.replace(/^tcp:\/\/(\*|0\.0\.0\.0):/, `tcp://${address}:`) : m.backend;
+}
+
 function gpioNames(config: DiscoConfig): string[] {
   const g = config.gpio as unknown as Record<string, unknown>;
   if (g["enabled"] !== true) return [];
@@ -104,7 +114,7 @@ function gpioNames(config: DiscoConfig): string[] {
  * @throws {ConfigError} on a bad config or unreadable key file
  * @throws {NetError} on an unknown interface
  */
-export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, io: CliIo, options: ResolveOptions): Promise<BeaconSetup> {
+export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, options: ResolveOptions): Promise<BeaconSetup> {
   const { config } = loadConfigFile(v.config);
   const b = config.beacon;
   const port = v.port !== undefined ? parseIntFlag(command, "--port", v.port, 1, 65535) : b.port;
@@ -128,17 +138,16 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
     throw new UsageError(command, "no interface to beacon on: no up, non-loopback IPv4 interface was found; name one with -i or give --to 127.255.255.255");
   }
   const keyring = await loadKeyring(config);
-  const metricsEnabled = (config.metrics as unknown as Record<string, unknown>)["enabled"] === true;
+  const metricsEndpoint = announcedMetricsEndpoint(config, resolved.addresses[0]);
   const gpio = gpioNames(config);
   const self: SelfDescription = {
     host: name,
     addresses: resolved.addresses,
     version: VERSION,
     services: config.services,
-    ...(metricsEnabled && { metricsEndpoint: `tcp://${resolved.addresses[0] ?? name}:9000` }),
+    ...(metricsEndpoint !== undefined && { metricsEndpoint }),
     ...(gpio.length > 0 && { gpio }),
   };
-  void io;
   return {
     config,
     port,
@@ -235,7 +244,7 @@ export const command: Command = {
     }
     if (v.send === v.receive) throw new UsageError("broadcast", "give exactly one of --send or --receive");
     if (v.send && v.json) throw new UsageError("broadcast", "--json applies to --receive");
-    const setup = await resolveBeaconSetup("broadcast", v, io, { needTargets: v.send === true });
+    const setup = await resolveBeaconSetup("broadcast", v, { needTargets: v.send === true });
     const counters = new BeaconCounters();
     if (v.send) {
       const builder = await createBeaconBuilder({ format: setup.format, self: setup.self, intervalMs: setup.intervalMs, channelId: setup.channelId, ...(setup.keyring && { keyring: setup.keyring }) });

@@ -49,7 +49,7 @@ describe("encodeDiscoPyBeacon()", () => {
     assert.equal(text(b), "HOST shed 1700000000");
   });
   it("writes the goodbye as BYE <name> <seconds>", () => {
-    assert.equal(text(encodeDiscoPyBeacon("shed", 5, true)), "BYE shed 5");
+    assert.equal(text(encodeDiscoPyBeacon("shed", 5, { bye: true })), "BYE shed 5");
   });
   it("rejects a host name with whitespace", () => {
     assert.throws(() => encodeDiscoPyBeacon("my shed", 1), RangeError);

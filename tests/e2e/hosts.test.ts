@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeKey, generateKey } from "../../lib/crypto/index.ts";
 import { encodeVaultAnnouncement } from "../../lib/beacon/index.ts";
+import { VERSION } from "../../lib/version.ts";
 import type { MembershipEvent } from "../../lib/beacon/index.ts";
 import { ensureBuilt } from "../_bin.ts";
 import { freeUdpPort, LineReader, spawn } from "../beacon/_proc.ts";
@@ -15,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), "disco-hosts-"));
 
 function sealedConfig(name: string, key: string): string {
   const file = join(dir, `${name}.toml`);
-  writeFileSync(file, `[host]\nname = "${name}"\n[discovery]\nkey = "${key}"\n[services]\nhttp = { port = 8080 }\n[beacon]\nformat = "json"\nbroadcast = ["127.255.255.255"]\n`);
+  writeFileSync(file, `[host]\nname = "${name}"\n[discovery]\nkey = "${key}"\n[services]\nhttp = { port = 8080 }\n[metrics]\nenabled = true\n[beacon]\nformat = "json"\nbroadcast = ["127.255.255.255"]\n`);
   return file;
 }
 
@@ -42,6 +43,8 @@ describe("disco hosts (compiled binary, loopback)", () => {
     assert.equal(joined.host.state, "alive");
     assert.equal(joined.host.intervalMs, 1000);
     assert.deepEqual(joined.host.services, { http: { port: 8080 } });
+    assert.equal(joined.host.metricsEndpoint, "tcp://*:9000", "the proxy backend; receivers put the source address in");
+    assert.equal(joined.host.version, VERSION);
     assert.ok(joined.host.addresses.includes("127.0.0.1"));
     await err.waitText((t) => t.includes(": unknown-key (") && t.includes(": unsealed ("), 5000, "the stranger's and the plain beacons dropped");
     const t0 = performance.now();
