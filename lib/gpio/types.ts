@@ -108,7 +108,7 @@ export interface GpioDriver extends AsyncDisposable {
 
 /**
  * Checks settings that no driver accepts (edge on an output, debounce without edge, initial on an input).
- * @throws {GpioValueError}
+ * @returns what is wrong, or undefined when the settings are consistent (drivers turn it into a GpioValueError)
  */
 export function describeSettingsProblem(s: LineSettings): string | undefined {
   if (s.direction === "output") {
