@@ -120,11 +120,16 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpSocket> 
     send(data, port, address) {
       return new Promise<void>((resolve, reject) => {
         if (closed) return reject(new NetError("send on a closed socket"));
-        sock.send(data, port, address, (err) => {
-          if (!err) return resolve();
-          const code = (err as NodeJS.ErrnoException).code;
-          reject(new NetError(`cannot send to ${address}:${port}: ${code ?? err.message}`, { cause: err, ...(code !== undefined && { code }) }));
-        });
+        // A pending ICMP "port unreachable" from an earlier datagram (to someone else) surfaces as
+        // ECONNREFUSED on the next send and that datagram is lost: retry it once.
+        const attempt = (retry: boolean) =>
+          sock.send(data, port, address, (err) => {
+            if (!err) return resolve();
+            const code = (err as NodeJS.ErrnoException).code;
+            if (retry && code === "ECONNREFUSED" && !closed) return attempt(false);
+            reject(new NetError(`cannot send to ${address}:${port}: ${code ?? err.message}`, { cause: err, ...(code !== undefined && { code }) }));
+          });
+        attempt(true);
       });
     },
     close,

@@ -1,0 +1,98 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createKeyring, deriveChannelId, type Keyring } from "../../lib/crypto/index.ts";
+import {
+  describeHost,
+  discover,
+  importLegacyKey,
+  openUdp,
+  Responder,
+  runResponder,
+  type ResponderOptions,
+} from "../../lib/discovery/index.ts";
+
+const chan = await deriveChannelId("loop");
+const ring = await createKeyring([new Uint8Array(32).fill(5)], "discovery");
+const otherRing = await createKeyring([new Uint8Array(32).fill(6)], "discovery");
+
+/** Starts a responder on 127.0.0.1:0; dispose to stop it. */
+async function startServer(name: string, o: Partial<ResponderOptions> = {}) {
+  const socket = await openUdp({ address: "127.0.0.1", port: 0 });
+  const responder = new Responder({
+    channelId: chan,
+    keyring: ring,
+    describe: () => describeHost({ host: name, addresses: ["127.0.0.1"], version: "t", uptimeSec: 1, services: { name } }),
+    ...o,
+  });
+  const controller = new AbortController();
+  const done = runResponder(socket, responder, { signal: controller.signal });
+  return {
+    port: socket.port,
+    responder,
+    async [Symbol.asyncDispose]() {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+async function ask(ports: number[], o: { keyring?: Keyring; timeoutMs?: number; legacy?: { magic: string; key?: CryptoKey } } = {}) {
+  await using socket = await openUdp({ address: "127.0.0.1", port: 0 });
+  return await discover(socket, {
+    targets: ports.map((port) => ({ address: "127.0.0.1", port })),
+    channelId: chan,
+    ...("keyring" in o ? (o.keyring ? { keyring: o.keyring } : {}) : { keyring: ring }),
+    timeoutMs: o.timeoutMs ?? 300,
+    ...(o.legacy && { legacy: o.legacy }),
+  });
+}
+
+describe("discover() <-> runResponder() over 127.0.0.1", () => {
+  it("collects every answer until the timeout, not just the first", async () => {
+    await using a = await startServer("alpha");
+    await using b = await startServer("beta");
+    await using c = await startServer("gamma");
+    const result = await ask([a.port, b.port, c.port]);
+    assert.deepEqual(result.hosts.map((h) => h.host).sort(), ["alpha", "beta", "gamma"]);
+    for (const h of result.hosts) {
+      assert.deepEqual(h.services, { name: h.host });
+      assert.ok(h.rttMs >= 0 && h.rttMs < 300);
+    }
+    assert.equal(a.responder.counters.answered, 1);
+  });
+
+  it("dedupes a host that answers twice (two servers with one name)", async () => {
+    await using a = await startServer("same");
+    await using b = await startServer("same");
+    const result = await ask([a.port, b.port]);
+    assert.equal(result.hosts.length, 1);
+    assert.equal(a.responder.counters.answered + b.responder.counters.answered, 2);
+  });
+
+  it("finds nothing with the wrong key in hidden mode", async () => {
+    await using a = await startServer("alpha");
+    const result = await ask([a.port], { keyring: otherRing });
+    assert.equal(result.hosts.length, 0);
+    assert.equal(result.refusals.length, 0);
+    assert.equal(a.responder.counters.dropped.key, 1);
+  });
+
+  it("reports a clear refusal from a server with hidden mode off", async () => {
+    await using a = await startServer("alpha", { hidden: false });
+    const result = await ask([a.port], { keyring: otherRing });
+    assert.equal(result.hosts.length, 0);
+    assert.equal(result.refusals.length, 1);
+    assert.equal(result.refusals[0]!.code, "key");
+    assert.match(result.refusals[0]!.message, /wrong password or key/);
+  });
+
+  it("speaks PyDiscover with a legacy server", async () => {
+    const key = await importLegacyKey("pw");
+    await using a = await startServer("alpha", { legacy: { magic: "magic", key } });
+    const result = await ask([a.port], { legacy: { magic: "magic", key } });
+    assert.equal(result.hosts.length, 1);
+    assert.equal(result.hosts[0]!.host, "127.0.0.1");
+    assert.deepEqual(result.hosts[0]!.services, { name: "alpha" });
+    assert.equal(a.responder.counters.legacySeen, 1);
+  });
+});
