@@ -22,7 +22,7 @@ import type { DiscoConfig } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 import { loadConfigFile, readNamedFile } from "./_config.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
-import type { Command } from "./command.ts";
+import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
 /** Flags shared by `broadcast` and `hosts`. */
@@ -109,12 +109,13 @@ function gpioNames(config: DiscoConfig): string[] {
 }
 
 /**
- * Resolves flags and config into beacon settings; reads the key files the config names.
+ * Resolves flags and config into beacon settings; reads the key files the config names. (`disco metrics
+ * --receive` uses it too, to follow the hosts beacons report.)
  * @throws {UsageError} on bad flag values
  * @throws {ConfigError} on a bad config or unreadable key file
  * @throws {NetError} on an unknown interface
  */
-export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, options: ResolveOptions): Promise<BeaconSetup> {
+export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, _io: CliIo, options: ResolveOptions): Promise<BeaconSetup> {
   const { config } = loadConfigFile(v.config);
   const b = config.beacon;
   const port = v.port !== undefined ? parseIntFlag(command, "--port", v.port, 1, 65535) : b.port;
@@ -244,7 +245,7 @@ export const command: Command = {
     }
     if (v.send === v.receive) throw new UsageError("broadcast", "give exactly one of --send or --receive");
     if (v.send && v.json) throw new UsageError("broadcast", "--json applies to --receive");
-    const setup = await resolveBeaconSetup("broadcast", v, { needTargets: v.send === true });
+    const setup = await resolveBeaconSetup("broadcast", v, io, { needTargets: v.send === true });
     const counters = new BeaconCounters();
     if (v.send) {
       const builder = await createBeaconBuilder({ format: setup.format, self: setup.self, intervalMs: setup.intervalMs, channelId: setup.channelId, ...(setup.keyring && { keyring: setup.keyring }) });

@@ -90,7 +90,7 @@ export const command: Command = {
     }
     if (v.watch && v.timeout !== undefined) throw new UsageError("hosts", "--timeout applies to the one-shot table, not --watch");
     if (!v.announce && (v.to || v.interface || v.name || v.format)) throw new UsageError("hosts", "-i, --to, --name and --format apply to --announce");
-    const setup = await resolveBeaconSetup("hosts", v, { needTargets: v.announce === true });
+    const setup = await resolveBeaconSetup("hosts", v, io, { needTargets: v.announce === true });
     const b = setup.config.beacon;
     const table = new MembershipTable({ suspectAfter: b.suspectAfter, failedAfter: b.failedAfter, forgetAfterMs: b.forgetAfterMs });
     const counters = new BeaconCounters();
