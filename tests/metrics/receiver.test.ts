@@ -1,0 +1,146 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { HostRecord, MembershipEvent } from "../../lib/beacon/types.ts";
+import { backendEndpoint, MetricsProxy, MetricsReceiver, NoProxyError, publishMetric } from "../../lib/metrics/index.ts";
+import { within } from "../zmtp/_peer.ts";
+
+function record(host: string, over: Partial<HostRecord> = {}): HostRecord {
+  return { host, addresses: ["127.0.0.1"], state: "alive", lastSeenMs: 0, lastSeenUnixMs: 0, intervalMs: 15000, source: "disco.py", ...over };
+}
+
+/** A hand-fed stream of membership events. */
+function eventStream() {
+  const queue: MembershipEvent[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  return {
+    push(e: MembershipEvent) {
+      queue.push(e);
+      wake?.();
+    },
+    end() {
+      ended = true;
+      wake?.();
+    },
+    async *[Symbol.asyncIterator](): AsyncGenerator<MembershipEvent> {
+      for (;;) {
+        while (queue.length) yield queue.shift()!;
+        if (ended) return;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+    },
+  };
+}
+
+async function proxyAt(dir: string, name: string) {
+  const p = await MetricsProxy.open({ frontend: `ipc://${dir}/${name}`, backend: "tcp://127.0.0.1:0" });
+  const ac = new AbortController();
+  const running = p.run(ac.signal);
+  return {
+    p,
+    async [Symbol.asyncDispose]() {
+      ac.abort();
+      await running;
+      await p.close();
+    },
+  };
+}
+
+describe("backendEndpoint()", () => {
+  it("uses the announced endpoint, replacing a wildcard host with the address heard from", () => {
+    assert.equal(backendEndpoint(record("a", { addresses: ["10.0.0.5"] })), "tcp://10.0.0.5:9000");
+    assert.equal(backendEndpoint(record("a", { addresses: ["10.0.0.5"] }), 9100), "tcp://10.0.0.5:9100");
+    assert.equal(backendEndpoint(record("a", { metricsEndpoint: "tcp://10.0.0.9:9001" })), "tcp://10.0.0.9:9001");
+    assert.equal(backendEndpoint(record("a", { addresses: ["10.0.0.5"], metricsEndpoint: "tcp://*:9001" })), "tcp://10.0.0.5:9001");
+    assert.equal(backendEndpoint(record("a", { addresses: ["10.0.0.5"], metricsEndpoint: "garbage" })), "tcp://10.0.0.5:9000");
+    assert.equal(backendEndpoint(record("a", { addresses: [] })), undefined);
+  });
+});
+
+describe("MetricsReceiver", () => {
+  it("connects to hosts that join, receives their metrics, and disconnects hosts that leave or fail", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "disco-recv-"));
+    try {
+      await using a = await proxyAt(dir, "a");
+      await using b = await proxyAt(dir, "b");
+      await using receiver = new MetricsReceiver();
+      const events = eventStream();
+      const changes: string[] = [];
+      const following = receiver.follow(events, { onChange: (h, action) => changes.push(`${h} ${action}`) });
+      events.push({ type: "join", host: record("a", { metricsEndpoint: a.p.backend }) });
+      events.push({ type: "join", host: record("b", { metricsEndpoint: b.p.backend }) });
+      events.push({ type: "suspect", host: record("b", { metricsEndpoint: b.p.backend, state: "suspect" }) });
+
+      for (const [name, proxy] of [["a", a.p], ["b", b.p]] as const) {
+        const r = await publishMetric({ v: name }, { host: name, frontend: proxy.frontend, waitMs: 5000 });
+        assert.ok(r.subscribed, `${name}: the receiver's subscription reached the publisher`);
+      }
+      const got = new Set<string>();
+      while (got.size < 2) got.add((await within(receiver.receive(), 5000, "metric"))!.host);
+      assert.deepEqual([...got].sort(), ["a", "b"]);
+
+      const backendA = a.p.events();
+      events.push({ type: "leave", host: record("a", { metricsEndpoint: a.p.backend }) });
+      events.push({ type: "failed", host: record("b", { metricsEndpoint: b.p.backend, state: "failed" }) });
+      events.end();
+      await following;
+      assert.deepEqual(changes, ["a connect", "b connect", "a disconnect", "b disconnect"]);
+      assert.equal(receiver.hosts.size, 0);
+      assert.deepEqual(receiver.stats.peers, 0);
+      await within(
+        (async () => {
+          for await (const { event } of backendA) if (event.type === "disconnected") return;
+        })(),
+        5000,
+        "proxy a sees the receiver go",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("moves to a host's new endpoint on update and skips frames that are not metrics", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "disco-recv-"));
+    try {
+      await using a = await proxyAt(dir, "a");
+      await using receiver = new MetricsReceiver();
+      receiver.apply({ type: "join", host: record("a", { metricsEndpoint: "tcp://127.0.0.1:1" }) });
+      const r = receiver.apply({ type: "update", host: record("a", { metricsEndpoint: a.p.backend }) });
+      assert.deepEqual(r, { action: "connect", endpoint: a.p.backend });
+      assert.deepEqual(receiver.apply({ type: "update", host: record("a", { metricsEndpoint: a.p.backend }) }), { action: "none" });
+      // A raw publisher sending a "metric" topic frame that is not a metric, then a real one.
+      const { PubSocket } = await import("../../lib/zmtp/index.ts");
+      await using pub = new PubSocket();
+      pub.connect(a.p.frontend);
+      await within(pub.waitForSubscriber(), 5000, "subscription");
+      pub.send("metric broken");
+      pub.send('metric ok {"x": "1", "_time": 1.5}');
+      const m = await within(receiver.receive(), 5000, "metric");
+      assert.deepEqual(m, { host: "ok", values: { x: "1", _time: 1.5 } });
+      assert.equal(receiver.badFrames, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("publishMetric()", () => {
+  it("reports nobody subscribed after its bounded wait, and NoProxyError without a proxy", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "disco-pub-"));
+    try {
+      await using a = await proxyAt(dir, "a");
+      const started = Date.now();
+      const r = await publishMetric({ t: "1" }, { host: "h", frontend: a.p.frontend, waitMs: 200, nowMs: () => 1000 });
+      assert.equal(r.subscribed, false);
+      assert.deepEqual(r.metric, { host: "h", values: { t: "1", _time: 1 } });
+      assert.ok(Date.now() - started < 3000);
+      await assert.rejects(publishMetric({ t: "1" }, { host: "h", frontend: `ipc://${dir}/none`, waitMs: 200 }), NoProxyError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
