@@ -1,11 +1,222 @@
+import { deriveChannelId } from "../crypto/index.ts";
+import { discover, importLegacyKey, openUdp, type ClientEvent, type FoundHost, type Target } from "../discovery/index.ts";
+import { NetError, selectInterfaces } from "../net/index.ts";
+import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
+import { loadConfigFile } from "./_config.ts";
 import type { Command } from "./command.ts";
+import { UsageError } from "./errors.ts";
+import { LEGACY_WARNING, resolveSecretsOrExplain } from "./server.ts";
 
-/** `disco client`: not built yet. */
+const HELP = `Usage: disco-client [-c FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F] [-t SECONDS]
+                    [-i IFACE]... [--to ADDR[:PORT]]... [--json] [--legacy] [-v]
+       (also: disco client ...)
+
+Asks every disco-server on the LAN to describe itself and lists every answer that arrives before the
+timeout: host -> services. Servers on another magic, or with another password or key, stay silent.
+
+Where the query goes: the broadcast address of each interface in -i (or [discovery] interfaces; by
+default every up, non-loopback IPv4 interface), plus [discovery] broadcast and multicast_group. With
+-i or --to, only those are used.
+
+Flags (they override the config file):
+  -c, --config FILE       config file (default /etc/disco.toml)
+  -p, --port PORT         servers' UDP port (default 40000)
+  -m, --magic MAGIC       channel name (default "disco")
+      --password-file F   first line is the shared password
+      --key-file F        keys from 'disco keygen', one per line
+      --password PW       the password itself: visible in 'ps'; prefer --password-file
+  -t, --timeout SECONDS   how long to collect answers (default 2; also 500ms)
+  -i, --interface IFACE   query this interface's broadcast address (repeatable)
+      --to ADDR[:PORT]    query this address too: unicast, broadcast or multicast (repeatable)
+      --json              print one JSON document instead of the table
+      --legacy            speak PyDiscover (INSECURE) to old pydiscover-server fleets
+  -v, --verbose           addresses, version, uptime and round-trip time; log each datagram to stderr
+
+Examples:
+  disco-client -m shed --password-file /etc/disco.password
+  disco-client -c /etc/disco.toml -v -t 5
+  disco-client -i eth0 --json | jq '.hosts[].host'
+  disco-client --to 127.255.255.255 -p 40001 -m test --key-file test.key    (servers on this machine)
+  disco-client --legacy -p 50000 -m fna349fn --password-file pw
+
+Exit codes: 0 at least one server answered, 1 none did, 2 usage or config error.
+`;
+
+function parseTarget(text: string, port: number): Target {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(text);
+  if (!m || m[1]!.split(".").some((p) => Number(p) > 255)) throw new UsageError("client", `--to expects an IPv4 address with an optional :PORT, got '${text}'`);
+  return { address: m[1]!, port: m[2] !== undefined ? parseIntFlag("client", "--to", m[2], 1, 65535) : port };
+}
+
+function formatServices(services: Readonly<Record<string, unknown>>): string {
+  const parts = Object.entries(services).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+  return parts.length ? parts.join(", ") : "-";
+}
+
+function formatUptime(sec: number | undefined): string {
+  if (sec === undefined) return "-";
+  if (sec < 120) return `${Math.round(sec)}s`;
+  if (sec < 7200) return `${Math.round(sec / 60)}m`;
+  if (sec < 172800) return `${Math.round(sec / 3600)}h`;
+  return `${Math.round(sec / 86400)}d`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+}
+
+function formatEvent(e: ClientEvent): string {
+  switch (e.type) {
+    case "sent":
+      return `query sent to ${e.target.address}:${e.target.port} (${e.bytes} bytes)`;
+    case "send-failed":
+      return `query NOT sent to ${e.target.address}:${e.target.port}: ${e.message}`;
+    case "answer":
+      return `answer from ${e.from}: ${e.host} after ${e.rttMs} ms${e.duplicate ? " (duplicate, merged)" : ""}`;
+    case "refused":
+      return `refusal from ${e.from}: ${e.message}`;
+    case "dropped":
+      return `ignored a datagram from ${e.from} (${e.reason})`;
+  }
+}
+
+/** `disco client` / `disco-client`: lists every server that answers. */
 export const command: Command = {
   name: "client",
-  summary: "not built yet",
-  async run(_argv, io) {
-    io.err("disco client: not available in this build yet\n");
+  summary: "find every server on the LAN (also installed as disco-client)",
+  async run(argv, io, signal) {
+    const { values: f, help } = parseFlags("client", argv, {
+      config: { type: "string", short: "c" },
+      port: { type: "string", short: "p" },
+      magic: { type: "string", short: "m" },
+      password: { type: "string" },
+      "password-file": { type: "string" },
+      "key-file": { type: "string" },
+      timeout: { type: "string", short: "t" },
+      interface: { type: "string", short: "i", multiple: true },
+      to: { type: "string", multiple: true },
+      json: { type: "boolean" },
+      legacy: { type: "boolean" },
+      verbose: { type: "boolean", short: "v" },
+    });
+    if (help) {
+      io.out(HELP);
+      return 0;
+    }
+    const { config } = loadConfigFile(f.config);
+    const d = config.discovery;
+    const port = f.port !== undefined ? parseIntFlag("client", "-p", f.port, 1, 65535) : d.port;
+    const magic = f.magic ?? d.magic;
+    if (magic === "") throw new UsageError("client", "-m needs a non-empty magic");
+    const timeoutMs = f.timeout !== undefined ? parseDurationFlag("client", "-t", f.timeout) : d.timeoutMs;
+    const legacy = f.legacy === true || d.legacy;
+    const verbose = f.verbose === true;
+    const explicit = (f.interface?.length ?? 0) > 0 || (f.to?.length ?? 0) > 0;
+
+    const targets: Target[] = [];
+    const addTarget = (t: Target) => {
+      if (!targets.some((x) => x.address === t.address && x.port === t.port)) targets.push(t);
+    };
+    let multicastInterface: string | undefined;
+    try {
+      const names = explicit ? (f.interface ?? []) : d.interfaces;
+      if (!explicit || names.length > 0) for (const i of selectInterfaces(names)) addTarget({ address: i.broadcast, port });
+    } catch (err) {
+      if (err instanceof NetError) throw new UsageError("client", err.message, { cause: err });
+      throw err;
+    }
+    for (const t of f.to ?? []) addTarget(parseTarget(t, port));
+    if (!explicit) {
+      for (const a of d.broadcast) addTarget({ address: a, port });
+      if (d.multicastGroup !== undefined) {
+        addTarget({ address: d.multicastGroup, port });
+        multicastInterface = d.multicastInterface;
+      }
+    }
+    if (targets.length === 0) {
+      io.err("disco client: nowhere to send the query: no up, non-loopback IPv4 interface. Use -i IFACE or --to ADDR.\n");
+      return 1;
+    }
+
+    if (legacy) io.err(`disco client: ${LEGACY_WARNING}`);
+    const secrets = await resolveSecretsOrExplain("client", f, d, magic, io, verbose);
+    if (!secrets) return 2;
+    let legacyKey: CryptoKey | undefined;
+    try {
+      if (legacy && secrets.password !== undefined) legacyKey = await importLegacyKey(secrets.password);
+    } catch (err) {
+      io.err(`disco client: ${(err as Error).message}\n`);
+      return 2;
+    }
+    if (verbose && !legacy && !secrets.keyring) io.err("disco client: no password or key: the query goes unsealed and only unsealed servers answer\n");
+
+    let socket;
+    try {
+      socket = await openUdp({ address: "0.0.0.0", port: 0, broadcast: true, ...(multicastInterface !== undefined && { multicastInterface }) });
+    } catch (err) {
+      if (err instanceof NetError) {
+        io.err(`disco client: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+    let result;
+    try {
+      result = await discover(socket, {
+        targets,
+        channelId: await deriveChannelId(magic),
+        ...(secrets.keyring && { keyring: secrets.keyring }),
+        timeoutMs,
+        signal,
+        ...(legacy && { legacy: { magic, ...(legacyKey && { key: legacyKey }) } }),
+        ...(verbose && { onEvent: (e: ClientEvent) => io.err(`disco client: ${formatEvent(e)}\n`) }),
+      });
+    } finally {
+      await socket.close();
+    }
+
+    if (f.json) {
+      io.out(
+        `${JSON.stringify(
+          {
+            hosts: result.hosts.map((h: FoundHost) => ({
+              host: h.host,
+              addresses: h.addresses,
+              ...(h.version !== undefined && { version: h.version }),
+              ...(h.uptimeSec !== undefined && { uptimeSec: h.uptimeSec }),
+              services: h.services,
+              interfaces: h.interfaces,
+              rttMs: h.rttMs,
+              from: h.from,
+              ...(h.legacy && { legacy: true }),
+            })),
+            refusals: result.refusals,
+            queried: targets.map((t) => `${t.address}:${t.port}`),
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    } else if (result.hosts.length > 0) {
+      const hosts = [...result.hosts].sort((a, b) => a.host.localeCompare(b.host));
+      const rows = verbose
+        ? [["HOST", "ADDRESSES", "VERSION", "UPTIME", "RTT", "SERVICES"], ...hosts.map((h) => [h.host, h.addresses.join(",") || "-", h.version ?? "-", formatUptime(h.uptimeSec), `${h.rttMs}ms`, formatServices(h.services)])]
+        : [["HOST", "SERVICES"], ...hosts.map((h) => [h.host, formatServices(h.services)])];
+      io.out(table(rows));
+    }
+    for (const r of result.refusals) io.err(`disco client: ${r.from} refused the query: ${r.message}\n`);
+    for (const s of result.sendFailures) io.err(`disco client: could not send to ${s.target.address}:${s.target.port}: ${s.message}\n`);
+    if (result.hosts.length > 0) return 0;
+    if (result.refusals.length === 0) {
+      io.err(
+        `disco client: no server answered within ${timeoutMs / 1000}s (asked ${targets.map((t) => `${t.address}:${t.port}`).join(", ")}).\n` +
+          "  Check: the same magic (-m) and password or key on both sides (hidden servers stay silent otherwise);\n" +
+          `  a firewall letting UDP port ${port} through; the interface (-i IFACE) or address (--to ADDR);` +
+          (legacy ? "" : " PyDiscover servers need --legacy;") +
+          " both clocks within max_skew.\n",
+      );
+    }
     return 1;
   },
 };

@@ -92,3 +92,4 @@ export {
   type LegacyRequest,
 } from "./legacy.ts";
 export { openUdp, type Datagram, type OpenUdpOptions, type UdpSocket } from "./_udp.ts";
+export { buildKeyring, parseKeyFile, parsePasswordFile, type SecretsOptions } from "./secrets.ts";
