@@ -6,8 +6,8 @@
 import { closeSync, constants, openSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Subscribers } from "./_queue.ts";
-import { closeFd, eventfd, ioctl, signalEventfd } from "./_libc.ts";
-import { CDEV_WORKER_SOURCE } from "./_cdev-worker.ts";
+import { ioctl } from "./_libc.ts";
+import { EventPump } from "./_pump.ts";
 import {
   ChipNotFoundError,
   GpioError,
@@ -41,72 +41,6 @@ import { describeSettingsProblem, type ChipInfo, type EdgeEvent, type GpioDriver
 export interface CdevGpioOptions {
   /** Where the `gpiochipN` device nodes are. @default "/dev" */
   readonly devDir?: string;
-}
-
-type WorkerMessage =
-  | { op: "data"; fd: number; bytes: Uint8Array }
-  | { op: "error"; fd: number; errno: number }
-  | { op: "removed"; fd: number }
-  | { op: "stopped" };
-
-/** The edge-event worker of one driver. */
-class EventPump {
-  #worker?: Worker;
-  #wakeFd = -1;
-  readonly #sinks = new Map<number, (bytes: Uint8Array | undefined) => void>();
-  readonly #removed = new Map<number, () => void>();
-  #stopped?: () => void;
-
-  #start(): Worker {
-    if (this.#worker) return this.#worker;
-    this.#wakeFd = eventfd();
-    if (this.#wakeFd < 0) throw new GpioError("eventfd() failed: cannot wait for GPIO edge events");
-    const url = URL.createObjectURL(new Blob([CDEV_WORKER_SOURCE], { type: "application/javascript" }));
-    const w = new Worker(url);
-    w.onmessage = (e: MessageEvent<WorkerMessage>) => {
-      const m = e.data;
-      if (m.op === "data") this.#sinks.get(m.fd)?.(m.bytes);
-      else if (m.op === "error") this.#sinks.get(m.fd)?.(undefined);
-      else if (m.op === "removed") {
-        this.#removed.get(m.fd)?.();
-        this.#removed.delete(m.fd);
-      } else if (m.op === "stopped") this.#stopped?.();
-    };
-    w.postMessage({ op: "init", wakeFd: this.#wakeFd });
-    this.#worker = w;
-    return w;
-  }
-
-  #send(msg: object): void {
-    this.#start().postMessage(msg);
-    signalEventfd(this.#wakeFd);
-  }
-
-  add(fd: number, sink: (bytes: Uint8Array | undefined) => void): void {
-    this.#sinks.set(fd, sink);
-    this.#send({ op: "add", fd });
-    this.#worker?.ref();
-  }
-
-  /** Resolves once the worker no longer polls `fd` (only then may it be closed). */
-  async remove(fd: number): Promise<void> {
-    if (!this.#sinks.delete(fd) || !this.#worker) return;
-    const done = new Promise<void>((r) => this.#removed.set(fd, r));
-    this.#send({ op: "remove", fd });
-    await done;
-    if (this.#sinks.size === 0) this.#worker?.unref();
-  }
-
-  async stop(): Promise<void> {
-    const w = this.#worker;
-    if (!w) return;
-    const stopped = new Promise<void>((r) => (this.#stopped = r));
-    this.#send({ op: "stop" });
-    await Promise.race([stopped, new Promise((r) => setTimeout(r, 1000).unref())]);
-    w.terminate();
-    closeFd(this.#wakeFd);
-    this.#worker = undefined;
-  }
 }
 
 /** The character device driver. */

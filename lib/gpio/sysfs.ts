@@ -2,12 +2,16 @@
  * The sysfs GPIO driver (`/sys/class/gpio`, deprecated by the kernel but still present on many images).
  * The chip base is looked up from each `gpiochipBASE` entry's `device` link (the `gpiochipN` it belongs to)
  * and `label`, never assumed: on Raspberry Pi OS with kernel 6.6 bases start at 512+.
- * Edges cannot be awaited from the event loop on sysfs, so inputs with edge detection are scanned every
- * `scanIntervalMs` and debounced in software.
+ * Edges: the kernel is asked for `edge = both` and the line's `value` fd is awaited for POLLPRI by a worker
+ * thread (no event-loop blocking); where the line has no interrupt (the kernel refuses `edge`) or
+ * `edgeWait = "scan"`, the value is scanned every `scanIntervalMs`. Either way edges are filtered and debounced
+ * in software, with CLOCK_MONOTONIC timestamps taken when the change is seen.
  */
 import { readdir, readFile, readlink, realpath, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { closeSync, constants, openSync, readSync, statfsSync } from "node:fs";
 import { Subscribers } from "./_queue.ts";
+import { EventPump } from "./_pump.ts";
 import { Debouncer } from "./debounce.ts";
 import { monotonicNs } from "./_clock.ts";
 import {
@@ -25,11 +29,16 @@ import { describeSettingsProblem, type ChipInfo, type Direction, type Edge, type
 export interface SysfsGpioOptions {
   /** The sysfs mount point; tests pass a temp tree. @default "/sys" */
   readonly root?: string;
-  /** How often edge-detecting inputs are sampled. @default 10 */
+  /** How edge inputs learn about changes: "interrupt" (POLLPRI on `value`, scanning when refused) or "scan". @default "interrupt" */
+  readonly edgeWait?: "interrupt" | "scan";
+  /** How often edge-detecting inputs are sampled when scanning. @default 10 */
   readonly scanIntervalMs?: number;
   /** How long to wait for an exported line's files to appear (udev may still be fixing modes). @default 2000 */
   readonly exportTimeoutMs?: number;
 }
+
+/** `SYSFS_MAGIC` from linux/magic.h: statfs() type of a sysfs mount. */
+const SYSFS_MAGIC = 0x62656572;
 
 interface SysfsChip extends ChipInfo {
   readonly base: number;
@@ -70,6 +79,8 @@ export class SysfsGpio implements GpioDriver {
   readonly kind = "sysfs" as const;
   readonly #classDir: string;
   readonly #scanIntervalMs: number;
+  readonly #edgeWait: "interrupt" | "scan";
+  readonly #pump = new EventPump();
   readonly #exportTimeoutMs: number;
   readonly #held = new Map<number, SysfsLine>();
   #closed = false;
@@ -77,7 +88,18 @@ export class SysfsGpio implements GpioDriver {
   constructor(options: SysfsGpioOptions = {}) {
     this.#classDir = join(options.root ?? "/sys", "class", "gpio");
     this.#scanIntervalMs = options.scanIntervalMs ?? 10;
+    this.#edgeWait = options.edgeWait ?? "interrupt";
     this.#exportTimeoutMs = options.exportTimeoutMs ?? 2000;
+  }
+
+  /** Whether POLLPRI can be awaited: asked for, and the tree is a real sysfs (a temp tree of files cannot notify). */
+  #interrupts(): boolean {
+    if (this.#edgeWait !== "interrupt") return false;
+    try {
+      return statfsSync(this.#classDir).type === SYSFS_MAGIC;
+    } catch {
+      return false;
+    }
   }
 
   async #sysChips(): Promise<SysfsChip[]> {
@@ -168,7 +190,7 @@ export class SysfsGpio implements GpioDriver {
       throw this.#ioError(err, exportPath, c.name, line);
     }
     const dir = join(this.#classDir, `gpio${n}`);
-    const h = new SysfsLine(c.name, line, settings, dir, this.#classDir, n, this.#scanIntervalMs, () => this.#held.delete(n));
+    const h = new SysfsLine(c.name, line, settings, dir, this.#classDir, n, { scanIntervalMs: this.#scanIntervalMs, pump: this.#interrupts() ? this.#pump : undefined }, () => this.#held.delete(n));
     this.#held.set(n, h);
     try {
       await h.setup(this.#exportTimeoutMs);
@@ -183,6 +205,7 @@ export class SysfsGpio implements GpioDriver {
     if (this.#closed) return;
     this.#closed = true;
     for (const h of [...this.#held.values()]) await h.close();
+    await this.#pump.stop();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -198,21 +221,36 @@ class SysfsLine implements LineHandle {
   readonly #classDir: string;
   readonly #number: number;
   readonly #scanIntervalMs: number;
+  readonly #pump?: EventPump;
   readonly #onRelease: () => void;
   readonly #subs = new Subscribers<EdgeEvent>();
+  #debouncer?: Debouncer;
   #timer?: ReturnType<typeof setInterval>;
+  #debounceTimer?: ReturnType<typeof setTimeout>;
+  /** The `value` fd awaited for POLLPRI (interrupt mode). */
+  #valueFd?: number;
   #released = false;
   #seqno = 0;
   #scanWaiters: (() => void)[] = [];
 
-  constructor(chip: string, line: number, settings: LineSettings, dir: string, classDir: string, n: number, scanIntervalMs: number, onRelease: () => void) {
+  constructor(
+    chip: string,
+    line: number,
+    settings: LineSettings,
+    dir: string,
+    classDir: string,
+    n: number,
+    edges: { scanIntervalMs: number; pump?: EventPump | undefined },
+    onRelease: () => void,
+  ) {
     this.chip = chip;
     this.line = line;
     this.settings = { ...settings };
     this.#dir = dir;
     this.#classDir = classDir;
     this.#number = n;
-    this.#scanIntervalMs = scanIntervalMs;
+    this.#scanIntervalMs = edges.scanIntervalMs;
+    this.#pump = edges.pump;
     this.#onRelease = onRelease;
   }
 
@@ -244,28 +282,56 @@ class SysfsLine implements LineHandle {
       // "high"/"low" set direction and the (physical) level in one step: no glitch to the wrong level.
       await this.#write("direction", physical ? "high" : "low");
       await this.#write("value", String(v));
-    } else {
-      await this.#write("direction", "in");
-      if (s.edge && s.edge !== "none") {
-        // Tell the kernel too (shows in `edge` and arms the interrupt); lines without one refuse (EIO), and
-        // scanning works either way.
-        await this.#write("edge", s.edge).catch(() => undefined);
-        await this.#startScan(s.edge, s.debounceMs ?? 0);
-      }
+      return;
+    }
+    await this.#write("direction", "in");
+    if (!s.edge || s.edge === "none") return;
+    this.#debouncer = new Debouncer(await this.read(), BigInt(Math.round((s.debounceMs ?? 0) * 1e6)), s.edge);
+    // The kernel reports both edges; the debouncer filters by the requested one and tracks the level.
+    const armed = await this.#write("edge", "both").then(() => true, () => false);
+    if (armed && this.#pump) this.#startInterrupt(this.#pump);
+    else this.#startScan();
+  }
+
+  /** Feeds a level seen at `nowNs`; emits confirmed edges and re-checks when a debounce is pending. */
+  #feed(value: LineValue): void {
+    const d = this.#debouncer;
+    if (!d || this.#released) return;
+    const now = monotonicNs();
+    const change = d.sample(value, now);
+    if (change) this.#subs.emit({ type: change.type, chip: this.chip, line: this.line, value: change.value, timestampNs: now, seqno: ++this.#seqno });
+    clearTimeout(this.#debounceTimer);
+    const until = d.pendingUntilNs;
+    if (until !== undefined) {
+      this.#debounceTimer = setTimeout(() => {
+        this.read().then((v) => this.#feed(v), () => undefined);
+      }, Math.max(0, Math.ceil(Number(until - now) / 1e6)));
     }
   }
 
-  async #startScan(edge: Edge, debounceMs: number): Promise<void> {
-    const d = new Debouncer(await this.read(), BigInt(Math.round(debounceMs * 1e6)), edge);
+  #startInterrupt(pump: EventPump): void {
+    const fd = openSync(join(this.#dir, "value"), constants.O_RDONLY);
+    // A first read arms sysfs poll notification for this open file.
+    readSync(fd, new Uint8Array(8), 0, 8, 0);
+    this.#valueFd = fd;
+    pump.add(
+      fd,
+      (bytes) => {
+        if (!bytes) return;
+        this.#feed(bytes[0] === 0x30 /* "0" */ ? 0 : 1);
+        for (const w of this.#scanWaiters.splice(0)) w();
+      },
+      "pri",
+    );
+  }
+
+  #startScan(): void {
     let busy = false;
     this.#timer = setInterval(async () => {
       if (busy || this.#released) return;
       busy = true;
       try {
-        const change = d.sample(await this.read(), monotonicNs());
-        if (change) {
-          this.#subs.emit({ type: change.type, chip: this.chip, line: this.line, value: change.value, timestampNs: monotonicNs(), seqno: ++this.#seqno });
-        }
+        this.#feed(await this.read());
       } catch {
         // a failed sample is retried at the next tick; release stops the timer
       } finally {
@@ -276,12 +342,13 @@ class SysfsLine implements LineHandle {
   }
 
   /**
-   * Resolves after the next completed scan of an edge-detecting input (immediately for other lines), so
-   * callers can wait until a level has been seen instead of sleeping.
+   * Resolves once the driver has looked at the line again (the next scan; with interrupts, a fresh read fed
+   * to the debouncer), so callers can wait until a level has been seen instead of sleeping.
    */
-  nextScan(): Promise<void> {
-    if (!this.#timer || this.#released) return Promise.resolve();
-    return new Promise((r) => this.#scanWaiters.push(r));
+  async nextScan(): Promise<void> {
+    if (this.#released || !this.#debouncer) return;
+    if (this.#timer) return new Promise((r) => this.#scanWaiters.push(r));
+    this.#feed(await this.read());
   }
 
   get direction(): Direction {
@@ -302,7 +369,7 @@ class SysfsLine implements LineHandle {
   }
 
   events(signal?: AbortSignal): AsyncIterable<EdgeEvent> {
-    if (!this.settings.edge || this.settings.edge === "none") {
+    if (!this.#debouncer) {
       throw new GpioValueError(`${this.chip} line ${this.line} was requested without edge detection`, { chip: this.chip, line: this.line });
     }
     return this.#subs.subscribe(signal);
@@ -312,10 +379,15 @@ class SysfsLine implements LineHandle {
     if (this.#released) return;
     this.#released = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#debounceTimer);
     for (const w of this.#scanWaiters.splice(0)) w();
     this.#subs.close();
+    if (this.#valueFd !== undefined) {
+      await this.#pump?.remove(this.#valueFd);
+      closeSync(this.#valueFd);
+    }
     this.#onRelease();
-    if (this.settings.edge && this.settings.edge !== "none") await this.#write("edge", "none").catch(() => undefined);
+    if (this.#debouncer) await this.#write("edge", "none").catch(() => undefined);
     await writeFile(join(this.#classDir, "unexport"), String(this.#number)).catch(() => undefined);
   }
 

@@ -48,7 +48,7 @@ describe("gpio-sim VM (real kernel)", { skip: why }, () => {
     assert.ok(lines.some((l) => l.startsWith("CLI-DONE")), "test.sh did not finish");
     assert.deepEqual(lines.filter((l) => l.startsWith("FAIL")), []);
   });
-  for (const driver of ["cdev", "sysfs"]) {
+  for (const driver of ["cdev", "sysfs", "sysfs-scan"]) {
     for (const c of CONTRACT_CASES) {
       it(`contract on the real kernel, ${driver}: ${c.name}`, () => {
         assert.ok(lines.includes(`PASS ${driver}: ${c.name}`), `missing PASS ${driver}: ${c.name}`);
@@ -59,6 +59,6 @@ describe("gpio-sim VM (real kernel)", { skip: why }, () => {
     it(`CLI end-to-end: ${name}`, () => assert.ok(lines.includes(`PASS cli: ${name}`), `missing PASS cli: ${name}`));
   }
   it("benchmarks printed their figures", () => {
-    for (const b of ["edge-latency cdev", "toggles cdev", "pwm-jitter cdev"]) assert.ok(lines.some((l) => l.startsWith(`BENCH ${b}`)), b);
+    for (const b of ["edge-latency cdev", "toggles cdev", "pwm-jitter cdev", "edge-latency sysfs-interrupt", "edge-latency sysfs-scan-2ms"]) assert.ok(lines.some((l) => l.startsWith(`BENCH ${b}`)), b);
   });
 });
