@@ -2,7 +2,7 @@
  * Host side of the gpio-sim VM: checks what is available, builds the runner and the initramfs, boots qemu
  * (TCG, no network) bounded by a timeout and returns the serial console. Artefacts live in .cache/gpio-vm/.
  */
-import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ensureBuilt, ROOT } from "../../_bin.ts";
 
@@ -69,7 +69,15 @@ export async function bootVm(timeoutMs = 240_000): Promise<VmRun> {
 export function freshConsoleLog(): string | undefined {
   if (!existsSync(CONSOLE_LOG)) return undefined;
   const t = statSync(CONSOLE_LOG).mtimeMs;
-  const inputs = [join(VM_DIR, "runner.ts"), join(VM_DIR, "test.sh"), join(VM_DIR, "init"), join(ROOT, "dist", "disco")];
+  const gpioDir = join(ROOT, "lib", "gpio");
+  const inputs = [
+    join(VM_DIR, "runner.ts"),
+    join(VM_DIR, "test.sh"),
+    join(VM_DIR, "init"),
+    join(ROOT, "dist", "disco"),
+    join(ROOT, "tests", "gpio", "_contract.ts"),
+    ...readdirSync(gpioDir).map((f) => join(gpioDir, f)),
+  ];
   if (inputs.some((f) => existsSync(f) && statSync(f).mtimeMs > t)) return undefined;
   return readFileSync(CONSOLE_LOG, "utf8");
 }
