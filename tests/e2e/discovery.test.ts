@@ -1,0 +1,172 @@
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { ensureBuilt } from "../_bin.ts";
+
+let disco = "";
+const tmp = mkdtempSync(join(tmpdir(), "disco-disc-e2e-"));
+const servers: Subprocess[] = [];
+const file = (name: string, text: string) => {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+/** Collects a stream's text in the background; {@link Watcher.waitFor} resolves when a pattern appears. */
+class Watcher {
+  text = "";
+  #wake: (() => void) | undefined;
+  #ended = false;
+  constructor(stream: ReadableStream<Uint8Array>) {
+    void (async () => {
+      const dec = new TextDecoder();
+      for await (const chunk of stream) {
+        this.text += dec.decode(chunk);
+        this.#wake?.();
+      }
+      this.#ended = true;
+      this.#wake?.();
+    })();
+  }
+  /** Waits (event-driven, with a deadline) until `re` matches the text so far. */
+  async waitFor(re: RegExp, ms = 15_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const m = re.exec(this.text);
+      if (m) return m;
+      if (this.#ended) throw new Error(`stream ended before ${re}; got: ${this.text}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no line matching ${re} within ${ms} ms; got: ${this.text}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+}
+
+/** Starts the compiled server on an OS-chosen port; resolves with that port once it listens. */
+async function startServer(args: string[], argv0 = "disco-server") {
+  const cmd = argv0 === "disco" ? [disco, "server", "-p", "0", ...args] : [join(disco, "..", argv0), "-p", "0", ...args];
+  const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  servers.push(p);
+  const stderr = new Watcher(p.stderr);
+  const match = await stderr.waitFor(/listening on [\d.]+:(\d+)/);
+  return { proc: p, port: Number(match[1]), stderr };
+}
+
+async function client(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const p = Bun.spawn([join(disco, "..", "disco-client"), ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, out, err };
+}
+
+describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
+  let key = "";
+  let otherKey = "";
+  before(() => {
+    disco = ensureBuilt();
+    key = file("k1", Bun.spawnSync([disco, "keygen"]).stdout.toString());
+    otherKey = file("k2", Bun.spawnSync([disco, "keygen"]).stdout.toString());
+  });
+  after(async () => {
+    for (const p of servers) if (p.exitCode === null) p.kill("SIGKILL");
+    await Promise.all(servers.map((p) => p.exited));
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("a client finds two servers by loopback broadcast, each with its [services]", async () => {
+    const cfgA = file("a.toml", '[host]\nname = "alpha"\n[services]\nweb = "http://alpha/"\nssh = 22\n');
+    const cfgB = file("b.cfg", "[DEFAULT]\nmqtt = tcp://beta:1883\n");
+    const a = await startServer(["-c", cfgA, "-m", "e2e", "--key-file", key]);
+    const b = await startServer(["-m", "e2e", "--key-file", key, "--name", "beta", "-d", cfgB]);
+    const r = await client(["--to", `127.255.255.255:${a.port}`, "--to", `127.255.255.255:${b.port}`, "-m", "e2e", "--key-file", key, "-t", "1"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^HOST\s+SERVICES$/m);
+    assert.match(r.out, /^alpha\s+web=http:\/\/alpha\/, ssh=22$/m);
+    assert.match(r.out, /^beta\s+mqtt=tcp:\/\/beta:1883$/m);
+  });
+
+  it("--json prints one document with every host; -v adds version, uptime and round-trip time", async () => {
+    const s = await startServer(["-m", "e2e-json", "--key-file", key, "--name", "gamma"], "disco-server");
+    const r = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-json", "--key-file", key, "-t", "500ms", "--json"]);
+    assert.equal(r.code, 0, r.err);
+    const doc = JSON.parse(r.out);
+    assert.equal(doc.hosts.length, 1);
+    assert.equal(doc.hosts[0].host, "gamma");
+    assert.equal(typeof doc.hosts[0].version, "string");
+    assert.ok(doc.hosts[0].rttMs >= 0);
+    const v = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-json", "--key-file", key, "-t", "500ms", "-v"]);
+    assert.equal(v.code, 0, v.err);
+    assert.match(v.out, /^HOST\s+ADDRESSES\s+VERSION\s+UPTIME\s+RTT\s+SERVICES$/m);
+    assert.match(v.out, /^gamma\s+\S*127\.0\.0\.1\S*\s+\d+\.\d+\.\d+\s+\d+s\s+[\d.]+ms\s+-$/m);
+  });
+
+  it("with a password: the right one is answered; a wrong one gets silence and exit 1 (hidden)", async () => {
+    const pw = file("pw", "correct horse\n");
+    const s = await startServer(["-m", "e2e-pw", "--password-file", pw, "--name", "delta"]);
+    const ok = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-pw", "--password-file", pw, "-t", "1"]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /^delta\s/m);
+    const bad = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-pw", "--password", "wrong", "-t", "500ms"]);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.out, "");
+    assert.match(bad.err, /visible to every user in 'ps'/);
+    assert.match(bad.err, /no server answered within 0\.5s/);
+    assert.match(bad.err, /same magic \(-m\) and password or key/);
+  });
+
+  it("--disable-hidden: a wrong key gets a clear refusal that names no secret", async () => {
+    const s = await startServer(["-m", "e2e-open", "--key-file", key, "--disable-hidden", "-v"]);
+    const r = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-open", "--key-file", otherKey, "-t", "500ms"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /refused the query: the server does not have the key the query was sealed with/);
+    assert.ok(!r.err.includes("e2e-open"));
+    const other = await client(["--to", `127.0.0.1:${s.port}`, "-m", "elsewhere", "--key-file", key, "-t", "500ms"]);
+    assert.equal(other.code, 1);
+    assert.match(other.err, /another channel \(wrong magic\)/);
+  });
+
+  it("--legacy client <-> --legacy server (PyDiscover protocol), with and without a password", async () => {
+    const pw = file("legacy-pw", "legacy secret\n");
+    const services = file("legacy.cfg", "[DEFAULT]\nregister = 10.0.0.1\n");
+    const s = await startServer(["--legacy", "-m", "fna349fn", "--password-file", pw, "-d", services]);
+    const r = await client(["--legacy", "-m", "fna349fn", "--password-file", pw, "--to", `127.0.0.1:${s.port}`, "-t", "500ms", "--json"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /INSECURE|WARNING/);
+    const doc = JSON.parse(r.out);
+    assert.deepEqual(doc.hosts[0].services, { register: "10.0.0.1" });
+    assert.equal(doc.hosts[0].legacy, true);
+    const wrong = await client(["--legacy", "-m", "fna349fn", "--password", "nope", "--to", `127.0.0.1:${s.port}`, "-t", "300ms"]);
+    assert.equal(wrong.code, 1);
+    const plain = await startServer(["--legacy", "-m", "plainmagic", "-d", services]);
+    const p = await client(["--legacy", "-m", "plainmagic", "--to", `127.0.0.1:${plain.port}`, "-t", "500ms"]);
+    assert.equal(p.code, 0, p.err);
+    assert.match(p.out, /register=10\.0\.0\.1/);
+  });
+
+  it("'disco server' stops cleanly on SIGTERM and prints its counters with -v", async () => {
+    const s = await startServer(["-m", "e2e-stop", "--key-file", key, "-v"], "disco");
+    const r = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-stop", "--key-file", key, "-t", "300ms"]);
+    assert.equal(r.code, 0, r.err);
+    await s.stderr.waitFor(/answered, \d+ bytes in/);
+    s.proc.kill("SIGTERM");
+    assert.equal(await s.proc.exited, 0);
+    await s.stderr.waitFor(/stopped; seen=1 answered=1 /);
+  });
+
+  it("bad flags exit 2", async () => {
+    const r = await client(["-p", "seventy"]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /-p expects a whole number/);
+    const t = await client(["--to", "localhost"]);
+    assert.equal(t.code, 2);
+    assert.match(t.err, /--to expects an IPv4 address/);
+  });
+});
