@@ -46,6 +46,7 @@ export interface SessionOptions {
 
 const enc = new TextEncoder();
 const BATCH_BYTES = 256 * 1024;
+const FLUSH_AT = 128;
 
 /** One peer connection. */
 export class Session implements ConnectionHandler {
@@ -115,7 +116,10 @@ export class Session implements ConnectionHandler {
       return false;
     }
     this.#messages.push(parts);
-    this.#schedule();
+    // Hand a large backlog to the kernel now rather than at the end of the tick, so the high-water mark
+    // only counts what the peer has not taken (a single read can carry thousands of messages).
+    if (this.#messages.length - this.#head >= FLUSH_AT && !this.#rest && this.#ready) this.#flush();
+    else this.#schedule();
     return true;
   }
 

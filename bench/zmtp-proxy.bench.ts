@@ -1,0 +1,160 @@
+/**
+ * The metrics proxy under load, disco's ZMTP against libzmq's own:
+ *  1. throughput, 100-byte messages, 1 libzmq publisher → proxy → 1 libzmq subscriber on loopback tcp,
+ *     disco's proxy (the compiled binary) next to `zmq.proxy` (pyzmq), same endpoints, as a ratio;
+ *  2. publish → receive latency through each proxy at 1,000 messages/s, p50 and p99;
+ *  3. RSS of disco's proxy while 1,000,000 messages pass with one stalled subscriber.
+ * Prints figures; never fails on time. Needs /usr/bin/python3 with zmq (python3-zmq).
+ */
+import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { ensureBuilt } from "../tests/_bin.ts";
+import { ProcLines } from "../tests/metrics/_proc.ts";
+import { PYTHON, PyPeer, pyzmqUnavailable } from "../tests/zmtp/_peer.ts";
+import { PubSocket, SubSocket } from "../lib/zmtp/index.ts";
+
+const BENCH_PY = join(import.meta.dir, "..", "tests", "zmtp", "peers", "bench.py");
+const THROUGHPUT_COUNT = Number(process.env.ZMTP_BENCH_COUNT ?? 300_000);
+const LATENCY_COUNT = 3000;
+const RSS_COUNT = 1_000_000;
+
+interface Proxy extends AsyncDisposable {
+  readonly name: string;
+  readonly frontend: string;
+  readonly backend: string;
+  readonly pid: number;
+  readonly lines?: ProcLines;
+}
+
+async function discoProxy(disco: string): Promise<Proxy> {
+  const lines = new ProcLines(Bun.spawn([disco, "metrics", "--proxy", "--frontend", "tcp://127.0.0.1:0", "--backend", "tcp://127.0.0.1:0", "--debug"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" }));
+  const [, frontend, backend] = /^proxy: frontend (\S+) backend (\S+)$/.exec(await lines.waitFor("err", /^proxy: frontend/))!;
+  return { name: "disco", frontend: frontend!, backend: backend!, pid: lines.proc.pid, lines, [Symbol.asyncDispose]: () => lines[Symbol.asyncDispose]() };
+}
+
+async function libzmqProxy(): Promise<Proxy> {
+  const peer = new PyPeer(["proxy", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"]);
+  const [frontend, backend] = await peer.ready();
+  return { name: "libzmq", frontend: frontend!, backend: backend!, pid: peer.proc.pid, [Symbol.asyncDispose]: () => peer.close() };
+}
+
+function py(args: string[]): ProcLines {
+  return new ProcLines(Bun.spawn([PYTHON, BENCH_PY, ...args], { stdout: "pipe", stderr: "pipe", stdin: "pipe" }));
+}
+
+async function throughput(proxy: Proxy): Promise<{ rate: number; received: number }> {
+  await using sub = py(["sub", proxy.backend]);
+  await sub.waitFor("out", /^ready/);
+  await using pub = py(["pub", proxy.frontend, String(THROUGHPUT_COUNT), "100"]);
+  await pub.waitFor("out", /^ready/);
+  await sub.waitFor("out", /^warm/, 20_000);
+  const stdin = pub.proc.stdin as import("bun").FileSink;
+  stdin.write("go\n");
+  stdin.flush();
+  const [, n, secs] = /^done (\d+) ([\d.]+)/.exec(await sub.waitFor("out", /^done/, 120_000))!;
+  return { rate: Number(n) / Number(secs), received: Number(n) };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function latency(proxy: Proxy): Promise<{ p50: number; p99: number; received: number }> {
+  await using pub = new PubSocket();
+  await using sub = new SubSocket({ receiveHighWaterMark: 100_000 });
+  sub.subscribe("");
+  pub.connect(proxy.frontend);
+  sub.connect(proxy.backend);
+  await pub.waitForSubscriber(AbortSignal.timeout(10_000));
+  // Warm up until the path delivers.
+  for (;;) {
+    pub.send("warm");
+    const m = await sub.receive(AbortSignal.timeout(200));
+    if (m) break;
+  }
+  while (await sub.receive(AbortSignal.timeout(50))) {
+    // drain the warm-ups
+  }
+  const samples: number[] = [];
+  const done = (async () => {
+    while (samples.length < LATENCY_COUNT) {
+      const m = await sub.receive(AbortSignal.timeout(5000));
+      if (!m) return;
+      const view = new DataView(m[0]!.buffer, m[0]!.byteOffset, m[0]!.byteLength);
+      samples.push(performance.now() - view.getFloat64(0));
+    }
+  })();
+  const t0 = performance.now();
+  for (let i = 0; i < LATENCY_COUNT; i++) {
+    const due = t0 + i; // 1,000 messages per second
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const body = new Uint8Array(100);
+    new DataView(body.buffer).setFloat64(0, performance.now());
+    pub.send(body);
+  }
+  await done;
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), received: samples.length };
+}
+
+function memory(pid: number): { rssKb: number; peakKb: number } {
+  const s = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(s)?.[1] ?? NaN);
+  return { rssKb: kb("VmRSS"), peakKb: kb("VmHWM") };
+}
+
+async function stalledRss(disco: string): Promise<void> {
+  await using proxy = await discoProxy(disco);
+  const before = memory(proxy.pid);
+  await using stalled = py(["stall", proxy.backend]);
+  await stalled.waitFor("out", /^ready/);
+  await proxy.lines!.waitFor("err", /^backend: SUB peer/);
+  await using live = py(["sub", proxy.backend]);
+  await live.waitFor("out", /^ready/);
+  await using pub = py(["pub", proxy.frontend, String(RSS_COUNT), "100"]);
+  await pub.waitFor("out", /^ready/);
+  await live.waitFor("out", /^warm/, 20_000);
+  const stdin = pub.proc.stdin as import("bun").FileSink;
+  stdin.write("go\n");
+  stdin.flush();
+  const [, n] = /^done (\d+)/.exec(await live.waitFor("out", /^done/, 300_000))!;
+  const after = memory(proxy.pid);
+  const forwarded = await proxy.lines!.proc.kill("SIGTERM");
+  void forwarded;
+  await proxy.lines!.proc.exited;
+  const summary = proxy.lines!.err.find((l) => l.startsWith("forwarded")) ?? "";
+  console.log(`  ${RSS_COUNT.toLocaleString("en")} messages of 100 bytes published; live subscriber got ${Number(n).toLocaleString("en")}; one subscriber stalled`);
+  console.log(`  disco proxy RSS: ${(before.rssKb / 1024).toFixed(1)} MiB at start, ${(after.rssKb / 1024).toFixed(1)} MiB after, peak ${(after.peakKb / 1024).toFixed(1)} MiB`);
+  console.log(`  proxy counters: ${summary}`);
+}
+
+const reason = pyzmqUnavailable();
+if (reason) {
+  console.log(`skipped: ${reason}`);
+  process.exit(0);
+}
+const disco = ensureBuilt();
+
+console.log(`1. proxy throughput, ${THROUGHPUT_COUNT.toLocaleString("en")} x 100-byte messages, pyzmq PUB → proxy → pyzmq SUB, loopback tcp`);
+const results: Record<string, { rate: number; received: number }> = {};
+for (const make of [libzmqProxy, () => discoProxy(disco)]) {
+  await using proxy = await make();
+  results[proxy.name] = await throughput(proxy);
+  const r = results[proxy.name]!;
+  console.log(`  ${proxy.name.padEnd(7)} ${Math.round(r.rate).toLocaleString("en")} msg/s (${r.received.toLocaleString("en")} received, ${(((THROUGHPUT_COUNT - r.received) / THROUGHPUT_COUNT) * 100).toFixed(1)}% dropped at a high-water mark)`);
+}
+console.log(`  ratio disco / libzmq: ${(results.disco!.rate / results.libzmq!.rate).toFixed(2)} (target ≥ 0.5)`);
+
+console.log(`2. publish → receive latency through the proxy at 1,000 msg/s (${LATENCY_COUNT} messages, disco PUB/SUB at both ends)`);
+const lat: Record<string, { p50: number; p99: number }> = {};
+for (const make of [libzmqProxy, () => discoProxy(disco)]) {
+  await using proxy = await make();
+  const r = await latency(proxy);
+  lat[proxy.name] = r;
+  console.log(`  ${proxy.name.padEnd(7)} p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms (${r.received} samples)`);
+}
+console.log(`  ratio disco / libzmq: p50 ${(lat.disco!.p50 / lat.libzmq!.p50).toFixed(2)}, p99 ${(lat.disco!.p99 / lat.libzmq!.p99).toFixed(2)} (lower is better)`);
+
+console.log("3. disco proxy memory with a stalled subscriber");
+await stalledRss(disco);
