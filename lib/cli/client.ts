@@ -118,7 +118,8 @@ export const command: Command = {
     const addTarget = (t: Target) => {
       if (!targets.some((x) => x.address === t.address && x.port === t.port)) targets.push(t);
     };
-    let multicastInterface: string | undefined;
+    // The outgoing interface for multicast (also for a group given with --to).
+    const multicastInterface = d.multicastInterface;
     try {
       const names = explicit ? (f.interface ?? []) : d.interfaces;
       if (!explicit || names.length > 0) for (const i of selectInterfaces(names)) addTarget({ address: i.broadcast, port });
@@ -131,7 +132,6 @@ export const command: Command = {
       for (const a of d.broadcast) addTarget({ address: a, port });
       if (d.multicastGroup !== undefined) {
         addTarget({ address: d.multicastGroup, port });
-        multicastInterface = d.multicastInterface;
       }
     }
     if (targets.length === 0) {
