@@ -32,6 +32,14 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     return true;
   }
 
+  /** Removes and returns every queued item. */
+  takeAll(): T[] {
+    const items = this.#items.slice(this.#head);
+    this.#items = [];
+    this.#head = 0;
+    return items;
+  }
+
   /** Ends every pending and future wait. */
   close(): void {
     this.#closed = true;

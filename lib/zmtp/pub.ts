@@ -96,12 +96,24 @@ export class PubSocket extends PublisherSocket {
 export class XPubSocket extends PublisherSocket implements AsyncIterable<Uint8Array[]> {
   readonly #inbox: AsyncQueue<Uint8Array[]>;
   readonly #counts = new TopicSet();
-  /** @internal the proxy's direct path (skips the inbox). */
-  sink: ((parts: Uint8Array[]) => void) | undefined;
+  #sink: ((parts: Uint8Array[]) => void) | undefined;
 
   constructor(options: SocketOptions = {}) {
     super("XPUB", options);
     this.#inbox = new AsyncQueue(this.options.receiveHighWaterMark);
+  }
+
+  /**
+   * @internal The proxy's direct path: every message goes to `sink` instead of the inbox, starting with
+   * those already waiting there.
+   */
+  set sink(sink: ((parts: Uint8Array[]) => void) | undefined) {
+    this.#sink = sink;
+    if (sink) for (const m of this.#inbox.takeAll()) sink(m);
+  }
+
+  get sink(): ((parts: Uint8Array[]) => void) | undefined {
+    return this.#sink;
   }
 
   /**
@@ -143,7 +155,7 @@ export class XPubSocket extends PublisherSocket implements AsyncIterable<Uint8Ar
   }
 
   #deliver(parts: Uint8Array[]): void {
-    if (this.sink) this.sink(parts);
+    if (this.#sink) this.#sink(parts);
     else this.#inbox.push(parts);
   }
 }

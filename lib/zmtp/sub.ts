@@ -16,12 +16,24 @@ const EMPTY = new Uint8Array(0);
 abstract class SubscriberSocket extends ZmtpSocket implements AsyncIterable<Uint8Array[]> {
   readonly #topics = new TopicSet();
   readonly #inbox: AsyncQueue<Uint8Array[]>;
-  /** @internal the proxy's direct path (skips the inbox). */
-  sink: ((parts: Uint8Array[]) => void) | undefined;
+  #sink: ((parts: Uint8Array[]) => void) | undefined;
 
   constructor(type: "SUB" | "XSUB", options: SocketOptions) {
     super(type, options);
     this.#inbox = new AsyncQueue(this.options.receiveHighWaterMark);
+  }
+
+  /**
+   * @internal The proxy's direct path: every message goes to `sink` instead of the inbox, starting with
+   * those already waiting there.
+   */
+  set sink(sink: ((parts: Uint8Array[]) => void) | undefined) {
+    this.#sink = sink;
+    if (sink) for (const m of this.#inbox.takeAll()) sink(m);
+  }
+
+  get sink(): ((parts: Uint8Array[]) => void) | undefined {
+    return this.#sink;
   }
 
   /**
@@ -57,7 +69,7 @@ abstract class SubscriberSocket extends ZmtpSocket implements AsyncIterable<Uint
 
   protected onMessage(_session: Session, parts: Uint8Array[]): void {
     if (!this.#topics.matches(parts[0] ?? EMPTY)) return;
-    if (this.sink) this.sink(parts);
+    if (this.#sink) this.#sink(parts);
     else this.#inbox.push(parts);
   }
 

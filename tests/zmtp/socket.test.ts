@@ -182,6 +182,62 @@ describe("sockets (disco to disco)", () => {
   });
 });
 
+describe("ZMTP 3.0 peers", () => {
+  it("a PubSocket takes a 3.0 peer's subscription sent as a 0x01 message", async () => {
+    await using pub = new PubSocket();
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    await using raw = await RawClient.open(ep);
+    raw.write(encodeGreeting({ minor: 0 }));
+    raw.write(readyFrame("SUB"));
+    raw.write(encodeFrame(Uint8Array.of(0x01, 0x61))); // subscribe "a", ZMTP 3.0 message form
+    await within(pub.waitForSubscriber(), 5000, "3.0 subscription");
+    pub.send("b-skipped");
+    pub.send("a-wanted");
+    const messages = () =>
+      new ZmtpDecoder()
+        .feed(raw.received)
+        .filter((e) => e.type === "message")
+        .map((e) => (e.type === "message" ? td.decode(e.parts[0]) : ""));
+    await raw.until(() => messages().length > 0);
+    assert.deepEqual(messages(), ["a-wanted"]);
+  });
+
+  it("a SubSocket sends its subscription to a 3.0 peer as a message, to a 3.1 peer as a command", async () => {
+    for (const minor of [0, 1]) {
+      await using sub = new SubSocket();
+      const ep = await sub.bind("tcp://127.0.0.1:0");
+      sub.subscribe("top");
+      await using raw = await RawClient.open(ep);
+      raw.write(encodeGreeting({ minor }));
+      raw.write(readyFrame("PUB"));
+      const subscription = () =>
+        new ZmtpDecoder().feed(raw.received).find((e) => (e.type === "message" && e.parts[0]![0] === 1) || (e.type === "command" && e.command.type === "SUBSCRIBE"));
+      await raw.until(() => subscription() !== undefined);
+      const e = subscription()!;
+      if (minor === 0) assert.deepEqual(e, { type: "message", parts: [Uint8Array.of(1, ...te.encode("top"))] });
+      else assert.deepEqual(e, { type: "command", command: { type: "SUBSCRIBE", topic: te.encode("top") } });
+    }
+  });
+
+  it("runProxy() forwards a subscription that reached the XPUB before the proxy started", async () => {
+    await using xsub = new XSubSocket();
+    await using xpub = new XPubSocket();
+    const front = await xsub.bind("tcp://127.0.0.1:0");
+    const back = await xpub.bind("tcp://127.0.0.1:0");
+    await using sub = new SubSocket();
+    sub.subscribe("early");
+    sub.connect(back);
+    await within(xpub.waitForSubscriber(), 5000, "subscription at the XPUB");
+    const ac = new AbortController();
+    const running = runProxy(xsub, xpub, { signal: ac.signal });
+    await using pub = new PubSocket();
+    pub.connect(front);
+    assert.ok(await within(pub.waitForSubscriber(), 5000, "subscription forwarded upstream"));
+    ac.abort();
+    assert.equal((await running).subscriptions, 1);
+  });
+});
+
 describe("sockets refuse bad peers", () => {
   async function victim(options = {}) {
     const pub = new PubSocket({ maxMessageBytes: 1000, handshakeTimeoutMs: 300, ...options });
