@@ -21,3 +21,4 @@ export {
   type CollectorName,
   type MetricValues,
 } from "./collectors.ts";
+export { runMetricsService, type MetricsServiceOptions } from "./service.ts";

@@ -27,10 +27,11 @@ export class PyPeer implements AsyncDisposable {
   #stderr = "";
 
   constructor(args: readonly string[]) {
-    this.proc = spawn([PYTHON, PEER, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const proc = spawn([PYTHON, PEER, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    this.proc = proc;
     void this.#read();
     void (async () => {
-      for await (const c of this.proc.stderr) this.#stderr += new TextDecoder().decode(c);
+      for await (const c of proc.stderr) this.#stderr += new TextDecoder().decode(c);
     })();
   }
 

@@ -1,0 +1,76 @@
+/**
+ * The metrics capability as one daemon task: the proxy (when configured) and the host collectors published
+ * through it every interval, until the signal aborts.
+ */
+import type { SocketOptions } from "../zmtp/index.ts";
+import { collectHostMetrics, type CollectorName } from "./collectors.ts";
+import { MetricsProxy } from "./proxy.ts";
+import { DEFAULT_FRONTEND, MetricsPublisher } from "./publisher.ts";
+import type { Metric } from "./metric.ts";
+
+/** Options of {@link runMetricsService}. */
+export interface MetricsServiceOptions {
+  readonly signal: AbortSignal;
+  /** The host name in published frames. */
+  readonly host: string;
+  /** Run the proxy. @default true */
+  readonly proxy?: boolean;
+  /** @default "ipc:///var/tmp/disco" */
+  readonly frontend?: string;
+  /** @default "tcp://*:9000" */
+  readonly backend?: string;
+  /** Collectors to publish; empty = publish nothing. @default all */
+  readonly collectors?: readonly CollectorName[];
+  /** Publish period in ms. @default 60000 */
+  readonly intervalMs?: number;
+  /** Directory holding proc/ and sys/. @default "/" */
+  readonly root?: string;
+  /** Options of every socket (high-water mark, max message size). */
+  readonly socket?: SocketOptions;
+  /** Wall clock in unix ms. @default Date.now */
+  readonly nowMs?: () => number;
+  /** Called once the proxy is bound (with its endpoints) or, without a proxy, once the publisher started. */
+  readonly onReady?: (info: { frontend: string; backend?: string }) => void;
+  /** Called after each publish (for logs). */
+  readonly onPublish?: (metric: Metric, peers: number) => void;
+}
+
+/**
+ * Runs the proxy and the collectors until `signal` aborts.
+ * @throws {TransportError} when the proxy cannot bind
+ * @throws {EndpointError} on a malformed endpoint
+ */
+export async function runMetricsService(o: MetricsServiceOptions): Promise<void> {
+  if (o.signal.aborted) return;
+  const proxy = o.proxy === false ? undefined : await MetricsProxy.open({ ...(o.frontend && { frontend: o.frontend }), ...(o.backend && { backend: o.backend }), ...(o.socket && { socket: o.socket }) });
+  try {
+    const frontend = proxy?.frontend ?? o.frontend ?? DEFAULT_FRONTEND;
+    const forwarding = proxy?.run(o.signal);
+    await using publisher = new MetricsPublisher(o.host, { frontend, ...(o.nowMs && { nowMs: o.nowMs }), ...(o.socket && { socket: o.socket }) });
+    o.onReady?.({ frontend, ...(proxy && { backend: proxy.backend }) });
+    const names = o.collectors;
+    const intervalMs = o.intervalMs ?? 60_000;
+    const collectOpts = o.root ? { root: o.root } : {};
+    while (!o.signal.aborted) {
+      if (!names || names.length > 0) {
+        const values = await collectHostMetrics(names, collectOpts);
+        if (Object.keys(values).length > 0 && !o.signal.aborted) {
+          const { metric, peers } = publisher.publish(values);
+          o.onPublish?.(metric, peers);
+        }
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, intervalMs);
+        function done() {
+          clearTimeout(t);
+          o.signal.removeEventListener("abort", done);
+          resolve();
+        }
+        o.signal.addEventListener("abort", done, { once: true });
+      });
+    }
+    await forwarding;
+  } finally {
+    await proxy?.close();
+  }
+}
