@@ -21,6 +21,7 @@ const CLI_CHECKS = [
   "get via sysfs driver",
   "set --hold drives the line (sim value)",
   "busy message names the consumer",
+  "sysfs busy message",
   "released line returns to its pull",
   "busy hog names its consumer",
   "bad value exits 2",

@@ -33,6 +33,9 @@ check "set --hold drives the line (sim value)" 1 "$(simval 3)"
 out=$($D gpio get $CHIP:3 2>&1); rc=$?
 check "get on a held line exits 1" 1 "$rc"
 contains "busy message names the consumer" "used by 'disco-set'" "$out"
+out=$($D gpio get $CHIP:3 --driver sysfs 2>&1); rc=$?
+check "sysfs export of a line held through cdev exits 1" 1 "$rc"
+contains "sysfs busy message" "$CHIP line 3 is busy" "$out"
 wait $SETPID
 check "set --hold exits 0" 0 "$?"
 check "released line returns to its pull" 0 "$(simval 3)"
