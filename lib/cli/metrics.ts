@@ -21,12 +21,14 @@ Metrics the disco.py way, over ZeroMQ (disco speaks the ZMTP 3.1 wire protocol i
 --proxy    runs the forwarder: local publishers connect to the frontend (an XSUB, default
            ipc:///var/tmp/disco), receivers anywhere on the LAN connect to the backend (an XPUB, default
            tcp://*:9000). Runs until Ctrl-C / SIGTERM. ('disco run' runs it too when [metrics] enabled.)
+           Prints "Proxying metrics ('<frontend>' -> '<backend>')" as disco.py does.
 --publish  sends one frame "metric <host> <json>" through the local proxy: the values as the strings
            given, plus "_time" (unix seconds). It waits until the proxy is connected and a receiver has
            subscribed, or --wait passes (then the metric goes to nobody, as with disco.py).
 --receive  listens for beacons (UDP --port, default 9000) and connects to the backend of every host
            heard, disconnecting hosts that leave or fail; --connect adds fixed backends. Prints each
-           metric as disco.py does:
+           new host and each metric as disco.py does:
+             Connecting new metrics host: 192.168.1.125
              Metric(host=shed values={"temperature": "73", "_time": 1683949549.367})
 
 Flags:
@@ -165,6 +167,8 @@ async function proxy(io: CliIo, signal: AbortSignal, o: { frontend: string; back
         for await (const { side, event } of p.events(signal)) io.err(`${side}: ${describeEvent(event)}\n`);
       })()
     : undefined;
+  // disco.py's own start-up line, then the endpoints as bound (an ephemeral port resolved) for --debug.
+  io.out(`Proxying metrics ('${o.frontend}' -> '${o.backend}')\n`);
   if (o.debug) io.err(`proxy: frontend ${p.frontend} backend ${p.backend}\n`);
   const stats = await p.run(signal);
   await logs;
@@ -197,7 +201,14 @@ async function receive(
   const both = AbortSignal.any([signal, stop.signal]);
   const tasks: Promise<unknown>[] = [];
   if (o.debug) tasks.push(logEvents(io, "", receiver.events(both)));
-  for (const ep of o.connect) receiver.connect(ep);
+  // disco.py logs each new host on stdout; so do we (not in --json mode, which is for machines).
+  const announce = (what: string) => {
+    if (!o.json) io.out(`Connecting new metrics host: ${what}\n`);
+  };
+  for (const ep of o.connect) {
+    receiver.connect(ep);
+    announce(ep);
+  }
   if (o.beacons) {
     const setup = await resolveBeaconSetup("metrics", o.beaconFlags, io, { needTargets: false });
     const b = setup.config.beacon;
@@ -222,7 +233,10 @@ async function receive(
       }),
       receiver.follow(events, {
         signal: both,
-        ...(o.debug && { onChange: (host: string, action: string, ep: string) => io.err(`${host}: ${action} ${ep}\n`) }),
+        onChange: (host, action, ep) => {
+          if (o.debug) io.err(`${host}: ${action} ${ep}\n`);
+          if (action === "connect") announce(/^tcp:\/\/\[?([^\]]+?)\]?:\d+$/.exec(ep)?.[1] ?? ep);
+        },
       }),
     );
   }

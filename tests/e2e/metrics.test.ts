@@ -67,6 +67,8 @@ describe("disco metrics (compiled binary)", () => {
       const pub = run(["metrics", "--publish", "temperature", "73", "--frontend", frontend, "--name", "shed", "--debug"]);
       assert.equal(pub.code, 0, pub.err);
       assert.doesNotMatch(pub.err, /no receiver/);
+      await recv.waitFor("out", (l) => l === `Connecting new metrics host: ${backend}`);
+      await proxy.waitFor("out", (l) => l === `Proxying metrics ('${frontend}' -> 'tcp://127.0.0.1:0')`);
       const line = await recv.waitFor("out", /^Metric\(/);
       assert.match(line, /^Metric\(host=shed values=\{"temperature": "73", "_time": \d+\.\d+\}\)$/);
       const t = Number(/"_time": ([\d.]+)/.exec(line)![1]);

@@ -35,6 +35,7 @@ describe("metrics across namespaces (compiled binary)", { skip }, () => {
       const pub = a.exec([disco, "metrics", "--publish", "temperature", "73", "-c", config, "--frontend", frontend, "--name", "dev-a", "--debug"]);
       assert.equal(pub.exitCode, 0, pub.stderr);
       assert.doesNotMatch(pub.stderr, /no receiver/);
+      await receiver.waitFor("out", /^Connecting new metrics host: 10\.77\.0\.1$/);
       const line = await receiver.waitFor("out", /^Metric\(/);
       assert.match(line, /^Metric\(host=dev-a values=\{"temperature": "73", "_time": \d+\.\d+\}\)$/);
 
