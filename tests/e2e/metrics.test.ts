@@ -98,6 +98,22 @@ describe("disco metrics (compiled binary)", () => {
     }
   });
 
+  it("a disco.py-style libzmq publisher's metric is printed exactly as disco.py's receiver prints it", { skip: pyzmqUnavailable() }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "disco-metrics-"));
+    try {
+      const { proxy, frontend, backend } = await startProxy(dir);
+      await using _p = proxy;
+      await using recv = spawn(["metrics", "--receive", "--no-beacons", "--connect", backend]);
+      await proxy.waitFor("err", /^backend: SUB peer/);
+      await using pub = new PyPeer(["metric", frontend, "garage", "humidity", "40 %"]);
+      const { line: expect } = await pub.waitFor((l) => l.startsWith("expect "));
+      const line = await recv.waitFor("out", /^Metric\(/);
+      assert.equal(line, expect.slice("expect ".length));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a libzmq SUB on the proxy's backend gets the exact disco.py frame", { skip: pyzmqUnavailable() }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "disco-metrics-"));
     try {

@@ -3,6 +3,9 @@
 
   peer.py pub|sub|xpub|xsub bind|connect ENDPOINT [TOPIC-HEX ...]   (sub: "-" subscribes to everything)
   peer.py proxy FRONTEND BACKEND                                     (XSUB bind FRONTEND, XPUB bind BACKEND, zmq.proxy)
+  peer.py metric ENDPOINT HOST NAME VALUE                            (PUB connect; a disco.py-style metric frame,
+      "metric HOST json.dumps({NAME: VALUE, "_time": time.time()})", repeated every 20 ms until stdin closes;
+      prints "expect " + the line disco.py's receiver prints for it)
 
 Prints "ready ENDPOINT..." once bound/connected, then "msg HEX,HEX,..." per message received.
 Reads "send HEX,HEX", "repeat HEX,HEX" (send every 20 ms until "stop"), "stop", "quit".
@@ -34,6 +37,26 @@ def main():
         out("ready", xsub.getsockopt(zmq.LAST_ENDPOINT).decode(), xpub.getsockopt(zmq.LAST_ENDPOINT).decode())
         zmq.proxy(xsub, xpub)
         return
+    if mode == "metric":
+        import json
+        import time
+
+        endpoint, host, name, value = sys.argv[2:6]
+        values = {name: value, "_time": time.time()}
+        s = ctx.socket(zmq.PUB)
+        s.setsockopt(zmq.LINGER, 0)
+        s.connect(endpoint)
+        out("expect", f"Metric(host={host} values={json.dumps(values)})")
+        os.set_blocking(0, False)
+        frame = f"metric {host} {json.dumps(values)}".encode()
+        while True:
+            try:
+                if os.read(0, 100) == b"":
+                    return
+            except BlockingIOError:
+                pass
+            s.send(frame)
+            time.sleep(0.02)
     kinds = {"pub": zmq.PUB, "sub": zmq.SUB, "xpub": zmq.XPUB, "xsub": zmq.XSUB}
     how, endpoint = sys.argv[2], sys.argv[3]
     s = ctx.socket(kinds[mode])
