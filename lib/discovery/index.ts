@@ -36,6 +36,8 @@ export {
   decodeQuery,
   describeErrorCode,
   encodeAnswer,
+  encodeAnswerJson,
+  encodeDescription,
   encodeError,
   encodeQuery,
   toSelfDescription,

@@ -115,13 +115,29 @@ export function decodeQuery(bytes: Uint8Array): QueryPayload {
  * @throws {RangeError} when the id is not 16 bytes or the description exceeds {@link MAX_DESCRIPTION_BYTES}
  */
 export function encodeAnswer(a: AnswerPayload): Uint8Array<ArrayBuffer> {
-  if (a.id.length !== QUERY_ID_BYTES) throw new RangeError(`query id must be ${QUERY_ID_BYTES} bytes, got ${a.id.length}`);
-  const json = enc.encode(JSON.stringify(a.description));
+  return encodeAnswerJson(a.id, a.timeMs, encodeDescription(a.description));
+}
+
+/**
+ * The UTF-8 JSON of a description, as an answer carries it (responders cache it between answers).
+ * @throws {RangeError} when it exceeds {@link MAX_DESCRIPTION_BYTES}
+ */
+export function encodeDescription(description: SelfDescription): Uint8Array<ArrayBuffer> {
+  const json = enc.encode(JSON.stringify(description));
   if (json.length > MAX_DESCRIPTION_BYTES) throw new RangeError(`the self-description is ${json.length} bytes; at most ${MAX_DESCRIPTION_BYTES} fit in an answer (trim [services])`);
-  const out = new Uint8Array(QUERY_PAYLOAD_BYTES + json.length);
-  out.set(a.id, 0);
-  writeTime(out, QUERY_ID_BYTES, a.timeMs);
-  out.set(json, QUERY_PAYLOAD_BYTES);
+  return json;
+}
+
+/**
+ * Encodes an answer payload around an already encoded description.
+ * @throws {RangeError} when the id is not 16 bytes
+ */
+export function encodeAnswerJson(id: Uint8Array, timeMs: number, descriptionJson: Uint8Array): Uint8Array<ArrayBuffer> {
+  if (id.length !== QUERY_ID_BYTES) throw new RangeError(`query id must be ${QUERY_ID_BYTES} bytes, got ${id.length}`);
+  const out = new Uint8Array(QUERY_PAYLOAD_BYTES + descriptionJson.length);
+  out.set(id, 0);
+  writeTime(out, QUERY_ID_BYTES, timeMs);
+  out.set(descriptionJson, QUERY_PAYLOAD_BYTES);
   return out;
 }
 

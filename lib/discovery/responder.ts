@@ -15,7 +15,7 @@ import {
   legacyDecodeText,
   parseLegacyRequest,
 } from "./legacy.ts";
-import { decodeQuery, encodeAnswer, encodeError, ERROR_PAYLOAD_BYTES, type ErrorCode, type SelfDescription } from "./payload.ts";
+import { decodeQuery, encodeAnswerJson, encodeDescription, encodeError, ERROR_PAYLOAD_BYTES, type ErrorCode, type SelfDescription } from "./payload.ts";
 import { RateLimiter } from "./rate-limit.ts";
 
 /** Why a datagram got no answer. */
@@ -90,6 +90,8 @@ export interface ResponderOptions {
   maxSkewMs?: number;
   /** Larger datagrams are dropped unread. @default 8192 */
   maxQueryBytes?: number;
+  /** How long one built description is reused (uptime moves slowly). @default 1000 */
+  describeCacheMs?: number;
   /** Also answer PyDiscover requests. */
   legacy?: LegacyResponderOptions;
   /** Wall clock (unix ms), for query freshness. @default Date.now */
@@ -112,6 +114,7 @@ export class Responder {
   readonly #rate: RateLimiter;
   readonly #replay: ReplayCache;
   readonly #counters: ResponderCounters;
+  #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number } | undefined;
 
   /** @throws {RangeError} on a bad channel id or rate settings */
   constructor(options: ResponderOptions) {
@@ -121,6 +124,7 @@ export class Responder {
       maxSkewMs: 30_000,
       maxQueryBytes: 8192,
       nowMs: Date.now,
+      describeCacheMs: 1000,
       monotonicMs: () => performance.now(),
       ...options,
     };
@@ -155,6 +159,15 @@ export class Responder {
    * @param source "address:port" (the rate limit keys on the address part)
    * @returns the reply to send back to the source, if any, and the decision
    */
+  #description(): { json: Uint8Array; services: Readonly<Record<string, unknown>> } {
+    const now = this.#o.monotonicMs();
+    if (!this.#described || now - this.#described.atMs >= this.#o.describeCacheMs || now < this.#described.atMs) {
+      const d = this.#o.describe();
+      this.#described = { json: encodeDescription(d), services: d.services, atMs: now };
+    }
+    return this.#described;
+  }
+
   async handle(data: Uint8Array, source: string): Promise<Handled> {
     const c = this.#counters;
     c.seen++;
@@ -225,7 +238,7 @@ export class Responder {
     const now = this.#o.nowMs();
     if (Math.abs(now - query.timeMs) > this.#o.maxSkewMs) return this.#refuse("stale", "stale", data, source);
     if (!this.#replay.check(toHex(query.id), this.#o.monotonicMs())) return this.#refuse("replay", "replay", data, source);
-    const payload = encodeAnswer({ id: query.id, timeMs: now, description: this.#o.describe() });
+    const payload = encodeAnswerJson(query.id, now, this.#description().json);
     const reply = await sealFrame("answer", this.#o.channelId, payload, opened.key ? { key: opened.key } : {});
     return this.#reply(reply, "answer", undefined, source, data.length, false);
   }
@@ -249,7 +262,7 @@ export class Responder {
     const now = this.#o.nowMs();
     if (req.timeMs < now - LEGACY_MAX_AGE_MS || req.timeMs > now + this.#o.maxSkewMs) return refuse("stale", "Timestamp is too old");
     if (!this.#replay.check(`legacy ${text}`, this.#o.monotonicMs())) return refuse("replay", undefined);
-    const reply = await legacyCrypt(legacy.key, enc.encode(encodeLegacyAnswer(legacy.magic, this.#o.describe().services)));
+    const reply = await legacyCrypt(legacy.key, enc.encode(encodeLegacyAnswer(legacy.magic, this.#description().services)));
     return this.#reply(reply, "answer", undefined, source, data.length, true);
   }
 }
