@@ -22,6 +22,6 @@ export type { Connection, ConnectionHandler, Listener, Transport } from "./trans
 export { bunTransport } from "./bun-transport.ts";
 export type { SocketType } from "./session.ts";
 export { ZmtpSocket, type SocketEvent, type SocketOptions, type SocketStats } from "./socket.ts";
-export { PubSocket, XPubSocket, type OutgoingMessage } from "./pub.ts";
+export { MAX_TOPICS_PER_PEER, PubSocket, XPubSocket, type OutgoingMessage } from "./pub.ts";
 export { SubSocket, XSubSocket } from "./sub.ts";
 export { runProxy, type ProxyStats } from "./proxy.ts";

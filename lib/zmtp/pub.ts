@@ -22,9 +22,14 @@ function toParts(message: Uint8Array | string | readonly (Uint8Array | string)[]
 /** A message to send: one frame (bytes or UTF-8 text) or several. */
 export type OutgoingMessage = Uint8Array | string | readonly (Uint8Array | string)[];
 
+/** Most distinct topics one peer may subscribe to; further subscriptions are ignored (and counted). */
+export const MAX_TOPICS_PER_PEER = 10_000;
+
 /** Shared by PUB and XPUB. */
 abstract class PublisherSocket extends ZmtpSocket {
   readonly #subs = new Map<Session, TopicSet>();
+  /** Subscriptions ignored because a peer was at {@link MAX_TOPICS_PER_PEER}. */
+  ignoredSubscriptions = 0;
 
   /**
    * Publishes a message to every matching peer now connected.
@@ -66,6 +71,11 @@ abstract class PublisherSocket extends ZmtpSocket {
     const t = this.#subs.get(session);
     if (!t) return;
     if (subscribe) {
+      // A bound on one peer's distinct topics, so a peer cannot grow our memory without limit.
+      if (t.size >= MAX_TOPICS_PER_PEER) {
+        this.ignoredSubscriptions++;
+        return;
+      }
       t.add(topic);
       this.subscribed(topic);
     } else if (t.remove(topic)) this.cancelled(topic);

@@ -6,9 +6,9 @@ import { AsyncQueue } from "./_queue.ts";
 import { bunTransport } from "./bun-transport.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./decoder.ts";
 import { formatEndpoint, parseEndpoint } from "./endpoint.ts";
-import { ClosedError, type ProtocolErrorReason, ZmtpError, ProtocolError, FrameError } from "./errors.ts";
+import { ClosedError, ProtocolError, TransportError, ZmtpError, type ProtocolErrorReason } from "./errors.ts";
 import { Session, type SessionOwner, type SocketType } from "./session.ts";
-import type { Listener, Transport } from "./transport.ts";
+import type { Connection, Listener, Transport } from "./transport.ts";
 
 /** Options of every socket. */
 export interface SocketOptions {
@@ -346,7 +346,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
     if (this.#closed) throw new ClosedError(`the ${this.type} socket is closed`);
   }
 
-  #session(conn: import("./transport.ts").Connection, endpoint: string): Session {
+  #session(conn: Connection, endpoint: string): Session {
     const o = this.options;
     return new Session(
       conn,
@@ -379,7 +379,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
       this.#emit({ type: "connected", endpoint, remote: d.session?.remote ?? "" });
     } catch (err) {
       this.#stats.connectFailures++;
-      const error = err instanceof ZmtpError ? err : new FrameError(String(err), 0, { cause: err });
+      const error = err instanceof ZmtpError ? err : new TransportError(`cannot connect to ${endpoint}: ${String(err)}`, endpoint, { cause: err });
       this.#emit({ type: "connect-failed", endpoint, error, retryMs: d.delayMs });
       d.session = undefined;
       this.#redial(endpoint, d);

@@ -7,6 +7,7 @@ import {
   encodeCommand,
   encodeFrame,
   encodeGreeting,
+  MAX_TOPICS_PER_PEER,
   PubSocket,
   SubSocket,
   XPubSocket,
@@ -292,6 +293,20 @@ describe("sockets refuse bad peers", () => {
     };
     await raw.until(found);
     assert.ok(found());
+  });
+
+  it("a peer cannot subscribe to more than MAX_TOPICS_PER_PEER distinct topics", async () => {
+    await using pub = new PubSocket();
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    await using raw = await RawClient.open(ep);
+    const frames: Uint8Array[] = [encodeGreeting(), readyFrame("SUB")];
+    for (let i = 0; i <= MAX_TOPICS_PER_PEER; i++) frames.push(encodeFrame(encodeCommand({ type: "SUBSCRIBE", topic: te.encode(`t${i}`) }), { command: true }));
+    // A PING after them: its PONG proves every subscription before it was processed.
+    frames.push(encodeFrame(encodeCommand({ type: "PING", ttlDs: 0, context: te.encode("end") }), { command: true }));
+    raw.write(Uint8Array.from(frames.flatMap((f) => [...f])));
+    await raw.until(() => new ZmtpDecoder().feed(raw.received).some((e) => e.type === "command" && e.command.type === "PONG"));
+    assert.equal(pub.ignoredSubscriptions, 1);
+    assert.equal(pub.send(`t${MAX_TOPICS_PER_PEER - 1}`), 1);
   });
 
   it("a socket survives 200 garbage connections without keeping any session", async () => {
