@@ -36,6 +36,8 @@ export interface SocketOptions {
 export interface SocketStats {
   /** Peers with a completed handshake now. */
   readonly peers: number;
+  /** Open connections now, handshake done or not. */
+  readonly connections: number;
   /** Connections accepted on bound endpoints. */
   readonly accepted: number;
   /** Outgoing connections established. */
@@ -106,6 +108,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
   readonly type: SocketType;
   protected readonly options: ResolvedSocketOptions;
   protected readonly sessions = new Set<Session>();
+  readonly #live = new Set<Session>();
   readonly #listeners = new Map<string, Listener>();
   readonly #dialers = new Map<string, Dialer>();
   readonly #watchers = new Set<AsyncQueue<SocketEvent>>();
@@ -136,6 +139,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
         this.notify();
       },
       closed: (s, error) => {
+        this.#live.delete(s);
         const was = this.sessions.delete(s);
         this.#stats.dropped += s.dropped;
         this.#stats.disconnected++;
@@ -159,7 +163,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
   get stats(): SocketStats {
     let dropped = this.#stats.dropped;
     for (const s of this.sessions) dropped += s.dropped;
-    return { ...this.#stats, dropped, peers: this.sessions.size, receiveDropped: this.receiveDropped() };
+    return { ...this.#stats, dropped, peers: this.sessions.size, connections: this.#live.size, receiveDropped: this.receiveDropped() };
   }
 
   /** Whether `close()` was called. */
@@ -292,6 +296,14 @@ export abstract class ZmtpSocket implements AsyncDisposable {
     return this.waitUntil(() => this.sessions.size > 0, signal);
   }
 
+  /**
+   * Resolves once no connection is open (every peer, handshake done or not, has gone).
+   * @returns false when `signal` aborted first
+   */
+  waitForNoConnections(signal?: AbortSignal): Promise<boolean> {
+    return this.waitUntil(() => this.#live.size === 0, signal);
+  }
+
   /** Re-checks every {@link waitUntil}. */
   protected notify(): void {
     for (const w of [...this.#waiters]) w();
@@ -348,7 +360,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
 
   #session(conn: Connection, endpoint: string): Session {
     const o = this.options;
-    return new Session(
+    const session = new Session(
       conn,
       this.#owner,
       {
@@ -360,6 +372,8 @@ export abstract class ZmtpSocket implements AsyncDisposable {
       },
       endpoint,
     );
+    this.#live.add(session);
+    return session;
   }
 
   async #dial(endpoint: string, d: Dialer): Promise<void> {

@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -141,6 +142,23 @@ describe("sockets (disco to disco)", () => {
     pub2.send("after");
     assert.deepEqual(text(await within(sub.receive(), 5000, "after")), ["after"]);
     assert.ok(sub.stats.connected >= 2);
+  });
+
+  it("connect() retries with doubling backoff up to the maximum until the peer appears", async () => {
+    const probe = new PubSocket();
+    const ep = await probe.bind("tcp://127.0.0.1:0");
+    await probe.close();
+    await using sub = new SubSocket({ reconnectMs: 10, reconnectMaxMs: 40 });
+    const events = watch(sub);
+    sub.subscribe();
+    sub.connect(ep);
+    await events.until(() => events.seen.filter((e) => e.type === "connect-failed").length >= 4);
+    const delays = events.seen.flatMap((e) => (e.type === "connect-failed" ? [e.retryMs] : [])).slice(0, 4);
+    assert.deepEqual(delays, [10, 20, 40, 40]);
+    await using pub = new PubSocket();
+    await pub.bind(ep);
+    await within(pub.waitForSubscriber(), 5000, "subscriber once the publisher exists");
+    events.stop();
   });
 
   it("PubSocket drops at a stalled peer's high-water mark and keeps its queue bounded", async () => {
@@ -309,6 +327,26 @@ describe("sockets refuse bad peers", () => {
     assert.equal(pub.send(`t${MAX_TOPICS_PER_PEER - 1}`), 1);
   });
 
+  it("arbitrary bytes after a valid greeting never crash the socket or leave a session", async () => {
+    const { pub, ep, events } = await victim({ handshakeTimeoutMs: 100 });
+    await using _ = pub;
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.boolean(), async (junk, ready) => {
+        await using raw = await RawClient.open(ep);
+        raw.write(encodeGreeting());
+        if (ready) raw.write(readyFrame("SUB"));
+        raw.write(junk);
+        raw.socket.end();
+        await raw.until(() => raw.ended);
+      }),
+      { numRuns: 60 },
+    );
+    await within(pub.waitForNoConnections(), 5000, "every session gone");
+    assert.equal(pub.stats.peers, 0);
+    assert.equal(pub.stats.connections, 0);
+    events.stop();
+  });
+
   it("a socket survives 200 garbage connections without keeping any session", async () => {
     const { pub, ep, events } = await victim();
     await using _ = pub;
@@ -319,6 +357,7 @@ describe("sockets refuse bad peers", () => {
     }
     assert.equal(pub.stats.rejected, 200);
     assert.equal(pub.stats.peers, 0);
+    assert.equal(pub.stats.connections, 0);
     events.stop();
   });
 });
