@@ -103,6 +103,26 @@ for (const transport of ["tcp", "ipc"] as const) {
       }
     });
 
+    it("a libzmq peer with heartbeats on stays connected: disco answers its PINGs", async () => {
+      fresh();
+      try {
+        await using pub = new PubSocket();
+        const endpoint = await pub.bind(bindEp("pub"));
+        await using peer = new PyPeer(["sub", "connect", endpoint, "-", "hb=20"]);
+        await peer.ready();
+        await within(pub.waitForSubscriber(), 10_000, "subscription");
+        // Silence for 0.5 s, eight times libzmq's 60 ms heartbeat timeout: only PONGs keep the connection.
+        // (This wait paces the test over heartbeat periods; it synchronises nothing.)
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal(pub.stats.disconnected, 0, "libzmq dropped the connection: PINGs were not answered");
+        pub.send("still here");
+        await peer.waitFor((l) => l === msgLine(["still here"]));
+        assert.equal(pub.stats.peers, 1);
+      } finally {
+        clean();
+      }
+    });
+
     it("libzmq's zmq.proxy between a disco PUB and a disco SUB", async () => {
       fresh();
       try {

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A libzmq peer for disco's interop tests, driven over stdin/stdout (one line per event or command).
 
-  peer.py pub|sub|xpub|xsub bind|connect ENDPOINT [TOPIC-HEX ...]   (sub: "-" subscribes to everything)
+  peer.py pub|sub|xpub|xsub bind|connect ENDPOINT [TOPIC-HEX ...]   (sub: "-" subscribes to everything;
+                                                                      "hb=MS" turns on libzmq heartbeats)
   peer.py proxy FRONTEND BACKEND                                     (XSUB bind FRONTEND, XPUB bind BACKEND, zmq.proxy)
   peer.py metric ENDPOINT HOST NAME VALUE                            (PUB connect; a disco.py-style metric frame,
       "metric HOST json.dumps({NAME: VALUE, "_time": time.time()})", repeated every 20 ms until stdin closes;
@@ -61,9 +62,13 @@ def main():
     how, endpoint = sys.argv[2], sys.argv[3]
     s = ctx.socket(kinds[mode])
     s.setsockopt(zmq.LINGER, 0)
-    if mode == "sub":
-        for t in sys.argv[4:]:
-            s.setsockopt(zmq.SUBSCRIBE, b"" if t == "-" else bytes.fromhex(t))
+    for a in sys.argv[4:]:
+        if a.startswith("hb="):
+            # libzmq heartbeats: PING every N ms, drop the peer when nothing comes back within 3 N.
+            s.setsockopt(zmq.HEARTBEAT_IVL, int(a[3:]))
+            s.setsockopt(zmq.HEARTBEAT_TIMEOUT, 3 * int(a[3:]))
+        elif mode == "sub":
+            s.setsockopt(zmq.SUBSCRIBE, b"" if a == "-" else bytes.fromhex(a))
     if how == "bind":
         s.bind(endpoint)
         out("ready", s.getsockopt(zmq.LAST_ENDPOINT).decode())
