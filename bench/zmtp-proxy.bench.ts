@@ -116,16 +116,23 @@ async function stalledRss(disco: string): Promise<void> {
   await pub.waitFor("out", /^ready/);
   await live.waitFor("out", /^warm/, 20_000);
   const stdin = pub.proc.stdin as import("bun").FileSink;
+  // Sample the proxy's RSS every 100 ms while the million messages pass: bounded means flat, not growing.
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(memory(proxy.pid).rssKb), 100);
   stdin.write("go\n");
   stdin.flush();
   const [, n] = /^done (\d+)/.exec(await live.waitFor("out", /^done/, 300_000))!;
+  clearInterval(sampler);
   const after = memory(proxy.pid);
+  const mib = (kb: number) => `${(kb / 1024).toFixed(1)}`;
+  const q = (f: number) => mib(samples[Math.min(samples.length - 1, Math.floor(f * samples.length))] ?? NaN);
   const forwarded = await proxy.lines!.proc.kill("SIGTERM");
   void forwarded;
   await proxy.lines!.proc.exited;
   const summary = proxy.lines!.err.find((l) => l.startsWith("forwarded")) ?? "";
   console.log(`  ${RSS_COUNT.toLocaleString("en")} messages of 100 bytes published; live subscriber got ${Number(n).toLocaleString("en")}; one subscriber stalled`);
   console.log(`  disco proxy RSS: ${(before.rssKb / 1024).toFixed(1)} MiB at start, ${(after.rssKb / 1024).toFixed(1)} MiB after, peak ${(after.peakKb / 1024).toFixed(1)} MiB`);
+  console.log(`  RSS during the run (MiB) at 25/50/75/100% of it: ${q(0.25)} / ${q(0.5)} / ${q(0.75)} / ${q(0.999)} (${samples.length} samples, max ${mib(Math.max(...samples))})`);
   console.log(`  proxy counters: ${summary}`);
 }
 
