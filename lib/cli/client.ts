@@ -140,7 +140,7 @@ export const command: Command = {
     }
 
     if (legacy) io.err(`disco client: ${LEGACY_WARNING}`);
-    const secrets = await resolveSecretsOrExplain("client", f, d, magic, io, verbose);
+    const secrets = await resolveSecretsOrExplain("client", { flags: f, config: d, magic, io, verbose });
     if (!secrets) return 2;
     let legacyKey: CryptoKey | undefined;
     try {

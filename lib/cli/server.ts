@@ -60,6 +60,19 @@ export interface DiscoverySecrets {
   readonly password?: string;
 }
 
+/** What {@link resolveSecrets} works from. */
+export interface ResolveSecretsOptions {
+  /** The secret flags given. */
+  flags: SecretFlags;
+  /** The `[discovery]` config. */
+  config: DiscoveryConfig;
+  /** The effective magic (binds the password's salt). */
+  magic: string;
+  io: CliIo;
+  /** Say that the slow derivation is running. */
+  verbose: boolean;
+}
+
 /** Flags that name secrets. */
 export interface SecretFlags {
   password?: string | undefined;
@@ -74,7 +87,8 @@ export interface SecretFlags {
  * @throws {UsageError} when both --password and --password-file are given
  * @throws {KeyError} when a key is not a 32-byte key
  */
-export async function resolveSecrets(command: string, flags: SecretFlags, d: DiscoveryConfig, magic: string, io: CliIo, verbose: boolean): Promise<DiscoverySecrets> {
+export async function resolveSecrets(command: string, o: ResolveSecretsOptions): Promise<DiscoverySecrets> {
+  const { flags, config: d, magic, io, verbose } = o;
   if (flags.password !== undefined && flags["password-file"] !== undefined) throw new UsageError(command, "give --password or --password-file, not both");
   const fromFlags = flags.password !== undefined || flags["password-file"] !== undefined || flags["key-file"] !== undefined;
   let password: string | undefined;
@@ -101,12 +115,12 @@ export async function resolveSecrets(command: string, flags: SecretFlags, d: Dis
  * {@link resolveSecrets}, printing a bad key (exit 2) instead of throwing.
  * @returns the secrets, or undefined after printing why they are unusable
  */
-export async function resolveSecretsOrExplain(command: string, flags: SecretFlags, d: DiscoveryConfig, magic: string, io: CliIo, verbose: boolean): Promise<DiscoverySecrets | undefined> {
+export async function resolveSecretsOrExplain(command: string, o: ResolveSecretsOptions): Promise<DiscoverySecrets | undefined> {
   try {
-    return await resolveSecrets(command, flags, d, magic, io, verbose);
+    return await resolveSecrets(command, o);
   } catch (err) {
     if (!(err instanceof KeyError)) throw err;
-    io.err(`disco ${command}: ${err.message}\n`);
+    o.io.err(`disco ${command}: ${err.message}\n`);
     return undefined;
   }
 }
@@ -171,7 +185,7 @@ export const command: Command = {
     const host = f.name ?? config.host.name ?? hostname();
     if (legacy) io.err(`disco server: ${LEGACY_WARNING}`);
 
-    const secrets = await resolveSecretsOrExplain("server", f, d, magic, io, verbose);
+    const secrets = await resolveSecretsOrExplain("server", { flags: f, config: d, magic, io, verbose });
     if (!secrets) return 2;
     const started = performance.now();
     const addresses = localAddresses(listen);

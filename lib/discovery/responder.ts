@@ -292,13 +292,8 @@ export async function runResponder(socket: UdpSocket, responder: Responder, opti
   const handleOne = async (data: Uint8Array, address: string, port: number): Promise<void> => {
     try {
       const { reply, decision } = await responder.handle(data, `${address}:${port}`);
-      if (reply) {
-        try {
-          await socket.send(reply, port, address);
-        } catch {
-          responder.countError();
-        }
-      }
+      // Not awaited: the next datagram need not wait for this one's send callback.
+      if (reply) socket.send(reply, port, address).catch(() => responder.countError());
       onDecision?.(decision);
     } catch {
       responder.countError();

@@ -2,7 +2,10 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createKeyring, deriveChannelId, type Keyring } from "../../lib/crypto/index.ts";
 import {
+  decodeDatagram,
   describeHost,
+  encodeAnswer,
+  sealFrame,
   discover,
   importLegacyKey,
   openUdp,
@@ -94,5 +97,26 @@ describe("discover() <-> runResponder() over 127.0.0.1", () => {
     assert.equal(result.hosts[0]!.host, "127.0.0.1");
     assert.deepEqual(result.hosts[0]!.services, { name: "alpha" });
     assert.equal(a.responder.counters.legacySeen, 1);
+  });
+
+  it("drops an answer whose id it did not ask, and one sealed with a key it does not have", async () => {
+    await using fake = await openUdp({ address: "127.0.0.1", port: 0 });
+    const serving = (async () => {
+      for await (const d of fake) {
+        const q = decodeDatagram(d.data);
+        assert.equal(q.kind, "ok");
+        const description = describeHost({ host: "liar", addresses: [], version: "t", uptimeSec: 0 });
+        const wrongId = await sealFrame("answer", chan, encodeAnswer({ id: new Uint8Array(16).fill(1), timeMs: Date.now(), description }), { key: ring.keys[0]! });
+        const wrongKey = await sealFrame("answer", chan, encodeAnswer({ id: new Uint8Array(16).fill(1), timeMs: Date.now(), description }), { key: otherRing.keys[0]! });
+        await fake.send(wrongId, d.port, d.address);
+        await fake.send(wrongKey, d.port, d.address);
+        await fake.send(new Uint8Array([1, 2, 3]), d.port, d.address);
+        return;
+      }
+    })();
+    const result = await ask([fake.port]);
+    await serving;
+    assert.equal(result.hosts.length, 0);
+    assert.deepEqual(result.dropped, { "unknown-id": 1, key: 1, malformed: 1 });
   });
 });

@@ -133,5 +133,14 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
     const t = await client(["--to", "localhost"]);
     assert.equal(t.code, 2);
     assert.match(t.err, /--to expects an IPv4 address/);
+    const badKey = await client(["--to", "127.0.0.1:9", "--key-file", file("bad.key", "not-a-key\n")]);
+    assert.equal(badKey.code, 2);
+    assert.match(badKey.err, /a key must be 32 bytes/);
+    const missing = await client(["--to", "127.0.0.1:9", "--password-file", join(tmp, "nope")]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /--password-file: file not found/);
+    const legacyPw = await client(["--legacy", "--to", "127.0.0.1:9", "--password-file", file("utf8-pw", "café\n")]);
+    assert.equal(legacyPw.code, 2);
+    assert.match(legacyPw.err, /must be ASCII/);
   });
 });
