@@ -63,6 +63,14 @@ abstract class PublisherSocket extends ZmtpSocket {
     return this.waitUntil(() => this.subscribers >= count, signal);
   }
 
+  /**
+   * Resolves once no peer has a subscription left (all cancelled or gone).
+   * @returns false when `signal` aborted or the socket closed first
+   */
+  waitForNoSubscriber(signal?: AbortSignal): Promise<boolean> {
+    return this.waitUntil(() => this.subscribers === 0, signal);
+  }
+
   protected onReady(session: Session): void {
     this.#subs.set(session, new TopicSet());
   }
