@@ -58,6 +58,19 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
     assert.match(r.out, /^beta\s+mqtt=tcp:\/\/beta:1883$/m);
   });
 
+  it("targets come from the config (interfaces, broadcast) or from -i lo", async () => {
+    const s = await startServer(["-m", "e2e-cfg", "--key-file", key, "--name", "epsilon"]);
+    const cfg = file("client.toml", `[discovery]\nmagic = "e2e-cfg"\nport = ${s.port}\nkey_file = "${key}"\ninterfaces = ["lo"]\nbroadcast = ["127.0.0.1"]\ntimeout = "400ms"\n`);
+    const r = await client(["-c", cfg, "--json"]);
+    assert.equal(r.code, 0, r.err);
+    const doc = JSON.parse(r.out);
+    assert.deepEqual(doc.queried, [`127.255.255.255:${s.port}`, `127.0.0.1:${s.port}`]);
+    assert.deepEqual(doc.hosts.map((h: { host: string }) => h.host), ["epsilon"], "one host, however many copies of the query reached it");
+    const i = await client(["-i", "lo", "-p", String(s.port), "-m", "e2e-cfg", "--key-file", key, "-t", "400ms"]);
+    assert.equal(i.code, 0, i.err);
+    assert.match(i.out, /^epsilon\s/m);
+  });
+
   it("--json prints one document with every host; -v adds version, uptime and round-trip time", async () => {
     const s = await startServer(["-m", "e2e-json", "--key-file", key, "--name", "gamma"], "disco-server");
     const r = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-json", "--key-file", key, "-t", "500ms", "--json"]);
