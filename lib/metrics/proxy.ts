@@ -43,8 +43,9 @@ export class MetricsProxy implements AsyncDisposable {
     const xsub = new XSubSocket(options.socket);
     const xpub = new XPubSocket(options.socket);
     try {
-      const frontend = await xsub.bind(options.frontend ?? DEFAULT_FRONTEND);
+      // The backend first: a TCP port in use fails before the frontend's ipc path is touched.
       const backend = await xpub.bind(options.backend ?? DEFAULT_BACKEND);
+      const frontend = await xsub.bind(options.frontend ?? DEFAULT_FRONTEND);
       return new MetricsProxy(xsub, xpub, frontend, backend);
     } catch (err) {
       await xsub.close();

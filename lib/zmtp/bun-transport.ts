@@ -2,7 +2,7 @@
  * The real-socket adapter: TCP (IPv4/IPv6) and Unix domain sockets through `Bun.listen` / `Bun.connect`.
  * The only file of `lib/zmtp` that touches the operating system.
  */
-import { unlinkSync } from "node:fs";
+import { existsSync, unlinkSync } from "node:fs";
 import type { Socket, SocketHandler } from "bun";
 import type { Endpoint } from "./endpoint.ts";
 import { formatEndpoint } from "./endpoint.ts";
@@ -59,6 +59,16 @@ function handlers(onOpen: (socket: Socket<State>) => void): SocketHandler<State>
   };
 }
 
+async function unixSocketAlive(path: string): Promise<boolean> {
+  try {
+    const s = await Bun.connect({ unix: path, socket: { data() {}, error() {}, connectError() {} } });
+    s.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function code(err: unknown): string | undefined {
   const c = (err as { code?: unknown } | null)?.code;
   return typeof c === "string" ? c : undefined;
@@ -73,11 +83,17 @@ export const bunTransport: Transport = {
     });
     try {
       if (endpoint.transport === "ipc") {
-        // libzmq removes a stale socket file before binding; so do we.
-        try {
-          unlinkSync(endpoint.path);
-        } catch {
-          // absent: fine
+        // libzmq removes a stale socket file before binding. We first make sure it is stale: a socket that
+        // still accepts belongs to a running process (another proxy), and taking it over would cut that one off.
+        if (existsSync(endpoint.path)) {
+          if (await unixSocketAlive(endpoint.path)) {
+            throw Object.assign(new Error(`another process is listening on ${endpoint.path}`), { code: "EADDRINUSE" });
+          }
+          try {
+            unlinkSync(endpoint.path);
+          } catch {
+            // gone meanwhile: fine
+          }
         }
         const l = Bun.listen<State>({ unix: endpoint.path, socket });
         return listener(l, endpoint);

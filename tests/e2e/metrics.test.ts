@@ -80,6 +80,26 @@ describe("disco metrics (compiled binary)", () => {
     }
   });
 
+  it("a second --proxy on the same endpoints exits 1 and leaves the first one working", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "disco-metrics-"));
+    try {
+      const { proxy, frontend, backend } = await startProxy(dir);
+      await using _p = proxy;
+      const again = run(["metrics", "--proxy", "--frontend", frontend, "--backend", backend]);
+      assert.equal(again.code, 1);
+      assert.match(again.err, /cannot bind tcp:\/\/127\.0\.0\.1:\d+/);
+      const ipcOnly = run(["metrics", "--proxy", "--frontend", frontend, "--backend", "tcp://127.0.0.1:0"]);
+      assert.equal(ipcOnly.code, 1);
+      assert.match(ipcOnly.err, /another process is listening/);
+      await using recv = spawn(["metrics", "--receive", "--no-beacons", "--connect", backend]);
+      await proxy.waitFor("err", /^backend: SUB peer/);
+      assert.equal(run(["metrics", "--publish", "still", "up", "--frontend", frontend, "--name", "h"]).code, 0);
+      assert.match(await recv.waitFor("out", /^Metric\(/), /"still": "up"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("--receive --json prints one JSON object per metric", async () => {
     const dir = mkdtempSync(join(tmpdir(), "disco-metrics-"));
     try {

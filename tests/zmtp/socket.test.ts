@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -13,6 +13,7 @@ import {
   SubSocket,
   XPubSocket,
   XSubSocket,
+  TransportError,
   ZmtpDecoder,
   runProxy,
   type SocketEvent,
@@ -91,6 +92,28 @@ describe("sockets (disco to disco)", () => {
       }
     });
   }
+
+  it("bind() refuses an ipc path another socket listens on, and replaces a stale file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "zmtp-"));
+    try {
+      const path = `ipc://${dir}/s`;
+      await using first = new PubSocket();
+      await first.bind(path);
+      await using second = new PubSocket();
+      await assert.rejects(second.bind(path), (e: unknown) => e instanceof TransportError && e.code === "EADDRINUSE");
+      // The first still serves.
+      await using sub = new SubSocket();
+      sub.subscribe();
+      sub.connect(path);
+      await within(first.waitForSubscriber(), 5000, "subscriber of the first");
+      // A leftover file nobody listens on is replaced.
+      writeFileSync(`${dir}/stale`, "");
+      await using third = new PubSocket();
+      assert.equal(await third.bind(`ipc://${dir}/stale`), `ipc://${dir}/stale`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("PubSocket binds IPv6 loopback when the host has it", async (t) => {
     await using pub = new PubSocket();
