@@ -16,7 +16,7 @@ export const DEFAULT_METRICS_PORT = 9000;
 export interface ReceiverOptions {
   /** Port of a host's backend when its beacon does not announce an endpoint. @default 9000 */
   readonly port?: number;
-  /** Options of the SUB socket. */
+  /** Options of the SUB socket. @default heartbeats every 10 s, a backend silent for 30 s is reconnected */
   readonly socket?: SocketOptions;
 }
 
@@ -52,7 +52,9 @@ export class MetricsReceiver implements AsyncIterable<Metric>, AsyncDisposable {
 
   constructor(options: ReceiverOptions = {}) {
     this.#port = options.port ?? DEFAULT_METRICS_PORT;
-    this.#sub = new SubSocket(options.socket);
+    // Heartbeats (RFC 37) find a backend that vanished without closing its connection (power cut, cable),
+    // so the receiver reconnects instead of waiting on a dead socket; libzmq and disco proxies answer them.
+    this.#sub = new SubSocket({ heartbeatMs: 10_000, heartbeatTimeoutMs: 30_000, ...options.socket });
     this.#sub.subscribe(METRIC_TOPIC);
   }
 

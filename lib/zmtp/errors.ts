@@ -43,6 +43,7 @@ export type ProtocolErrorReason =
   | "socket-type"
   | "sequence"
   | "too-large"
+  | "timeout"
   | "peer-error";
 
 /** An endpoint string that is not `tcp://host:port` or `ipc://path`. */

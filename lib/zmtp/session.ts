@@ -41,6 +41,10 @@ export interface SessionOptions {
   readonly highWaterMark: number;
   readonly maxMessageBytes: number;
   readonly handshakeTimeoutMs: number;
+  /** Send a PING this often once ready (0 = never, as libzmq's default). */
+  readonly heartbeatMs?: number;
+  /** With heartbeats on, drop the peer after this long without any byte from it. */
+  readonly heartbeatTimeoutMs?: number;
   readonly identity?: Uint8Array;
 }
 
@@ -63,6 +67,8 @@ export class Session implements ConnectionHandler {
   #ready = false;
   #done = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #heard = false;
   /** Peer's minor version (0 = ZMTP 3.0: subscriptions as messages). */
   peerMinor = -1;
   /** Peer's Socket-Type from READY. */
@@ -146,6 +152,7 @@ export class Session implements ConnectionHandler {
 
   data(chunk: Uint8Array): void {
     if (this.#done) return;
+    this.#heard = true;
     let events: DecoderEvent[];
     try {
       events = this.#decoder.feed(chunk);
@@ -203,6 +210,7 @@ export class Session implements ConnectionHandler {
         this.#ready = true;
         clearTimeout(this.#timer);
         this.#timer = undefined;
+        this.#startHeartbeat();
         this.#owner.ready(this);
         this.#schedule();
         return;
@@ -233,6 +241,29 @@ export class Session implements ConnectionHandler {
       }
     }
     this.#owner.message(this, parts);
+  }
+
+  /**
+   * RFC 37 heartbeats, as libzmq's ZMQ_HEARTBEAT_IVL / ZMQ_HEARTBEAT_TIMEOUT: a PING every interval; a
+   * peer silent (not a byte, PONG or otherwise) for the timeout is dropped.
+   */
+  #startHeartbeat(): void {
+    const every = this.#opts.heartbeatMs ?? 0;
+    if (every <= 0) return;
+    const timeout = this.#opts.heartbeatTimeoutMs ?? every * 3;
+    let silentMs = 0;
+    this.#heard = false;
+    this.#heartbeat = setInterval(() => {
+      if (this.#heard) silentMs = 0;
+      else silentMs += every;
+      this.#heard = false;
+      if (silentMs >= timeout) {
+        this.#fail(new ProtocolError(`no traffic for ${silentMs} ms (heartbeat timeout ${timeout} ms)`, "timeout"));
+        return;
+      }
+      // TTL tells the peer how long to wait for our traffic before giving up on us (deciseconds).
+      this.#command(encodeCommand({ type: "PING", ttlDs: Math.ceil(timeout / 100), context: new Uint8Array(0) }));
+    }, every);
   }
 
   #command(body: Uint8Array): void {
@@ -304,6 +335,7 @@ export class Session implements ConnectionHandler {
     if (this.#done) return;
     this.#done = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#heartbeat);
     this.#messages = [];
     this.#control = [];
     this.#rest = undefined;

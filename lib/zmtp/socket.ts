@@ -26,6 +26,10 @@ export interface SocketOptions {
   readonly reconnectMaxMs?: number;
   /** A peer must finish the greeting and READY within this. @default 10000 */
   readonly handshakeTimeoutMs?: number;
+  /** Send a PING to each peer this often once connected; 0 turns heartbeats off (libzmq's default). @default 0 */
+  readonly heartbeatMs?: number;
+  /** With heartbeats on, drop a peer silent for this long (then reconnect, when connecting). @default 3 x heartbeatMs */
+  readonly heartbeatTimeoutMs?: number;
   /** Identity sent in READY. @default none */
   readonly identity?: string;
   /** Bind `tcp://*` to IPv6 `::` (dual stack) instead of IPv4 `0.0.0.0`. @default false */
@@ -80,6 +84,8 @@ export interface ResolvedSocketOptions {
   readonly reconnectMs: number;
   readonly reconnectMaxMs: number;
   readonly handshakeTimeoutMs: number;
+  readonly heartbeatMs: number;
+  readonly heartbeatTimeoutMs: number;
   readonly identity?: string;
   readonly ipv6: boolean;
 }
@@ -94,6 +100,8 @@ export function resolveSocketOptions(o: SocketOptions = {}): ResolvedSocketOptio
     reconnectMs: o.reconnectMs ?? 100,
     reconnectMaxMs: o.reconnectMaxMs ?? 2000,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? 10_000,
+    heartbeatMs: o.heartbeatMs ?? 0,
+    heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? (o.heartbeatMs ?? 0) * 3,
     ipv6: o.ipv6 ?? false,
   };
   if (!(r.highWaterMark >= 1)) throw new RangeError("highWaterMark must be at least 1");
@@ -368,6 +376,8 @@ export abstract class ZmtpSocket implements AsyncDisposable {
         highWaterMark: o.highWaterMark,
         maxMessageBytes: o.maxMessageBytes,
         handshakeTimeoutMs: o.handshakeTimeoutMs,
+        heartbeatMs: o.heartbeatMs,
+        heartbeatTimeoutMs: o.heartbeatTimeoutMs,
         ...(o.identity !== undefined ? { identity: enc.encode(o.identity) } : {}),
       },
       endpoint,

@@ -123,6 +123,24 @@ for (const transport of ["tcp", "ipc"] as const) {
       }
     });
 
+    it("a disco SUB with heartbeats on stays connected to a libzmq PUB: libzmq answers its PINGs", async () => {
+      fresh();
+      try {
+        await using peer = new PyPeer(["pub", "bind", ep("pub")]);
+        const [endpoint] = await peer.ready();
+        await using sub = new SubSocket({ heartbeatMs: 20, heartbeatTimeoutMs: 60 });
+        sub.subscribe();
+        sub.connect(endpoint!);
+        await within(sub.waitForPeer(), 10_000, "handshake");
+        // Silence for 0.5 s, eight heartbeat timeouts: only libzmq's PONGs keep the connection (pacing only).
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal(sub.stats.disconnected, 0, "the connection was dropped: libzmq did not answer PINGs");
+        assert.equal(sub.stats.rejected, 0);
+      } finally {
+        clean();
+      }
+    });
+
     it("libzmq's zmq.proxy between a disco PUB and a disco SUB", async () => {
       fresh();
       try {

@@ -321,6 +321,29 @@ describe("sockets refuse bad peers", () => {
     });
   }
 
+  it("a peer that stops answering heartbeats is dropped with reason timeout; a live one stays", async () => {
+    const { pub, ep, events } = await victim({ heartbeatMs: 20, heartbeatTimeoutMs: 60 });
+    await using _ = pub;
+    await using live = new SubSocket();
+    live.subscribe();
+    live.connect(ep);
+    await within(pub.waitForSubscriber(), 5000, "live subscriber");
+    await using raw = await RawClient.open(ep);
+    raw.write(encodeGreeting());
+    raw.write(readyFrame("SUB"));
+    const e = await events.until((x) => x.type === "rejected");
+    assert.equal(e.type === "rejected" && e.reason, "timeout");
+    // It got PINGs first, with the TTL (deciseconds) telling it how long we wait.
+    const pings = new ZmtpDecoder().feed(raw.received).filter((x) => x.type === "command" && x.command.type === "PING");
+    assert.ok(pings.length >= 1);
+    assert.deepEqual(pings[0], { type: "command", command: { type: "PING", ttlDs: 1, context: new Uint8Array(0) } });
+    // The disco SUB answers PINGs: still connected after the raw peer was dropped.
+    assert.equal(pub.stats.peers, 1);
+    pub.send("alive");
+    assert.deepEqual(text(await within(live.receive(), 5000, "message")), ["alive"]);
+    events.stop();
+  });
+
   it("a session answers PING with PONG carrying the context", async () => {
     await using pub = new PubSocket();
     const ep = await pub.bind("tcp://127.0.0.1:0");
