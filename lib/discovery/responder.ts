@@ -285,7 +285,9 @@ export interface RunResponderOptions {
 export async function runResponder(socket: UdpSocket, responder: Responder, options: RunResponderOptions): Promise<void> {
   const { signal, onDecision } = options;
   const maxInFlight = options.maxInFlight ?? 32;
-  const inflight = new Set<Promise<void>>();
+  let inflight = 0;
+  // Resolved when a slot frees (the loop waits only when all are busy) or when the last one ends.
+  let wake: (() => void) | undefined;
   const onAbort = () => void socket.close();
   if (signal.aborted) return socket.close();
   signal.addEventListener("abort", onAbort, { once: true });
@@ -297,15 +299,20 @@ export async function runResponder(socket: UdpSocket, responder: Responder, opti
       onDecision?.(decision);
     } catch {
       responder.countError();
+    } finally {
+      inflight--;
+      const w = wake;
+      wake = undefined;
+      w?.();
     }
   };
   try {
     for await (const d of socket) {
-      const p: Promise<void> = handleOne(d.data, d.address, d.port).finally(() => inflight.delete(p));
-      inflight.add(p);
-      if (inflight.size >= maxInFlight) await Promise.race(inflight);
+      inflight++;
+      void handleOne(d.data, d.address, d.port);
+      if (inflight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
     }
-    await Promise.all(inflight);
+    while (inflight > 0) await new Promise<void>((resolve) => (wake = resolve));
   } finally {
     signal.removeEventListener("abort", onAbort);
     await socket.close();
