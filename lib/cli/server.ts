@@ -4,17 +4,15 @@ import {
   buildKeyring,
   describeHost,
   DROP_REASONS,
-  encodeAnswer,
+  encodeDescription,
   importLegacyKey,
-  openUdp,
   parseKeyFile,
   parsePasswordFile,
-  Responder,
-  runResponder,
+  serveDiscovery,
   type Decision,
   type ResponderCounters,
 } from "../discovery/index.ts";
-import { deriveChannelId, KeyError, type Keyring } from "../crypto/index.ts";
+import { KeyError, type Keyring } from "../crypto/index.ts";
 import { listIpv4Interfaces, NetError } from "../net/index.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags, parseIntFlag } from "./_args.ts";
@@ -187,8 +185,6 @@ export const command: Command = {
 
     const secrets = await resolveSecretsOrExplain("server", { flags: f, config: d, magic, io, verbose });
     if (!secrets) return 2;
-    const started = performance.now();
-    const addresses = localAddresses(listen);
     let legacyKey: CryptoKey | undefined;
     try {
       if (legacy && secrets.password !== undefined) legacyKey = await importLegacyKey(secrets.password);
@@ -196,26 +192,23 @@ export const command: Command = {
       io.err(`disco server: ${(err as Error).message}\n`);
       return 2;
     }
-    const responder = new Responder({
-      channelId: await deriveChannelId(magic),
-      ...(secrets.keyring && { keyring: secrets.keyring }),
-      describe: () => describeHost({ host, addresses, version: VERSION, uptimeSec: (performance.now() - started) / 1000, services }),
-      hidden,
-      rateLimitPerSec: d.rateLimitPerSec,
-      rateBurst: d.rateBurst,
-      maxSkewMs: d.maxSkewMs,
-      ...(legacy && { legacy: { magic, ...(legacyKey && { key: legacyKey }) } }),
-    });
+    const started = performance.now();
+    const addresses = localAddresses(listen);
+    const describe = () => describeHost({ host, addresses, version: VERSION, uptimeSec: (performance.now() - started) / 1000, services });
     // Fail on an oversized [services] now, not on the first query.
-    encodeAnswer({ id: new Uint8Array(16), timeMs: 0, description: describeHost({ host, addresses, version: VERSION, uptimeSec: 0, services }) });
-
-    let socket;
+    encodeDescription(describe());
+    const mode = [secrets.keyring ? "sealed" : "UNSEALED (no password or key)", hidden ? "hidden" : "not hidden", ...(legacy ? ["legacy"] : [])].join(", ");
+    let counters: ResponderCounters;
     try {
-      socket = await openUdp({
-        address: listen,
-        port,
-        ...(d.multicastGroup !== undefined && { multicastGroup: d.multicastGroup }),
-        ...(d.multicastInterface !== undefined && { multicastInterface: d.multicastInterface }),
+      counters = await serveDiscovery({
+        signal,
+        config: { ...d, magic, port, listen, hidden, legacy },
+        ...(secrets.keyring && { keyring: secrets.keyring }),
+        ...(legacyKey && { legacyKey }),
+        describe,
+        onListening: (address, boundPort) =>
+          io.err(`disco server: listening on ${address}:${boundPort}${d.multicastGroup ? ` and group ${d.multicastGroup}` : ""} as '${host}' (${mode})\n`),
+        ...(verbose && { onDecision: (dec: Decision) => io.err(formatDecision(dec)) }),
       });
     } catch (err) {
       if (err instanceof NetError) {
@@ -225,10 +218,7 @@ export const command: Command = {
       }
       throw err;
     }
-    const mode = [secrets.keyring ? "sealed" : "UNSEALED (no password or key)", hidden ? "hidden" : "not hidden", ...(legacy ? ["legacy"] : [])].join(", ");
-    io.err(`disco server: listening on ${socket.address}:${socket.port}${d.multicastGroup ? ` and group ${d.multicastGroup}` : ""} as '${host}' (${mode})\n`);
-    await runResponder(socket, responder, { signal, ...(verbose && { onDecision: (dec: Decision) => io.err(formatDecision(dec)) }) });
-    if (verbose) io.err(`disco server: stopped; ${formatCounters(responder.counters)}\n`);
+    if (verbose) io.err(`disco server: stopped; ${formatCounters(counters)}\n`);
     return 0;
   },
 };

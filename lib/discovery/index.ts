@@ -95,3 +95,4 @@ export {
 } from "./legacy.ts";
 export { openUdp, type Datagram, type OpenUdpOptions, type UdpSocket } from "./_udp.ts";
 export { buildKeyring, parseKeyFile, parsePasswordFile, type SecretsOptions } from "./secrets.ts";
+export { serveDiscovery, type ServeDiscoveryOptions } from "./serve.ts";

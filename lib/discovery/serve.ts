@@ -1,0 +1,58 @@
+/**
+ * The whole responder as one long-running task, for `disco-server` and the daemon: binds the socket
+ * (joining the multicast group when configured), answers until the signal aborts, returns the counters.
+ */
+import { deriveChannelId, type Keyring } from "../crypto/index.ts";
+import type { DiscoveryConfig } from "../config/index.ts";
+import { openUdp } from "./_udp.ts";
+import type { SelfDescription } from "./payload.ts";
+import { Responder, runResponder, type Decision, type ResponderCounters } from "./responder.ts";
+
+/** Options for {@link serveDiscovery}. */
+export interface ServeDiscoveryOptions {
+  /** Stops the task. */
+  signal: AbortSignal;
+  /** `[discovery]`, with command-line overrides applied (port 0 lets the OS choose). */
+  config: DiscoveryConfig;
+  /** From buildKeyring(); undefined serves an unsealed channel. */
+  keyring?: Keyring;
+  /** From importLegacyKey(password) when `config.legacy` and a password are set. */
+  legacyKey?: CryptoKey;
+  /** The self-description (called at most once a second). */
+  describe: () => SelfDescription;
+  /** Called once the socket is bound (with the port the OS chose for port 0). */
+  onListening?: (address: string, port: number) => void;
+  /** Called per datagram (`-v`). */
+  onDecision?: (d: Decision) => void;
+  /** Receives the responder, e.g. to read its counters while it runs. */
+  onResponder?: (r: Responder) => void;
+}
+
+/**
+ * Runs a discovery responder until `signal` aborts.
+ * @returns the final counters
+ * @throws {NetError} when the socket cannot be bound or the group joined
+ */
+export async function serveDiscovery(o: ServeDiscoveryOptions): Promise<ResponderCounters> {
+  const c = o.config;
+  const responder = new Responder({
+    channelId: await deriveChannelId(c.magic),
+    ...(o.keyring && { keyring: o.keyring }),
+    describe: o.describe,
+    hidden: c.hidden,
+    rateLimitPerSec: c.rateLimitPerSec,
+    rateBurst: c.rateBurst,
+    maxSkewMs: c.maxSkewMs,
+    ...(c.legacy && { legacy: { magic: c.magic, ...(o.legacyKey && { key: o.legacyKey }) } }),
+  });
+  o.onResponder?.(responder);
+  const socket = await openUdp({
+    address: c.listen,
+    port: c.port,
+    ...(c.multicastGroup !== undefined && { multicastGroup: c.multicastGroup }),
+    ...(c.multicastInterface !== undefined && { multicastInterface: c.multicastInterface }),
+  });
+  o.onListening?.(socket.address, socket.port);
+  await runResponder(socket, responder, { signal: o.signal, ...(o.onDecision && { onDecision: o.onDecision }) });
+  return responder.counters;
+}
