@@ -1,11 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createKeyring, deriveChannelId, type Keyring } from "../../lib/crypto/index.ts";
+import { parseConfig } from "../../lib/config/index.ts";
 import {
   decodeDatagram,
   describeHost,
   encodeAnswer,
   sealFrame,
+  serveDiscovery,
   discover,
   importLegacyKey,
   openUdp,
@@ -118,5 +120,25 @@ describe("discover() <-> runResponder() over 127.0.0.1", () => {
     await serving;
     assert.equal(result.hosts.length, 0);
     assert.deepEqual(result.dropped, { "unknown-id": 1, key: 1, malformed: 1 });
+  });
+
+  it("serveDiscovery() serves the [discovery] config until aborted and returns its counters", async () => {
+    const config = { ...parseConfig('[discovery]\nmagic = "loop"\nlisten = "127.0.0.1"\n').discovery, port: 0 };
+    const controller = new AbortController();
+    let resolvePort: (p: number) => void = () => undefined;
+    const port = new Promise<number>((r) => (resolvePort = r));
+    const serving = serveDiscovery({
+      signal: controller.signal,
+      config,
+      keyring: ring,
+      describe: () => describeHost({ host: "served", addresses: [], version: "t", uptimeSec: 0 }),
+      onListening: (_address, p) => resolvePort(p),
+    });
+    const result = await ask([await port]);
+    controller.abort();
+    const counters = await serving;
+    assert.deepEqual(result.hosts.map((h) => h.host), ["served"]);
+    assert.equal(counters.answered, 1);
+    assert.equal(counters.seen, 1);
   });
 });
