@@ -60,27 +60,27 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
 
   it("targets come from the config (interfaces, broadcast) or from -i lo", async () => {
     const s = await startServer(["-m", "e2e-cfg", "--key-file", key, "--name", "epsilon"]);
-    const cfg = file("client.toml", `[discovery]\nmagic = "e2e-cfg"\nport = ${s.port}\nkey_file = "${key}"\ninterfaces = ["lo"]\nbroadcast = ["127.0.0.1"]\ntimeout = "400ms"\n`);
+    const cfg = file("client.toml", `[discovery]\nmagic = "e2e-cfg"\nport = ${s.port}\nkey_file = "${key}"\ninterfaces = ["lo"]\nbroadcast = ["127.0.0.1"]\ntimeout = "1s"\n`);
     const r = await client(["-c", cfg, "--json"]);
     assert.equal(r.code, 0, r.err);
     const doc = JSON.parse(r.out);
     assert.deepEqual(doc.queried, [`127.255.255.255:${s.port}`, `127.0.0.1:${s.port}`]);
     assert.deepEqual(doc.hosts.map((h: { host: string }) => h.host), ["epsilon"], "one host, however many copies of the query reached it");
-    const i = await client(["-i", "lo", "-p", String(s.port), "-m", "e2e-cfg", "--key-file", key, "-t", "400ms"]);
+    const i = await client(["-i", "lo", "-p", String(s.port), "-m", "e2e-cfg", "--key-file", key, "-t", "1"]);
     assert.equal(i.code, 0, i.err);
     assert.match(i.out, /^epsilon\s/m);
   });
 
   it("--json prints one document with every host; -v adds version, uptime and round-trip time", async () => {
     const s = await startServer(["-m", "e2e-json", "--key-file", key, "--name", "gamma"], "disco-server");
-    const r = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-json", "--key-file", key, "-t", "500ms", "--json"]);
+    const r = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-json", "--key-file", key, "-t", "1", "--json"]);
     assert.equal(r.code, 0, r.err);
     const doc = JSON.parse(r.out);
     assert.equal(doc.hosts.length, 1);
     assert.equal(doc.hosts[0].host, "gamma");
     assert.equal(typeof doc.hosts[0].version, "string");
     assert.ok(doc.hosts[0].rttMs >= 0);
-    const v = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-json", "--key-file", key, "-t", "500ms", "-v"]);
+    const v = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-json", "--key-file", key, "-t", "1", "-v"]);
     assert.equal(v.code, 0, v.err);
     assert.match(v.out, /^HOST\s+ADDRESSES\s+VERSION\s+UPTIME\s+RTT\s+SERVICES$/m);
     assert.match(v.out, /^gamma\s+\S*127\.0\.0\.1\S*\s+\d+\.\d+\.\d+\s+\d+s\s+[\d.]+ms\s+-$/m);
@@ -115,7 +115,7 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
     const pw = file("legacy-pw", "legacy secret\n");
     const services = file("legacy.cfg", "[DEFAULT]\nregister = 10.0.0.1\n");
     const s = await startServer(["--legacy", "-m", "fna349fn", "--password-file", pw, "-d", services]);
-    const r = await client(["--legacy", "-m", "fna349fn", "--password-file", pw, "--to", `127.0.0.1:${s.port}`, "-t", "500ms", "--json"]);
+    const r = await client(["--legacy", "-m", "fna349fn", "--password-file", pw, "--to", `127.0.0.1:${s.port}`, "-t", "1", "--json"]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /INSECURE|WARNING/);
     const doc = JSON.parse(r.out);
@@ -124,14 +124,14 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
     const wrong = await client(["--legacy", "-m", "fna349fn", "--password", "nope", "--to", `127.0.0.1:${s.port}`, "-t", "300ms"]);
     assert.equal(wrong.code, 1);
     const plain = await startServer(["--legacy", "-m", "plainmagic", "-d", services]);
-    const p = await client(["--legacy", "-m", "plainmagic", "--to", `127.0.0.1:${plain.port}`, "-t", "500ms"]);
+    const p = await client(["--legacy", "-m", "plainmagic", "--to", `127.0.0.1:${plain.port}`, "-t", "1"]);
     assert.equal(p.code, 0, p.err);
     assert.match(p.out, /register=10\.0\.0\.1/);
   });
 
   it("'disco server' stops cleanly on SIGTERM and prints its counters with -v", async () => {
     const s = await startServer(["-m", "e2e-stop", "--key-file", key, "-v"], "disco");
-    const r = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-stop", "--key-file", key, "-t", "300ms"]);
+    const r = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-stop", "--key-file", key, "-t", "1"]);
     assert.equal(r.code, 0, r.err);
     await s.stderr.waitFor(/answered, \d+ bytes in/);
     s.proc.kill("SIGTERM");
