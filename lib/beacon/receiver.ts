@@ -111,11 +111,19 @@ export class BeaconIngest {
       if (decoded.kind === "sealed") {
         const ring = this.#o.keyring;
         if (!ring) throw new BeaconFrameError("unknown-key", "sealed beacon but no key is configured");
+        // Opening starts now, so a batch of sealed beacons is decrypted concurrently; `finish` applies
+        // the result, and the receive loop calls it in arrival order so sequence checks see that order.
+        const opening = openBeacon(ring, decoded.envelope).then(
+          (plain) => ({ plain }),
+          (error: unknown) => ({ error }),
+        );
         return {
           kind: "sealed",
           finish: async () => {
+            const r = await opening;
+            if ("error" in r) return this.#drop(r.error, d);
             try {
-              return this.#applyRich(decodeRichBeacon(await openBeacon(ring, decoded.envelope)), d, true);
+              return this.#applyRich(decodeRichBeacon(r.plain), d, true);
             } catch (err) {
               return this.#drop(err, d);
             }
@@ -213,7 +221,12 @@ function isBatch(v: Datagram | readonly Datagram[]): v is readonly Datagram[] {
   return Array.isArray(v);
 }
 
-async function drain(signal: AbortSignal, source: AsyncIterable<Datagram | readonly Datagram[]>, handle: (d: Datagram) => Promise<void> | void): Promise<void> {
+/**
+ * Feeds datagrams to `handle`, which does what it can at once and may return the rest as a continuation.
+ * In a batch every datagram is handled first and the continuations are awaited after, in order: work that
+ * can overlap (decryption) does, while results are still applied in arrival order.
+ */
+async function drain(signal: AbortSignal, source: AsyncIterable<Datagram | readonly Datagram[]>, handle: (d: Datagram) => (() => Promise<void>) | void): Promise<void> {
   const it = source[Symbol.asyncIterator]();
   const aborted = new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
@@ -224,13 +237,11 @@ async function drain(signal: AbortSignal, source: AsyncIterable<Datagram | reado
       const r = await Promise.race([it.next(), aborted.then(() => undefined)]);
       if (r === undefined || r.done) break;
       if (isBatch(r.value)) {
-        for (const d of r.value) {
-          const p = handle(d);
-          if (p) await p;
-        }
+        const rest = r.value.map(handle);
+        for (const next of rest) if (next) await next();
       } else {
-        const p = handle(r.value);
-        if (p) await p;
+        const next = handle(r.value);
+        if (next) await next();
       }
     }
   } finally {
@@ -250,10 +261,10 @@ export async function runBeaconReceiver(options: BeaconReceiverOptions): Promise
         if (o.beacon) onBeacon?.(o.beacon);
         return;
       }
-      // Sealed: opened in order, before the next datagram.
-      return o.finish().then((b) => {
+      return async () => {
+        const b = await o.finish();
         if (b) onBeacon?.(b);
-      });
+      };
     }),
   ];
   if (options.vault) {
