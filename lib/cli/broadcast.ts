@@ -17,10 +17,12 @@ import {
   type ReceivedBeacon,
   type SelfDescription,
 } from "../beacon/index.ts";
-import { createKeyring, decodeKey, deriveChannelId, deriveKeyFromPassword, type Keyring } from "../crypto/index.ts";
+import { deriveChannelId, type Keyring } from "../crypto/index.ts";
 import type { DiscoConfig } from "../config/index.ts";
 import { VERSION } from "../version.ts";
-import { loadConfigFile, readNamedFile } from "./_config.ts";
+import { loadConfigFile } from "./_config.ts";
+import { hostOffers } from "./_offers.ts";
+import { keyringFor, resolveSecrets } from "./_secrets.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
@@ -72,42 +74,6 @@ export interface ResolveOptions {
   needTargets: boolean;
 }
 
-async function loadKeyring(config: DiscoConfig): Promise<Keyring | undefined> {
-  const d = config.discovery;
-  const raw: Uint8Array<ArrayBuffer>[] = [];
-  for (const k of d.keys) raw.push(decodeKey(k));
-  if (d.keyFile) {
-    for (const line of readNamedFile(d.keyFile, "discovery.key_file").split(/\r?\n/)) if (line.trim()) raw.push(decodeKey(line));
-  }
-  const password = d.passwordFile ? readNamedFile(d.passwordFile, "discovery.password_file").split(/\r?\n/)[0] : d.password;
-  if (password) raw.push(await deriveKeyFromPassword(password, d.magic));
-  return raw.length > 0 ? createKeyring(raw, "beacon") : undefined;
-}
-
-/**
- * The metrics endpoint a rich beacon announces: the proxy's backend when `disco run` serves one, with a
- * wildcard host replaced by this host's first address (receivers substitute the source address otherwise).
- */
-function announcedMetricsEndpoint(config: DiscoConfig, address: string | undefined): string | undefined {
-  const m = config.metrics;
-  if (!m.enabled || !m.proxy || !m.backend.startsWith("tcp://")) return undefined;
-  return address ? m.backend.replace(/^tcp:\/\/(\*|0\.0\.0\.0):/, `tcp://${address}:`) : m.backend;
-}
-
-function gpioNames(config: DiscoConfig): string[] {
-  const g = config.gpio as unknown as Record<string, unknown>;
-  if (g["enabled"] !== true) return [];
-  const names: string[] = [];
-  for (const v of Object.values(g)) {
-    if (!Array.isArray(v)) continue;
-    for (const item of v) {
-      const name = typeof item === "object" && item !== null ? (item as Record<string, unknown>)["name"] : undefined;
-      if (typeof name === "string") names.push(name);
-    }
-  }
-  return names;
-}
-
 /**
  * Resolves flags and config into beacon settings; reads the key files the config names. (`disco metrics
  * --receive` uses it too, to follow the hosts beacons report.)
@@ -115,7 +81,7 @@ function gpioNames(config: DiscoConfig): string[] {
  * @throws {ConfigError} on a bad config or unreadable key file
  * @throws {NetError} on an unknown interface
  */
-export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, _io: CliIo, options: ResolveOptions): Promise<BeaconSetup> {
+export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, io: CliIo, options: ResolveOptions): Promise<BeaconSetup> {
   const { config } = loadConfigFile(v.config);
   const b = config.beacon;
   const port = v.port !== undefined ? parseIntFlag(command, "--port", v.port, 1, 65535) : b.port;
@@ -138,9 +104,9 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, _
   if (options.needTargets && resolved.targets.length === 0) {
     throw new UsageError(command, "no interface to beacon on: no up, non-loopback IPv4 interface was found; name one with -i or give --to 127.255.255.255");
   }
-  const keyring = await loadKeyring(config);
-  const metricsEndpoint = announcedMetricsEndpoint(config, resolved.addresses[0]);
-  const gpio = gpioNames(config);
+  const keyring = await keyringFor(await resolveSecrets(command, { config: config.discovery, magic: config.discovery.magic, io }), "beacon");
+  const { metricsEndpoint, gpio: lines } = hostOffers(config, resolved.addresses[0]);
+  const gpio = lines.map((g) => g.name);
   const self: SelfDescription = {
     host: name,
     addresses: resolved.addresses,

@@ -1,11 +1,11 @@
 import { deriveChannelId } from "../crypto/index.ts";
-import { discover, importLegacyKey, openUdp, type ClientEvent, type FoundHost, type Target } from "../discovery/index.ts";
+import { discover, openUdp, type ClientEvent, type FoundHost, type Target } from "../discovery/index.ts";
 import { NetError, selectInterfaces } from "../net/index.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
-import { loadConfigFile } from "./_config.ts";
+import { DISCOVERY_FLAGS, resolveDiscoveryBasics } from "./_discovery.ts";
 import type { Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
-import { LEGACY_WARNING, resolveSecretsOrExplain } from "./server.ts";
+import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain } from "./_secrets.ts";
 
 const HELP = `Usage: disco-client [-c FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F] [-t SECONDS]
                     [-i IFACE]... [--to ADDR[:PORT]]... [--json] [--legacy] [-v]
@@ -87,31 +87,18 @@ export const command: Command = {
   summary: "find every server on the LAN (also installed as disco-client)",
   async run(argv, io, signal) {
     const { values: f, help } = parseFlags("client", argv, {
-      config: { type: "string", short: "c" },
-      port: { type: "string", short: "p" },
-      magic: { type: "string", short: "m" },
-      password: { type: "string" },
-      "password-file": { type: "string" },
-      "key-file": { type: "string" },
+      ...DISCOVERY_FLAGS,
       timeout: { type: "string", short: "t" },
       interface: { type: "string", short: "i", multiple: true },
       to: { type: "string", multiple: true },
       json: { type: "boolean" },
-      legacy: { type: "boolean" },
-      verbose: { type: "boolean", short: "v" },
     });
     if (help) {
       io.out(HELP);
       return 0;
     }
-    const { config } = loadConfigFile(f.config);
-    const d = config.discovery;
-    const port = f.port !== undefined ? parseIntFlag("client", "-p", f.port, 1, 65535) : d.port;
-    const magic = f.magic ?? d.magic;
-    if (magic === "") throw new UsageError("client", "-m needs a non-empty magic");
+    const { discovery: d, port, magic, legacy, verbose } = resolveDiscoveryBasics("client", f, 1);
     const timeoutMs = f.timeout !== undefined ? parseDurationFlag("client", "-t", f.timeout) : d.timeoutMs;
-    const legacy = f.legacy === true || d.legacy;
-    const verbose = f.verbose === true;
     const explicit = (f.interface?.length ?? 0) > 0 || (f.to?.length ?? 0) > 0;
 
     const targets: Target[] = [];
@@ -142,14 +129,10 @@ export const command: Command = {
     if (legacy) io.err(`disco client: ${LEGACY_WARNING}`);
     const secrets = await resolveSecretsOrExplain("client", { flags: f, config: d, magic, io, verbose });
     if (!secrets) return 2;
-    let legacyKey: CryptoKey | undefined;
-    try {
-      if (legacy && secrets.password !== undefined) legacyKey = await importLegacyKey(secrets.password);
-    } catch (err) {
-      io.err(`disco client: ${(err as Error).message}\n`);
-      return 2;
-    }
-    if (verbose && !legacy && !secrets.keyring) io.err("disco client: no password or key: the query goes unsealed and only unsealed servers answer\n");
+    const keyring = await keyringFor(secrets, "discovery");
+    const legacyKey = await legacyKeyOrExplain("client", legacy, secrets, io);
+    if (legacyKey === null) return 2;
+    if (verbose && !legacy && !keyring) io.err("disco client: no password or key: the query goes unsealed and only unsealed servers answer\n");
 
     let socket;
     try {
@@ -166,7 +149,7 @@ export const command: Command = {
       result = await discover(socket, {
         targets,
         channelId: await deriveChannelId(magic),
-        ...(secrets.keyring && { keyring: secrets.keyring }),
+        ...(keyring && { keyring }),
         timeoutMs,
         signal,
         ...(legacy && { legacy: { magic, ...(legacyKey && { key: legacyKey }) } }),

@@ -1,22 +1,13 @@
 import { hostname } from "node:os";
 import type { DiscoveryConfig } from "../config/index.ts";
-import {
-  buildKeyring,
-  describeHost,
-  DROP_REASONS,
-  encodeDescription,
-  importLegacyKey,
-  parseKeyFile,
-  parsePasswordFile,
-  serveDiscovery,
-  type Decision,
-  type ResponderCounters,
-} from "../discovery/index.ts";
-import { KeyError, type Keyring } from "../crypto/index.ts";
+import { describeHost, DROP_REASONS, encodeDescription, serveDiscovery, type Decision, type ResponderCounters } from "../discovery/index.ts";
 import { listIpv4Interfaces, NetError } from "../net/index.ts";
 import { VERSION } from "../version.ts";
-import { parseFlags, parseIntFlag } from "./_args.ts";
-import { loadConfigFile, loadServicesFile, readNamedFile } from "./_config.ts";
+import { parseFlags } from "./_args.ts";
+import { loadServicesFile } from "./_config.ts";
+import { DISCOVERY_FLAGS, resolveDiscoveryBasics } from "./_discovery.ts";
+import { hostOffers } from "./_offers.ts";
+import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain } from "./_secrets.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
@@ -51,83 +42,6 @@ Examples:
 Stops on SIGINT/SIGTERM. Exit codes: 0 stopped, 1 cannot listen, 2 usage or config error.
 `;
 
-/** The secrets a discovery command uses, after flags and config were merged and files read. */
-export interface DiscoverySecrets {
-  readonly keyring?: Keyring;
-  /** The password as given (PyDiscover legacy mode uses it directly). */
-  readonly password?: string;
-}
-
-/** What {@link resolveSecrets} works from. */
-export interface ResolveSecretsOptions {
-  /** The secret flags given. */
-  flags: SecretFlags;
-  /** The `[discovery]` config. */
-  config: DiscoveryConfig;
-  /** The effective magic (binds the password's salt). */
-  magic: string;
-  io: CliIo;
-  /** Say that the slow derivation is running. */
-  verbose: boolean;
-}
-
-/** Flags that name secrets. */
-export interface SecretFlags {
-  password?: string | undefined;
-  "password-file"?: string | undefined;
-  "key-file"?: string | undefined;
-}
-
-/**
- * Resolves the password and keys: secret flags replace every secret of the config; files are read here.
- * Warns when the password is on the command line.
- * @throws {ConfigError} when a named file cannot be read
- * @throws {UsageError} when both --password and --password-file are given
- * @throws {KeyError} when a key is not a 32-byte key
- */
-export async function resolveSecrets(command: string, o: ResolveSecretsOptions): Promise<DiscoverySecrets> {
-  const { flags, config: d, magic, io, verbose } = o;
-  if (flags.password !== undefined && flags["password-file"] !== undefined) throw new UsageError(command, "give --password or --password-file, not both");
-  const fromFlags = flags.password !== undefined || flags["password-file"] !== undefined || flags["key-file"] !== undefined;
-  let password: string | undefined;
-  const keyTexts: string[] = [];
-  if (fromFlags) {
-    if (flags.password !== undefined) {
-      password = flags.password;
-      io.err(`disco ${command}: warning: a password on the command line is visible to every user in 'ps'; use --password-file or password_file in the config\n`);
-    }
-    if (flags["password-file"] !== undefined) password = parsePasswordFile(readNamedFile(flags["password-file"], "--password-file"));
-    if (flags["key-file"] !== undefined) keyTexts.push(...parseKeyFile(readNamedFile(flags["key-file"], "--key-file")));
-  } else {
-    password = d.password ?? (d.passwordFile !== undefined ? parsePasswordFile(readNamedFile(d.passwordFile, "discovery.password_file")) : undefined);
-    keyTexts.push(...d.keys);
-    if (d.keyFile !== undefined) keyTexts.push(...parseKeyFile(readNamedFile(d.keyFile, "discovery.key_file")));
-  }
-  if (password === "") throw new UsageError(command, "the password is empty (check the password file)");
-  if (verbose && password !== undefined) io.err(`disco ${command}: deriving the key from the password (PBKDF2, slow on purpose)...\n`);
-  const keyring = await buildKeyring({ magic, ...(password !== undefined && { password }), keyTexts });
-  return { ...(keyring && { keyring }), ...(password !== undefined && { password }) };
-}
-
-/**
- * {@link resolveSecrets}, printing a bad key (exit 2) instead of throwing.
- * @returns the secrets, or undefined after printing why they are unusable
- */
-export async function resolveSecretsOrExplain(command: string, o: ResolveSecretsOptions): Promise<DiscoverySecrets | undefined> {
-  try {
-    return await resolveSecrets(command, o);
-  } catch (err) {
-    if (!(err instanceof KeyError)) throw err;
-    o.io.err(`disco ${command}: ${err.message}\n`);
-    return undefined;
-  }
-}
-
-/** A warning for legacy mode, shown by both commands. */
-export const LEGACY_WARNING =
-  "WARNING: --legacy speaks PyDiscover's protocol: AES-CTR without authentication, a password used directly as the key, " +
-  "no replay protection on the client. Anyone on the LAN can read and forge these frames. Use it only to migrate.\n";
-
 function formatDecision(d: Decision): string {
   const what = d.action === "answer" ? "answered" : d.action === "error" ? `refused (${d.reason}), error frame sent` : `dropped (${d.reason})`;
   return `${d.legacy ? "legacy " : ""}${d.source}: ${what}, ${d.bytesIn} bytes in, ${d.bytesOut} out\n`;
@@ -152,58 +66,43 @@ export const command: Command = {
   summary: "answer discovery queries (also installed as disco-server)",
   async run(argv, io, signal) {
     const { values: f, help } = parseFlags("server", argv, {
-      config: { type: "string", short: "c" },
+      ...DISCOVERY_FLAGS,
       "discover-info": { type: "string", short: "d" },
-      port: { type: "string", short: "p" },
-      magic: { type: "string", short: "m" },
-      password: { type: "string" },
-      "password-file": { type: "string" },
-      "key-file": { type: "string" },
       listen: { type: "string", short: "l" },
       name: { type: "string" },
       "disable-hidden": { type: "boolean" },
-      legacy: { type: "boolean" },
-      verbose: { type: "boolean", short: "v" },
     });
     if (help) {
       io.out(HELP);
       return 0;
     }
-    const { config } = loadConfigFile(f.config);
-    const d = config.discovery;
-    const port = f.port !== undefined ? parseIntFlag("server", "-p", f.port, 0, 65535) : d.port;
-    const magic = f.magic ?? d.magic;
-    if (magic === "") throw new UsageError("server", "-m needs a non-empty magic");
+    const { config, discovery: d, port, magic, legacy, verbose } = resolveDiscoveryBasics("server", f, 0);
     const listen = f.listen ?? d.listen;
     if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(listen)) throw new UsageError("server", `-l expects an IPv4 address, got '${listen}'`);
     const hidden = f["disable-hidden"] ? false : d.hidden;
-    const legacy = f.legacy === true || d.legacy;
-    const verbose = f.verbose === true;
     const services = f["discover-info"] !== undefined ? loadServicesFile(f["discover-info"]) : config.services;
     const host = f.name ?? config.host.name ?? hostname();
     if (legacy) io.err(`disco server: ${LEGACY_WARNING}`);
 
     const secrets = await resolveSecretsOrExplain("server", { flags: f, config: d, magic, io, verbose });
     if (!secrets) return 2;
-    let legacyKey: CryptoKey | undefined;
-    try {
-      if (legacy && secrets.password !== undefined) legacyKey = await importLegacyKey(secrets.password);
-    } catch (err) {
-      io.err(`disco server: ${(err as Error).message}\n`);
-      return 2;
-    }
+    const keyring = await keyringFor(secrets, "discovery");
+    const legacyKey = await legacyKeyOrExplain("server", legacy, secrets, io);
+    if (legacyKey === null) return 2;
     const started = performance.now();
     const addresses = localAddresses(listen);
-    const describe = () => describeHost({ host, addresses, version: VERSION, uptimeSec: (performance.now() - started) / 1000, services });
+    const { metricsEndpoint, gpio } = hostOffers(config, addresses[0]);
+    const describe = () =>
+      describeHost({ host, addresses, version: VERSION, uptimeSec: (performance.now() - started) / 1000, services, gpio, ...(metricsEndpoint !== undefined && { metricsEndpoint }) });
     // Fail on an oversized [services] now, not on the first query.
     encodeDescription(describe());
-    const mode = [secrets.keyring ? "sealed" : "UNSEALED (no password or key)", hidden ? "hidden" : "not hidden", ...(legacy ? ["legacy"] : [])].join(", ");
+    const mode = [keyring ? "sealed" : "UNSEALED (no password or key)", hidden ? "hidden" : "not hidden", ...(legacy ? ["legacy"] : [])].join(", ");
     let counters: ResponderCounters;
     try {
       counters = await serveDiscovery({
         signal,
         config: { ...d, magic, port, listen, hidden, legacy },
-        ...(secrets.keyring && { keyring: secrets.keyring }),
+        ...(keyring && { keyring }),
         ...(legacyKey && { legacyKey }),
         describe,
         onListening: (address, boundPort) =>

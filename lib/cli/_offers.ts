@@ -1,0 +1,29 @@
+/**
+ * What this host offers to others, from its config: the metrics endpoint and GPIO lines that discovery
+ * answers and rich beacons announce.
+ */
+import type { DiscoConfig } from "../config/index.ts";
+import { describeGpioInterfaces, type GpioInterface } from "../gpio/index.ts";
+
+/** The interfaces a host announces. */
+export interface HostOffers {
+  /** The metrics proxy's backend, e.g. "tcp://10.0.0.5:9000", when this host serves one. */
+  readonly metricsEndpoint?: string;
+  /** Declared GPIO lines by name and direction. */
+  readonly gpio: readonly GpioInterface[];
+}
+
+/**
+ * The metrics endpoint and GPIO lines a host announces.
+ * @param config the host's config
+ * @param address this host's address on the LAN, to replace a wildcard bind (`tcp://*:9000`); without it
+ *   the endpoint keeps the wildcard and receivers substitute the address they heard the host from
+ * @returns the offers
+ */
+export function hostOffers(config: DiscoConfig, address?: string): HostOffers {
+  const m = config.metrics;
+  const gpio = describeGpioInterfaces(config.gpio);
+  if (!m.enabled || !m.proxy || !m.backend.startsWith("tcp://")) return { gpio };
+  const metricsEndpoint = address ? m.backend.replace(/^tcp:\/\/(\*|0\.0\.0\.0):/, `tcp://${address}:`) : m.backend;
+  return { metricsEndpoint, gpio };
+}
