@@ -10,7 +10,7 @@ import type { MembershipTable, Observation } from "./membership.ts";
 import { decodeRichBeacon, type RichBeacon } from "./rich.ts";
 import { openBeacon } from "./seal.ts";
 import { SequenceGuard } from "./sequence.ts";
-import type { Datagram } from "./udp.ts";
+import type { Datagram } from "../net/index.ts";
 import { decodeVaultAnnouncement, type VaultAnnouncement } from "./vault.ts";
 
 /** A beacon that passed every check, as `broadcast --receive` prints it. */

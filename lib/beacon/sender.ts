@@ -4,7 +4,7 @@
  */
 import type { BeaconBuilder } from "./builder.ts";
 import { BeaconCounters } from "./counters.ts";
-import type { DatagramSink } from "./udp.ts";
+import type { DatagramSink } from "../net/index.ts";
 
 /** Options for {@link runBeaconSender}. */
 export interface BeaconSenderOptions {

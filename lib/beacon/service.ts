@@ -10,7 +10,7 @@ import { HookRunner, type HookSpawner, type HookSpec, type HookOutcome } from ".
 import { MembershipTable, type Clock } from "./membership.ts";
 import { BeaconIngest, runBeaconReceiver, runMembershipTicker, type ReceivedBeacon } from "./receiver.ts";
 import { runBeaconSender } from "./sender.ts";
-import { openUdp, type OpenUdp, type UdpEndpoint } from "./udp.ts";
+import { openUdp, type OpenUdp, type UdpEndpoint } from "../net/index.ts";
 import type { MembershipEvent } from "./types.ts";
 
 /** Options for {@link runBeaconService}. */

@@ -3,7 +3,7 @@
  * drops answers to queries it did not send, and dedupes by host.
  */
 import { OpenError, type Keyring } from "../crypto/index.ts";
-import type { UdpSocket } from "./_udp.ts";
+import type { UdpEndpoint as UdpSocket } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { ProtocolError } from "./errors.ts";
 import { bytesEqual, decodeDatagram, MARKER } from "./frame.ts";

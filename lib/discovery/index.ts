@@ -93,6 +93,7 @@ export {
   type LegacyAnswer,
   type LegacyRequest,
 } from "./legacy.ts";
-export { openUdp, type Datagram, type OpenUdpOptions, type UdpSocket } from "./_udp.ts";
+// The UDP adapter lives in lib/net (shared with beacons); re-exported for existing importers.
+export { openUdp, type Datagram, type OpenUdpOptions, type UdpEndpoint, type UdpEndpoint as UdpSocket } from "../net/index.ts";
 export { buildKeyring, parseKeyFile, parsePasswordFile, type SecretsOptions } from "./secrets.ts";
 export { serveDiscovery, type ServeDiscoveryOptions } from "./serve.ts";

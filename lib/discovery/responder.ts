@@ -3,7 +3,7 @@
  * counters. No sockets here; {@link runResponder} connects it to a {@link UdpSocket}.
  */
 import { OpenError, ReplayCache, type Keyring } from "../crypto/index.ts";
-import type { UdpSocket } from "./_udp.ts";
+import type { UdpEndpoint as UdpSocket } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { ProtocolError } from "./errors.ts";
 import { bytesEqual, CHANNEL_ID_BYTES, decodeDatagram, HEADER_BYTES, MARKER, toHex, VERSION } from "./frame.ts";

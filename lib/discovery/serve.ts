@@ -4,7 +4,7 @@
  */
 import { deriveChannelId, type Keyring } from "../crypto/index.ts";
 import type { DiscoveryConfig } from "../config/index.ts";
-import { openUdp } from "./_udp.ts";
+import { openUdp } from "../net/index.ts";
 import type { SelfDescription } from "./payload.ts";
 import { Responder, runResponder, type Decision, type ResponderCounters } from "./responder.ts";
 
@@ -49,7 +49,7 @@ export async function serveDiscovery(o: ServeDiscoveryOptions): Promise<Responde
   const socket = await openUdp({
     address: c.listen,
     port: c.port,
-    ...(c.multicastGroup !== undefined && { multicastGroup: c.multicastGroup }),
+    ...(c.multicastGroup !== undefined && { multicast: { group: c.multicastGroup, ...(c.multicastInterface !== undefined && { interface: c.multicastInterface }) } }),
     ...(c.multicastInterface !== undefined && { multicastInterface: c.multicastInterface }),
   });
   o.onListening?.(socket.address, socket.port);

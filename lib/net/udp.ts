@@ -1,0 +1,197 @@
+/**
+ * The UDP adapter shared by discovery and beacons (node:dgram, which Bun implements with SO_REUSEADDR,
+ * SO_BROADCAST and multicast membership). Received datagrams are read as an async iterable (one by one or
+ * in batches) through a bounded queue: when the reader falls behind, new datagrams are dropped and counted.
+ */
+import { createSocket } from "node:dgram";
+import { NetError } from "./errors.ts";
+
+/** One received datagram. */
+export interface Datagram {
+  readonly data: Uint8Array;
+  /** Source IPv4 address. */
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Where datagrams are sent. */
+export interface DatagramSink {
+  /** Sends one datagram. @throws {NetError} when the OS refuses (EACCES for broadcast without SO_BROADCAST, ENETUNREACH, ...) */
+  send(data: Uint8Array, port: number, address: string): Promise<void>;
+}
+
+/** An open, bound UDP socket. */
+export interface UdpEndpoint extends DatagramSink, AsyncIterable<Datagram>, AsyncDisposable {
+  /** The bound address. */
+  readonly address: string;
+  /** The bound port (the one the OS chose for port 0). */
+  readonly port: number;
+  /**
+   * Everything queued at once, as arrays (one promise per batch rather than per datagram, for receive
+   * loops under load). Use either this or the datagram iterator, not both.
+   */
+  batches(): AsyncIterable<readonly Datagram[]>;
+  /** Datagrams dropped because the queue was full. */
+  readonly overflowed: number;
+  /** Closes the socket and ends the iteration. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options for {@link openUdp}. */
+export interface OpenUdpOptions {
+  /** Address to bind. @default "0.0.0.0" */
+  address?: string;
+  /** Port to bind; 0 lets the OS choose. @default 0 */
+  port?: number;
+  /** SO_REUSEADDR, so several receivers on one host all get each broadcast. @default false */
+  reuseAddr?: boolean;
+  /** SO_BROADCAST (needed to send to a broadcast address). @default false */
+  broadcast?: boolean;
+  /** Multicast group to join, and the local address of the interface to join it on. */
+  multicast?: { group: string; interface?: string };
+  /** Local address multicast sends leave from (e.g. "127.0.0.1"). */
+  multicastInterface?: string;
+  /** Received datagrams held for a slow reader; more are dropped (and counted). @default 4096 */
+  maxQueued?: number;
+  /** Called for each datagram dropped because the queue is full. */
+  onOverflow?: () => void;
+}
+
+type Waiter<T> = ((r: IteratorResult<T>) => void) | undefined;
+
+function netError(what: string, err: unknown): NetError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new NetError(`${what}: ${code ?? (err as Error).message}`, { cause: err, ...(code !== undefined && { code }) });
+}
+
+/**
+ * Opens and binds a UDP socket.
+ * @returns the socket, readable as an async iterable of datagrams or of batches (one reader); `await using`
+ *   or `close()` it
+ * @throws {NetError} when binding or joining the group fails (EADDRINUSE, EADDRNOTAVAIL, EACCES, ...)
+ * @example
+ * await using socket = await openUdp({ address: "127.0.0.1", port: 0 });
+ * for await (const d of socket) await socket.send(d.data, d.port, d.address); // an echo
+ */
+export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint> {
+  const socket = createSocket({ type: "udp4", reuseAddr: options.reuseAddr ?? false });
+  const maxQueued = options.maxQueued ?? 4096;
+  const onOverflow = options.onOverflow;
+  const queue: Datagram[] = [];
+  let waiting: Waiter<Datagram>;
+  let waitingBatch: Waiter<readonly Datagram[]>;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let overflowed = 0;
+  const where = `${options.address ?? "0.0.0.0"}:${options.port ?? 0}`;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(options.port ?? 0, options.address ?? "0.0.0.0", () => {
+        socket.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    socket.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === "EADDRINUSE" ? " (port in use; another receiver without SO_REUSEADDR?)" : code === "EACCES" ? " (permission denied)" : "";
+    throw netError(`cannot bind UDP ${where}${hint}`, err);
+  }
+  try {
+    if (options.broadcast) socket.setBroadcast(true);
+    if (options.multicastInterface !== undefined) socket.setMulticastInterface(options.multicastInterface);
+    if (options.multicast) socket.addMembership(options.multicast.group, options.multicast.interface);
+  } catch (err) {
+    socket.close();
+    throw netError(`cannot set up ${options.multicast ? `multicast group ${options.multicast.group}` : "broadcast/multicast"} on UDP ${where}`, err);
+  }
+  // Asynchronous socket errors (ICMP unreachable and the like) must not end the process; sends report their
+  // own errors through their callback.
+  socket.on("error", () => undefined);
+  socket.on("message", (msg: Buffer, rinfo) => {
+    const d: Datagram = { data: new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), address: rinfo.address, port: rinfo.port };
+    if (waiting) {
+      const w = waiting;
+      waiting = undefined;
+      w({ value: d, done: false });
+    } else if (waitingBatch) {
+      const w = waitingBatch;
+      waitingBatch = undefined;
+      w({ value: [d], done: false });
+    } else if (queue.length < maxQueued) queue.push(d);
+    else {
+      overflowed++;
+      onOverflow?.();
+    }
+  });
+  const bound = socket.address();
+
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      closed = true;
+      const w = waiting;
+      waiting = undefined;
+      w?.({ value: undefined, done: true });
+      const wb = waitingBatch;
+      waitingBatch = undefined;
+      wb?.({ value: undefined, done: true });
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+    return closing;
+  };
+  const end = async <T>(): Promise<IteratorResult<T>> => {
+    await close();
+    return { value: undefined, done: true };
+  };
+
+  return {
+    address: bound.address,
+    port: bound.port,
+    get overflowed() {
+      return overflowed;
+    },
+    send: (data, toPort, address) =>
+      new Promise<void>((resolve, reject) => {
+        if (closed) return reject(new NetError(`send to ${address}:${toPort} on a closed socket`));
+        // Bun: an ICMP "port unreachable" from an earlier datagram (to someone else) surfaces as
+        // ECONNREFUSED on the next send, and that datagram is lost: retry it once.
+        const attempt = (retry: boolean): void => {
+          socket.send(data, toPort, address, (err) => {
+            if (!err) return resolve();
+            if (retry && (err as NodeJS.ErrnoException).code === "ECONNREFUSED" && !closed) return attempt(false);
+            reject(netError(`cannot send to ${address}:${toPort}`, err));
+          });
+        };
+        attempt(true);
+      }),
+    close,
+    [Symbol.asyncDispose]: close,
+    batches: () => ({
+      [Symbol.asyncIterator]: (): AsyncIterator<readonly Datagram[]> => ({
+        next: () => {
+          if (queue.length > 0) return Promise.resolve({ value: queue.splice(0), done: false });
+          if (closed) return Promise.resolve({ value: undefined, done: true });
+          return new Promise((resolve) => (waitingBatch = resolve));
+        },
+        return: end,
+      }),
+    }),
+    [Symbol.asyncIterator]: (): AsyncIterator<Datagram> => ({
+      next: () => {
+        const d = queue.shift();
+        if (d) return Promise.resolve({ value: d, done: false });
+        if (closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (waiting = resolve));
+      },
+      return: end,
+    }),
+  };
+}
+
+/** Sockets opened by {@link openUdp}, for callers that inject their own (tests, benchmarks). */
+export type OpenUdp = typeof openUdp;

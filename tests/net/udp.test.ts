@@ -1,0 +1,96 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { NetError, openUdp, type Datagram } from "../../lib/net/index.ts";
+
+async function first(it: AsyncIterable<Datagram>): Promise<Datagram> {
+  for await (const d of it) return d;
+  throw new Error("ended without a datagram");
+}
+
+/** Reads `n` datagrams, or fewer when `socket` is closed by the deadline. */
+async function collect(socket: AsyncIterable<Datagram> & { close(): Promise<void> }, n: number, deadlineMs: number): Promise<number[]> {
+  const timer = setTimeout(() => void socket.close(), deadlineMs);
+  const got: number[] = [];
+  try {
+    for await (const d of socket) {
+      got.push(d.data[0]!);
+      if (got.length === n) break;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return got;
+}
+
+describe("openUdp()", () => {
+  it("reports the bound address and the port the OS chose, and echoes over 127.0.0.1", async () => {
+    await using a = await openUdp({ address: "127.0.0.1", port: 0 });
+    await using b = await openUdp({ address: "127.0.0.1", port: 0 });
+    assert.equal(a.address, "127.0.0.1");
+    assert.ok(a.port > 0 && a.port !== b.port);
+    await a.send(new Uint8Array([7, 8]), b.port, "127.0.0.1");
+    const d = await first(b);
+    assert.deepEqual([...d.data], [7, 8]);
+    assert.equal(d.address, "127.0.0.1");
+    assert.equal(d.port, a.port);
+  });
+
+  it("two SO_REUSEADDR receivers on one port both get a loopback broadcast", async () => {
+    await using a = await openUdp({ port: 0, reuseAddr: true });
+    await using b = await openUdp({ port: a.port, reuseAddr: true });
+    await using tx = await openUdp({ port: 0, address: "127.0.0.1", broadcast: true });
+    await tx.send(new TextEncoder().encode("HOST x 1"), a.port, "127.255.255.255");
+    const [da, db] = await Promise.all([first(a), first(b)]);
+    assert.equal(new TextDecoder().decode(da.data), "HOST x 1");
+    assert.equal(db.address, "127.0.0.1");
+  });
+
+  it("counts datagrams over the queue limit and ends batch iteration on close", async () => {
+    let overflowed = 0;
+    await using rx = await openUdp({ port: 0, address: "127.0.0.1", maxQueued: 2, onOverflow: () => overflowed++ });
+    await using tx = await openUdp({ port: 0, address: "127.0.0.1" });
+    for (let i = 0; i < 5; i++) await tx.send(new Uint8Array([i]), rx.port, "127.0.0.1");
+    // The fifth datagram is the last one sent; once the kernel has delivered it, the counts are final.
+    const deadline = performance.now() + 5000;
+    while (overflowed < 3 && performance.now() < deadline) await new Promise((r) => setImmediate(r));
+    assert.equal(overflowed, 3);
+    assert.equal(rx.overflowed, 3);
+    const batches: number[][] = [];
+    const reading = (async () => {
+      for await (const batch of rx.batches()) batches.push(batch.map((d) => d.data[0]!));
+    })();
+    await rx.close();
+    await reading;
+    assert.deepEqual(batches.flat(), [0, 1]);
+  });
+
+  it("ends a waiting datagram iteration on close, and close() is idempotent", async () => {
+    const rx = await openUdp({ port: 0, address: "127.0.0.1" });
+    const reading = collect(rx, 1, 60_000);
+    await Promise.all([rx.close(), rx.close()]);
+    assert.deepEqual(await reading, []);
+    await rx.close();
+    await assert.rejects(rx.send(new Uint8Array([1]), 9, "127.0.0.1"), NetError);
+  });
+
+  it("reports a port in use as a NetError with its code", async () => {
+    await using a = await openUdp({ port: 0, address: "127.0.0.1" });
+    await assert.rejects(openUdp({ port: a.port, address: "127.0.0.1" }), (e: unknown) => e instanceof NetError && e.code === "EADDRINUSE");
+  });
+
+  it("send() retries once when an earlier datagram's port-unreachable surfaces as ECONNREFUSED", async () => {
+    // A port nobody listens on: each datagram to it brings back an ICMP port unreachable, which Bun reports
+    // on the socket's next send (and that datagram would be lost without the retry).
+    const closed = await openUdp({ port: 0, address: "127.0.0.1" });
+    const deadPort = closed.port;
+    await closed.close();
+    await using rx = await openUdp({ port: 0, address: "127.0.0.1" });
+    await using tx = await openUdp({ port: 0, address: "127.0.0.1" });
+    const rounds = 10;
+    for (let i = 0; i < rounds; i++) {
+      await tx.send(new Uint8Array([0xff]), deadPort, "127.0.0.1").catch(() => undefined);
+      await tx.send(new Uint8Array([i]), rx.port, "127.0.0.1");
+    }
+    assert.deepEqual(await collect(rx, rounds, 5000), [...Array(rounds).keys()]);
+  });
+});
