@@ -1,74 +1,18 @@
 /**
- * Helpers for tests that drive the compiled binary: a line reader with deadlines (no sleeps) and a free
- * UDP port.
+ * Helpers for tests that drive the compiled binary: a free UDP port and a spawn killed at scope end (read
+ * its output with tests/_lines.ts).
  */
 import { createSocket } from "node:dgram";
+import { LineReader as SharedLineReader } from "../_lines.ts";
 
-/** Reads a byte stream line by line; every wait has a deadline. */
-export class LineReader {
-  readonly #reader: { read(): Promise<{ done: boolean; value?: Uint8Array | undefined }> };
-  readonly #dec = new TextDecoder();
-  #buf = "";
-  #done = false;
-  #pending: Promise<{ done: boolean; value?: Uint8Array | undefined }> | undefined;
-  /** Everything read so far. */
-  text = "";
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
-  }
-
-  /** Reads more bytes, or returns false at the deadline or end of stream. */
-  async #more(deadline: number): Promise<boolean> {
-    if (this.#done) return false;
-    const left = deadline - performance.now();
-    if (left <= 0) return false;
-    this.#pending ??= this.#reader.read();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const r = await Promise.race([this.#pending, new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), left)))]);
-    clearTimeout(timer);
-    if (r === undefined) return false;
-    this.#pending = undefined;
-    if (r.done) {
-      this.#done = true;
-      return false;
-    }
-    const chunk = this.#dec.decode(r.value, { stream: true });
-    this.#buf += chunk;
-    this.text += chunk;
-    return true;
-  }
-
-  /** The next full line, or undefined at the deadline / end of stream. */
-  async line(timeoutMs: number): Promise<string | undefined> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const i = this.#buf.indexOf("\n");
-      if (i >= 0) {
-        const l = this.#buf.slice(0, i);
-        this.#buf = this.#buf.slice(i + 1);
-        return l;
-      }
-      if (!(await this.#more(deadline))) return undefined;
-    }
-  }
-
-  /** Reads lines until one matches; throws with what was read at the deadline. */
-  async waitLine(pred: (line: string) => boolean, timeoutMs: number, what = "a matching line"): Promise<string> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const l = await this.line(deadline - performance.now());
-      if (l === undefined) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; read:\n${this.text.slice(-2000)}`);
-      if (pred(l)) return l;
-    }
-  }
-
-  /** Reads until the whole text read so far satisfies `pred`; throws at the deadline. */
-  async waitText(pred: (text: string) => boolean, timeoutMs: number, what = "output"): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (!pred(this.text)) {
-      if (!(await this.#more(deadline))) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; read:\n${JSON.stringify(this.text.slice(-2000))}`);
-    }
+/**
+ * The older positional interface over tests/_lines.ts's reader, kept for bench/beacon.bench.ts; tests use
+ * `LineReader` from tests/_lines.ts directly.
+ */
+export class LineReader extends SharedLineReader {
+  /** Consumes lines until one satisfies `pred` (see {@link SharedLineReader.nextLine}). */
+  waitLine(pred: (line: string) => boolean, timeoutMs: number, what?: string): Promise<string> {
+    return this.nextLine(pred, what === undefined ? { timeoutMs } : { timeoutMs, what });
   }
 }
 

@@ -2,7 +2,8 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { ensureBuilt } from "../_bin.ts";
-import { freeUdpPort, LineReader, spawn } from "../beacon/_proc.ts";
+import { LineReader } from "../_lines.ts";
+import { freeUdpPort, spawn } from "../beacon/_proc.ts";
 
 let disco = "";
 
@@ -14,17 +15,17 @@ describe("disco broadcast (compiled binary, loopback)", () => {
   it("--send --to 127.255.255.255 is printed by --receive in disco.py's format, goodbye included", async () => {
     const port = await freeUdpPort();
     await using rx = spawn([disco, "broadcast", "--receive", "--port", String(port), "--debug"]);
-    await new LineReader(rx.proc.stderr).waitLine((l) => l.startsWith(`listening on UDP ${port}`), 10_000, "the receiver to listen");
+    await new LineReader(rx.proc.stderr).nextLine((l) => l.startsWith(`listening on UDP ${port}`), { timeoutMs: 10_000, what: "the receiver to listen" });
     const out = new LineReader(rx.proc.stdout);
     await using tx = spawn([disco, "broadcast", "--send", "--to", "127.255.255.255", "--port", String(port), "--delay", "1", "--name", "e2e-host"]);
     const before = Math.floor(Date.now() / 1000);
-    const first = await out.waitLine(() => true, 10_000, "a beacon");
+    const first = await out.nextLine(() => true, { timeoutMs: 10_000, what: "a beacon" });
     const m = /^Received broadcast from 127\.0\.0\.1 : HOST e2e-host (\d+)$/.exec(first);
     assert.ok(m, `unexpected line ${JSON.stringify(first)}`);
     assert.ok(Math.abs(Number(m[1]) - before) <= 2, "the beacon carries the sender's unix seconds");
-    await out.waitLine((l) => /: HOST e2e-host \d+$/.test(l), 5000, "a second beacon a delay later");
+    await out.nextLine((l) => /: HOST e2e-host \d+$/.test(l), { timeoutMs: 5000, what: "a second beacon a delay later" });
     tx.proc.kill("SIGTERM");
-    await out.waitLine((l) => /^Received broadcast from 127\.0\.0\.1 : BYE e2e-host \d+$/.test(l), 5000, "the goodbye");
+    await out.nextLine((l) => /^Received broadcast from 127\.0\.0\.1 : BYE e2e-host \d+$/.test(l), { timeoutMs: 5000, what: "the goodbye" });
     assert.equal(await tx.proc.exited, 0);
   });
 
@@ -32,7 +33,7 @@ describe("disco broadcast (compiled binary, loopback)", () => {
     const port = await freeUdpPort();
     await using rx = spawn([disco, "broadcast", "--receive", "--port", String(port), "--json", "--debug"]);
     const err = new LineReader(rx.proc.stderr);
-    await err.waitLine((l) => l.startsWith("listening"), 10_000, "the receiver to listen");
+    await err.nextLine((l) => l.startsWith("listening"), { timeoutMs: 10_000, what: "the receiver to listen" });
     const s = createSocket("udp4");
     await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
     const send = (b: Uint8Array | string) => new Promise<void>((r) => s.send(b, port, "127.0.0.1", () => r()));
@@ -43,10 +44,10 @@ describe("disco broadcast (compiled binary, loopback)", () => {
     await send(new Uint8Array([0xfe, 1, 0, 0, 9, 9, 9, 9, 0x7b, 0x7d]));
     await send("HOST py-host 1700000000");
     s.close();
-    const line = await new LineReader(rx.proc.stdout).waitLine(() => true, 5000, "the beacon");
+    const line = await new LineReader(rx.proc.stdout).nextLine(() => true, { timeoutMs: 5000, what: "the beacon" });
     assert.deepEqual(JSON.parse(line), { from: "127.0.0.1", format: "disco.py", sealed: false, host: "py-host", bye: false, time: 1700000000 });
     const reasons = ["not-utf8", "oversized", "malformed", "unknown-format", "foreign-channel"];
-    await err.waitText((t) => reasons.every((r) => t.includes(`: ${r} (`)), 5000, "a drop line for each bad datagram");
+    await err.waitText((t) => reasons.every((r) => t.includes(`: ${r} (`)), { timeoutMs: 5000, what: "a drop line for each bad datagram" });
     assert.equal(rx.proc.exitCode, null, "the receiver is still running");
   });
 

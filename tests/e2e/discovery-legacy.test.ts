@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { ensureBuilt } from "../_bin.ts";
-import { Watcher } from "../discovery/_watch.ts";
+import { LineReader } from "../_lines.ts";
 
 const PYTHON = "/usr/bin/python3";
 const hasPyaes = Bun.spawnSync([PYTHON, "-c", "import pyaes"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
@@ -68,7 +68,7 @@ describe("--legacy against a Python/pyaes PyDiscover peer", { skip }, () => {
     writeFileSync(pw, "s3cret\n");
     const server = Bun.spawn([join(disco, "..", "disco-server"), "--legacy", "-l", "127.0.0.1", "-p", "0", "-m", "fna349fn", "--password-file", pw, "-d", services], { stdout: "pipe", stderr: "pipe" });
     procs.push(server);
-    const port = (await new Watcher(server.stderr).waitFor(/listening on [\d.]+:(\d+)/))[1]!;
+    const port = (await new LineReader(server.stderr).waitFor(/listening on [\d.]+:(\d+)/)).captures[1]!;
     const client = Bun.spawnSync([PYTHON, "-c", CLIENT, "fna349fn", port, "s3cret"], { stdout: "pipe", stderr: "pipe", timeout: 10_000 });
     assert.equal(client.exitCode, 0, client.stderr.toString());
     assert.equal(client.stdout.toString().trim(), 'fna349fn#OK#{"register": "10.0.0.1"}');
@@ -77,8 +77,8 @@ describe("--legacy against a Python/pyaes PyDiscover peer", { skip }, () => {
   it("'disco-client --legacy' lists a pyaes server", async () => {
     const server = Bun.spawn([PYTHON, "-c", SERVER, "oldmagic", "pw"], { stdout: "pipe", stderr: "pipe" });
     procs.push(server);
-    const out = new Watcher(server.stdout);
-    const port = (await out.waitFor(/port (\d+)/))[1]!;
+    const out = new LineReader(server.stdout);
+    const port = (await out.waitFor(/port (\d+)/)).captures[1]!;
     const p = Bun.spawn([join(disco, "..", "disco-client"), "--legacy", "-m", "oldmagic", "--password", "pw", "--to", `127.0.0.1:${port}`, "-t", "1", "--json"], { stdout: "pipe", stderr: "pipe" });
     const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     assert.equal(code, 0, stderr);

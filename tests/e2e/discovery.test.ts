@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { ensureBuilt } from "../_bin.ts";
-import { Watcher } from "../discovery/_watch.ts";
+import { LineReader } from "../_lines.ts";
 
 let disco = "";
 const tmp = mkdtempSync(join(tmpdir(), "disco-disc-e2e-"));
@@ -21,8 +21,8 @@ async function startServer(args: string[], argv0 = "disco-server") {
   const cmd = argv0 === "disco" ? [disco, "server", "-p", "0", ...args] : [join(disco, "..", argv0), "-p", "0", ...args];
   const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   servers.push(p);
-  const stderr = new Watcher(p.stderr);
-  const match = await stderr.waitFor(/listening on [\d.]+:(\d+)/);
+  const stderr = new LineReader(p.stderr);
+  const match = (await stderr.waitFor(/listening on [\d.]+:(\d+)/)).captures;
   return { proc: p, port: Number(match[1]), stderr };
 }
 

@@ -9,7 +9,8 @@ import { encodeVaultAnnouncement } from "../../lib/beacon/index.ts";
 import { VERSION } from "../../lib/version.ts";
 import type { MembershipEvent } from "../../lib/beacon/index.ts";
 import { ensureBuilt } from "../_bin.ts";
-import { freeUdpPort, LineReader, spawn } from "../beacon/_proc.ts";
+import { LineReader } from "../_lines.ts";
+import { freeUdpPort, spawn } from "../beacon/_proc.ts";
 
 let disco = "";
 const dir = mkdtempSync(join(tmpdir(), "disco-hosts-"));
@@ -32,12 +33,12 @@ describe("disco hosts (compiled binary, loopback)", () => {
     const watchCfg = sealedConfig("watcher", key);
     await using w = spawn([disco, "hosts", "--watch", "-c", watchCfg, "--port", String(port), "--delay", "1", "--debug"]);
     const err = new LineReader(w.proc.stderr);
-    await err.waitLine((l) => l.startsWith("listening"), 10_000, "the watcher to listen");
+    await err.nextLine((l) => l.startsWith("listening"), { timeoutMs: 10_000, what: "the watcher to listen" });
     const events = new LineReader(w.proc.stdout);
     await using stranger = spawn([disco, "hosts", "--watch", "--announce", "-c", sealedConfig("stranger", encodeKey(generateKey())), "--port", String(port), "--delay", "1"]);
     await using plain = spawn([disco, "broadcast", "--send", "--to", "127.255.255.255", "--name", "plain", "--port", String(port), "--delay", "1"]);
     await using a = spawn([disco, "hosts", "--watch", "--announce", "-c", sealedConfig("member", key), "--port", String(port), "--delay", "1"]);
-    const joined = JSON.parse(await events.waitLine((l) => l.includes('"join"'), 10_000, "a join")) as MembershipEvent;
+    const joined = JSON.parse(await events.nextLine((l) => l.includes('"join"'), { timeoutMs: 10_000, what: "a join" })) as MembershipEvent;
     assert.equal(joined.host.host, "member");
     assert.equal(joined.host.source, "disco-json");
     assert.equal(joined.host.state, "alive");
@@ -46,10 +47,10 @@ describe("disco hosts (compiled binary, loopback)", () => {
     assert.equal(joined.host.metricsEndpoint, "tcp://*:9000", "the proxy backend; receivers put the source address in");
     assert.equal(joined.host.version, VERSION);
     assert.ok(joined.host.addresses.includes("127.0.0.1"));
-    await err.waitText((t) => t.includes(": unknown-key (") && t.includes(": unsealed ("), 5000, "the stranger's and the plain beacons dropped");
+    await err.waitText((t) => t.includes(": unknown-key (") && t.includes(": unsealed ("), { timeoutMs: 5000, what: "the stranger's and the plain beacons dropped" });
     const t0 = performance.now();
     a.proc.kill("SIGTERM");
-    const left = JSON.parse(await events.waitLine((l) => l.includes('"leave"'), 5000, "a leave")) as MembershipEvent;
+    const left = JSON.parse(await events.nextLine((l) => l.includes('"leave"'), { timeoutMs: 5000, what: "a leave" })) as MembershipEvent;
     assert.equal(left.host.host, "member");
     assert.ok(performance.now() - t0 < 1000, `leave took ${Math.round(performance.now() - t0)} ms`);
     assert.equal(await a.proc.exited, 0);
@@ -65,7 +66,7 @@ describe("disco hosts (compiled binary, loopback)", () => {
     writeFileSync(cfg, `[beacon.vault]\nenabled = true\ngroup = "239.77.1.1"\nport = ${vaultPort}\ninterface = "127.0.0.1"\n[[beacon.hooks]]\ncommand = 'echo "hook $DISCO_EVENT $DISCO_HOST $DISCO_SOURCE $DISCO_SERVICES" >&2'\nevents = ["join"]\ntimeout = "5s"\n`);
     await using w = spawn([disco, "hosts", "--watch", "--json", "-c", cfg, "--port", String(port), "--debug"]);
     const err = new LineReader(w.proc.stderr);
-    await err.waitLine((l) => l.startsWith("listening"), 10_000, "the watcher to listen");
+    await err.nextLine((l) => l.startsWith("listening"), { timeoutMs: 10_000, what: "the watcher to listen" });
     const s = createSocket("udp4");
     await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
     s.setMulticastInterface("127.0.0.1");
@@ -73,10 +74,10 @@ describe("disco hosts (compiled binary, loopback)", () => {
     const ann = encodeVaultAnnouncement({ type: "vault", name: "vault-1", addr: "127.0.0.1:8200", version: "1.15.2", timestamp: 1700000000 });
     await new Promise<void>((r) => s.send(ann, vaultPort, "239.77.1.1", () => r()));
     s.close();
-    const e = JSON.parse(await new LineReader(w.proc.stdout).waitLine((l) => l.includes('"join"'), 5000, "a join")) as MembershipEvent;
+    const e = JSON.parse(await new LineReader(w.proc.stdout).nextLine((l) => l.includes('"join"'), { timeoutMs: 5000, what: "a join" })) as MembershipEvent;
     assert.equal(e.host.source, "vault-multicast");
     assert.deepEqual(e.host.services, { "vault-1": { type: "vault", addr: "127.0.0.1:8200", version: "1.15.2" } });
-    const hook = await err.waitLine((l) => l.startsWith("hook "), 5000, "the hook's output");
+    const hook = await err.nextLine((l) => l.startsWith("hook "), { timeoutMs: 5000, what: "the hook's output" });
     assert.equal(hook, 'hook join 127.0.0.1 vault-multicast {"vault-1":{"type":"vault","addr":"127.0.0.1:8200","version":"1.15.2"}}');
   });
 
@@ -99,7 +100,7 @@ describe("disco hosts (compiled binary, loopback)", () => {
     const out = new LineReader(pty.proc.stdout);
     await using s = spawn([disco, "broadcast", "--send", "--to", "127.255.255.255", "--name", "tty-host", "--port", String(port), "--delay", "1"]);
     // Two redraws that each show the host: the screen is redrawn, not appended to.
-    await out.waitText((t) => t.split("\x1b[H").filter((frame) => frame.includes("tty-host")).length >= 2, 10_000, "two frames showing tty-host");
+    await out.waitText((t) => t.split("\x1b[H").filter((frame) => frame.includes("tty-host")).length >= 2, { timeoutMs: 10_000, what: "two frames showing tty-host" });
     assert.ok(out.text.includes("\x1b[2J"), "clears the screen first");
     assert.ok(out.text.includes("\x1b[J"), "clears what is left below each frame");
     const frames = out.text.split("\x1b[H");

@@ -2,7 +2,7 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import type { MembershipEvent } from "../../lib/beacon/index.ts";
 import { ensureBuilt } from "../_bin.ts";
-import { LineReader } from "../beacon/_proc.ts";
+import { LineReader } from "../_lines.ts";
 import { createLan, netnsUnavailable, type LanHost } from "./_netns.ts";
 
 const skip = netnsUnavailable();
@@ -42,7 +42,7 @@ describe("beacons on a LAN of namespaces (compiled binary, 1 s interval)", { ski
     lan.hosts[DEVICES]!.spawn([process.execPath, "-e", PY_SENDER]);
 
     const next = async (d: Device, pred: (e: MembershipEvent) => boolean, timeoutMs: number, what: string): Promise<MembershipEvent> =>
-      JSON.parse(await d.events.waitLine((l) => pred(JSON.parse(l) as MembershipEvent), timeoutMs, `${d.name}: ${what}`)) as MembershipEvent;
+      JSON.parse(await d.events.nextLine((l) => pred(JSON.parse(l) as MembershipEvent), { timeoutMs, what: `${d.name}: ${what}` })) as MembershipEvent;
 
     // Convergence: every table holds all 5 devices and the disco.py sender.
     const all = [...devices.map((d) => d.name), "py-dev"].sort();

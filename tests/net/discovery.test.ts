@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBuilt } from "../_bin.ts";
-import { Watcher } from "../discovery/_watch.ts";
+import { LineReader } from "../_lines.ts";
 import { createLan, netnsUnavailable } from "./_netns.ts";
 
 const skip = netnsUnavailable();
@@ -28,7 +28,7 @@ describe("discovery on a LAN of network namespaces", { skip }, () => {
       const magic = i === 5 ? "another-magic" : "lan";
       writeFileSync(cfg, `[host]\nname = "dev-${i}"\n[discovery]\nmagic = "${magic}"\nkey_file = "${key}"\nport = 40000\n[services]\nrole = "role-${i}"\nhttp = "http://10.77.0.${i + 2}:${8000 + i}/"\n`);
       const p = others[i]!.spawn([disco, "server", "-c", cfg]);
-      started.push(new Watcher(p.stderr).waitFor(/listening on 0\.0\.0\.0:40000/));
+      started.push(new LineReader(p.stderr).waitFor(/listening on 0\.0\.0\.0:40000/));
     }
     await Promise.all(started);
     for (let run = 0; run < 3; run++) {
@@ -63,7 +63,7 @@ describe("discovery over a multicast group between namespaces", { skip }, () => 
       return p;
     };
     const p = s!.spawn([disco, "server", "-c", cfg("mc-server", s!.ip)]);
-    await new Watcher(p.stderr).waitFor(/listening on 0\.0\.0\.0:40000 and group 239\.255\.42\.99/);
+    await new LineReader(p.stderr).waitFor(/listening on 0\.0\.0\.0:40000 and group 239\.255\.42\.99/);
     // Only the group: no broadcast target at all.
     const r = c!.exec([disco, "client", "-c", cfg("mc-client", c!.ip), "--to", "239.255.42.99", "-t", "500ms", "-v"]);
     assert.equal(r.exitCode, 0, r.stderr);

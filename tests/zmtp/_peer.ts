@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type Subprocess } from "bun";
 import { join } from "node:path";
+import { LineReader } from "../_lines.ts";
 
 /** The system Python that has Debian's python3-zmq (the pyenv `python3` on PATH does not). */
 export const PYTHON = "/usr/bin/python3";
@@ -21,34 +22,20 @@ export function pyzmqUnavailable(): string | undefined {
 /** A running libzmq peer. */
 export class PyPeer implements AsyncDisposable {
   readonly proc: Subprocess<"pipe", "pipe", "pipe">;
-  readonly lines: string[] = [];
-  #waiters = new Set<() => void>();
-  #ended = false;
-  #stderr = "";
+  readonly stdout: LineReader;
+  readonly #stderr: LineReader;
 
   constructor(args: readonly string[]) {
     const proc = spawn([PYTHON, PEER, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
     this.proc = proc;
-    void this.#read();
-    void (async () => {
-      for await (const c of proc.stderr) this.#stderr += new TextDecoder().decode(c);
-    })();
+    this.stdout = new LineReader(proc.stdout);
+    this.#stderr = new LineReader(proc.stderr);
+    this.stdout.context = () => `stderr=${this.#stderr.text}`;
   }
 
-  async #read(): Promise<void> {
-    const dec = new TextDecoder();
-    let buf = "";
-    for await (const chunk of this.proc.stdout) {
-      buf += dec.decode(chunk, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        this.lines.push(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-      for (const w of this.#waiters) w();
-    }
-    this.#ended = true;
-    for (const w of this.#waiters) w();
+  /** The peer's output lines so far. */
+  get lines(): string[] {
+    return this.stdout.lines;
   }
 
   /** Sends one command line. */
@@ -62,23 +49,8 @@ export class PyPeer implements AsyncDisposable {
    * @returns the line and its index
    * @throws Error after `timeoutMs` or when the peer exits, with its output
    */
-  async waitFor(match: (line: string) => boolean, from = 0, timeoutMs = 10_000): Promise<{ line: string; index: number }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      for (let i = from; i < this.lines.length; i++) if (match(this.lines[i]!)) return { line: this.lines[i]!, index: i };
-      if (this.#ended) throw new Error(`peer exited; stdout=${JSON.stringify(this.lines)} stderr=${this.#stderr}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting; stdout=${JSON.stringify(this.lines.slice(-20))} stderr=${this.#stderr}`);
-      await new Promise<void>((resolve) => {
-        const w = () => {
-          clearTimeout(t);
-          this.#waiters.delete(w);
-          resolve();
-        };
-        const t = setTimeout(w, left);
-        this.#waiters.add(w);
-      });
-    }
+  waitFor(match: (line: string) => boolean, from = 0, timeoutMs = 10_000): Promise<{ line: string; index: number }> {
+    return this.stdout.waitFor(match, { from, timeoutMs });
   }
 
   /** The words after "ready" (endpoints). */

@@ -1,12 +1,13 @@
 /** A raw TCP client for feeding hand-made bytes to a disco socket in tests (node:net so it can pause). */
 import { connect, type Socket } from "node:net";
+import { Changes } from "../_lines.ts";
 
 /** A connected raw client. */
 export class RawClient implements AsyncDisposable {
   readonly socket: Socket;
   received = new Uint8Array(0);
   ended = false;
-  #waiters = new Set<() => void>();
+  readonly #changes = new Changes();
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -15,11 +16,11 @@ export class RawClient implements AsyncDisposable {
       n.set(this.received);
       n.set(d, this.received.length);
       this.received = n;
-      this.#wake();
+      this.#changes.notify();
     });
     socket.on("close", () => {
       this.ended = true;
-      this.#wake();
+      this.#changes.notify();
     });
     socket.on("error", () => {});
   }
@@ -33,26 +34,9 @@ export class RawClient implements AsyncDisposable {
     });
   }
 
-  #wake(): void {
-    for (const w of this.#waiters) w();
-  }
-
   /** Waits until `check()` holds (re-checked on data and close) or `timeoutMs` passes. */
   async until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error("timed out waiting on raw client");
-      await new Promise<void>((resolve) => {
-        const w = () => {
-          clearTimeout(t);
-          this.#waiters.delete(w);
-          resolve();
-        };
-        const t = setTimeout(w, left);
-        this.#waiters.add(w);
-      });
-    }
+    await this.#changes.until(check, { timeoutMs, failure: () => "timed out waiting on raw client" });
   }
 
   write(bytes: Uint8Array): void {
