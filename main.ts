@@ -31,6 +31,10 @@ function makeIo(): CliIo {
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,
     columns: process.stdout.columns,
+    onReload: (listener) => {
+      process.on("SIGHUP", listener);
+      return () => void process.off("SIGHUP", listener);
+    },
   };
 }
 

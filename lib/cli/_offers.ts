@@ -4,6 +4,7 @@
  */
 import type { DiscoConfig } from "../config/index.ts";
 import { describeGpioInterfaces, type GpioInterface } from "../gpio/index.ts";
+import { listIpv4Interfaces } from "../net/index.ts";
 
 /** The interfaces a host announces. */
 export interface HostOffers {
@@ -26,4 +27,15 @@ export function hostOffers(config: DiscoConfig, address?: string): HostOffers {
   if (!m.enabled || !m.proxy || !m.backend.startsWith("tcp://")) return { gpio };
   const metricsEndpoint = address ? m.backend.replace(/^tcp:\/\/(\*|0\.0\.0\.0):/, `tcp://${address}:`) : m.backend;
   return { metricsEndpoint, gpio };
+}
+
+/**
+ * The addresses a host announces for a bind address: that address, or for 0.0.0.0 every non-loopback IPv4
+ * address (loopback ones only when there is nothing else).
+ */
+export function localAddresses(listen: string): string[] {
+  if (listen !== "0.0.0.0") return [listen];
+  const all = listIpv4Interfaces();
+  const external = all.filter((i) => !i.internal).map((i) => i.address);
+  return external.length ? external : all.map((i) => i.address);
 }

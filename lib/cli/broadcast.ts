@@ -5,6 +5,9 @@
 import { hostname } from "node:os";
 import {
   BeaconCounters,
+  spawnHook,
+  type BeaconServiceOptions,
+  type MembershipTable,
   BeaconIngest,
   createBeaconBuilder,
   openUdp,
@@ -22,7 +25,7 @@ import type { DiscoConfig } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 import { loadConfigFile } from "./_config.ts";
 import { hostOffers } from "./_offers.ts";
-import { keyringFor, resolveSecrets } from "./_secrets.ts";
+import { keyringFor, resolveSecrets, type Secrets } from "./_secrets.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
@@ -72,6 +75,10 @@ export interface BeaconSetup {
 export interface ResolveOptions {
   /** Resolve send targets (fails on an unknown interface). */
   needTargets: boolean;
+  /** The config, when the caller has loaded it already (`disco run`); else `-c` / the default file is read. */
+  config?: DiscoConfig;
+  /** The secrets, when the caller has resolved them already (saves a second password derivation). */
+  secrets?: Secrets;
 }
 
 /**
@@ -82,7 +89,7 @@ export interface ResolveOptions {
  * @throws {NetError} on an unknown interface
  */
 export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, io: CliIo, options: ResolveOptions): Promise<BeaconSetup> {
-  const { config } = loadConfigFile(v.config);
+  const config = options.config ?? loadConfigFile(v.config).config;
   const b = config.beacon;
   const port = v.port !== undefined ? parseIntFlag(command, "--port", v.port, 1, 65535) : b.port;
   if (v.delay !== undefined && v.interval !== undefined) throw new UsageError(command, "--delay and --interval are the same setting; give one");
@@ -104,7 +111,8 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
   if (options.needTargets && resolved.targets.length === 0) {
     throw new UsageError(command, "no interface to beacon on: no up, non-loopback IPv4 interface was found; name one with -i or give --to 127.255.255.255");
   }
-  const keyring = await keyringFor(await resolveSecrets(command, { config: config.discovery, magic: config.discovery.magic, io }), "beacon");
+  const secrets = options.secrets ?? (await resolveSecrets(command, { config: config.discovery, magic: config.discovery.magic, io }));
+  const keyring = await keyringFor(secrets, "beacon");
   const { metricsEndpoint, gpio: lines } = hostOffers(config, resolved.addresses[0]);
   const gpio = lines.map((g) => g.name);
   const self: SelfDescription = {
@@ -128,6 +136,47 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
     goodbye: b.goodbye,
     ...(b.vault.enabled && { vault: { group: b.vault.group, port: b.vault.port, ...(b.vault.interface && { interface: b.vault.interface }), intervalMs: b.vault.intervalMs } }),
     hooks: b.hooks,
+  };
+}
+
+/** What {@link beaconServiceOptions} adds to a setup. */
+export interface ServiceExtras {
+  /** Send beacons (and a goodbye on exit), or only listen. */
+  send: boolean;
+  table: MembershipTable;
+  counters?: BeaconCounters;
+  /** Log each dropped datagram with its reason. */
+  debug?: boolean;
+}
+
+/**
+ * The beacon service's options for a setup: sockets, keys, hooks (with this process's environment) and
+ * logging of hook outcomes and send failures to stderr.
+ * @returns everything but the signal
+ */
+export function beaconServiceOptions(command: string, setup: BeaconSetup, io: CliIo, x: ServiceExtras): Omit<BeaconServiceOptions, "signal"> {
+  return {
+    port: setup.port,
+    listen: setup.config.beacon.listen,
+    send: x.send,
+    targets: setup.targets,
+    intervalMs: setup.intervalMs,
+    format: setup.format,
+    self: setup.self,
+    channelId: setup.channelId,
+    ...(setup.keyring && { keyring: setup.keyring }),
+    acceptUnsealed: setup.acceptUnsealed,
+    goodbye: x.send && setup.goodbye,
+    ...(setup.vault && { vault: setup.vault }),
+    table: x.table,
+    ...(x.counters && { counters: x.counters }),
+    hooks: setup.hooks,
+    spawnHook,
+    hookBaseEnv: Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined)),
+    onHookOutcome: (spec, e, outcome) =>
+      io.err(`disco ${command}: hook ${JSON.stringify(spec.command)} on ${e.type} ${e.host.host}: ${outcome instanceof Error ? outcome.message : outcome.timedOut ? `killed after ${spec.timeoutMs} ms` : `exited ${outcome.exitCode}`}\n`),
+    ...(x.debug && { onDrop: (reason, from, err) => io.err(`dropped datagram from ${from}: ${reason} (${err.message})\n`) }),
+    onSendError: (t, err) => io.err(`disco ${command}: send to ${t}:${setup.port} failed: ${err instanceof Error ? err.message : String(err)}\n`),
   };
 }
 

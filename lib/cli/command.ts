@@ -18,6 +18,11 @@ export interface CliIo {
   readonly stdoutIsTTY: boolean;
   /** Terminal width in columns when known. */
   readonly columns?: number;
+  /**
+   * Subscribes to reload requests (SIGHUP for the process); returns the unsubscribe function. Absent where
+   * nothing can ask for a reload (tests).
+   */
+  onReload?(listener: () => void): () => void;
 }
 
 /** One command of the multi-call binary. */

@@ -2,8 +2,8 @@
  * `disco hosts`: the membership table, once or live. Listens to beacons (disco.py, rich, and
  * py-vault-multicast when configured); `--announce` also beacons, so the process is a full member.
  */
-import { BeaconCounters, MembershipTable, runBeaconService, spawnHook, type HostRecord, type MembershipEvent } from "../beacon/index.ts";
-import { BEACON_FLAGS, formatCounters, resolveBeaconSetup } from "./broadcast.ts";
+import { BeaconCounters, MembershipTable, runBeaconService, type HostRecord, type MembershipEvent } from "../beacon/index.ts";
+import { BEACON_FLAGS, beaconServiceOptions, formatCounters, resolveBeaconSetup } from "./broadcast.ts";
 import { parseDurationFlag, parseFlags } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
@@ -129,31 +129,9 @@ export const command: Command = {
     }
     try {
       await runBeaconService({
+        ...beaconServiceOptions("hosts", setup, io, { send: v.announce === true, table, counters, debug: v.debug === true }),
         signal: stop,
-        port: setup.port,
-        listen: b.listen,
-        send: v.announce === true,
-        targets: setup.targets,
-        intervalMs: setup.intervalMs,
-        format: setup.format,
-        self: setup.self,
-        channelId: setup.channelId,
-        ...(setup.keyring && { keyring: setup.keyring }),
-        acceptUnsealed: setup.acceptUnsealed,
-        goodbye: setup.goodbye,
-        ...(setup.vault && { vault: setup.vault }),
-        table,
-        counters,
-        hooks: setup.hooks,
-        spawnHook,
-        hookBaseEnv: Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined)),
-        onHookOutcome: (spec, e, outcome) =>
-          io.err(`disco hosts: hook ${JSON.stringify(spec.command)} on ${e.type} ${e.host.host}: ${outcome instanceof Error ? outcome.message : outcome.timedOut ? `killed after ${spec.timeoutMs} ms` : `exited ${outcome.exitCode}`}\n`),
-        ...(v.debug && {
-          onDrop: (reason, from, err) => io.err(`dropped datagram from ${from}: ${reason} (${err.message})\n`),
-          onReady: ({ port }) => io.err(`listening on UDP ${port}\n`),
-        }),
-        onSendError: (t, err) => io.err(`disco hosts: send to ${t}:${setup.port} failed: ${err instanceof Error ? err.message : String(err)}\n`),
+        ...(v.debug && { onReady: ({ port }: { port: number }) => io.err(`listening on UDP ${port}\n`) }),
       });
     } finally {
       view.abort();

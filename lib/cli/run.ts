@@ -1,11 +1,161 @@
-import type { Command } from "./command.ts";
+import { hostname } from "node:os";
+import { MembershipTable } from "../beacon/index.ts";
+import { ConfigError, type DiscoConfig } from "../config/index.ts";
+import { KeyError } from "../crypto/index.ts";
+import { runTasks, planTasks, TaskError, type Task, type TaskEvent } from "../daemon/index.ts";
+import { describeHost } from "../discovery/index.ts";
+import { VERSION } from "../version.ts";
+import { parseFlags } from "./_args.ts";
+import { DEFAULT_CONFIG_PATH, loadConfigFile } from "./_config.ts";
+import { hostOffers, localAddresses } from "./_offers.ts";
+import { keyringFor, legacyKeyOrExplain, resolveSecrets } from "./_secrets.ts";
+import { beaconServiceOptions, resolveBeaconSetup } from "./broadcast.ts";
+import type { CliIo, Command } from "./command.ts";
+import { UsageError } from "./errors.ts";
 
-/** `disco run`: not built yet. */
+const HELP = `Usage: disco run [-c FILE] [--name NAME]
+
+The daemon: runs every capability the config enables, as cooperating tasks of one process.
+  [discovery] enabled = true (default)   answers disco-client queries, as disco-server does
+  [beacon] enabled = true                beacons, the membership table, hooks on join/leave/failed
+  [metrics] enabled = true               the ZeroMQ proxy and the host collectors (load, memory, ...)
+  [[gpio.*]] lines declared              outputs and PWM driven, input changes published as metrics
+
+Signals: SIGHUP reloads the config (a config with problems is reported and the running one kept);
+SIGINT / SIGTERM stop every task (beacons say goodbye first).
+
+Flags:
+  -c, --config FILE   the config (default ${DEFAULT_CONFIG_PATH}; a missing default means all defaults)
+      --name NAME     host name (default [host] name, else the system host name)
+
+Examples:
+  disco run -c /etc/disco.toml
+  disco config check -c /etc/disco.toml && systemctl reload disco     (reload = SIGHUP)
+
+Exit codes: 0 stopped by a signal, 1 a task failed (e.g. a port in use), 2 usage or config error.
+`;
+
+/** One configuration, ready to run. */
+interface Generation {
+  readonly config: DiscoConfig;
+  readonly tasks: readonly Task[];
+}
+
+async function prepare(configPath: string | undefined, name: string | undefined, io: CliIo): Promise<Generation> {
+  const { config, file } = loadConfigFile(configPath);
+  const d = config.discovery;
+  const host = name ?? config.host.name ?? hostname();
+  const log = (line: string) => io.err(`disco run: ${line}\n`);
+  let secrets;
+  try {
+    secrets = await resolveSecrets("run", { config: d, magic: d.magic, io });
+  } catch (err) {
+    if (err instanceof KeyError) throw new ConfigError([{ key: "discovery.keys", message: err.message }], file, { cause: err });
+    throw err;
+  }
+  let discovery;
+  if (d.enabled) {
+    const keyring = await keyringFor(secrets, "discovery");
+    const legacyKey = await legacyKeyOrExplain("run", d.legacy, secrets, io);
+    if (legacyKey === null) throw new ConfigError([{ key: "discovery.password", message: "unusable as a PyDiscover key" }], file);
+    const addresses = localAddresses(d.listen);
+    const { metricsEndpoint, gpio } = hostOffers(config, addresses[0]);
+    const started = performance.now();
+    const describe = () =>
+      describeHost({ host, addresses, version: VERSION, uptimeSec: (performance.now() - started) / 1000, services: config.services, gpio, ...(metricsEndpoint !== undefined && { metricsEndpoint }) });
+    discovery = { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }), describe };
+  }
+  let beacon;
+  const b = config.beacon;
+  if (b.enabled) {
+    const setup = await resolveBeaconSetup("run", { name: host }, io, { needTargets: true, config, secrets });
+    const table = new MembershipTable({ suspectAfter: b.suspectAfter, failedAfter: b.failedAfter, forgetAfterMs: b.forgetAfterMs });
+    beacon = beaconServiceOptions("run", setup, io, { send: true, table });
+  }
+  const tasks = planTasks({ config, host, ...(discovery && { discovery }), ...(beacon && { beacon }), log });
+  return { config, tasks };
+}
+
+function describeEvent(e: TaskEvent): string | undefined {
+  if (e.type === "failed") return `${e.task} failed: ${e.error instanceof Error ? e.error.message : String(e.error)}`;
+  return undefined;
+}
+
+/** `disco run`: the daemon. */
 export const command: Command = {
   name: "run",
-  summary: "not built yet",
-  async run(_argv, io) {
-    io.err("disco run: not available in this build yet\n");
-    return 1;
+  summary: "run the daemon: every capability the config enables",
+  async run(argv, io, signal) {
+    const { values: f, help } = parseFlags("run", argv, {
+      config: { type: "string", short: "c" },
+      name: { type: "string" },
+    });
+    if (help) {
+      io.out(HELP);
+      return 0;
+    }
+    if (f.name !== undefined && !/^[^\s]{1,253}$/.test(f.name)) throw new UsageError("run", `--name must be 1 to 253 characters without spaces, got ${JSON.stringify(f.name)}`);
+    let current = await prepare(f.config, f.name, io);
+    if (current.tasks.length === 0) {
+      io.err("disco run: the config enables nothing ([discovery] enabled = false, and no [beacon], [metrics] or [gpio] enabled)\n");
+      return 2;
+    }
+
+    // Reload requests arrive as a stream of wake-ups; a burst of SIGHUPs is one reload.
+    let wake: (() => void) | undefined;
+    let pending = false;
+    const unsubscribe = io.onReload?.(() => {
+      pending = true;
+      wake?.();
+    });
+    const nextReload = () =>
+      new Promise<"reload">((resolve) => {
+        if (pending) return resolve("reload");
+        wake = () => resolve("reload");
+      });
+    const log = (line: string) => io.err(`disco run: ${line}\n`);
+    try {
+      for (;;) {
+        const generation = new AbortController();
+        const running = runTasks(current.tasks, {
+          signal: AbortSignal.any([signal, generation.signal]),
+          onEvent: (e) => {
+            const line = describeEvent(e);
+            if (line) log(line);
+          },
+        }).then(
+          () => ({ kind: "stopped" as const }),
+          (error: unknown) => ({ kind: "failed" as const, error }),
+        );
+        log(`running ${current.tasks.map((t) => t.name).join(", ")}`);
+        let next: Generation | undefined;
+        while (!next) {
+          const outcome = await Promise.race([running, nextReload()]);
+          if (outcome === "reload") {
+            pending = false;
+            try {
+              next = await prepare(f.config, f.name, io);
+              if (next.tasks.length === 0) throw new ConfigError([{ key: "", message: "the new config enables nothing" }]);
+            } catch (err) {
+              if (!(err instanceof ConfigError || err instanceof UsageError)) throw err;
+              log(`reload refused, the running config stays:\n${err instanceof ConfigError ? err.format() : err.message}`);
+              next = undefined;
+            }
+            continue;
+          }
+          if (outcome.kind === "stopped") return 0;
+          const e = outcome.error;
+          log(e instanceof TaskError ? e.message : String(e));
+          return 1;
+        }
+        generation.abort();
+        const end = await running;
+        if (end.kind === "failed" && !(end.error instanceof TaskError)) throw end.error;
+        current = next;
+        log("config reloaded");
+      }
+    } finally {
+      unsubscribe?.();
+    }
   },
 };

@@ -1,12 +1,12 @@
 import { hostname } from "node:os";
 import type { DiscoveryConfig } from "../config/index.ts";
 import { describeHost, DROP_REASONS, encodeDescription, serveDiscovery, type Decision, type ResponderCounters } from "../discovery/index.ts";
-import { listIpv4Interfaces, NetError } from "../net/index.ts";
+import { NetError } from "../net/index.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
 import { loadServicesFile } from "./_config.ts";
 import { DISCOVERY_FLAGS, resolveDiscoveryBasics } from "./_discovery.ts";
-import { hostOffers } from "./_offers.ts";
+import { hostOffers, localAddresses } from "./_offers.ts";
 import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain } from "./_secrets.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
@@ -51,13 +51,6 @@ function formatDecision(d: Decision): string {
 export function formatCounters(c: ResponderCounters): string {
   const drops = DROP_REASONS.filter((r) => c.dropped[r] > 0).map((r) => `${r}=${c.dropped[r]}`).join(" ");
   return `seen=${c.seen} answered=${c.answered} errors_sent=${c.errorsSent} dropped{${drops}} bytes_in=${c.bytesIn} bytes_out=${c.bytesOut} errors=${c.errors}${c.legacySeen ? ` legacy_seen=${c.legacySeen}` : ""}`;
-}
-
-function localAddresses(listen: string): string[] {
-  if (listen !== "0.0.0.0") return [listen];
-  const all = listIpv4Interfaces();
-  const external = all.filter((i) => !i.internal).map((i) => i.address);
-  return external.length ? external : all.map((i) => i.address);
 }
 
 /** `disco server` / `disco-server`: answers discovery queries until stopped. */

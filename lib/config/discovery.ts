@@ -2,6 +2,8 @@ import type { Section } from "./_schema.ts";
 
 /** `[discovery]`: the query/answer protocol of `disco-server` / `disco-client`. */
 export interface DiscoveryConfig {
+  /** Whether `disco run` answers discovery queries. @default true */
+  readonly enabled: boolean;
   /** The shared channel name; never sent in clear (frames carry a channel id derived from it). @default "disco" */
   readonly magic: string;
   /** Password for PBKDF2 key derivation. Prefer `passwordFile`. */
@@ -43,6 +45,7 @@ const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)
 
 /** Reads and validates `[discovery]`. */
 export function readDiscovery(s: Section): DiscoveryConfig {
+  const enabled = s.bool("enabled", { default: true })!;
   const magic = s.string("magic", { default: "disco", nonEmpty: true })!;
   const password = s.string("password", { nonEmpty: true });
   const passwordFile = s.string("password_file", { nonEmpty: true });
@@ -71,6 +74,7 @@ export function readDiscovery(s: Section): DiscoveryConfig {
   const legacy = s.bool("legacy", { default: false })!;
   s.done();
   return {
+    enabled,
     magic,
     ...(password !== undefined && { password }),
     ...(passwordFile !== undefined && { passwordFile }),
