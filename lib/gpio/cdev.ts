@@ -5,18 +5,10 @@
  */
 import { closeSync, constants, openSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { Subscribers } from "./_queue.ts";
+import { compareChipNames, DriverBase, hasEdgeDetection, isChipName, LineBase, requireLine, requireValidSettings } from "./_base.ts";
 import { ioctl } from "./_libc.ts";
 import { EventPump } from "./_pump.ts";
-import {
-  ChipNotFoundError,
-  GpioError,
-  GpioPermissionError,
-  GpioValueError,
-  LineBusyError,
-  LineNotFoundError,
-  LineReleasedError,
-} from "./errors.ts";
+import { ChipNotFoundError, errnoOf, GpioError, GpioPermissionError, GpioValueError, LineBusyError, LineNotFoundError } from "./errors.ts";
 import { describeLineInfo, requestForSettings } from "./line-config.ts";
 import {
   decodeChipInfo,
@@ -30,12 +22,13 @@ import {
   GPIO_V2_GET_LINE_IOCTL,
   GPIO_V2_GET_LINEINFO_IOCTL,
   GPIO_V2_LINE_EVENT_RISING_EDGE,
+  GPIO_V2_LINE_EVENT_SIZE,
   GPIO_V2_LINE_GET_VALUES_IOCTL,
   GPIO_V2_LINE_SET_VALUES_IOCTL,
   GPIOCHIP_INFO_SIZE,
   requestFd,
 } from "./uapi.ts";
-import { describeSettingsProblem, type ChipInfo, type EdgeEvent, type GpioDriver, type LineHandle, type LineInfo, type LineSettings, type LineValue } from "./types.ts";
+import type { ChipInfo, LineHandle, LineInfo, LineSettings, LineValue } from "./types.ts";
 
 /** Options of {@link CdevGpio}. */
 export interface CdevGpioOptions {
@@ -43,170 +36,172 @@ export interface CdevGpioOptions {
   readonly devDir?: string;
 }
 
-/** The character device driver. */
-export class CdevGpio implements GpioDriver {
+/** An open chip: its fd and kernel name. */
+interface OpenChip {
+  readonly fd: number;
+  readonly name: string;
+}
+
+/**
+ * The character device driver.
+ * @example
+ * await using gpio = new CdevGpio();
+ * const led = await gpio.request("gpiochip0", 17, { direction: "output" });
+ * await led.write(1);
+ */
+export class CdevGpio extends DriverBase<CdevLine> {
   readonly kind = "cdev" as const;
   readonly #devDir: string;
   readonly #pump = new EventPump();
-  readonly #held = new Set<CdevLine>();
-  #closed = false;
 
   constructor(options: CdevGpioOptions = {}) {
+    super();
     this.#devDir = options.devDir ?? "/dev";
   }
 
   #names(): string[] {
     try {
-      return readdirSync(this.#devDir)
-        .filter((n) => /^gpiochip\d+$/.test(n))
-        .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+      return readdirSync(this.#devDir).filter(isChipName).sort(compareChipNames);
     } catch {
       return [];
     }
   }
 
-  /** Opens a chip by name (or label), runs `fn` with its fd, closes it. */
-  #withChip<T>(chip: string, fn: (fd: number, name: string) => T): T {
-    let name = chip;
-    if (!/^gpiochip\d+$/.test(chip)) {
-      const byLabel = this.#names().find((n) => {
-        try {
-          return this.#info(n).label === chip;
-        } catch {
-          return false;
-        }
-      });
-      if (!byLabel) throw new ChipNotFoundError(chip, this.#names());
-      name = byLabel;
-    }
+  /** Opens a chip by name (or label), runs `fn` with it, closes it. */
+  #withChip<T>(chip: string, fn: (c: OpenChip) => T): T {
+    const name = isChipName(chip) ? chip : this.#nameOfLabel(chip);
     const path = join(this.#devDir, name);
     let fd: number;
     try {
       fd = openSync(path, constants.O_RDWR | 0o2000000 /* O_CLOEXEC */);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = errnoOf(err);
       if (code === "ENOENT" || code === "ENODEV") throw new ChipNotFoundError(chip, this.#names(), { cause: err });
       if (code === "EACCES" || code === "EPERM") throw new GpioPermissionError(path, { chip: name, errno: code, cause: err });
       throw new GpioError(`cannot open ${path}: ${code}`, { chip: name, errno: code, cause: err });
     }
     try {
-      return fn(fd, name);
+      return fn({ fd, name });
     } finally {
       closeSync(fd);
     }
   }
 
-  #info(name: string): ChipInfo {
-    return this.#withChip(name, (fd) => {
-      const buf = new Uint8Array(GPIOCHIP_INFO_SIZE);
-      const r = ioctl(fd, GPIO_GET_CHIPINFO_IOCTL, buf);
-      if (typeof r === "string") throw new GpioError(`${name}: GPIO_GET_CHIPINFO_IOCTL failed (${r})`, { chip: name, errno: r });
-      return decodeChipInfo(buf).value;
+  /** @throws {ChipNotFoundError} when no chip has this label */
+  #nameOfLabel(label: string): string {
+    const names = this.#names();
+    const name = names.find((n) => {
+      try {
+        return this.#withChip(n, (c) => this.#chipInfo(c)).label === label;
+      } catch {
+        return false;
+      }
     });
+    if (!name) throw new ChipNotFoundError(label, names);
+    return name;
   }
 
-  #lineInfoFd(fd: number, name: string, line: number): LineInfo {
+  #chipInfo(c: OpenChip): ChipInfo {
+    const buf = new Uint8Array(GPIOCHIP_INFO_SIZE);
+    const r = ioctl(c.fd, GPIO_GET_CHIPINFO_IOCTL, buf);
+    if (typeof r === "string") throw new GpioError(`${c.name}: GPIO_GET_CHIPINFO_IOCTL failed (${r})`, { chip: c.name, errno: r });
+    return decodeChipInfo(buf).value;
+  }
+
+  /** @throws {LineNotFoundError} when the chip has no such line */
+  #requireLine(c: OpenChip, line: number): void {
+    requireLine(c.name, line, this.#chipInfo(c).lines);
+  }
+
+  #lineInfo(c: OpenChip, line: number): LineInfo {
     const buf = encodeLineInfoQuery(line);
-    const r = ioctl(fd, GPIO_V2_GET_LINEINFO_IOCTL, buf);
+    const r = ioctl(c.fd, GPIO_V2_GET_LINEINFO_IOCTL, buf);
     if (typeof r === "string") {
-      if (r === "EINVAL") throw new LineNotFoundError(name, line, this.#info(name).lines);
-      if (r === "ENOTTY") throw new GpioError(`${name}: the kernel does not support GPIO uAPI v2 (Linux 5.10+ needed; use driver = "sysfs")`, { chip: name, line, errno: r });
-      throw new GpioError(`${name} line ${line}: GPIO_V2_GET_LINEINFO_IOCTL failed (${r})`, { chip: name, line, errno: r });
+      if (r === "EINVAL") throw new LineNotFoundError(c.name, line, this.#chipInfo(c).lines);
+      if (r === "ENOTTY") throw noUapiV2(c.name, line);
+      throw new GpioError(`${c.name} line ${line}: GPIO_V2_GET_LINEINFO_IOCTL failed (${r})`, { chip: c.name, line, errno: r });
     }
-    return describeLineInfo(name, decodeLineInfo(buf).value);
+    return describeLineInfo(c.name, decodeLineInfo(buf).value);
   }
 
   async chips(): Promise<ChipInfo[]> {
-    return this.#names().map((n) => this.#info(n));
+    return this.#names().map((n) => this.#withChip(n, (c) => this.#chipInfo(c)));
   }
 
   async chip(chip: string): Promise<ChipInfo> {
-    return this.#withChip(chip, (_fd, name) => this.#info(name));
+    return this.#withChip(chip, (c) => this.#chipInfo(c));
   }
 
   async lineInfo(chip: string, line: number): Promise<LineInfo> {
-    return this.#withChip(chip, (fd, name) => {
-      const lines = this.#info(name).lines;
-      if (!Number.isInteger(line) || line < 0 || line >= lines) throw new LineNotFoundError(name, line, lines);
-      return this.#lineInfoFd(fd, name, line);
+    return this.#withChip(chip, (c) => {
+      this.#requireLine(c, line);
+      return this.#lineInfo(c, line);
     });
   }
 
   async request(chip: string, line: number, settings: LineSettings): Promise<LineHandle> {
-    if (this.#closed) throw new GpioError("the cdev driver was closed");
-    const problem = describeSettingsProblem(settings);
-    if (problem) throw new GpioValueError(`${chip} line ${line}: ${problem}`, { chip, line });
-    const { fd, name } = this.#withChip(chip, (chipFd, name) => {
-      const lines = this.#info(name).lines;
-      if (!Number.isInteger(line) || line < 0 || line >= lines) throw new LineNotFoundError(name, line, lines);
-      let buf: Uint8Array;
-      try {
-        buf = encodeLineRequest(requestForSettings(line, settings));
-      } catch (err) {
-        throw new GpioValueError(`${name} line ${line}: ${(err as Error).message}`, { chip: name, line, cause: err });
-      }
-      const r = ioctl(chipFd, GPIO_V2_GET_LINE_IOCTL, buf);
-      if (typeof r === "string") {
-        if (r === "EBUSY") {
-          let consumer: string | undefined;
-          try {
-            consumer = this.#lineInfoFd(chipFd, name, line).consumer || undefined;
-          } catch {
-            // the consumer is only a hint
-          }
-          throw new LineBusyError(name, line, consumer);
-        }
-        if (r === "EPERM" || r === "EACCES") throw new GpioPermissionError(join(this.#devDir, name), { chip: name, line, errno: r });
-        if (r === "ENOTTY") throw new GpioError(`${name}: the kernel does not support GPIO uAPI v2 (Linux 5.10+ needed; use driver = "sysfs")`, { chip: name, line, errno: r });
-        if (r === "EINVAL" || r === "EOPNOTSUPP" || r === "ENOTSUPP") {
-          throw new GpioValueError(`${name} line ${line}: the chip rejected these settings (${r}): ${JSON.stringify(settings)}`, { chip: name, line, errno: r });
-        }
-        throw new GpioError(`${name} line ${line}: GPIO_V2_GET_LINE_IOCTL failed (${r})`, { chip: name, line, errno: r });
-      }
-      return { fd: requestFd(buf), name };
+    this.assertOpen();
+    requireValidSettings(chip, line, settings);
+    const { fd, name } = this.#withChip(chip, (c) => {
+      this.#requireLine(c, line);
+      return { fd: this.#requestLine(c, line, settings), name: c.name };
     });
-    const h = new CdevLine(name, line, settings, fd, this.#pump, () => this.#held.delete(h));
-    this.#held.add(h);
+    const h: CdevLine = this.track(new CdevLine(name, line, settings, fd, this.#pump, () => this.untrack(h)));
     return h;
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const h of [...this.#held]) await h.close();
-    await this.#pump.stop();
+  /** `GPIO_V2_GET_LINE_IOCTL`: @returns the line request fd */
+  #requestLine(c: OpenChip, line: number, settings: LineSettings): number {
+    const where = { chip: c.name, line };
+    let buf: Uint8Array;
+    try {
+      buf = encodeLineRequest(requestForSettings(line, settings));
+    } catch (err) {
+      throw new GpioValueError(`${c.name} line ${line}: ${(err as Error).message}`, { ...where, cause: err });
+    }
+    const r = ioctl(c.fd, GPIO_V2_GET_LINE_IOCTL, buf);
+    if (typeof r !== "string") return requestFd(buf);
+    if (r === "EBUSY") {
+      let consumer: string | undefined;
+      try {
+        consumer = this.#lineInfo(c, line).consumer || undefined;
+      } catch {
+        // the consumer is only a hint
+      }
+      throw new LineBusyError(c.name, line, consumer);
+    }
+    if (r === "EPERM" || r === "EACCES") throw new GpioPermissionError(join(this.#devDir, c.name), { ...where, errno: r });
+    if (r === "ENOTTY") throw noUapiV2(c.name, line);
+    if (r === "EINVAL" || r === "EOPNOTSUPP" || r === "ENOTSUPP") {
+      throw new GpioValueError(`${c.name} line ${line}: the chip rejected these settings (${r}): ${JSON.stringify(settings)}`, { ...where, errno: r });
+    }
+    throw new GpioError(`${c.name} line ${line}: GPIO_V2_GET_LINE_IOCTL failed (${r})`, { ...where, errno: r });
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  protected override async shutdown(): Promise<void> {
+    await this.#pump.stop();
   }
 }
 
-class CdevLine implements LineHandle {
-  readonly chip: string;
-  readonly line: number;
-  readonly settings: Readonly<LineSettings>;
+function noUapiV2(chip: string, line: number): GpioError {
+  return new GpioError(`${chip}: the kernel does not support GPIO uAPI v2 (Linux 5.10+ needed; use driver = "sysfs")`, { chip, line, errno: "ENOTTY" });
+}
+
+class CdevLine extends LineBase {
   readonly #fd: number;
   readonly #pump: EventPump;
-  readonly #onRelease: () => void;
-  readonly #subs = new Subscribers<EdgeEvent>();
-  readonly #edges: boolean;
   #pending = new Uint8Array(0);
-  #released = false;
 
   constructor(chip: string, line: number, settings: LineSettings, fd: number, pump: EventPump, onRelease: () => void) {
-    this.chip = chip;
-    this.line = line;
-    this.settings = { ...settings };
+    super(chip, line, settings, onRelease);
     this.#fd = fd;
     this.#pump = pump;
-    this.#onRelease = onRelease;
-    this.#edges = settings.direction === "input" && !!settings.edge && settings.edge !== "none";
-    if (this.#edges) pump.add(fd, (bytes) => this.#onBytes(bytes));
+    if (hasEdgeDetection(settings)) pump.add(fd, (bytes) => this.#onBytes(bytes));
   }
 
+  /** Decodes the `gpio_v2_line_event` structs read from the request fd (a read may end mid-struct). */
   #onBytes(bytes: Uint8Array | undefined): void {
-    if (!bytes) return this.#subs.close();
+    if (!bytes) return this.endEvents();
     const all = new Uint8Array(this.#pending.length + bytes.length);
     all.set(this.#pending);
     all.set(bytes, this.#pending.length);
@@ -216,64 +211,36 @@ class CdevLine implements LineHandle {
       try {
         r = decodeLineEvent(all, at);
       } catch {
-        at += 48; // a struct with an unknown id: skip it, keep the stream aligned
+        at += GPIO_V2_LINE_EVENT_SIZE; // a struct with an unknown id: skip it, keep the stream aligned
         continue;
       }
       if (!r) break;
       at = r.next;
       const rising = r.value.id === GPIO_V2_LINE_EVENT_RISING_EDGE;
-      this.#subs.emit({
-        type: rising ? "rising" : "falling",
-        chip: this.chip,
-        line: this.line,
-        value: rising ? 1 : 0,
-        timestampNs: r.value.timestampNs,
-        seqno: r.value.lineSeqno,
-      });
+      this.emitEdge(rising ? "rising" : "falling", rising ? 1 : 0, r.value.timestampNs, r.value.lineSeqno);
     }
     this.#pending = all.slice(at);
   }
 
-  #check(): void {
-    if (this.#released) throw new LineReleasedError(this.chip, this.line);
-  }
-
-  async read(): Promise<LineValue> {
-    this.#check();
+  protected readValue(): LineValue {
     const buf = encodeLineValues({ bits: 0n, mask: 1n });
     const r = ioctl(this.#fd, GPIO_V2_LINE_GET_VALUES_IOCTL, buf);
     if (typeof r === "string") throw new GpioError(`${this.chip} line ${this.line}: reading failed (${r})`, { chip: this.chip, line: this.line, errno: r });
     return (decodeLineValues(buf).value.bits & 1n) === 1n ? 1 : 0;
   }
 
-  async write(value: LineValue): Promise<void> {
-    this.#check();
-    if (this.settings.direction !== "output") throw new GpioValueError(`${this.chip} line ${this.line} is an input; it cannot be set`, { chip: this.chip, line: this.line });
-    if (value !== 0 && value !== 1) throw new GpioValueError(`value must be 0 or 1, got ${String(value)}`, { chip: this.chip, line: this.line });
+  protected writeValue(value: LineValue): void {
     this.writeSync(value);
   }
 
-  /** Sets the value without a promise (software PWM's hot path). */
+  /** Sets the value without a promise or checks (software PWM's hot path). */
   writeSync(value: LineValue): void {
     const r = ioctl(this.#fd, GPIO_V2_LINE_SET_VALUES_IOCTL, encodeLineValues({ bits: BigInt(value), mask: 1n }));
     if (typeof r === "string") throw new GpioError(`${this.chip} line ${this.line}: setting failed (${r})`, { chip: this.chip, line: this.line, errno: r });
   }
 
-  events(signal?: AbortSignal): AsyncIterable<EdgeEvent> {
-    if (!this.#edges) throw new GpioValueError(`${this.chip} line ${this.line} was requested without edge detection`, { chip: this.chip, line: this.line });
-    return this.#subs.subscribe(signal);
-  }
-
-  async close(): Promise<void> {
-    if (this.#released) return;
-    this.#released = true;
-    this.#subs.close();
-    if (this.#edges) await this.#pump.remove(this.#fd);
+  protected async release(): Promise<void> {
+    if (hasEdgeDetection(this.settings)) await this.#pump.remove(this.#fd);
     closeSync(this.#fd);
-    this.#onRelease();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 }

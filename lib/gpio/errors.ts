@@ -95,3 +95,18 @@ export class LineReleasedError extends GpioError {
     super(`${chip} line ${line} was released`, { chip, line });
   }
 }
+
+/** The errno name (`ENOENT`) of a failed node:fs call, if it has one. */
+export function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * A failed file operation on `path` as a gpio error: {@link GpioPermissionError} on EACCES/EPERM, else a
+ * {@link GpioError} naming the path and errno.
+ */
+export function fileError(err: unknown, path: string, fields: { chip?: string; line?: number } = {}): GpioError {
+  const errno = errnoOf(err);
+  if (errno === "EACCES" || errno === "EPERM") return new GpioPermissionError(path, { ...fields, errno, cause: err });
+  return new GpioError(`${path}: ${errno ?? String(err)}`, { ...fields, errno, cause: err });
+}

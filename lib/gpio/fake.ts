@@ -3,11 +3,11 @@
  * gpio-sim does: inputs follow a settable pull, outputs drive the line, and a released line falls back to its
  * pull.
  */
-import { Subscribers } from "./_queue.ts";
-import { Debouncer } from "./debounce.ts";
+import { compareChipNames, DriverBase, hasEdgeDetection, LineBase, requireLine, requireValidSettings } from "./_base.ts";
 import { monotonicNs } from "./_clock.ts";
-import { ChipNotFoundError, GpioValueError, LineBusyError, LineNotFoundError, LineReleasedError } from "./errors.ts";
-import { describeSettingsProblem, type ChipInfo, type EdgeEvent, type GpioDriver, type LineHandle, type LineInfo, type LineSettings, type LineValue } from "./types.ts";
+import { LevelEdges } from "./_level-edges.ts";
+import { ChipNotFoundError, LineBusyError } from "./errors.ts";
+import type { ChipInfo, LineHandle, LineInfo, LineSettings, LineValue } from "./types.ts";
 
 /** A simulated chip. */
 export interface FakeChipOptions {
@@ -27,21 +27,34 @@ export interface FakeGpioOptions {
   readonly nowNs?: () => bigint;
 }
 
+/** The simulated wire of one line. */
 interface SimLine {
   pull: LineValue;
   /** Physical level while driven as an output. */
   driven?: LineValue;
-  holder?: FakeLine;
 }
 
-/** The fake driver; {@link FakeGpio.setPull} and {@link FakeGpio.physical} play the outside world. */
-export class FakeGpio implements GpioDriver {
+interface SimChip {
+  readonly info: ChipInfo;
+  readonly names: readonly string[];
+  readonly lines: SimLine[];
+}
+
+/**
+ * The fake driver; {@link FakeGpio.setPull} and {@link FakeGpio.physical} play the outside world.
+ * @example
+ * const gpio = new FakeGpio();
+ * const door = await gpio.request("gpiochip0", 2, { direction: "input", edge: "both" });
+ * gpio.setPull("gpiochip0", 2, 1); // door.events() yields a rising edge
+ */
+export class FakeGpio extends DriverBase<FakeLine> {
   readonly kind = "fake" as const;
-  readonly #chips: Map<string, { info: ChipInfo; names: readonly string[]; lines: SimLine[] }>;
+  readonly #chips: Map<string, SimChip>;
+  /** The clock edge timestamps come from. */
   readonly nowNs: () => bigint;
-  #closed = false;
 
   constructor(options: FakeGpioOptions = {}) {
+    super();
     const chips = options.chips ?? [{ name: "gpiochip0", lines: 8 }];
     this.#chips = new Map(
       chips.map((c) => [
@@ -56,21 +69,22 @@ export class FakeGpio implements GpioDriver {
     this.nowNs = options.nowNs ?? monotonicNs;
   }
 
-  #chip(chip: string) {
+  /** @throws {ChipNotFoundError} */
+  #chip(chip: string): SimChip {
     const c = this.#chips.get(chip);
-    if (!c) throw new ChipNotFoundError(chip, [...this.#chips.keys()].sort());
+    if (!c) throw new ChipNotFoundError(chip, [...this.#chips.keys()].sort(compareChipNames));
     return c;
   }
 
+  /** @throws {ChipNotFoundError} @throws {LineNotFoundError} */
   #line(chip: string, line: number): SimLine {
     const c = this.#chip(chip);
-    const l = c.lines[line];
-    if (!Number.isInteger(line) || !l) throw new LineNotFoundError(chip, line, c.info.lines);
-    return l;
+    requireLine(chip, line, c.info.lines);
+    return c.lines[line]!;
   }
 
   async chips(): Promise<ChipInfo[]> {
-    return [...this.#chips.values()].map((c) => c.info).sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
+    return [...this.#chips.values()].map((c) => c.info).sort((a, b) => compareChipNames(a.name, b.name));
   }
 
   async chip(chip: string): Promise<ChipInfo> {
@@ -78,8 +92,8 @@ export class FakeGpio implements GpioDriver {
   }
 
   async lineInfo(chip: string, line: number): Promise<LineInfo> {
-    const l = this.#line(chip, line);
-    const s = l.holder?.settings;
+    this.#line(chip, line);
+    const s = this.holder(chip, line)?.settings;
     return {
       chip,
       line,
@@ -96,14 +110,19 @@ export class FakeGpio implements GpioDriver {
   }
 
   async request(chip: string, line: number, settings: LineSettings): Promise<LineHandle> {
+    this.assertOpen();
     const l = this.#line(chip, line);
-    const problem = describeSettingsProblem(settings);
-    if (problem) throw new GpioValueError(`${chip} line ${line}: ${problem}`, { chip, line });
-    if (l.holder) throw new LineBusyError(chip, line, l.holder.settings.consumer ?? "disco");
+    requireValidSettings(chip, line, settings);
+    const held = this.holder(chip, line);
+    if (held) throw new LineBusyError(chip, line, held.settings.consumer ?? "disco");
     if (settings.bias === "pull-up") l.pull = 1;
     else if (settings.bias === "pull-down") l.pull = 0;
-    const h = new FakeLine(this, chip, line, settings, l);
-    l.holder = h;
+    const h: FakeLine = this.track(
+      new FakeLine(chip, line, settings, l, this.nowNs, () => {
+        l.driven = undefined;
+        this.untrack(h);
+      }),
+    );
     return h;
   }
 
@@ -112,110 +131,56 @@ export class FakeGpio implements GpioDriver {
    * @throws {ChipNotFoundError} @throws {LineNotFoundError}
    */
   setPull(chip: string, line: number, level: LineValue): void {
-    const l = this.#line(chip, line);
-    l.pull = level;
-    l.holder?.onLevel();
+    this.#line(chip, line).pull = level;
+    this.holder(chip, line)?.onLevel();
   }
 
-  /** The physical level of a line: what an output drives, else its pull. */
+  /**
+   * The physical level of a line: what an output drives, else its pull.
+   * @throws {ChipNotFoundError} @throws {LineNotFoundError}
+   */
   physical(chip: string, line: number): LineValue {
     const l = this.#line(chip, line);
     return l.driven ?? l.pull;
   }
-
-  /** @internal releases a line's simulation state */
-  releaseLine(l: SimLine): void {
-    l.holder = undefined;
-    l.driven = undefined;
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const c of this.#chips.values()) for (const l of c.lines) await l.holder?.close();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
 }
 
-class FakeLine implements LineHandle {
-  readonly chip: string;
-  readonly line: number;
-  readonly settings: Readonly<LineSettings>;
-  readonly #driver: FakeGpio;
+class FakeLine extends LineBase {
   readonly #sim: SimLine;
-  readonly #subs = new Subscribers<EdgeEvent>();
-  #debouncer?: Debouncer;
-  #timer?: ReturnType<typeof setTimeout>;
-  #seqno = 0;
-  #released = false;
+  readonly #edges?: LevelEdges;
 
-  constructor(driver: FakeGpio, chip: string, line: number, settings: LineSettings, sim: SimLine) {
-    this.#driver = driver;
-    this.chip = chip;
-    this.line = line;
-    this.settings = { ...settings };
+  constructor(chip: string, line: number, settings: LineSettings, sim: SimLine, nowNs: () => bigint, onRelease: () => void) {
+    super(chip, line, settings, onRelease);
     this.#sim = sim;
-    if (settings.direction === "output") {
-      const v = settings.initial ?? 0;
-      sim.driven = (settings.activeLow ? 1 - v : v) as LineValue;
-    } else if (settings.edge && settings.edge !== "none") {
-      this.#debouncer = new Debouncer(this.#logical(), BigInt(Math.round((settings.debounceMs ?? 0) * 1e6)), settings.edge);
+    if (settings.direction === "output") sim.driven = this.#physical(settings.initial ?? 0);
+    else if (hasEdgeDetection(settings)) {
+      this.#edges = new LevelEdges(this.readValue(), settings, {
+        nowNs,
+        recheck: () => this.onLevel(),
+        emit: (c, timestampNs) => this.emitEdge(c.type, c.value, timestampNs),
+      });
     }
   }
 
-  #logical(): LineValue {
-    const p = this.#sim.driven ?? this.#sim.pull;
-    return (this.settings.activeLow ? 1 - p : p) as LineValue;
+  /** The physical level for a logical value, or the other way round (active-low inverts both ways). */
+  #physical(v: LineValue): LineValue {
+    return (this.settings.activeLow ? 1 - v : v) as LineValue;
   }
 
   /** @internal the simulated level changed */
   onLevel(): void {
-    const d = this.#debouncer;
-    if (!d || this.#released) return;
-    const change = d.sample(this.#logical(), this.#driver.nowNs());
-    if (change) this.#emit(change.type, change.value);
-    clearTimeout(this.#timer);
-    const until = d.pendingUntilNs;
-    if (until !== undefined) {
-      const ms = Number(until - this.#driver.nowNs()) / 1e6;
-      this.#timer = setTimeout(() => this.onLevel(), Math.max(0, Math.ceil(ms)));
-    }
+    this.#edges?.feed(this.readValue());
   }
 
-  #emit(type: "rising" | "falling", value: LineValue): void {
-    this.#subs.emit({ type, chip: this.chip, line: this.line, value, timestampNs: this.#driver.nowNs(), seqno: ++this.#seqno });
+  protected readValue(): LineValue {
+    return this.#physical(this.#sim.driven ?? this.#sim.pull);
   }
 
-  async read(): Promise<LineValue> {
-    if (this.#released) throw new LineReleasedError(this.chip, this.line);
-    return this.#logical();
+  protected writeValue(value: LineValue): void {
+    this.#sim.driven = this.#physical(value);
   }
 
-  async write(value: LineValue): Promise<void> {
-    if (this.#released) throw new LineReleasedError(this.chip, this.line);
-    if (this.settings.direction !== "output") throw new GpioValueError(`${this.chip} line ${this.line} is an input; it cannot be set`, { chip: this.chip, line: this.line });
-    if (value !== 0 && value !== 1) throw new GpioValueError(`value must be 0 or 1, got ${String(value)}`, { chip: this.chip, line: this.line });
-    this.#sim.driven = (this.settings.activeLow ? 1 - value : value) as LineValue;
-  }
-
-  events(signal?: AbortSignal): AsyncIterable<EdgeEvent> {
-    if (!this.#debouncer) throw new GpioValueError(`${this.chip} line ${this.line} was requested without edge detection`, { chip: this.chip, line: this.line });
-    return this.#subs.subscribe(signal);
-  }
-
-  async close(): Promise<void> {
-    if (this.#released) return;
-    this.#released = true;
-    clearTimeout(this.#timer);
-    this.#subs.close();
-    this.#driver.releaseLine(this.#sim);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  protected async release(): Promise<void> {
+    this.#edges?.stop();
   }
 }
-

@@ -4,6 +4,7 @@
  */
 import { access, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { hasEdgeDetection, isChipName } from "./_base.ts";
 import { EventQueue } from "./_queue.ts";
 import { CdevGpio } from "./cdev.ts";
 import { monotonicNs } from "./_clock.ts";
@@ -68,12 +69,14 @@ export interface InputChange {
  */
 export async function selectDriver(choice: "auto" | "cdev" | "sysfs", options: { devDir?: string; sysfsRoot?: string } = {}): Promise<GpioDriver> {
   const devDir = options.devDir ?? "/dev";
-  if (choice === "cdev") return new CdevGpio({ devDir });
-  if (choice === "sysfs") return new SysfsGpio({ root: options.sysfsRoot ?? "/sys" });
-  const hasCdev = (await readdir(devDir).catch(() => [] as string[])).some((n) => /^gpiochip\d+$/.test(n));
-  if (hasCdev) return new CdevGpio({ devDir });
-  const hasSysfs = await access(join(options.sysfsRoot ?? "/sys", "class", "gpio")).then(() => true, () => false);
-  return hasSysfs ? new SysfsGpio({ root: options.sysfsRoot ?? "/sys" }) : new CdevGpio({ devDir });
+  const root = options.sysfsRoot ?? "/sys";
+  const cdev = () => new CdevGpio({ devDir });
+  const sysfs = () => new SysfsGpio({ root });
+  if (choice === "cdev") return cdev();
+  if (choice === "sysfs") return sysfs();
+  if ((await readdir(devDir).catch(() => [] as string[])).some(isChipName)) return cdev();
+  const hasSysfs = await access(join(root, "class", "gpio")).then(() => true, () => false);
+  return hasSysfs ? sysfs() : cdev();
 }
 
 /** Options of {@link openLines}. */
@@ -149,13 +152,11 @@ export class GpioLines implements AsyncDisposable {
 }
 
 async function watchOne(name: string, h: LineHandle, scanMs: number, q: EventQueue<InputChange>, signal: AbortSignal): Promise<void> {
-  const edges = !!h.settings.edge && h.settings.edge !== "none";
-  const events = edges ? h.events(signal) : undefined; // subscribe before the first read: no edge is lost
+  const events = hasEdgeDetection(h.settings) ? h.events(signal) : undefined; // subscribe before the first read: no edge is lost
   let last = await h.read();
   q.push({ name, value: last, cause: "initial", timestampNs: monotonicNs() });
   if (events) {
     for await (const e of events) {
-      last = e.value;
       q.push({ name, value: e.value, cause: e.type, timestampNs: e.timestampNs });
     }
     return;
@@ -188,25 +189,21 @@ async function watchOne(name: string, h: LineHandle, scanMs: number, q: EventQue
 export async function openLines(driver: GpioDriver, spec: LinesSpec, options: OpenLinesOptions = {}): Promise<GpioLines> {
   const consumer = options.consumer ?? "disco";
   const lines = new GpioLines(options.defaultScanIntervalMs ?? 1000);
-  const fail = (name: string, err: unknown) => {
-    lines.failures.push({ name, error: err instanceof GpioError ? err : new GpioError(String(err), { cause: err }) });
+  const attempt = async (name: string, open: () => Promise<void>) => {
+    try {
+      await open();
+    } catch (err) {
+      lines.failures.push({ name, error: err instanceof GpioError ? err : new GpioError(String(err), { cause: err }) });
+    }
   };
   for (const o of spec.outputs ?? []) {
-    try {
-      const h = await driver.request(o.chip, o.line, {
-        direction: "output",
-        activeLow: o.activeLow ?? false,
-        drive: o.drive ?? "push-pull",
-        initial: o.initial ?? 0,
-        consumer,
-      });
-      lines.outputs.set(o.name, h);
-    } catch (err) {
-      fail(o.name, err);
-    }
+    await attempt(o.name, async () => {
+      const settings = { direction: "output", activeLow: o.activeLow ?? false, drive: o.drive ?? "push-pull", initial: o.initial ?? 0, consumer } as const;
+      lines.outputs.set(o.name, await driver.request(o.chip, o.line, settings));
+    });
   }
   for (const p of spec.pwms ?? []) {
-    try {
+    await attempt(p.name, async () => {
       if (p.pwmchip !== undefined && p.channel !== undefined) {
         lines.pwms.set(p.name, await openHardwarePwm(p.pwmchip, p.channel, { root: options.sysfsRoot, periodMs: p.periodMs, duty: p.duty }));
       } else if (p.chip !== undefined && p.line !== undefined) {
@@ -214,12 +211,10 @@ export async function openLines(driver: GpioDriver, spec: LinesSpec, options: Op
         lines.addPwmHandle(h);
         lines.pwms.set(p.name, startSoftPwm(h, { periodMs: p.periodMs, duty: p.duty }));
       }
-    } catch (err) {
-      fail(p.name, err);
-    }
+    });
   }
   for (const i of spec.inputs ?? []) {
-    try {
+    await attempt(i.name, async () => {
       const edge = i.edge ?? "none";
       const h = await driver.request(i.chip, i.line, {
         direction: "input",
@@ -230,9 +225,7 @@ export async function openLines(driver: GpioDriver, spec: LinesSpec, options: Op
         consumer,
       });
       lines.inputs.set(i.name, { handle: h, spec: i });
-    } catch (err) {
-      fail(i.name, err);
-    }
+    });
   }
   return lines;
 }

@@ -10,20 +10,12 @@
 import { readdir, readFile, readlink, realpath, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { closeSync, constants, openSync, readSync, statfsSync } from "node:fs";
-import { Subscribers } from "./_queue.ts";
-import { EventPump } from "./_pump.ts";
-import { Debouncer } from "./debounce.ts";
+import { compareChipNames, DriverBase, hasEdgeDetection, isChipName, LineBase, requireLine, requireValidSettings } from "./_base.ts";
 import { monotonicNs } from "./_clock.ts";
-import {
-  ChipNotFoundError,
-  GpioError,
-  GpioPermissionError,
-  GpioValueError,
-  LineBusyError,
-  LineNotFoundError,
-  LineReleasedError,
-} from "./errors.ts";
-import { describeSettingsProblem, type ChipInfo, type Direction, type Edge, type EdgeEvent, type GpioDriver, type LineHandle, type LineInfo, type LineSettings, type LineValue } from "./types.ts";
+import { LevelEdges } from "./_level-edges.ts";
+import { EventPump } from "./_pump.ts";
+import { ChipNotFoundError, errnoOf, fileError, GpioError, GpioValueError, LineBusyError } from "./errors.ts";
+import type { ChipInfo, Edge, LineHandle, LineInfo, LineSettings, LineValue } from "./types.ts";
 
 /** Options of {@link SysfsGpio}. */
 export interface SysfsGpioOptions {
@@ -44,9 +36,7 @@ interface SysfsChip extends ChipInfo {
   readonly base: number;
 }
 
-function errnoOf(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
+const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
 
 /**
  * The `gpiochipN` (as in /dev) a sysfs `gpiochipBASE` entry belongs to: the entry's real path runs through
@@ -54,19 +44,18 @@ function errnoOf(err: unknown): string | undefined {
  * device, which holds the gpio device when it has only one.
  */
 async function chipDeviceName(entryDir: string): Promise<string> {
-  const isChip = (x: string) => /^gpiochip\d+$/.test(x);
   try {
     const parts = (await realpath(entryDir)).split("/");
     const own = parts.pop();
-    const up = parts.reverse().find(isChip);
+    const up = parts.reverse().find(isChipName);
     if (up && up !== own) return up;
   } catch {
     // fall through
   }
   try {
     const target = await readlink(join(entryDir, "device"));
-    if (isChip(basename(target))) return basename(target);
-    const kids = (await readdir(join(entryDir, "device"))).filter(isChip);
+    if (isChipName(basename(target))) return basename(target);
+    const kids = (await readdir(join(entryDir, "device"))).filter(isChipName);
     if (kids.length === 1) return kids[0]!;
   } catch {
     // older kernels: no link; the chip can still be addressed by its label
@@ -74,18 +63,23 @@ async function chipDeviceName(entryDir: string): Promise<string> {
   return "";
 }
 
-/** The sysfs driver. */
-export class SysfsGpio implements GpioDriver {
+/**
+ * The sysfs driver.
+ * @example
+ * await using gpio = new SysfsGpio();
+ * const door = await gpio.request("gpiochip0", 22, { direction: "input", edge: "both" });
+ * for await (const e of door.events(signal)) console.log(e.type);
+ */
+export class SysfsGpio extends DriverBase<SysfsLine> {
   readonly kind = "sysfs" as const;
   readonly #classDir: string;
   readonly #scanIntervalMs: number;
   readonly #edgeWait: "interrupt" | "scan";
   readonly #pump = new EventPump();
   readonly #exportTimeoutMs: number;
-  readonly #held = new Map<number, SysfsLine>();
-  #closed = false;
 
   constructor(options: SysfsGpioOptions = {}) {
+    super();
     this.#classDir = join(options.root ?? "/sys", "class", "gpio");
     this.#scanIntervalMs = options.scanIntervalMs ?? 10;
     this.#edgeWait = options.edgeWait ?? "interrupt";
@@ -108,19 +102,20 @@ export class SysfsGpio implements GpioDriver {
       entries = await readdir(this.#classDir);
     } catch (err) {
       if (errnoOf(err) === "ENOENT") return [];
-      throw this.#ioError(err, this.#classDir);
+      throw fileError(err, this.#classDir);
     }
     const chips: SysfsChip[] = [];
-    for (const e of entries.filter((x) => /^gpiochip\d+$/.test(x))) {
+    for (const e of entries.filter(isChipName)) {
       const dir = join(this.#classDir, e);
       const base = Number((await readFile(join(dir, "base"), "utf8")).trim());
       const lines = Number((await readFile(join(dir, "ngpio"), "utf8")).trim());
       const label = (await readFile(join(dir, "label"), "utf8").catch(() => "")).trim();
       chips.push({ name: (await chipDeviceName(dir)) || label || e, label, lines, base });
     }
-    return chips.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
+    return chips.sort((a, b) => compareChipNames(a.name, b.name));
   }
 
+  /** @throws {ChipNotFoundError} */
   async #find(chip: string): Promise<SysfsChip> {
     const chips = await this.#sysChips();
     const c = chips.find((x) => x.name === chip) ?? chips.find((x) => x.label === chip);
@@ -128,10 +123,11 @@ export class SysfsGpio implements GpioDriver {
     return c;
   }
 
-  #ioError(err: unknown, path: string, chip?: string, line?: number): GpioError {
-    const code = errnoOf(err);
-    if (code === "EACCES" || code === "EPERM") return new GpioPermissionError(path, { chip, line, errno: code, cause: err });
-    return new GpioError(`${path}: ${code ?? String(err)}`, { chip, line, errno: code, cause: err });
+  /** The chip and the line's number in sysfs (base + offset). @throws {ChipNotFoundError} @throws {LineNotFoundError} */
+  async #findLine(chip: string, line: number): Promise<{ c: SysfsChip; n: number }> {
+    const c = await this.#find(chip);
+    requireLine(c.name, line, c.lines);
+    return { c, n: c.base + line };
   }
 
   async chips(): Promise<ChipInfo[]> {
@@ -144,118 +140,96 @@ export class SysfsGpio implements GpioDriver {
   }
 
   async lineInfo(chip: string, line: number): Promise<LineInfo> {
-    const c = await this.#find(chip);
-    if (!Number.isInteger(line) || line < 0 || line >= c.lines) throw new LineNotFoundError(c.name, line, c.lines);
-    const dir = join(this.#classDir, `gpio${c.base + line}`);
-    const exported = await stat(join(dir, "value")).then(() => true, () => false);
+    const { c, n } = await this.#findLine(chip, line);
+    const dir = join(this.#classDir, `gpio${n}`);
     const info: LineInfo = { chip: c.name, line, name: "", consumer: "", used: false, direction: "input", activeLow: false, bias: "as-is", drive: "push-pull", edge: "none" };
-    if (!exported) return info;
+    if (!(await exists(join(dir, "value")))) return info;
     const read = (f: string) => readFile(join(dir, f), "utf8").then((s) => s.trim(), () => "");
-    const dir0 = await read("direction");
     const edge = await read("edge");
     return {
       ...info,
       consumer: "sysfs",
       used: true,
-      direction: dir0 === "in" ? "input" : "output",
+      direction: (await read("direction")) === "in" ? "input" : "output",
       activeLow: (await read("active_low")) === "1",
       edge: (["rising", "falling", "both"].includes(edge) ? edge : "none") as Edge,
     };
   }
 
   async request(chip: string, line: number, settings: LineSettings): Promise<LineHandle> {
-    const c = await this.#find(chip);
-    if (!Number.isInteger(line) || line < 0 || line >= c.lines) throw new LineNotFoundError(c.name, line, c.lines);
-    const problem = describeSettingsProblem(settings);
-    if (problem) throw new GpioValueError(`${c.name} line ${line}: ${problem}`, { chip: c.name, line });
+    this.assertOpen();
+    const { c, n } = await this.#findLine(chip, line);
+    const where = { chip: c.name, line };
+    requireValidSettings(c.name, line, settings);
     if (settings.bias && settings.bias !== "as-is") {
-      throw new GpioValueError(`${c.name} line ${line}: sysfs cannot set bias '${settings.bias}' (use driver = "cdev", or set the pull in the device tree)`, { chip: c.name, line });
+      throw new GpioValueError(`${c.name} line ${line}: sysfs cannot set bias '${settings.bias}' (use driver = "cdev", or set the pull in the device tree)`, where);
     }
     if (settings.drive && settings.drive !== "push-pull") {
-      throw new GpioValueError(`${c.name} line ${line}: sysfs cannot set drive '${settings.drive}' (use driver = "cdev")`, { chip: c.name, line });
+      throw new GpioValueError(`${c.name} line ${line}: sysfs cannot set drive '${settings.drive}' (use driver = "cdev")`, where);
     }
-    const n = c.base + line;
-    const held = this.#held.get(n);
+    const held = this.holder(c.name, line);
     if (held) throw new LineBusyError(c.name, line, held.settings.consumer ?? "disco");
     const exportPath = join(this.#classDir, "export");
     try {
       await writeFile(exportPath, String(n));
     } catch (err) {
       const code = errnoOf(err);
-      if (code === "EBUSY") {
-        const exported = await stat(join(this.#classDir, `gpio${n}`)).then(() => true, () => false);
-        throw new LineBusyError(c.name, line, exported ? "sysfs" : undefined, { cause: err });
-      }
-      if (code === "ENOENT") throw new GpioError(`${exportPath} does not exist: this kernel has no sysfs GPIO (use driver = "cdev")`, { chip: c.name, line, errno: code, cause: err });
-      throw this.#ioError(err, exportPath, c.name, line);
+      if (code === "EBUSY") throw new LineBusyError(c.name, line, (await exists(join(this.#classDir, `gpio${n}`))) ? "sysfs" : undefined, { cause: err });
+      if (code === "ENOENT") throw new GpioError(`${exportPath} does not exist: this kernel has no sysfs GPIO (use driver = "cdev")`, { ...where, errno: code, cause: err });
+      throw fileError(err, exportPath, where);
     }
-    const dir = join(this.#classDir, `gpio${n}`);
-    const h = new SysfsLine(c.name, line, settings, dir, this.#classDir, n, { scanIntervalMs: this.#scanIntervalMs, pump: this.#interrupts() ? this.#pump : undefined }, () => this.#held.delete(n));
-    this.#held.set(n, h);
+    const h: SysfsLine = this.track(
+      new SysfsLine(c.name, line, settings, {
+        classDir: this.#classDir,
+        number: n,
+        scanIntervalMs: this.#scanIntervalMs,
+        pump: this.#interrupts() ? this.#pump : undefined,
+        onRelease: () => this.untrack(h),
+      }),
+    );
     try {
       await h.setup(this.#exportTimeoutMs);
     } catch (err) {
       await h.close();
-      throw err instanceof GpioError ? err : this.#ioError(err, dir, c.name, line);
+      throw err instanceof GpioError ? err : fileError(err, h.dir, where);
     }
     return h;
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const h of [...this.#held.values()]) await h.close();
+  protected override async shutdown(): Promise<void> {
     await this.#pump.stop();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 }
 
-class SysfsLine implements LineHandle {
-  readonly chip: string;
-  readonly line: number;
-  readonly settings: Readonly<LineSettings>;
-  readonly #dir: string;
-  readonly #classDir: string;
-  readonly #number: number;
-  readonly #scanIntervalMs: number;
-  readonly #pump?: EventPump;
-  readonly #onRelease: () => void;
-  readonly #subs = new Subscribers<EdgeEvent>();
-  #debouncer?: Debouncer;
+/** Where a {@link SysfsLine} lives and how it learns about edges. */
+interface SysfsLineOptions {
+  readonly classDir: string;
+  /** The line's global number (chip base + offset). */
+  readonly number: number;
+  readonly scanIntervalMs: number;
+  /** The poll worker, when POLLPRI can be awaited. */
+  readonly pump: EventPump | undefined;
+  readonly onRelease: () => void;
+}
+
+class SysfsLine extends LineBase {
+  /** `<classDir>/gpio<number>` */
+  readonly dir: string;
+  readonly #options: SysfsLineOptions;
+  #edges?: LevelEdges;
   #timer?: ReturnType<typeof setInterval>;
-  #debounceTimer?: ReturnType<typeof setTimeout>;
   /** The `value` fd awaited for POLLPRI (interrupt mode). */
   #valueFd?: number;
-  #released = false;
-  #seqno = 0;
   #scanWaiters: (() => void)[] = [];
 
-  constructor(
-    chip: string,
-    line: number,
-    settings: LineSettings,
-    dir: string,
-    classDir: string,
-    n: number,
-    edges: { scanIntervalMs: number; pump?: EventPump | undefined },
-    onRelease: () => void,
-  ) {
-    this.chip = chip;
-    this.line = line;
-    this.settings = { ...settings };
-    this.#dir = dir;
-    this.#classDir = classDir;
-    this.#number = n;
-    this.#scanIntervalMs = edges.scanIntervalMs;
-    this.#pump = edges.pump;
-    this.#onRelease = onRelease;
+  constructor(chip: string, line: number, settings: LineSettings, options: SysfsLineOptions) {
+    super(chip, line, settings, options.onRelease);
+    this.#options = options;
+    this.dir = join(options.classDir, `gpio${options.number}`);
   }
 
   async #write(file: string, text: string): Promise<void> {
-    await writeFile(join(this.#dir, file), text);
+    await writeFile(join(this.dir, file), text);
   }
 
   /** Waits for the exported files, then applies active_low, direction and the initial value. */
@@ -285,32 +259,25 @@ class SysfsLine implements LineHandle {
       return;
     }
     await this.#write("direction", "in");
-    if (!s.edge || s.edge === "none") return;
-    this.#debouncer = new Debouncer(await this.read(), BigInt(Math.round((s.debounceMs ?? 0) * 1e6)), s.edge);
-    // The kernel reports both edges; the debouncer filters by the requested one and tracks the level.
+    if (!hasEdgeDetection(s)) return;
+    // The kernel reports both edges; LevelEdges filters by the requested one and tracks the level.
+    this.#edges = new LevelEdges(await this.read(), s, {
+      nowNs: monotonicNs,
+      recheck: () => void this.read().then((v) => this.#edges?.feed(v), () => undefined),
+      emit: (c, timestampNs) => this.emitEdge(c.type, c.value, timestampNs),
+    });
     const armed = await this.#write("edge", "both").then(() => true, () => false);
-    if (armed && this.#pump) this.#startInterrupt(this.#pump);
+    const pump = this.#options.pump;
+    if (armed && pump) this.#startInterrupt(pump);
     else this.#startScan();
   }
 
-  /** Feeds a level seen at `nowNs`; emits confirmed edges and re-checks when a debounce is pending. */
-  #feed(value: LineValue): void {
-    const d = this.#debouncer;
-    if (!d || this.#released) return;
-    const now = monotonicNs();
-    const change = d.sample(value, now);
-    if (change) this.#subs.emit({ type: change.type, chip: this.chip, line: this.line, value: change.value, timestampNs: now, seqno: ++this.#seqno });
-    clearTimeout(this.#debounceTimer);
-    const until = d.pendingUntilNs;
-    if (until !== undefined) {
-      this.#debounceTimer = setTimeout(() => {
-        this.read().then((v) => this.#feed(v), () => undefined);
-      }, Math.max(0, Math.ceil(Number(until - now) / 1e6)));
-    }
+  #wakeScanWaiters(): void {
+    for (const w of this.#scanWaiters.splice(0)) w();
   }
 
   #startInterrupt(pump: EventPump): void {
-    const fd = openSync(join(this.#dir, "value"), constants.O_RDONLY);
+    const fd = openSync(join(this.dir, "value"), constants.O_RDONLY);
     // A first read arms sysfs poll notification for this open file.
     readSync(fd, new Uint8Array(8), 0, 8, 0);
     this.#valueFd = fd;
@@ -318,8 +285,8 @@ class SysfsLine implements LineHandle {
       fd,
       (bytes) => {
         if (!bytes) return;
-        this.#feed(bytes[0] === 0x30 /* "0" */ ? 0 : 1);
-        for (const w of this.#scanWaiters.splice(0)) w();
+        this.#edges?.feed(bytes[0] === 0x30 /* "0" */ ? 0 : 1);
+        this.#wakeScanWaiters();
       },
       "pri",
     );
@@ -328,17 +295,17 @@ class SysfsLine implements LineHandle {
   #startScan(): void {
     let busy = false;
     this.#timer = setInterval(async () => {
-      if (busy || this.#released) return;
+      if (busy || this.released) return;
       busy = true;
       try {
-        this.#feed(await this.read());
+        this.#edges?.feed(await this.read());
       } catch {
         // a failed sample is retried at the next tick; release stops the timer
       } finally {
         busy = false;
-        for (const w of this.#scanWaiters.splice(0)) w();
+        this.#wakeScanWaiters();
       }
-    }, this.#scanIntervalMs);
+    }, this.#options.scanIntervalMs);
   }
 
   /**
@@ -346,52 +313,28 @@ class SysfsLine implements LineHandle {
    * to the debouncer), so callers can wait until a level has been seen instead of sleeping.
    */
   async nextScan(): Promise<void> {
-    if (this.#released || !this.#debouncer) return;
+    if (this.released || !this.#edges) return;
     if (this.#timer) return new Promise((r) => this.#scanWaiters.push(r));
-    this.#feed(await this.read());
+    this.#edges.feed(await this.read());
   }
 
-  get direction(): Direction {
-    return this.settings.direction;
+  protected async readValue(): Promise<LineValue> {
+    return (await readFile(join(this.dir, "value"), "utf8")).trim() === "0" ? 0 : 1;
   }
 
-  async read(): Promise<LineValue> {
-    if (this.#released) throw new LineReleasedError(this.chip, this.line);
-    const t = (await readFile(join(this.#dir, "value"), "utf8")).trim();
-    return t === "0" ? 0 : 1;
-  }
-
-  async write(value: LineValue): Promise<void> {
-    if (this.#released) throw new LineReleasedError(this.chip, this.line);
-    if (this.settings.direction !== "output") throw new GpioValueError(`${this.chip} line ${this.line} is an input; it cannot be set`, { chip: this.chip, line: this.line });
-    if (value !== 0 && value !== 1) throw new GpioValueError(`value must be 0 or 1, got ${String(value)}`, { chip: this.chip, line: this.line });
+  protected async writeValue(value: LineValue): Promise<void> {
     await this.#write("value", String(value));
   }
 
-  events(signal?: AbortSignal): AsyncIterable<EdgeEvent> {
-    if (!this.#debouncer) {
-      throw new GpioValueError(`${this.chip} line ${this.line} was requested without edge detection`, { chip: this.chip, line: this.line });
-    }
-    return this.#subs.subscribe(signal);
-  }
-
-  async close(): Promise<void> {
-    if (this.#released) return;
-    this.#released = true;
+  protected async release(): Promise<void> {
     clearInterval(this.#timer);
-    clearTimeout(this.#debounceTimer);
-    for (const w of this.#scanWaiters.splice(0)) w();
-    this.#subs.close();
+    this.#edges?.stop();
+    this.#wakeScanWaiters();
     if (this.#valueFd !== undefined) {
-      await this.#pump?.remove(this.#valueFd);
+      await this.#options.pump?.remove(this.#valueFd);
       closeSync(this.#valueFd);
     }
-    this.#onRelease();
-    if (this.#debouncer) await this.#write("edge", "none").catch(() => undefined);
-    await writeFile(join(this.#classDir, "unexport"), String(this.#number)).catch(() => undefined);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+    if (this.#edges) await this.#write("edge", "none").catch(() => undefined);
+    await writeFile(join(this.#options.classDir, "unexport"), String(this.#options.number)).catch(() => undefined);
   }
 }
