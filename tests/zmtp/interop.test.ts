@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PubSocket, SubSocket, XPubSocket, XSubSocket, runProxy } from "../../lib/zmtp/index.ts";
 import { PyPeer, hex, msgLine, pyzmqUnavailable, within } from "./_peer.ts";
+import { CommandTap } from "./_tap.ts";
 
 const td = new TextDecoder();
 const text = (parts: Uint8Array[] | undefined) => parts?.map((p) => td.decode(p));
@@ -106,14 +107,16 @@ for (const transport of ["tcp", "ipc"] as const) {
     it("a libzmq peer with heartbeats on stays connected: disco answers its PINGs", async () => {
       fresh();
       try {
-        await using pub = new PubSocket();
+        const tap = new CommandTap();
+        await using pub = new PubSocket({ transport: tap.transport });
         const endpoint = await pub.bind(bindEp("pub"));
         await using peer = new PyPeer(["sub", "connect", endpoint, "-", "hb=20"]);
         await peer.ready();
         await within(pub.waitForSubscriber(), 10_000, "subscription");
-        // Silence for 0.5 s, eight times libzmq's 60 ms heartbeat timeout: only PONGs keep the connection.
-        // (This wait paces the test over heartbeat periods; it synchronises nothing.)
-        await new Promise((r) => setTimeout(r, 500));
+        // No messages while libzmq sends 25 PINGs (every 20 ms: about eight times its 60 ms heartbeat
+        // timeout): only disco's PONGs keep the connection.
+        const pings = tap.count("received", "PING");
+        await tap.waitFor("received", "PING", pings + 25);
         assert.equal(pub.stats.disconnected, 0, "libzmq dropped the connection: PINGs were not answered");
         pub.send("still here");
         await peer.waitFor((l) => l === msgLine(["still here"]));
@@ -128,12 +131,15 @@ for (const transport of ["tcp", "ipc"] as const) {
       try {
         await using peer = new PyPeer(["pub", "bind", ep("pub")]);
         const [endpoint] = await peer.ready();
-        await using sub = new SubSocket({ heartbeatMs: 20, heartbeatTimeoutMs: 60 });
+        const tap = new CommandTap();
+        await using sub = new SubSocket({ heartbeatMs: 20, heartbeatTimeoutMs: 60, transport: tap.transport });
         sub.subscribe();
         sub.connect(endpoint!);
         await within(sub.waitForPeer(), 10_000, "handshake");
-        // Silence for 0.5 s, eight heartbeat timeouts: only libzmq's PONGs keep the connection (pacing only).
-        await new Promise((r) => setTimeout(r, 500));
+        // No messages while disco sends 25 PINGs (about eight heartbeat timeouts): only libzmq's PONGs keep
+        // the connection.
+        const pings = tap.count("sent", "PING");
+        await tap.waitFor("sent", "PING", pings + 25);
         assert.equal(sub.stats.disconnected, 0, "the connection was dropped: libzmq did not answer PINGs");
         assert.equal(sub.stats.rejected, 0);
       } finally {
