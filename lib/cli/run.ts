@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { MembershipTable } from "../beacon/index.ts";
 import { ConfigError, type DiscoConfig } from "../config/index.ts";
 import { KeyError } from "../crypto/index.ts";
-import { runTasks, planTasks, TaskError, type Task, type TaskEvent } from "../daemon/index.ts";
+import { runTasks, planTasks, TaskError, type Task } from "../daemon/index.ts";
 import { describeHost } from "../discovery/index.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
@@ -76,11 +76,6 @@ async function prepare(configPath: string | undefined, name: string | undefined,
   return { config, tasks };
 }
 
-function describeEvent(e: TaskEvent): string | undefined {
-  if (e.type === "failed") return `${e.task} failed: ${e.error instanceof Error ? e.error.message : String(e.error)}`;
-  return undefined;
-}
-
 /** `disco run`: the daemon. */
 export const command: Command = {
   name: "run",
@@ -117,13 +112,8 @@ export const command: Command = {
     try {
       for (;;) {
         const generation = new AbortController();
-        const running = runTasks(current.tasks, {
-          signal: AbortSignal.any([signal, generation.signal]),
-          onEvent: (e) => {
-            const line = describeEvent(e);
-            if (line) log(line);
-          },
-        }).then(
+        // The first failure stops the other tasks and is reported once, below.
+        const running = runTasks(current.tasks, { signal: AbortSignal.any([signal, generation.signal]) }).then(
           () => ({ kind: "stopped" as const }),
           (error: unknown) => ({ kind: "failed" as const, error }),
         );

@@ -1,0 +1,105 @@
+import { describe, it, before } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeKey, generateKey } from "../../lib/crypto/index.ts";
+import { freeUdpPort, spawn } from "../beacon/_proc.ts";
+import { LineReader } from "../_lines.ts";
+import { ensureBuilt } from "../_bin.ts";
+
+let disco = "";
+const dir = mkdtempSync(join(tmpdir(), "disco-run-"));
+const key = encodeKey(generateKey());
+
+function config(discoveryPort: number, beaconPort: number, services: string): string {
+  return `[host]
+name = "daemon-1"
+
+[discovery]
+magic = "run-test"
+key = "${key}"
+port = ${discoveryPort}
+listen = "127.0.0.1"
+
+[beacon]
+enabled = true
+port = ${beaconPort}
+broadcast = ["127.255.255.255"]
+interval = 1
+format = "json"
+
+[services]
+${services}
+`;
+}
+
+/** Asks the daemon over discovery and returns its answer's services. */
+function ask(port: number): Record<string, unknown> {
+  const keyFile = join(dir, "key");
+  writeFileSync(keyFile, `${key}\n`);
+  const p = Bun.spawnSync([disco, "client", "-m", "run-test", "--key-file", keyFile, "--to", "127.0.0.1", "-p", String(port), "-t", "1", "--json"], { stdout: "pipe", stderr: "pipe" });
+  assert.equal(p.exitCode, 0, p.stderr.toString());
+  const doc = JSON.parse(p.stdout.toString()) as { hosts: { host: string; services: Record<string, unknown> }[] };
+  assert.equal(doc.hosts.length, 1);
+  assert.equal(doc.hosts[0]!.host, "daemon-1");
+  return doc.hosts[0]!.services;
+}
+
+describe("disco run (compiled binary)", () => {
+  before(() => {
+    disco = ensureBuilt();
+  });
+
+  it("answers discovery and beacons; SIGHUP reloads a good config and keeps the old one on a bad config; SIGTERM stops it", async () => {
+    const discoveryPort = await freeUdpPort();
+    const beaconPort = await freeUdpPort();
+    const file = join(dir, "disco.toml");
+    writeFileSync(file, config(discoveryPort, beaconPort, 'web = "http://one"'));
+    await using daemon = spawn([disco, "run", "-c", file]);
+    await using err = new LineReader(daemon.proc.stderr);
+    await err.waitFor(/discovery: answering on 127\.0\.0\.1:\d+ \(sealed\)/);
+    await err.waitFor(/beacons: join daemon-1 \(127\.0\.0\.1\)/, { what: "its own sealed beacon heard back" });
+    assert.deepEqual(ask(discoveryPort), { web: "http://one" });
+
+    writeFileSync(file, config(discoveryPort, beaconPort, 'web = "http://two"'));
+    daemon.proc.kill("SIGHUP");
+    const reloaded = await err.waitFor(/config reloaded/);
+    await err.waitFor(/discovery: answering on/, { from: reloaded.index });
+    assert.deepEqual(ask(discoveryPort), { web: "http://two" });
+
+    writeFileSync(file, config(discoveryPort, beaconPort, 'web = "http://three"').replace(`port = ${discoveryPort}`, 'port = "nope"'));
+    daemon.proc.kill("SIGHUP");
+    await err.waitFor(/reload refused, the running config stays/);
+    await err.waitFor(/disco\.toml:\d+: discovery\.port: expected a whole number/);
+    assert.deepEqual(ask(discoveryPort), { web: "http://two" }, "the old config keeps answering");
+
+    daemon.proc.kill("SIGTERM");
+    assert.equal(await daemon.proc.exited, 0);
+  });
+
+  it("refuses a config with problems at start, with exit 2 and the line", async () => {
+    const file = join(dir, "bad.toml");
+    writeFileSync(file, "[beacon]\nenabled = 1\n");
+    const p = Bun.spawnSync([disco, "run", "-c", file], { stdout: "pipe", stderr: "pipe" });
+    assert.equal(p.exitCode, 2);
+    assert.match(p.stderr.toString(), /bad\.toml:2: beacon\.enabled: expected true or false, got 1/);
+  });
+
+  it("exits 1 naming the task when a port is taken", async () => {
+    const port = await freeUdpPort();
+    const blocker = Bun.spawn([disco, "server", "-l", "127.0.0.1", "-p", String(port), "-m", "x"], { stdout: "pipe", stderr: "pipe" });
+    try {
+      await using out = new LineReader(blocker.stderr);
+      await out.waitFor(/listening on/);
+      const file = join(dir, "busy.toml");
+      writeFileSync(file, `[discovery]\nport = ${port}\nlisten = "127.0.0.1"\n`);
+      const p = Bun.spawnSync([disco, "run", "-c", file], { stdout: "pipe", stderr: "pipe", timeout: 30_000 });
+      assert.equal(p.exitCode, 1, p.stderr.toString());
+      assert.match(p.stderr.toString(), /discovery/);
+    } finally {
+      blocker.kill("SIGKILL");
+      await blocker.exited;
+    }
+  });
+});
