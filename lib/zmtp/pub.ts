@@ -3,24 +3,15 @@
  * high-water mark loses the message (counted), the sender never waits. XPUB also hands subscriptions to
  * the application as `0x01 + topic` / `0x00 + topic` messages (first subscribe and last cancel only).
  */
-import { AsyncQueue } from "./_queue.ts";
+import { receiving, toParts, type OutgoingMessage } from "./_receiving.ts";
 import { encodeSubscription } from "./command.ts";
 import type { Session } from "./session.ts";
 import { ZmtpSocket, type SocketOptions } from "./socket.ts";
 import { TopicSet } from "./topics.ts";
 
+export type { OutgoingMessage } from "./_receiving.ts";
+
 const EMPTY = new Uint8Array(0);
-const enc = new TextEncoder();
-
-function toParts(message: Uint8Array | string | readonly (Uint8Array | string)[]): Uint8Array[] {
-  if (typeof message === "string") return [enc.encode(message)];
-  if (message instanceof Uint8Array) return [message];
-  if (message.length === 0) throw new RangeError("a message has at least one frame");
-  return message.map((p) => (typeof p === "string" ? enc.encode(p) : p));
-}
-
-/** A message to send: one frame (bytes or UTF-8 text) or several. */
-export type OutgoingMessage = Uint8Array | string | readonly (Uint8Array | string)[];
 
 /** Most distinct topics one peer may subscribe to; further subscriptions are ignored (and counted). */
 export const MAX_TOPICS_PER_PEER = 10_000;
@@ -110,70 +101,27 @@ export class PubSocket extends PublisherSocket {
   }
 }
 
-/** An XPUB socket: a PUB whose application also reads the subscriptions (and any other message peers send). */
-export class XPubSocket extends PublisherSocket implements AsyncIterable<Uint8Array[]> {
-  readonly #inbox: AsyncQueue<Uint8Array[]>;
+/**
+ * An XPUB socket: a PUB whose application also reads the subscriptions (and any other message peers send):
+ * `receive()` yields `0x01 + topic` (subscribe), `0x00 + topic` (cancel) or the peer's message.
+ */
+export class XPubSocket extends receiving(PublisherSocket) {
   readonly #counts = new TopicSet();
-  #sink: ((parts: Uint8Array[]) => void) | undefined;
 
   constructor(options: SocketOptions = {}) {
     super("XPUB", options);
-    this.#inbox = new AsyncQueue(this.options.receiveHighWaterMark);
-  }
-
-  /**
-   * @internal The proxy's direct path: every message goes to `sink` instead of the inbox, starting with
-   * those already waiting there.
-   */
-  set sink(sink: ((parts: Uint8Array[]) => void) | undefined) {
-    this.#sink = sink;
-    if (sink) for (const m of this.#inbox.takeAll()) sink(m);
-  }
-
-  get sink(): ((parts: Uint8Array[]) => void) | undefined {
-    return this.#sink;
-  }
-
-  /**
-   * The next subscription (`0x01 + topic`), cancel (`0x00 + topic`) or other peer message.
-   * @returns undefined when the socket closed or `signal` aborted
-   */
-  async receive(signal?: AbortSignal): Promise<Uint8Array[] | undefined> {
-    const r = await this.#inbox.next(signal);
-    return r.done ? undefined : r.value;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array[]> {
-    for (;;) {
-      const m = await this.receive();
-      if (!m) return;
-      yield m;
-    }
   }
 
   protected onMessage(_session: Session, parts: Uint8Array[]): void {
-    this.#deliver(parts);
+    this.deliver(parts);
   }
 
   protected override subscribed(topic: Uint8Array): void {
     // As libzmq without XPUB_VERBOSE: only a topic's first subscription goes up.
-    if (this.#counts.add(topic)) this.#deliver([encodeSubscription(true, topic)]);
+    if (this.#counts.add(topic)) this.deliver([encodeSubscription(true, topic)]);
   }
 
   protected override cancelled(topic: Uint8Array): void {
-    if (this.#counts.remove(topic)) this.#deliver([encodeSubscription(false, topic)]);
-  }
-
-  protected override onClose(): void {
-    this.#inbox.close();
-  }
-
-  protected override receiveDropped(): number {
-    return this.#inbox.dropped;
-  }
-
-  #deliver(parts: Uint8Array[]): void {
-    if (this.#sink) this.#sink(parts);
-    else this.#inbox.push(parts);
+    if (this.#counts.remove(topic)) this.deliver([encodeSubscription(false, topic)]);
   }
 }
