@@ -38,19 +38,30 @@ async function libzmqProxy(): Promise<Proxy> {
   return { name: "libzmq", frontend: frontend!, backend: backend!, pid: peer.proc.pid, [Symbol.asyncDispose]: () => peer.close() };
 }
 
-function py(args: string[]): ProcLines {
-  return new ProcLines(Bun.spawn([PYTHON, BENCH_PY, ...args], { stdout: "pipe", stderr: "pipe", stdin: "pipe" }));
+/** Spawns tests/zmtp/peers/bench.py and waits for its "ready" line; the caller disposes of it. */
+async function py(args: string[]): Promise<ProcLines> {
+  const p = new ProcLines(Bun.spawn([PYTHON, BENCH_PY, ...args], { stdout: "pipe", stderr: "pipe", stdin: "pipe" }));
+  try {
+    await p.waitFor("out", /^ready/);
+    return p;
+  } catch (err) {
+    await p[Symbol.asyncDispose]();
+    throw err;
+  }
 }
 
-async function throughput(proxy: Proxy): Promise<{ rate: number; received: number }> {
-  await using sub = py(["sub", proxy.backend]);
-  await sub.waitFor("out", /^ready/);
-  await using pub = py(["pub", proxy.frontend, String(THROUGHPUT_COUNT), "100"]);
-  await pub.waitFor("out", /^ready/);
-  await sub.waitFor("out", /^warm/, 20_000);
+/** Tells bench.py's publisher `pub` (its warm-up seen) to send its counted messages. */
+function go(pub: ProcLines): void {
   const stdin = pub.proc.stdin as import("bun").FileSink;
   stdin.write("go\n");
   stdin.flush();
+}
+
+async function throughput(proxy: Proxy): Promise<{ rate: number; received: number }> {
+  await using sub = await py(["sub", proxy.backend]);
+  await using pub = await py(["pub", proxy.frontend, String(THROUGHPUT_COUNT), "100"]);
+  await sub.waitFor("out", /^warm/, 20_000);
+  go(pub);
   const [, n, secs] = /^done (\d+) ([\d.]+)/.exec(await sub.waitFor("out", /^done/, 120_000))!;
   return { rate: Number(n) / Number(secs), received: Number(n) };
 }
@@ -107,29 +118,22 @@ function memory(pid: number): { rssKb: number; peakKb: number } {
 async function stalledRss(disco: string): Promise<void> {
   await using proxy = await discoProxy(disco);
   const before = memory(proxy.pid);
-  await using stalled = py(["stall", proxy.backend]);
-  await stalled.waitFor("out", /^ready/);
+  await using stalled = await py(["stall", proxy.backend]);
   await proxy.lines!.waitFor("err", /^backend: SUB peer/);
-  await using live = py(["sub", proxy.backend]);
-  await live.waitFor("out", /^ready/);
-  await using pub = py(["pub", proxy.frontend, String(RSS_COUNT), "100"]);
-  await pub.waitFor("out", /^ready/);
+  await using live = await py(["sub", proxy.backend]);
+  await using pub = await py(["pub", proxy.frontend, String(RSS_COUNT), "100"]);
   await live.waitFor("out", /^warm/, 20_000);
-  const stdin = pub.proc.stdin as import("bun").FileSink;
   // Sample the proxy's RSS every 100 ms while the million messages pass: bounded means flat, not growing.
   const samples: number[] = [];
   const sampler = setInterval(() => samples.push(memory(proxy.pid).rssKb), 100);
-  stdin.write("go\n");
-  stdin.flush();
+  go(pub);
   const [, n] = /^done (\d+)/.exec(await live.waitFor("out", /^done/, 300_000))!;
   clearInterval(sampler);
   const after = memory(proxy.pid);
   const mib = (kb: number) => `${(kb / 1024).toFixed(1)}`;
   const q = (f: number) => mib(samples[Math.min(samples.length - 1, Math.floor(f * samples.length))] ?? NaN);
-  const forwarded = await proxy.lines!.proc.kill("SIGTERM");
-  void forwarded;
-  await proxy.lines!.proc.exited;
-  const summary = proxy.lines!.err.find((l) => l.startsWith("forwarded")) ?? "";
+  await proxy.lines!.stop();
+  const summary = await proxy.lines!.waitFor("err", /^forwarded/, 5000).catch(() => "");
   console.log(`  ${RSS_COUNT.toLocaleString("en")} messages of 100 bytes published; live subscriber got ${Number(n).toLocaleString("en")}; one subscriber stalled`);
   console.log(`  disco proxy RSS: ${(before.rssKb / 1024).toFixed(1)} MiB at start, ${(after.rssKb / 1024).toFixed(1)} MiB after, peak ${(after.peakKb / 1024).toFixed(1)} MiB`);
   console.log(`  RSS during the run (MiB) at 25/50/75/100% of it: ${q(0.25)} / ${q(0.5)} / ${q(0.75)} / ${q(0.999)} (${samples.length} samples, max ${mib(Math.max(...samples))})`);
@@ -144,8 +148,9 @@ if (reason) {
 const disco = ensureBuilt();
 
 console.log(`1. proxy throughput, ${THROUGHPUT_COUNT.toLocaleString("en")} x 100-byte messages, pyzmq PUB → proxy → pyzmq SUB, loopback tcp`);
+const proxies = [libzmqProxy, () => discoProxy(disco)];
 const results: Record<string, { rate: number; received: number }> = {};
-for (const make of [libzmqProxy, () => discoProxy(disco)]) {
+for (const make of proxies) {
   await using proxy = await make();
   results[proxy.name] = await throughput(proxy);
   const r = results[proxy.name]!;
@@ -155,7 +160,7 @@ console.log(`  ratio disco / libzmq: ${(results.disco!.rate / results.libzmq!.ra
 
 console.log(`2. publish → receive latency through the proxy at 1,000 msg/s (${LATENCY_COUNT} messages, disco PUB/SUB at both ends)`);
 const lat: Record<string, { p50: number; p99: number }> = {};
-for (const make of [libzmqProxy, () => discoProxy(disco)]) {
+for (const make of proxies) {
   await using proxy = await make();
   const r = await latency(proxy);
   lat[proxy.name] = r;
