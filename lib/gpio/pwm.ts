@@ -6,7 +6,7 @@
 import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { monotonicNs } from "./_clock.ts";
-import { GpioError, GpioPermissionError, GpioValueError } from "./errors.ts";
+import { errnoOf, fileError, GpioError, GpioValueError } from "./errors.ts";
 import type { LineHandle, LineValue } from "./types.ts";
 
 /** A running PWM output. */
@@ -21,6 +21,36 @@ export interface PwmOutput extends AsyncDisposable {
 
 function checkDuty(duty: number): void {
   if (!Number.isFinite(duty) || duty < 0 || duty > 1) throw new GpioValueError(`duty must be between 0 and 1, got ${duty}`);
+}
+
+function checkPwmOptions(o: { readonly periodMs: number; readonly duty: number }): void {
+  if (!(o.periodMs > 0)) throw new GpioValueError(`period_ms must be > 0, got ${o.periodMs}`);
+  checkDuty(o.duty);
+}
+
+/** A {@link PwmOutput} whose duty is checked and kept here; `apply` sets a new duty, `stop` runs once on close. */
+function pwmOutput(periodMs: number, duty: number, ops: { apply(duty: number): Promise<void> | void; stop(): Promise<void> | void }): PwmOutput {
+  let closed = false;
+  const out: PwmOutput = {
+    periodMs,
+    get duty() {
+      return duty;
+    },
+    async setDuty(d: number) {
+      checkDuty(d);
+      duty = d;
+      await ops.apply(d);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await ops.stop();
+    },
+    async [Symbol.asyncDispose]() {
+      await out.close();
+    },
+  };
+  return out;
 }
 
 /** Options of {@link startSoftPwm}. */
@@ -38,22 +68,31 @@ export interface SoftPwmOptions {
  * @throws {GpioValueError} on a period <= 0 or a duty outside 0..1, or an input line
  */
 export function startSoftPwm(handle: LineHandle, options: SoftPwmOptions): PwmOutput {
-  if (!(options.periodMs > 0)) throw new GpioValueError(`period_ms must be > 0, got ${options.periodMs}`);
-  checkDuty(options.duty);
+  checkPwmOptions(options);
   if (handle.settings.direction !== "output") throw new GpioValueError(`${handle.chip} line ${handle.line}: PWM needs an output line`);
   const sync = (handle as Partial<{ writeSync(v: LineValue): void }>).writeSync?.bind(handle);
   const set = (v: LineValue) => {
     if (sync) sync(v);
     else void handle.write(v).catch(() => undefined);
   };
-  let duty = options.duty;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const out = pwmOutput(options.periodMs, options.duty, {
+    apply: () => undefined, // read at the next period
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+      set(0);
+    },
+  });
   const periodNs = BigInt(Math.round(options.periodMs * 1e6));
   let next = monotonicNs();
-  const delayTo = (t: bigint) => Math.max(0, Number(t - monotonicNs()) / 1e6);
+  const after = (t: bigint, fn: () => void) => {
+    timer = setTimeout(fn, Math.max(0, Number(t - monotonicNs()) / 1e6));
+  };
   const tick = () => {
     if (stopped) return;
+    const duty = out.duty;
     const start = next;
     next += periodNs;
     const now = monotonicNs();
@@ -61,40 +100,16 @@ export function startSoftPwm(handle: LineHandle, options: SoftPwmOptions): PwmOu
     if (duty > 0) {
       set(1);
       options.onPeriodStart?.(monotonicNs());
-    }
-    if (duty < 1) {
-      const offAt = start + BigInt(Math.round(Number(periodNs) * duty));
-      if (duty === 0) set(0);
-      else timer = setTimeout(() => {
-        if (stopped) return;
-        set(0);
-        timer = setTimeout(tick, delayTo(next));
-      }, delayTo(offAt));
-      if (duty === 0) timer = setTimeout(tick, delayTo(next));
-    } else {
-      timer = setTimeout(tick, delayTo(next));
-    }
+    } else set(0);
+    if (duty <= 0 || duty >= 1) return after(next, tick);
+    after(start + BigInt(Math.round(Number(periodNs) * duty)), () => {
+      if (stopped) return;
+      set(0);
+      after(next, tick);
+    });
   };
   tick();
-  return {
-    periodMs: options.periodMs,
-    get duty() {
-      return duty;
-    },
-    async setDuty(d: number) {
-      checkDuty(d);
-      duty = d;
-    },
-    async close() {
-      if (stopped) return;
-      stopped = true;
-      clearTimeout(timer);
-      set(0);
-    },
-    async [Symbol.asyncDispose]() {
-      await this.close();
-    },
-  };
+  return out;
 }
 
 /** Options of {@link openHardwarePwm}. */
@@ -113,64 +128,39 @@ export interface HardwarePwmOptions {
  * @throws {GpioValueError} on a bad period or duty
  */
 export async function openHardwarePwm(pwmchip: number, channel: number, options: HardwarePwmOptions): Promise<PwmOutput> {
-  if (!(options.periodMs > 0)) throw new GpioValueError(`period_ms must be > 0, got ${options.periodMs}`);
-  checkDuty(options.duty);
+  checkPwmOptions(options);
   const chipDir = join(options.root ?? "/sys", "class", "pwm", `pwmchip${pwmchip}`);
   const dir = join(chipDir, `pwm${channel}`);
-  const wrap = (err: unknown, path: string): GpioError => {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EACCES" || code === "EPERM") return new GpioPermissionError(path, { errno: code, cause: err });
-    if (code === "ENOENT") return new GpioError(`${path} does not exist (is pwmchip${pwmchip} enabled, e.g. dtoverlay=pwm on a Pi?)`, { errno: code, cause: err });
-    return new GpioError(`${path}: ${code ?? String(err)}`, { errno: code, cause: err });
-  };
-  const write = async (file: string, text: string) => {
-    const p = join(dir, file);
+  const write = async (path: string, text: string) => {
     try {
-      await writeFile(p, text);
+      await writeFile(path, text);
     } catch (err) {
-      throw wrap(err, p);
+      if (errnoOf(err) === "ENOENT") throw new GpioError(`${path} does not exist (is pwmchip${pwmchip} enabled, e.g. dtoverlay=pwm on a Pi?)`, { errno: "ENOENT", cause: err });
+      throw fileError(err, path);
     }
   };
-  const exists = await access(dir).then(() => true, () => false);
-  if (!exists) {
-    try {
-      await writeFile(join(chipDir, "export"), String(channel));
-    } catch (err) {
-      throw wrap(err, join(chipDir, "export"));
-    }
+  const exists = (path: string) => access(path).then(() => true, () => false);
+  const exported = await exists(dir);
+  if (!exported) {
+    await write(join(chipDir, "export"), String(channel));
     const deadline = Date.now() + (options.exportTimeoutMs ?? 2000);
-    while (!(await access(join(dir, "period")).then(() => true, () => false))) {
+    while (!(await exists(join(dir, "period")))) {
       if (Date.now() > deadline) throw new GpioError(`${dir} did not appear after export`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
   const periodNs = Math.round(options.periodMs * 1e6);
-  let duty = options.duty;
+  const setDuty = (duty: number) => write(join(dir, "duty_cycle"), String(Math.round(periodNs * duty)));
   // duty_cycle must never exceed period: drop it first, then set the period, then the duty.
-  await write("duty_cycle", "0").catch(() => undefined);
-  await write("period", String(periodNs));
-  await write("duty_cycle", String(Math.round(periodNs * duty)));
-  await write("enable", "1");
-  let closed = false;
-  const out: PwmOutput = {
-    periodMs: options.periodMs,
-    get duty() {
-      return duty;
+  await setDuty(0).catch(() => undefined);
+  await write(join(dir, "period"), String(periodNs));
+  await setDuty(options.duty);
+  await write(join(dir, "enable"), "1");
+  return pwmOutput(options.periodMs, options.duty, {
+    apply: setDuty,
+    stop: async () => {
+      await write(join(dir, "enable"), "0").catch(() => undefined);
+      if (!exported) await writeFile(join(chipDir, "unexport"), String(channel)).catch(() => undefined);
     },
-    async setDuty(d: number) {
-      checkDuty(d);
-      duty = d;
-      await write("duty_cycle", String(Math.round(periodNs * d)));
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await write("enable", "0").catch(() => undefined);
-      if (!exists) await writeFile(join(chipDir, "unexport"), String(channel)).catch(() => undefined);
-    },
-    async [Symbol.asyncDispose]() {
-      await out.close();
-    },
-  };
-  return out;
+  });
 }

@@ -6,10 +6,10 @@
  * (and on 32-bit arm); sizes and offsets are pinned by golden tests. Multi-byte fields are little-endian
  * on every architecture disco targets (x86-64, arm64, armhf).
  */
+import { checkUnsigned, decodeArray, decodeFields, encodeArray, encodeFields, need, view, type ArrayLayout, type StructLayout } from "./_struct.ts";
 import { GpioFrameError } from "./errors.ts";
 
-/** `GPIO_MAX_NAME_SIZE`: bytes of a name/label/consumer field, NUL-padded. */
-export const GPIO_MAX_NAME_SIZE = 32;
+export { GPIO_MAX_NAME_SIZE } from "./_struct.ts";
 /** `GPIO_V2_LINES_MAX`: lines per request. */
 export const GPIO_V2_LINES_MAX = 64;
 /** `GPIO_V2_LINE_NUM_ATTRS_MAX`: attributes per config. */
@@ -149,35 +149,55 @@ export interface LineEventStruct {
   readonly lineSeqno: number;
 }
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
+// Layouts of linux/gpio.h: each scalar field's offset and type, written once for both directions.
 
-function view(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const CHIP_INFO: StructLayout<ChipInfoStruct> = {
+  name: "gpiochip_info",
+  size: GPIOCHIP_INFO_SIZE,
+  fields: [["name", 0, "name"], ["label", 32, "name"], ["lines", 64, "u32"]],
+};
+
+// gpio_v2_line_config: flags, num_attrs, padding[5], attrs[10] (gpio_v2_line_config_attribute: attr, mask).
+const LINE_CONFIG: StructLayout<Omit<LineConfigStruct, "attrs">> = { name: "gpio_v2_line_config", size: GPIO_V2_LINE_CONFIG_SIZE, fields: [["flags", 0, "u64"]] };
+const LINE_CONFIG_ATTRS: ArrayLayout = { what: "num_attrs", countAt: 8, firstAt: 32, stride: GPIO_V2_LINE_CONFIG_ATTRIBUTE_SIZE, max: GPIO_V2_LINE_NUM_ATTRS_MAX };
+
+// gpio_v2_line_request: offsets[64], consumer, config (at 288), num_lines, event_buffer_size, padding[5], fd.
+const LINE_REQUEST: StructLayout<{ consumer: string; eventBufferSize: number }> = {
+  name: "gpio_v2_line_request",
+  size: GPIO_V2_LINE_REQUEST_SIZE,
+  fields: [["consumer", 256, "name"], ["eventBufferSize", 564, "u32"]],
+};
+const LINE_REQUEST_CONFIG_AT = 288;
+const LINE_REQUEST_OFFSETS: ArrayLayout = { what: "num_lines", countAt: 560, firstAt: 0, stride: 4, max: GPIO_V2_LINES_MAX };
+
+// gpio_v2_line_info: name, consumer, offset, num_attrs, flags, attrs[10], padding[4].
+const LINE_INFO: StructLayout<Omit<LineInfoStruct, "attrs">> = {
+  name: "gpio_v2_line_info",
+  size: GPIO_V2_LINE_INFO_SIZE,
+  fields: [["name", 0, "name"], ["consumer", 32, "name"], ["offset", 64, "u32"], ["flags", 72, "u64"]],
+};
+const LINE_INFO_ATTRS: ArrayLayout = { what: "num_attrs", countAt: 68, firstAt: 80, stride: GPIO_V2_LINE_ATTRIBUTE_SIZE, max: GPIO_V2_LINE_NUM_ATTRS_MAX };
+
+const LINE_VALUES: StructLayout<LineValuesStruct> = { name: "gpio_v2_line_values", size: GPIO_V2_LINE_VALUES_SIZE, fields: [["bits", 0, "u64"], ["mask", 8, "u64"]] };
+
+// gpio_v2_line_event: timestamp_ns, id, offset, seqno, line_seqno, padding[6].
+const LINE_EVENT: StructLayout<LineEventStruct> = {
+  name: "gpio_v2_line_event",
+  size: GPIO_V2_LINE_EVENT_SIZE,
+  fields: [["timestampNs", 0, "u64"], ["id", 8, "u32"], ["offset", 12, "u32"], ["seqno", 16, "u32"], ["lineSeqno", 20, "u32"]],
+};
+
+/** A new buffer of the layout's size with `value`'s fields. @throws {RangeError} when a field does not fit */
+function encodeStruct<T>(layout: StructLayout<T>, value: T): Uint8Array {
+  const out = new Uint8Array(layout.size);
+  encodeFields(out, 0, layout, value);
+  return out;
 }
 
-function need(bytes: Uint8Array, offset: number, size: number, what: string): void {
-  if (!Number.isInteger(offset) || offset < 0 || bytes.length - offset < size) {
-    throw new GpioFrameError(`${what} needs ${size} bytes at offset ${offset}, have ${Math.max(0, bytes.length - offset)}`, offset);
-  }
-}
-
-function writeName(out: Uint8Array, at: number, text: string, what: string): void {
-  const b = enc.encode(text);
-  // One byte is kept for the terminating NUL, as the kernel copies with strscpy.
-  if (b.length > GPIO_MAX_NAME_SIZE - 1) throw new RangeError(`${what} '${text}' is longer than ${GPIO_MAX_NAME_SIZE - 1} bytes`);
-  if (b.includes(0)) throw new RangeError(`${what} contains a NUL byte`);
-  out.set(b, at);
-}
-
-function readName(bytes: Uint8Array, at: number): string {
-  const field = bytes.subarray(at, at + GPIO_MAX_NAME_SIZE);
-  const end = field.indexOf(0);
-  return dec.decode(end < 0 ? field : field.subarray(0, end));
-}
-
-function checkU64(v: bigint, what: string): void {
-  if (v < 0n || v > 0xffff_ffff_ffff_ffffn) throw new RangeError(`${what} must fit in 64 unsigned bits`);
+/** Decodes a whole struct at `offset`. @throws {GpioFrameError} when short */
+function decodeStruct<T>(bytes: Uint8Array, offset: number, layout: StructLayout<T>): { value: T; next: number } {
+  need(bytes, offset, layout.size, layout.name);
+  return { value: decodeFields(bytes, offset, layout), next: offset + layout.size };
 }
 
 /**
@@ -186,42 +206,31 @@ function checkU64(v: bigint, what: string): void {
  * @throws {GpioFrameError} when fewer than 68 bytes remain
  */
 export function decodeChipInfo(bytes: Uint8Array, offset = 0): { value: ChipInfoStruct; next: number } {
-  need(bytes, offset, GPIOCHIP_INFO_SIZE, "gpiochip_info");
-  const b = bytes.subarray(offset);
-  return {
-    value: { name: readName(b, 0), label: readName(b, 32), lines: view(b).getUint32(64, true) },
-    next: offset + GPIOCHIP_INFO_SIZE,
-  };
+  return decodeStruct(bytes, offset, CHIP_INFO);
 }
 
 /**
  * Encodes `struct gpiochip_info` (used by tests and fakes; the kernel fills it).
- * @throws {RangeError} on a name longer than 31 bytes or a negative line count
+ * @throws {RangeError} on a name longer than 31 bytes or a line count that is not a u32
  */
 export function encodeChipInfo(info: ChipInfoStruct): Uint8Array {
-  const out = new Uint8Array(GPIOCHIP_INFO_SIZE);
-  writeName(out, 0, info.name, "chip name");
-  writeName(out, 32, info.label, "chip label");
-  if (!Number.isInteger(info.lines) || info.lines < 0 || info.lines > 0xffff_ffff) throw new RangeError("lines must be a u32");
-  view(out).setUint32(64, info.lines, true);
-  return out;
+  return encodeStruct(CHIP_INFO, info);
 }
 
+/** `struct gpio_v2_line_attribute`: id (u32), padding, then the union (8 bytes) read according to id. */
 function encodeAttribute(dv: DataView, at: number, attr: LineAttribute): void {
-  dv.setUint32(at, attr.id, true); // id; padding at +4 stays zero
+  dv.setUint32(at, attr.id, true);
   switch (attr.id) {
     case GPIO_V2_LINE_ATTR_ID_FLAGS:
-      checkU64(attr.flags, "flags");
+      checkUnsigned(attr.flags, 64, "flags");
       dv.setBigUint64(at + 8, attr.flags, true);
       break;
     case GPIO_V2_LINE_ATTR_ID_OUTPUT_VALUES:
-      checkU64(attr.values, "values");
+      checkUnsigned(attr.values, 64, "values");
       dv.setBigUint64(at + 8, attr.values, true);
       break;
     case GPIO_V2_LINE_ATTR_ID_DEBOUNCE:
-      if (!Number.isInteger(attr.debouncePeriodUs) || attr.debouncePeriodUs < 0 || attr.debouncePeriodUs > 0xffff_ffff) {
-        throw new RangeError("debouncePeriodUs must be a u32");
-      }
+      checkUnsigned(attr.debouncePeriodUs, 32, "debouncePeriodUs");
       dv.setUint32(at + 8, attr.debouncePeriodUs, true);
       break;
   }
@@ -241,25 +250,27 @@ function decodeAttribute(dv: DataView, at: number): LineAttribute {
   }
 }
 
+/** `struct gpio_v2_line_config_attribute`: the attribute, then the mask of lines it applies to. */
+function encodeConfigAttribute(dv: DataView, at: number, a: LineConfigAttribute): void {
+  encodeAttribute(dv, at, a.attr);
+  checkUnsigned(a.mask, 64, "mask");
+  dv.setBigUint64(at + 16, a.mask, true);
+}
+
+function decodeConfigAttribute(dv: DataView, at: number): LineConfigAttribute {
+  return { attr: decodeAttribute(dv, at), mask: dv.getBigUint64(at + 16, true) };
+}
+
 /**
  * Encodes `struct gpio_v2_line_config` (272 bytes) into `out` at `at`.
  * @throws {RangeError} with more than 10 attributes or out-of-range fields
  */
 export function encodeLineConfigInto(out: Uint8Array, at: number, config: LineConfigStruct): void {
-  if (config.attrs.length > GPIO_V2_LINE_NUM_ATTRS_MAX) throw new RangeError(`at most ${GPIO_V2_LINE_NUM_ATTRS_MAX} attributes`);
-  checkU64(config.flags, "flags");
-  const dv = view(out);
-  dv.setBigUint64(at, config.flags, true); // flags
-  dv.setUint32(at + 8, config.attrs.length, true); // num_attrs; padding[5] at +12..31 stays zero
-  config.attrs.forEach((a, i) => {
-    const base = at + 32 + i * GPIO_V2_LINE_CONFIG_ATTRIBUTE_SIZE;
-    encodeAttribute(dv, base, a.attr);
-    checkU64(a.mask, "mask");
-    dv.setBigUint64(base + 16, a.mask, true);
-  });
+  encodeFields(out, at, LINE_CONFIG, config);
+  encodeArray(out, at, LINE_CONFIG_ATTRS, config.attrs, encodeConfigAttribute);
 }
 
-/** Encodes `struct gpio_v2_line_config` (for `GPIO_V2_LINE_SET_CONFIG_IOCTL`). */
+/** Encodes `struct gpio_v2_line_config` (for `GPIO_V2_LINE_SET_CONFIG_IOCTL`). @throws {RangeError} as {@link encodeLineConfigInto} */
 export function encodeLineConfig(config: LineConfigStruct): Uint8Array {
   const out = new Uint8Array(GPIO_V2_LINE_CONFIG_SIZE);
   encodeLineConfigInto(out, 0, config);
@@ -271,16 +282,8 @@ export function encodeLineConfig(config: LineConfigStruct): Uint8Array {
  * @throws {GpioFrameError} when short, or `num_attrs` > 10, or an attribute id is unknown
  */
 export function decodeLineConfig(bytes: Uint8Array, offset = 0): { value: LineConfigStruct; next: number } {
-  need(bytes, offset, GPIO_V2_LINE_CONFIG_SIZE, "gpio_v2_line_config");
-  const dv = view(bytes);
-  const n = dv.getUint32(offset + 8, true);
-  if (n > GPIO_V2_LINE_NUM_ATTRS_MAX) throw new GpioFrameError(`num_attrs ${n} > ${GPIO_V2_LINE_NUM_ATTRS_MAX}`, offset + 8);
-  const attrs: LineConfigAttribute[] = [];
-  for (let i = 0; i < n; i++) {
-    const base = offset + 32 + i * GPIO_V2_LINE_CONFIG_ATTRIBUTE_SIZE;
-    attrs.push({ attr: decodeAttribute(dv, base), mask: dv.getBigUint64(base + 16, true) });
-  }
-  return { value: { flags: dv.getBigUint64(offset, true), attrs }, next: offset + GPIO_V2_LINE_CONFIG_SIZE };
+  const { value, next } = decodeStruct(bytes, offset, LINE_CONFIG);
+  return { value: { ...value, attrs: decodeArray(bytes, offset, LINE_CONFIG_ATTRS, decodeConfigAttribute) }, next };
 }
 
 /**
@@ -290,16 +293,12 @@ export function decodeLineConfig(bytes: Uint8Array, offset = 0): { value: LineCo
 export function encodeLineRequest(req: LineRequestStruct): Uint8Array {
   const n = req.offsets.length;
   if (n < 1 || n > GPIO_V2_LINES_MAX) throw new RangeError(`a request takes 1 to ${GPIO_V2_LINES_MAX} lines, got ${n}`);
-  const out = new Uint8Array(GPIO_V2_LINE_REQUEST_SIZE);
-  const dv = view(out);
-  req.offsets.forEach((o, i) => {
-    if (!Number.isInteger(o) || o < 0 || o > 0xffff_ffff) throw new RangeError(`line offset ${o} is not a u32`);
-    dv.setUint32(i * 4, o, true); // offsets[64]
+  const out = encodeStruct(LINE_REQUEST, { consumer: req.consumer, eventBufferSize: req.eventBufferSize ?? 0 });
+  encodeArray(out, 0, LINE_REQUEST_OFFSETS, req.offsets, (dv, at, o) => {
+    checkUnsigned(o, 32, "line offset");
+    dv.setUint32(at, o, true);
   });
-  writeName(out, 256, req.consumer, "consumer"); // consumer[32]
-  encodeLineConfigInto(out, 288, req.config); // config (272 bytes)
-  dv.setUint32(560, n, true); // num_lines
-  dv.setUint32(564, req.eventBufferSize ?? 0, true); // event_buffer_size; padding[5] 568..587; fd 588
+  encodeLineConfigInto(out, LINE_REQUEST_CONFIG_AT, req.config);
   return out;
 }
 
@@ -308,22 +307,14 @@ export function encodeLineRequest(req: LineRequestStruct): Uint8Array {
  * @throws {GpioFrameError} when short or `num_lines` is out of range
  */
 export function decodeLineRequest(bytes: Uint8Array, offset = 0): { value: LineRequestStruct & { fd: number }; next: number } {
-  need(bytes, offset, GPIO_V2_LINE_REQUEST_SIZE, "gpio_v2_line_request");
-  const dv = view(bytes);
-  const n = dv.getUint32(offset + 560, true);
-  if (n > GPIO_V2_LINES_MAX) throw new GpioFrameError(`num_lines ${n} > ${GPIO_V2_LINES_MAX}`, offset + 560);
-  const offsets: number[] = [];
-  for (let i = 0; i < n; i++) offsets.push(dv.getUint32(offset + i * 4, true));
-  const config = decodeLineConfig(bytes, offset + 288).value;
-  const eventBufferSize = dv.getUint32(offset + 564, true);
-  const fd = dv.getInt32(offset + GPIO_V2_LINE_REQUEST_FD_OFFSET, true);
-  return {
-    value: { offsets, consumer: readName(bytes, offset + 256), config, eventBufferSize, fd },
-    next: offset + GPIO_V2_LINE_REQUEST_SIZE,
-  };
+  const { value, next } = decodeStruct(bytes, offset, LINE_REQUEST);
+  const offsets = decodeArray(bytes, offset, LINE_REQUEST_OFFSETS, (dv, at) => dv.getUint32(at, true));
+  const config = decodeLineConfig(bytes, offset + LINE_REQUEST_CONFIG_AT).value;
+  const fd = view(bytes).getInt32(offset + GPIO_V2_LINE_REQUEST_FD_OFFSET, true);
+  return { value: { offsets, ...value, config, fd }, next };
 }
 
-/** Reads the `fd` field the kernel wrote into a request buffer. */
+/** Reads the `fd` field the kernel wrote into a request buffer. @throws {GpioFrameError} when short */
 export function requestFd(bytes: Uint8Array): number {
   need(bytes, 0, GPIO_V2_LINE_REQUEST_SIZE, "gpio_v2_line_request");
   return view(bytes).getInt32(GPIO_V2_LINE_REQUEST_FD_OFFSET, true);
@@ -331,26 +322,16 @@ export function requestFd(bytes: Uint8Array): number {
 
 /** Encodes the input half of `struct gpio_v2_line_info` (only `offset` is read by the kernel). */
 export function encodeLineInfoQuery(offset: number): Uint8Array {
-  const out = new Uint8Array(GPIO_V2_LINE_INFO_SIZE);
-  view(out).setUint32(64, offset, true);
-  return out;
+  return encodeStruct(LINE_INFO, { name: "", consumer: "", offset, flags: 0n });
 }
 
 /**
  * Encodes a full `struct gpio_v2_line_info` (256 bytes; for fakes and tests).
- * @throws {RangeError} on names over 31 bytes or more than 10 attributes
+ * @throws {RangeError} on names over 31 bytes, more than 10 attributes or out-of-range fields
  */
 export function encodeLineInfo(info: LineInfoStruct): Uint8Array {
-  if (info.attrs.length > GPIO_V2_LINE_NUM_ATTRS_MAX) throw new RangeError(`at most ${GPIO_V2_LINE_NUM_ATTRS_MAX} attributes`);
-  const out = new Uint8Array(GPIO_V2_LINE_INFO_SIZE);
-  const dv = view(out);
-  writeName(out, 0, info.name, "line name"); // name[32]
-  writeName(out, 32, info.consumer, "consumer"); // consumer[32]
-  dv.setUint32(64, info.offset, true); // offset
-  dv.setUint32(68, info.attrs.length, true); // num_attrs
-  checkU64(info.flags, "flags");
-  dv.setBigUint64(72, info.flags, true); // flags
-  info.attrs.forEach((a, i) => encodeAttribute(dv, 80 + i * GPIO_V2_LINE_ATTRIBUTE_SIZE, a)); // attrs[10]; padding[4] 240..255
+  const out = encodeStruct(LINE_INFO, info);
+  encodeArray(out, 0, LINE_INFO_ATTRS, info.attrs, encodeAttribute);
   return out;
 }
 
@@ -359,53 +340,23 @@ export function encodeLineInfo(info: LineInfoStruct): Uint8Array {
  * @throws {GpioFrameError} when short, `num_attrs` > 10, or an attribute id is unknown
  */
 export function decodeLineInfo(bytes: Uint8Array, offset = 0): { value: LineInfoStruct; next: number } {
-  need(bytes, offset, GPIO_V2_LINE_INFO_SIZE, "gpio_v2_line_info");
-  const dv = view(bytes);
-  const n = dv.getUint32(offset + 68, true);
-  if (n > GPIO_V2_LINE_NUM_ATTRS_MAX) throw new GpioFrameError(`num_attrs ${n} > ${GPIO_V2_LINE_NUM_ATTRS_MAX}`, offset + 68);
-  const attrs: LineAttribute[] = [];
-  for (let i = 0; i < n; i++) attrs.push(decodeAttribute(dv, offset + 80 + i * GPIO_V2_LINE_ATTRIBUTE_SIZE));
-  return {
-    value: {
-      name: readName(bytes, offset),
-      consumer: readName(bytes, offset + 32),
-      offset: dv.getUint32(offset + 64, true),
-      flags: dv.getBigUint64(offset + 72, true),
-      attrs,
-    },
-    next: offset + GPIO_V2_LINE_INFO_SIZE,
-  };
+  const { value, next } = decodeStruct(bytes, offset, LINE_INFO);
+  return { value: { ...value, attrs: decodeArray(bytes, offset, LINE_INFO_ATTRS, decodeAttribute) }, next };
 }
 
 /** Encodes `struct gpio_v2_line_values` (16 bytes). @throws {RangeError} when a field is not a u64 */
 export function encodeLineValues(v: LineValuesStruct): Uint8Array {
-  checkU64(v.bits, "bits");
-  checkU64(v.mask, "mask");
-  const out = new Uint8Array(GPIO_V2_LINE_VALUES_SIZE);
-  const dv = view(out);
-  dv.setBigUint64(0, v.bits, true); // bits
-  dv.setBigUint64(8, v.mask, true); // mask
-  return out;
+  return encodeStruct(LINE_VALUES, v);
 }
 
 /** Decodes `struct gpio_v2_line_values`. @throws {GpioFrameError} when short */
 export function decodeLineValues(bytes: Uint8Array, offset = 0): { value: LineValuesStruct; next: number } {
-  need(bytes, offset, GPIO_V2_LINE_VALUES_SIZE, "gpio_v2_line_values");
-  const dv = view(bytes);
-  return { value: { bits: dv.getBigUint64(offset, true), mask: dv.getBigUint64(offset + 8, true) }, next: offset + 16 };
+  return decodeStruct(bytes, offset, LINE_VALUES);
 }
 
-/** Encodes `struct gpio_v2_line_event` (48 bytes; for fakes and tests). */
+/** Encodes `struct gpio_v2_line_event` (48 bytes; for fakes and tests). @throws {RangeError} when a field does not fit */
 export function encodeLineEvent(e: LineEventStruct): Uint8Array {
-  checkU64(e.timestampNs, "timestampNs");
-  const out = new Uint8Array(GPIO_V2_LINE_EVENT_SIZE);
-  const dv = view(out);
-  dv.setBigUint64(0, e.timestampNs, true); // timestamp_ns
-  dv.setUint32(8, e.id, true); // id
-  dv.setUint32(12, e.offset, true); // offset
-  dv.setUint32(16, e.seqno, true); // seqno
-  dv.setUint32(20, e.lineSeqno, true); // line_seqno; padding[6] 24..47
-  return out;
+  return encodeStruct(LINE_EVENT, e);
 }
 
 /**
@@ -415,19 +366,9 @@ export function encodeLineEvent(e: LineEventStruct): Uint8Array {
  */
 export function decodeLineEvent(bytes: Uint8Array, offset = 0): { value: LineEventStruct; next: number } | undefined {
   if (bytes.length - offset < GPIO_V2_LINE_EVENT_SIZE) return undefined;
-  const dv = view(bytes);
-  const id = dv.getUint32(offset + 8, true);
-  if (id !== GPIO_V2_LINE_EVENT_RISING_EDGE && id !== GPIO_V2_LINE_EVENT_FALLING_EDGE) {
-    throw new GpioFrameError(`unknown gpio_v2_line_event id ${id}`, offset + 8);
+  const r = decodeStruct(bytes, offset, LINE_EVENT);
+  if (r.value.id !== GPIO_V2_LINE_EVENT_RISING_EDGE && r.value.id !== GPIO_V2_LINE_EVENT_FALLING_EDGE) {
+    throw new GpioFrameError(`unknown gpio_v2_line_event id ${r.value.id}`, offset + 8);
   }
-  return {
-    value: {
-      timestampNs: dv.getBigUint64(offset, true),
-      id,
-      offset: dv.getUint32(offset + 12, true),
-      seqno: dv.getUint32(offset + 16, true),
-      lineSeqno: dv.getUint32(offset + 20, true),
-    },
-    next: offset + GPIO_V2_LINE_EVENT_SIZE,
-  };
+  return r;
 }
