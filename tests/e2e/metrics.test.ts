@@ -22,12 +22,27 @@ function spawn(args: string[]): ProcLines {
   return new ProcLines(Bun.spawn([DISCO, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" }));
 }
 
-/** Starts a proxy on an ipc frontend and an ephemeral loopback backend; returns both endpoints. */
-async function startProxy(dir: string) {
-  const proxy = spawn(["metrics", "--proxy", "--frontend", `ipc://${dir}/front`, "--backend", "tcp://127.0.0.1:0", "--debug"]);
-  const line = await proxy.waitFor("err", /^proxy: frontend /);
-  const [, frontend, backend] = /^proxy: frontend (\S+) backend (\S+)$/.exec(line)!;
-  return { proxy, frontend: frontend!, backend: backend! };
+/** Runs `body` in a fresh temp dir, removed afterwards. */
+async function withTempDir(body: (dir: string) => Promise<void> | void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "disco-metrics-"));
+  try {
+    await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs `body` with a proxy on an ipc frontend and an ephemeral loopback backend (its endpoints read from
+ * its first line); the proxy is killed and its temp dir removed afterwards.
+ */
+function withProxy(body: (p: { proxy: ProcLines; frontend: string; backend: string }) => Promise<void>): Promise<void> {
+  return withTempDir(async (dir) => {
+    await using proxy = spawn(["metrics", "--proxy", "--frontend", `ipc://${dir}/front`, "--backend", "tcp://127.0.0.1:0", "--debug"]);
+    const line = await proxy.waitFor("err", /^proxy: frontend /);
+    const [, frontend, backend] = /^proxy: frontend (\S+) backend (\S+)$/.exec(line)!;
+    await body({ proxy, frontend: frontend!, backend: backend! });
+  });
 }
 
 describe("disco metrics (compiled binary)", () => {
@@ -44,22 +59,15 @@ describe("disco metrics (compiled binary)", () => {
     assert.match(bad.err, /--backend expects an endpoint/);
   });
 
-  it("--publish with no proxy fails with exit 1 and says how to start one", () => {
-    const dir = mkdtempSync(join(tmpdir(), "disco-metrics-"));
-    try {
+  it("--publish with no proxy fails with exit 1 and says how to start one", () =>
+    withTempDir((dir) => {
       const r = run(["metrics", "--publish", "t", "1", "--frontend", `ipc://${dir}/none`, "--wait", "300ms"]);
       assert.equal(r.code, 1);
       assert.match(r.err, /no metrics proxy answered at ipc:\/\/.*none.*disco metrics --proxy/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("a published metric goes through the proxy to a receiver, printed as disco.py prints it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "disco-metrics-"));
-    try {
-      const { proxy, frontend, backend } = await startProxy(dir);
-      await using _p = proxy;
+  it("a published metric goes through the proxy to a receiver, printed as disco.py prints it", () =>
+    withProxy(async ({ proxy, frontend, backend }) => {
       await using recv = spawn(["metrics", "--receive", "--no-beacons", "--connect", backend, "--debug"]);
       await recv.waitFor("err", /XPUB peer .* ready/);
       // The receiver's subscription reaches the proxy; --publish waits for it to come up the frontend.
@@ -75,16 +83,10 @@ describe("disco metrics (compiled binary)", () => {
       assert.ok(Math.abs(t - Date.now() / 1000) < 60);
       assert.equal(await proxy.stop(), 0);
       await proxy.waitFor("err", /^forwarded 1 messages, 1 subscriptions/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("a second --proxy on the same endpoints exits 1 and leaves the first one working", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "disco-metrics-"));
-    try {
-      const { proxy, frontend, backend } = await startProxy(dir);
-      await using _p = proxy;
+  it("a second --proxy on the same endpoints exits 1 and leaves the first one working", () =>
+    withProxy(async ({ proxy, frontend, backend }) => {
       const again = run(["metrics", "--proxy", "--frontend", frontend, "--backend", backend]);
       assert.equal(again.code, 1);
       assert.match(again.err, /cannot bind tcp:\/\/127\.0\.0\.1:\d+/);
@@ -95,16 +97,10 @@ describe("disco metrics (compiled binary)", () => {
       await proxy.waitFor("err", /^backend: SUB peer/);
       assert.equal(run(["metrics", "--publish", "still", "up", "--frontend", frontend, "--name", "h"]).code, 0);
       assert.match(await recv.waitFor("out", /^Metric\(/), /"still": "up"/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("--receive --json prints one JSON object per metric", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "disco-metrics-"));
-    try {
-      const { proxy, frontend, backend } = await startProxy(dir);
-      await using _p = proxy;
+  it("--receive --json prints one JSON object per metric", () =>
+    withProxy(async ({ proxy, frontend, backend }) => {
       await using recv = spawn(["metrics", "--receive", "--json", "--no-beacons", "--connect", backend]);
       await proxy.waitFor("err", /^backend: SUB peer/);
       assert.equal(run(["metrics", "--publish", "a", "1", "b", "two words", "--frontend", frontend, "--name", "pi"]).code, 0);
@@ -113,32 +109,20 @@ describe("disco metrics (compiled binary)", () => {
       assert.equal(obj.values.a, "1");
       assert.equal(obj.values.b, "two words");
       assert.equal(typeof obj.values._time, "number");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("a disco.py-style libzmq publisher's metric is printed exactly as disco.py's receiver prints it", { skip: pyzmqUnavailable() }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "disco-metrics-"));
-    try {
-      const { proxy, frontend, backend } = await startProxy(dir);
-      await using _p = proxy;
+  it("a disco.py-style libzmq publisher's metric is printed exactly as disco.py's receiver prints it", { skip: pyzmqUnavailable() }, () =>
+    withProxy(async ({ proxy, frontend, backend }) => {
       await using recv = spawn(["metrics", "--receive", "--no-beacons", "--connect", backend]);
       await proxy.waitFor("err", /^backend: SUB peer/);
       await using pub = new PyPeer(["metric", frontend, "garage", "humidity", "40 %"]);
       const { line: expect } = await pub.waitFor((l) => l.startsWith("expect "));
       const line = await recv.waitFor("out", /^Metric\(/);
       assert.equal(line, expect.slice("expect ".length));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("a libzmq SUB on the proxy's backend gets the exact disco.py frame", { skip: pyzmqUnavailable() }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "disco-metrics-"));
-    try {
-      const { proxy, frontend, backend } = await startProxy(dir);
-      await using _p = proxy;
+  it("a libzmq SUB on the proxy's backend gets the exact disco.py frame", { skip: pyzmqUnavailable() }, () =>
+    withProxy(async ({ proxy, frontend, backend }) => {
       await using sub = new PyPeer(["sub", "connect", backend, hex("metric")]);
       await sub.ready();
       await proxy.waitFor("err", /^backend: SUB peer/);
@@ -146,8 +130,5 @@ describe("disco metrics (compiled binary)", () => {
       const { line } = await sub.waitFor((l) => l.startsWith("msg "));
       const frame = Buffer.from(line.slice(4), "hex").toString();
       assert.match(frame, /^metric shed \{"temperature": "73", "_time": \d+\.\d+\}$/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
