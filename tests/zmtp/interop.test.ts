@@ -29,172 +29,144 @@ for (const transport of ["tcp", "ipc"] as const) {
     let dir = "";
     const ep = (name: string) => (transport === "tcp" ? "tcp://127.0.0.1:*" : `ipc://${dir}/${name}`);
     const bindEp = (name: string) => (transport === "tcp" ? "tcp://127.0.0.1:0" : `ipc://${dir}/${name}`);
-    const fresh = () => (dir = mkdtempSync(join(tmpdir(), "zmtp-interop-")));
-    const clean = () => rmSync(dir, { recursive: true, force: true });
-
-    it("pyzmq PUB → disco SUB, multipart, then the PUB restarts mid-stream and the SUB carries on", async () => {
-      fresh();
+    /** A test body run with `dir` a fresh temp dir (for ipc paths), removed afterwards. */
+    const inTempDir = (body: () => Promise<void>) => async () => {
+      dir = mkdtempSync(join(tmpdir(), "zmtp-interop-"));
       try {
-        const first = new PyPeer(["pub", "bind", ep("pub")]);
-        const [endpoint] = await first.ready();
-        await using sub = new SubSocket({ reconnectMs: 20, reconnectMaxMs: 200 });
-        sub.subscribe("metric");
-        sub.connect(endpoint!);
-        assert.deepEqual(text(await receiveWhileRepeating(first, sub, ["metric shed", "part two"])), ["metric shed", "part two"]);
-        await first.close();
-        await using second = new PyPeer(["pub", "bind", endpoint!]);
-        await second.ready();
-        // Drain what the first peer's repeat left queued, then wait for the restarted peer's message.
-        second.write(`repeat ${hex("metric after restart")}`);
-        await within(
-          (async () => {
-            for (;;) {
-              const m = await sub.receive();
-              if (m && td.decode(m[0]) === "metric after restart") return;
-            }
-          })(),
-          10_000,
-          "message after the restart",
-        );
-        second.write("stop");
-        assert.ok(sub.stats.connected >= 2);
+        await body();
       } finally {
-        clean();
+        rmSync(dir, { recursive: true, force: true });
       }
-    });
+    };
 
-    it("disco PUB → pyzmq SUB with a topic prefix filter, multipart", async () => {
-      fresh();
-      try {
-        await using pub = new PubSocket();
-        const endpoint = await pub.bind(bindEp("pub"));
-        await using peer = new PyPeer(["sub", "connect", endpoint, hex("metric")]);
-        await peer.ready();
-        assert.ok(await within(pub.waitForSubscriber(), 10_000, "libzmq's subscription"));
-        assert.equal(pub.send(["other thing", "x"]), 0);
-        pub.send(["metric shed {}", "second", "third"]);
-        const { line } = await peer.waitFor((l) => l.startsWith("msg"));
-        assert.equal(line, msgLine(["metric shed {}", "second", "third"]));
-      } finally {
-        clean();
-      }
-    });
+    it("pyzmq PUB → disco SUB, multipart, then the PUB restarts mid-stream and the SUB carries on", inTempDir(async () => {
+      const first = new PyPeer(["pub", "bind", ep("pub")]);
+      const [endpoint] = await first.ready();
+      await using sub = new SubSocket({ reconnectMs: 20, reconnectMaxMs: 200 });
+      sub.subscribe("metric");
+      sub.connect(endpoint!);
+      assert.deepEqual(text(await receiveWhileRepeating(first, sub, ["metric shed", "part two"])), ["metric shed", "part two"]);
+      await first.close();
+      await using second = new PyPeer(["pub", "bind", endpoint!]);
+      await second.ready();
+      // Drain what the first peer's repeat left queued, then wait for the restarted peer's message.
+      second.write(`repeat ${hex("metric after restart")}`);
+      await within(
+        (async () => {
+          for (;;) {
+            const m = await sub.receive();
+            if (m && td.decode(m[0]) === "metric after restart") return;
+          }
+        })(),
+        10_000,
+        "message after the restart",
+      );
+      second.write("stop");
+      assert.ok(sub.stats.connected >= 2);
+    }));
 
-    it("a pyzmq SUB that restarts gets a fresh subscription served by the disco PUB", async () => {
-      fresh();
-      try {
-        await using pub = new PubSocket();
-        const endpoint = await pub.bind(bindEp("pub"));
-        const first = new PyPeer(["sub", "connect", endpoint, "-"]);
-        await first.ready();
-        await within(pub.waitForSubscriber(), 10_000, "first subscription");
-        await first.close();
-        await using second = new PyPeer(["sub", "connect", endpoint, "-"]);
-        await second.ready();
-        // The first peer's session may linger until its close is seen; publish until the new one has it.
-        const got = second.waitFor((l) => l === msgLine(["hello again"]), 0, 10_000);
-        const timer = setInterval(() => pub.send("hello again"), 20);
-        try {
-          await got;
-        } finally {
-          clearInterval(timer);
-        }
-      } finally {
-        clean();
-      }
-    });
+    it("disco PUB → pyzmq SUB with a topic prefix filter, multipart", inTempDir(async () => {
+      await using pub = new PubSocket();
+      const endpoint = await pub.bind(bindEp("pub"));
+      await using peer = new PyPeer(["sub", "connect", endpoint, hex("metric")]);
+      await peer.ready();
+      assert.ok(await within(pub.waitForSubscriber(), 10_000, "libzmq's subscription"));
+      assert.equal(pub.send(["other thing", "x"]), 0);
+      pub.send(["metric shed {}", "second", "third"]);
+      const { line } = await peer.waitFor((l) => l.startsWith("msg"));
+      assert.equal(line, msgLine(["metric shed {}", "second", "third"]));
+    }));
 
-    it("a libzmq peer with heartbeats on stays connected: disco answers its PINGs", async () => {
-      fresh();
+    it("a pyzmq SUB that restarts gets a fresh subscription served by the disco PUB", inTempDir(async () => {
+      await using pub = new PubSocket();
+      const endpoint = await pub.bind(bindEp("pub"));
+      const first = new PyPeer(["sub", "connect", endpoint, "-"]);
+      await first.ready();
+      await within(pub.waitForSubscriber(), 10_000, "first subscription");
+      await first.close();
+      await using second = new PyPeer(["sub", "connect", endpoint, "-"]);
+      await second.ready();
+      // The first peer's session may linger until its close is seen; publish until the new one has it.
+      const got = second.waitFor((l) => l === msgLine(["hello again"]), 0, 10_000);
+      const timer = setInterval(() => pub.send("hello again"), 20);
       try {
-        const tap = new CommandTap();
-        await using pub = new PubSocket({ transport: tap.transport });
-        const endpoint = await pub.bind(bindEp("pub"));
-        await using peer = new PyPeer(["sub", "connect", endpoint, "-", "hb=20"]);
-        await peer.ready();
-        await within(pub.waitForSubscriber(), 10_000, "subscription");
-        // No messages while libzmq sends 25 PINGs (every 20 ms: about eight times its 60 ms heartbeat
-        // timeout): only disco's PONGs keep the connection.
-        const pings = tap.count("received", "PING");
-        await tap.waitFor("received", "PING", pings + 25);
-        assert.equal(pub.stats.disconnected, 0, "libzmq dropped the connection: PINGs were not answered");
-        pub.send("still here");
-        await peer.waitFor((l) => l === msgLine(["still here"]));
-        assert.equal(pub.stats.peers, 1);
+        await got;
       } finally {
-        clean();
+        clearInterval(timer);
       }
-    });
+    }));
 
-    it("a disco SUB with heartbeats on stays connected to a libzmq PUB: libzmq answers its PINGs", async () => {
-      fresh();
-      try {
-        await using peer = new PyPeer(["pub", "bind", ep("pub")]);
-        const [endpoint] = await peer.ready();
-        const tap = new CommandTap();
-        await using sub = new SubSocket({ heartbeatMs: 20, heartbeatTimeoutMs: 60, transport: tap.transport });
-        sub.subscribe();
-        sub.connect(endpoint!);
-        await within(sub.waitForPeer(), 10_000, "handshake");
-        // No messages while disco sends 25 PINGs (about eight heartbeat timeouts): only libzmq's PONGs keep
-        // the connection.
-        const pings = tap.count("sent", "PING");
-        await tap.waitFor("sent", "PING", pings + 25);
-        assert.equal(sub.stats.disconnected, 0, "the connection was dropped: libzmq did not answer PINGs");
-        assert.equal(sub.stats.rejected, 0);
-      } finally {
-        clean();
-      }
-    });
+    it("a libzmq peer with heartbeats on stays connected: disco answers its PINGs", inTempDir(async () => {
+      const tap = new CommandTap();
+      await using pub = new PubSocket({ transport: tap.transport });
+      const endpoint = await pub.bind(bindEp("pub"));
+      await using peer = new PyPeer(["sub", "connect", endpoint, "-", "hb=20"]);
+      await peer.ready();
+      await within(pub.waitForSubscriber(), 10_000, "subscription");
+      // No messages while libzmq sends 25 PINGs (every 20 ms: about eight times its 60 ms heartbeat
+      // timeout): only disco's PONGs keep the connection.
+      const pings = tap.count("received", "PING");
+      await tap.waitFor("received", "PING", pings + 25);
+      assert.equal(pub.stats.disconnected, 0, "libzmq dropped the connection: PINGs were not answered");
+      pub.send("still here");
+      await peer.waitFor((l) => l === msgLine(["still here"]));
+      assert.equal(pub.stats.peers, 1);
+    }));
 
-    it("libzmq's zmq.proxy between a disco PUB and a disco SUB", async () => {
-      fresh();
-      try {
-        await using proxy = new PyPeer(["proxy", ep("front"), ep("back")]);
-        const [front, back] = await proxy.ready();
-        await using pub = new PubSocket();
-        await using sub = new SubSocket();
-        pub.connect(front!);
-        sub.subscribe("metric");
-        sub.connect(back!);
-        assert.ok(await within(pub.waitForSubscriber(), 10_000, "subscription forwarded by libzmq's XSUB"));
-        pub.send(["metric shed", "payload"]);
-        assert.deepEqual(text(await within(sub.receive(), 10_000, "message through libzmq's proxy")), ["metric shed", "payload"]);
-      } finally {
-        clean();
-      }
-    });
+    it("a disco SUB with heartbeats on stays connected to a libzmq PUB: libzmq answers its PINGs", inTempDir(async () => {
+      await using peer = new PyPeer(["pub", "bind", ep("pub")]);
+      const [endpoint] = await peer.ready();
+      const tap = new CommandTap();
+      await using sub = new SubSocket({ heartbeatMs: 20, heartbeatTimeoutMs: 60, transport: tap.transport });
+      sub.subscribe();
+      sub.connect(endpoint!);
+      await within(sub.waitForPeer(), 10_000, "handshake");
+      // No messages while disco sends 25 PINGs (about eight heartbeat timeouts): only libzmq's PONGs keep
+      // the connection.
+      const pings = tap.count("sent", "PING");
+      await tap.waitFor("sent", "PING", pings + 25);
+      assert.equal(sub.stats.disconnected, 0, "the connection was dropped: libzmq did not answer PINGs");
+      assert.equal(sub.stats.rejected, 0);
+    }));
 
-    it("disco's proxy between a pyzmq PUB and a pyzmq SUB", async () => {
-      fresh();
+    it("libzmq's zmq.proxy between a disco PUB and a disco SUB", inTempDir(async () => {
+      await using proxy = new PyPeer(["proxy", ep("front"), ep("back")]);
+      const [front, back] = await proxy.ready();
+      await using pub = new PubSocket();
+      await using sub = new SubSocket();
+      pub.connect(front!);
+      sub.subscribe("metric");
+      sub.connect(back!);
+      assert.ok(await within(pub.waitForSubscriber(), 10_000, "subscription forwarded by libzmq's XSUB"));
+      pub.send(["metric shed", "payload"]);
+      assert.deepEqual(text(await within(sub.receive(), 10_000, "message through libzmq's proxy")), ["metric shed", "payload"]);
+    }));
+
+    it("disco's proxy between a pyzmq PUB and a pyzmq SUB", inTempDir(async () => {
+      await using xsub = new XSubSocket();
+      await using xpub = new XPubSocket();
+      const front = await xsub.bind(bindEp("front"));
+      const back = await xpub.bind(bindEp("back"));
+      const ac = new AbortController();
+      const running = runProxy(xsub, xpub, { signal: ac.signal });
       try {
-        await using xsub = new XSubSocket();
-        await using xpub = new XPubSocket();
-        const front = await xsub.bind(bindEp("front"));
-        const back = await xpub.bind(bindEp("back"));
-        const ac = new AbortController();
-        const running = runProxy(xsub, xpub, { signal: ac.signal });
-        try {
-          await using pubPeer = new PyPeer(["pub", "connect", front]);
-          await using subPeer = new PyPeer(["sub", "connect", back, hex("metric")]);
-          await pubPeer.ready();
-          await subPeer.ready();
-          pubPeer.write(`repeat ${hex("metric warmup")}`);
-          await subPeer.waitFor((l) => l === msgLine(["metric warmup"]), 0, 10_000);
-          pubPeer.write("stop");
-          await pubPeer.waitFor((l) => l === "stopped");
-          const from = subPeer.lines.length;
-          pubPeer.write(`send ${hex("ignored")}`);
-          pubPeer.write(`send ${hex("metric a")},${hex("b")},${hex("c")}`);
-          const { line } = await subPeer.waitFor((l) => l !== msgLine(["metric warmup"]), from);
-          assert.equal(line, msgLine(["metric a", "b", "c"]));
-        } finally {
-          ac.abort();
-          await running;
-        }
+        await using pubPeer = new PyPeer(["pub", "connect", front]);
+        await using subPeer = new PyPeer(["sub", "connect", back, hex("metric")]);
+        await pubPeer.ready();
+        await subPeer.ready();
+        pubPeer.write(`repeat ${hex("metric warmup")}`);
+        await subPeer.waitFor((l) => l === msgLine(["metric warmup"]), 0, 10_000);
+        pubPeer.write("stop");
+        await pubPeer.waitFor((l) => l === "stopped");
+        const from = subPeer.lines.length;
+        pubPeer.write(`send ${hex("ignored")}`);
+        pubPeer.write(`send ${hex("metric a")},${hex("b")},${hex("c")}`);
+        const { line } = await subPeer.waitFor((l) => l !== msgLine(["metric warmup"]), from);
+        assert.equal(line, msgLine(["metric a", "b", "c"]));
       } finally {
-        clean();
+        ac.abort();
+        await running;
       }
-    });
+    }));
   });
 }
