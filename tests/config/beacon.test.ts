@@ -1,16 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "../../lib/config/index.ts";
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems.map((p) => `${p.key}@${p.line ?? "-"}`);
-  }
-  assert.fail("expected a ConfigError");
-}
+import { parseConfig } from "../../lib/config/index.ts";
+import { problems } from "./_problems.ts";
 
 describe("readBeacon()", () => {
   it("gives disco.py's defaults for an empty config", () => {
