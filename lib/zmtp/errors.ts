@@ -46,9 +46,8 @@ export type ProtocolErrorReason =
   | "timeout"
   | "peer-error";
 
-/** An endpoint string that is not `tcp://host:port` or `ipc://path`. */
-export class EndpointError extends ZmtpError {
-  override name = "EndpointError";
+/** Shared by the errors about one endpoint: carries it as given. */
+abstract class EndpointBoundError extends ZmtpError {
   /** The endpoint as given. */
   readonly endpoint: string;
   constructor(message: string, endpoint: string, options?: { cause?: unknown }) {
@@ -57,16 +56,18 @@ export class EndpointError extends ZmtpError {
   }
 }
 
+/** An endpoint string that is not `tcp://host:port` or `ipc://path`. */
+export class EndpointError extends EndpointBoundError {
+  override name = "EndpointError";
+}
+
 /** A bind or connect that the operating system refused (address in use, permission, no such path). */
-export class TransportError extends ZmtpError {
+export class TransportError extends EndpointBoundError {
   override name = "TransportError";
-  /** The endpoint involved. */
-  readonly endpoint: string;
   /** errno code when known (EADDRINUSE, EACCES, ...). */
   readonly code?: string;
   constructor(message: string, endpoint: string, options?: { cause?: unknown; code?: string }) {
-    super(message, options);
-    this.endpoint = endpoint;
+    super(message, endpoint, options);
     if (options?.code !== undefined) this.code = options.code;
   }
 }
