@@ -69,6 +69,16 @@ async function pubSubPair(bindEp: string) {
   return { pub, sub, ep };
 }
 
+/** A fresh SubSocket connected to `ep` (subscribed to everything) gets `body` published on `pub`. */
+async function assertServes(pub: PubSocket, ep: string, body: string): Promise<void> {
+  await using sub = new SubSocket();
+  sub.subscribe();
+  sub.connect(ep);
+  await within(pub.waitForSubscriber(), 5000, "subscription");
+  pub.send(body);
+  assert.deepEqual(text(await within(sub.receive(), 5000, `message ${body}`)), [body]);
+}
+
 describe("sockets (disco to disco)", () => {
   for (const [name, bindEp] of [
     ["tcp", "tcp://127.0.0.1:0"],
@@ -125,12 +135,7 @@ describe("sockets (disco to disco)", () => {
       return;
     }
     assert.match(ep, /^tcp:\/\/\[::1\]:\d+$/);
-    await using sub = new SubSocket();
-    sub.subscribe();
-    sub.connect(ep);
-    await within(pub.waitForSubscriber(), 5000, "subscription");
-    pub.send("v6");
-    assert.deepEqual(text(await within(sub.receive(), 5000, "message")), ["v6"]);
+    await assertServes(pub, ep, "v6");
   });
 
   it("XPubSocket hands up first subscriptions and last cancels, and cancels a gone peer's topics", async () => {
@@ -311,12 +316,7 @@ describe("sockets refuse bad peers", () => {
       assert.equal(pub.stats.rejected, 1);
       assert.equal(pub.stats.peers, 0);
       // Still serving good peers.
-      await using sub = new SubSocket();
-      sub.subscribe();
-      sub.connect(ep);
-      await within(pub.waitForSubscriber(), 5000, "good subscriber");
-      pub.send("ok");
-      assert.deepEqual(text(await within(sub.receive(), 5000, "ok")), ["ok"]);
+      await assertServes(pub, ep, "ok");
       events.stop();
     });
   }
