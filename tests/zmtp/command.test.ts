@@ -1,7 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { DiscoError } from "../../lib/errors.ts";
 import {
   decodeCommand,
   decodeSubscription,
@@ -13,6 +12,7 @@ import {
   type Command,
 } from "../../lib/zmtp/index.ts";
 import { ascii, bytes } from "./_hex.ts";
+import { assertDiscoErrorOnly } from "./_fuzz.ts";
 
 const te = new TextEncoder();
 
@@ -125,11 +125,7 @@ describe("command", () => {
     fc.assert(
       fc.property(names, fc.uint8Array({ maxLength: 40 }), fc.boolean(), (name, data, raw) => {
         const input = raw ? data : Uint8Array.from([name.length, ...te.encode(name), ...data]);
-        try {
-          decodeCommand(input);
-        } catch (e) {
-          assert.ok(e instanceof DiscoError, String(e));
-        }
+        assertDiscoErrorOnly(() => decodeCommand(input));
       }),
       { numRuns: 3000 },
     );
