@@ -5,10 +5,19 @@
  */
 import type { Section } from "./_schema.ts";
 
-export type GpioDriverChoice = "auto" | "cdev" | "sysfs";
-export type GpioBias = "as-is" | "pull-up" | "pull-down" | "disabled";
-export type GpioDrive = "push-pull" | "open-drain" | "open-source";
-export type GpioEdge = "none" | "rising" | "falling" | "both";
+const DRIVERS = ["auto", "cdev", "sysfs"] as const;
+const BIASES = ["as-is", "pull-up", "pull-down", "disabled"] as const;
+const DRIVES = ["push-pull", "open-drain", "open-source"] as const;
+const EDGES = ["none", "rising", "falling", "both"] as const;
+
+/** `[gpio] driver`: "auto" picks cdev when /dev/gpiochip* exist, else sysfs. */
+export type GpioDriverChoice = (typeof DRIVERS)[number];
+/** `bias` of an input. */
+export type GpioBias = (typeof BIASES)[number];
+/** `drive` of an output. */
+export type GpioDrive = (typeof DRIVES)[number];
+/** `edge` of an input. */
+export type GpioEdge = (typeof EDGES)[number];
 
 /** `[[gpio.output]]` */
 export interface GpioOutputConfig {
@@ -64,42 +73,51 @@ const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const NAME_TEXT = "a name of 1-64 letters, digits, '_', '.' or '-'";
 const DEFAULT_CHIP = "gpiochip0";
 
-/** Reads and validates `[gpio]`. */
+/** Reports each of `keys` present in `t` as not belonging there. */
+function rejectKeys(t: Section, keys: readonly string[], why: (key: string) => string): void {
+  for (const k of keys) if (t.has(k)) t.problem(k, why(k));
+}
+
+/** The `chip` (default gpiochip0) and required `line` of an output or input. */
+function readChipLine(t: Section): { chip: string; line: number | undefined } {
+  return { chip: t.string("chip", { default: DEFAULT_CHIP, nonEmpty: true })!, line: t.int("line", { required: true, min: 0, max: 65535 }) };
+}
+
+/**
+ * Reads and validates `[gpio]`: every problem is reported on `s` with its key.
+ * @returns the typed config (lines with problems are left out; `s` then holds the problems)
+ */
 export function readGpio(s: Section): GpioConfig {
-  const driver = s.string("driver", { oneOf: ["auto", "cdev", "sysfs"], default: "auto" }) as GpioDriverChoice;
+  const driver = s.string("driver", { oneOf: DRIVERS, default: "auto" }) as GpioDriverChoice;
   const sysfsRoot = s.string("sysfs_root", { default: "/sys", nonEmpty: true })!;
   const names = new Map<string, string>();
   const claimed = new Map<string, string>();
-  const claimName = (t: Section, name: string | undefined) => {
-    if (name === undefined) return;
+  /** Claims a resource (`chip:line`, `pwmchipN/pwmM`) for this table, or reports who has it. */
+  const claim = (t: Section, key: string, what: string, field: string, name: string | undefined) => {
+    const prev = claimed.get(key);
+    if (prev) t.problem(field, `${what} is already claimed by ${prev}`);
+    else claimed.set(key, name ? `'${name}' (${t.path})` : t.path);
+  };
+  const claimLine = (t: Section, chip: string, line: number | undefined, name: string | undefined) => {
+    if (line !== undefined) claim(t, `${chip}:${line}`, `${chip} line ${line}`, "line", name);
+  };
+  const readName = (t: Section) => {
+    const name = t.string("name", { required: true, pattern: NAME, patternText: NAME_TEXT });
+    if (name === undefined) return undefined;
     const prev = names.get(name);
     if (prev) t.problem("name", `duplicate name '${name}' (already used by ${prev})`);
     else names.set(name, t.path);
-  };
-  const claimLine = (t: Section, chip: string, line: number | undefined, name: string | undefined) => {
-    if (line === undefined) return;
-    const key = `${chip}:${line}`;
-    const prev = claimed.get(key);
-    if (prev) t.problem("line", `${chip} line ${line} is already claimed by ${prev}`);
-    else claimed.set(key, name ? `'${name}' (${t.path})` : t.path);
-  };
-  const common = (t: Section) => {
-    const name = t.string("name", { required: true, pattern: NAME, patternText: NAME_TEXT });
-    claimName(t, name);
     return name;
   };
 
   const outputs: GpioOutputConfig[] = [];
   for (const t of s.tables("output")) {
-    const name = common(t);
-    const chip = t.string("chip", { default: DEFAULT_CHIP, nonEmpty: true })!;
-    const line = t.int("line", { required: true, min: 0, max: 65535 });
+    const name = readName(t);
+    const { chip, line } = readChipLine(t);
     const activeLow = t.bool("active_low", { default: false })!;
-    const drive = t.string("drive", { oneOf: ["push-pull", "open-drain", "open-source"], default: "push-pull" }) as GpioDrive;
+    const drive = t.string("drive", { oneOf: DRIVES, default: "push-pull" }) as GpioDrive;
     const initial = t.int("initial", { min: 0, max: 1, default: 0 }) as 0 | 1;
-    for (const k of ["edge", "debounce_ms", "bias", "scan_interval"]) {
-      if (t.has(k)) t.problem(k, `'${k}' is for inputs ([[gpio.input]]), not outputs`);
-    }
+    rejectKeys(t, ["edge", "debounce_ms", "bias", "scan_interval"], (k) => `'${k}' is for inputs ([[gpio.input]]), not outputs`);
     claimLine(t, chip, line, name);
     t.done();
     if (name !== undefined && line !== undefined) outputs.push({ name, chip, line, activeLow, drive, initial });
@@ -107,7 +125,7 @@ export function readGpio(s: Section): GpioConfig {
 
   const pwms: GpioPwmConfig[] = [];
   for (const t of s.tables("pwm")) {
-    const name = common(t);
+    const name = readName(t);
     const hasLine = t.has("line");
     const hasPwmchip = t.has("pwmchip");
     const chip = t.string("chip", { nonEmpty: true });
@@ -123,15 +141,11 @@ export function readGpio(s: Section): GpioConfig {
     if (t.has("channel") && !hasPwmchip) t.problem("channel", "is only meaningful with pwmchip");
     if (chip !== undefined && !hasLine) t.problem("chip", "is only meaningful with line (software PWM)");
     if (hasPwmchip && activeLow && t.has("active_low")) t.problem("active_low", "hardware PWM does not take active_low (set the polarity in the device tree)");
-    for (const k of ["edge", "debounce_ms", "bias", "scan_interval", "initial"]) {
-      if (t.has(k)) t.problem(k, `'${k}' does not apply to PWM`);
-    }
+    rejectKeys(t, ["edge", "debounce_ms", "bias", "scan_interval", "initial"], (k) => `'${k}' does not apply to PWM`);
     if (hasLine) claimLine(t, chip ?? DEFAULT_CHIP, line, name);
     if (pwmchip !== undefined && channel !== undefined) {
       const key = `pwmchip${pwmchip}/pwm${channel}`;
-      const prev = claimed.get(key);
-      if (prev) t.problem("channel", `${key} is already claimed by ${prev}`);
-      else claimed.set(key, name ? `'${name}' (${t.path})` : t.path);
+      claim(t, key, key, "channel", name);
     }
     t.done();
     if (name === undefined || periodMs === undefined) continue;
@@ -141,19 +155,16 @@ export function readGpio(s: Section): GpioConfig {
 
   const inputs: GpioInputConfig[] = [];
   for (const t of s.tables("input")) {
-    const name = common(t);
-    const chip = t.string("chip", { default: DEFAULT_CHIP, nonEmpty: true })!;
-    const line = t.int("line", { required: true, min: 0, max: 65535 });
+    const name = readName(t);
+    const { chip, line } = readChipLine(t);
     const activeLow = t.bool("active_low", { default: false })!;
-    const bias = t.string("bias", { oneOf: ["as-is", "pull-up", "pull-down", "disabled"], default: "as-is" }) as GpioBias;
-    const edge = t.string("edge", { oneOf: ["none", "rising", "falling", "both"], default: "none" }) as GpioEdge;
+    const bias = t.string("bias", { oneOf: BIASES, default: "as-is" }) as GpioBias;
+    const edge = t.string("edge", { oneOf: EDGES, default: "none" }) as GpioEdge;
     const debounceMs = t.number("debounce_ms", { min: 0, max: 60_000, default: 0 })!;
     const scanIntervalMs = t.durationMs("scan_interval", { minMs: 1 });
     if (t.has("debounce_ms") && debounceMs > 0 && edge === "none") t.problem("debounce_ms", "debounce needs edge detection (set edge = \"rising\", \"falling\" or \"both\")");
     if (scanIntervalMs !== undefined && edge !== "none") t.problem("scan_interval", "set either edge (events) or scan_interval (polling), not both");
-    for (const k of ["initial", "drive", "period_ms", "duty", "pwmchip", "channel"]) {
-      if (t.has(k)) t.problem(k, `'${k}' is for outputs or PWM, not inputs`);
-    }
+    rejectKeys(t, ["initial", "drive", "period_ms", "duty", "pwmchip", "channel"], (k) => `'${k}' is for outputs or PWM, not inputs`);
     claimLine(t, chip, line, name);
     t.done();
     if (name !== undefined && line !== undefined) {
