@@ -87,6 +87,64 @@ async function withDriver(h: ContractHarness, fn: (d: GpioDriver) => Promise<voi
   }
 }
 
+/** An input that follows the outside pulls (the physical level, inverted when active-low). */
+interface InputCase {
+  readonly name: string;
+  readonly line: number;
+  readonly activeLow: boolean;
+}
+
+const INPUT_CASES: readonly InputCase[] = [
+  { name: "an input reads what the outside pulls", line: 0, activeLow: false },
+  { name: "an active-low input reads the inverse", line: 1, activeLow: true },
+];
+
+function inputCase(c: InputCase): ContractCase {
+  return {
+    name: c.name,
+    run: (h) =>
+      withDriver(h, async (d) => {
+        const l = await d.request(h.chip, c.line, { direction: "input", activeLow: c.activeLow });
+        for (const level of [1, 0] as const) {
+          await h.setPull(c.line, level);
+          const logical = (c.activeLow ? 1 - level : level) as LineValue;
+          await readUntil(() => l.read(), logical, `pulled ${level ? "up" : "down"} reads ${logical}${c.activeLow ? " when active-low" : ""}`);
+        }
+        await l.close();
+      }),
+  };
+}
+
+/** An output requested with initial 1, then written 0 and 1; the outside sees the physical level. */
+interface OutputCase {
+  readonly name: string;
+  readonly line: number;
+  readonly activeLow: boolean;
+}
+
+const OUTPUT_CASES: readonly OutputCase[] = [
+  { name: "an output drives its initial value, then what is written", line: 2, activeLow: false },
+  { name: "an active-low output drives the inverse", line: 3, activeLow: true },
+];
+
+function outputCase(c: OutputCase): ContractCase {
+  const physical = (v: LineValue) => (c.activeLow ? 1 - v : v);
+  return {
+    name: c.name,
+    run: (h) =>
+      withDriver(h, async (d) => {
+        const l = await d.request(h.chip, c.line, { direction: "output", activeLow: c.activeLow, initial: 1 });
+        assert.equal(await h.physical(c.line), physical(1), "initial 1");
+        for (const v of [0, 1] as const) {
+          await l.write(v);
+          assert.equal(await h.physical(c.line), physical(v), `after write(${v})`);
+        }
+        assert.equal(await l.read(), 1, "reads back the value written");
+        await l.close();
+      }),
+  };
+}
+
 export const CONTRACT_CASES: readonly ContractCase[] = [
   {
     name: "chips() lists the chip and chip() finds it",
@@ -107,55 +165,8 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
         await assert.rejects(d.request(h.chip, c.lines, { direction: "input" }), (e) => e instanceof LineNotFoundError && e.line === c.lines);
       }),
   },
-  {
-    name: "an input reads what the outside pulls",
-    run: (h) =>
-      withDriver(h, async (d) => {
-        await h.setPull(0, 1);
-        const l = await d.request(h.chip, 0, { direction: "input" });
-        await readUntil(() => l.read(), 1, "pulled up reads 1");
-        await h.setPull(0, 0);
-        await readUntil(() => l.read(), 0, "pulled down reads 0");
-        await l.close();
-      }),
-  },
-  {
-    name: "an active-low input reads the inverse",
-    run: (h) =>
-      withDriver(h, async (d) => {
-        const l = await d.request(h.chip, 1, { direction: "input", activeLow: true });
-        await h.setPull(1, 0);
-        await readUntil(() => l.read(), 1, "low reads 1 when active-low");
-        await h.setPull(1, 1);
-        await readUntil(() => l.read(), 0, "high reads 0 when active-low");
-        await l.close();
-      }),
-  },
-  {
-    name: "an output drives its initial value, then what is written",
-    run: (h) =>
-      withDriver(h, async (d) => {
-        const l = await d.request(h.chip, 2, { direction: "output", initial: 1 });
-        assert.equal(await h.physical(2), 1, "initial 1");
-        await l.write(0);
-        assert.equal(await h.physical(2), 0, "after write(0)");
-        await l.write(1);
-        assert.equal(await h.physical(2), 1, "after write(1)");
-        assert.equal(await l.read(), 1);
-        await l.close();
-      }),
-  },
-  {
-    name: "an active-low output drives the inverse",
-    run: (h) =>
-      withDriver(h, async (d) => {
-        const l = await d.request(h.chip, 3, { direction: "output", activeLow: true, initial: 1 });
-        assert.equal(await h.physical(3), 0, "active 1 is physical low");
-        await l.write(0);
-        assert.equal(await h.physical(3), 1, "inactive 0 is physical high");
-        await l.close();
-      }),
-  },
+  ...INPUT_CASES.map(inputCase),
+  ...OUTPUT_CASES.map(outputCase),
   {
     name: "bad values and settings are GpioValueError",
     run: (h) =>

@@ -54,29 +54,29 @@ function hex(b: Uint8Array, from: number, to: number): string {
 describe("ioctl numbers (linux/gpio.h, asm-generic _IOC)", () => {
   // Values printed by a C program including <linux/gpio.h> on Debian 12 (x86-64); the asm-generic encoding
   // and the struct sizes are the same on arm64.
-  it("match the kernel header", () => {
-    assert.equal(GPIO_GET_CHIPINFO_IOCTL, 0x8044b401);
-    assert.equal(GPIO_GET_LINEINFO_UNWATCH_IOCTL, 0xc004b40c);
-    assert.equal(GPIO_V2_GET_LINEINFO_IOCTL, 0xc100b405);
-    assert.equal(GPIO_V2_GET_LINEINFO_WATCH_IOCTL, 0xc100b406);
-    assert.equal(GPIO_V2_GET_LINE_IOCTL, 0xc250b407);
-    assert.equal(GPIO_V2_LINE_SET_CONFIG_IOCTL, 0xc110b40d);
-    assert.equal(GPIO_V2_LINE_GET_VALUES_IOCTL, 0xc010b40e);
-    assert.equal(GPIO_V2_LINE_SET_VALUES_IOCTL, 0xc010b40f);
-  });
-  it("encodeIoctl() rejects fields that do not fit", () => {
-    assert.throws(() => encodeIoctl(4, 0xb4, 1, 4), RangeError);
-    assert.throws(() => encodeIoctl(3, 0x100, 1, 4), RangeError);
-    assert.throws(() => encodeIoctl(3, 0xb4, 1, 0x4000), RangeError);
-  });
-  it("struct sizes match sizeof() in linux/gpio.h", () => {
-    assert.equal(GPIOCHIP_INFO_SIZE, 68);
-    assert.equal(GPIO_V2_LINE_VALUES_SIZE, 16);
-    assert.equal(GPIO_V2_LINE_CONFIG_SIZE, 272);
-    assert.equal(GPIO_V2_LINE_REQUEST_SIZE, 592);
-    assert.equal(GPIO_V2_LINE_INFO_SIZE, 256);
-    assert.equal(GPIO_V2_LINE_EVENT_SIZE, 48);
-  });
+  const IOCTLS: [string, number, number][] = [
+    ["GPIO_GET_CHIPINFO_IOCTL", GPIO_GET_CHIPINFO_IOCTL, 0x8044b401],
+    ["GPIO_GET_LINEINFO_UNWATCH_IOCTL", GPIO_GET_LINEINFO_UNWATCH_IOCTL, 0xc004b40c],
+    ["GPIO_V2_GET_LINEINFO_IOCTL", GPIO_V2_GET_LINEINFO_IOCTL, 0xc100b405],
+    ["GPIO_V2_GET_LINEINFO_WATCH_IOCTL", GPIO_V2_GET_LINEINFO_WATCH_IOCTL, 0xc100b406],
+    ["GPIO_V2_GET_LINE_IOCTL", GPIO_V2_GET_LINE_IOCTL, 0xc250b407],
+    ["GPIO_V2_LINE_SET_CONFIG_IOCTL", GPIO_V2_LINE_SET_CONFIG_IOCTL, 0xc110b40d],
+    ["GPIO_V2_LINE_GET_VALUES_IOCTL", GPIO_V2_LINE_GET_VALUES_IOCTL, 0xc010b40e],
+    ["GPIO_V2_LINE_SET_VALUES_IOCTL", GPIO_V2_LINE_SET_VALUES_IOCTL, 0xc010b40f],
+  ];
+  for (const [name, got, want] of IOCTLS) it(`${name} matches the kernel header`, () => assert.equal(got, want));
+  for (const [dir, type, size] of [[4, 0xb4, 4], [3, 0x100, 4], [3, 0xb4, 0x4000]]) {
+    it(`encodeIoctl() rejects a field that does not fit (dir ${dir}, type ${type}, size ${size})`, () => assert.throws(() => encodeIoctl(dir!, type!, 1, size!), RangeError));
+  }
+  const SIZES: [string, number, number][] = [
+    ["gpiochip_info", GPIOCHIP_INFO_SIZE, 68],
+    ["gpio_v2_line_values", GPIO_V2_LINE_VALUES_SIZE, 16],
+    ["gpio_v2_line_config", GPIO_V2_LINE_CONFIG_SIZE, 272],
+    ["gpio_v2_line_request", GPIO_V2_LINE_REQUEST_SIZE, 592],
+    ["gpio_v2_line_info", GPIO_V2_LINE_INFO_SIZE, 256],
+    ["gpio_v2_line_event", GPIO_V2_LINE_EVENT_SIZE, 48],
+  ];
+  for (const [name, got, want] of SIZES) it(`sizeof(struct ${name}) is ${want} as in linux/gpio.h`, () => assert.equal(got, want));
   it("flag bits are enum gpio_v2_line_flag", () => {
     assert.deepEqual(
       [GPIO_V2_LINE_FLAG_USED, GPIO_V2_LINE_FLAG_ACTIVE_LOW, GPIO_V2_LINE_FLAG_INPUT, GPIO_V2_LINE_FLAG_OUTPUT, GPIO_V2_LINE_FLAG_EDGE_RISING, GPIO_V2_LINE_FLAG_EDGE_FALLING, GPIO_V2_LINE_FLAG_BIAS_PULL_UP, GPIO_V2_LINE_FLAG_EVENT_CLOCK_HTE],
