@@ -5,42 +5,23 @@
  * newer than the code, else one fresh boot. On the host: software PWM jitter and toggles on the fake driver
  * and sysfs over a temp tree, for comparison. Prints figures; never fails on time.
  */
-import { FakeGpio, monotonicNs, startSoftPwm, SysfsGpio, type LineHandle, type LineValue } from "../lib/gpio/index.ts";
+import { FakeGpio, monotonicNs, SysfsGpio } from "../lib/gpio/index.ts";
+import { measurePwmJitter, measureToggles } from "../tests/gpio/_measure.ts";
 import { createSysfsTree } from "../tests/gpio/_sysfs-tree.ts";
 import { bootVm, freshConsoleLog, vmUnavailable } from "../tests/gpio/vm/_vm.ts";
-
-const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-
-async function toggles(h: LineHandle, ms: number): Promise<number> {
-  let n = 0;
-  const end = performance.now() + ms;
-  while (performance.now() < end) await h.write((n++ & 1) as LineValue);
-  return Math.round((n * 1000) / ms);
-}
-
-async function pwmJitter(h: LineHandle, periods: number): Promise<{ p50: number; p99: number; max: number }> {
-  const starts: bigint[] = [];
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  const pwm = startSoftPwm(h, { periodMs: 20, duty: 0.2, onPeriodStart: (t) => (starts.push(t) === periods + 1 ? done() : undefined) });
-  await finished;
-  await pwm.close();
-  const dev = starts.slice(1).map((t, i) => Math.abs(Number(t - starts[i]!) / 1e6 - 20)).sort((a, b) => a - b);
-  return { p50: pct(dev, 50), p99: pct(dev, 99), max: dev.at(-1)! };
-}
 
 console.log("host (no kernel GPIO; for comparison):");
 {
   const fake = new FakeGpio();
   const out = await fake.request("gpiochip0", 0, { direction: "output" });
-  console.log(`  toggles/s, fake driver:                 ${await toggles(out, 500)}`);
-  const j = await pwmJitter(out, 100);
+  console.log(`  toggles/s, fake driver:                 ${await measureToggles(out, 500)}`);
+  const j = await measurePwmJitter(out, 100);
   console.log(`  soft PWM 50 Hz jitter, fake driver:     p50 ${j.p50.toFixed(3)} ms  p99 ${j.p99.toFixed(3)} ms  max ${j.max.toFixed(3)} ms (100 periods)`);
   await fake.close();
   using tree = createSysfsTree();
   const sysfs = new SysfsGpio({ root: tree.root });
   const s = await sysfs.request("gpiochip0", 1, { direction: "output" });
-  console.log(`  toggles/s, sysfs over a temp tree:      ${await toggles(s, 500)}`);
+  console.log(`  toggles/s, sysfs over a temp tree:      ${await measureToggles(s, 500)}`);
   await sysfs.close();
   const t0 = monotonicNs();
   for (let i = 0; i < 100_000; i++) monotonicNs();

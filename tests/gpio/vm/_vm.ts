@@ -76,6 +76,7 @@ export function freshConsoleLog(): string | undefined {
     join(VM_DIR, "init"),
     join(ROOT, "dist", "disco"),
     join(ROOT, "tests", "gpio", "_contract.ts"),
+    join(ROOT, "tests", "gpio", "_measure.ts"),
     ...readdirSync(gpioDir).map((f) => join(gpioDir, f)),
   ];
   if (inputs.some((f) => existsSync(f) && statSync(f).mtimeMs > t)) return undefined;

@@ -7,8 +7,9 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CdevGpio, monotonicNs, startSoftPwm, SysfsGpio, type GpioDriver, type LineValue } from "../../../lib/gpio/index.ts";
+import { CdevGpio, monotonicNs, SysfsGpio, type GpioDriver, type LineValue } from "../../../lib/gpio/index.ts";
 import { CONTRACT_CASES, nextEvent, type ContractHarness } from "../_contract.ts";
+import { measurePwmJitter, measureToggles, summarize } from "../_measure.ts";
 
 const [chip = "gpiochip0", sim = "/sys/devices/platform/gpio-sim.0/gpiochip0"] = process.argv.slice(2);
 
@@ -40,9 +41,6 @@ for (const h of harnesses) {
   }
 }
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 const fmt = (n: number) => n.toFixed(3);
 
 async function benchEdgeLatency(name: string, d: GpioDriver, n: number): Promise<void> {
@@ -62,34 +60,22 @@ async function benchEdgeLatency(name: string, d: GpioDriver, n: number): Promise
     kernel.push(Number(e.timestampNs - t0) / 1e6);
   }
   await l.close();
-  delivered.sort((a, b) => a - b);
-  kernel.sort((a, b) => a - b);
-  console.log(`BENCH edge-latency ${name} n=${n} p50_ms=${fmt(pct(delivered, 50))} p99_ms=${fmt(pct(delivered, 99))} kernel_ts_p50_ms=${fmt(pct(kernel, 50))}`);
+  const dl = summarize(delivered);
+  console.log(`BENCH edge-latency ${name} n=${n} p50_ms=${fmt(dl.p50)} p99_ms=${fmt(dl.p99)} kernel_ts_p50_ms=${fmt(summarize(kernel).p50)}`);
 }
 
 async function benchToggles(name: string, d: GpioDriver, ms: number): Promise<void> {
   const l = await d.request(chip, 2, { direction: "output" });
-  let n = 0;
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    await l.write((n & 1) as LineValue);
-    n++;
-  }
+  const perS = await measureToggles(l, ms);
   await l.close();
-  console.log(`BENCH toggles ${name} per_s=${Math.round((n * 1000) / ms)}`);
+  console.log(`BENCH toggles ${name} per_s=${perS}`);
 }
 
 async function benchPwm(name: string, d: GpioDriver, periods: number): Promise<void> {
   const l = await d.request(chip, 3, { direction: "output" });
-  const starts: bigint[] = [];
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  const pwm = startSoftPwm(l, { periodMs: 20, duty: 0.2, onPeriodStart: (t) => (starts.push(t) === periods + 1 ? done() : undefined) });
-  await finished;
-  await pwm.close();
+  const j = await measurePwmJitter(l, periods);
   await l.close();
-  const dev = starts.slice(1).map((t, i) => Math.abs(Number(t - starts[i]!) / 1e6 - 20)).sort((a, b) => a - b);
-  console.log(`BENCH pwm-jitter ${name} hz=50 periods=${periods} p50_ms=${fmt(pct(dev, 50))} p99_ms=${fmt(pct(dev, 99))} max_ms=${fmt(dev.at(-1)!)}`);
+  console.log(`BENCH pwm-jitter ${name} hz=50 periods=${periods} p50_ms=${fmt(j.p50)} p99_ms=${fmt(j.p99)} max_ms=${fmt(j.max)}`);
 }
 
 if (!process.env["GPIO_RUNNER_NO_BENCH"]) {
