@@ -22,7 +22,7 @@ export interface SealOptions {
 export async function sealBeacon(ring: Keyring, channelId: Uint8Array, payload: Uint8Array, options: SealOptions = {}): Promise<Uint8Array> {
   const key = sealingKey(ring);
   const header = encodeSealedHeader(channelId, key.id, options.nonce ?? randomNonce());
-  const sealed = await sealAesGcm(key.aead, header.slice(12, 24), header, Uint8Array.from(payload));
+  const sealed = await sealAesGcm(key.aead, header.subarray(12, 24), header, payload);
   const out = new Uint8Array(SEALED_HEADER_BYTES + sealed.length);
   out.set(header);
   out.set(sealed, SEALED_HEADER_BYTES);
@@ -34,11 +34,13 @@ export async function sealBeacon(ring: Keyring, channelId: Uint8Array, payload: 
  * @returns the payload JSON bytes
  * @throws {BeaconFrameError} `unknown-key` when no key has its key id, `forged` when it does not authenticate
  */
-export async function openBeacon(ring: Keyring, envelope: Extract<Envelope, { sealed: true }>): Promise<Uint8Array> {
-  try {
-    return await openWithKeyring(ring, envelope.keyId, Uint8Array.from(envelope.nonce), Uint8Array.from(envelope.header), Uint8Array.from(envelope.ciphertext));
-  } catch (err) {
-    if (err instanceof OpenError && err.reason === "unknown-key") throw new BeaconFrameError("unknown-key", "sealed with a key this node does not have", { cause: err });
-    throw new BeaconFrameError("forged", "sealed beacon did not authenticate (wrong key or altered bytes)", { cause: err });
-  }
+export function openBeacon(ring: Keyring, envelope: Extract<Envelope, { sealed: true }>): Promise<Uint8Array> {
+  // Views, not copies: WebCrypto copies its inputs when called. A promise chain, not an async function:
+  // this runs for every received sealed beacon.
+  return openWithKeyring(ring, envelope.keyId, envelope.nonce, envelope.header, envelope.ciphertext).catch(toBeaconError);
+}
+
+function toBeaconError(err: unknown): never {
+  if (err instanceof OpenError && err.reason === "unknown-key") throw new BeaconFrameError("unknown-key", "sealed with a key this node does not have", { cause: err });
+  throw new BeaconFrameError("forged", "sealed beacon did not authenticate (wrong key or altered bytes)", { cause: err });
 }

@@ -54,28 +54,43 @@ export function randomNonce(): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * AES-256-GCM encrypt.
+ * AES-256-GCM encrypt. The inputs may be views into larger buffers: WebCrypto copies them when called.
  * @returns ciphertext with the 16-byte tag appended
  */
-export async function sealAesGcm(key: CryptoKey, nonce: Uint8Array<ArrayBuffer>, aad: Uint8Array<ArrayBuffer>, plaintext: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
-  return new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: aad, tagLength: 128 }, key, plaintext));
+export function sealAesGcm(key: CryptoKey, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  // Plain promise chains rather than async functions: this is on every datagram's path.
+  return crypto.subtle.encrypt(gcmParams(nonce, aad), key, plaintext as Uint8Array<ArrayBuffer>).then(toBytes);
 }
 
 /**
- * AES-256-GCM decrypt and verify.
+ * AES-256-GCM decrypt and verify. The inputs may be views into larger buffers: WebCrypto copies them when
+ * called.
  * @throws {OpenError} with reason `auth` when the tag does not verify
  */
-export async function openAesGcm(key: CryptoKey, nonce: Uint8Array<ArrayBuffer>, aad: Uint8Array<ArrayBuffer>, sealed: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
-  try {
-    return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: nonce, additionalData: aad, tagLength: 128 }, key, sealed));
-  } catch (err) {
-    throw new OpenError("auth", "the frame did not authenticate (wrong key or altered bytes)", { cause: err });
-  }
+export function openAesGcm(key: CryptoKey, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  return crypto.subtle.decrypt(gcmParams(nonce, aad), key, sealed as Uint8Array<ArrayBuffer>).then(toBytes, notAuthentic);
+}
+
+function gcmParams(nonce: Uint8Array, aad: Uint8Array): Parameters<SubtleCrypto["encrypt"]>[0] {
+  return { name: "AES-GCM", iv: nonce as Uint8Array<ArrayBuffer>, additionalData: aad as Uint8Array<ArrayBuffer>, tagLength: 128 };
+}
+
+function toBytes(b: ArrayBuffer): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(b);
+}
+
+function notAuthentic(err: unknown): never {
+  throw new OpenError("auth", "the frame did not authenticate (wrong key or altered bytes)", { cause: err });
 }
 
 /** Finds the key with this id. */
 export function findKey(ring: Keyring, id: Uint8Array): RingKey | undefined {
-  return ring.keys.find((k) => k.id.length === id.length && k.id.every((b, i) => b === id[i]));
+  next: for (const k of ring.keys) {
+    if (k.id.length !== id.length) continue;
+    for (let i = 0; i < id.length; i++) if (k.id[i] !== id[i]) continue next;
+    return k;
+  }
+  return undefined;
 }
 
 /** The key that seals: the first. */
@@ -88,8 +103,8 @@ export function sealingKey(ring: Keyring): RingKey {
  * @param keyId the 4-byte key id from the frame
  * @throws {OpenError} `unknown-key` when no key has that id, `auth` when the tag does not verify
  */
-export async function openWithKeyring(ring: Keyring, keyId: Uint8Array, nonce: Uint8Array<ArrayBuffer>, aad: Uint8Array<ArrayBuffer>, sealed: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+export function openWithKeyring(ring: Keyring, keyId: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
   const key = findKey(ring, keyId);
-  if (!key) throw new OpenError("unknown-key", "the frame names a key this node does not have");
+  if (!key) return Promise.reject(new OpenError("unknown-key", "the frame names a key this node does not have"));
   return openAesGcm(key.aead, nonce, aad, sealed);
 }

@@ -2,7 +2,7 @@
  * Sealing and opening frames: AES-256-GCM with the 28-byte header as additional data, a fresh random
  * nonce per frame, the key chosen by its id from a keyring. No I/O; WebCrypto only.
  */
-import { openWithKeyring, randomNonce, sealAesGcm, type Keyring, type RingKey } from "../crypto/index.ts";
+import { findKey, openAesGcm, OpenError, randomNonce, sealAesGcm, type Keyring, type RingKey } from "../crypto/index.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeHeader, HEADER_BYTES, TAG_BYTES, type Frame, type FrameType } from "./frame.ts";
 
@@ -31,12 +31,10 @@ export async function sealFrame(
   const nonce = options.nonce ?? randomNonce();
   const key = options.key;
   const bodyLength = payload.length + (key ? TAG_BYTES : 0);
-  const header = new Uint8Array(HEADER_BYTES);
-  encodeHeader({ type, sealed: key !== undefined, channelId, keyId: key?.id, nonce, bodyLength }, header, 0);
-  const body = key ? await sealAesGcm(key.aead, nonce, header, payload) : payload;
-  const out = new Uint8Array(HEADER_BYTES + body.length);
-  out.set(header, 0);
-  out.set(body, HEADER_BYTES);
+  // One buffer for the whole datagram: the header is encoded in place and is also the AAD.
+  const out = new Uint8Array(HEADER_BYTES + bodyLength);
+  encodeHeader({ type, sealed: key !== undefined, channelId, keyId: key?.id, nonce, bodyLength }, out, 0);
+  out.set(key ? await sealAesGcm(key.aead, nonce, out.subarray(0, HEADER_BYTES), payload) : payload, HEADER_BYTES);
   return out;
 }
 
@@ -60,7 +58,8 @@ export async function openFrame(frame: Frame, ring: Keyring | undefined): Promis
     return { payload: frame.body.slice() };
   }
   if (!frame.header.sealed) throw new ProtocolError("unsealed", "an unsealed frame reached a node with a key");
-  const payload = await openWithKeyring(ring, frame.header.keyId, frame.header.nonce.slice(), frame.headerBytes.slice(), frame.body.slice());
-  const key = ring.keys.find((k) => k.id.every((b, i) => b === frame.header.keyId[i]));
-  return key ? { payload, key } : { payload };
+  const key = findKey(ring, frame.header.keyId);
+  if (!key) throw new OpenError("unknown-key", "the frame names a key this node does not have");
+  // Views, not copies: WebCrypto copies its inputs when called.
+  return { payload: await openAesGcm(key.aead, frame.header.nonce, frame.headerBytes, frame.body), key };
 }

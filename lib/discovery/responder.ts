@@ -3,7 +3,7 @@
  * counters. No sockets here; {@link runResponder} connects it to a {@link UdpSocket}.
  */
 import { OpenError, ReplayCache, type Keyring } from "../crypto/index.ts";
-import type { UdpEndpoint as UdpSocket } from "../net/index.ts";
+import type { Datagram, UdpEndpoint as UdpSocket } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { ProtocolError } from "./errors.ts";
 import { bytesEqual, CHANNEL_ID_BYTES, decodeDatagram, HEADER_BYTES, MARKER, toHex, VERSION } from "./frame.ts";
@@ -291,26 +291,34 @@ export async function runResponder(socket: UdpSocket, responder: Responder, opti
   const onAbort = () => void socket.close();
   if (signal.aborted) return socket.close();
   signal.addEventListener("abort", onAbort, { once: true });
-  const handleOne = async (data: Uint8Array, address: string, port: number): Promise<void> => {
-    try {
-      const { reply, decision } = await responder.handle(data, `${address}:${port}`);
-      // Not awaited: the next datagram need not wait for this one's send callback.
-      if (reply) socket.send(reply, port, address).catch(() => responder.countError());
-      onDecision?.(decision);
-    } catch {
-      responder.countError();
-    } finally {
-      inflight--;
-      const w = wake;
-      wake = undefined;
-      w?.();
-    }
+  const countError = () => responder.countError();
+  const release = () => {
+    inflight--;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  // Promise chains rather than an async function per datagram: this runs for every query.
+  const handleOne = (d: Datagram): void => {
+    inflight++;
+    responder
+      .handle(d.data, `${d.address}:${d.port}`)
+      .then(({ reply, decision }) => {
+        // Not awaited: the next datagram need not wait for this one's send callback.
+        if (reply) socket.send(reply, d.port, d.address).catch(countError);
+        onDecision?.(decision);
+      })
+      .catch(countError)
+      .then(release);
   };
   try {
-    for await (const d of socket) {
-      inflight++;
-      void handleOne(d.data, d.address, d.port);
-      if (inflight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
+    // A batch is everything queued since the last read: its queries are all started before any is
+    // awaited, so their AES-GCM operations overlap.
+    for await (const batch of socket.batches()) {
+      for (const d of batch) {
+        handleOne(d);
+        if (inflight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
+      }
     }
     while (inflight > 0) await new Promise<void>((resolve) => (wake = resolve));
   } finally {

@@ -83,6 +83,14 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
   let closed = false;
   let closing: Promise<void> | undefined;
   let overflowed = 0;
+  let flushScheduled = false;
+  const flushBatch = (): void => {
+    flushScheduled = false;
+    const w = waitingBatch;
+    if (!w || queue.length === 0) return;
+    waitingBatch = undefined;
+    w({ value: queue.splice(0), done: false });
+  };
   const where = `${options.address ?? "0.0.0.0"}:${options.port ?? 0}`;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -115,12 +123,15 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
       const w = waiting;
       waiting = undefined;
       w({ value: d, done: false });
-    } else if (waitingBatch) {
-      const w = waitingBatch;
-      waitingBatch = undefined;
-      w({ value: [d], done: false });
-    } else if (queue.length < maxQueued) queue.push(d);
-    else {
+    } else if (queue.length < maxQueued) {
+      queue.push(d);
+      // A waiting batch reader gets everything that arrives in this turn of the event loop as one batch,
+      // not one datagram at a time: per-batch work (e.g. WebCrypto jobs started together) is much cheaper.
+      if (waitingBatch && !flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushBatch);
+      }
+    } else {
       overflowed++;
       onOverflow?.();
     }
