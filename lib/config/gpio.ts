@@ -78,11 +78,6 @@ function rejectKeys(t: Section, keys: readonly string[], why: (key: string) => s
   for (const k of keys) if (t.has(k)) t.problem(k, why(k));
 }
 
-/** The `chip` (default gpiochip0) and required `line` of an output or input. */
-function readChipLine(t: Section): { chip: string; line: number | undefined } {
-  return { chip: t.string("chip", { default: DEFAULT_CHIP, nonEmpty: true })!, line: t.int("line", { required: true, min: 0, max: 65535 }) };
-}
-
 /**
  * Reads and validates `[gpio]`: every problem is reported on `s` with its key.
  * @returns the typed config (lines with problems are left out; `s` then holds the problems)
@@ -109,16 +104,21 @@ export function readGpio(s: Section): GpioConfig {
     else names.set(name, t.path);
     return name;
   };
+  /** What outputs and inputs both declare: name, chip (default gpiochip0), line (claimed) and active_low. */
+  const readDeclaredLine = (t: Section) => {
+    const name = readName(t);
+    const chip = t.string("chip", { default: DEFAULT_CHIP, nonEmpty: true })!;
+    const line = t.int("line", { required: true, min: 0, max: 65535 });
+    claimLine(t, chip, line, name);
+    return { name, chip, line, activeLow: t.bool("active_low", { default: false })! };
+  };
 
   const outputs: GpioOutputConfig[] = [];
   for (const t of s.tables("output")) {
-    const name = readName(t);
-    const { chip, line } = readChipLine(t);
-    const activeLow = t.bool("active_low", { default: false })!;
+    const { name, chip, line, activeLow } = readDeclaredLine(t);
     const drive = t.string("drive", { oneOf: DRIVES, default: "push-pull" }) as GpioDrive;
     const initial = t.int("initial", { min: 0, max: 1, default: 0 }) as 0 | 1;
     rejectKeys(t, ["edge", "debounce_ms", "bias", "scan_interval"], (k) => `'${k}' is for inputs ([[gpio.input]]), not outputs`);
-    claimLine(t, chip, line, name);
     t.done();
     if (name !== undefined && line !== undefined) outputs.push({ name, chip, line, activeLow, drive, initial });
   }
@@ -155,9 +155,7 @@ export function readGpio(s: Section): GpioConfig {
 
   const inputs: GpioInputConfig[] = [];
   for (const t of s.tables("input")) {
-    const name = readName(t);
-    const { chip, line } = readChipLine(t);
-    const activeLow = t.bool("active_low", { default: false })!;
+    const { name, chip, line, activeLow } = readDeclaredLine(t);
     const bias = t.string("bias", { oneOf: BIASES, default: "as-is" }) as GpioBias;
     const edge = t.string("edge", { oneOf: EDGES, default: "none" }) as GpioEdge;
     const debounceMs = t.number("debounce_ms", { min: 0, max: 60_000, default: 0 })!;
@@ -165,7 +163,6 @@ export function readGpio(s: Section): GpioConfig {
     if (t.has("debounce_ms") && debounceMs > 0 && edge === "none") t.problem("debounce_ms", "debounce needs edge detection (set edge = \"rising\", \"falling\" or \"both\")");
     if (scanIntervalMs !== undefined && edge !== "none") t.problem("scan_interval", "set either edge (events) or scan_interval (polling), not both");
     rejectKeys(t, ["initial", "drive", "period_ms", "duty", "pwmchip", "channel"], (k) => `'${k}' is for outputs or PWM, not inputs`);
-    claimLine(t, chip, line, name);
     t.done();
     if (name !== undefined && line !== undefined) {
       inputs.push({ name, chip, line, activeLow, bias, edge, debounceMs, ...(scanIntervalMs !== undefined ? { scanIntervalMs } : {}) });

@@ -14,6 +14,7 @@ import {
   monotonicNs,
   type EdgeEvent,
   type GpioDriver,
+  type LineSettings,
   type LineValue,
 } from "../../lib/gpio/index.ts";
 
@@ -87,57 +88,52 @@ async function withDriver(h: ContractHarness, fn: (d: GpioDriver) => Promise<voi
   }
 }
 
-/** An input that follows the outside pulls (the physical level, inverted when active-low). */
-interface InputCase {
+/** Pulls `line` to `level`, then requests it with edge detection and subscribes before anything changes. */
+async function watchEdges(h: ContractHarness, d: GpioDriver, line: number, level: LineValue, edges: Pick<LineSettings, "edge" | "debounceMs">) {
+  await h.setPull(line, level);
+  const l = await d.request(h.chip, line, { direction: "input", ...edges });
+  return { l, it: l.events()[Symbol.asyncIterator]() };
+}
+
+/**
+ * A line whose level is checked from outside: an input follows the pulls (inverted when active-low); an output
+ * requested with initial 1, then written 0 and 1, drives the physical level (inverted when active-low).
+ */
+interface LevelCase {
   readonly name: string;
+  readonly direction: "input" | "output";
   readonly line: number;
   readonly activeLow: boolean;
 }
 
-const INPUT_CASES: readonly InputCase[] = [
-  { name: "an input reads what the outside pulls", line: 0, activeLow: false },
-  { name: "an active-low input reads the inverse", line: 1, activeLow: true },
+const LEVEL_CASES: readonly LevelCase[] = [
+  { name: "an input reads what the outside pulls", direction: "input", line: 0, activeLow: false },
+  { name: "an active-low input reads the inverse", direction: "input", line: 1, activeLow: true },
+  { name: "an output drives its initial value, then what is written", direction: "output", line: 2, activeLow: false },
+  { name: "an active-low output drives the inverse", direction: "output", line: 3, activeLow: true },
 ];
 
-function inputCase(c: InputCase): ContractCase {
+function levelCase(c: LevelCase): ContractCase {
+  const invert = (v: LineValue) => (c.activeLow ? 1 - v : v) as LineValue;
+  const low = c.activeLow ? " when active-low" : "";
   return {
     name: c.name,
     run: (h) =>
       withDriver(h, async (d) => {
-        const l = await d.request(h.chip, c.line, { direction: "input", activeLow: c.activeLow });
-        for (const level of [1, 0] as const) {
-          await h.setPull(c.line, level);
-          const logical = (c.activeLow ? 1 - level : level) as LineValue;
-          await readUntil(() => l.read(), logical, `pulled ${level ? "up" : "down"} reads ${logical}${c.activeLow ? " when active-low" : ""}`);
+        if (c.direction === "input") {
+          const l = await d.request(h.chip, c.line, { direction: "input", activeLow: c.activeLow });
+          for (const level of [1, 0] as const) {
+            await h.setPull(c.line, level);
+            await readUntil(() => l.read(), invert(level), `pulled ${level ? "up" : "down"} reads ${invert(level)}${low}`);
+          }
+          await l.close();
+          return;
         }
-        await l.close();
-      }),
-  };
-}
-
-/** An output requested with initial 1, then written 0 and 1; the outside sees the physical level. */
-interface OutputCase {
-  readonly name: string;
-  readonly line: number;
-  readonly activeLow: boolean;
-}
-
-const OUTPUT_CASES: readonly OutputCase[] = [
-  { name: "an output drives its initial value, then what is written", line: 2, activeLow: false },
-  { name: "an active-low output drives the inverse", line: 3, activeLow: true },
-];
-
-function outputCase(c: OutputCase): ContractCase {
-  const physical = (v: LineValue) => (c.activeLow ? 1 - v : v);
-  return {
-    name: c.name,
-    run: (h) =>
-      withDriver(h, async (d) => {
         const l = await d.request(h.chip, c.line, { direction: "output", activeLow: c.activeLow, initial: 1 });
-        assert.equal(await h.physical(c.line), physical(1), "initial 1");
+        assert.equal(await h.physical(c.line), invert(1), `initial 1${low}`);
         for (const v of [0, 1] as const) {
           await l.write(v);
-          assert.equal(await h.physical(c.line), physical(v), `after write(${v})`);
+          assert.equal(await h.physical(c.line), invert(v), `after write(${v})${low}`);
         }
         assert.equal(await l.read(), 1, "reads back the value written");
         await l.close();
@@ -165,8 +161,7 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
         await assert.rejects(d.request(h.chip, c.lines, { direction: "input" }), (e) => e instanceof LineNotFoundError && e.line === c.lines);
       }),
   },
-  ...INPUT_CASES.map(inputCase),
-  ...OUTPUT_CASES.map(outputCase),
+  ...LEVEL_CASES.map(levelCase),
   {
     name: "bad values and settings are GpioValueError",
     run: (h) =>
@@ -186,9 +181,7 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
     name: "edges: rising and falling events with the value after the edge",
     run: (h) =>
       withDriver(h, async (d) => {
-        await h.setPull(5, 0);
-        const l = await d.request(h.chip, 5, { direction: "input", edge: "both" });
-        const it = l.events()[Symbol.asyncIterator]();
+        const { l, it } = await watchEdges(h, d, 5, 0, { edge: "both" });
         const t0 = monotonicNs();
         await h.setPull(5, 1);
         const up = await nextEvent(it, "rising edge");
@@ -209,9 +202,7 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
     name: "edges: a rising-only line skips falling edges",
     run: (h) =>
       withDriver(h, async (d) => {
-        await h.setPull(6, 1);
-        const l = await d.request(h.chip, 6, { direction: "input", edge: "rising" });
-        const it = l.events()[Symbol.asyncIterator]();
+        const { l, it } = await watchEdges(h, d, 6, 1, { edge: "rising" });
         await readUntil(() => l.read(), 1, "starts high");
         const t0 = monotonicNs();
         await h.setPull(6, 0);
@@ -228,9 +219,7 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
     name: "debounce: a glitch shorter than debounce_ms gives no event; a held level gives one",
     run: (h) =>
       withDriver(h, async (d) => {
-        await h.setPull(0, 0);
-        const l = await d.request(h.chip, 0, { direction: "input", edge: "both", debounceMs: 50 });
-        const it = l.events()[Symbol.asyncIterator]();
+        const { l, it } = await watchEdges(h, d, 0, 0, { edge: "both", debounceMs: 50 });
         await h.setPull(0, 1); // glitch up ...
         await h.setPull(0, 0); // ... and straight back down
         const hold = monotonicNs();

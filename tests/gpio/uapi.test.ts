@@ -54,7 +54,7 @@ function hex(b: Uint8Array, from: number, to: number): string {
 describe("ioctl numbers (linux/gpio.h, asm-generic _IOC)", () => {
   // Values printed by a C program including <linux/gpio.h> on Debian 12 (x86-64); the asm-generic encoding
   // and the struct sizes are the same on arm64.
-  const IOCTLS: [string, number, number][] = [
+  const KERNEL_VALUES: [string, number, number][] = [
     ["GPIO_GET_CHIPINFO_IOCTL", GPIO_GET_CHIPINFO_IOCTL, 0x8044b401],
     ["GPIO_GET_LINEINFO_UNWATCH_IOCTL", GPIO_GET_LINEINFO_UNWATCH_IOCTL, 0xc004b40c],
     ["GPIO_V2_GET_LINEINFO_IOCTL", GPIO_V2_GET_LINEINFO_IOCTL, 0xc100b405],
@@ -63,20 +63,18 @@ describe("ioctl numbers (linux/gpio.h, asm-generic _IOC)", () => {
     ["GPIO_V2_LINE_SET_CONFIG_IOCTL", GPIO_V2_LINE_SET_CONFIG_IOCTL, 0xc110b40d],
     ["GPIO_V2_LINE_GET_VALUES_IOCTL", GPIO_V2_LINE_GET_VALUES_IOCTL, 0xc010b40e],
     ["GPIO_V2_LINE_SET_VALUES_IOCTL", GPIO_V2_LINE_SET_VALUES_IOCTL, 0xc010b40f],
+    // struct sizes: sizeof() in linux/gpio.h
+    ["sizeof(struct gpiochip_info)", GPIOCHIP_INFO_SIZE, 68],
+    ["sizeof(struct gpio_v2_line_values)", GPIO_V2_LINE_VALUES_SIZE, 16],
+    ["sizeof(struct gpio_v2_line_config)", GPIO_V2_LINE_CONFIG_SIZE, 272],
+    ["sizeof(struct gpio_v2_line_request)", GPIO_V2_LINE_REQUEST_SIZE, 592],
+    ["sizeof(struct gpio_v2_line_info)", GPIO_V2_LINE_INFO_SIZE, 256],
+    ["sizeof(struct gpio_v2_line_event)", GPIO_V2_LINE_EVENT_SIZE, 48],
   ];
-  for (const [name, got, want] of IOCTLS) it(`${name} matches the kernel header`, () => assert.equal(got, want));
+  for (const [name, got, want] of KERNEL_VALUES) it(`${name} matches the kernel header (${want})`, () => assert.equal(got, want));
   for (const [dir, type, size] of [[4, 0xb4, 4], [3, 0x100, 4], [3, 0xb4, 0x4000]]) {
     it(`encodeIoctl() rejects a field that does not fit (dir ${dir}, type ${type}, size ${size})`, () => assert.throws(() => encodeIoctl(dir!, type!, 1, size!), RangeError));
   }
-  const SIZES: [string, number, number][] = [
-    ["gpiochip_info", GPIOCHIP_INFO_SIZE, 68],
-    ["gpio_v2_line_values", GPIO_V2_LINE_VALUES_SIZE, 16],
-    ["gpio_v2_line_config", GPIO_V2_LINE_CONFIG_SIZE, 272],
-    ["gpio_v2_line_request", GPIO_V2_LINE_REQUEST_SIZE, 592],
-    ["gpio_v2_line_info", GPIO_V2_LINE_INFO_SIZE, 256],
-    ["gpio_v2_line_event", GPIO_V2_LINE_EVENT_SIZE, 48],
-  ];
-  for (const [name, got, want] of SIZES) it(`sizeof(struct ${name}) is ${want} as in linux/gpio.h`, () => assert.equal(got, want));
   it("flag bits are enum gpio_v2_line_flag", () => {
     assert.deepEqual(
       [GPIO_V2_LINE_FLAG_USED, GPIO_V2_LINE_FLAG_ACTIVE_LOW, GPIO_V2_LINE_FLAG_INPUT, GPIO_V2_LINE_FLAG_OUTPUT, GPIO_V2_LINE_FLAG_EDGE_RISING, GPIO_V2_LINE_FLAG_EDGE_FALLING, GPIO_V2_LINE_FLAG_BIAS_PULL_UP, GPIO_V2_LINE_FLAG_EVENT_CLOCK_HTE],
