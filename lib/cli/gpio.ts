@@ -2,6 +2,7 @@
  * `disco gpio info | get | set | watch`: inspect and drive GPIO lines, by their name in the config or as a
  * raw `chip:line`, through the gpiochip character device (uAPI v2) or sysfs.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Command, CliIo } from "./command.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
@@ -96,17 +97,10 @@ function parseValue(text: string): LineValue {
   throw new UsageError("gpio", `the value must be 0 or 1, got '${text}'`);
 }
 
-function waitAbort(signal: AbortSignal, ms?: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = ms === undefined ? undefined : setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
+/** Resolves when `signal` aborts or, when given, after `ms`. */
+async function waitAbort(signal: AbortSignal, ms?: number): Promise<void> {
+  if (ms !== undefined) return sleep(ms, undefined, { signal }).catch(() => undefined);
+  if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
 }
 
 async function info(driver: GpioDriver, gpio: GpioConfig, json: boolean, io: CliIo): Promise<number> {
@@ -125,7 +119,7 @@ async function info(driver: GpioDriver, gpio: GpioConfig, json: boolean, io: Cli
   }
   const missing = await findMissingChips(driver, gpio);
   if (json) {
-    io.out(`${JSON.stringify({ driver: driver.kind, chips: out.map((c) => ({ name: c.name, label: c.label, lines: c.lines, info: c.info })) })}\n`);
+    io.out(`${JSON.stringify({ driver: driver.kind, chips: out })}\n`);
   } else {
     if (!chips.length) io.out(`no GPIO chips found (driver ${driver.kind})\n`);
     for (const c of out) {
@@ -186,23 +180,16 @@ async function watch(driver: GpioDriver, targets: Target[], json: boolean, count
   await using lines = await openLines(driver, { inputs }, { consumer: "disco-watch" });
   for (const f of lines.failures) io.err(`disco gpio: ${f.name}: ${describeFailure(f.error)}\n`);
   if (lines.inputs.size === 0) return EXIT_FAILURE;
-  const ac = new AbortController();
-  const stop = () => ac.abort();
-  signal.addEventListener("abort", stop, { once: true });
   let seen = 0;
-  try {
-    for await (const c of lines.changes(ac.signal)) {
-      const spec = lines.inputs.get(c.name)!;
-      const time = new Date().toISOString();
-      if (json) {
-        io.out(`${JSON.stringify({ time, name: c.name, chip: spec.handle.chip, line: spec.handle.line, value: c.value, cause: c.cause, timestamp_ns: c.timestampNs.toString() })}\n`);
-      } else {
-        io.out(`${time} ${c.name} ${c.value} ${c.cause}\n`);
-      }
-      if (c.cause !== "initial" && count !== undefined && ++seen >= count) break;
+  for await (const c of lines.changes(signal)) {
+    const { handle } = lines.inputs.get(c.name)!;
+    const time = new Date().toISOString();
+    if (json) {
+      io.out(`${JSON.stringify({ time, name: c.name, chip: handle.chip, line: handle.line, value: c.value, cause: c.cause, timestamp_ns: c.timestampNs.toString() })}\n`);
+    } else {
+      io.out(`${time} ${c.name} ${c.value} ${c.cause}\n`);
     }
-  } finally {
-    signal.removeEventListener("abort", stop);
+    if (c.cause !== "initial" && count !== undefined && ++seen >= count) break;
   }
   return lines.failures.length ? EXIT_FAILURE : EXIT_OK;
 }

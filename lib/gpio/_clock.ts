@@ -3,6 +3,7 @@
  * (sysfs, fake) and kernel events (cdev) compare. `process.hrtime` in Bun has its own origin, hence libc.
  */
 import { dlopen, ptr } from "bun:ffi";
+import { LIBC_PATH } from "./_libc.ts";
 
 let clock: ((id: number, ts: ReturnType<typeof ptr>) => number) | undefined | null;
 const ts = new BigInt64Array(2);
@@ -11,7 +12,7 @@ const ts = new BigInt64Array(2);
 export function monotonicNs(): bigint {
   if (clock === undefined) {
     try {
-      clock = dlopen("libc.so.6", { clock_gettime: { args: ["i32", "ptr"], returns: "i32" } }).symbols.clock_gettime;
+      clock = dlopen(LIBC_PATH, { clock_gettime: { args: ["i32", "ptr"], returns: "i32" } }).symbols.clock_gettime;
     } catch {
       clock = null;
     }

@@ -65,6 +65,7 @@ export class EventPump {
     if (this.#sinks.size === 0) this.#worker?.unref();
   }
 
+  /** Stops the worker (waiting up to 1 s for it to leave poll) and closes its eventfd; a later `add` starts a new one. */
   async stop(): Promise<void> {
     const w = this.#worker;
     if (!w) return;

@@ -7,14 +7,12 @@ export class EventQueue<T> {
   /** Items dropped because the queue was full (oldest dropped first). */
   dropped = 0;
 
+  /** @param maxItems how many unread items are kept before the oldest is dropped */
   constructor(maxItems = 1024) {
     this.#max = maxItems;
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
+  /** Hands an item to a waiting reader, or keeps it for the next one (ignored once closed). */
   push(item: T): void {
     if (this.#closed) return;
     const w = this.#waiters.shift();
@@ -26,6 +24,7 @@ export class EventQueue<T> {
     this.#items.push(item);
   }
 
+  /** Ends every reader once the kept items are read (idempotent). */
   close(): void {
     this.#closed = true;
     for (const w of this.#waiters.splice(0)) w({ value: undefined, done: true });
@@ -51,6 +50,7 @@ export class EventQueue<T> {
     });
   }
 
+  /** The items as an async iterable; ends when closed or `signal` aborts. */
   async *iterate(signal?: AbortSignal): AsyncGenerator<T> {
     for (;;) {
       const r = await this.next(signal);
@@ -65,12 +65,9 @@ export class Subscribers<T> {
   #queues = new Set<EventQueue<T>>();
   #closed = false;
 
+  /** Delivers an item to every subscription. */
   emit(item: T): void {
     for (const q of this.#queues) q.push(item);
-  }
-
-  get size(): number {
-    return this.#queues.size;
   }
 
   /** A new subscription, registered at once (events emitted before the first `next()` are kept). */
@@ -94,6 +91,7 @@ export class Subscribers<T> {
     return { [Symbol.asyncIterator]: () => it };
   }
 
+  /** Ends every subscription, and any made later (idempotent). */
   close(): void {
     this.#closed = true;
     for (const q of this.#queues) q.close();

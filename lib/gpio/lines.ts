@@ -4,6 +4,7 @@
  */
 import { access, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { hasEdgeDetection, isChipName } from "./_base.ts";
 import { EventQueue } from "./_queue.ts";
 import { CdevGpio } from "./cdev.ts";
@@ -89,21 +90,25 @@ export interface OpenLinesOptions {
   readonly defaultScanIntervalMs?: number;
 }
 
-/** Opened lines. */
+/** Opened lines, by their declared name. Release them all with `close()` or `await using`. */
 export class GpioLines implements AsyncDisposable {
+  /** The outputs that opened. */
   readonly outputs = new Map<string, LineHandle>();
+  /** The inputs that opened, with their declaration. */
   readonly inputs = new Map<string, { handle: LineHandle; spec: InputSpec }>();
+  /** The PWM outputs that started (hardware or software). */
   readonly pwms = new Map<string, PwmOutput>();
   /** Lines that could not be opened, with why. */
   readonly failures: { name: string; error: GpioError }[] = [];
   readonly #pwmHandles: LineHandle[] = [];
   readonly #defaultScanMs: number;
 
+  /** @param defaultScanMs how often inputs without `edge` or their own scan interval are read */
   constructor(defaultScanMs: number) {
     this.#defaultScanMs = defaultScanMs;
   }
 
-  /** @internal */
+  /** @internal the output line under a software PWM, released after the PWM stops */
   addPwmHandle(h: LineHandle): void {
     this.#pwmHandles.push(h);
   }
@@ -136,6 +141,7 @@ export class GpioLines implements AsyncDisposable {
     };
   }
 
+  /** Stops every PWM output and releases every line (idempotent). */
   async close(): Promise<void> {
     for (const p of this.pwms.values()) await p.close();
     for (const h of this.#pwmHandles) await h.close();
@@ -162,15 +168,7 @@ async function watchOne(name: string, h: LineHandle, scanMs: number, q: EventQue
     return;
   }
   while (!signal.aborted) {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(done, scanMs);
-      function done() {
-        clearTimeout(t);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-      signal.addEventListener("abort", done, { once: true });
-    });
+    await sleep(scanMs, undefined, { signal }).catch(() => undefined);
     if (signal.aborted) return;
     const v = await h.read();
     if (v !== last) {

@@ -11,7 +11,9 @@ import type { LineHandle, LineValue } from "./types.ts";
 
 /** A running PWM output. */
 export interface PwmOutput extends AsyncDisposable {
+  /** The period in milliseconds. */
   readonly periodMs: number;
+  /** The current duty cycle (0..1: the share of each period the line is active). */
   readonly duty: number;
   /** Changes the duty cycle (0..1). @throws {GpioValueError} outside 0..1 */
   setDuty(duty: number): Promise<void>;
@@ -55,6 +57,7 @@ function pwmOutput(periodMs: number, duty: number, ops: { apply(duty: number): P
 
 /** Options of {@link startSoftPwm}. */
 export interface SoftPwmOptions {
+  /** The period in milliseconds (> 0). */
   readonly periodMs: number;
   /** 0..1 */
   readonly duty: number;
@@ -116,7 +119,9 @@ export function startSoftPwm(handle: LineHandle, options: SoftPwmOptions): PwmOu
 export interface HardwarePwmOptions {
   /** @default "/sys" */
   readonly root?: string;
+  /** The period in milliseconds (> 0). */
   readonly periodMs: number;
+  /** 0..1 */
   readonly duty: number;
   /** How long to wait for the exported channel directory. @default 2000 */
   readonly exportTimeoutMs?: number;

@@ -4,9 +4,13 @@
 
 /** 0 (inactive) or 1 (active); with `activeLow` the physical level is the inverse. */
 export type LineValue = 0 | 1;
+/** Whether the line is read or driven. */
 export type Direction = "input" | "output";
+/** The pull resistor: left as the board set it, pull-up, pull-down, or none. */
 export type Bias = "as-is" | "pull-up" | "pull-down" | "disabled";
+/** How an output drives: both levels, only low (open drain) or only high (open source). */
 export type Drive = "push-pull" | "open-drain" | "open-source";
+/** Which changes of an input produce edge events. */
 export type Edge = "none" | "rising" | "falling" | "both";
 
 /** How to request a line. */
