@@ -106,10 +106,11 @@ async function waitAbort(signal: AbortSignal, ms?: number): Promise<void> {
 async function info(driver: GpioDriver, gpio: GpioConfig, json: boolean, io: CliIo): Promise<number> {
   const chips = await driver.chips();
   const declared = new Map<string, string>();
-  for (const x of [...gpio.outputs, ...gpio.inputs, ...gpio.pwms]) if ("chip" in x && x.chip !== undefined && x.line !== undefined) declared.set(`${x.chip}:${x.line}`, x.name);
-  const out: { name: string; label: string; lines: number; info: (LineInfo & { declared?: string })[] }[] = [];
+  for (const x of [...gpio.outputs, ...gpio.inputs, ...gpio.pwms]) if (x.chip !== undefined && x.line !== undefined) declared.set(`${x.chip}:${x.line}`, x.name);
+  type DeclaredLineInfo = LineInfo & { declared?: string };
+  const out: { name: string; label: string; lines: number; info: DeclaredLineInfo[] }[] = [];
   for (const c of chips) {
-    const lines: (LineInfo & { declared?: string })[] = [];
+    const lines: DeclaredLineInfo[] = [];
     for (let l = 0; l < c.lines; l++) {
       const li = await driver.lineInfo(c.name, l);
       const d = declared.get(`${c.name}:${l}`) ?? declared.get(`${c.label}:${l}`);
@@ -223,7 +224,7 @@ export const command: Command = {
       return EXIT_USAGE;
     }
     if (!["info", "get", "set", "watch"].includes(sub)) throw new UsageError("gpio", `unknown subcommand '${sub}' (info, get, set, watch)`);
-    const choice = values.driver ?? undefined;
+    const choice = values.driver as GpioConfig["driver"] | undefined;
     if (choice !== undefined && !["auto", "cdev", "sysfs"].includes(choice)) throw new UsageError("gpio", `--driver must be auto, cdev or sysfs, got '${choice}'`);
     const { config } = loadConfigFile(values.config);
     const gpio = config.gpio;
@@ -251,7 +252,7 @@ export const command: Command = {
     if (values.hold !== undefined && sub !== "set") throw new UsageError("gpio", "--hold is for set");
     if (values.count !== undefined && sub !== "watch") throw new UsageError("gpio", "--count is for watch");
 
-    const driver = await selectDriver((choice as GpioConfig["driver"] | undefined) ?? gpio.driver, {
+    const driver = await selectDriver(choice ?? gpio.driver, {
       sysfsRoot: values["sysfs-root"] ?? gpio.sysfsRoot,
       ...(values["dev-dir"] !== undefined ? { devDir: values["dev-dir"] } : {}),
     });
