@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { describeGpioInterfaces, FakeGpio, inputChangeMetric, LineBusyError, openLines, startSoftPwm, type InputChange } from "../../lib/gpio/index.ts";
+import { describeGpioInterfaces, FakeGpio, inputChangeMetric, LineBusyError, monotonicNs, openLines, startSoftPwm, type InputChange } from "../../lib/gpio/index.ts";
 
 async function next(it: AsyncIterator<InputChange>): Promise<InputChange> {
   const r = await Promise.race([it.next(), new Promise<never>((_, rej) => setTimeout(() => rej(new Error("no change within 3 s")), 3000))]);
@@ -64,12 +64,24 @@ describe("startSoftPwm()", () => {
     const starts: bigint[] = [];
     let done!: () => void;
     const five = new Promise<void>((r) => (done = r));
-    const pwm = startSoftPwm(h, { periodMs: 5, duty: 0.5, onPeriodStart: (t) => starts.push(t) === 5 && done() });
+    const levels: number[] = [];
+    const origin = monotonicNs();
+    const pwm = startSoftPwm(h, {
+      periodMs: 5,
+      duty: 0.5,
+      onPeriodStart: (t) => {
+        levels.push(fake.physical("gpiochip0", 0));
+        if (starts.push(t) === 5) done();
+      },
+    });
     await five;
     await pwm.close();
     assert.equal(fake.physical("gpiochip0", 0), 0);
-    const gaps = starts.slice(1).map((t, i) => Number(t - starts[i]!) / 1e6);
-    assert.ok(gaps.every((g) => g >= 4), `periods ${gaps.join(", ")} ms`);
+    assert.deepEqual(levels, [1, 1, 1, 1, 1], "high at every period start");
+    // Periods sit on a grid from the start that only ever moves later (a late timer restarts it), so the
+    // k-th period never starts before k periods have passed, however loaded the machine. The 1 ms allows
+    // for timers rounding to whole milliseconds.
+    starts.forEach((t, k) => assert.ok(Number(t - origin) / 1e6 >= k * 5 - 1, `period ${k} started ${Number(t - origin) / 1e6} ms after the start`));
     await assert.rejects(pwm.setDuty(1.5));
   });
 });
