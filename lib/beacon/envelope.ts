@@ -81,6 +81,14 @@ export function encodeSealedHeader(channelId: Uint8Array, keyId: Uint8Array, non
 }
 
 /**
+ * Whether a datagram looks like a sealed rich beacon (marker, version and sealed flag), without decoding it.
+ * @param bytes the datagram
+ */
+export function isSealedEnvelope(bytes: Uint8Array): boolean {
+  return bytes[0] === ENVELOPE_MARKER && bytes[1] === ENVELOPE_VERSION && (bytes[2]! & FLAG_SEALED) !== 0;
+}
+
+/**
  * Decodes an envelope (a whole datagram: beacons are never split, so there is no "need more bytes").
  * @param bytes the datagram
  * @returns the header fields and payload views (no copies)

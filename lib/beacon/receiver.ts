@@ -12,6 +12,7 @@ import { openBeacon } from "./seal.ts";
 import { SequenceGuard } from "./sequence.ts";
 import type { Datagram } from "../net/index.ts";
 import { decodeVaultAnnouncement, type VaultAnnouncement } from "./vault.ts";
+import { isSealedEnvelope } from "./envelope.ts";
 
 /** A beacon that passed every check, as `broadcast --receive` prints it. */
 export interface ReceivedBeacon {
@@ -38,6 +39,7 @@ export type IngestOutcome =
   | { readonly kind: "sealed"; finish(): Promise<ReceivedBeacon | undefined> };
 
 const DROPPED: IngestOutcome = { kind: "done" };
+const ignore = (): void => undefined;
 
 /** Options for {@link BeaconIngest}. */
 export interface BeaconIngestOptions {
@@ -113,22 +115,10 @@ export class BeaconIngest {
         if (!ring) throw new BeaconFrameError("unknown-key", "sealed beacon but no key is configured");
         // Opening starts now, so a batch of sealed beacons is decrypted concurrently; `finish` applies
         // the result, and the receive loop calls it in arrival order so sequence checks see that order.
-        const opening = openBeacon(ring, decoded.envelope).then(
-          (plain) => ({ plain }),
-          (error: unknown) => ({ error }),
-        );
-        return {
-          kind: "sealed",
-          finish: async () => {
-            const r = await opening;
-            if ("error" in r) return this.#drop(r.error, d);
-            try {
-              return this.#applyRich(decodeRichBeacon(r.plain), d, true);
-            } catch (err) {
-              return this.#drop(err, d);
-            }
-          },
-        };
+        const opening = openBeacon(ring, decoded.envelope);
+        // Handled here too, in case `finish` is never called (the loop stopped mid-batch).
+        opening.catch(ignore);
+        return { kind: "sealed", finish: () => opening.then((plain) => this.#applySealed(plain, d), (err: unknown) => this.#drop(err, d)) };
       }
       if (!this.#acceptUnsealed) throw new BeaconFrameError("unsealed", "unsealed beacon refused (a key is set and accept_unsealed is false)");
       return { kind: "done", beacon: this.#applyRich(decoded.beacon, d, false) };
@@ -138,32 +128,30 @@ export class BeaconIngest {
     }
   }
 
+  #applySealed(plain: Uint8Array, d: Datagram): ReceivedBeacon | undefined {
+    try {
+      return this.#applyRich(decodeRichBeacon(plain), d, true);
+    } catch (err) {
+      return this.#drop(err, d);
+    }
+  }
+
   #applyRich(rich: RichBeacon, d: Datagram, sealed: boolean): ReceivedBeacon {
     if (!this.#guard.check(rich.host, rich.boot, rich.seq)) throw new BeaconFrameError("replayed", `replayed or stale beacon from ${rich.host} (boot ${rich.boot}, seq ${rich.seq})`);
-    this.#apply({
-      host: rich.host,
-      address: d.address,
-      intervalMs: rich.intervalMs,
-      source: "disco-json",
-      boot: rich.boot,
-      addresses: rich.addresses,
-      ...(rich.version !== undefined && { version: rich.version }),
-      ...(rich.services !== undefined && { services: rich.services }),
-      ...(rich.metricsEndpoint !== undefined && { metricsEndpoint: rich.metricsEndpoint }),
-      ...(rich.gpio !== undefined && { gpio: rich.gpio }),
-      ...(rich.bye && { bye: true }),
-    });
+    // Built field by field rather than spread: this runs for every received rich beacon.
+    const obs: { -readonly [K in keyof Observation]: Observation[K] } = { host: rich.host, address: d.address, intervalMs: rich.intervalMs, source: "disco-json", boot: rich.boot, addresses: rich.addresses };
+    if (rich.version !== undefined) obs.version = rich.version;
+    if (rich.services !== undefined) obs.services = rich.services;
+    if (rich.metricsEndpoint !== undefined) obs.metricsEndpoint = rich.metricsEndpoint;
+    if (rich.gpio !== undefined) obs.gpio = rich.gpio;
+    if (rich.bye) obs.bye = true;
+    this.#apply(obs);
     const unixSeconds = rich.unixMs !== undefined ? Math.floor(rich.unixMs / 1000) : undefined;
-    return {
-      from: d.address,
-      format: "disco-json",
-      sealed,
-      host: rich.host,
-      bye: rich.bye === true,
-      ...(unixSeconds !== undefined && { unixSeconds }),
-      text: `${rich.bye ? "BYE" : "HOST"} ${rich.host} ${unixSeconds ?? 0}`,
-      rich,
-    };
+    const text = `${rich.bye ? "BYE" : "HOST"} ${rich.host} ${unixSeconds ?? 0}`;
+    const bye = rich.bye === true;
+    return unixSeconds !== undefined
+      ? { from: d.address, format: "disco-json", sealed, host: rich.host, bye, unixSeconds, text, rich }
+      : { from: d.address, format: "disco-json", sealed, host: rich.host, bye, text, rich };
   }
 
   /**
@@ -221,29 +209,47 @@ function isBatch(v: Datagram | readonly Datagram[]): v is readonly Datagram[] {
   return Array.isArray(v);
 }
 
+/** Sealed beacons opened but not yet applied, at most; beyond it the loop waits (bounded memory). */
+const MAX_PENDING = 4096;
+
 /**
  * Feeds datagrams to `handle`, which does what it can at once and may return the rest as a continuation.
- * In a batch every datagram is handled first and the continuations are awaited after, in order: work that
- * can overlap (decryption) does, while results are still applied in arrival order.
+ * Continuations run one after another in arrival order, while the loop goes on reading: work that can
+ * overlap (decryption, also across batches) does, and results are still applied in arrival order.
+ * `handle` is told whether earlier continuations are still pending, so it can defer its own work behind them.
  */
-async function drain(signal: AbortSignal, source: AsyncIterable<Datagram | readonly Datagram[]>, handle: (d: Datagram) => (() => Promise<void>) | void): Promise<void> {
+async function drain(
+  signal: AbortSignal,
+  source: AsyncIterable<Datagram | readonly Datagram[]>,
+  handle: (d: Datagram, behind: boolean) => (() => Promise<void> | void) | void,
+): Promise<void> {
   const it = source[Symbol.asyncIterator]();
-  const aborted = new Promise<void>((resolve) => {
-    if (signal.aborted) resolve();
-    signal.addEventListener("abort", () => resolve(), { once: true });
+  const aborted = new Promise<undefined>((resolve) => {
+    if (signal.aborted) resolve(undefined);
+    signal.addEventListener("abort", () => resolve(undefined), { once: true });
   });
+  // A continuation that throws (an `onBeacon` callback) ends the loop with its error, at once.
+  let fail: (err: unknown) => void = ignore;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(ignore);
+  let tail: Promise<void> = Promise.resolve();
+  let pending = 0;
+  const settled = (): void => void pending--;
+  const one = (d: Datagram): void => {
+    const next = handle(d, pending > 0);
+    if (!next) return;
+    pending++;
+    tail = tail.then(next).then(settled, fail);
+  };
   try {
     while (!signal.aborted) {
-      const r = await Promise.race([it.next(), aborted.then(() => undefined)]);
+      const r = await Promise.race([it.next(), aborted, failed]);
       if (r === undefined || r.done) break;
-      if (isBatch(r.value)) {
-        const rest = r.value.map(handle);
-        for (const next of rest) if (next) await next();
-      } else {
-        const next = handle(r.value);
-        if (next) await next();
-      }
+      if (isBatch(r.value)) for (const d of r.value) one(d);
+      else one(r.value);
+      if (pending >= MAX_PENDING) await Promise.race([tail, failed]);
     }
+    await Promise.race([tail, failed]);
   } finally {
     await it.return?.();
   }
@@ -254,27 +260,21 @@ async function drain(signal: AbortSignal, source: AsyncIterable<Datagram | reado
  */
 export async function runBeaconReceiver(options: BeaconReceiverOptions): Promise<void> {
   const { signal, ingest, onBeacon } = options;
+  const deliver = onBeacon ? (b: ReceivedBeacon | undefined) => void (b && onBeacon(b)) : ignore;
+  const accept = (d: Datagram): (() => Promise<void>) | void => {
+    const o = ingest.acceptNow(d);
+    if (o.kind === "done") return deliver(o.beacon);
+    // Sealed: its opening has started; it is applied (and reported) when its turn comes.
+    return () => o.finish().then(deliver);
+  };
   const tasks = [
-    drain(signal, options.datagrams, (d) => {
-      const o = ingest.acceptNow(d);
-      if (o.kind === "done") {
-        if (o.beacon) onBeacon?.(o.beacon);
-        return;
-      }
-      return async () => {
-        const b = await o.finish();
-        if (b) onBeacon?.(b);
-      };
+    drain(signal, options.datagrams, (d, behind) => {
+      // Behind a sealed beacon still being opened, an unsealed one waits its turn (arrival order holds).
+      if (behind && !isSealedEnvelope(d.data)) return () => accept(d)?.();
+      return accept(d);
     }),
   ];
-  if (options.vault) {
-    tasks.push(
-      drain(signal, options.vault, (d) => {
-        const b = ingest.acceptVault(d);
-        if (b) onBeacon?.(b);
-      }),
-    );
-  }
+  if (options.vault) tasks.push(drain(signal, options.vault, (d) => deliver(ingest.acceptVault(d))));
   await Promise.all(tasks);
 }
 

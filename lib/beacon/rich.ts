@@ -115,17 +115,13 @@ export function decodeRichBeacon(payload: Uint8Array): RichBeacon {
   if (unixMs !== undefined && (typeof unixMs !== "number" || !Number.isFinite(unixMs))) fail("'time' must be a number");
   const bye = o["bye"];
   if (bye !== undefined && typeof bye !== "boolean") fail("'bye' must be true or false");
-  return {
-    host,
-    boot,
-    seq,
-    intervalMs,
-    addresses,
-    ...(version !== undefined && { version }),
-    ...(services !== undefined && { services: services as Record<string, unknown> }),
-    ...(metricsEndpoint !== undefined && { metricsEndpoint }),
-    ...(gpio !== undefined && { gpio }),
-    ...(unixMs !== undefined && { unixMs: unixMs as number }),
-    ...(bye === true && { bye: true }),
-  };
+  // Assigned one by one rather than spread: this runs for every received rich beacon.
+  const b: { -readonly [K in keyof RichBeacon]: RichBeacon[K] } = { host, boot, seq, intervalMs, addresses };
+  if (version !== undefined) b.version = version;
+  if (services !== undefined) b.services = services as Record<string, unknown>;
+  if (metricsEndpoint !== undefined) b.metricsEndpoint = metricsEndpoint;
+  if (gpio !== undefined) b.gpio = gpio;
+  if (unixMs !== undefined) b.unixMs = unixMs as number;
+  if (bye === true) b.bye = true;
+  return b;
 }
