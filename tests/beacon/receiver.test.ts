@@ -6,6 +6,7 @@ import {
   MembershipTable,
   createBeaconBuilder,
   encodeVaultAnnouncement,
+  runBeaconReceiver,
   type Clock,
   type Datagram,
 } from "../../lib/beacon/index.ts";
@@ -99,5 +100,31 @@ describe("createBeaconBuilder()", () => {
     const b = await createBeaconBuilder({ self: { host: "a" }, intervalMs: 1000, unixNowMs: () => 1_700_000_000_999 });
     assert.equal(new TextDecoder().decode(await b.build()), "HOST a 1700000000");
     assert.equal(new TextDecoder().decode(await b.build(true)), "BYE a 1700000000");
+  });
+});
+
+describe("runBeaconReceiver()", () => {
+  it("applies and reports beacons in arrival order, across batches, while sealed ones are still being opened", async () => {
+    const ring = await keyring(7);
+    const table = new MembershipTable({ clock });
+    const ingest = new BeaconIngest({ channelId: CHANNEL, keyring: ring, table });
+    const builder = await createBeaconBuilder({ format: "json", self: { host: "pi" }, intervalMs: 1000, channelId: CHANNEL, keyring: ring });
+    const sealed = [];
+    for (let i = 0; i < 40; i++) sealed.push(dg(await builder.build()));
+    const plain = dg(new TextEncoder().encode("HOST shed 1700000000"));
+    // Sequence numbers 0..39: any beacon applied after a later one of the same host would be a "replay".
+    const batches: Datagram[][] = [sealed.slice(0, 20), [plain, ...sealed.slice(20)]];
+    const seen: string[] = [];
+    await runBeaconReceiver({
+      signal: new AbortController().signal,
+      datagrams: (async function* () {
+        yield* batches;
+      })(),
+      ingest,
+      onBeacon: (b) => seen.push(b.host === "pi" ? `pi#${b.rich!.seq}` : b.host),
+    });
+    assert.deepEqual(seen, [...sealed.slice(0, 20).map((_, i) => `pi#${i}`), "shed", ...sealed.slice(20).map((_, i) => `pi#${i + 20}`)]);
+    assert.equal(ingest.counters.snapshot().dropped, 0);
+    assert.equal(table.size, 2);
   });
 });
