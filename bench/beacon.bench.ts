@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { BeaconIngest, createBeaconBuilder, MembershipTable, openUdp, runBeaconReceiver } from "../lib/beacon/index.ts";
 import { createKeyring } from "../lib/crypto/index.ts";
 import { ensureBuilt } from "../tests/_bin.ts";
-import { LineReader } from "../tests/beacon/_proc.ts";
+import { LineReader } from "../tests/_lines.ts";
 import { createLan, netnsUnavailable } from "../tests/net/_netns.ts";
 
 const COUNT = 100_000;
@@ -188,14 +188,14 @@ async function convergence(): Promise<void> {
   let lastReady = 0;
   await Promise.all(
     devices.map(async (d) => {
-      await d.err.waitLine((l) => l.startsWith("listening"), 30_000, `${d.name} ready`);
+      await d.err.nextLine((l) => l.startsWith("listening"), { timeoutMs: 30_000, what: `${d.name} ready` });
       lastReady = Math.max(lastReady, performance.now());
     }),
   );
   await Promise.all(
     devices.map(async (d) => {
       while (d.seen.size < N) {
-        const e = JSON.parse(await d.out.waitLine((l) => l.includes('"join"'), 30_000, `${d.name} joins`)) as { host: { host: string } };
+        const e = JSON.parse(await d.out.nextLine((l) => l.includes('"join"'), { timeoutMs: 30_000, what: `${d.name} joins` })) as { host: { host: string } };
         d.seen.add(e.host.host);
       }
     }),
@@ -212,7 +212,7 @@ async function convergence(): Promise<void> {
     victim.proc.kill("SIGKILL");
     const per = await Promise.all(
       observers.map(async (d) => {
-        await d.out.waitLine((l) => l.includes('"failed"') && l.includes(`"host":"${victim.name}"`), 10_000, `${d.name} sees ${victim.name} failed`);
+        await d.out.nextLine((l) => l.includes('"failed"') && l.includes(`"host":"${victim.name}"`), { timeoutMs: 10_000, what: `${d.name} sees ${victim.name} failed` });
         return performance.now() - at;
       }),
     );

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { createKeyring, deriveChannelId } from "../lib/crypto/index.ts";
 import { decodeDatagram, describeHost, encodeQuery, openFrame, openUdp, Responder, runResponder, sealFrame } from "../lib/discovery/index.ts";
 import { ensureBuilt } from "../tests/_bin.ts";
-import { Watcher } from "../tests/discovery/_watch.ts";
+import { LineReader } from "../tests/_lines.ts";
 import { createLan, netnsUnavailable } from "../tests/net/_netns.ts";
 
 const WINDOW = 32;
@@ -112,7 +112,7 @@ async function lan20(disco: string): Promise<void> {
   await using lan = await createLan(21);
   const [client, ...servers] = lan.hosts;
   await Promise.all(
-    servers.map((h, i) => new Watcher(h.spawn([disco, "server", "-p", "40000", "-m", "bench", "--key-file", key, "--name", `r${i}`]).stderr).waitFor(/listening on/)),
+    servers.map((h, i) => new LineReader(h.spawn([disco, "server", "-p", "40000", "-m", "bench", "--key-file", key, "--name", `r${i}`]).stderr).waitFor(/listening on/)),
   );
   console.log("discovery completeness and time, 20 responders in namespaces, 1 client:");
   for (let run = 1; run <= 3; run++) {
@@ -128,7 +128,7 @@ async function idleRss(disco: string): Promise<void> {
   const key = join(tmp, "key");
   writeFileSync(key, Bun.spawnSync([disco, "keygen"]).stdout.toString());
   const p = Bun.spawn([disco, "server", "-l", "127.0.0.1", "-p", "0", "-m", "rss", "--key-file", key], { stdout: "pipe", stderr: "pipe" });
-  await new Watcher(p.stderr).waitFor(/listening on/);
+  await new LineReader(p.stderr).waitFor(/listening on/);
   // Idle means idle: this wait is the measurement, not a synchronisation.
   await Bun.sleep(10_000);
   const status = readFileSync(`/proc/${p.pid}/status`, "utf8");

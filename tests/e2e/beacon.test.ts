@@ -1,9 +1,8 @@
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
-import { ensureBuilt } from "../_bin.ts";
+import { ensureBuilt, freeUdpPort, spawn } from "../_bin.ts";
 import { LineReader } from "../_lines.ts";
-import { freeUdpPort, spawn } from "../beacon/_proc.ts";
 
 let disco = "";
 

@@ -8,9 +8,8 @@ import { encodeKey, generateKey } from "../../lib/crypto/index.ts";
 import { encodeVaultAnnouncement } from "../../lib/beacon/index.ts";
 import { VERSION } from "../../lib/version.ts";
 import type { MembershipEvent } from "../../lib/beacon/index.ts";
-import { ensureBuilt } from "../_bin.ts";
+import { ensureBuilt, freeUdpPort, spawn } from "../_bin.ts";
 import { LineReader } from "../_lines.ts";
-import { freeUdpPort, spawn } from "../beacon/_proc.ts";
 
 let disco = "";
 const dir = mkdtempSync(join(tmpdir(), "disco-hosts-"));

@@ -4,9 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeKey, generateKey } from "../../lib/crypto/index.ts";
-import { freeUdpPort, spawn } from "../beacon/_proc.ts";
 import { LineReader } from "../_lines.ts";
-import { ensureBuilt } from "../_bin.ts";
+import { ensureBuilt, freeUdpPort, spawn } from "../_bin.ts";
 
 let disco = "";
 const dir = mkdtempSync(join(tmpdir(), "disco-run-"));
