@@ -2,6 +2,7 @@
  * The receive path: datagrams -> decoded, opened, replay-checked beacons -> the membership table. Every bad
  * datagram is counted by reason and dropped; nothing a sender does can end the loop.
  */
+import { setInterval as every } from "node:timers/promises";
 import type { Keyring } from "../crypto/index.ts";
 import { BeaconCounters } from "./counters.ts";
 import { decodeDatagram, MAX_BEACON_BYTES } from "./decode.ts";
@@ -289,12 +290,9 @@ export interface TickerOptions {
 /** Calls `table.tick()` periodically until the signal aborts. */
 export async function runMembershipTicker(options: TickerOptions): Promise<void> {
   const { signal, table } = options;
-  if (signal.aborted) return;
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => table.tick(), options.tickMs ?? 100);
-    signal.addEventListener("abort", () => {
-      clearInterval(timer);
-      resolve();
-    }, { once: true });
-  });
+  try {
+    for await (const _ of every(options.tickMs ?? 100, undefined, { signal })) table.tick();
+  } catch (err) {
+    if (!signal.aborted) throw err;
+  }
 }

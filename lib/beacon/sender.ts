@@ -2,6 +2,7 @@
  * The send path: one beacon to every target every interval, starting at once, and a goodbye to every
  * target when the signal aborts (clean shutdown). Send errors are counted, never fatal.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { BeaconBuilder } from "./builder.ts";
 import { BeaconCounters } from "./counters.ts";
 import type { DatagramSink } from "../net/index.ts";
@@ -25,6 +26,8 @@ export interface BeaconSenderOptions {
   /** Called on each send error. */
   onError?: (target: string, error: unknown) => void;
 }
+
+const ignore = (): void => undefined;
 
 async function sendAll(o: BeaconSenderOptions, counters: BeaconCounters, data: Uint8Array): Promise<void> {
   await Promise.all(
@@ -52,15 +55,8 @@ export async function runBeaconSender(options: BeaconSenderOptions): Promise<voi
     await sendAll(options, counters, await options.builder.build());
     if (signal.aborted) break;
     const waitMs = Math.max(0, options.intervalMs - (performance.now() - started));
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, waitMs);
-      signal.addEventListener("abort", done, { once: true });
-    });
+    // Rejects with an AbortError on abort, which the loop condition then sees.
+    await sleep(waitMs, undefined, { signal }).catch(ignore);
   }
   if (options.goodbye ?? true) await sendAll(options, counters, await options.builder.build(true));
 }
