@@ -8,8 +8,8 @@ import {
   encodeVaultAnnouncement,
   runBeaconReceiver,
   type Clock,
-  type Datagram,
 } from "../../lib/beacon/index.ts";
+import type { Datagram } from "../../lib/net/index.ts";
 
 const CHANNEL = new Uint8Array([1, 2, 3, 4]);
 const clock: Clock = { nowMs: () => 0, unixNowMs: () => 0 };

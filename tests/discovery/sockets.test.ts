@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createKeyring, deriveChannelId, type Keyring } from "../../lib/crypto/index.ts";
 import { parseConfig } from "../../lib/config/index.ts";
+import { openUdp } from "../../lib/net/index.ts";
 import {
   decodeDatagram,
   describeHost,
@@ -10,7 +11,6 @@ import {
   serveDiscovery,
   discover,
   importLegacyKey,
-  openUdp,
   Responder,
   runResponder,
   type ResponderOptions,
