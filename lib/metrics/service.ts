@@ -2,6 +2,7 @@
  * The metrics capability as one daemon task: the proxy (when configured) and the host collectors published
  * through it every interval, until the signal aborts.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { SocketOptions } from "../zmtp/index.ts";
 import { collectHostMetrics, type CollectorName } from "./collectors.ts";
 import { MetricsProxy } from "./proxy.ts";
@@ -59,15 +60,7 @@ export async function runMetricsService(o: MetricsServiceOptions): Promise<void>
           o.onPublish?.(metric, peers);
         }
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(done, intervalMs);
-        function done() {
-          clearTimeout(t);
-          o.signal.removeEventListener("abort", done);
-          resolve();
-        }
-        o.signal.addEventListener("abort", done, { once: true });
-      });
+      await sleep(intervalMs, undefined, { signal: o.signal }).catch(() => undefined); // AbortError: the loop ends
     }
     await forwarding;
   } finally {
