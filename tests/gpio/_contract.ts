@@ -17,6 +17,7 @@ import {
   type LineSettings,
   type LineValue,
 } from "../../lib/gpio/index.ts";
+import { Changes } from "../_lines.ts";
 
 /** What the suite needs from a driver under test and the world around it. */
 export interface ContractHarness {
@@ -45,19 +46,22 @@ export interface ContractCase {
 
 const DEADLINE_MS = 3000;
 
-/** The next event, or a failure after the deadline (no sleeping: the wait ends as soon as it arrives). */
-export async function nextEvent(it: AsyncIterator<EdgeEvent>, what: string, ms = DEADLINE_MS): Promise<EdgeEvent> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-  });
-  try {
-    const r = await Promise.race([it.next(), timeout]);
-    assert.equal(r.done, false, `event stream ended while waiting for ${what}`);
-    return r.value as EdgeEvent;
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * The next item of an event stream (edge events, input changes), or a failure at the deadline: the wait ends
+ * as soon as the item arrives.
+ */
+export async function nextEvent<T = EdgeEvent>(it: AsyncIterator<T>, what: string, timeoutMs = DEADLINE_MS): Promise<T> {
+  const arrived = new Changes();
+  let settled: { readonly result: IteratorResult<T> } | { readonly error: unknown } | undefined;
+  const settle = (s: NonNullable<typeof settled>) => {
+    settled = s;
+    arrived.notify();
+  };
+  it.next().then((result) => settle({ result }), (error: unknown) => settle({ error }));
+  const s = await arrived.until(() => settled, { timeoutMs, failure: () => `no ${what} within ${timeoutMs} ms` });
+  if ("error" in s) throw s.error;
+  assert.equal(s.result.done, false, `event stream ended while waiting for ${what}`);
+  return s.result.value as T;
 }
 
 /** Reads until `expected` or the deadline (sysfs/gpio-sim settle within microseconds; this bounds it). */

@@ -1,12 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { describeGpioInterfaces, FakeGpio, inputChangeMetric, LineBusyError, monotonicNs, openLines, startSoftPwm, type InputChange } from "../../lib/gpio/index.ts";
+import { nextEvent } from "./_contract.ts";
 
-async function next(it: AsyncIterator<InputChange>): Promise<InputChange> {
-  const r = await Promise.race([it.next(), new Promise<never>((_, rej) => setTimeout(() => rej(new Error("no change within 3 s")), 3000))]);
-  assert.equal(r.done, false);
-  return r.value as InputChange;
-}
+const next = (it: AsyncIterator<InputChange>) => nextEvent(it, "input change");
 
 describe("openLines()", () => {
   it("opens declared lines by name; a busy line is a failure and the others work", async () => {
