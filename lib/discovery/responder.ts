@@ -153,12 +153,6 @@ export class Responder {
     this.#counters.errors++;
   }
 
-  /**
-   * Handles one datagram. Never throws for any input bytes.
-   * @param data the datagram
-   * @param source "address:port" (the rate limit keys on the address part)
-   * @returns the reply to send back to the source, if any, and the decision
-   */
   #description(): { json: Uint8Array; services: Readonly<Record<string, unknown>> } {
     const now = this.#o.monotonicMs();
     if (!this.#described || now - this.#described.atMs >= this.#o.describeCacheMs || now < this.#described.atMs) {
@@ -168,25 +162,32 @@ export class Responder {
     return this.#described;
   }
 
+  /**
+   * Handles one datagram. Never throws for any input bytes.
+   * @param data the datagram
+   * @param source "address:port" (the rate limit keys on the address part)
+   * @returns the reply to send back to the source, if any, and the decision
+   */
   async handle(data: Uint8Array, source: string): Promise<Handled> {
     const c = this.#counters;
     c.seen++;
     c.bytesIn += data.length;
     const legacy = this.#o.legacy !== undefined && !(data[0] === MARKER[0] && data[1] === MARKER[1]);
     if (legacy) c.legacySeen++;
-    const drop = (reason: DropReason): Handled => {
-      c.dropped[reason]++;
-      return { decision: { action: "drop", reason, source, bytesIn: data.length, bytesOut: 0, legacy } };
-    };
-    if (data.length > this.#o.maxQueryBytes) return drop("oversize");
+    if (data.length > this.#o.maxQueryBytes) return this.#drop("oversize", source, data.length, legacy);
     const address = source.slice(0, source.lastIndexOf(":"));
-    if (!this.#rate.take(address, this.#o.monotonicMs())) return drop("rate");
+    if (!this.#rate.take(address, this.#o.monotonicMs())) return this.#drop("rate", source, data.length, legacy);
     try {
       return legacy ? await this.#handleLegacy(data, source) : await this.#handleFrame(data, source);
     } catch {
       c.errors++;
-      return drop("malformed");
+      return this.#drop("malformed", source, data.length, legacy);
     }
+  }
+
+  #drop(reason: DropReason, source: string, bytesIn: number, legacy: boolean): Handled {
+    this.#counters.dropped[reason]++;
+    return { decision: { action: "drop", reason, source, bytesIn, bytesOut: 0, legacy } };
   }
 
   #reply(reply: Uint8Array<ArrayBuffer>, action: "answer" | "error", reason: DropReason | undefined, source: string, bytesIn: number, legacy: boolean): Handled {
@@ -208,18 +209,14 @@ export class Responder {
       const reply = await sealFrame("error", data.subarray(6, 10), encodeError({ nonce: data.subarray(14, 26), code }));
       return this.#reply(reply, "error", reason, source, data.length, false);
     }
-    this.#counters.dropped[reason]++;
-    return { decision: { action: "drop", reason, source, bytesIn: data.length, bytesOut: 0, legacy: false } };
+    return this.#drop(reason, source, data.length, false);
   }
 
   async #handleFrame(data: Uint8Array, source: string): Promise<Handled> {
     const d = decodeDatagram(data);
     if (d.kind === "error") return this.#refuse("malformed", "malformed", data, source);
     const frame = d.value;
-    if (frame.header.type !== "query") {
-      this.#counters.dropped["not-query"]++;
-      return { decision: { action: "drop", reason: "not-query", source, bytesIn: data.length, bytesOut: 0, legacy: false } };
-    }
+    if (frame.header.type !== "query") return this.#drop("not-query", source, data.length, false);
     if (!bytesEqual(frame.header.channelId, this.#o.channelId)) return this.#refuse("channel", "channel", data, source);
     let opened;
     try {
@@ -247,14 +244,12 @@ export class Responder {
     const legacy = this.#o.legacy!;
     const text = legacyDecodeText(await legacyCrypt(legacy.key, data.slice()));
     const req = parseLegacyRequest(text, legacy.magic);
-    const c = this.#counters;
     const refuse = async (reason: DropReason, message: string | undefined): Promise<Handled> => {
       if (!this.#o.hidden && message !== undefined) {
         const reply = await legacyCrypt(legacy.key, enc.encode(encodeLegacyError(legacy.magic, message)));
         return this.#reply(reply, "error", reason, source, data.length, true);
       }
-      c.dropped[reason]++;
-      return { decision: { action: "drop", reason, source, bytesIn: data.length, bytesOut: 0, legacy: true } };
+      return this.#drop(reason, source, data.length, true);
     };
     // PyDiscover answers a wrong magic or password with the magic in clear; disco stays silent instead.
     if (req.kind === "foreign") return refuse("channel", undefined);
