@@ -3,10 +3,10 @@
  * messages and commands both ways, with a per-peer high-water mark on the send side. The owning socket
  * decides what messages mean; the session only speaks the protocol.
  */
-import { decodeSubscription, encodeCommand, metadataText, type Metadata } from "./command.ts";
+import { decodeSubscription, encodeCommand, encodeSubscription, metadataText, type Metadata } from "./command.ts";
 import { ZmtpDecoder, type DecoderEvent } from "./decoder.ts";
 import { ProtocolError, ZmtpError } from "./errors.ts";
-import { frameHeaderBytes, writeFrame } from "./frame.ts";
+import { encodeFrame, frameHeaderBytes, writeFrame } from "./frame.ts";
 import { encodeGreeting } from "./greeting.ts";
 import type { Connection, ConnectionHandler } from "./transport.ts";
 
@@ -134,11 +134,8 @@ export class Session implements ConnectionHandler {
     if (this.#done) return;
     if (this.peerMinor >= 1) this.#command(encodeCommand(subscribe ? { type: "SUBSCRIBE", topic } : { type: "CANCEL", topic }));
     else {
-      const body = new Uint8Array(1 + topic.length);
-      body[0] = subscribe ? 1 : 0;
-      body.set(topic, 1);
       // A subscription is control traffic: it is never dropped at the high-water mark.
-      this.#messages.push([body]);
+      this.#messages.push([encodeSubscription(subscribe, topic)]);
       this.#schedule();
     }
   }
@@ -267,9 +264,7 @@ export class Session implements ConnectionHandler {
   }
 
   #command(body: Uint8Array): void {
-    const frame = new Uint8Array(frameHeaderBytes(body.length) + body.length);
-    writeFrame(frame, 0, body, false, true);
-    this.#control.push(frame);
+    this.#control.push(encodeFrame(body, { command: true }));
     this.#schedule();
   }
 
