@@ -3,8 +3,8 @@
  * password derived once. Discovery and beacons each expand the same raw keys into their own keyring.
  */
 import type { DiscoveryConfig } from "../config/index.ts";
-import { createKeyring, decodeKey, deriveKeyFromPassword, KeyError, type Keyring } from "../crypto/index.ts";
-import { importLegacyKey, parseKeyFile, parsePasswordFile } from "../discovery/index.ts";
+import { collectRawKeys, createKeyring, KeyError, parseKeyFile, parsePasswordFile, type Keyring } from "../crypto/index.ts";
+import { importLegacyKey } from "../discovery/index.ts";
 import { readNamedFile } from "./_config.ts";
 import type { CliIo } from "./command.ts";
 import { UsageError } from "./errors.ts";
@@ -56,19 +56,15 @@ export async function resolveSecrets(command: string, o: ResolveSecretsOptions):
       io.err(`disco ${command}: warning: a password on the command line is visible to every user in 'ps'; use --password-file or password_file in the config\n`);
     }
     if (flags["password-file"] !== undefined) password = parsePasswordFile(readNamedFile(flags["password-file"], "--password-file"));
-    if (flags["key-file"] !== undefined) keyTexts.push(...parseKeyFile(readNamedFile(flags["key-file"], "--key-file")));
+    if (flags["key-file"] !== undefined) keyTexts.push(...parseKeyFile(readNamedFile(flags["key-file"], "--key-file")).map((e) => e.text));
   } else {
     password = d.password ?? (d.passwordFile !== undefined ? parsePasswordFile(readNamedFile(d.passwordFile, "discovery.password_file")) : undefined);
     keyTexts.push(...d.keys);
-    if (d.keyFile !== undefined) keyTexts.push(...parseKeyFile(readNamedFile(d.keyFile, "discovery.key_file")));
+    if (d.keyFile !== undefined) keyTexts.push(...parseKeyFile(readNamedFile(d.keyFile, "discovery.key_file")).map((e) => e.text));
   }
   if (password === "") throw new UsageError(command, "the password is empty (check the password file)");
-  const rawKeys: Uint8Array<ArrayBuffer>[] = [];
-  if (password !== undefined) {
-    if (o.verbose) io.err(`disco ${command}: deriving the key from the password (PBKDF2, slow on purpose)...\n`);
-    rawKeys.push(await deriveKeyFromPassword(password, magic));
-  }
-  for (const t of keyTexts) rawKeys.push(decodeKey(t));
+  if (password !== undefined && o.verbose) io.err(`disco ${command}: deriving the key from the password (PBKDF2, slow on purpose)...\n`);
+  const rawKeys = await collectRawKeys({ magic, ...(password !== undefined && { password }), keyTexts });
   return { rawKeys, ...(password !== undefined && { password }) };
 }
 

@@ -2,7 +2,7 @@ import { parseFlags } from "./_args.ts";
 import { DEFAULT_CONFIG_PATH, loadConfigFile, readNamedFile } from "./_config.ts";
 import type { Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
-import { decodeKey, KeyError } from "../crypto/index.ts";
+import { decodeKey, KeyError, parseKeyFile, parsePasswordFile } from "../crypto/index.ts";
 import { ConfigError, type ConfigProblem } from "../config/index.ts";
 
 const HELP = `Usage: disco config check [-c FILE] [--quiet]
@@ -40,32 +40,36 @@ export const command: Command = {
     const { config, file } = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
     const problems: ConfigProblem[] = [];
     const d = config.discovery;
-    if (d.passwordFile !== undefined) {
+    // Collect every problem of both files rather than stopping at the first unreadable one.
+    const collect = (read: () => void) => {
       try {
-        if (readNamedFile(d.passwordFile, "discovery.password_file").split(/\r?\n/)[0]!.length === 0) {
-          problems.push({ key: "discovery.password_file", message: `${d.passwordFile} holds an empty password` });
-        }
+        read();
       } catch (err) {
         if (err instanceof ConfigError) problems.push(...err.problems);
         else throw err;
       }
+    };
+    const { passwordFile, keyFile } = config.discovery;
+    if (passwordFile !== undefined) {
+      collect(() => {
+        if (parsePasswordFile(readNamedFile(passwordFile, "discovery.password_file")) === "") {
+          problems.push({ key: "discovery.password_file", message: `${passwordFile} holds an empty password` });
+        }
+      });
     }
-    if (d.keyFile !== undefined) {
-      try {
-        const lines = readNamedFile(d.keyFile, "discovery.key_file").split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith("#"));
-        if (lines.length === 0) problems.push({ key: "discovery.key_file", message: `${d.keyFile} holds no key` });
-        lines.forEach((l, i) => {
+    if (keyFile !== undefined) {
+      collect(() => {
+        const entries = parseKeyFile(readNamedFile(keyFile, "discovery.key_file"));
+        if (entries.length === 0) problems.push({ key: "discovery.key_file", message: `${keyFile} holds no key` });
+        for (const e of entries) {
           try {
-            decodeKey(l);
+            decodeKey(e.text);
           } catch (err) {
             if (!(err instanceof KeyError)) throw err;
-            problems.push({ key: "discovery.key_file", message: `${d.keyFile} line ${i + 1}: ${err.message}` });
+            problems.push({ key: "discovery.key_file", message: `${keyFile} line ${e.line}: ${err.message}` });
           }
-        });
-      } catch (err) {
-        if (err instanceof ConfigError) problems.push(...err.problems);
-        else throw err;
-      }
+        }
+      });
     }
     if (problems.length) throw new ConfigError(problems, file);
     if (!values.quiet) io.out(`${file ?? DEFAULT_CONFIG_PATH}: ok\n`);

@@ -28,4 +28,5 @@ export {
   type Keyring,
   type RingKey,
 } from "./keyring.ts";
+export { collectRawKeys, parseKeyFile, parsePasswordFile, type KeyFileEntry, type SecretMaterial } from "./keyfile.ts";
 export { ReplayCache, type ReplayCacheOptions } from "./replay.ts";

@@ -95,5 +95,4 @@ export {
 } from "./legacy.ts";
 // The UDP adapter lives in lib/net (shared with beacons); re-exported for existing importers.
 export { openUdp, type Datagram, type OpenUdpOptions, type UdpEndpoint, type UdpEndpoint as UdpSocket } from "../net/index.ts";
-export { buildKeyring, parseKeyFile, parsePasswordFile, type SecretsOptions } from "./secrets.ts";
 export { serveDiscovery, type ServeDiscoveryOptions } from "./serve.ts";

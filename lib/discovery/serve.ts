@@ -14,7 +14,7 @@ export interface ServeDiscoveryOptions {
   signal: AbortSignal;
   /** `[discovery]`, with command-line overrides applied (port 0 lets the OS choose). */
   config: DiscoveryConfig;
-  /** From buildKeyring(); undefined serves an unsealed channel. */
+  /** The discovery keyring (createKeyring of collectRawKeys); undefined serves an unsealed channel. */
   keyring?: Keyring;
   /** From importLegacyKey(password) when `config.legacy` and a password are set. */
   legacyKey?: CryptoKey;
