@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseDuration } from "../config/index.ts";
+import { IPV4_PATTERN } from "../net/index.ts";
 import { UsageError } from "./errors.ts";
 
 type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
@@ -66,4 +67,14 @@ export function parseDurationFlag(command: string, flag: string, text: string): 
   const ms = parseDuration(text);
   if (ms === undefined) throw new UsageError(command, `${flag} expects a duration such as 2, 0.5, 500ms or 1m, got '${text}'`);
   return ms;
+}
+
+/**
+ * Checks an IPv4 flag value.
+ * @returns the address as given
+ * @throws {UsageError} when the text is not dotted IPv4
+ */
+export function parseIpv4Flag(command: string, flag: string, text: string, example = "127.0.0.1"): string {
+  if (!IPV4_PATTERN.test(text)) throw new UsageError(command, `${flag} expects an IPv4 address such as ${example}, got '${text}'`);
+  return text;
 }

@@ -3,7 +3,9 @@
  * are read. `lib/config` validates the text; this file adds file errors with the path and what to do.
  */
 import { readFileSync } from "node:fs";
-import { ConfigError, parseConfig, parseServicesFile, type DiscoConfig } from "../config/index.ts";
+import { hostname } from "node:os";
+import { ConfigError, HOST_NAME_PATTERN, parseConfig, parseServicesFile, type DiscoConfig } from "../config/index.ts";
+import { UsageError } from "./errors.ts";
 
 /** The config path used when `-c` is not given; a missing default file means "all defaults". */
 export const DEFAULT_CONFIG_PATH = "/etc/disco.toml";
@@ -44,6 +46,18 @@ export function readNamedFile(path: string, key: string): string {
 /** Reads a `-d` services file (TOML or PyDiscover `.cfg`). */
 export function loadServicesFile(path: string): Record<string, unknown> {
   return parseServicesFile(readNamedFile(path, "-d"), path);
+}
+
+/**
+ * This host's name: the `--name` flag, else `[host] name`, else the system host name.
+ * @throws {UsageError} when the name is not one word of 1 to 253 characters
+ */
+export function resolveHostName(command: string, flag: string | undefined, config: DiscoConfig): string {
+  const name = flag ?? config.host.name ?? hostname();
+  if (!HOST_NAME_PATTERN.test(name)) {
+    throw new UsageError(command, `the host name must be 1 to 253 characters without spaces, got ${JSON.stringify(name)} (set --name or [host] name)`);
+  }
+  return name;
 }
 
 function fileProblem(code: string | undefined, what: string): string {

@@ -2,7 +2,6 @@
  * `disco broadcast --send | --receive`: disco.py-compatible beacons. Also the setup shared with
  * `disco hosts` (flags + config -> beacon settings, keys read from the files the config names).
  */
-import { hostname } from "node:os";
 import {
   BeaconCounters,
   spawnHook,
@@ -23,10 +22,10 @@ import {
 import { deriveChannelId, type Keyring } from "../crypto/index.ts";
 import type { DiscoConfig } from "../config/index.ts";
 import { VERSION } from "../version.ts";
-import { loadConfigFile } from "./_config.ts";
+import { loadConfigFile, resolveHostName } from "./_config.ts";
 import { hostOffers } from "./_offers.ts";
 import { keyringFor, resolveSecrets, type Secrets } from "./_secrets.ts";
-import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
+import { parseDurationFlag, parseFlags, parseIntFlag, parseIpv4Flag } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
@@ -101,10 +100,8 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
     if (v.format !== "disco.py" && v.format !== "json") throw new UsageError(command, `--format expects disco.py or json, got '${v.format}'`);
     format = v.format;
   }
-  const name = v.name ?? config.host.name ?? hostname();
-  if (!/^[^\s]{1,253}$/.test(name)) throw new UsageError(command, `the host name must be 1 to 253 characters without spaces, got ${JSON.stringify(name)} (set --name or [host] name)`);
-  const to = v.to ?? [];
-  for (const t of to) if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(t)) throw new UsageError(command, `--to expects an IPv4 address such as 127.255.255.255, got '${t}'`);
+  const name = resolveHostName(command, v.name, config);
+  for (const t of v.to ?? []) parseIpv4Flag(command, "--to", t, "127.255.255.255");
   const interfaces = v.interface ?? (v.to ? [] : b.interfaces);
   const explicit = v.to ?? (v.interface ? [] : b.broadcast);
   const resolved = options.needTargets ? resolveTargets(interfaces, explicit) : { targets: [], addresses: [] };

@@ -1,6 +1,6 @@
 import { deriveChannelId } from "../crypto/index.ts";
 import { discover, openUdp, type ClientEvent, type FoundHost, type Target } from "../discovery/index.ts";
-import { NetError, selectInterfaces } from "../net/index.ts";
+import { IPV4_PATTERN, NetError, selectInterfaces } from "../net/index.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
 import { DISCOVERY_FLAGS, resolveDiscoveryBasics } from "./_discovery.ts";
 import type { Command } from "./command.ts";
@@ -43,9 +43,9 @@ Exit codes: 0 at least one server answered, 1 none did, 2 usage or config error.
 `;
 
 function parseTarget(text: string, port: number): Target {
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(text);
-  if (!m || m[1]!.split(".").some((p) => Number(p) > 255)) throw new UsageError("client", `--to expects an IPv4 address with an optional :PORT, got '${text}'`);
-  return { address: m[1]!, port: m[2] !== undefined ? parseIntFlag("client", "--to", m[2], 1, 65535) : port };
+  const [address = "", portText, ...rest] = text.split(":");
+  if (rest.length || !IPV4_PATTERN.test(address)) throw new UsageError("client", `--to expects an IPv4 address with an optional :PORT, got '${text}'`);
+  return { address, port: portText !== undefined ? parseIntFlag("client", "--to", portText, 1, 65535) : port };
 }
 
 function formatServices(services: Readonly<Record<string, unknown>>): string {

@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { MembershipTable } from "../beacon/index.ts";
 import { ConfigError, type DiscoConfig } from "../config/index.ts";
 import { KeyError } from "../crypto/index.ts";
@@ -6,7 +5,7 @@ import { runTasks, planTasks, TaskError, type Task } from "../daemon/index.ts";
 import { describeHost } from "../discovery/index.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
-import { DEFAULT_CONFIG_PATH, loadConfigFile } from "./_config.ts";
+import { DEFAULT_CONFIG_PATH, loadConfigFile, resolveHostName } from "./_config.ts";
 import { hostOffers, localAddresses } from "./_offers.ts";
 import { keyringFor, legacyKeyOrExplain, resolveSecrets } from "./_secrets.ts";
 import { beaconServiceOptions, resolveBeaconSetup } from "./broadcast.ts";
@@ -44,7 +43,7 @@ interface Generation {
 async function prepare(configPath: string | undefined, name: string | undefined, io: CliIo): Promise<Generation> {
   const { config, file } = loadConfigFile(configPath);
   const d = config.discovery;
-  const host = name ?? config.host.name ?? hostname();
+  const host = resolveHostName("run", name, config);
   const log = (line: string) => io.err(`disco run: ${line}\n`);
   let secrets;
   try {
@@ -89,7 +88,6 @@ export const command: Command = {
       io.out(HELP);
       return 0;
     }
-    if (f.name !== undefined && !/^[^\s]{1,253}$/.test(f.name)) throw new UsageError("run", `--name must be 1 to 253 characters without spaces, got ${JSON.stringify(f.name)}`);
     let current = await prepare(f.config, f.name, io);
     if (current.tasks.length === 0) {
       io.err("disco run: the config enables nothing ([discovery] enabled = false, and no [beacon], [metrics] or [gpio] enabled)\n");

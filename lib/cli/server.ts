@@ -1,15 +1,13 @@
-import { hostname } from "node:os";
 import type { DiscoveryConfig } from "../config/index.ts";
 import { describeHost, DROP_REASONS, encodeDescription, serveDiscovery, type Decision, type ResponderCounters } from "../discovery/index.ts";
 import { NetError } from "../net/index.ts";
 import { VERSION } from "../version.ts";
-import { parseFlags } from "./_args.ts";
-import { loadServicesFile } from "./_config.ts";
+import { parseFlags, parseIpv4Flag } from "./_args.ts";
+import { loadServicesFile, resolveHostName } from "./_config.ts";
 import { DISCOVERY_FLAGS, resolveDiscoveryBasics } from "./_discovery.ts";
 import { hostOffers, localAddresses } from "./_offers.ts";
 import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain } from "./_secrets.ts";
 import type { CliIo, Command } from "./command.ts";
-import { UsageError } from "./errors.ts";
 
 const HELP = `Usage: disco-server [-c FILE] [-d FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F]
                     [-l ADDR] [--name NAME] [--disable-hidden] [--legacy] [-v]
@@ -71,10 +69,10 @@ export const command: Command = {
     }
     const { config, discovery: d, port, magic, legacy, verbose } = resolveDiscoveryBasics("server", f, 0);
     const listen = f.listen ?? d.listen;
-    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(listen)) throw new UsageError("server", `-l expects an IPv4 address, got '${listen}'`);
+    parseIpv4Flag("server", "-l", listen, "0.0.0.0");
     const hidden = f["disable-hidden"] ? false : d.hidden;
     const services = f["discover-info"] !== undefined ? loadServicesFile(f["discover-info"]) : config.services;
-    const host = f.name ?? config.host.name ?? hostname();
+    const host = resolveHostName("server", f.name, config);
     if (legacy) io.err(`disco server: ${LEGACY_WARNING}`);
 
     const secrets = await resolveSecretsOrExplain("server", { flags: f, config: d, magic, io, verbose });

@@ -1,10 +1,10 @@
+import { IPV4_PATTERN } from "../net/index.ts";
 import type { Section } from "./_schema.ts";
 
 /** Membership events a hook can run on. */
 export type BeaconHookEvent = "join" | "update" | "suspect" | "leave" | "failed";
 
 const HOOK_EVENTS: readonly BeaconHookEvent[] = ["join", "update", "suspect", "leave", "failed"];
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
 const MULTICAST = /^(22[4-9]|23\d)\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 /** `[[beacon.hooks]]`: a command run on membership events. */
@@ -68,7 +68,7 @@ export interface BeaconConfig {
 export function readBeacon(s: Section): BeaconConfig {
   const enabled = s.bool("enabled", { default: false })!;
   const port = s.int("port", { default: 9000, min: 1, max: 65535 })!;
-  const listen = s.string("listen", { default: "0.0.0.0", pattern: IPV4, patternText: "an IPv4 address such as 0.0.0.0" })!;
+  const listen = s.string("listen", { default: "0.0.0.0", pattern: IPV4_PATTERN, patternText: "an IPv4 address such as 0.0.0.0" })!;
   const interval = s.durationMs("interval", { minMs: 100, maxMs: 86_400_000 });
   const delay = s.durationMs("delay", { minMs: 100, maxMs: 86_400_000 });
   if (interval !== undefined && delay !== undefined) s.problem("delay", "set either interval or delay (the same setting), not both");
@@ -76,7 +76,7 @@ export function readBeacon(s: Section): BeaconConfig {
   const interfaces = s.strings("interfaces", { default: [] })!;
   const broadcast = s.strings("broadcast", { default: [] })!;
   broadcast.forEach((a, i) => {
-    if (!IPV4.test(a)) s.problem(`broadcast[${i}]`, `expected an IPv4 address such as "127.255.255.255", got ${JSON.stringify(a)}`);
+    if (!IPV4_PATTERN.test(a)) s.problem(`broadcast[${i}]`, `expected an IPv4 address such as "127.255.255.255", got ${JSON.stringify(a)}`);
   });
   const format = s.string("format", { default: "disco.py", oneOf: ["disco.py", "json"] })! as BeaconConfig["format"];
   const suspectAfter = s.int("suspect_after", { default: 2, min: 1, max: 1000 })!;
@@ -87,7 +87,7 @@ export function readBeacon(s: Section): BeaconConfig {
   const acceptUnsealed = s.bool("accept_unsealed");
 
   const v = s.table("vault");
-  const vaultInterface = v.string("interface", { pattern: IPV4, patternText: "the IPv4 address of a local interface, e.g. 127.0.0.1" });
+  const vaultInterface = v.string("interface", { pattern: IPV4_PATTERN, patternText: "the IPv4 address of a local interface, e.g. 127.0.0.1" });
   const vault: BeaconVaultConfig = {
     enabled: v.bool("enabled", { default: false })!,
     group: v.string("group", { default: "224.1.1.1", pattern: MULTICAST, patternText: "an IPv4 multicast address (224.0.0.0 to 239.255.255.255)" })!,

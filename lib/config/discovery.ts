@@ -1,3 +1,4 @@
+import { IPV4_PATTERN } from "../net/index.ts";
 import type { Section } from "./_schema.ts";
 
 /** `[discovery]`: the query/answer protocol of `disco-server` / `disco-client`. */
@@ -41,7 +42,6 @@ export interface DiscoveryConfig {
 }
 
 const KEY_TEXT = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=|[A-Za-z0-9_-]{43})$/;
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
 
 /** Reads and validates `[discovery]`. */
 export function readDiscovery(s: Section): DiscoveryConfig {
@@ -58,14 +58,14 @@ export function readDiscovery(s: Section): DiscoveryConfig {
   const secrets = [password, passwordFile].filter((x) => x !== undefined).length;
   if (secrets > 1) s.problem("password_file", "set either password or password_file, not both");
   const port = s.int("port", { default: 40000, min: 1, max: 65535 })!;
-  const listen = s.string("listen", { default: "0.0.0.0", pattern: IPV4, patternText: "an IPv4 address such as 0.0.0.0" })!;
+  const listen = s.string("listen", { default: "0.0.0.0", pattern: IPV4_PATTERN, patternText: "an IPv4 address such as 0.0.0.0" })!;
   const interfaces = s.strings("interfaces", { default: [] })!;
   const broadcast = s.strings("broadcast", { default: [] })!;
   broadcast.forEach((a, i) => {
-    if (!IPV4.test(a)) s.problem(`broadcast[${i}]`, `expected an IPv4 address, got ${JSON.stringify(a)}`);
+    if (!IPV4_PATTERN.test(a)) s.problem(`broadcast[${i}]`, `expected an IPv4 address, got ${JSON.stringify(a)}`);
   });
   const multicastGroup = s.string("multicast_group", { pattern: /^(22[4-9]|23\d)\.\d+\.\d+\.\d+$/, patternText: "an IPv4 multicast address (224.0.0.0 to 239.255.255.255)" });
-  const multicastInterface = s.string("multicast_interface", { pattern: IPV4, patternText: "the IPv4 address of a local interface" });
+  const multicastInterface = s.string("multicast_interface", { pattern: IPV4_PATTERN, patternText: "the IPv4 address of a local interface" });
   const hidden = s.bool("hidden", { default: true })!;
   const rateLimitPerSec = s.number("rate_limit", { default: 10, min: 0.1, max: 100_000 })!;
   const rateBurst = s.int("rate_burst", { default: 20, min: 1, max: 100_000 })!;

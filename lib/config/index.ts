@@ -17,6 +17,9 @@ export { parseDuration } from "./duration.ts";
 export { parseIniServices } from "./ini.ts";
 export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig };
 
+/** A host name as disco accepts it: 1 to 253 characters, no white space (it is one word on the wire). */
+export const HOST_NAME_PATTERN = /^\S{1,253}$/;
+
 /** `[host]`: how this device names itself. */
 export interface HostConfig {
   /** Host name in answers, beacons and metrics. Default: the system host name (chosen by the CLI). */
@@ -61,7 +64,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const ctx = createCtx(locateKeys(text));
   const root = new Section(ctx, "", raw);
   const hostSection = root.table("host");
-  const name = hostSection.string("name", { pattern: /^[^\s]{1,253}$/, patternText: "a host name without spaces" });
+  const name = hostSection.string("name", { pattern: HOST_NAME_PATTERN, patternText: "a host name without spaces" });
   hostSection.done();
   const discovery = readDiscovery(root.table("discovery"));
   const servicesRaw = root.accept("services");

@@ -15,12 +15,13 @@ export interface Ipv4Interface {
   readonly internal: boolean;
 }
 
+/** Dotted IPv4, each part 0 to 255 (no leading "+", no spaces). */
+export const IPV4_PATTERN = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
+
 /** Parses dotted IPv4 into an unsigned 32-bit integer, or undefined. */
 export function ipv4ToInt(text: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
+  if (!IPV4_PATTERN.test(text)) return undefined;
+  const parts = text.split(".").map(Number);
   return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
 }
 
