@@ -5,7 +5,7 @@
 import { AsyncQueue } from "./_queue.ts";
 import { bunTransport } from "./bun-transport.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./decoder.ts";
-import { formatEndpoint, parseEndpoint } from "./endpoint.ts";
+import { formatEndpoint, parseEndpoint, type Endpoint } from "./endpoint.ts";
 import { ClosedError, ProtocolError, TransportError, ZmtpError, type ProtocolErrorReason } from "./errors.ts";
 import { Session, type SessionOwner, type SocketType } from "./session.ts";
 import type { Connection, Listener, Transport } from "./transport.ts";
@@ -69,6 +69,8 @@ export type SocketEvent =
   | { readonly type: "rejected"; readonly endpoint: string; readonly remote: string; readonly reason: ProtocolErrorReason | "frame"; readonly error: ZmtpError };
 
 interface Dialer {
+  /** The endpoint, parsed once by connect(). */
+  readonly ep: Endpoint;
   stopped: boolean;
   session?: Session;
   timer?: ReturnType<typeof setTimeout>;
@@ -224,9 +226,9 @@ export abstract class ZmtpSocket implements AsyncDisposable {
    */
   connect(endpoint: string): void {
     this.#assertOpen();
-    parseEndpoint(endpoint);
+    const ep = parseEndpoint(endpoint);
     if (this.#dialers.has(endpoint)) return;
-    const d: Dialer = { stopped: false, delayMs: this.options.reconnectMs };
+    const d: Dialer = { ep, stopped: false, delayMs: this.options.reconnectMs };
     this.#dialers.set(endpoint, d);
     void this.#dial(endpoint, d);
   }
@@ -388,9 +390,8 @@ export abstract class ZmtpSocket implements AsyncDisposable {
 
   async #dial(endpoint: string, d: Dialer): Promise<void> {
     if (d.stopped || this.#closed) return;
-    const ep = parseEndpoint(endpoint);
     try {
-      await this.options.transport.connect(ep, (conn) => {
+      await this.options.transport.connect(d.ep, (conn) => {
         const s = this.#session(conn, endpoint);
         d.session = s;
         return s;
