@@ -123,6 +123,10 @@ export async function discover(socket: UdpSocket, options: DiscoverOptions): Pro
     dropped[reason] = (dropped[reason] ?? 0) + 1;
     emit({ type: "dropped", from, reason });
   };
+  const refuse = (from: string, code: Refusal["code"], message: string) => {
+    refusals.push({ from, code, message });
+    emit({ type: "refused", from, code, message });
+  };
 
   // Arm the deadline before sending, so answers to the first target are timed from their own send.
   const deadline = AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])]);
@@ -163,11 +167,7 @@ export async function discover(socket: UdpSocket, options: DiscoverOptions): Pro
       } catch {
         return drop(from, "auth");
       }
-      if (parsed.kind === "error") {
-        refusals.push({ from, code: "legacy", message: parsed.message });
-        emit({ type: "refused", from, code: "legacy", message: parsed.message });
-        return;
-      }
+      if (parsed.kind === "error") return refuse(from, "legacy", parsed.message);
       add({ host: address, addresses: [], services: parsed.services, interfaces: {}, rttMs, from, legacy: true }, address);
       return;
     }
@@ -182,10 +182,7 @@ export async function discover(socket: UdpSocket, options: DiscoverOptions): Pro
         return drop(from, "malformed");
       }
       if (!bytesEqual(e.nonce, nonce)) return drop(from, "unknown-id");
-      const message = describeErrorCode(e.code);
-      refusals.push({ from, code: e.code, message });
-      emit({ type: "refused", from, code: e.code, message });
-      return;
+      return refuse(from, e.code, describeErrorCode(e.code));
     }
     if (frame.header.type !== "answer") return drop(from, "not-answer");
     if (!bytesEqual(frame.header.channelId, options.channelId)) return drop(from, "channel");
