@@ -1,6 +1,6 @@
 /**
  * The real-kernel target: boots Debian's kernel with gpio-sim under qemu once, runs the contract suite against
- * cdev and sysfs (tests/gpio/vm/runner.ts, compiled) and the CLI end-to-end checks (tests/gpio/vm/test.sh,
+ * cdev and sysfs (tests/gpio/vm/runner.ts, bundled) and the CLI end-to-end checks (tests/gpio/vm/test.sh,
  * with the real dist/disco), and asserts every expected PASS line and no FAIL line on the serial console.
  * Skips only when qemu or the cached kernel/modules cannot be had (see tests/gpio/vm/prepare.sh).
  */

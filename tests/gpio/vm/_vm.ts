@@ -1,6 +1,6 @@
 /**
- * Host side of the gpio-sim VM: checks what is available, builds the runner and the initramfs, boots qemu
- * (TCG, no network) bounded by a timeout and returns the serial console. Artefacts live in .cache/gpio-vm/.
+ * Host side of the gpio-sim VM: checks what is available, bundles the runner, builds the initramfs, boots
+ * qemu (TCG, no network) bounded by a timeout and returns the serial console. Artefacts live in .cache/gpio-vm/.
  */
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -11,13 +11,9 @@ export const CACHE = join(ROOT, ".cache", "gpio-vm");
 export const CONSOLE_LOG = join(CACHE, "console.log");
 const ARTEFACTS = ["vmlinuz", "configfs.ko", "gpio-sim.ko"];
 
-function which(cmd: string): boolean {
-  return Bun.spawnSync(["sh", "-c", `command -v ${cmd}`], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
-}
-
 /** Why the VM cannot run here, or undefined when it can. Runs prepare.sh once when root and something is missing. */
 export function vmUnavailable(): string | undefined {
-  const missing = () => [...ARTEFACTS.filter((a) => !existsSync(join(CACHE, a))), ...(which("qemu-system-x86_64") ? [] : ["qemu-system-x86_64"]), ...(existsSync("/bin/busybox") ? [] : ["/bin/busybox"])];
+  const missing = () => [...ARTEFACTS.filter((a) => !existsSync(join(CACHE, a))), ...(Bun.which("qemu-system-x86_64") ? [] : ["qemu-system-x86_64"]), ...(existsSync("/bin/busybox") ? [] : ["/bin/busybox"])];
   if (missing().length && process.getuid?.() === 0) {
     Bun.spawnSync(["bash", join(VM_DIR, "prepare.sh")], { stdout: "inherit", stderr: "inherit" });
   }
@@ -34,7 +30,9 @@ export interface VmRun {
 }
 
 /**
- * Builds dist/disco (if missing), compiles the runner, packs the initramfs and boots the VM once.
+ * Builds dist/disco (if missing), bundles the runner, packs the initramfs and boots the VM once. The runner is
+ * plain JavaScript that the VM runs with dist/disco's own Bun (`BUN_BE_BUN=1`), so the initramfs carries one
+ * Bun runtime, not two.
  * @param timeoutMs qemu is killed (by its pid) after this long
  */
 export async function bootVm(timeoutMs = 240_000): Promise<VmRun> {
@@ -42,9 +40,9 @@ export async function bootVm(timeoutMs = 240_000): Promise<VmRun> {
   // dist/disco may be rebuilt by others at any moment: take a private copy first.
   const discoCopy = join(CACHE, "disco");
   copyFileSync(disco, discoCopy);
-  const runner = join(CACHE, "gpio-runner");
-  const b = Bun.spawnSync([process.execPath, "build", "--compile", join(VM_DIR, "runner.ts"), "--outfile", runner], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (b.exitCode !== 0) throw new Error(`compiling the runner failed: ${b.stderr.toString()}`);
+  const runner = join(CACHE, "gpio-runner.js");
+  const b = Bun.spawnSync([process.execPath, "build", "--target=bun", join(VM_DIR, "runner.ts"), "--outfile", runner], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (b.exitCode !== 0) throw new Error(`bundling the runner failed: ${b.stderr.toString()}`);
   const initrd = join(CACHE, "initrd.gz");
   const i = Bun.spawnSync(["sh", join(VM_DIR, "build-initrd.sh"), CACHE, initrd, discoCopy, runner], { stdout: "pipe", stderr: "pipe" });
   if (i.exitCode !== 0) throw new Error(`build-initrd.sh failed: ${i.stderr.toString()}`);

@@ -1,15 +1,15 @@
 #!/bin/sh
 # Builds the VM's initramfs: busybox-static, configfs.ko + gpio-sim.ko, the compiled dist/disco (as
-# /usr/bin/disco) and tests/gpio/vm/runner.ts (as /usr/bin/gpio-runner) with the libs ldd lists, /init and
-# /test.sh from this folder.
-# usage: build-initrd.sh CACHE_DIR OUT.cpio.gz DISCO_BINARY RUNNER_BINARY
+# /usr/bin/disco, with the libs ldd lists), tests/gpio/vm/runner.ts bundled to JavaScript (as
+# /usr/lib/gpio-runner.js, run by /usr/bin/disco's Bun), /init and /test.sh from this folder.
+# usage: build-initrd.sh CACHE_DIR OUT.cpio.gz DISCO_BINARY RUNNER_JS
 set -eu
 W=$1; OUT=$2; DISCO=$3; RUNNER=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
 R=$(mktemp -d "$W/rootfs.XXXX")
 chmod 755 "$R"   # mktemp makes it 0700: the root directory must be traversable by non-root users
 trap 'rm -rf "$R"' EXIT
-mkdir -p "$R/bin" "$R/sbin" "$R/usr/bin" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/lib/modules" "$R/etc"
+mkdir -p "$R/bin" "$R/sbin" "$R/usr/bin" "$R/usr/lib" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/lib/modules" "$R/etc"
 cp /bin/busybox "$R/bin/busybox"
 for a in $(/bin/busybox --list); do [ -e "$R/bin/$a" ] || ln -s busybox "$R/bin/$a"; done
 cp "$W/configfs.ko" "$W/gpio-sim.ko" "$R/lib/modules/"
@@ -18,7 +18,7 @@ copy_with_libs() { # copy an ELF and every lib ldd lists, keeping their paths
   for l in $(ldd "$1" | grep -o '/[^ ]*'); do mkdir -p "$R$(dirname "$l")"; cp -L "$l" "$R$l"; done
 }
 copy_with_libs "$DISCO" "$R/usr/bin/disco"
-copy_with_libs "$RUNNER" "$R/usr/bin/gpio-runner"
+cp "$RUNNER" "$R/usr/lib/gpio-runner.js"
 # bun:ffi dlopen()s libc.so.6 by name: make sure it is where the loader looks without ld.so.cache.
 LIBC=$(ldd "$DISCO" | awk '/libc.so.6/{print $3}')
 [ -n "$LIBC" ] && echo "$(dirname "$LIBC")" > "$R/etc/ld.so.conf"

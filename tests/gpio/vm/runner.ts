@@ -1,9 +1,11 @@
 /**
- * The contract suite and the benchmarks, compiled with `bun build --compile` and run inside the gpio-sim VM
- * against the real kernel: cdev (/dev/gpiochipN) and sysfs (/sys/class/gpio). Prints one line per case:
+ * The contract suite and the benchmarks, run inside the gpio-sim VM against the real kernel: cdev
+ * (/dev/gpiochipN) and sysfs (/sys/class/gpio). Bundled with `bun build --target=bun` and run by dist/disco's
+ * own Bun (`BUN_BE_BUN=1`), so the initramfs holds one Bun runtime. Prints one line per case:
  * `PASS <driver>: <case>` or `FAIL <driver>: <case>: <why>`, then `BENCH <name> <figures>` lines.
  *
- * Usage (inside the VM): gpio-runner CHIP SIM_DIR   e.g. gpio-runner gpiochip0 /sys/devices/platform/gpio-sim.0/gpiochip0
+ * Usage (inside the VM): BUN_BE_BUN=1 disco /usr/lib/gpio-runner.js CHIP SIM_DIR
+ *   e.g. CHIP=gpiochip0 SIM_DIR=/sys/devices/platform/gpio-sim.0/gpiochip0
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
