@@ -23,9 +23,10 @@ export interface ReceiverOptions {
 /**
  * The endpoint to reach a host's proxy backend: its announced endpoint (a `*` host replaced by the address
  * it was heard from), or `tcp://<address>:<port>`.
- * @returns undefined when the record has neither
+ * @returns undefined when the record has neither, or is a py-vault-multicast service (not a metrics host)
  */
 export function backendEndpoint(host: HostRecord, port = DEFAULT_METRICS_PORT): string | undefined {
+  if (host.source === "vault-multicast") return undefined;
   const address = host.addresses[0];
   if (host.metricsEndpoint) {
     try {

@@ -58,6 +58,7 @@ describe("backendEndpoint()", () => {
     assert.equal(backendEndpoint(record("a", { addresses: ["10.0.0.5"], metricsEndpoint: "tcp://*:9001" })), "tcp://10.0.0.5:9001");
     assert.equal(backendEndpoint(record("a", { addresses: ["10.0.0.5"], metricsEndpoint: "garbage" })), "tcp://10.0.0.5:9000");
     assert.equal(backendEndpoint(record("a", { addresses: [] })), undefined);
+    assert.equal(backendEndpoint(record("10.0.0.7", { addresses: ["10.0.0.7"], source: "vault-multicast" })), undefined, "a vault service is no metrics host");
   });
 });
 
