@@ -13,7 +13,6 @@ import {
   ChipNotFoundError,
   findMissingChips,
   GpioError,
-  GpioPermissionError,
   LineBusyError,
   openLines,
   selectDriver,
@@ -85,9 +84,7 @@ function describeFailure(err: unknown): string {
   if (err instanceof LineBusyError) {
     return `${err.chip} line ${err.line} is busy${err.consumer ? `: used by '${err.consumer}'` : " (used by another program)"}; stop that program (or 'disco run') first`;
   }
-  if (err instanceof GpioPermissionError) return err.message;
   if (err instanceof ChipNotFoundError) return `${err.message}; run 'disco gpio info' to list chips`;
-  if (err instanceof GpioError) return err.message;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -252,7 +249,7 @@ export const command: Command = {
     if (values.hold !== undefined && sub !== "set") throw new UsageError("gpio", "--hold is for set");
     if (values.count !== undefined && sub !== "watch") throw new UsageError("gpio", "--count is for watch");
 
-    const driver = await selectDriver(choice ?? gpio.driver, {
+    await using driver = await selectDriver(choice ?? gpio.driver, {
       sysfsRoot: values["sysfs-root"] ?? gpio.sysfsRoot,
       ...(values["dev-dir"] !== undefined ? { devDir: values["dev-dir"] } : {}),
     });
@@ -262,11 +259,9 @@ export const command: Command = {
       if (sub === "set") return await set(driver, targets[0]!, value, holdMs, io, signal);
       return await watch(driver, targets, json, count, io, signal);
     } catch (err) {
-      if (err instanceof UsageError || !(err instanceof GpioError)) throw err;
+      if (!(err instanceof GpioError)) throw err;
       io.err(`disco gpio: ${describeFailure(err)}\n`);
       return EXIT_FAILURE;
-    } finally {
-      await driver.close();
     }
   },
 };
