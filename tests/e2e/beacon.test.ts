@@ -1,6 +1,6 @@
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { createSocket } from "node:dgram";
+import { openUdp } from "../../lib/net/index.ts";
 import { ensureBuilt, freeUdpPort, spawn } from "../_bin.ts";
 import { LineReader } from "../_lines.ts";
 
@@ -33,16 +33,14 @@ describe("disco broadcast (compiled binary, loopback)", () => {
     await using rx = spawn([disco, "broadcast", "--receive", "--port", String(port), "--json", "--debug"]);
     const err = new LineReader(rx.proc.stderr);
     await err.nextLine((l) => l.startsWith("listening"), { timeoutMs: 10_000, what: "the receiver to listen" });
-    const s = createSocket("udp4");
-    await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
-    const send = (b: Uint8Array | string) => new Promise<void>((r) => s.send(b, port, "127.0.0.1", () => r()));
+    await using s = await openUdp({ address: "127.0.0.1" });
+    const send = (b: Uint8Array | string) => s.send(typeof b === "string" ? new TextEncoder().encode(b) : b, port, "127.0.0.1");
     await send(new Uint8Array([0xff, 0xfe, 0x00]));
     await send(new Uint8Array(20_000).fill(0x41));
     await send("HOST a b c");
     await send("hello");
     await send(new Uint8Array([0xfe, 1, 0, 0, 9, 9, 9, 9, 0x7b, 0x7d]));
     await send("HOST py-host 1700000000");
-    s.close();
     const line = await new LineReader(rx.proc.stdout).nextLine(() => true, { timeoutMs: 5000, what: "the beacon" });
     assert.deepEqual(JSON.parse(line), { from: "127.0.0.1", format: "disco.py", sealed: false, host: "py-host", bye: false, time: 1700000000 });
     const reasons = ["not-utf8", "oversized", "malformed", "unknown-format", "foreign-channel"];

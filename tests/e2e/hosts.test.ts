@@ -1,11 +1,11 @@
 import { describe, it, before, after } from "node:test";
-import { createSocket } from "node:dgram";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeKey, generateKey } from "../../lib/crypto/index.ts";
 import { encodeVaultAnnouncement } from "../../lib/beacon/index.ts";
+import { openUdp } from "../../lib/net/index.ts";
 import { VERSION } from "../../lib/version.ts";
 import type { MembershipEvent } from "../../lib/beacon/index.ts";
 import { ensureBuilt, freeUdpPort, spawn } from "../_bin.ts";
@@ -66,13 +66,9 @@ describe("disco hosts (compiled binary, loopback)", () => {
     await using w = spawn([disco, "hosts", "--watch", "--json", "-c", cfg, "--port", String(port), "--debug"]);
     const err = new LineReader(w.proc.stderr);
     await err.nextLine((l) => l.startsWith("listening"), { timeoutMs: 10_000, what: "the watcher to listen" });
-    const s = createSocket("udp4");
-    await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
-    s.setMulticastInterface("127.0.0.1");
-    s.setMulticastLoopback(true);
+    await using s = await openUdp({ address: "127.0.0.1", multicastInterface: "127.0.0.1" });
     const ann = encodeVaultAnnouncement({ type: "vault", name: "vault-1", addr: "127.0.0.1:8200", version: "1.15.2", timestamp: 1700000000 });
-    await new Promise<void>((r) => s.send(ann, vaultPort, "239.77.1.1", () => r()));
-    s.close();
+    await s.send(ann, vaultPort, "239.77.1.1");
     const e = JSON.parse(await new LineReader(w.proc.stdout).nextLine((l) => l.includes('"join"'), { timeoutMs: 5000, what: "a join" })) as MembershipEvent;
     assert.equal(e.host.source, "vault-multicast");
     assert.deepEqual(e.host.services, { "vault-1": { type: "vault", addr: "127.0.0.1:8200", version: "1.15.2" } });
