@@ -1,10 +1,12 @@
 /**
  * What this host offers to others, from its config: the metrics endpoint and GPIO lines that discovery
- * answers and rich beacons announce.
+ * answers and rich beacons announce, and the self-description discovery answers with.
  */
 import type { DiscoConfig } from "../config/index.ts";
+import { describeHost, type SelfDescription } from "../discovery/index.ts";
 import { describeGpioInterfaces, type GpioInterface } from "../gpio/index.ts";
 import { listIpv4Interfaces } from "../net/index.ts";
+import { VERSION } from "../version.ts";
 
 /** The interfaces a host announces. */
 export interface HostOffers {
@@ -38,4 +40,35 @@ export function localAddresses(listen: string): string[] {
   const all = listIpv4Interfaces();
   const external = all.filter((i) => !i.internal).map((i) => i.address);
   return external.length ? external : all.map((i) => i.address);
+}
+
+/** What {@link createDescriber} needs beyond the config. */
+export interface DescriberOptions {
+  /** This host's name. */
+  host: string;
+  /** The address the responder binds (0.0.0.0 announces every local address). */
+  listen: string;
+  /** The services to announce. @default config.services */
+  services?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The discovery self-description of this host, as a function (uptime counts from the call).
+ * @returns a function giving the current description
+ */
+export function createDescriber(config: DiscoConfig, o: DescriberOptions): () => SelfDescription {
+  const started = performance.now();
+  const addresses = localAddresses(o.listen);
+  const { metricsEndpoint, gpio } = hostOffers(config, addresses[0]);
+  const services = o.services ?? config.services;
+  return () =>
+    describeHost({
+      host: o.host,
+      addresses,
+      version: VERSION,
+      uptimeSec: (performance.now() - started) / 1000,
+      services,
+      gpio,
+      ...(metricsEndpoint !== undefined && { metricsEndpoint }),
+    });
 }

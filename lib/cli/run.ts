@@ -1,12 +1,10 @@
 import { MembershipTable } from "../beacon/index.ts";
-import { ConfigError, type DiscoConfig } from "../config/index.ts";
+import { ConfigError } from "../config/index.ts";
 import { KeyError } from "../crypto/index.ts";
 import { runTasks, planTasks, TaskError, type Task } from "../daemon/index.ts";
-import { describeHost } from "../discovery/index.ts";
-import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
 import { DEFAULT_CONFIG_PATH, loadConfigFile, resolveHostName } from "./_config.ts";
-import { hostOffers, localAddresses } from "./_offers.ts";
+import { createDescriber } from "./_offers.ts";
 import { keyringFor, legacyKeyOrExplain, resolveSecrets } from "./_secrets.ts";
 import { beaconServiceOptions, resolveBeaconSetup } from "./broadcast.ts";
 import type { CliIo, Command } from "./command.ts";
@@ -34,17 +32,15 @@ Examples:
 Exit codes: 0 stopped by a signal, 1 a task failed (e.g. a port in use), 2 usage or config error.
 `;
 
-/** One configuration, ready to run. */
-interface Generation {
-  readonly config: DiscoConfig;
-  readonly tasks: readonly Task[];
-}
-
-async function prepare(configPath: string | undefined, name: string | undefined, io: CliIo): Promise<Generation> {
+/**
+ * Builds the tasks of one configuration completely (config, secrets, plan) before anything stops, so a
+ * reload with problems leaves the running tasks alone.
+ * @throws {ConfigError} on a bad config, an unusable key, or a config that enables nothing
+ */
+async function prepare(configPath: string | undefined, name: string | undefined, io: CliIo, log: (line: string) => void): Promise<readonly Task[]> {
   const { config, file } = loadConfigFile(configPath);
   const d = config.discovery;
   const host = resolveHostName("run", name, config);
-  const log = (line: string) => io.err(`disco run: ${line}\n`);
   let secrets;
   try {
     secrets = await resolveSecrets("run", { config: d, magic: d.magic, io });
@@ -57,12 +53,7 @@ async function prepare(configPath: string | undefined, name: string | undefined,
     const keyring = await keyringFor(secrets, "discovery");
     const legacyKey = await legacyKeyOrExplain("run", d.legacy, secrets, io);
     if (legacyKey === null) throw new ConfigError([{ key: "discovery.password", message: "unusable as a PyDiscover key" }], file);
-    const addresses = localAddresses(d.listen);
-    const { metricsEndpoint, gpio } = hostOffers(config, addresses[0]);
-    const started = performance.now();
-    const describe = () =>
-      describeHost({ host, addresses, version: VERSION, uptimeSec: (performance.now() - started) / 1000, services: config.services, gpio, ...(metricsEndpoint !== undefined && { metricsEndpoint }) });
-    discovery = { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }), describe };
+    discovery = { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }), describe: createDescriber(config, { host, listen: d.listen }) };
   }
   let beacon;
   const b = config.beacon;
@@ -72,7 +63,10 @@ async function prepare(configPath: string | undefined, name: string | undefined,
     beacon = beaconServiceOptions("run", setup, io, { send: true, table });
   }
   const tasks = planTasks({ config, host, ...(discovery && { discovery }), ...(beacon && { beacon }), log });
-  return { config, tasks };
+  if (tasks.length === 0) {
+    throw new ConfigError([{ key: "", message: "the config enables nothing ([discovery] enabled = false, and no [beacon], [metrics] or [gpio] enabled)" }], file);
+  }
+  return tasks;
 }
 
 /** `disco run`: the daemon. */
@@ -88,11 +82,8 @@ export const command: Command = {
       io.out(HELP);
       return 0;
     }
-    let current = await prepare(f.config, f.name, io);
-    if (current.tasks.length === 0) {
-      io.err("disco run: the config enables nothing ([discovery] enabled = false, and no [beacon], [metrics] or [gpio] enabled)\n");
-      return 2;
-    }
+    const log = (line: string) => io.err(`disco run: ${line}\n`);
+    let current = await prepare(f.config, f.name, io, log);
 
     // Reload requests arrive as a stream of wake-ups; a burst of SIGHUPs is one reload.
     let wake: (() => void) | undefined;
@@ -106,24 +97,22 @@ export const command: Command = {
         if (pending) return resolve("reload");
         wake = () => resolve("reload");
       });
-    const log = (line: string) => io.err(`disco run: ${line}\n`);
     try {
       for (;;) {
         const generation = new AbortController();
         // The first failure stops the other tasks and is reported once, below.
-        const running = runTasks(current.tasks, { signal: AbortSignal.any([signal, generation.signal]) }).then(
+        const running = runTasks(current, { signal: AbortSignal.any([signal, generation.signal]) }).then(
           () => ({ kind: "stopped" as const }),
           (error: unknown) => ({ kind: "failed" as const, error }),
         );
-        log(`running ${current.tasks.map((t) => t.name).join(", ")}`);
-        let next: Generation | undefined;
+        log(`running ${current.map((t) => t.name).join(", ")}`);
+        let next: readonly Task[] | undefined;
         while (!next) {
           const outcome = await Promise.race([running, nextReload()]);
           if (outcome === "reload") {
             pending = false;
             try {
-              next = await prepare(f.config, f.name, io);
-              if (next.tasks.length === 0) throw new ConfigError([{ key: "", message: "the new config enables nothing" }]);
+              next = await prepare(f.config, f.name, io, log);
             } catch (err) {
               if (!(err instanceof ConfigError || err instanceof UsageError)) throw err;
               log(`reload refused, the running config stays:\n${err instanceof ConfigError ? err.format() : err.message}`);

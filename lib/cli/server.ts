@@ -1,11 +1,10 @@
 import type { DiscoveryConfig } from "../config/index.ts";
-import { describeHost, DROP_REASONS, encodeDescription, serveDiscovery, type Decision, type ResponderCounters } from "../discovery/index.ts";
+import { DROP_REASONS, encodeDescription, serveDiscovery, type Decision, type ResponderCounters } from "../discovery/index.ts";
 import { NetError } from "../net/index.ts";
-import { VERSION } from "../version.ts";
 import { parseFlags, parseIpv4Flag } from "./_args.ts";
 import { loadServicesFile, resolveHostName } from "./_config.ts";
 import { DISCOVERY_FLAGS, resolveDiscoveryBasics } from "./_discovery.ts";
-import { hostOffers, localAddresses } from "./_offers.ts";
+import { createDescriber } from "./_offers.ts";
 import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain } from "./_secrets.ts";
 import type { CliIo, Command } from "./command.ts";
 
@@ -80,11 +79,7 @@ export const command: Command = {
     const keyring = await keyringFor(secrets, "discovery");
     const legacyKey = await legacyKeyOrExplain("server", legacy, secrets, io);
     if (legacyKey === null) return 2;
-    const started = performance.now();
-    const addresses = localAddresses(listen);
-    const { metricsEndpoint, gpio } = hostOffers(config, addresses[0]);
-    const describe = () =>
-      describeHost({ host, addresses, version: VERSION, uptimeSec: (performance.now() - started) / 1000, services, gpio, ...(metricsEndpoint !== undefined && { metricsEndpoint }) });
+    const describe = createDescriber(config, { host, listen, services });
     // Fail on an oversized [services] now, not on the first query.
     encodeDescription(describe());
     const mode = [keyring ? "sealed" : "UNSEALED (no password or key)", hidden ? "hidden" : "not hidden", ...(legacy ? ["legacy"] : [])].join(", ");

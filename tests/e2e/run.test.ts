@@ -85,6 +85,14 @@ describe("disco run (compiled binary)", () => {
     assert.match(p.stderr.toString(), /bad\.toml:2: beacon\.enabled: expected true or false, got 1/);
   });
 
+  it("refuses a config that enables nothing, with exit 2", () => {
+    const file = join(dir, "nothing.toml");
+    writeFileSync(file, "[discovery]\nenabled = false\n");
+    const p = Bun.spawnSync([disco, "run", "-c", file], { stdout: "pipe", stderr: "pipe" });
+    assert.equal(p.exitCode, 2);
+    assert.match(p.stderr.toString(), /nothing\.toml: the config enables nothing/);
+  });
+
   it("exits 1 naming the task when a port is taken", async () => {
     const port = await freeUdpPort();
     const blocker = Bun.spawn([disco, "server", "-l", "127.0.0.1", "-p", String(port), "-m", "x"], { stdout: "pipe", stderr: "pipe" });
