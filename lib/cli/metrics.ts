@@ -6,7 +6,7 @@ import { hostname } from "node:os";
 import { MembershipTable, runBeaconService } from "../beacon/index.ts";
 import { loadConfigFile } from "./_config.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
-import { resolveBeaconSetup } from "./broadcast.ts";
+import { beaconServiceOptions, resolveBeaconSetup } from "./broadcast.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 import { MetricsProxy, MetricsReceiver, NoProxyError, formatMetric, publishMetric, type JsonValue } from "../metrics/index.ts";
@@ -216,17 +216,10 @@ async function receive(
     const events = table.subscribe({ signal: both });
     tasks.push(
       runBeaconService({
+        // Only listening, to follow the fleet: no beacons sent, and hooks stay with 'disco run' / 'disco hosts'.
+        ...beaconServiceOptions("metrics", setup, io, { send: false, table, debug: o.debug }),
+        hooks: [],
         signal: both,
-        port: setup.port,
-        send: false,
-        targets: [],
-        intervalMs: setup.intervalMs,
-        self: setup.self,
-        channelId: setup.channelId,
-        ...(setup.keyring && { keyring: setup.keyring }),
-        acceptUnsealed: setup.acceptUnsealed,
-        goodbye: false,
-        table,
         ...(o.debug && { onReady: ({ port }: { port: number }) => io.err(`listening for beacons on UDP ${port}\n`) }),
       }).catch((err: unknown) => {
         io.err(`disco metrics: beacon listening failed: ${err instanceof Error ? err.message : String(err)}\n`);
