@@ -10,7 +10,7 @@ import { beaconServiceOptions, resolveBeaconSetup } from "./broadcast.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 import { MetricsProxy, MetricsReceiver, NoProxyError, formatMetric, publishMetric, type JsonValue } from "../metrics/index.ts";
-import { EndpointError, TransportError, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
+import { EndpointError, TransportError, parseEndpoint, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
 
 const HELP = `Usage: disco metrics --proxy [--frontend EP] [--backend EP] [--debug] [-c FILE]
        disco metrics --publish NAME VALUE [NAME VALUE]... [--frontend EP] [--name HOST] [--wait SECONDS]
@@ -88,7 +88,11 @@ function describeEvent(e: SocketEvent): string {
 }
 
 function checkEndpoint(flag: string, ep: string): string {
-  if (!/^(tcp|ipc):\/\/./.test(ep)) throw new UsageError("metrics", `${flag} expects an endpoint such as tcp://*:9000 or ipc:///var/tmp/disco, got '${ep}'`);
+  try {
+    parseEndpoint(ep);
+  } catch (err) {
+    throw new UsageError("metrics", `${flag} expects an endpoint such as tcp://*:9000 or ipc:///var/tmp/disco, got '${ep}'`, { cause: err });
+  }
   return ep;
 }
 
@@ -228,7 +232,9 @@ async function receive(
         signal: both,
         onChange: (host, action, ep) => {
           if (o.debug) io.err(`${host}: ${action} ${ep}\n`);
-          if (action === "connect") announce(/^tcp:\/\/\[?([^\]]+?)\]?:\d+$/.exec(ep)?.[1] ?? ep);
+          if (action !== "connect") return;
+          const e = parseEndpoint(ep);
+          announce(e.transport === "tcp" ? e.host : ep);
         },
       }),
     );
