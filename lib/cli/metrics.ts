@@ -239,14 +239,13 @@ async function receive(
       }),
     );
   }
-  const onAbort = () => void receiver.close();
-  signal.addEventListener("abort", onAbort, { once: true });
   try {
-    for await (const metric of receiver) {
+    for (;;) {
+      const metric = await receiver.receive(signal);
+      if (!metric) break;
       io.out(o.json ? `${JSON.stringify({ host: metric.host, values: metric.values })}\n` : `${formatMetric(metric)}\n`);
     }
   } finally {
-    signal.removeEventListener("abort", onAbort);
     stop.abort();
     await receiver.close();
     await Promise.all(tasks);
