@@ -33,10 +33,13 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return "an array";
   if (v instanceof Date) return "a date";
   if (isTable(v)) return "a table";
+  if (v === "") return "an empty string";
   if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
   if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return String(v);
   return typeof v;
 }
+
+const BAD: unique symbol = Symbol("bad value");
 
 interface Base<T> {
   /** Value when the key is absent. */
@@ -82,7 +85,8 @@ export class Section {
     return this.raw[key] !== undefined;
   }
 
-  #get<T>(key: string, opts: Base<T>, what: string, check: (v: unknown) => T | string): T | undefined {
+  // A check returns the value, or BAD; the problem then names what was expected and what was found.
+  #get<T>(key: string, opts: Base<T>, what: string, check: (v: unknown) => T | typeof BAD): T | undefined {
     this.#known.add(key);
     const v = this.raw[key];
     if (v === undefined) {
@@ -90,11 +94,11 @@ export class Section {
       return opts.default;
     }
     const r = check(v);
-    if (typeof r === "string" && r.startsWith("\0")) {
-      this.problem(key, `expected ${what}, got ${r.slice(1)}`);
+    if (r === BAD) {
+      this.problem(key, `expected ${what}, got ${describe(v)}`);
       return opts.default;
     }
-    return r as T;
+    return r;
   }
 
   /** A string, optionally one of a set or matching a pattern. */
@@ -103,10 +107,10 @@ export class Section {
       ? `one of ${opts.oneOf.map((s) => JSON.stringify(s)).join(", ")}`
       : (opts.patternText ?? (opts.nonEmpty ? "a non-empty string" : "a string"));
     return this.#get(key, opts, what, (v) => {
-      if (typeof v !== "string") return `\0${describe(v)}`;
-      if (opts.oneOf && !opts.oneOf.includes(v)) return `\0${describe(v)}`;
-      if (opts.pattern && !opts.pattern.test(v)) return `\0${describe(v)}`;
-      if (opts.nonEmpty && v.length === 0) return "\0an empty string";
+      if (typeof v !== "string") return BAD;
+      if (opts.oneOf && !opts.oneOf.includes(v)) return BAD;
+      if (opts.pattern && !opts.pattern.test(v)) return BAD;
+      if (opts.nonEmpty && v.length === 0) return BAD;
       return v;
     });
   }
@@ -118,7 +122,7 @@ export class Section {
     const what = `a whole number from ${min} to ${max}`;
     return this.#get(key, opts, what, (v) => {
       const n = typeof v === "bigint" ? Number(v) : v;
-      if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) return `\0${describe(v)}`;
+      if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) return BAD;
       return n;
     });
   }
@@ -130,14 +134,14 @@ export class Section {
     const what = `a number from ${min} to ${max}`;
     return this.#get(key, opts, what, (v) => {
       const n = typeof v === "bigint" ? Number(v) : v;
-      if (typeof n !== "number" || Number.isNaN(n) || n < min || n > max) return `\0${describe(v)}`;
+      if (typeof n !== "number" || Number.isNaN(n) || n < min || n > max) return BAD;
       return n;
     });
   }
 
   /** A boolean. */
   bool(key: string, opts: Base<boolean> = {}): boolean | undefined {
-    return this.#get(key, opts, "true or false", (v) => (typeof v === "boolean" ? v : `\0${describe(v)}`));
+    return this.#get(key, opts, "true or false", (v) => (typeof v === "boolean" ? v : BAD));
   }
 
   /** A duration: a number of seconds, or a string such as "500ms", "2s", "1m". Returns milliseconds. */
@@ -145,9 +149,9 @@ export class Section {
     const what = `a duration such as 2, "500ms", "2s" or "1m"${opts.minMs !== undefined ? ` (at least ${opts.minMs} ms)` : ""}`;
     return this.#get(key, opts, what, (v) => {
       const ms = parseDuration(v);
-      if (ms === undefined) return `\0${describe(v)}`;
-      if (opts.minMs !== undefined && ms < opts.minMs) return `\0${describe(v)}`;
-      if (opts.maxMs !== undefined && ms > opts.maxMs) return `\0${describe(v)}`;
+      if (ms === undefined) return BAD;
+      if (opts.minMs !== undefined && ms < opts.minMs) return BAD;
+      if (opts.maxMs !== undefined && ms > opts.maxMs) return BAD;
       return ms;
     });
   }
@@ -155,7 +159,7 @@ export class Section {
   /** An array of strings. */
   strings(key: string, opts: Base<readonly string[]> = {}): readonly string[] | undefined {
     return this.#get(key, opts, "an array of strings", (v) => {
-      if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) return `\0${describe(v)}`;
+      if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) return BAD;
       return v as string[];
     });
   }
