@@ -1,5 +1,6 @@
 /** A raw TCP client for feeding hand-made bytes to a disco socket in tests (node:net so it can pause). */
 import { connect, type Socket } from "node:net";
+import { parseEndpoint } from "../../lib/zmtp/index.ts";
 import { Changes } from "../_lines.ts";
 
 /** A connected raw client. */
@@ -27,9 +28,10 @@ export class RawClient implements AsyncDisposable {
 
   /** Connects to `tcp://host:port`. */
   static open(endpoint: string): Promise<RawClient> {
-    const m = /^tcp:\/\/(.+):(\d+)$/.exec(endpoint)!;
+    const ep = parseEndpoint(endpoint);
+    if (ep.transport !== "tcp") throw new Error(`RawClient speaks tcp only, got ${endpoint}`);
     return new Promise((resolve, reject) => {
-      const s = connect({ host: m[1]!, port: Number(m[2]) }, () => resolve(new RawClient(s)));
+      const s = connect({ host: ep.host, port: ep.port }, () => resolve(new RawClient(s)));
       s.once("error", reject);
     });
   }

@@ -19,6 +19,7 @@ import {
   type SocketEvent,
   type ZmtpSocket,
 } from "../../lib/zmtp/index.ts";
+import { Changes } from "../_lines.ts";
 import { within } from "./_peer.ts";
 import { RawClient } from "./_raw.ts";
 
@@ -33,31 +34,19 @@ function readyFrame(type: string): Uint8Array {
 /** Collects a socket's events and waits for one that matches. */
 function watch(socket: ZmtpSocket) {
   const seen: SocketEvent[] = [];
+  const changes = new Changes();
   const ac = new AbortController();
-  let wake = () => {};
   void (async () => {
     for await (const e of socket.events(ac.signal)) {
       seen.push(e);
-      wake();
+      changes.notify();
     }
   })();
   return {
     seen,
     stop: () => ac.abort(),
-    async until(match: (e: SocketEvent) => boolean, ms = 5000): Promise<SocketEvent> {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const e = seen.find(match);
-        if (e) return e;
-        if (Date.now() > deadline) throw new Error(`no matching event in ${JSON.stringify(seen.map((x) => x.type))}`);
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, deadline - Date.now());
-          wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-      }
+    until(match: (e: SocketEvent) => boolean, ms = 5000): Promise<SocketEvent> {
+      return changes.until(() => seen.find(match), { timeoutMs: ms, failure: () => `no matching event in ${JSON.stringify(seen.map((x) => x.type))}` });
     },
   };
 }
