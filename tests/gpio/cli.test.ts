@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { command } from "../../lib/cli/gpio.ts";
 import { UsageError, type CliIo } from "../../lib/cli/index.ts";
-import { createSysfsTree } from "./_sysfs-tree.ts";
+import { createSysfsTree, type SysfsTree } from "./_sysfs-tree.ts";
 
 function capture(onOut?: (text: string) => void): { io: CliIo; out: () => string; err: () => string } {
   let out = "";
@@ -25,8 +25,9 @@ function capture(onOut?: (text: string) => void): { io: CliIo; out: () => string
   };
 }
 
-function configFile(text: string): string {
-  const f = join(mkdtempSync(join(tmpdir(), "disco-gpio-cli-")), "disco.toml");
+/** Writes a config into the tree's temp dir, so it goes when the tree does. */
+function configFile(tree: SysfsTree, text: string): string {
+  const f = join(tree.root, "disco.toml");
   writeFileSync(f, text);
   return f;
 }
@@ -54,7 +55,7 @@ describe("disco gpio (sysfs driver over a temp tree)", () => {
   });
   it("set drives a declared output by name", async () => {
     using tree = createSysfsTree();
-    const cfg = configFile(`[gpio]\ndriver = "sysfs"\nsysfs_root = "${tree.root}"\n[[gpio.output]]\nname = "pump"\nline = 2\n`);
+    const cfg = configFile(tree, `[gpio]\ndriver = "sysfs"\nsysfs_root = "${tree.root}"\n[[gpio.output]]\nname = "pump"\nline = 2\n`);
     const c = capture();
     assert.equal(await command.run(["set", "pump", "1", "-c", cfg], c.io, never), 0);
     assert.equal(readFileSync(join(tree.lineDir(2), "value"), "utf8"), "1");
@@ -72,7 +73,7 @@ describe("disco gpio (sysfs driver over a temp tree)", () => {
   });
   it("watch prints NDJSON: the initial value, then each change, and stops after --count", async () => {
     using tree = createSysfsTree();
-    const cfg = configFile(`[[gpio.input]]\nname = "door"\nline = 4\nedge = "both"\n`);
+    const cfg = configFile(tree, `[[gpio.input]]\nname = "door"\nline = 4\nedge = "both"\n`);
     let sawInitial!: () => void;
     const initial = new Promise<void>((r) => (sawInitial = r));
     const c = capture((t) => t.includes('"initial"') && sawInitial());
@@ -99,7 +100,7 @@ describe("disco gpio (sysfs driver over a temp tree)", () => {
 describe("disco gpio info against the config", () => {
   it("reports a declared line whose chip does not exist (exit 1), naming the chips that do", async () => {
     using tree = createSysfsTree();
-    const cfg = configFile(`[[gpio.input]]\nname = "door"\nchip = "gpiochip4"\nline = 1\n`);
+    const cfg = configFile(tree, `[[gpio.input]]\nname = "door"\nchip = "gpiochip4"\nline = 1\n`);
     const c = capture();
     assert.equal(await command.run(["info", "-c", cfg, "--driver", "sysfs", "--sysfs-root", tree.root], c.io, never), 1);
     assert.match(c.err(), /config line 'door' uses chip 'gpiochip4', which does not exist here \(chips: gpiochip0\)/);
