@@ -1,16 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { configError } from "./_problems.ts";
 import { ConfigError, parseConfig, parseDuration, parseIniServices, parseServicesFile } from "../../lib/config/index.ts";
 import { lineOf, locateKeys } from "../../lib/config/_locate.ts";
 
+/** The lines `disco config check` prints for a refused config. */
 function problems(text: string): string[] {
-  try {
-    parseConfig(text, { file: "t.toml" });
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
-    return err.format().split("\n");
-  }
-  assert.fail("expected the config to be rejected");
+  return configError(text, "t.toml").format().split("\n");
 }
 
 describe("parseConfig()", () => {
