@@ -75,6 +75,7 @@ export function freshConsoleLog(): string | undefined {
     join(ROOT, "dist", "disco"),
     join(ROOT, "tests", "gpio", "_contract.ts"),
     join(ROOT, "tests", "gpio", "_measure.ts"),
+    join(ROOT, "tests", "_lines.ts"),
     ...readdirSync(gpioDir).map((f) => join(gpioDir, f)),
   ];
   if (inputs.some((f) => existsSync(f) && statSync(f).mtimeMs > t)) return undefined;
