@@ -16,6 +16,7 @@
  * 24     ...   AES-256-GCM ciphertext of the beacon JSON, then the 16-byte tag; bytes 0..23 are the AAD
  * ```
  */
+import { CHANNEL_ID_BYTES, KEY_ID_BYTES, NONCE_BYTES, TAG_BYTES } from "../crypto/index.ts";
 import { BeaconFrameError } from "./errors.ts";
 
 /** First byte of every rich beacon. */
@@ -28,8 +29,6 @@ export const FLAG_SEALED = 0x01;
 export const UNSEALED_HEADER_BYTES = 8;
 /** Bytes before a sealed ciphertext (also the AAD length). */
 export const SEALED_HEADER_BYTES = 24;
-/** Bytes of the AES-GCM tag after the ciphertext. */
-export const SEAL_TAG_BYTES = 16;
 
 /** A decoded envelope: its header fields and the (still unparsed) payload. */
 export type Envelope =
@@ -45,7 +44,7 @@ export type Envelope =
       readonly ciphertext: Uint8Array;
     };
 
-function check4(name: string, b: Uint8Array, n: number): void {
+function checkLength(name: string, b: Uint8Array, n: number): void {
   if (b.length !== n) throw new RangeError(`${name} must be ${n} bytes, got ${b.length}`);
 }
 
@@ -56,7 +55,7 @@ function check4(name: string, b: Uint8Array, n: number): void {
  * @throws {RangeError} when the channel id is not 4 bytes
  */
 export function encodeUnsealedEnvelope(channelId: Uint8Array, payload: Uint8Array): Uint8Array {
-  check4("channelId", channelId, 4);
+  checkLength("channelId", channelId, CHANNEL_ID_BYTES);
   const out = new Uint8Array(UNSEALED_HEADER_BYTES + payload.length);
   out.set([ENVELOPE_MARKER, ENVELOPE_VERSION, 0, 0]);
   out.set(channelId, 4);
@@ -69,9 +68,9 @@ export function encodeUnsealedEnvelope(channelId: Uint8Array, payload: Uint8Arra
  * @throws {RangeError} on wrong field sizes
  */
 export function encodeSealedHeader(channelId: Uint8Array, keyId: Uint8Array, nonce: Uint8Array): Uint8Array<ArrayBuffer> {
-  check4("channelId", channelId, 4);
-  check4("keyId", keyId, 4);
-  check4("nonce", nonce, 12);
+  checkLength("channelId", channelId, CHANNEL_ID_BYTES);
+  checkLength("keyId", keyId, KEY_ID_BYTES);
+  checkLength("nonce", nonce, NONCE_BYTES);
   const out = new Uint8Array(SEALED_HEADER_BYTES);
   out.set([ENVELOPE_MARKER, ENVELOPE_VERSION, FLAG_SEALED, 0]);
   out.set(channelId, 4);
@@ -104,8 +103,8 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   if (bytes[3] !== 0) throw new BeaconFrameError("malformed", "reserved byte is not 0", { offset: 3 });
   const channelId = bytes.subarray(4, 8);
   if ((flags & FLAG_SEALED) === 0) return { sealed: false, channelId, payload: bytes.subarray(UNSEALED_HEADER_BYTES) };
-  if (bytes.length < SEALED_HEADER_BYTES + SEAL_TAG_BYTES) {
-    throw new BeaconFrameError("truncated", `sealed beacon shorter than its header and tag (${SEALED_HEADER_BYTES + SEAL_TAG_BYTES} bytes)`, { offset: bytes.length });
+  if (bytes.length < SEALED_HEADER_BYTES + TAG_BYTES) {
+    throw new BeaconFrameError("truncated", `sealed beacon shorter than its header and tag (${SEALED_HEADER_BYTES + TAG_BYTES} bytes)`, { offset: bytes.length });
   }
   return {
     sealed: true,

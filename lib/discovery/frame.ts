@@ -16,7 +16,11 @@
  *  28   n body          sealed: AES-256-GCM(payload) || tag, AAD = bytes 0..27; unsealed: payload
  * ```
  */
+import { CHANNEL_ID_BYTES, KEY_ID_BYTES, NONCE_BYTES, TAG_BYTES } from "../crypto/index.ts";
 import { FrameError } from "./errors.ts";
+
+// The channel id, key id, nonce and tag fields are as long as lib/crypto makes them.
+export { CHANNEL_ID_BYTES, KEY_ID_BYTES, NONCE_BYTES, TAG_BYTES };
 
 /** The first two bytes of every frame. 0xD1 is not printable, so PyDiscover's text requests never match. */
 export const MARKER = Uint8Array.of(0xd1, 0x5c);
@@ -24,14 +28,6 @@ export const MARKER = Uint8Array.of(0xd1, 0x5c);
 export const VERSION = 0x01;
 /** Header size in bytes. */
 export const HEADER_BYTES = 28;
-/** Bytes in a channel id. */
-export const CHANNEL_ID_BYTES = 4;
-/** Bytes in a key id. */
-export const KEY_ID_BYTES = 4;
-/** Bytes in the nonce. */
-export const NONCE_BYTES = 12;
-/** Bytes in the AES-GCM tag appended to a sealed body. */
-export const TAG_BYTES = 16;
 /** Largest frame (the largest UDP payload over IPv4). */
 export const MAX_FRAME_BYTES = 65_507;
 /** Largest body the length field may announce. */
