@@ -5,20 +5,13 @@ import { UsageError } from "./errors.ts";
 
 type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
 
-/** The result of {@link parseFlags}: typed values, positionals and whether `--help` was asked for. */
-export interface ParsedFlags<V> {
-  readonly values: V;
-  readonly positionals: string[];
-  readonly help: boolean;
-}
-
 /**
  * Parses a command's flags strictly with `node:util` `parseArgs`, adding `-h/--help`.
  * @param command the command name, for error messages
  * @param argv the arguments after the command word
  * @param options the flag table
  * @param allowPositionals whether bare words are accepted
- * @returns values (typed by the table), positionals and `help`
+ * @returns values (typed by the table), positionals, and `help` (whether -h/--help was given)
  * @throws {UsageError} on an unknown flag, a missing value or an unexpected word
  */
 export function parseFlags<O extends OptionsConfig>(
