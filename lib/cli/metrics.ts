@@ -2,9 +2,8 @@
  * `disco metrics --proxy | --publish NAME VALUE | --receive`: disco.py's metrics mode over ZeroMQ, spoken
  * by disco's own ZMTP 3.1 (no libzmq), wire-compatible with disco.py and any libzmq peer.
  */
-import { hostname } from "node:os";
 import { MembershipTable, runBeaconService } from "../beacon/index.ts";
-import { loadConfigFile } from "./_config.ts";
+import { loadConfigFile, resolveHostName } from "./_config.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
 import { beaconServiceOptions, resolveBeaconSetup } from "./broadcast.ts";
 import type { CliIo, Command } from "./command.ts";
@@ -123,7 +122,7 @@ export const command: Command = {
     const backend = checkEndpoint("--backend", v.backend ?? m.backend);
 
     try {
-      if (v.publish) return await publish(io, signal, positionals, { frontend, socket, name: v.name ?? config.host.name ?? hostname(), wait: v.wait, debug: v.debug === true });
+      if (v.publish) return await publish(io, signal, positionals, { frontend, socket, name: resolveHostName("metrics", v.name, config), wait: v.wait, debug: v.debug === true });
       if (v.proxy) return await proxy(io, signal, { frontend, backend, socket, debug: v.debug === true });
       return await receive(io, signal, {
         socket,
@@ -152,7 +151,6 @@ async function publish(
   o: { frontend: string; socket: SocketOptions; name: string; wait: string | undefined; debug: boolean },
 ): Promise<number> {
   if (args.length === 0 || args.length % 2) throw new UsageError("metrics", "--publish needs NAME VALUE (pairs), e.g. --publish temperature 73");
-  if (!/^\S{1,253}$/.test(o.name)) throw new UsageError("metrics", `the host name must be one word, got ${JSON.stringify(o.name)} (set --name or [host] name)`);
   const values: Record<string, JsonValue> = {};
   for (let i = 0; i < args.length; i += 2) {
     if (args[i] === "_time") throw new UsageError("metrics", "_time is added by disco; pick another name");
