@@ -7,6 +7,7 @@ import {
   createBeaconBuilder,
   encodeVaultAnnouncement,
   runBeaconReceiver,
+  runMembershipTicker,
   type Clock,
 } from "../../lib/beacon/index.ts";
 import type { Datagram } from "../../lib/net/index.ts";
@@ -126,5 +127,17 @@ describe("runBeaconReceiver()", () => {
     assert.deepEqual(seen, [...sealed.slice(0, 20).map((_, i) => `pi#${i}`), "shed", ...sealed.slice(20).map((_, i) => `pi#${i + 20}`)]);
     assert.equal(ingest.counters.snapshot().dropped, 0);
     assert.equal(table.size, 2);
+  });
+});
+
+describe("runMembershipTicker()", () => {
+  it("ticks the table until the signal aborts, then resolves; an aborted signal means no tick", async () => {
+    const ac = new AbortController();
+    let ticks = 0;
+    const table = { tick: () => void (++ticks === 3 && ac.abort()) } as unknown as MembershipTable;
+    await runMembershipTicker({ signal: ac.signal, table, tickMs: 1 });
+    assert.equal(ticks, 3);
+    await runMembershipTicker({ signal: ac.signal, table, tickMs: 1 });
+    assert.equal(ticks, 3);
   });
 });
