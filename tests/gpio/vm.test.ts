@@ -29,6 +29,8 @@ const CLI_CHECKS = [
   "watch reports the rising edge",
   "watch reports the falling edge",
   "named active-low output: 1 drives the line low",
+  "set --hold 3s exits 0 when the time is up",
+  "the held line returns to its pull",
   "named input with bias pull-up reads 1",
   "info marks declared lines",
   "permission message suggests the gpio group",

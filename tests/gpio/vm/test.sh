@@ -26,7 +26,8 @@ pull 2 down; check "get sees pull-down" 0 "$($D gpio get $CHIP:2 2>&1)"
 pull 2 up;   check "get via sysfs driver" 1 "$($D gpio get $CHIP:2 --driver sysfs 2>&1)"
 pull 2 down
 
-$D gpio set $CHIP:3 1 --hold 4s 2>/dev/null &
+# Held until told to stop (SIGTERM, as Ctrl-C), not for a fixed time a slow VM could outlast.
+$D gpio set $CHIP:3 1 --hold forever 2>/dev/null &
 SETPID=$!
 wait_for sh -c "[ \"\$(cat $SIM/sim_gpio3/value)\" = 1 ]"
 check "set --hold drives the line (sim value)" 1 "$(simval 3)"
@@ -36,6 +37,7 @@ contains "busy message names the consumer" "used by 'disco-set'" "$out"
 out=$($D gpio get $CHIP:3 --driver sysfs 2>&1); rc=$?
 check "sysfs export of a line held through cdev exits 1" 1 "$rc"
 contains "sysfs busy message" "$CHIP line 3 is busy" "$out"
+kill -TERM $SETPID
 wait $SETPID
 check "set --hold exits 0" 0 "$?"
 check "released line returns to its pull" 0 "$(simval 3)"
@@ -79,11 +81,14 @@ bias = "pull-up"
 edge = "both"
 debounce_ms = 5
 TOML
+pull 6 up   # so the line reads 1 unless the active-low output drives it low
 $D gpio set pump 1 -c /tmp/disco.toml --hold 3s 2>/dev/null &
 SETPID=$!
-wait_for sh -c "$D gpio info -c /tmp/disco.toml | grep -q 'disco-set'"
+wait_for sh -c "[ \"\$(cat $SIM/sim_gpio6/value)\" = 0 ]"
 check "named active-low output: 1 drives the line low" 0 "$(simval 6)"
 wait $SETPID
+check "set --hold 3s exits 0 when the time is up" 0 "$?"
+check "the held line returns to its pull" 1 "$(simval 6)"
 check "named input with bias pull-up reads 1" 1 "$($D gpio get door -c /tmp/disco.toml 2>&1)"
 contains "info marks declared lines" "<- door" "$($D gpio info -c /tmp/disco.toml 2>&1)"
 
