@@ -1,7 +1,5 @@
+import { COLLECTOR_NAMES, type CollectorName } from "../metrics/index.ts";
 import type { Section } from "./_schema.ts";
-
-/** Collectors a `[metrics] collectors` list may name (lib/metrics COLLECTOR_NAMES). */
-export const METRICS_COLLECTORS = ["load", "memory", "temperature", "uptime", "disk", "network"] as const;
 
 const ENDPOINT = /^(?:tcp:\/\/(?:\*|\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(?:\d{1,5}|\*)|ipc:\/\/\S+)$/;
 const ENDPOINT_TEXT = 'a ZeroMQ endpoint such as "tcp://*:9000", "tcp://10.0.0.5:9000" or "ipc:///var/tmp/disco"';
@@ -25,7 +23,7 @@ export interface MetricsConfig {
   /** Messages queued per peer before new ones are dropped (and counted). @default 1000 */
   readonly highWaterMark: number;
   /** Host collectors the daemon publishes. @default all */
-  readonly collectors: readonly (typeof METRICS_COLLECTORS)[number][];
+  readonly collectors: readonly CollectorName[];
   /** How often the daemon publishes the collectors, in ms. @default 60000 */
   readonly intervalMs: number;
   /** Directory holding proc/ and sys/ for the collectors. @default "/" */
@@ -46,11 +44,11 @@ export function readMetrics(s: Section): MetricsConfig {
   const port = s.int("port", { default: 9000, min: 1, max: 65535 })!;
   const maxMessageBytes = s.int("max_message_bytes", { default: 1_048_576, min: 64, max: 268_435_456 })!;
   const highWaterMark = s.int("high_water_mark", { default: 1000, min: 1, max: 10_000_000 })!;
-  const names = s.strings("collectors", { default: METRICS_COLLECTORS })!;
-  const collectors: (typeof METRICS_COLLECTORS)[number][] = [];
+  const names = s.strings("collectors", { default: COLLECTOR_NAMES })!;
+  const collectors: CollectorName[] = [];
   names.forEach((n, i) => {
-    if ((METRICS_COLLECTORS as readonly string[]).includes(n)) collectors.push(n as (typeof METRICS_COLLECTORS)[number]);
-    else s.problem(`collectors[${i}]`, `unknown collector ${JSON.stringify(n)} (expected some of: ${METRICS_COLLECTORS.join(", ")})`);
+    if ((COLLECTOR_NAMES as readonly string[]).includes(n)) collectors.push(n as CollectorName);
+    else s.problem(`collectors[${i}]`, `unknown collector ${JSON.stringify(n)} (expected some of: ${COLLECTOR_NAMES.join(", ")})`);
   });
   const intervalMs = s.durationMs("interval", { default: 60_000, minMs: 1000, maxMs: 86_400_000 })!;
   const root = s.string("root", { default: "/", pattern: /^\//, patternText: "an absolute path" })!;
