@@ -1,8 +1,19 @@
 import { COLLECTOR_NAMES, type CollectorName } from "../metrics/index.ts";
+import { parseEndpoint } from "../zmtp/index.ts";
 import type { Section } from "./_schema.ts";
 
-const ENDPOINT = /^(?:tcp:\/\/(?:\*|\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(?:\d{1,5}|\*)|ipc:\/\/\S+)$/;
 const ENDPOINT_TEXT = 'a ZeroMQ endpoint such as "tcp://*:9000", "tcp://10.0.0.5:9000" or "ipc:///var/tmp/disco"';
+
+/** Whether `text` is one word that the sockets accept as an endpoint (lib/zmtp parseEndpoint). */
+function isEndpoint(text: string): boolean {
+  if (/\s/.test(text)) return false;
+  try {
+    parseEndpoint(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** `[metrics]`: disco.py-compatible metrics over ZeroMQ (ZMTP 3.1). */
 export interface MetricsConfig {
@@ -32,14 +43,19 @@ export interface MetricsConfig {
 
 /** Reads and validates `[metrics]`. */
 export function readMetrics(s: Section): MetricsConfig {
-  const endpoint = (key: string, def: string) => s.string(key, { default: def, pattern: ENDPOINT, patternText: ENDPOINT_TEXT })!;
+  const endpoint = (key: string, def: string) => {
+    const ep = s.string(key, { default: def })!;
+    if (isEndpoint(ep)) return ep;
+    s.problem(key, `expected ${ENDPOINT_TEXT}, got ${JSON.stringify(ep)}`);
+    return def;
+  };
   const enabled = s.bool("enabled", { default: false })!;
   const proxy = s.bool("proxy", { default: true })!;
   const frontend = endpoint("frontend", "ipc:///var/tmp/disco");
   const backend = endpoint("backend", "tcp://*:9000");
   const connect = s.strings("connect", { default: [] })!;
   connect.forEach((ep, i) => {
-    if (!ENDPOINT.test(ep) || ep.includes("*")) s.problem(`connect[${i}]`, `expected ${ENDPOINT_TEXT.replace('"tcp://*:9000", ', "")} (no *), got ${JSON.stringify(ep)}`);
+    if (!isEndpoint(ep) || ep.includes("*")) s.problem(`connect[${i}]`, `expected ${ENDPOINT_TEXT.replace('"tcp://*:9000", ', "")} (no *), got ${JSON.stringify(ep)}`);
   });
   const port = s.int("port", { default: 9000, min: 1, max: 65535 })!;
   const maxMessageBytes = s.int("max_message_bytes", { default: 1_048_576, min: 64, max: 268_435_456 })!;

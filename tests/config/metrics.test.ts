@@ -50,6 +50,14 @@ root = "/srv/fake"
     });
   });
 
+  it("refuses endpoints the sockets would refuse (one grammar: lib/zmtp parseEndpoint)", () => {
+    assert.deepEqual(problems(`[metrics]\nbackend = "tcp://h:70000"\nfrontend = "ipc:///${"x".repeat(120)}"\nconnect = ["tcp://a b:1"]\n`), [
+      "metrics.backend@2",
+      "metrics.frontend@3",
+      "metrics.connect[0]@4",
+    ]);
+  });
+
   it("reports every bad key with its line", () => {
     assert.deepEqual(
       problems(`[metrics]
