@@ -63,7 +63,6 @@ export class Session implements ConnectionHandler {
   #head = 0;
   #rest: Uint8Array | undefined;
   #scheduled = false;
-  #greeted = false;
   #ready = false;
   #done = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -186,7 +185,6 @@ export class Session implements ConnectionHandler {
         return;
       }
       this.peerMinor = g.minor;
-      this.#greeted = true;
       const metadata: [string, Uint8Array][] = [["Socket-Type", enc.encode(this.#opts.type)]];
       if (this.#opts.identity?.length) metadata.push(["Identity", this.#opts.identity]);
       this.#command(encodeCommand({ type: "READY", metadata: metadata as Metadata }));
@@ -281,12 +279,11 @@ export class Session implements ConnectionHandler {
     if (this.#done || this.#rest) return;
     for (;;) {
       const control = this.#control;
-      const canMessages = this.#ready && this.#greeted;
       const msgs = this.#messages;
       let size = 0;
       for (const c of control) size += c.length;
       let end = this.#head;
-      if (canMessages) {
+      if (this.#ready) {
         while (end < msgs.length && size < BATCH_BYTES) {
           for (const p of msgs[end]!) size += frameHeaderBytes(p.length) + p.length;
           end++;
