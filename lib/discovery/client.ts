@@ -3,7 +3,7 @@
  * drops answers to queries it did not send, and dedupes by host.
  */
 import { OpenError, type Keyring } from "../crypto/index.ts";
-import type { UdpEndpoint as UdpSocket } from "../net/index.ts";
+import type { UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { ProtocolError } from "./errors.ts";
 import { bytesEqual, decodeDatagram, MARKER } from "./frame.ts";
@@ -101,7 +101,7 @@ const enc = new TextEncoder();
  * @param socket a bound socket (with broadcast allowed when targets are broadcast addresses); not closed here
  * @returns the hosts found (deduplicated by host name), refusals and counts
  */
-export async function discover(socket: UdpSocket, options: DiscoverOptions): Promise<DiscoverResult> {
+export async function discover(socket: UdpEndpoint, options: DiscoverOptions): Promise<DiscoverResult> {
   const now = options.nowMs ?? Date.now;
   const mono = options.monotonicMs ?? (() => performance.now());
   const emit = options.onEvent ?? (() => undefined);

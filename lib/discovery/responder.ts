@@ -1,9 +1,9 @@
 /**
  * The responder engine: decides what to do with one datagram (answer, error frame or silence) and keeps
- * counters. No sockets here; {@link runResponder} connects it to a {@link UdpSocket}.
+ * counters. No sockets here; {@link runResponder} connects it to a {@link UdpEndpoint}.
  */
 import { OpenError, ReplayCache, type Keyring } from "../crypto/index.ts";
-import type { Datagram, UdpEndpoint as UdpSocket } from "../net/index.ts";
+import type { Datagram, UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { ProtocolError } from "./errors.ts";
 import { bytesEqual, CHANNEL_ID_BYTES, decodeDatagram, HEADER_BYTES, MARKER, toHex, VERSION } from "./frame.ts";
@@ -277,7 +277,7 @@ export interface RunResponderOptions {
  * failed send never ends the loop.
  * @returns when aborted (after in-flight replies are sent)
  */
-export async function runResponder(socket: UdpSocket, responder: Responder, options: RunResponderOptions): Promise<void> {
+export async function runResponder(socket: UdpEndpoint, responder: Responder, options: RunResponderOptions): Promise<void> {
   const { signal, onDecision } = options;
   const maxInFlight = options.maxInFlight ?? 32;
   let inflight = 0;
