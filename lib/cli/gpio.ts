@@ -8,7 +8,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
 import { loadConfigFile } from "./_config.ts";
 import { UsageError } from "./errors.ts";
-import type { GpioConfig } from "../config/index.ts";
+import { GPIO_DRIVERS, type GpioConfig } from "../config/index.ts";
 import {
   ChipNotFoundError,
   findMissingChips,
@@ -222,7 +222,7 @@ export const command: Command = {
     }
     if (!["info", "get", "set", "watch"].includes(sub)) throw new UsageError("gpio", `unknown subcommand '${sub}' (info, get, set, watch)`);
     const choice = values.driver as GpioConfig["driver"] | undefined;
-    if (choice !== undefined && !["auto", "cdev", "sysfs"].includes(choice)) throw new UsageError("gpio", `--driver must be auto, cdev or sysfs, got '${choice}'`);
+    if (choice !== undefined && !GPIO_DRIVERS.includes(choice)) throw new UsageError("gpio", `--driver must be ${GPIO_DRIVERS.join(", ")}, got '${choice}'`);
     const { config } = loadConfigFile(values.config);
     const gpio = config.gpio;
     const json = values.json === true;

@@ -5,13 +5,14 @@
  */
 import type { Section } from "./_schema.ts";
 
-const DRIVERS = ["auto", "cdev", "sysfs"] as const;
+/** The GPIO drivers a config (or `disco gpio --driver`) can choose. */
+export const GPIO_DRIVERS = ["auto", "cdev", "sysfs"] as const;
 const BIASES = ["as-is", "pull-up", "pull-down", "disabled"] as const;
 const DRIVES = ["push-pull", "open-drain", "open-source"] as const;
 const EDGES = ["none", "rising", "falling", "both"] as const;
 
 /** `[gpio] driver`: "auto" picks cdev when /dev/gpiochip* exist, else sysfs. */
-export type GpioDriverChoice = (typeof DRIVERS)[number];
+export type GpioDriverChoice = (typeof GPIO_DRIVERS)[number];
 /** `bias` of an input. */
 export type GpioBias = (typeof BIASES)[number];
 /** `drive` of an output. */
@@ -83,7 +84,7 @@ function rejectKeys(t: Section, keys: readonly string[], why: (key: string) => s
  * @returns the typed config (lines with problems are left out; `s` then holds the problems)
  */
 export function readGpio(s: Section): GpioConfig {
-  const driver = s.string("driver", { oneOf: DRIVERS, default: "auto" }) as GpioDriverChoice;
+  const driver = s.string("driver", { oneOf: GPIO_DRIVERS, default: "auto" }) as GpioDriverChoice;
   const sysfsRoot = s.string("sysfs_root", { default: "/sys", nonEmpty: true })!;
   const names = new Map<string, string>();
   const claimed = new Map<string, string>();

@@ -1,15 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "../../lib/config/index.ts";
+import { parseConfig } from "../../lib/config/index.ts";
+import { configError } from "./_problems.ts";
 
 function problems(text: string): { key: string; line?: number; message: string }[] {
-  try {
-    parseConfig(text);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return [...err.problems];
-  }
-  assert.fail("expected a ConfigError");
+  return [...configError(text).problems];
 }
 
 const ISSUE_EXAMPLE = `
