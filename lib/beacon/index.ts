@@ -30,6 +30,5 @@ export { createBeaconBuilder, randomBootId, type BeaconBuilder, type BeaconBuild
 export { runBeaconSender, type BeaconSenderOptions } from "./sender.ts";
 export { BeaconIngest, runBeaconReceiver, runMembershipTicker, type BeaconIngestOptions, type BeaconReceiverOptions, type IngestOutcome, type ReceivedBeacon, type TickerOptions } from "./receiver.ts";
 // The UDP adapter lives in lib/net (shared with discovery); re-exported for existing importers.
-export { openUdp, type Datagram, type DatagramSink, type OpenUdp, type OpenUdpOptions, type UdpEndpoint } from "../net/index.ts";
 export { resolveTargets, type BeaconTargets } from "./targets.ts";
 export { runBeaconService, type BeaconServiceOptions } from "./service.ts";

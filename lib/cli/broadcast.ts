@@ -4,21 +4,20 @@
  */
 import {
   BeaconCounters,
-  spawnHook,
-  type BeaconServiceOptions,
-  type MembershipTable,
-  BeaconIngest,
+  MembershipTable,
   createBeaconBuilder,
-  openUdp,
   resolveTargets,
-  runBeaconReceiver,
   runBeaconSender,
+  runBeaconService,
+  spawnHook,
   type BeaconFormat,
+  type BeaconServiceOptions,
   type CountersSnapshot,
   type HookSpec,
   type ReceivedBeacon,
   type SelfDescription,
 } from "../beacon/index.ts";
+import { openUdp } from "../net/index.ts";
 import { deriveChannelId, type Keyring } from "../crypto/index.ts";
 import type { DiscoConfig } from "../config/index.ts";
 import { VERSION } from "../version.ts";
@@ -140,18 +139,21 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
 export interface ServiceExtras {
   /** Send beacons (and a goodbye on exit), or only listen. */
   send: boolean;
-  table: MembershipTable;
+  /** Run the `[beacon] hooks` (the commands that follow the fleet: run, hosts; not the listen-only tools). */
+  hooks: boolean;
   counters?: BeaconCounters;
   /** Log each dropped datagram with its reason. */
   debug?: boolean;
 }
 
 /**
- * The beacon service's options for a setup: sockets, keys, hooks (with this process's environment) and
- * logging of hook outcomes and send failures to stderr.
- * @returns everything but the signal
+ * The beacon service's options for a setup: sockets, keys, a membership table aged by the config's
+ * thresholds, hooks (with this process's environment) and logging of hook outcomes and send failures.
+ * @returns everything but the signal; `table` is the one the service fills
  */
-export function beaconServiceOptions(command: string, setup: BeaconSetup, io: CliIo, x: ServiceExtras): Omit<BeaconServiceOptions, "signal"> {
+export function beaconServiceOptions(command: string, setup: BeaconSetup, io: CliIo, x: ServiceExtras): Omit<BeaconServiceOptions, "signal"> & { table: MembershipTable } {
+  const b = setup.config.beacon;
+  const table = new MembershipTable({ suspectAfter: b.suspectAfter, failedAfter: b.failedAfter, forgetAfterMs: b.forgetAfterMs });
   return {
     port: setup.port,
     listen: setup.config.beacon.listen,
@@ -165,9 +167,9 @@ export function beaconServiceOptions(command: string, setup: BeaconSetup, io: Cl
     acceptUnsealed: setup.acceptUnsealed,
     goodbye: x.send && setup.goodbye,
     ...(setup.vault && { vault: setup.vault }),
-    table: x.table,
+    table,
     ...(x.counters && { counters: x.counters }),
-    hooks: setup.hooks,
+    hooks: x.hooks ? setup.hooks : [],
     spawnHook,
     hookBaseEnv: Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined)),
     onHookOutcome: (spec, e, outcome) =>
@@ -278,23 +280,10 @@ export const command: Command = {
       if (v.debug) io.err(`${formatCounters(counters.snapshot())}\n`);
       return 0;
     }
-    const onOverflow = () => counters.recordDrop("overload");
-    await using rx = await openUdp({ port: setup.port, reuseAddr: true, onOverflow });
-    await using vaultRx = setup.vault ? await openUdp({ port: setup.vault.port, reuseAddr: true, onOverflow, multicast: { group: setup.vault.group, ...(setup.vault.interface && { interface: setup.vault.interface }) } }) : undefined;
-    const ingest = new BeaconIngest({
-      channelId: setup.channelId,
-      ...(setup.keyring && { keyring: setup.keyring }),
-      acceptUnsealed: setup.acceptUnsealed,
-      defaultIntervalMs: setup.intervalMs,
-      counters,
-      ...(v.debug && { onDrop: (reason, from, err) => io.err(`dropped datagram from ${from}: ${reason} (${err.message})\n`) }),
-    });
-    if (v.debug) io.err(`listening on UDP ${rx.port}${vaultRx ? ` and ${setup.vault!.group}:${setup.vault!.port}` : ""}\n`);
-    await runBeaconReceiver({
+    await runBeaconService({
+      ...beaconServiceOptions("broadcast", setup, io, { send: false, hooks: false, counters, debug: v.debug === true }),
       signal,
-      datagrams: rx.batches(),
-      ...(vaultRx && { vault: vaultRx }),
-      ingest,
+      ...(v.debug && { onReady: ({ port }: { port: number }) => io.err(`listening on UDP ${port}${setup.vault ? ` and ${setup.vault.group}:${setup.vault.port}` : ""}\n`) }),
       onBeacon: (b) => io.out(v.json ? `${beaconJson(b)}\n` : `Received broadcast from ${b.from} : ${b.text}\n`),
     });
     if (v.debug) io.err(`${formatCounters(counters.snapshot())}\n`);

@@ -1,6 +1,6 @@
 import { deriveChannelId } from "../crypto/index.ts";
-import { discover, openUdp, type ClientEvent, type FoundHost, type Target } from "../discovery/index.ts";
-import { IPV4_PATTERN, NetError, selectInterfaces } from "../net/index.ts";
+import { discover, type ClientEvent, type FoundHost, type Target } from "../discovery/index.ts";
+import { IPV4_PATTERN, NetError, openUdp, selectInterfaces } from "../net/index.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
 import { DISCOVERY_FLAGS, resolveDiscoveryBasics } from "./_discovery.ts";
 import type { Command } from "./command.ts";

@@ -2,7 +2,7 @@
  * `disco hosts`: the membership table, once or live. Listens to beacons (disco.py, rich, and
  * py-vault-multicast when configured); `--announce` also beacons, so the process is a full member.
  */
-import { BeaconCounters, MembershipTable, runBeaconService, type HostRecord, type MembershipEvent } from "../beacon/index.ts";
+import { BeaconCounters, runBeaconService, type HostRecord, type MembershipTable, type MembershipEvent } from "../beacon/index.ts";
 import { BEACON_FLAGS, beaconServiceOptions, formatCounters, resolveBeaconSetup } from "./broadcast.ts";
 import { parseDurationFlag, parseFlags } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
@@ -91,9 +91,9 @@ export const command: Command = {
     if (v.watch && v.timeout !== undefined) throw new UsageError("hosts", "--timeout applies to the one-shot table, not --watch");
     if (!v.announce && (v.to || v.interface || v.name || v.format)) throw new UsageError("hosts", "-i, --to, --name and --format apply to --announce");
     const setup = await resolveBeaconSetup("hosts", v, io, { needTargets: v.announce === true });
-    const b = setup.config.beacon;
-    const table = new MembershipTable({ suspectAfter: b.suspectAfter, failedAfter: b.failedAfter, forgetAfterMs: b.forgetAfterMs });
     const counters = new BeaconCounters();
+    const service = beaconServiceOptions("hosts", setup, io, { send: v.announce === true, hooks: true, counters, debug: v.debug === true });
+    const table = service.table;
     const timeoutMs = v.timeout !== undefined ? parseDurationFlag("hosts", "--timeout", v.timeout) : Math.round(setup.intervalMs * 1.1 + 500);
     const stop = v.watch ? signal : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     const ndjson = v.watch && (v.json || !io.stdoutIsTTY);
@@ -129,7 +129,7 @@ export const command: Command = {
     }
     try {
       await runBeaconService({
-        ...beaconServiceOptions("hosts", setup, io, { send: v.announce === true, table, counters, debug: v.debug === true }),
+        ...service,
         signal: stop,
         ...(v.debug && { onReady: ({ port }: { port: number }) => io.err(`listening on UDP ${port}\n`) }),
       });

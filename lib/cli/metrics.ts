@@ -2,7 +2,7 @@
  * `disco metrics --proxy | --publish NAME VALUE | --receive`: disco.py's metrics mode over ZeroMQ, spoken
  * by disco's own ZMTP 3.1 (no libzmq), wire-compatible with disco.py and any libzmq peer.
  */
-import { MembershipTable, runBeaconService } from "../beacon/index.ts";
+import { runBeaconService } from "../beacon/index.ts";
 import { loadConfigFile, resolveHostName } from "./_config.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
 import { beaconServiceOptions, resolveBeaconSetup } from "./broadcast.ts";
@@ -213,14 +213,12 @@ async function receive(
   }
   if (o.beacons) {
     const setup = await resolveBeaconSetup("metrics", o.beaconFlags, io, { needTargets: false });
-    const b = setup.config.beacon;
-    const table = new MembershipTable({ suspectAfter: b.suspectAfter, failedAfter: b.failedAfter, forgetAfterMs: b.forgetAfterMs });
-    const events = table.subscribe({ signal: both });
+    // Only listening, to follow the fleet: no beacons sent, and hooks stay with 'disco run' / 'disco hosts'.
+    const service = beaconServiceOptions("metrics", setup, io, { send: false, hooks: false, debug: o.debug });
+    const events = service.table.subscribe({ signal: both });
     tasks.push(
       runBeaconService({
-        // Only listening, to follow the fleet: no beacons sent, and hooks stay with 'disco run' / 'disco hosts'.
-        ...beaconServiceOptions("metrics", setup, io, { send: false, table, debug: o.debug }),
-        hooks: [],
+        ...service,
         signal: both,
         ...(o.debug && { onReady: ({ port }: { port: number }) => io.err(`listening for beacons on UDP ${port}\n`) }),
       }).catch((err: unknown) => {

@@ -1,4 +1,3 @@
-import { MembershipTable } from "../beacon/index.ts";
 import { ConfigError } from "../config/index.ts";
 import { KeyError } from "../crypto/index.ts";
 import { runTasks, planTasks, TaskError, type Task } from "../daemon/index.ts";
@@ -59,8 +58,7 @@ async function prepare(configPath: string | undefined, name: string | undefined,
   const b = config.beacon;
   if (b.enabled) {
     const setup = await resolveBeaconSetup("run", { name: host }, io, { needTargets: true, config, secrets });
-    const table = new MembershipTable({ suspectAfter: b.suspectAfter, failedAfter: b.failedAfter, forgetAfterMs: b.forgetAfterMs });
-    beacon = beaconServiceOptions("run", setup, io, { send: true, table });
+    beacon = beaconServiceOptions("run", setup, io, { send: true, hooks: true });
   }
   const tasks = planTasks({ config, host, ...(discovery && { discovery }), ...(beacon && { beacon }), log });
   if (tasks.length === 0) {

@@ -94,5 +94,4 @@ export {
   type LegacyRequest,
 } from "./legacy.ts";
 // The UDP adapter lives in lib/net (shared with beacons); re-exported for existing importers.
-export { openUdp, type Datagram, type OpenUdpOptions, type UdpEndpoint, type UdpEndpoint as UdpSocket } from "../net/index.ts";
 export { serveDiscovery, type ServeDiscoveryOptions } from "./serve.ts";
