@@ -4,6 +4,7 @@
  * calls {@link MembershipTable.observe} per beacon and {@link MembershipTable.tick} periodically, and the
  * clock is injected, so tests run on fake time.
  */
+import { Subscribers } from "../async/index.ts";
 import type { HostRecord, MembershipEvent } from "./types.ts";
 
 /** Monotonic time for state changes, wall-clock time for display. */
@@ -78,63 +79,6 @@ interface Entry {
 
 const MAX_ADDRESSES = 16;
 
-/** A bounded queue of events read as an async iterable. */
-class EventStream implements AsyncIterableIterator<MembershipEvent> {
-  #queue: MembershipEvent[] = [];
-  #waiting: ((r: IteratorResult<MembershipEvent>) => void) | undefined;
-  #closed = false;
-  readonly #max: number;
-  readonly #onClose: () => void;
-  /** Events dropped because the reader was too slow. */
-  dropped = 0;
-
-  constructor(max: number, onClose: () => void) {
-    this.#max = max;
-    this.#onClose = onClose;
-  }
-
-  push(e: MembershipEvent): void {
-    if (this.#closed) return;
-    if (this.#waiting) {
-      const w = this.#waiting;
-      this.#waiting = undefined;
-      w({ value: e, done: false });
-      return;
-    }
-    this.#queue.push(e);
-    if (this.#queue.length > this.#max) {
-      this.#queue.shift();
-      this.dropped++;
-    }
-  }
-
-  next(): Promise<IteratorResult<MembershipEvent>> {
-    const e = this.#queue.shift();
-    if (e) return Promise.resolve({ value: e, done: false });
-    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.#waiting = resolve));
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#onClose();
-    const w = this.#waiting;
-    this.#waiting = undefined;
-    w?.({ value: undefined, done: true });
-  }
-
-  return(): Promise<IteratorResult<MembershipEvent>> {
-    this.#queue = [];
-    this.close();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<MembershipEvent> {
-    return this;
-  }
-}
-
 function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
   if (a === b) return true;
   if (!a || !b || a.length !== b.length) return false;
@@ -174,7 +118,7 @@ function differs(a: HostRecord, b: HostRecord): boolean {
  */
 export class MembershipTable {
   #hosts = new Map<string, Entry>();
-  #streams = new Set<EventStream>();
+  readonly #subscribers = new Subscribers<MembershipEvent>();
   readonly #suspectAfter: number;
   readonly #failedAfter: number;
   readonly #forgetAfterMs: number;
@@ -301,20 +245,16 @@ export class MembershipTable {
    * `break` or the signal ends it.
    */
   subscribe(options: SubscribeOptions = {}): AsyncIterableIterator<MembershipEvent> {
-    const stream = new EventStream(this.#maxQueued, () => this.#streams.delete(stream));
-    if (options.includeCurrent) for (const host of this.hosts()) stream.push({ type: "join", host });
-    if (options.signal?.aborted) {
-      stream.close();
-      return stream;
-    }
-    this.#streams.add(stream);
-    options.signal?.addEventListener("abort", () => stream.close(), { once: true });
-    return stream;
+    return this.#subscribers.subscribe({
+      capacity: this.#maxQueued,
+      ...(options.signal && { signal: options.signal }),
+      ...(options.includeCurrent && { initial: this.hosts().map((host): MembershipEvent => ({ type: "join", host })) }),
+    });
   }
 
   /** Ends every subscription. */
   close(): void {
-    for (const s of [...this.#streams]) s.close();
+    this.#subscribers.close();
   }
 
   /** Whether a beacon repeats the last one: alive, same source address last, nothing announced differs. */
@@ -327,7 +267,7 @@ export class MembershipTable {
   }
 
   #emit(e: MembershipEvent): MembershipEvent {
-    for (const s of this.#streams) s.push(e);
+    this.#subscribers.emit(e);
     return e;
   }
 }

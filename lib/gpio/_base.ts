@@ -3,7 +3,7 @@
  * handle base class with the released state, the write/edge checks, event fan-out and an idempotent close.
  * Each driver only adds its I/O.
  */
-import { Subscribers } from "./_queue.ts";
+import { Subscribers } from "../async/index.ts";
 import { GpioError, GpioValueError, LineNotFoundError, LineReleasedError } from "./errors.ts";
 import { describeSettingsProblem, type ChipInfo, type EdgeEvent, type GpioDriver, type LineHandle, type LineInfo, type LineSettings, type LineValue } from "./types.ts";
 
@@ -95,7 +95,7 @@ export abstract class LineBase implements LineHandle {
     if (!hasEdgeDetection(this.settings)) {
       throw new GpioValueError(`${this.chip} line ${this.line} was requested without edge detection`, { chip: this.chip, line: this.line });
     }
-    return this.#subs.subscribe(signal);
+    return this.#subs.subscribe(signal ? { signal } : {});
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import { access, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hasEdgeDetection, isChipName } from "./_base.ts";
-import { EventQueue } from "./_queue.ts";
+import { AsyncQueue } from "../async/index.ts";
 import { CdevGpio } from "./cdev.ts";
 import { monotonicNs } from "./_clock.ts";
 import { GpioError } from "./errors.ts";
@@ -118,7 +118,7 @@ export class GpioLines implements AsyncDisposable {
    * Starts with one "initial" change per input.
    */
   changes(signal?: AbortSignal): AsyncIterable<InputChange> {
-    const q = new EventQueue<InputChange>();
+    const q = new AsyncQueue<InputChange>({ overflow: "drop-oldest" });
     const tasks: Promise<void>[] = [];
     const inner = new AbortController();
     const sig = signal ? AbortSignal.any([signal, inner.signal]) : inner.signal;
@@ -157,7 +157,7 @@ export class GpioLines implements AsyncDisposable {
   }
 }
 
-async function watchOne(name: string, h: LineHandle, scanMs: number, q: EventQueue<InputChange>, signal: AbortSignal): Promise<void> {
+async function watchOne(name: string, h: LineHandle, scanMs: number, q: AsyncQueue<InputChange>, signal: AbortSignal): Promise<void> {
   const events = hasEdgeDetection(h.settings) ? h.events(signal) : undefined; // subscribe before the first read: no edge is lost
   let last = await h.read();
   q.push({ name, value: last, cause: "initial", timestampNs: monotonicNs() });

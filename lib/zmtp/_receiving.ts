@@ -2,7 +2,7 @@
  * What the sockets an application reads from (SUB, XSUB, XPUB) share: a bounded inbox, the proxy's direct
  * path around it, and the outgoing-message normaliser that XPUB and XSUB both apply.
  */
-import { AsyncQueue } from "./_queue.ts";
+import { AsyncQueue } from "../async/index.ts";
 import type { ZmtpSocket } from "./socket.ts";
 
 /** A message to send: one frame (bytes or UTF-8 text) or several. */
@@ -31,7 +31,7 @@ type SocketClass = abstract new (...args: any[]) => ZmtpSocket;
  */
 export function receiving<B extends SocketClass>(Base: B) {
   abstract class ReceivingSocket extends Base implements AsyncIterable<Uint8Array[]> {
-    readonly #inbox = new AsyncQueue<Uint8Array[]>(this.options.receiveHighWaterMark);
+    readonly #inbox = new AsyncQueue<Uint8Array[]>({ capacity: this.options.receiveHighWaterMark });
     #sink: ((parts: Uint8Array[]) => void) | undefined;
 
     /**

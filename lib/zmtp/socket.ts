@@ -2,7 +2,7 @@
  * The socket core shared by PUB, SUB, XPUB and XSUB: bind and connect (many endpoints each), reconnect with
  * backoff, one {@link Session} per peer, counters and an event stream.
  */
-import { AsyncQueue } from "./_queue.ts";
+import { AsyncQueue } from "../async/index.ts";
 import { bunTransport } from "./bun-transport.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./decoder.ts";
 import { formatEndpoint, parseEndpoint, type Endpoint } from "./endpoint.ts";
@@ -107,6 +107,7 @@ export function resolveSocketOptions(o: SocketOptions = {}): ResolvedSocketOptio
     ipv6: o.ipv6 ?? false,
   };
   if (!(r.highWaterMark >= 1)) throw new RangeError("highWaterMark must be at least 1");
+  if (!(r.receiveHighWaterMark >= 1)) throw new RangeError("receiveHighWaterMark must be at least 1");
   if (!(r.maxMessageBytes >= 1)) throw new RangeError("maxMessageBytes must be at least 1");
   return o.identity !== undefined ? { ...r, identity: o.identity } : r;
 }
@@ -262,7 +263,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
    * @param signal ends the stream
    */
   async *events(signal?: AbortSignal): AsyncGenerator<SocketEvent> {
-    const q = new AsyncQueue<SocketEvent>(1000);
+    const q = new AsyncQueue<SocketEvent>({ capacity: 1000 });
     this.#watchers.add(q);
     try {
       for (;;) {
