@@ -7,6 +7,7 @@
  *
  * Text helpers are pure; {@link legacyCrypt} uses WebCrypto.
  */
+import { pyJsonDumps, pyNumber, type JsonValue } from "../python/index.ts";
 import { ProtocolError } from "./errors.ts";
 
 /** PyDiscover's servers reject requests older than this. */
@@ -55,45 +56,12 @@ export function legacyDecodeText(bytes: Uint8Array): string {
 }
 
 /**
- * Formats a number as Python's `str(float)`: shortest round-trip digits, with ".0" on whole numbers.
- * @example formatPythonFloat(1700000000) // "1700000000.0"
- */
-export function formatPythonFloat(x: number): string {
-  if (Number.isNaN(x)) return "nan";
-  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
-  if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.0`;
-  return String(x);
-}
-
-/**
- * Serialises a value as Python's `json.dumps` does by default (", " and ": " separators, non-ASCII as
- * `\uXXXX`), so a legacy answer is byte-identical to PyDiscover's for the same services.
- */
-export function pythonJsonDumps(v: unknown): string {
-  if (v === null || v === undefined) return "null";
-  if (typeof v === "boolean") return v ? "true" : "false";
-  if (typeof v === "number") {
-    if (Number.isNaN(v)) return "NaN";
-    if (!Number.isFinite(v)) return v > 0 ? "Infinity" : "-Infinity";
-    return Number.isInteger(v) ? String(v) : formatPythonFloat(v);
-  }
-  if (typeof v === "bigint") return v.toString();
-  if (typeof v === "string") return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => (c === "\u007f" ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
-  if (Array.isArray(v)) return `[${v.map(pythonJsonDumps).join(", ")}]`;
-  if (v instanceof Date) return pythonJsonDumps(v.toISOString());
-  if (typeof v === "object") {
-    return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${pythonJsonDumps(k)}: ${pythonJsonDumps(x)}`).join(", ")}}`;
-  }
-  return pythonJsonDumps(String(v));
-}
-
-/**
  * A legacy request's text.
  * @param magic the channel
  * @param timeMs the sender's unix time in ms (sent as seconds, as Python's `str(float)`)
  */
 export function encodeLegacyRequest(magic: string, timeMs: number): string {
-  return `${magic}${formatPythonFloat(timeMs / 1000)}`;
+  return `${magic}${pyNumber(timeMs / 1000, true)}`;
 }
 
 const PY_FLOAT = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
@@ -115,7 +83,8 @@ export function parseLegacyRequest(text: string, magic: string): LegacyRequest {
 
 /** A legacy answer's text: `magic#OK#json` (Python `json.dumps` formatting). */
 export function encodeLegacyAnswer(magic: string, services: Readonly<Record<string, unknown>>): string {
-  return `${magic}#OK#${pythonJsonDumps(services)}`;
+  // Services come from TOML (dates included): JSON.stringify gives them their JSON form first.
+  return `${magic}#OK#${pyJsonDumps(JSON.parse(JSON.stringify(services)) as JsonValue)}`;
 }
 
 /** A legacy error's text: `magic#ERROR#message`. */

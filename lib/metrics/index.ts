@@ -3,7 +3,7 @@
  * that follows the fleet's membership, and host collectors.
  */
 export { MetricFrameError, MetricsError, NoProxyError } from "./errors.ts";
-export { pyJsonDumps, pyNumber, type JsonValue } from "./py-json.ts";
+export type { JsonValue } from "../python/index.ts";
 export { METRIC_TOPIC, TIME_KEY, createMetric, decodeMetric, encodeMetric, formatMetric, type Metric } from "./metric.ts";
 export { DEFAULT_FRONTEND, MetricsPublisher, publishMetric, type PublishOptions, type PublishResult } from "./publisher.ts";
 export { DEFAULT_BACKEND, MetricsProxy, type MetricsProxyOptions } from "./proxy.ts";

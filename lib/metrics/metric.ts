@@ -9,7 +9,7 @@
  * ```
  */
 import { MetricFrameError } from "./errors.ts";
-import { pyJsonDumps, type JsonValue } from "./py-json.ts";
+import { pyJsonDumps, type JsonValue } from "../python/index.ts";
 
 /** The frame's topic word (subscribe to it). */
 export const METRIC_TOPIC = "metric";

@@ -6,7 +6,7 @@
 import { PubSocket, type SocketOptions } from "../zmtp/index.ts";
 import { NoProxyError } from "./errors.ts";
 import { createMetric, encodeMetric, type Metric } from "./metric.ts";
-import type { JsonValue } from "./py-json.ts";
+import type { JsonValue } from "../python/index.ts";
 
 /** disco.py's default proxy frontend. */
 export const DEFAULT_FRONTEND = "ipc:///var/tmp/disco";

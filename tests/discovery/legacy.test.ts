@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import {
   encodeLegacyAnswer,
   encodeLegacyRequest,
-  formatPythonFloat,
   importLegacyKey,
   legacyCrypt,
   legacyDecodeText,
@@ -11,9 +10,9 @@ import {
   parseLegacyAnswer,
   parseLegacyRequest,
   ProtocolError,
-  pythonJsonDumps,
   toHex,
 } from "../../lib/discovery/index.ts";
+import { pyJsonDumps, pyNumber } from "../../lib/python/index.ts";
 
 const enc = new TextEncoder();
 const hex = (s: string) => Uint8Array.from(s.match(/../g)!, (h) => parseInt(h, 16));
@@ -48,18 +47,19 @@ describe("PyDiscover legacy codec", () => {
     assert.equal(await legacyCrypt(undefined, b), b);
   });
 
-  it("formatPythonFloat() prints as Python's str(float)", () => {
-    assert.equal(formatPythonFloat(1700000000), "1700000000.0");
-    assert.equal(formatPythonFloat(1700000000.5), "1700000000.5");
-    assert.equal(formatPythonFloat(1700000000.1234567), "1700000000.1234567");
+  it("request times print as Python's str(float)", () => {
+    assert.equal(pyNumber(1700000000, true), "1700000000.0");
+    assert.equal(pyNumber(1700000000.5, true), "1700000000.5");
+    assert.equal(pyNumber(1700000000.1234567, true), "1700000000.1234567");
     assert.equal(encodeLegacyRequest("fna349fn", 1700000000123), "fna349fn1700000000.123");
   });
 
-  it("pythonJsonDumps() formats as Python's json.dumps", () => {
+  it("answers format services as Python's json.dumps", () => {
     // Expected text printed by Python 3: json.dumps({"web": "http://10.0.0.5/", "café": "1", "n": 1.5})
-    assert.equal(pythonJsonDumps({ web: "http://10.0.0.5/", "café": "1", n: 1.5 }), '{"web": "http://10.0.0.5/", "caf\\u00e9": "1", "n": 1.5}');
-    assert.equal(pythonJsonDumps({ a: [1, true, null], b: {} }), '{"a": [1, true, null], "b": {}}');
+    assert.equal(pyJsonDumps({ web: "http://10.0.0.5/", "café": "1", n: 1.5 }), '{"web": "http://10.0.0.5/", "caf\\u00e9": "1", "n": 1.5}');
+    assert.equal(pyJsonDumps({ a: [1, true, null], b: {} }), '{"a": [1, true, null], "b": {}}');
     assert.equal(encodeLegacyAnswer("m", { x: "1" }), 'm#OK#{"x": "1"}');
+    assert.equal(encodeLegacyAnswer("m", { at: new Date(0) }), 'm#OK#{"at": "1970-01-01T00:00:00.000Z"}', "TOML dates as their JSON text");
   });
 
   it("parseLegacyRequest() accepts Python float text and tells foreign and bad times apart", () => {

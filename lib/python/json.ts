@@ -1,6 +1,7 @@
 /**
  * JSON as Python's `json.dumps` writes it with its defaults (separators `", "` and `": "`, `ensure_ascii`),
- * so metric frames and printed lines match disco.py byte for byte. Pure.
+ * so metric frames and printed lines match disco.py, and legacy answers match PyDiscover, byte for byte.
+ * Pure.
  */
 
 /** A JSON value. */
