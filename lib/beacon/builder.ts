@@ -2,6 +2,7 @@
  * Builds this host's beacon datagrams: disco.py text, or a rich beacon (unsealed or sealed) with a boot id
  * and a sequence number that grows by one per datagram.
  */
+import { toHex } from "../bytes.ts";
 import type { Keyring } from "../crypto/index.ts";
 import { encodeDiscoPyBeacon } from "./disco-py.ts";
 import { MAX_BEACON_BYTES } from "./decode.ts";
@@ -49,7 +50,7 @@ export interface BeaconBuilder {
 
 /** A random boot id: 8 random bytes as 16 hex digits. */
 export function randomBootId(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(crypto.getRandomValues(new Uint8Array(8)));
 }
 
 /**

@@ -3,6 +3,7 @@
  * {@link BeaconFrameError} with the drop reason. Pure and synchronous; sealed beacons come back still sealed
  * (opening needs WebCrypto, see seal.ts).
  */
+import { bytesEqual } from "../bytes.ts";
 import { decodeDiscoPyBeacon, type DiscoPyBeacon } from "./disco-py.ts";
 import { decodeEnvelope, ENVELOPE_MARKER, type Envelope } from "./envelope.ts";
 import { BeaconFrameError } from "./errors.ts";
@@ -27,12 +28,6 @@ export interface DecodeOptions {
 
 const dec = new TextDecoder("utf-8", { fatal: true });
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Decodes one received datagram.
  * @param bytes the datagram
@@ -46,7 +41,7 @@ export function decodeDatagram(bytes: Uint8Array, options: DecodeOptions): Decod
   if (bytes.length === 0) throw new BeaconFrameError("truncated", "empty datagram", { offset: 0 });
   if (bytes[0] === ENVELOPE_MARKER) {
     const envelope = decodeEnvelope(bytes);
-    if (!sameBytes(envelope.channelId, options.channelId)) throw new BeaconFrameError("foreign-channel", "rich beacon from another channel", { offset: 4 });
+    if (!bytesEqual(envelope.channelId, options.channelId)) throw new BeaconFrameError("foreign-channel", "rich beacon from another channel", { offset: 4 });
     if (envelope.sealed) return { kind: "sealed", envelope };
     return { kind: "rich", beacon: decodeRichBeacon(envelope.payload) };
   }

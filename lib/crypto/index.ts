@@ -23,6 +23,7 @@ export {
   openAesGcm,
   openWithKeyring,
   randomNonce,
+  requireKey,
   sealAesGcm,
   sealingKey,
   type Keyring,

@@ -3,6 +3,7 @@
  * header as additional data. Each raw key is expanded with HKDF into a per-purpose AEAD key, so the same
  * key can serve discovery and beacons without ever reusing a (key, nonce) pair across purposes by accident.
  */
+import { bytesEqual } from "../bytes.ts";
 import { OpenError, KeyError } from "./errors.ts";
 import { hkdfSha256, KEY_BYTES, KEY_ID_BYTES } from "./keys.ts";
 
@@ -85,12 +86,17 @@ function notAuthentic(err: unknown): never {
 
 /** Finds the key with this id. */
 export function findKey(ring: Keyring, id: Uint8Array): RingKey | undefined {
-  next: for (const k of ring.keys) {
-    if (k.id.length !== id.length) continue;
-    for (let i = 0; i < id.length; i++) if (k.id[i] !== id[i]) continue next;
-    return k;
-  }
-  return undefined;
+  return ring.keys.find((k) => bytesEqual(k.id, id));
+}
+
+/**
+ * The key with this id.
+ * @throws {OpenError} `unknown-key` when the keyring has none
+ */
+export function requireKey(ring: Keyring, id: Uint8Array): RingKey {
+  const key = findKey(ring, id);
+  if (!key) throw new OpenError("unknown-key", "the frame names a key this node does not have");
+  return key;
 }
 
 /** The key that seals: the first. */
@@ -104,7 +110,9 @@ export function sealingKey(ring: Keyring): RingKey {
  * @throws {OpenError} `unknown-key` when no key has that id, `auth` when the tag does not verify
  */
 export function openWithKeyring(ring: Keyring, keyId: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-  const key = findKey(ring, keyId);
-  if (!key) return Promise.reject(new OpenError("unknown-key", "the frame names a key this node does not have"));
-  return openAesGcm(key.aead, nonce, aad, sealed);
+  try {
+    return openAesGcm(requireKey(ring, keyId).aead, nonce, aad, sealed);
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }

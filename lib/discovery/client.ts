@@ -6,7 +6,8 @@ import { OpenError, type Keyring } from "../crypto/index.ts";
 import type { UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { ProtocolError } from "./errors.ts";
-import { bytesEqual, decodeDatagram, MARKER } from "./frame.ts";
+import { bytesEqual } from "../bytes.ts";
+import { decodeDatagram, MARKER } from "./frame.ts";
 import { encodeLegacyRequest, legacyCrypt, legacyDecodeText, parseLegacyAnswer } from "./legacy.ts";
 import { decodeAnswer, decodeError, describeErrorCode, encodeQuery, QUERY_ID_BYTES, type ErrorCode, type HostInterfaces } from "./payload.ts";
 

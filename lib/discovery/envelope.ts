@@ -2,7 +2,7 @@
  * Sealing and opening frames: AES-256-GCM with the 28-byte header as additional data, a fresh random
  * nonce per frame, the key chosen by its id from a keyring. No I/O; WebCrypto only.
  */
-import { findKey, openAesGcm, OpenError, randomNonce, sealAesGcm, type Keyring, type RingKey } from "../crypto/index.ts";
+import { openAesGcm, randomNonce, requireKey, sealAesGcm, type Keyring, type RingKey } from "../crypto/index.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeHeader, HEADER_BYTES, TAG_BYTES, type Frame, type FrameType } from "./frame.ts";
 
@@ -58,8 +58,7 @@ export async function openFrame(frame: Frame, ring: Keyring | undefined): Promis
     return { payload: frame.body.slice() };
   }
   if (!frame.header.sealed) throw new ProtocolError("unsealed", "an unsealed frame reached a node with a key");
-  const key = findKey(ring, frame.header.keyId);
-  if (!key) throw new OpenError("unknown-key", "the frame names a key this node does not have");
+  const key = requireKey(ring, frame.header.keyId);
   // Views, not copies: WebCrypto copies its inputs when called.
   return { payload: await openAesGcm(key.aead, frame.header.nonce, frame.headerBytes, frame.body), key };
 }

@@ -6,7 +6,8 @@ import { OpenError, ReplayCache, type Keyring } from "../crypto/index.ts";
 import type { Datagram, UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { ProtocolError } from "./errors.ts";
-import { bytesEqual, CHANNEL_ID_BYTES, decodeDatagram, HEADER_BYTES, MARKER, toHex, VERSION } from "./frame.ts";
+import { bytesEqual, toHex } from "../bytes.ts";
+import { CHANNEL_ID_BYTES, decodeDatagram, HEADER_BYTES, MARKER, VERSION } from "./frame.ts";
 import {
   encodeLegacyAnswer,
   encodeLegacyError,

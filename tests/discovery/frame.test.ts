@@ -11,8 +11,8 @@ import {
   FrameError,
   openFrame,
   sealFrame,
-  toHex,
 } from "../../lib/discovery/index.ts";
+import { toHex } from "../../lib/bytes.ts";
 
 const hex = (s: string) => Uint8Array.from(s.replace(/\s+/g, "").match(/../g)!, (h) => parseInt(h, 16));
 

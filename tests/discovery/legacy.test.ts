@@ -10,8 +10,8 @@ import {
   parseLegacyAnswer,
   parseLegacyRequest,
   ProtocolError,
-  toHex,
 } from "../../lib/discovery/index.ts";
+import { toHex } from "../../lib/bytes.ts";
 import { pyJsonDumps, pyNumber } from "../../lib/python/index.ts";
 
 const enc = new TextEncoder();

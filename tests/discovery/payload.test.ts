@@ -10,9 +10,9 @@ import {
   encodeQuery,
   MAX_DESCRIPTION_BYTES,
   ProtocolError,
-  toHex,
   toSelfDescription,
 } from "../../lib/discovery/index.ts";
+import { toHex } from "../../lib/bytes.ts";
 import fc from "fast-check";
 
 const enc = new TextEncoder();

@@ -15,9 +15,9 @@ import {
   RateLimiter,
   Responder,
   sealFrame,
-  toHex,
   type ResponderOptions,
 } from "../../lib/discovery/index.ts";
+import { toHex } from "../../lib/bytes.ts";
 
 const enc = new TextEncoder();
 const NOW = 1_700_000_000_000;
