@@ -6,6 +6,7 @@
 import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { monotonicNs } from "./_clock.ts";
+import { retryAfterExport } from "./_export.ts";
 import { errnoOf, fileError, GpioError, GpioValueError } from "./errors.ts";
 import type { LineHandle, LineValue } from "./types.ts";
 
@@ -148,11 +149,9 @@ export async function openHardwarePwm(pwmchip: number, channel: number, options:
   const exported = await exists(dir);
   if (!exported) {
     await write(join(chipDir, "export"), String(channel));
-    const deadline = Date.now() + (options.exportTimeoutMs ?? 2000);
-    while (!(await exists(join(dir, "period")))) {
-      if (Date.now() > deadline) throw new GpioError(`${dir} did not appear after export`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await retryAfterExport(() => access(join(dir, "period")), options.exportTimeoutMs ?? 2000).catch((err: unknown) => {
+      throw new GpioError(`${dir} did not appear after export`, { cause: err });
+    });
   }
   const periodNs = Math.round(options.periodMs * 1e6);
   const setDuty = (duty: number) => write(join(dir, "duty_cycle"), String(Math.round(periodNs * duty)));

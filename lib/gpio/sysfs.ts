@@ -13,6 +13,7 @@ import { closeSync, constants, openSync, readSync, statfsSync } from "node:fs";
 import { compareChipNames, DriverBase, hasEdgeDetection, isChipName, LineBase, requireLine, requireValidSettings } from "./_base.ts";
 import { monotonicNs } from "./_clock.ts";
 import { LevelEdges } from "./_level-edges.ts";
+import { retryAfterExport } from "./_export.ts";
 import { EventPump } from "./_pump.ts";
 import { ChipNotFoundError, errnoOf, fileError, GpioError, GpioValueError, LineBusyError } from "./errors.ts";
 import type { ChipInfo, Edge, LineHandle, LineInfo, LineSettings, LineValue } from "./types.ts";
@@ -234,21 +235,7 @@ class SysfsLine extends LineBase {
 
   /** Waits for the exported files, then applies active_low, direction and the initial value. */
   async setup(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await this.#write("active_low", this.settings.activeLow ? "1" : "0");
-        break;
-      } catch (err) {
-        const code = errnoOf(err);
-        // Right after export the files may not exist yet, or udev may not have changed their group yet.
-        if ((code === "ENOENT" || code === "EACCES") && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 20));
-          continue;
-        }
-        throw err;
-      }
-    }
+    await retryAfterExport(() => this.#write("active_low", this.settings.activeLow ? "1" : "0"), timeoutMs);
     const s = this.settings;
     if (s.direction === "output") {
       const v = s.initial ?? 0;
