@@ -3,8 +3,11 @@
  * `[discovery]` in the config.
  */
 import type { DiscoConfig, DiscoveryConfig } from "../config/index.ts";
+import type { Keyring } from "../crypto/index.ts";
 import { parseIntFlag } from "./_args.ts";
 import { loadConfigFile } from "./_config.ts";
+import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain, type SecretFlags } from "./_secrets.ts";
+import type { CliIo } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
 /** Flags both discovery commands take. */
@@ -51,4 +54,26 @@ export function resolveDiscoveryBasics(command: string, f: DiscoveryFlagValues, 
   const magic = f.magic ?? d.magic;
   if (magic === "") throw new UsageError(command, "-m needs a non-empty magic");
   return { config, discovery: d, port, magic, legacy: f.legacy === true || d.legacy, verbose: f.verbose === true };
+}
+
+/** The keys a discovery command seals and opens with. */
+export interface DiscoveryKeys {
+  /** The discovery keyring; undefined for an unsealed channel. */
+  readonly keyring?: Keyring;
+  /** PyDiscover's key, in legacy mode with a password. */
+  readonly legacyKey?: CryptoKey;
+}
+
+/**
+ * Resolves the secret flags and config into the discovery keys; warns about legacy mode.
+ * @returns the keys, or undefined after printing why they are unusable (the command exits 2)
+ */
+export async function resolveDiscoveryKeys(command: string, b: DiscoveryBasics, flags: SecretFlags, io: CliIo): Promise<DiscoveryKeys | undefined> {
+  if (b.legacy) io.err(`disco ${command}: ${LEGACY_WARNING}`);
+  const secrets = await resolveSecretsOrExplain(command, { flags, config: b.discovery, magic: b.magic, io, verbose: b.verbose });
+  if (!secrets) return undefined;
+  const keyring = await keyringFor(secrets, "discovery");
+  const legacyKey = await legacyKeyOrExplain(command, b.legacy, secrets, io);
+  if (legacyKey === null) return undefined;
+  return { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }) };
 }

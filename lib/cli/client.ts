@@ -2,10 +2,9 @@ import { deriveChannelId } from "../crypto/index.ts";
 import { discover, type ClientEvent, type FoundHost, type Target } from "../discovery/index.ts";
 import { IPV4_PATTERN, NetError, openUdp, selectInterfaces } from "../net/index.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
-import { DISCOVERY_FLAGS, resolveDiscoveryBasics } from "./_discovery.ts";
+import { DISCOVERY_FLAGS, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
 import type { Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
-import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain } from "./_secrets.ts";
 
 const HELP = `Usage: disco-client [-c FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F] [-t SECONDS]
                     [-i IFACE]... [--to ADDR[:PORT]]... [--json] [--legacy] [-v]
@@ -97,7 +96,8 @@ export const command: Command = {
       io.out(HELP);
       return 0;
     }
-    const { discovery: d, port, magic, legacy, verbose } = resolveDiscoveryBasics("client", f, 1);
+    const basics = resolveDiscoveryBasics("client", f, 1);
+    const { discovery: d, port, magic, legacy, verbose } = basics;
     const timeoutMs = f.timeout !== undefined ? parseDurationFlag("client", "-t", f.timeout) : d.timeoutMs;
     const explicit = (f.interface?.length ?? 0) > 0 || (f.to?.length ?? 0) > 0;
 
@@ -126,12 +126,9 @@ export const command: Command = {
       return 1;
     }
 
-    if (legacy) io.err(`disco client: ${LEGACY_WARNING}`);
-    const secrets = await resolveSecretsOrExplain("client", { flags: f, config: d, magic, io, verbose });
-    if (!secrets) return 2;
-    const keyring = await keyringFor(secrets, "discovery");
-    const legacyKey = await legacyKeyOrExplain("client", legacy, secrets, io);
-    if (legacyKey === null) return 2;
+    const keys = await resolveDiscoveryKeys("client", basics, f, io);
+    if (!keys) return 2;
+    const { keyring, legacyKey } = keys;
     if (verbose && !legacy && !keyring) io.err("disco client: no password or key: the query goes unsealed and only unsealed servers answer\n");
 
     let socket;

@@ -3,9 +3,8 @@ import { DROP_REASONS, encodeDescription, serveDiscovery, type Decision, type Re
 import { NetError } from "../net/index.ts";
 import { parseFlags, parseIpv4Flag } from "./_args.ts";
 import { loadServicesFile, resolveHostName } from "./_config.ts";
-import { DISCOVERY_FLAGS, resolveDiscoveryBasics } from "./_discovery.ts";
+import { DISCOVERY_FLAGS, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
 import { createDescriber } from "./_offers.ts";
-import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain } from "./_secrets.ts";
 import type { CliIo, Command } from "./command.ts";
 
 const HELP = `Usage: disco-server [-c FILE] [-d FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F]
@@ -66,19 +65,16 @@ export const command: Command = {
       io.out(HELP);
       return 0;
     }
-    const { config, discovery: d, port, magic, legacy, verbose } = resolveDiscoveryBasics("server", f, 0);
+    const basics = resolveDiscoveryBasics("server", f, 0);
+    const { config, discovery: d, port, magic, legacy, verbose } = basics;
     const listen = f.listen ?? d.listen;
     parseIpv4Flag("server", "-l", listen, "0.0.0.0");
     const hidden = f["disable-hidden"] ? false : d.hidden;
     const services = f["discover-info"] !== undefined ? loadServicesFile(f["discover-info"]) : config.services;
     const host = resolveHostName("server", f.name, config);
-    if (legacy) io.err(`disco server: ${LEGACY_WARNING}`);
-
-    const secrets = await resolveSecretsOrExplain("server", { flags: f, config: d, magic, io, verbose });
-    if (!secrets) return 2;
-    const keyring = await keyringFor(secrets, "discovery");
-    const legacyKey = await legacyKeyOrExplain("server", legacy, secrets, io);
-    if (legacyKey === null) return 2;
+    const keys = await resolveDiscoveryKeys("server", basics, f, io);
+    if (!keys) return 2;
+    const { keyring, legacyKey } = keys;
     const describe = createDescriber(config, { host, listen, services });
     // Fail on an oversized [services] now, not on the first query.
     encodeDescription(describe());
