@@ -218,6 +218,23 @@ export class MembershipTable {
     return events;
   }
 
+  /**
+   * How long until {@link tick} would next change something (a host turning suspect, failed or forgotten),
+   * so a ticker can wake right then instead of up to a polling period late.
+   * @returns milliseconds (0 when something is due now), or undefined when the table is empty
+   */
+  msUntilNextChange(): number | undefined {
+    const now = this.#clock.nowMs();
+    let next = Infinity;
+    for (const { record: r } of this.#hosts.values()) {
+      const failAt = this.#failedAfter * r.intervalMs;
+      const after = r.state === "alive" ? this.#suspectAfter * r.intervalMs : r.state === "suspect" ? failAt : failAt + this.#forgetAfterMs;
+      // tick() acts once the time is strictly past the threshold: 1 ms after it.
+      next = Math.min(next, r.lastSeenMs + after + 1 - now);
+    }
+    return next === Infinity ? undefined : Math.max(0, next);
+  }
+
   /** Every host, sorted by name. */
   hosts(): HostRecord[] {
     return [...this.#hosts.values()].map((e) => e.record).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));

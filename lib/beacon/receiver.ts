@@ -2,7 +2,7 @@
  * The receive path: datagrams -> decoded, opened, replay-checked beacons -> the membership table. Every bad
  * datagram is counted by reason and dropped; nothing a sender does can end the loop.
  */
-import { setInterval as every } from "node:timers/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Keyring } from "../crypto/index.ts";
 import { BeaconCounters } from "./counters.ts";
 import { decodeDatagram, MAX_BEACON_BYTES } from "./decode.ts";
@@ -283,15 +283,22 @@ export async function runBeaconReceiver(options: BeaconReceiverOptions): Promise
 export interface TickerOptions {
   signal: AbortSignal;
   table: MembershipTable;
-  /** How often hosts are checked for missed beacons, in ms. @default 100 */
+  /** Longest wait between checks for missed beacons, in ms. @default 100 */
   tickMs?: number;
 }
 
-/** Calls `table.tick()` periodically until the signal aborts. */
+/**
+ * Calls `table.tick()` until the signal aborts: at the moment the next host is due to change state, and
+ * at least every `tickMs` (beacons heard meanwhile can move deadlines).
+ */
 export async function runMembershipTicker(options: TickerOptions): Promise<void> {
   const { signal, table } = options;
+  const tickMs = options.tickMs ?? 100;
   try {
-    for await (const _ of every(options.tickMs ?? 100, undefined, { signal })) table.tick();
+    while (!signal.aborted) {
+      await sleep(Math.max(1, Math.min(tickMs, table.msUntilNextChange() ?? tickMs)), undefined, { signal });
+      table.tick();
+    }
   } catch (err) {
     if (!signal.aborted) throw err;
   }

@@ -158,6 +158,24 @@ describe("MembershipTable", () => {
     assert.deepEqual(seen.map((e) => e.host.host), ["h7", "h8", "h9"]);
   });
 
+  it("msUntilNextChange() says when tick() next changes a state, and tick() changes it just then", () => {
+    const { table, clock } = setup({ forgetAfterMs: 5000 });
+    assert.equal(table.msUntilNextChange(), undefined, "nothing to age in an empty table");
+    table.observe(beacon("a")); // 1 s interval: suspect after 2 s, failed after 3 s, forgotten 5 s later
+    assert.equal(table.msUntilNextChange(), 2001);
+    clock.advance(2000);
+    assert.deepEqual(table.tick(), [], "not yet: exactly 2 missed intervals");
+    clock.advance(1);
+    assert.deepEqual(table.tick().map((e) => e.type), ["suspect"]);
+    assert.equal(table.msUntilNextChange(), 1000);
+    clock.advance(1000);
+    assert.deepEqual(table.tick().map((e) => e.type), ["failed"]);
+    assert.equal(table.msUntilNextChange(), 5000);
+    clock.advance(5000);
+    table.tick();
+    assert.equal(table.size, 0, "forgotten");
+  });
+
   it("rejects failedAfter below suspectAfter", () => {
     assert.throws(() => new MembershipTable({ suspectAfter: 3, failedAfter: 2 }), RangeError);
   });

@@ -134,7 +134,7 @@ describe("runMembershipTicker()", () => {
   it("ticks the table until the signal aborts, then resolves; an aborted signal means no tick", async () => {
     const ac = new AbortController();
     let ticks = 0;
-    const table = { tick: () => void (++ticks === 3 && ac.abort()) } as unknown as MembershipTable;
+    const table = { tick: () => void (++ticks === 3 && ac.abort()), msUntilNextChange: () => undefined } as unknown as MembershipTable;
     await runMembershipTicker({ signal: ac.signal, table, tickMs: 1 });
     assert.equal(ticks, 3);
     await runMembershipTicker({ signal: ac.signal, table, tickMs: 1 });
