@@ -28,6 +28,8 @@ export interface GpioOutputConfig {
   readonly activeLow: boolean;
   readonly drive: GpioDrive;
   readonly initial: 0 | 1;
+  /** `remote = true`: the line accepts writes from other hosts (remote GPIO, the web page, MQTT). Default false. */
+  readonly remote: boolean;
 }
 
 /** `[[gpio.pwm]]`: software PWM on `chip`/`line`, or hardware PWM on `pwmchip`/`channel`. */
@@ -43,6 +45,8 @@ export interface GpioPwmConfig {
   readonly periodMs: number;
   /** 0..1 */
   readonly duty: number;
+  /** `remote = true`: the duty accepts writes from other hosts (remote GPIO, the web page, MQTT). Default false. */
+  readonly remote: boolean;
 }
 
 /** `[[gpio.input]]` */
@@ -119,9 +123,10 @@ export function readGpio(s: Section): GpioConfig {
     const { name, chip, line, activeLow } = readDeclaredLine(t);
     const drive = t.string("drive", { oneOf: DRIVES, default: "push-pull" }) as GpioDrive;
     const initial = t.int("initial", { min: 0, max: 1, default: 0 }) as 0 | 1;
+    const remote = t.bool("remote", { default: false })!;
     rejectKeys(t, ["edge", "debounce_ms", "bias", "scan_interval"], (k) => `'${k}' is for inputs ([[gpio.input]]), not outputs`);
     t.done();
-    if (name !== undefined && line !== undefined) outputs.push({ name, chip, line, activeLow, drive, initial });
+    if (name !== undefined && line !== undefined) outputs.push({ name, chip, line, activeLow, drive, initial, remote });
   }
 
   const pwms: GpioPwmConfig[] = [];
@@ -136,6 +141,7 @@ export function readGpio(s: Section): GpioConfig {
     const activeLow = t.bool("active_low", { default: false })!;
     const periodMs = t.number("period_ms", { required: true, min: 0.001, max: 3_600_000 });
     const duty = t.number("duty", { min: 0, max: 1, default: 0 })!;
+    const remote = t.bool("remote", { default: false })!;
     if (hasLine && hasPwmchip) t.problem("pwmchip", "set either line (software PWM) or pwmchip + channel (hardware PWM), not both");
     else if (!hasLine && !hasPwmchip) t.problem("line", "is required (or pwmchip + channel for hardware PWM)");
     if (hasPwmchip && !t.has("channel")) t.problem("channel", "is required with pwmchip");
@@ -150,8 +156,8 @@ export function readGpio(s: Section): GpioConfig {
     }
     t.done();
     if (name === undefined || periodMs === undefined) continue;
-    if (line !== undefined && !hasPwmchip) pwms.push({ name, chip: chip ?? DEFAULT_CHIP, line, activeLow, periodMs, duty });
-    else if (pwmchip !== undefined && channel !== undefined && !hasLine) pwms.push({ name, pwmchip, channel, activeLow: false, periodMs, duty });
+    if (line !== undefined && !hasPwmchip) pwms.push({ name, chip: chip ?? DEFAULT_CHIP, line, activeLow, periodMs, duty, remote });
+    else if (pwmchip !== undefined && channel !== undefined && !hasLine) pwms.push({ name, pwmchip, channel, activeLow: false, periodMs, duty, remote });
   }
 
   const inputs: GpioInputConfig[] = [];
@@ -163,7 +169,7 @@ export function readGpio(s: Section): GpioConfig {
     const scanIntervalMs = t.durationMs("scan_interval", { minMs: 1 });
     if (t.has("debounce_ms") && debounceMs > 0 && edge === "none") t.problem("debounce_ms", "debounce needs edge detection (set edge = \"rising\", \"falling\" or \"both\")");
     if (scanIntervalMs !== undefined && edge !== "none") t.problem("scan_interval", "set either edge (events) or scan_interval (polling), not both");
-    rejectKeys(t, ["initial", "drive", "period_ms", "duty", "pwmchip", "channel"], (k) => `'${k}' is for outputs or PWM, not inputs`);
+    rejectKeys(t, ["initial", "drive", "period_ms", "duty", "pwmchip", "channel", "remote"], (k) => `'${k}' is for outputs or PWM, not inputs`);
     t.done();
     if (name !== undefined && line !== undefined) {
       inputs.push({ name, chip, line, activeLow, bias, edge, debounceMs, ...(scanIntervalMs !== undefined ? { scanIntervalMs } : {}) });

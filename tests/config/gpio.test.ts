@@ -37,7 +37,7 @@ describe("readGpio()", () => {
     const g = parseConfig(ISSUE_EXAMPLE).gpio;
     assert.equal(g.driver, "auto");
     assert.equal(g.enabled, true);
-    assert.deepEqual(g.outputs, [{ name: "pump_drive", chip: "gpiochip0", line: 25, activeLow: false, drive: "push-pull", initial: 0 }]);
+    assert.deepEqual(g.outputs, [{ name: "pump_drive", chip: "gpiochip0", line: 25, activeLow: false, drive: "push-pull", initial: 0, remote: false }]);
     assert.deepEqual(g.pwms, [{ name: "sonar_angle", chip: "gpiochip0", line: 18, activeLow: false, periodMs: 20, duty: 0.2 }]);
     assert.deepEqual(g.inputs, [
       { name: "door", chip: "gpiochip0", line: 22, activeLow: false, bias: "pull-down", edge: "both", debounceMs: 20 },
@@ -50,7 +50,7 @@ describe("readGpio()", () => {
   });
   it("hardware PWM takes pwmchip + channel", () => {
     const g = parseConfig(`[[gpio.pwm]]\nname = "fan"\npwmchip = 0\nchannel = 1\nperiod_ms = 0.04\nduty = 0.5\n`).gpio;
-    assert.deepEqual(g.pwms, [{ name: "fan", pwmchip: 0, channel: 1, activeLow: false, periodMs: 0.04, duty: 0.5 }]);
+    assert.deepEqual(g.pwms, [{ name: "fan", pwmchip: 0, channel: 1, activeLow: false, periodMs: 0.04, duty: 0.5, remote: false }]);
   });
   it("reports a duplicate name with its key and line", () => {
     const p = problems(`[[gpio.output]]\nname = "a"\nline = 1\n\n[[gpio.input]]\nname = "a"\nline = 2\n`);
@@ -110,5 +110,16 @@ describe("config.example.toml [gpio]", () => {
     );
     const g = parseConfig(gpioText).gpio;
     assert.deepEqual([g.outputs.length, g.pwms.length, g.inputs.length], [1, 1, 2]);
+  });
+});
+
+describe("readGpio() remote flag", () => {
+  it("outputs and PWM default to remote = false and accept remote = true", () => {
+    const c = parseConfig('[[gpio.output]]\nname = "a"\nline = 1\n[[gpio.output]]\nname = "b"\nline = 2\nremote = true\n[[gpio.pwm]]\nname = "p"\nline = 3\nperiod_ms = 20\nremote = true\n');
+    assert.deepEqual(c.gpio.outputs.map((o) => o.remote), [false, true]);
+    assert.equal(c.gpio.pwms[0]?.remote, true);
+  });
+  it("inputs refuse remote (only outputs and PWM take remote writes)", () => {
+    assert.throws(() => parseConfig('[[gpio.input]]\nname = "d"\nline = 1\nremote = true\n'), /remote.*outputs or PWM/);
   });
 });
