@@ -38,7 +38,7 @@ describe("readGpio()", () => {
     assert.equal(g.driver, "auto");
     assert.equal(g.enabled, true);
     assert.deepEqual(g.outputs, [{ name: "pump_drive", chip: "gpiochip0", line: 25, activeLow: false, drive: "push-pull", initial: 0, remote: false }]);
-    assert.deepEqual(g.pwms, [{ name: "sonar_angle", chip: "gpiochip0", line: 18, activeLow: false, periodMs: 20, duty: 0.2 }]);
+    assert.deepEqual(g.pwms, [{ name: "sonar_angle", chip: "gpiochip0", line: 18, activeLow: false, periodMs: 20, duty: 0.2, remote: false }]);
     assert.deepEqual(g.inputs, [
       { name: "door", chip: "gpiochip0", line: 22, activeLow: false, bias: "pull-down", edge: "both", debounceMs: 20 },
       { name: "float", chip: "gpiochip0", line: 17, activeLow: false, bias: "as-is", edge: "none", debounceMs: 0, scanIntervalMs: 1000 },
