@@ -4,7 +4,7 @@
  * golden values, and what lib/gpio/uapi.ts encodes when it runs on the arm64 build of Bun
  * (tests/gpio/arm64/uapi-probe.ts under qemu-user) must put every field where that header says.
  */
-import { describe, it, before } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -74,7 +74,8 @@ function lines(text: string): Map<string, string> {
 describe("GPIO uAPI on arm64 (linux/gpio.h for aarch64, the code on arm64 Bun under qemu-user)", { skip: why }, () => {
   let kernel = new Map<string, string>();
   let code = new Map<string, string>();
-  before(() => {
+  // A test, not a before(): bun's node:test hooks take no timeout option (qemu-user is slow).
+  it("the probes compile and run under qemu-user", { timeout: 180_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), "disco-uapi-arm64-"));
     try {
       const probe = join(dir, "probe");
@@ -92,7 +93,7 @@ describe("GPIO uAPI on arm64 (linux/gpio.h for aarch64, the code on arm64 Bun un
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, { timeout: 180_000 });
+  });
 
   it("the code ran on arm64", () => assert.equal(code.get("arch"), "arm64"));
   it("the arm64 header's sizes, offsets and ioctl numbers are the golden values", () => {
