@@ -31,6 +31,7 @@ function makeIo(): CliIo {
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,
     columns: process.stdout.columns,
+    pid: process.pid,
     onReload: (listener) => {
       process.on("SIGHUP", listener);
       return () => void process.off("SIGHUP", listener);

@@ -18,6 +18,8 @@ export interface CliIo {
   readonly stdoutIsTTY: boolean;
   /** Terminal width in columns when known. */
   readonly columns?: number;
+  /** This process's id (the daemon reports it in its status). */
+  readonly pid?: number;
   /**
    * Subscribes to reload requests (SIGHUP for the process); returns the unsubscribe function. Absent where
    * nothing can ask for a reload (tests).

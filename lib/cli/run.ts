@@ -1,23 +1,29 @@
+import { spawnHook } from "../beacon/index.ts";
 import { ConfigError } from "../config/index.ts";
 import { KeyError } from "../crypto/index.ts";
-import { runTasks, planTasks, TaskError, type Task } from "../daemon/index.ts";
+import { Daemon, DaemonError, DEFAULT_BUILDERS, openPersistentIdentity, type DaemonInput, type DaemonLogger, type LogFields } from "../daemon/index.ts";
+import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
 import { DEFAULT_CONFIG_PATH, loadConfigFile, resolveHostName } from "./_config.ts";
-import { createDescriber } from "./_offers.ts";
-import { keyringFor, legacyKeyOrExplain, resolveSecrets } from "./_secrets.ts";
-import { beaconServiceOptions, resolveBeaconSetup } from "./broadcast.ts";
+import { resolveSecrets } from "./_secrets.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
 const HELP = `Usage: disco run [-c FILE] [--name NAME]
 
-The daemon: runs every capability the config enables, as cooperating tasks of one process.
+The daemon: runs every capability the config enables, as supervised tasks of one process.
   [discovery] enabled = true (default)   answers disco-client queries, as disco-server does
   [beacon] enabled = true                beacons, the membership table, hooks on join/leave/failed
   [metrics] enabled = true               the ZeroMQ proxy and the host collectors (load, memory, ...)
-  [[gpio.*]] lines declared              outputs and PWM driven, input changes published as metrics
+  [[gpio.*]] lines declared              outputs and PWM held, input changes published as metrics
 
-Signals: SIGHUP reloads the config (a config with problems is reported and the running one kept);
+A task that fails (or ends by itself) is restarted after 1 s, 2 s, 4 s ... up to 60 s; the daemon exits 1
+only when every task keeps failing.
+
+Reload (SIGHUP, 'systemctl reload disco'): the new config is built completely — keys read, sockets
+bound — before anything stops; unchanged tasks keep running, a change of [services], GPIO names or the
+metrics endpoint is applied in place (peers see one update), and a config with any problem is refused
+with every problem logged while the running one stays.
 SIGINT / SIGTERM stop every task (beacons say goodbye first).
 
 Flags:
@@ -28,43 +34,33 @@ Examples:
   disco run -c /etc/disco.toml
   disco config check -c /etc/disco.toml && systemctl reload disco     (reload = SIGHUP)
 
-Exit codes: 0 stopped by a signal, 1 a task failed (e.g. a port in use), 2 usage or config error.
+Exit codes: 0 stopped by a signal, 1 every task kept failing, 2 usage or config error (also: the config
+enables nothing).
 `;
 
+/** Text log lines on stderr (to be replaced by lib/daemon/log.ts's formats). */
+function stderrLogger(io: CliIo): DaemonLogger {
+  const line = (level: string) => (message: string, _fields?: LogFields) => io.err(`disco run: ${level === "info" ? "" : `${level}: `}${message}\n`);
+  return { debug: () => undefined, info: line("info"), warn: line("warning"), error: line("error") };
+}
+
 /**
- * Builds the tasks of one configuration completely (config, secrets, plan) before anything stops, so a
- * reload with problems leaves the running tasks alone.
- * @throws {ConfigError} on a bad config, an unusable key, or a config that enables nothing
+ * Loads one configuration completely: the file parsed and validated, the host name, the secrets read and
+ * the password derived. Nothing of a running daemon is touched.
+ * @throws {ConfigError} on a bad config or an unusable key
+ * @throws {UsageError} on a bad host name or an empty password
  */
-async function prepare(configPath: string | undefined, name: string | undefined, io: CliIo, log: (line: string) => void): Promise<readonly Task[]> {
+async function loadInput(configPath: string | undefined, name: string | undefined, io: CliIo): Promise<DaemonInput> {
   const { config, file } = loadConfigFile(configPath);
-  const d = config.discovery;
   const host = resolveHostName("run", name, config);
-  let secrets;
+  const d = config.discovery;
   try {
-    secrets = await resolveSecrets("run", { config: d, magic: d.magic, io });
+    const secrets = await resolveSecrets("run", { config: d, magic: d.magic, io });
+    return { config, host, secrets, ...(file !== undefined && { file }) };
   } catch (err) {
     if (err instanceof KeyError) throw new ConfigError([{ key: "discovery.keys", message: err.message }], file, { cause: err });
     throw err;
   }
-  let discovery;
-  if (d.enabled) {
-    const keyring = await keyringFor(secrets, "discovery");
-    const legacyKey = await legacyKeyOrExplain("run", d.legacy, secrets, io);
-    if (legacyKey === null) throw new ConfigError([{ key: "discovery.password", message: "unusable as a PyDiscover key" }], file);
-    discovery = { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }), describe: createDescriber(config, { host, listen: d.listen }) };
-  }
-  let beacon;
-  const b = config.beacon;
-  if (b.enabled) {
-    const setup = await resolveBeaconSetup("run", { name: host }, io, { needTargets: true, config, secrets });
-    beacon = beaconServiceOptions("run", setup, io, { send: true, hooks: true });
-  }
-  const tasks = planTasks({ config, host, ...(discovery && { discovery }), ...(beacon && { beacon }), log });
-  if (tasks.length === 0) {
-    throw new ConfigError([{ key: "", message: "the config enables nothing ([discovery] enabled = false, and no [beacon], [metrics] or [gpio] enabled)" }], file);
-  }
-  return tasks;
 }
 
 /** `disco run`: the daemon. */
@@ -80,57 +76,51 @@ export const command: Command = {
       io.out(HELP);
       return 0;
     }
-    const log = (line: string) => io.err(`disco run: ${line}\n`);
-    let current = await prepare(f.config, f.name, io, log);
-
-    // Reload requests arrive as a stream of wake-ups; a burst of SIGHUPs is one reload.
-    let wake: (() => void) | undefined;
-    let pending = false;
-    const unsubscribe = io.onReload?.(() => {
-      pending = true;
-      wake?.();
+    const log = stderrLogger(io);
+    const input = await loadInput(f.config, f.name, io);
+    const identity = openPersistentIdentity(input.config.daemon.stateDirectory, { onProblem: (m) => log.warn(m) });
+    const daemon = new Daemon({
+      builders: DEFAULT_BUILDERS,
+      log,
+      identity,
+      spawnHook,
+      hookEnv: Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined)),
+      version: VERSION,
+      pid: io.pid ?? 0,
     });
-    const nextReload = () =>
-      new Promise<"reload">((resolve) => {
-        if (pending) return resolve("reload");
-        wake = () => resolve("reload");
-      });
     try {
-      for (;;) {
-        const generation = new AbortController();
-        // The first failure stops the other tasks and is reported once, below.
-        const running = runTasks(current, { signal: AbortSignal.any([signal, generation.signal]) }).then(
-          () => ({ kind: "stopped" as const }),
-          (error: unknown) => ({ kind: "failed" as const, error }),
-        );
-        log(`running ${current.map((t) => t.name).join(", ")}`);
-        let next: readonly Task[] | undefined;
-        while (!next) {
-          const outcome = await Promise.race([running, nextReload()]);
-          if (outcome === "reload") {
-            pending = false;
-            try {
-              next = await prepare(f.config, f.name, io, log);
-            } catch (err) {
-              if (!(err instanceof ConfigError || err instanceof UsageError)) throw err;
-              log(`reload refused, the running config stays:\n${err instanceof ConfigError ? err.format() : err.message}`);
-              next = undefined;
-            }
-            continue;
-          }
-          if (outcome.kind === "stopped") return 0;
-          const e = outcome.error;
-          log(e instanceof TaskError ? e.message : String(e));
-          return 1;
-        }
-        generation.abort();
-        const end = await running;
-        if (end.kind === "failed" && !(end.error instanceof TaskError)) throw end.error;
-        current = next;
-        log("config reloaded");
+      await daemon.start(input);
+    } catch (err) {
+      if (err instanceof DaemonError) throw new ConfigError([{ key: "", message: err.message }], input.file, { cause: err });
+      throw err;
+    }
+    log.info(`running ${daemon.status().tasks.map((t) => t.name).join(", ")} (generation 1)`);
+    const reload = async () => {
+      let next: DaemonInput;
+      try {
+        next = await loadInput(f.config, f.name, io);
+      } catch (err) {
+        if (err instanceof ConfigError) return daemon.refuseReload(err.problems.length ? err.format().split("\n") : [err.message]);
+        if (err instanceof UsageError) return daemon.refuseReload([err.message]);
+        throw err;
       }
+      return daemon.reload(next);
+    };
+    const unsubscribe = io.onReload?.(() => void reload());
+    const stop = () => void daemon.stop();
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
+    try {
+      const exit = await daemon.wait();
+      if (exit.kind === "failing") {
+        log.error(`stopping: ${exit.reason}`);
+        return 1;
+      }
+      log.info("stopped");
+      return 0;
     } finally {
       unsubscribe?.();
+      signal.removeEventListener("abort", stop);
     }
   },
 };

@@ -10,12 +10,14 @@ import { readDiscovery, type DiscoveryConfig } from "./discovery.ts";
 import { readBeacon, type BeaconConfig } from "./beacon.ts";
 import { readMetrics, type MetricsConfig } from "./metrics.ts";
 import { readGpio, type GpioConfig } from "./gpio.ts";
+import { readDaemon, type DaemonConfig } from "./daemon.ts";
 import { parseIniServices } from "./ini.ts";
 
 export { ConfigError, formatProblem, type ConfigProblem } from "./errors.ts";
 export { parseDuration } from "./duration.ts";
 export { parseIniServices } from "./ini.ts";
-export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig };
+export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig, DaemonConfig };
+export { DEFAULT_CONTROL_SOCKET } from "./daemon.ts";
 export { GPIO_DRIVERS } from "./gpio.ts";
 
 /** A host name as disco accepts it: 1 to 253 characters, no white space (it is one word on the wire). */
@@ -36,6 +38,7 @@ export interface DiscoConfig {
   readonly beacon: BeaconConfig;
   readonly metrics: MetricsConfig;
   readonly gpio: GpioConfig;
+  readonly daemon: DaemonConfig;
 }
 
 /** Where the config text came from, for error messages. */
@@ -77,12 +80,13 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const beacon = readBeacon(root.table("beacon"));
   const metrics = readMetrics(root.table("metrics"));
   const gpio = readGpio(root.table("gpio"));
+  const daemon = readDaemon(root.table("daemon"));
   root.done();
   if (ctx.problems.length) {
     const sorted = [...ctx.problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
     throw new ConfigError(sorted, options.file);
   }
-  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio };
+  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio, daemon };
 }
 
 /**

@@ -5,8 +5,23 @@ export class TaskError extends DiscoError {
   override name = "TaskError";
   readonly task: string;
   constructor(task: string, options?: { cause?: unknown }) {
-    const reason = options?.cause instanceof Error ? options.cause.message : String(options?.cause);
-    super(`task '${task}' failed: ${reason}`, options);
+    super(`task '${task}' failed: ${errorMessage(options?.cause)}`, options);
     this.task = task;
   }
+}
+
+/** The daemon cannot start or keep running: nothing enabled, or every task keeps failing. */
+export class DaemonError extends DiscoError {
+  override name = "DaemonError";
+}
+
+/** A control-socket request or response that is not what the protocol says. */
+export class ControlProtocolError extends DiscoError {
+  override name = "ControlProtocolError";
+}
+
+/** An error's message for logs and status (no stack, no class name for plain errors). */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
 }

@@ -1,0 +1,31 @@
+import type { Section } from "./_schema.ts";
+
+/** `[daemon]`: how `disco run` talks to the system (control socket, state, logs). */
+export interface DaemonConfig {
+  /** The unix socket `disco status`, `disco reload` and `disco hosts` ask (mode 0660). @default "/run/disco/disco.sock" */
+  readonly controlSocket: string;
+  /** Where the daemon keeps what must survive a restart (the beacon identity). @default "/var/lib/disco" */
+  readonly stateDirectory: string;
+  /** Log lines for people ("text") or one JSON object per line ("json"). @default "text" */
+  readonly logFormat: "text" | "json";
+}
+
+/** The socket path a client uses when neither `-c` nor `--socket` says otherwise. */
+export const DEFAULT_CONTROL_SOCKET = "/run/disco/disco.sock";
+
+// sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
+const MAX_SOCKET_PATH_BYTES = 107;
+
+/** Reads and validates `[daemon]`. */
+export function readDaemon(s: Section): DaemonConfig {
+  const absolute = { pattern: /^\//, patternText: "an absolute path" };
+  let controlSocket = s.string("control_socket", { default: DEFAULT_CONTROL_SOCKET, ...absolute })!;
+  if (new TextEncoder().encode(controlSocket).length > MAX_SOCKET_PATH_BYTES) {
+    s.problem("control_socket", `a unix socket path must be at most ${MAX_SOCKET_PATH_BYTES} bytes, got ${controlSocket.length}`);
+    controlSocket = DEFAULT_CONTROL_SOCKET;
+  }
+  const stateDirectory = s.string("state_directory", { default: "/var/lib/disco", ...absolute })!;
+  const logFormat = s.string("log_format", { default: "text", oneOf: ["text", "json"] })! as "text" | "json";
+  s.done();
+  return { controlSocket, stateDirectory, logFormat };
+}
