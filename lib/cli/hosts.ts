@@ -92,7 +92,7 @@ export const command: Command = {
     if (!v.announce && (v.to || v.interface || v.name || v.format)) throw new UsageError("hosts", "-i, --to, --name and --format apply to --announce");
     const setup = await resolveBeaconSetup("hosts", v, io, { needTargets: v.announce === true });
     const counters = new BeaconCounters();
-    const service = beaconServiceOptions("hosts", setup, io, { send: v.announce === true, hooks: true, counters, debug: v.debug === true });
+    const service = beaconServiceOptions("hosts", setup, io, { send: v.announce === true, counters, debug: v.debug === true });
     const table = service.table;
     const timeoutMs = v.timeout !== undefined ? parseDurationFlag("hosts", "--timeout", v.timeout) : Math.round(setup.intervalMs * 1.1 + 500);
     const stop = v.watch ? signal : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { encodeVaultAnnouncement } from "../../lib/beacon/index.ts";
 import { encodeKey, generateKey } from "../../lib/crypto/index.ts";
+import { openUdp } from "../../lib/net/index.ts";
 import { LineReader } from "../_lines.ts";
 import { ensureBuilt, freeUdpPort, spawn } from "../_bin.ts";
 
@@ -85,6 +87,27 @@ describe("disco run (compiled binary)", () => {
     await err.waitFor(/reload refused, generation 2 keeps running: .*disco\.toml:\d+: discovery\.port: expected a whole number/);
     assert.deepEqual(ask(discoveryPort), { web: "http://two" }, "the old config keeps answering");
 
+    daemon.proc.kill("SIGTERM");
+    assert.equal(await daemon.proc.exited, 0);
+  });
+
+  it("runs [beacon] hooks with DISCO_* variables (the daemon, and only the daemon, runs them)", async () => {
+    const port = await freeUdpPort();
+    const vaultPort = await freeUdpPort();
+    const file = join(dir, "hooks.toml");
+    writeFileSync(
+      file,
+      `[daemon]\nstate_directory = "${dir}/state"\ncontrol_socket = "${dir}/hooks.sock"\n[discovery]\nenabled = false\n[beacon]\nenabled = true\nport = ${port}\nbroadcast = ["127.255.255.255"]\n` +
+        `[beacon.vault]\nenabled = true\ngroup = "239.77.1.2"\nport = ${vaultPort}\ninterface = "127.0.0.1"\n` +
+        `[[beacon.hooks]]\ncommand = 'echo "hook $DISCO_EVENT $DISCO_HOST $DISCO_SOURCE $DISCO_SERVICES" >&2'\nevents = ["join"]\ntimeout = "5s"\n`,
+    );
+    await using daemon = spawn([disco, "run", "-c", file]);
+    await using err = new LineReader(daemon.proc.stderr);
+    await err.waitFor(/running beacons/);
+    await using s = await openUdp({ address: "127.0.0.1", multicastInterface: "127.0.0.1" });
+    await s.send(encodeVaultAnnouncement({ type: "vault", name: "vault-1", addr: "127.0.0.1:8200", version: "1.15.2", timestamp: 1700000000 }), vaultPort, "239.77.1.2");
+    const hook = await err.waitFor(/^hook join 127\.0\.0\.1 /, { what: "the hook's output" });
+    assert.equal(hook.line, 'hook join 127.0.0.1 vault-multicast {"vault-1":{"type":"vault","addr":"127.0.0.1:8200","version":"1.15.2"}}');
     daemon.proc.kill("SIGTERM");
     assert.equal(await daemon.proc.exited, 0);
   });
