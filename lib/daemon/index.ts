@@ -31,7 +31,24 @@
  * stop (without goodbye), new ones start. Any failure leaves the running generation as it was and returns
  * every problem. Tasks that fail or end early are restarted with backoff ({@link SupervisedTask}).
  */
-export { ControlProtocolError, DaemonError, TaskError, errorMessage } from "./errors.ts";
+export { ControlError, ControlProtocolError, DaemonError, TaskError, errorMessage } from "./errors.ts";
+export {
+  CONTROL_REQUESTS,
+  MAX_CONTROL_LINE_BYTES,
+  decodeEvent,
+  decodeLine,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  errorResponse,
+  type ControlErrorCode,
+  type ControlEvent,
+  type ControlRequest,
+  type ControlRequestName,
+  type ControlResponse,
+} from "./control-codec.ts";
+export { openControlServer, requestControl, watchControl, type ControlServer, type ControlServerOptions, type RequestControlOptions } from "./control.ts";
 export type { Builder, DaemonContext, DaemonEvent, DaemonInput, DaemonLogger, DaemonSecrets, LogFields, Prepared, Slot, StopReason } from "./types.ts";
 export { summarizeStatus, type DaemonStatus, type HostCounts, type ReloadOutcome, type TaskState, type TaskStatus } from "./status.ts";
 export { planReload, sameSlice, type PlanAction, type PlanStep, type PlannedBuilder } from "./plan.ts";
