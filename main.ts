@@ -36,6 +36,10 @@ function makeIo(): CliIo {
       process.on("SIGHUP", listener);
       return () => void process.off("SIGHUP", listener);
     },
+    onSignal: (name, listener) => {
+      process.on(name, listener);
+      return () => void process.off(name, listener);
+    },
   };
 }
 
@@ -62,9 +66,11 @@ async function main(): Promise<number> {
     return EXIT_USAGE;
   }
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  // The reason says which signal it was (the daemon logs it).
+  const onInt = () => controller.abort("SIGINT");
+  const onTerm = () => controller.abort("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
   try {
     const command = await entry.load();
     return await command.run(args, io, controller.signal);
@@ -81,8 +87,8 @@ async function main(): Promise<number> {
     io.err(`disco ${name}: ${message}\n`);
     return EXIT_FAILURE;
   } finally {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
   }
 }
 

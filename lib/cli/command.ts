@@ -25,7 +25,15 @@ export interface CliIo {
    * nothing can ask for a reload (tests).
    */
   onReload?(listener: () => void): () => void;
+  /**
+   * Subscribes to one of the other catchable signals (without a listener, most of them end the process
+   * silently); returns the unsubscribe function. Absent in tests.
+   */
+  onSignal?(name: CatchableSignal, listener: () => void): () => void;
 }
+
+/** Signals a command may take over (SIGINT / SIGTERM abort the command's signal; SIGHUP is onReload). */
+export type CatchableSignal = "SIGUSR1" | "SIGUSR2" | "SIGQUIT" | "SIGALRM" | "SIGPIPE" | "SIGVTALRM" | "SIGPROF";
 
 /** One command of the multi-call binary. */
 export interface Command {

@@ -1,7 +1,20 @@
 import { spawnHook } from "../beacon/index.ts";
 import { ConfigError } from "../config/index.ts";
 import { KeyError } from "../crypto/index.ts";
-import { Daemon, DaemonError, DEFAULT_BUILDERS, openPersistentIdentity, type DaemonInput, type DaemonLogger, type LogFields } from "../daemon/index.ts";
+import {
+  ControlError,
+  Daemon,
+  DaemonError,
+  DEFAULT_BUILDERS,
+  openControlServer,
+  openPersistentIdentity,
+  summarizeStatus,
+  type ControlRequest,
+  type ControlServer,
+  type DaemonInput,
+  type DaemonLogger,
+  type LogFields,
+} from "../daemon/index.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
 import { DEFAULT_CONFIG_PATH, loadConfigFile, resolveHostName } from "./_config.ts";
@@ -88,13 +101,6 @@ export const command: Command = {
       version: VERSION,
       pid: io.pid ?? 0,
     });
-    try {
-      await daemon.start(input);
-    } catch (err) {
-      if (err instanceof DaemonError) throw new ConfigError([{ key: "", message: err.message }], input.file, { cause: err });
-      throw err;
-    }
-    log.info(`running ${daemon.status().tasks.map((t) => t.name).join(", ")} (generation 1)`);
     const reload = async () => {
       let next: DaemonInput;
       try {
@@ -104,14 +110,54 @@ export const command: Command = {
         if (err instanceof UsageError) return daemon.refuseReload([err.message]);
         throw err;
       }
+      if (next.config.daemon.controlSocket !== socketPath) log.warn(`[daemon] control_socket changes take effect at the next start (still ${socketPath})`);
       return daemon.reload(next);
     };
-    const unsubscribe = io.onReload?.(() => void reload());
-    const stop = () => void daemon.stop();
-    if (signal.aborted) stop();
-    else signal.addEventListener("abort", stop, { once: true });
+    const socketPath = input.config.daemon.controlSocket;
+    const handle = async (r: ControlRequest): Promise<unknown> => {
+      if (r.request === "status") return daemon.status();
+      if (r.request === "reload") return reload();
+      const stats = daemon.status().tasks.find((t) => t.name === "beacons")?.counters;
+      return { nowMs: performance.now(), hosts: daemon.context.membership.hosts(), ...(stats && { stats }) };
+    };
+    const unsubscribe = [io.onReload?.(() => void reload())];
+    let stopping: Promise<void> | undefined;
+    const stop = (why: string) => {
+      if (stopping) return;
+      log.info(`stopping (${why})${daemon.status().tasks.some((t) => t.name === "beacons") ? ", saying goodbye to peers" : ""}`);
+      stopping = daemon.stop();
+    };
+    const onAbort = () => stop(typeof signal.reason === "string" ? signal.reason : "stop requested");
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    // Signals that would otherwise end the daemon silently; listening before anything binds.
+    unsubscribe.push(io.onSignal?.("SIGUSR1", () => logStatus(daemon, log)));
+    unsubscribe.push(io.onSignal?.("SIGQUIT", () => stop("SIGQUIT")));
+    for (const name of ["SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGPROF"] as const) {
+      unsubscribe.push(io.onSignal?.(name, () => log.warn(`${name} ignored (SIGHUP reloads, SIGUSR1 logs the status, SIGTERM stops)`)));
+    }
+    unsubscribe.push(io.onSignal?.("SIGPIPE", () => undefined));
+    let control: ControlServer | undefined;
+    try {
+      control = await openControlServer({ path: socketPath, handle, watch: (_r, s) => daemon.context.membership.subscribe({ signal: s }) });
+    } catch (err) {
+      if (!(err instanceof ControlError)) throw err;
+      // Also when another daemon answers there: its ports will tell whether the two can share this host.
+      log.warn(`${err.message}: 'disco status', 'disco reload' and 'disco hosts' cannot reach this daemon (SIGHUP still reloads; set [daemon] control_socket)`);
+    }
+    try {
+      await daemon.start(input);
+    } catch (err) {
+      for (const u of unsubscribe) u?.();
+      signal.removeEventListener("abort", onAbort);
+      await control?.close();
+      if (err instanceof DaemonError) throw new ConfigError([{ key: "", message: err.message }], input.file, { cause: err });
+      throw err;
+    }
+    log.info(`running ${daemon.status().tasks.map((t) => t.name).join(", ")} (generation 1)${control ? `; control socket ${socketPath}` : ""}`);
     try {
       const exit = await daemon.wait();
+      await control?.close();
       if (exit.kind === "failing") {
         log.error(`stopping: ${exit.reason}`);
         return 1;
@@ -119,8 +165,17 @@ export const command: Command = {
       log.info("stopped");
       return 0;
     } finally {
-      unsubscribe?.();
-      signal.removeEventListener("abort", stop);
+      for (const u of unsubscribe) u?.();
+      signal.removeEventListener("abort", onAbort);
     }
   },
 };
+
+/** SIGUSR1: the status in the log, a summary line and one line per task. */
+function logStatus(daemon: Daemon, log: DaemonLogger): void {
+  const s = daemon.status();
+  log.info(`status: ${summarizeStatus(s)}; up ${Math.round(s.uptimeMs / 1000)} s${s.lastReload ? `; last reload ${s.lastReload.ok ? "ok" : `refused: ${(s.lastReload.problems ?? []).join("; ")}`}` : ""}`);
+  for (const t of s.tasks) {
+    log.info(`status: ${t.name} ${t.state}, restarts ${t.restarts}${t.lastError !== undefined ? `, last error: ${t.lastError}` : ""}${t.counters ? ` ${JSON.stringify(t.counters)}` : ""}`, { task: t.name, state: t.state });
+  }
+}

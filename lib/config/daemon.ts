@@ -1,3 +1,4 @@
+import { parse } from "smol-toml";
 import type { Section } from "./_schema.ts";
 
 /** `[daemon]`: how `disco run` talks to the system (control socket, state, logs). */
@@ -28,4 +29,19 @@ export function readDaemon(s: Section): DaemonConfig {
   const logFormat = s.string("log_format", { default: "text", oneOf: ["text", "json"] })! as "text" | "json";
   s.done();
   return { controlSocket, stateDirectory, logFormat };
+}
+
+/**
+ * The `[daemon] control_socket` of a config text that may have other problems (so `disco reload -c FILE`
+ * still finds the daemon to tell it the file is broken). Reads nothing else and validates nothing else.
+ * @returns the path, or undefined when the text has none (or is not TOML)
+ */
+export function peekControlSocket(text: string): string | undefined {
+  try {
+    const daemon = (parse(text) as Record<string, unknown>)["daemon"];
+    const path = typeof daemon === "object" && daemon !== null ? (daemon as Record<string, unknown>)["control_socket"] : undefined;
+    return typeof path === "string" && path.startsWith("/") ? path : undefined;
+  } catch {
+    return undefined;
+  }
 }

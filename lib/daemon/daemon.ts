@@ -81,7 +81,14 @@ export class Daemon {
    * retried); the daemon refuses to start only when the config enables nothing.
    * @throws {DaemonError} when no capability is enabled
    */
-  async start(input: DaemonInput): Promise<void> {
+  start(input: DaemonInput): Promise<void> {
+    const started = this.#start(input);
+    // A reload or stop asked for meanwhile waits for the start.
+    this.#reloading = started.catch(() => undefined);
+    return started;
+  }
+
+  async #start(input: DaemonInput): Promise<void> {
     const slices = this.#slices(input);
     if (slices.size === 0) throw new DaemonError(NOTHING_ENABLED);
     const b = input.config.beacon;
@@ -240,7 +247,8 @@ export class Daemon {
 
   async #reload(input: DaemonInput): Promise<ReloadOutcome> {
     if (this.#stopping) return this.#refuse(["the daemon is stopping"]);
-    const ctx = this.context;
+    if (!this.#ctx) return this.#refuse(["the daemon has not started"]);
+    const ctx = this.#ctx;
     const next = this.#slices(input);
     if (next.size === 0) return this.#refuse([NOTHING_ENABLED]);
     const old = new Map([...this.#tasks].map(([name, t]) => [name, t.slice]));
