@@ -10,12 +10,13 @@ import { readDiscovery, type DiscoveryConfig } from "./discovery.ts";
 import { readBeacon, type BeaconConfig } from "./beacon.ts";
 import { readMetrics, type MetricsConfig } from "./metrics.ts";
 import { readGpio, type GpioConfig } from "./gpio.ts";
+import { readControl, type ControlConfig, type QueryConfig } from "./query.ts";
 import { parseIniServices } from "./ini.ts";
 
 export { ConfigError, formatProblem, type ConfigProblem } from "./errors.ts";
 export { parseDuration } from "./duration.ts";
 export { parseIniServices } from "./ini.ts";
-export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig };
+export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig, ControlConfig, QueryConfig };
 export { GPIO_DRIVERS } from "./gpio.ts";
 
 /** A host name as disco accepts it: 1 to 253 characters, no white space (it is one word on the wire). */
@@ -36,6 +37,8 @@ export interface DiscoConfig {
   readonly beacon: BeaconConfig;
   readonly metrics: MetricsConfig;
   readonly gpio: GpioConfig;
+  /** `[control]` and `[[query]]`: remote GPIO and fleet queries. */
+  readonly control: ControlConfig;
 }
 
 /** Where the config text came from, for error messages. */
@@ -77,12 +80,13 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const beacon = readBeacon(root.table("beacon"));
   const metrics = readMetrics(root.table("metrics"));
   const gpio = readGpio(root.table("gpio"));
+  const control = readControl(root.table("control"), root.tables("query"));
   root.done();
   if (ctx.problems.length) {
     const sorted = [...ctx.problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
     throw new ConfigError(sorted, options.file);
   }
-  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio };
+  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio, control };
 }
 
 /**
