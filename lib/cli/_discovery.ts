@@ -62,6 +62,8 @@ export interface DiscoveryKeys {
   readonly keyring?: Keyring;
   /** PyDiscover's key, in legacy mode with a password. */
   readonly legacyKey?: CryptoKey;
+  /** The raw keys behind the keyring, for other purposes of the same secret (remote control). */
+  readonly rawKeys: readonly Uint8Array<ArrayBuffer>[];
 }
 
 /**
@@ -75,5 +77,5 @@ export async function resolveDiscoveryKeys(command: string, b: DiscoveryBasics, 
   const keyring = await keyringFor(secrets, "discovery");
   const legacyKey = await legacyKeyOrExplain(command, b.legacy, secrets, io);
   if (legacyKey === null) return undefined;
-  return { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }) };
+  return { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }), rawKeys: secrets.rawKeys };
 }

@@ -55,6 +55,7 @@ export async function serveControl(o: ServeControlOptions): Promise<ControlCount
       queries: createRemoteQueries(c.queries, o.spawn ?? spawnQuery, { maxConcurrent: c.maxConcurrentQueries, ...(o.env && { env: o.env }), ...(o.host !== undefined && { host: o.host }) }),
     }),
     challenges: { ttlMs: c.challengeTtlMs },
+    ...(o.host !== undefined && { host: o.host }),
     ...(o.onEvent && { onEvent: o.onEvent }),
   });
   o.onServer?.(server);

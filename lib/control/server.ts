@@ -131,6 +131,8 @@ export interface ControlServerOptions {
   challenges?: ChallengeTableOptions;
   /** Monotonic clock for the rate limiter. @default performance.now */
   monotonicMs?: () => number;
+  /** This host's name, put in every result (`host`), so a broadcast's answers say who they are. */
+  host?: string;
   /** Log hook: every write, query, refusal and drop. */
   onEvent?: (e: ControlEvent) => void;
 }
@@ -275,7 +277,7 @@ export class ControlServer {
       const message = typeof outcome.body["message"] === "string" ? outcome.body["message"] : undefined;
       this.#o.onEvent?.({ type: "refused", op, status: outcome.status, who, ...(message !== undefined && { message }) });
     }
-    return { reply: await sealControlFrame("result", this.#o.channelId, key, encodeResult({ id, status: outcome.status, body: outcome.body })) };
+    return { reply: await sealControlFrame("result", this.#o.channelId, key, encodeResult({ id, status: outcome.status, body: this.#o.host !== undefined ? { host: this.#o.host, ...outcome.body } : outcome.body })) };
   }
 
   async #read(op: ControlOp, args: Uint8Array): Promise<Outcome> {
