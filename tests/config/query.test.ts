@@ -30,3 +30,15 @@ describe("config [control] and [[query]]", () => {
     assert.match(configError(`[[query]]\nname = "x"\ncommand = "a"\n[[query]]\nname = "x"\ncommand = "b"\n`).problems[0]!.message, /duplicate query name 'x'/);
   });
 });
+
+describe("config.example.toml [control] and [[query]]", () => {
+  it("its commented examples parse when uncommented", async () => {
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync(new URL("../../config.example.toml", import.meta.url), "utf8");
+    const section = text.slice(text.indexOf("\n[control]"));
+    const uncommented = section.replace(/^# (\[\[query\]\]|(?:enabled|port|max_concurrent_queries|challenge_ttl|timeout|name|command)(?= += ))/gm, "$1");
+    const c = parseConfig(uncommented).control;
+    assert.equal(c.port, 40001);
+    assert.deepEqual(c.queries.map((q) => q.name), ["uptime", "greet"]);
+  });
+});
