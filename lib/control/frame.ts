@@ -26,8 +26,8 @@ export const CONTROL_MARKER = Uint8Array.of(0xd1, 0x5c);
 export const CONTROL_VERSION = 0x01;
 /** Header size in bytes. */
 export const CONTROL_HEADER_BYTES = 28;
-/** Largest control datagram: a result with 4 KB of output fits with room to spare. */
-export const MAX_CONTROL_FRAME_BYTES = 16_384;
+/** Largest control datagram (the largest UDP payload over IPv4): a result with 5 KB of JSON-escaped output fits. */
+export const MAX_CONTROL_FRAME_BYTES = 65_507;
 /** Flag bit: the body is sealed with AES-256-GCM. */
 export const CONTROL_FLAG_SEALED = 0x01;
 

@@ -63,3 +63,16 @@ describe("createRemoteQueries() with real processes (spawnQuery)", () => {
     assert.deepEqual(lines, ["DISCO_QUERY_KEY_ID=54322f51", "DISCO_QUERY_NAME=env", "DISCO_QUERY_PAYLOAD=", "DISCO_QUERY_PAYLOAD_BASE64=", "DISCO_QUERY_SOURCE=10.77.0.2", "OTHER=1", "PATH=/usr/bin:/bin"]);
   });
 });
+
+describe("a query's worst-case answer", () => {
+  it("4 KB of control characters (JSON-escaped six times larger) still fits one sealed result", async () => {
+    const { encodeResult, sealControlFrame, CONTROL_PURPOSE } = await import("../../lib/control/index.ts");
+    const { createKeyring } = await import("../../lib/crypto/index.ts");
+    const q = createRemoteQueries([{ name: "bin", shell: "head -c 8192 /dev/zero | tr '\\0' '\\1'; head -c 2048 /dev/zero | tr '\\0' '\\2' >&2", timeoutMs: 5000 }], spawnQuery, { env: PATH });
+    const r = await q.run("bin", new Uint8Array(), WHO);
+    assert.equal(r.body["truncated"], true);
+    const ring = await createKeyring([new Uint8Array(32)], CONTROL_PURPOSE);
+    const frame = await sealControlFrame("result", new Uint8Array(4), ring.keys[0]!, encodeResult({ id: new Uint8Array(16), status: "ok", body: { host: "x".repeat(253), ...r.body } }));
+    assert.ok(frame.length < 65_507, `${frame.length} bytes`);
+  });
+});
