@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PubSocket, SubSocket, XPubSocket, XSubSocket, runProxy } from "../../lib/zmtp/index.ts";
 import { PyPeer, hex, msgLine, pyzmqUnavailable, within } from "./_peer.ts";
+import { FakeClock } from "./_clock.ts";
 import { CommandTap } from "./_tap.ts";
 
 const td = new TextDecoder();
@@ -117,14 +118,18 @@ for (const transport of ["tcp", "ipc"] as const) {
       await using peer = new PyPeer(["pub", "bind", ep("pub")]);
       const [endpoint] = await peer.ready();
       const tap = new CommandTap();
-      await using sub = new SubSocket({ heartbeatMs: 20, heartbeatTimeoutMs: 60, transport: tap.transport });
+      const clock = new FakeClock();
+      await using sub = new SubSocket({ heartbeatMs: 20, heartbeatTimeoutMs: 60, transport: tap.transport, clock });
       sub.subscribe();
       sub.connect(endpoint!);
       await within(sub.waitForPeer(), 10_000, "handshake");
-      // No messages while disco sends 25 PINGs (about eight heartbeat timeouts): only libzmq's PONGs keep
-      // the connection.
-      const pings = tap.count("sent", "PING");
-      await tap.waitFor("sent", "PING", pings + 25);
+      // No messages while disco sends 25 PINGs on the fake clock (about eight heartbeat timeouts): only
+      // libzmq's PONGs, each awaited before time moves on, keep the connection.
+      for (let k = 1; k <= 25; k++) {
+        clock.advance(20);
+        await tap.waitFor("sent", "PING", k);
+        await tap.waitFor("received", "PONG", k);
+      }
       assert.equal(sub.stats.disconnected, 0, "the connection was dropped: libzmq did not answer PINGs");
       assert.equal(sub.stats.rejected, 0);
     }));
