@@ -46,11 +46,14 @@ export interface SocketOptions {
   readonly maxConnectionsPerAddress?: number;
   /** Longest subscription topic accepted from a peer (PUB/XPUB); longer ones are dropped and counted. @default 256 */
   readonly maxTopicBytes?: number;
-  /** Most distinct topics one peer may hold (PUB/XPUB); further ones are dropped and counted. @default 100 */
+  /**
+   * Most distinct topics one peer may hold (PUB/XPUB); further ones are dropped and counted. The metrics
+   * proxy's backend, open to strangers, sets 100. @default 10000
+   */
   readonly maxTopicsPerPeer?: number;
   /**
    * Most topics held over all peers (PUB/XPUB), each peer's first topic not counted, so a full socket still
-   * admits a newcomer's subscription; further ones are dropped and counted. @default 10000
+   * admits a newcomer's subscription; further ones are dropped and counted. @default 100000
    */
   readonly maxTopics?: number;
 }
@@ -128,9 +131,9 @@ export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 16;
 /** Default of {@link SocketOptions.maxTopicBytes}. */
 export const DEFAULT_MAX_TOPIC_BYTES = 256;
 /** Default of {@link SocketOptions.maxTopicsPerPeer}. */
-export const DEFAULT_MAX_TOPICS_PER_PEER = 100;
+export const DEFAULT_MAX_TOPICS_PER_PEER = 10_000;
 /** Default of {@link SocketOptions.maxTopics}. */
-export const DEFAULT_MAX_TOPICS = 10_000;
+export const DEFAULT_MAX_TOPICS = 100_000;
 
 /** Merges defaults into socket options. */
 export function resolveSocketOptions(o: SocketOptions = {}): ResolvedSocketOptions {

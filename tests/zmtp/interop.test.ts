@@ -114,6 +114,25 @@ for (const transport of ["tcp", "ipc"] as const) {
       assert.equal(pub.stats.peers, 1);
     }));
 
+    it("a disco PUB with heartbeats on (the proxy backend's idle timeout) keeps a libzmq SUB that has none: libzmq answers PINGs", inTempDir(async () => {
+      const tap = new CommandTap();
+      const clock = new FakeClock();
+      await using pub = new PubSocket({ transport: tap.transport, clock, heartbeatMs: 1000, heartbeatTimeoutMs: 3000 });
+      const endpoint = await pub.bind(bindEp("pub"));
+      await using peer = new PyPeer(["sub", "connect", endpoint, "-"]);
+      await peer.ready();
+      await within(pub.waitForSubscriber(), 10_000, "subscription");
+      // Ten idle timeouts on the fake clock; each PING's PONG is awaited before time moves on.
+      for (let k = 1; k <= 30; k++) {
+        clock.advance(1000);
+        await tap.waitFor("sent", "PING", k);
+        await tap.waitFor("received", "PONG", k);
+      }
+      assert.equal(pub.stats.disconnected, 0, "the libzmq peer was dropped: it did not answer PINGs");
+      pub.send("still here");
+      await peer.waitFor((l) => l === msgLine(["still here"]));
+    }));
+
     it("a disco SUB with heartbeats on stays connected to a libzmq PUB: libzmq answers its PINGs", inTempDir(async () => {
       await using peer = new PyPeer(["pub", "bind", ep("pub")]);
       const [endpoint] = await peer.ready();
