@@ -16,6 +16,7 @@ export { ConfigError, formatProblem, type ConfigProblem } from "./errors.ts";
 export { parseDuration } from "./duration.ts";
 export { parseIniServices } from "./ini.ts";
 export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig };
+export type { BackendLimitsConfig } from "./metrics.ts";
 export { GPIO_DRIVERS } from "./gpio.ts";
 
 /** A host name as disco accepts it: 1 to 253 characters, no white space (it is one word on the wire). */
