@@ -6,6 +6,7 @@ export type DropReason =
   | "truncated"
   | "not-utf8"
   | "malformed"
+  | "bad-name"
   | "unknown-format"
   | "foreign-channel"
   | "unknown-key"
@@ -21,6 +22,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   "truncated",
   "not-utf8",
   "malformed",
+  "bad-name",
   "unknown-format",
   "foreign-channel",
   "unknown-key",
