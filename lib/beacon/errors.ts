@@ -14,7 +14,9 @@ export type DropReason =
   | "replayed"
   | "unsealed"
   | "overload"
-  | "table-full";
+  | "source-limit"
+  | "foreign-bye"
+  | "sealed-name";
 
 /** Every drop reason, in display order. */
 export const DROP_REASONS: readonly DropReason[] = [
@@ -30,7 +32,9 @@ export const DROP_REASONS: readonly DropReason[] = [
   "replayed",
   "unsealed",
   "overload",
-  "table-full",
+  "source-limit",
+  "foreign-bye",
+  "sealed-name",
 ];
 
 /** A beacon problem that is not about one received datagram (setup, a beacon too large to send). */

@@ -1,7 +1,7 @@
 /**
  * Child process for the receiver memory test: a beacon receiver (the real UDP adapter and receive loop) on
- * 127.0.0.1 with an ephemeral port. Prints `{"port":N}` once bound, `{"host":NAME}` for every beacon
- * accepted, and `{"rss":BYTES,"received":N}` (after a full GC) for every `rss` line read on stdin.
+ * 127.0.0.1 with an ephemeral port. Prints `{"port":N}` once bound, `{"host":NAME,"ts":SECONDS}` for every beacon
+ * accepted (with its time), and `{"rss":BYTES,"received":N}` (after a full GC) for every `rss` line read on stdin.
  */
 import { BeaconIngest, MembershipTable, runBeaconReceiver } from "../../lib/beacon/index.ts";
 import { openUdp } from "../../lib/net/index.ts";
@@ -10,7 +10,7 @@ const socket = await openUdp({ address: "127.0.0.1", port: 0 });
 const ingest = new BeaconIngest({ channelId: new Uint8Array([1, 2, 3, 4]), table: new MembershipTable() });
 const stop = new AbortController();
 const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const receiving = runBeaconReceiver({ signal: stop.signal, datagrams: socket.batches(), ingest, onBeacon: (b) => out({ host: b.host }) });
+const receiving = runBeaconReceiver({ signal: stop.signal, datagrams: socket.batches(), ingest, onBeacon: (b) => out({ host: b.host, ts: b.unixSeconds }) });
 out({ port: socket.port });
 let partial = "";
 for await (const chunk of process.stdin) {

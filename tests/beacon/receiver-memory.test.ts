@@ -15,17 +15,17 @@ describe("runBeaconReceiver() memory (real sockets, child process)", () => {
       await using tx = await openUdp({ address: "127.0.0.1", port: 0 });
       const garbage = new Uint8Array(512).fill(0xff);
       let marker = 0;
-      // Bursts small enough for the socket buffer, each followed by a beacon that names it: loopback keeps
+      // Bursts small enough for the socket buffer, each followed by a beacon whose time numbers it: loopback keeps
       // the order, so once the receiver reports the marker it has handled the whole burst.
       const flood = async (count: number): Promise<void> => {
         for (let sent = 0; sent < count; sent += 100) {
           await Promise.all(Array.from({ length: 100 }, () => tx.send(garbage, port, "127.0.0.1")));
-          const name = `m${++marker}`;
-          const beacon = enc.encode(`HOST ${name} 0`);
+          const ts = ++marker;
+          const beacon = enc.encode(`HOST marker ${ts}`);
           for (let tries = 0; ; tries++) {
             await tx.send(beacon, port, "127.0.0.1");
             try {
-              await lines.nextLine((l) => l === `{"host":"${name}"}`, { timeoutMs: 2000, what: `marker ${name}` });
+              await lines.nextLine((l) => l === `{"host":"marker","ts":${ts}}`, { timeoutMs: 2000, what: `marker ${ts}` });
               break;
             } catch (err) {
               if (tries >= 3) throw err; // the marker itself was lost: send it again
