@@ -26,7 +26,9 @@ Flags (they override the config file):
   -l, --listen ADDR       address to bind (default 0.0.0.0: all interfaces)
       --name NAME         host name in answers (default [host] name, else the system host name)
       --disable-hidden    answer refused queries with a small error frame (never the magic or key)
-      --legacy            also answer PyDiscover clients (INSECURE: unauthenticated AES-CTR)
+      --legacy            also answer PyDiscover clients (INSECURE: unauthenticated AES-CTR). Needs a
+                          password, which is then PyDiscover's only: it seals nothing else (give
+                          --key-file for sealed disco clients)
   -v, --verbose           log every decision to stderr, and the counters on exit
 
 Examples:
@@ -78,7 +80,12 @@ export const command: Command = {
     const describe = createDescriber(config, { host, listen, services });
     // Fail on an oversized [services] now, not on the first query.
     encodeDescription(describe());
-    const mode = [keyring ? "sealed" : "UNSEALED (no password or key)", hidden ? "hidden" : "not hidden", ...(legacy ? ["legacy"] : [])].join(", ");
+    // The banner says what a stranger on the LAN can get from this server, no more and no less.
+    const mode = [
+      keyring ? "sealed" : legacy ? "disco queries not answered (legacy without a key; --key-file serves sealed clients)" : "UNSEALED (no password or key)",
+      hidden ? "hidden" : "not hidden",
+      ...(legacy ? ["legacy PyDiscover (unauthenticated AES-CTR; its password is exposed to the LAN)"] : []),
+    ].join(", ");
     let counters: ResponderCounters;
     try {
       counters = await serveDiscovery({

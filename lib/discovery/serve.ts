@@ -5,6 +5,7 @@
 import { deriveChannelId, type Keyring } from "../crypto/index.ts";
 import type { DiscoveryConfig } from "../config/index.ts";
 import { openUdp } from "../net/index.ts";
+import type { LegacyKey } from "./legacy.ts";
 import type { SelfDescription } from "./payload.ts";
 import { Responder, runResponder, type Decision, type ResponderCounters } from "./responder.ts";
 
@@ -17,7 +18,7 @@ export interface ServeDiscoveryOptions {
   /** The discovery keyring (createKeyring of collectRawKeys); undefined serves an unsealed channel. */
   keyring?: Keyring;
   /** From importLegacyKey(password) when `config.legacy` and a password are set. */
-  legacyKey?: CryptoKey;
+  legacyKey?: LegacyKey;
   /** The self-description (called at most once a second). */
   describe: () => SelfDescription;
   /** Called once the socket is bound (with the port the OS chose for port 0). */
@@ -32,9 +33,11 @@ export interface ServeDiscoveryOptions {
  * Runs a discovery responder until `signal` aborts.
  * @returns the final counters
  * @throws {NetError} when the socket cannot be bound or the group joined
+ * @throws {RangeError} in legacy mode without a legacy key
  */
 export async function serveDiscovery(o: ServeDiscoveryOptions): Promise<ResponderCounters> {
   const c = o.config;
+  if (c.legacy && !o.legacyKey) throw new RangeError("[discovery] legacy needs a PyDiscover password (legacyKey): without one it would answer in clear to anyone");
   const responder = new Responder({
     channelId: await deriveChannelId(c.magic),
     ...(o.keyring && { keyring: o.keyring }),
@@ -43,7 +46,9 @@ export async function serveDiscovery(o: ServeDiscoveryOptions): Promise<Responde
     rateLimitPerSec: c.rateLimitPerSec,
     rateBurst: c.rateBurst,
     maxSkewMs: c.maxSkewMs,
-    ...(c.legacy && { legacy: { magic: c.magic, ...(o.legacyKey && { key: o.legacyKey }) } }),
+    ...(c.legacy && o.legacyKey && { legacy: { magic: c.magic, key: o.legacyKey } }),
+    // Legacy without a key: the password is PyDiscover's only, so disco frames are not answered at all.
+    frames: !(c.legacy && !o.keyring),
   });
   o.onResponder?.(responder);
   const socket = await openUdp({
