@@ -4,7 +4,7 @@
  */
 import { deriveChannelId, type Keyring } from "../crypto/index.ts";
 import type { DiscoveryConfig } from "../config/index.ts";
-import { openUdp } from "../net/index.ts";
+import { openUdp, type SiblingBinding } from "../net/index.ts";
 import type { LegacyKey } from "./legacy.ts";
 import type { SelfDescription } from "./payload.ts";
 import { Responder, runResponder, type Decision, type ResponderCounters } from "./responder.ts";
@@ -21,8 +21,11 @@ export interface ServeDiscoveryOptions {
   legacyKey?: LegacyKey;
   /** The self-description (called at most once a second). */
   describe: () => SelfDescription;
-  /** Called once the socket is bound (with the port the OS chose for port 0). */
-  onListening?: (address: string, port: number) => void;
+  /**
+   * Called once the socket is bound (with the port the OS chose for port 0), and with what else was bound on
+   * that port so a unicast `listen` address still hears its interface's broadcasts (and the group).
+   */
+  onListening?: (address: string, port: number, siblings: readonly SiblingBinding[]) => void;
   /** Called per datagram (`-v`). */
   onDecision?: (d: Decision) => void;
   /** Receives the responder, e.g. to read its counters while it runs. */
@@ -54,10 +57,12 @@ export async function serveDiscovery(o: ServeDiscoveryOptions): Promise<Responde
   const socket = await openUdp({
     address: c.listen,
     port: c.port,
+    // A unicast listen address still answers the broadcast (and multicast) queries of its interface.
+    hearInterface: true,
     ...(c.multicastGroup !== undefined && { multicast: { group: c.multicastGroup, ...(c.multicastInterface !== undefined && { interface: c.multicastInterface }) } }),
     ...(c.multicastInterface !== undefined && { multicastInterface: c.multicastInterface }),
   });
-  o.onListening?.(socket.address, socket.port);
+  o.onListening?.(socket.address, socket.port, socket.siblings);
   await runResponder(socket, responder, { signal: o.signal, ...(o.onDecision && { onDecision: o.onDecision }) });
   return responder.counters;
 }
