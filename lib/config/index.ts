@@ -11,12 +11,16 @@ import { readBeacon, type BeaconConfig } from "./beacon.ts";
 import { readMetrics, type MetricsConfig } from "./metrics.ts";
 import { readGpio, type GpioConfig } from "./gpio.ts";
 import { parseIniServices } from "./ini.ts";
+import { readHttp, type HttpConfig } from "./http.ts";
+import { readMqtt, type MqttConfig } from "./mqtt.ts";
 
 export { ConfigError, formatProblem, type ConfigProblem } from "./errors.ts";
 export { parseDuration } from "./duration.ts";
 export { parseIniServices } from "./ini.ts";
 export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig };
 export { GPIO_DRIVERS } from "./gpio.ts";
+export { DEFAULT_HTTP_LISTEN, isLoopbackAddress, splitListen, type HttpConfig } from "./http.ts";
+export type { MqttConfig } from "./mqtt.ts";
 
 /** A host name as disco accepts it: 1 to 253 characters, no white space (it is one word on the wire). */
 export const HOST_NAME_PATTERN = /^\S{1,253}$/;
@@ -36,6 +40,10 @@ export interface DiscoConfig {
   readonly beacon: BeaconConfig;
   readonly metrics: MetricsConfig;
   readonly gpio: GpioConfig;
+  /** `[http]`: the web page, JSON API, events, /metrics and /sd. */
+  readonly http: HttpConfig;
+  /** `[mqtt]`: the MQTT bridge and Home Assistant discovery. */
+  readonly mqtt: MqttConfig;
 }
 
 /** Where the config text came from, for error messages. */
@@ -77,12 +85,14 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const beacon = readBeacon(root.table("beacon"));
   const metrics = readMetrics(root.table("metrics"));
   const gpio = readGpio(root.table("gpio"));
+  const http = readHttp(root.table("http"), raw["http"] !== undefined);
+  const mqtt = readMqtt(root.table("mqtt"), raw["mqtt"] !== undefined);
   root.done();
   if (ctx.problems.length) {
     const sorted = [...ctx.problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
     throw new ConfigError(sorted, options.file);
   }
-  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio };
+  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio, http, mqtt };
 }
 
 /**
