@@ -34,6 +34,7 @@ export interface Observation {
   readonly services?: Readonly<Record<string, unknown>>;
   readonly metricsEndpoint?: string;
   readonly gpio?: readonly string[];
+  readonly httpEndpoint?: string;
   /** A goodbye: the host leaves at once. */
   readonly bye?: boolean;
 }
@@ -103,6 +104,7 @@ function differs(a: HostRecord, b: HostRecord): boolean {
     a.source !== b.source ||
     a.version !== b.version ||
     a.metricsEndpoint !== b.metricsEndpoint ||
+    a.httpEndpoint !== b.httpEndpoint ||
     !sameSet(a.addresses, b.addresses) ||
     !sameList(a.gpio, b.gpio) ||
     !sameJson(a.services, b.services)
@@ -178,6 +180,7 @@ export class MembershipTable {
       ...(obs.services !== undefined && { services: obs.services }),
       ...(obs.metricsEndpoint !== undefined && { metricsEndpoint: obs.metricsEndpoint }),
       ...(obs.gpio !== undefined && { gpio: obs.gpio }),
+      ...(obs.httpEndpoint !== undefined && { httpEndpoint: obs.httpEndpoint }),
     };
     if (!entry) {
       this.#hosts.set(obs.host, { record, boot: obs.boot, heard });
@@ -280,7 +283,7 @@ export class MembershipTable {
     if (r.state !== "alive" || r.intervalMs !== obs.intervalMs || r.source !== obs.source || entry.boot !== obs.boot) return false;
     if (r.addresses[0] !== obs.address || entry.heard.size !== 1) return false;
     if ((obs.addresses?.length ?? 0) > 0 || obs.services !== undefined || obs.gpio !== undefined) return false;
-    return r.version === obs.version && r.metricsEndpoint === obs.metricsEndpoint && r.services === undefined && r.gpio === undefined;
+    return r.version === obs.version && r.metricsEndpoint === obs.metricsEndpoint && r.httpEndpoint === obs.httpEndpoint && r.services === undefined && r.gpio === undefined;
   }
 
   #emit(e: MembershipEvent): MembershipEvent {
