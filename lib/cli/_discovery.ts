@@ -4,6 +4,7 @@
  */
 import type { DiscoConfig, DiscoveryConfig } from "../config/index.ts";
 import type { Keyring } from "../crypto/index.ts";
+import type { LegacyKey } from "../discovery/index.ts";
 import { parseIntFlag } from "./_args.ts";
 import { loadConfigFile } from "./_config.ts";
 import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain, type SecretFlags } from "./_secrets.ts";
@@ -61,7 +62,7 @@ export interface DiscoveryKeys {
   /** The discovery keyring; undefined for an unsealed channel. */
   readonly keyring?: Keyring;
   /** PyDiscover's key, in legacy mode with a password. */
-  readonly legacyKey?: CryptoKey;
+  readonly legacyKey?: LegacyKey;
 }
 
 /**
@@ -70,10 +71,11 @@ export interface DiscoveryKeys {
  */
 export async function resolveDiscoveryKeys(command: string, b: DiscoveryBasics, flags: SecretFlags, io: CliIo): Promise<DiscoveryKeys | undefined> {
   if (b.legacy) io.err(`disco ${command}: ${LEGACY_WARNING}`);
-  const secrets = await resolveSecretsOrExplain(command, { flags, config: b.discovery, magic: b.magic, io, verbose: b.verbose });
+  const secrets = await resolveSecretsOrExplain(command, { flags, config: b.discovery, magic: b.magic, io, verbose: b.verbose, legacy: b.legacy });
   if (!secrets) return undefined;
+  const legacyKey = legacyKeyOrExplain(command, b.legacy, secrets, io, { requirePassword: command === "server" });
+  if (legacyKey === null) return undefined;
   const keyring = await keyringFor(secrets, "discovery");
-  const legacyKey = await legacyKeyOrExplain(command, b.legacy, secrets, io);
   if (legacyKey === null) return undefined;
   return { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }) };
 }
