@@ -42,3 +42,4 @@ export {
   type HostState,
 } from "./fleet.ts";
 export { runHttpServer, startHttpServer, type HttpServerHandle, type HttpServerOptions } from "./server.ts";
+export { attachGpio, feedFleet, fleetHostOf, gpioViewsOf, type FleetSources } from "./feed.ts";
