@@ -7,7 +7,7 @@
 import { BeaconCounters, runBeaconService, type CountersSnapshot, type HostRecord, type MembershipTable, type MembershipEvent } from "../beacon/index.ts";
 import { watchControl, ControlError } from "../daemon/index.ts";
 import { BEACON_FLAGS, beaconServiceOptions, formatCounters, resolveBeaconSetup, type BeaconFlagValues } from "./broadcast.ts";
-import { askDaemon, controlSocketPath } from "./_control.ts";
+import { askDaemon, controlSocketPath } from "./_daemon-socket.ts";
 import { parseDurationFlag, parseFlags } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";

@@ -1,6 +1,6 @@
 import type { ReloadOutcome } from "../daemon/index.ts";
 import { parseFlags } from "./_args.ts";
-import { askDaemon, CONTROL_FLAGS, controlSocketPath } from "./_control.ts";
+import { askDaemon, CONTROL_FLAGS, controlSocketPath } from "./_daemon-socket.ts";
 import type { Command } from "./command.ts";
 
 const HELP = `Usage: disco reload [-c FILE | --socket PATH]

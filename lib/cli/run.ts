@@ -68,7 +68,8 @@ async function loadInput(configPath: string | undefined, name: string | undefine
   const host = resolveHostName("run", name, config);
   const d = config.discovery;
   try {
-    const secrets = await resolveSecrets("run", { config: d, magic: d.magic, io });
+    // Legacy mode uses the password as PyDiscover's key: it derives no sealed key from it.
+    const secrets = await resolveSecrets("run", { config: d, magic: d.magic, io, legacy: d.enabled && d.legacy });
     return { config, host, secrets, ...(file !== undefined && { file }) };
   } catch (err) {
     if (err instanceof KeyError) throw new ConfigError([{ key: "discovery.keys", message: err.message }], file, { cause: err });

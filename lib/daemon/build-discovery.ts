@@ -3,6 +3,7 @@ import type { DiscoConfig, DiscoveryConfig } from "../config/index.ts";
 import { createKeyring } from "../crypto/index.ts";
 import { importLegacyKey, serveDiscovery, type Responder } from "../discovery/index.ts";
 import { startBound } from "./_bound.ts";
+import { DaemonError } from "./errors.ts";
 import { createDescriber, offerConfig, type OfferConfig } from "./offers.ts";
 import { sameSlice } from "./plan.ts";
 import type { Builder } from "./types.ts";
@@ -36,7 +37,9 @@ export const discoveryBuilder: Builder<DiscoverySlice> = {
   async prepare(slice, ctx) {
     const d = slice.config;
     const keyring = slice.rawKeys.length > 0 ? await createKeyring(slice.rawKeys, "discovery") : undefined;
-    const legacyKey = slice.legacyPassword !== undefined ? await importLegacyKey(slice.legacyPassword) : undefined;
+    // A legacy server without a password would answer `magic#OK#...` in clear to anyone who asks.
+    if (d.legacy && slice.legacyPassword === undefined) throw new DaemonError("[discovery] legacy needs a usable PyDiscover password (password or password_file)");
+    const legacyKey = slice.legacyPassword !== undefined ? importLegacyKey(slice.legacyPassword) : undefined;
     let describe = createDescriber(slice.self, { host: slice.self.host, listen: d.listen });
     let responder: Responder | undefined;
     const task = await startBound((signal, ready) =>

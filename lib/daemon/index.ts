@@ -49,7 +49,9 @@ export {
   type ControlResponse,
 } from "./control-codec.ts";
 export { openControlServer, requestControl, watchControl, type ControlServer, type ControlServerOptions, type RequestControlOptions } from "./control.ts";
-export type { Builder, DaemonContext, DaemonEvent, DaemonInput, DaemonLogger, DaemonSecrets, LogFields, Prepared, Slot, StopReason } from "./types.ts";
+export type { Builder, DaemonContext, DaemonEvent, DaemonInput, DaemonLogger, DaemonSecrets, Prepared, Slot, StopReason } from "./types.ts";
+export { createLogger, type LogFields, type LogLevel, type Logger, type LoggerOptions } from "./log.ts";
+export { NotifySocketError, encodeNotify, encodeSockaddrUn, openNotifier, watchdogIntervalMs, type Notifier } from "./sd-notify.ts";
 export { summarizeStatus, type DaemonStatus, type HostCounts, type ReloadOutcome, type TaskState, type TaskStatus } from "./status.ts";
 export { planReload, sameSlice, type PlanAction, type PlanStep, type PlannedBuilder } from "./plan.ts";
 export { SupervisedTask, backoffMs, systemSupervisorClock, type BackoffOptions, type SupervisedTaskOptions, type SupervisorClock } from "./supervisor.ts";

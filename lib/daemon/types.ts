@@ -6,6 +6,7 @@ import type { BeaconIdentity, HookSpawner, MembershipTable } from "../beacon/ind
 import type { DiscoConfig } from "../config/index.ts";
 import type { GpioLines, InputChange } from "../gpio/index.ts";
 import type { Metric } from "../metrics/index.ts";
+import type { LogFields } from "./log.ts";
 import type { DaemonStatus } from "./status.ts";
 
 /** The fleet's secret material, resolved by the caller (files read, the password derived once). */
@@ -25,9 +26,6 @@ export interface DaemonInput {
   readonly host: string;
   readonly secrets: DaemonSecrets;
 }
-
-/** Log fields: small, flat, printable values. */
-export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
 
 /** Where the daemon and its tasks log (lib/daemon/log.ts's Logger fits). */
 export interface DaemonLogger {
