@@ -1,19 +1,24 @@
 import { spawnHook } from "../beacon/index.ts";
 import { ConfigError } from "../config/index.ts";
 import { KeyError } from "../crypto/index.ts";
+import { monotonicNs } from "../gpio/index.ts";
 import {
   ControlError,
+  createLogger,
   Daemon,
   DaemonError,
   DEFAULT_BUILDERS,
   openControlServer,
+  errorMessage,
+  openNotifier,
   openPersistentIdentity,
   summarizeStatus,
+  SystemdLink,
+  watchdogIntervalMs,
   type ControlRequest,
   type ControlServer,
   type DaemonInput,
   type DaemonLogger,
-  type LogFields,
 } from "../daemon/index.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
@@ -33,11 +38,19 @@ The daemon: runs every capability the config enables, as supervised tasks of one
 A task that fails (or ends by itself) is restarted after 1 s, 2 s, 4 s ... up to 60 s; the daemon exits 1
 only when every task keeps failing.
 
-Reload (SIGHUP, 'systemctl reload disco'): the new config is built completely — keys read, sockets
-bound — before anything stops; unchanged tasks keep running, a change of [services], GPIO names or the
-metrics endpoint is applied in place (peers see one update), and a config with any problem is refused
-with every problem logged while the running one stays.
-SIGINT / SIGTERM stop every task (beacons say goodbye first).
+Reload ('disco reload', SIGHUP, 'systemctl reload disco'): the new config is built completely — keys
+read, sockets bound — before anything stops; unchanged tasks keep running, a change of [services], GPIO
+names or the metrics endpoint is applied in place (peers see one update), and a config with any problem is
+refused with every problem logged while the running one stays.
+
+The control socket ([daemon] control_socket, default /run/disco/disco.sock, mode 0660) answers
+'disco status', 'disco reload' and 'disco hosts' (docs/DAEMON.md). Under systemd (Type=notify) it sends
+READY=1 once every task is prepared, STATUS= with a summary, RELOADING=1 / READY=1 around a reload,
+STOPPING=1, and WATCHDOG=1 at half of WatchdogSec. Logs go to stderr with a level on every line
+([daemon] log_format = "text" or "json"; no timestamps when journald collects them).
+
+Signals: SIGHUP reloads; SIGUSR1 logs the status; SIGINT / SIGTERM / SIGQUIT stop every task (beacons say
+goodbye first); SIGUSR2 and the other catchable ones are logged and ignored.
 
 Flags:
   -c, --config FILE   the config (default ${DEFAULT_CONFIG_PATH}; a missing default means all defaults)
@@ -45,16 +58,28 @@ Flags:
 
 Examples:
   disco run -c /etc/disco.toml
-  disco config check -c /etc/disco.toml && systemctl reload disco     (reload = SIGHUP)
+  disco status                                   how it is: tasks, reloads, hosts, counters
+  disco config check -c /etc/disco.toml && disco reload
 
 Exit codes: 0 stopped by a signal, 1 every task kept failing, 2 usage or config error (also: the config
 enables nothing).
 `;
 
-/** Text log lines on stderr (to be replaced by lib/daemon/log.ts's formats). */
-function stderrLogger(io: CliIo): DaemonLogger {
-  const line = (level: string) => (message: string, _fields?: LogFields) => io.err(`disco run: ${level === "info" ? "" : `${level}: `}${message}\n`);
-  return { debug: () => undefined, info: line("info"), warn: line("warning"), error: line("error") };
+/** A logger whose format can change on reload, writing to stderr (journald stamps lines itself). */
+function switchableLogger(io: CliIo, format: "text" | "json"): DaemonLogger & { setFormat(format: "text" | "json"): void } {
+  const journal = io.env["JOURNAL_STREAM"] !== undefined && io.env["JOURNAL_STREAM"] !== "";
+  const make = (f: "text" | "json") => createLogger({ format: f, timestamps: !journal, syslogPrefix: journal, write: (line) => io.err(`${line}\n`) });
+  let current = format;
+  let inner = make(format);
+  return {
+    debug: (m, x) => inner.debug(m, x),
+    info: (m, x) => inner.info(m, x),
+    warn: (m, x) => inner.warn(m, x),
+    error: (m, x) => inner.error(m, x),
+    setFormat: (f) => {
+      if (f !== current) inner = make((current = f));
+    },
+  };
 }
 
 /**
@@ -90,10 +115,19 @@ export const command: Command = {
       io.out(HELP);
       return 0;
     }
-    const log = stderrLogger(io);
     const input = await loadInput(f.config, f.name, io);
+    const log = switchableLogger(io, input.config.daemon.logFormat);
     const identity = openPersistentIdentity(input.config.daemon.stateDirectory, { onProblem: (m) => log.warn(m) });
-    const daemon = new Daemon({
+    let notifier;
+    try {
+      notifier = openNotifier(io.env["NOTIFY_SOCKET"]);
+    } catch (err) {
+      log.warn(`cannot talk to systemd on NOTIFY_SOCKET=${io.env["NOTIFY_SOCKET"]}: ${errorMessage(err)}`);
+    }
+    const watchdogMs = watchdogIntervalMs(io.env["WATCHDOG_USEC"], io.env["WATCHDOG_PID"], io.pid ?? 0);
+    const systemd = new SystemdLink({ ...(notifier && { notifier }), ...(watchdogMs !== undefined && { watchdogMs }), monotonicUsec: () => monotonicNs() / 1000n });
+    let started = false;
+    const daemon: Daemon = new Daemon({
       builders: DEFAULT_BUILDERS,
       log,
       identity,
@@ -101,18 +135,29 @@ export const command: Command = {
       hookEnv: Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined)),
       version: VERSION,
       pid: io.pid ?? 0,
+      onStatusChange: () => {
+        if (started && !stopping) systemd.status(statusLine(daemon));
+      },
     });
     const reload = async () => {
-      let next: DaemonInput;
+      systemd.reloading();
       try {
-        next = await loadInput(f.config, f.name, io);
-      } catch (err) {
-        if (err instanceof ConfigError) return daemon.refuseReload(err.problems.length ? err.format().split("\n") : [err.message]);
-        if (err instanceof UsageError) return daemon.refuseReload([err.message]);
-        throw err;
+        let next: DaemonInput;
+        try {
+          next = await loadInput(f.config, f.name, io);
+        } catch (err) {
+          if (err instanceof ConfigError) return daemon.refuseReload(err.problems.length ? err.format().split("\n") : [err.message]);
+          if (err instanceof UsageError) return daemon.refuseReload([err.message]);
+          return daemon.refuseReload([errorMessage(err)]);
+        }
+        if (next.config.daemon.controlSocket !== socketPath) log.warn(`[daemon] control_socket changes take effect at the next start (still ${socketPath})`);
+        if (next.config.daemon.stateDirectory !== input.config.daemon.stateDirectory) log.warn(`[daemon] state_directory changes take effect at the next start`);
+        const outcome = await daemon.reload(next);
+        if (outcome.ok) log.setFormat(next.config.daemon.logFormat);
+        return outcome;
+      } finally {
+        if (!stopping) systemd.ready(statusLine(daemon));
       }
-      if (next.config.daemon.controlSocket !== socketPath) log.warn(`[daemon] control_socket changes take effect at the next start (still ${socketPath})`);
-      return daemon.reload(next);
     };
     const socketPath = input.config.daemon.controlSocket;
     const handle = async (r: ControlRequest): Promise<unknown> => {
@@ -125,7 +170,9 @@ export const command: Command = {
     let stopping: Promise<void> | undefined;
     const stop = (why: string) => {
       if (stopping) return;
-      log.info(`stopping (${why})${daemon.status().tasks.some((t) => t.name === "beacons") ? ", saying goodbye to peers" : ""}`);
+      const goodbye = daemon.status().tasks.some((t) => t.name === "beacons");
+      log.info(`stopping (${why})${goodbye ? ", saying goodbye to peers" : ""}`, { signal: why });
+      systemd.stopping(`stopping (${why})`);
       stopping = daemon.stop();
     };
     const onAbort = () => stop(typeof signal.reason === "string" ? signal.reason : "stop requested");
@@ -138,6 +185,11 @@ export const command: Command = {
       unsubscribe.push(io.onSignal?.(name, () => log.warn(`${name} ignored (SIGHUP reloads, SIGUSR1 logs the status, SIGTERM stops)`)));
     }
     unsubscribe.push(io.onSignal?.("SIGPIPE", () => undefined));
+    const cleanup = () => {
+      for (const u of unsubscribe) u?.();
+      signal.removeEventListener("abort", onAbort);
+      systemd.close();
+    };
     let control: ControlServer | undefined;
     try {
       control = await openControlServer({ path: socketPath, handle, watch: (_r, s) => daemon.context.membership.subscribe({ signal: s }) });
@@ -149,28 +201,36 @@ export const command: Command = {
     try {
       await daemon.start(input);
     } catch (err) {
-      for (const u of unsubscribe) u?.();
-      signal.removeEventListener("abort", onAbort);
+      cleanup();
       await control?.close();
       if (err instanceof DaemonError) throw new ConfigError([{ key: "", message: err.message }], input.file, { cause: err });
       throw err;
     }
+    started = true;
     log.info(`running ${daemon.status().tasks.map((t) => t.name).join(", ")} (generation 1)${control ? `; control socket ${socketPath}` : ""}`);
+    if (!stopping) systemd.ready(statusLine(daemon));
     try {
       const exit = await daemon.wait();
       await control?.close();
       if (exit.kind === "failing") {
+        systemd.stopping(`failing: ${exit.reason}`);
         log.error(`stopping: ${exit.reason}`);
         return 1;
       }
       log.info("stopped");
       return 0;
     } finally {
-      for (const u of unsubscribe) u?.();
-      signal.removeEventListener("abort", onAbort);
+      cleanup();
     }
   },
 };
+
+/** The one-line summary systemd shows (STATUS=), with the last refused reload when there is one. */
+function statusLine(daemon: Daemon): string {
+  const s = daemon.status();
+  const refused = s.lastReload && !s.lastReload.ok ? `; last reload refused: ${(s.lastReload.problems ?? []).join("; ")}` : "";
+  return `${summarizeStatus(s)}${refused}`.slice(0, 1000);
+}
 
 /** SIGUSR1: the status in the log, a summary line and one line per task. */
 function logStatus(daemon: Daemon, log: DaemonLogger): void {

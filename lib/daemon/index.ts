@@ -51,6 +51,7 @@ export {
 export { openControlServer, requestControl, watchControl, type ControlServer, type ControlServerOptions, type RequestControlOptions } from "./control.ts";
 export type { Builder, DaemonContext, DaemonEvent, DaemonInput, DaemonLogger, DaemonSecrets, Prepared, Slot, StopReason } from "./types.ts";
 export { createLogger, type LogFields, type LogLevel, type Logger, type LoggerOptions } from "./log.ts";
+export { SystemdLink, type SystemdLinkOptions } from "./systemd.ts";
 export { NotifySocketError, encodeNotify, encodeSockaddrUn, openNotifier, watchdogIntervalMs, type Notifier } from "./sd-notify.ts";
 export { summarizeStatus, type DaemonStatus, type HostCounts, type ReloadOutcome, type TaskState, type TaskStatus } from "./status.ts";
 export { planReload, sameSlice, type PlanAction, type PlanStep, type PlannedBuilder } from "./plan.ts";
