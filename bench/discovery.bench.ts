@@ -73,6 +73,8 @@ async function throughput(): Promise<void> {
     keyring: ring,
     rateLimitPerSec: 1e6,
     rateBurst: 1e6,
+    decryptsPerSourcePerSec: 1e6,
+    decryptsPerSec: 1e6,
     describe: () => describeHost({ host: "bench", addresses: ["127.0.0.1"], version: "0", uptimeSec: 1, services: { web: "http://bench/", ssh: 22 } }),
   });
   const controller = new AbortController();
@@ -141,5 +143,5 @@ async function idleRss(disco: string): Promise<void> {
 
 const disco = ensureBuilt();
 await throughput();
-await lan20(disco);
-await idleRss(disco);
+if (!process.env.QUICK) await lan20(disco);
+if (!process.env.QUICK) await idleRss(disco);

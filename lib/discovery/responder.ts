@@ -96,9 +96,15 @@ export interface ResponderOptions {
   rateBurst?: number;
   /** Sources tracked by each rate limiter. @default 1024 */
   maxSources?: number;
-  /** Pre-authentication decrypt attempts per second per source address. @default 500 */
+  /**
+   * Decrypt attempts per second one source address may spend on frames that then fail (an attempt that
+   * authenticates is given back, so legitimate load never runs out). @default 500
+   */
   decryptsPerSourcePerSec?: number;
-  /** Pre-authentication decrypt attempts per second in all (and again for recently authenticated sources). @default 20000 */
+  /**
+   * Failed decrypt attempts per second in all, for strangers; sources that authenticated in the last minute
+   * draw from a second bucket of the same size. @default 20000
+   */
   decryptsPerSec?: number;
   /** Queries whose time differs from ours by more than this are stale. @default 30000 */
   maxSkewMs?: number;
@@ -142,6 +148,8 @@ export class Responder {
   readonly #legacyReplay: ReplayCache;
   readonly #counters: ResponderCounters;
   #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number } | undefined;
+  /** The monotonic time of the datagram being handled (read once per datagram). */
+  #mono = 0;
 
   /** @throws {RangeError} on a bad channel id, rate settings, or legacy mode without a key */
   constructor(options: ResponderOptions) {
@@ -191,7 +199,7 @@ export class Responder {
   }
 
   #description(): { json: Uint8Array; services: Readonly<Record<string, unknown>> } {
-    const now = this.#o.monotonicMs();
+    const now = this.#mono;
     if (!this.#described || now - this.#described.atMs >= this.#o.describeCacheMs || now < this.#described.atMs) {
       const d = this.#o.describe();
       this.#described = { json: encodeDescription(d), services: d.services, atMs: now };
@@ -211,6 +219,7 @@ export class Responder {
     c.bytesIn += data.length;
     const legacy = this.#o.legacy !== undefined && !(data[0] === MARKER[0] && data[1] === MARKER[1]);
     if (legacy) c.legacySeen++;
+    this.#mono = this.#o.monotonicMs();
     if (data.length > this.#o.maxQueryBytes) return this.#drop("oversize", source, data.length, legacy);
     const address = source.slice(0, source.lastIndexOf(":"));
     try {
@@ -244,7 +253,7 @@ export class Responder {
   #refuse(reason: DropReason, code: ErrorCode, data: Uint8Array, source: string, address: string): Handled {
     const canReply = !this.#o.hidden && data.length >= HEADER_BYTES + ERROR_PAYLOAD_BYTES && data[0] === MARKER[0] && data[1] === MARKER[1] && data[2] === VERSION;
     if (!canReply) return this.#drop(reason, source, data.length, false);
-    if (!this.#errorRate.take(address, this.#o.monotonicMs())) return this.#drop("rate", source, data.length, false);
+    if (!this.#errorRate.take(address, this.#mono)) return this.#drop("rate", source, data.length, false);
     // Echo the refused frame's channel id and nonce: the client matches on them; nothing of ours is revealed.
     const reply = sealFrame("error", data.subarray(6, 10), encodeError({ nonce: data.subarray(14, 26), code }));
     return this.#reply(reply, "error", reason, source, data.length, false);
@@ -264,7 +273,7 @@ export class Responder {
     if (ring) {
       key = frame.header.sealed ? findKey(ring, frame.header.keyId) : undefined;
       if (!key) return this.#refuse("key", "refused", data, source, address);
-      if (!this.#budget.take(address, this.#o.monotonicMs())) return this.#drop("budget", source, data.length, false);
+      if (!this.#budget.take(address, this.#mono)) return this.#drop("budget", source, data.length, false);
     } else if (frame.header.sealed) return this.#refuse("key", "refused", data, source, address);
     let payload;
     try {
@@ -279,10 +288,14 @@ export class Responder {
       return this.#refuse("malformed", "malformed", data, source, address);
     }
     const now = this.#o.nowMs();
-    const mono = this.#o.monotonicMs();
+    const mono = this.#mono;
     if (Math.abs(now - query.timeMs) > this.#o.maxSkewMs) return this.#refuse("stale", "stale", data, source, address);
     if (!this.#replay.check(toHex(query.id), mono)) return this.#refuse("replay", "replay", data, source, address);
-    if (key) this.#budget.trust(address, mono);
+    // Fresh and authentic (a captured query replayed keeps costing its sender budget): give the attempt back.
+    if (key) {
+      this.#budget.refund(address);
+      this.#budget.trust(address, mono);
+    }
     // Only an authenticated query (or any fresh one on an unsealed channel) reaches this bucket, so forged
     // frames carrying a client's address cannot spend its answers. Sealed: per key and source port, so
     // clients behind one address do not starve each other.
@@ -297,7 +310,7 @@ export class Responder {
   }
 
   #handleLegacy(legacy: LegacyResponderOptions, data: Uint8Array, source: string, address: string): Handled {
-    const mono = this.#o.monotonicMs();
+    const mono = this.#mono;
     // AES-CTR on every legacy datagram is pre-authentication work (there is no authentication at all).
     if (!this.#budget.take(address, mono)) return this.#drop("budget", source, data.length, true);
     const text = legacyDecodeText(legacyCrypt(legacy.key, data));
@@ -313,6 +326,8 @@ export class Responder {
     const now = this.#o.nowMs();
     if (req.timeMs < now - LEGACY_MAX_AGE_MS || req.timeMs > now + this.#o.maxSkewMs) return refuse("stale", "Timestamp is too old");
     if (!this.#legacyReplay.check(text, mono)) return refuse("replay", undefined);
+    // A fresh request in the magic was made with the password: its attempt is given back.
+    this.#budget.refund(address);
     if (!this.#answerRate.take(`legacy ${address}`, mono)) return this.#drop("rate", source, data.length, true);
     const reply = legacyCrypt(legacy.key, enc.encode(encodeLegacyAnswer(legacy.magic, this.#description().services)));
     return this.#reply(reply, "answer", undefined, source, data.length, true);
