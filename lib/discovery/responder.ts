@@ -147,7 +147,7 @@ export class Responder {
   /** Legacy requests have their own memory, so forged legacy requests cannot flush sealed query ids out. */
   readonly #legacyReplay: ReplayCache;
   readonly #counters: ResponderCounters;
-  #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number } | undefined;
+  #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number; legacyAnswer?: Uint8Array<ArrayBuffer> } | undefined;
   /** The monotonic time of the datagram being handled (read once per datagram). */
   #mono = 0;
 
@@ -198,7 +198,7 @@ export class Responder {
     this.#counters.errors++;
   }
 
-  #description(): { json: Uint8Array; services: Readonly<Record<string, unknown>> } {
+  #description(): { json: Uint8Array; services: Readonly<Record<string, unknown>>; legacyAnswer?: Uint8Array<ArrayBuffer> } {
     const now = this.#mono;
     if (!this.#described || now - this.#described.atMs >= this.#o.describeCacheMs || now < this.#described.atMs) {
       const d = this.#o.describe();
@@ -329,7 +329,10 @@ export class Responder {
     // A fresh request in the magic was made with the password: its attempt is given back.
     this.#budget.refund(address);
     if (!this.#answerRate.take(`legacy ${address}`, mono)) return this.#drop("rate", source, data.length, true);
-    const reply = legacyCrypt(legacy.key, enc.encode(encodeLegacyAnswer(legacy.magic, this.#description().services)));
+    const described = this.#description();
+    // The plaintext answer changes only with the description: encode it once per description.
+    described.legacyAnswer ??= enc.encode(encodeLegacyAnswer(legacy.magic, described.services));
+    const reply = legacyCrypt(legacy.key, described.legacyAnswer);
     return this.#reply(reply, "answer", undefined, source, data.length, true);
   }
 }
