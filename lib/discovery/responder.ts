@@ -7,7 +7,7 @@ import { findKey, ReplayCache, type Keyring, type RingKey } from "../crypto/inde
 import type { UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { bytesEqual, toHex } from "../bytes.ts";
-import { CHANNEL_ID_BYTES, decodeDatagram, HEADER_BYTES, MARKER, VERSION, type Frame } from "./frame.ts";
+import { CHANNEL_ID_BYTES, decodeDatagram, FLAG_SEALED, FRAME_TYPE, HEADER_BYTES, MARKER, VERSION, type Frame } from "./frame.ts";
 import {
   encodeLegacyAnswer,
   encodeLegacyError,
@@ -64,6 +64,8 @@ export interface ResponderCounters {
   errors: number;
   /** Of `seen`, PyDiscover datagrams. */
   legacySeen: number;
+  /** Datagrams dropped unread because the receive queue was full (the loop fell behind a flood). */
+  overflowed: number;
 }
 
 /** PyDiscover compatibility settings for a responder. */
@@ -185,6 +187,7 @@ export class Responder {
       bytesOut: 0,
       errors: 0,
       legacySeen: 0,
+      overflowed: 0,
     };
   }
 
@@ -196,6 +199,11 @@ export class Responder {
   /** Counts a failure outside {@link handle} (e.g. a send error). */
   countError(): void {
     this.#counters.errors++;
+  }
+
+  /** Counts a datagram the socket dropped before it reached {@link handle} (its queue was full). */
+  countOverflow(): void {
+    this.#counters.overflowed++;
   }
 
   #description(): { json: Uint8Array; services: Readonly<Record<string, unknown>>; legacyAnswer?: Uint8Array<ArrayBuffer> } {
@@ -260,6 +268,9 @@ export class Responder {
   }
 
   #handleFrame(data: Uint8Array, source: string, address: string): Handled {
+    // Garbage is the common case under a flood: refuse it on its first bytes, before the decoder builds
+    // a FrameError (an Error with a stack) for it.
+    if (!looksLikeQuery(data)) return data[3] === FRAME_TYPE.query || !looksLikeFrame(data) ? this.#refuse("malformed", "malformed", data, source, address) : this.#drop("not-query", source, data.length, false);
     const d = decodeDatagram(data);
     if (d.kind === "error") return this.#refuse("malformed", "malformed", data, source, address);
     const frame = d.value;
@@ -335,6 +346,26 @@ export class Responder {
     const reply = legacyCrypt(legacy.key, described.legacyAnswer);
     return this.#reply(reply, "answer", undefined, source, data.length, true);
   }
+}
+
+/** A well-formed header of any type (what decodeHeader would accept) whose length matches the datagram. */
+function looksLikeFrame(d: Uint8Array): boolean {
+  return (
+    d.length >= HEADER_BYTES &&
+    d[0] === MARKER[0] &&
+    d[1] === MARKER[1] &&
+    d[2] === VERSION &&
+    d[3]! >= 0x01 &&
+    d[3]! <= 0x03 &&
+    (d[4]! & ~FLAG_SEALED) === 0 &&
+    d[5] === 0 &&
+    ((d[26]! << 8) | d[27]!) === d.length - HEADER_BYTES
+  );
+}
+
+/** {@link looksLikeFrame}, and a query. */
+function looksLikeQuery(d: Uint8Array): boolean {
+  return d[3] === FRAME_TYPE.query && looksLikeFrame(d);
 }
 
 /** Options for {@link runResponder}. */
