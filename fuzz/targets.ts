@@ -124,44 +124,29 @@ async function discoveryTargets(channel: Uint8Array, ring: Keyring): Promise<Fuz
   const sameChannel = (frame: Frame) => frame.header.channelId.every((b, i) => b === channel[i]);
   const allowed = [DiscoveryFrameError, DiscoveryProtocolError, OpenError, KeyError];
   const dictionary = [Uint8Array.of(0xd1, 0x5c, 0x01), channel, ...words('"host"', '"addresses"', '"services"', '"interfaces"', "{", "}", "[", "]", '"', ",", ":", "null", "1e308", "-0")];
+  /** Frames through decodeDatagram and openFrame; with a ring, sealed ones (and a stage for the tag). */
+  const frameTarget = (name: string, seeds: Uint8Array[], keys: Keyring | undefined): FuzzTarget => ({
+    name,
+    stages: keys ? ["header+frame ok", "channel ok", "tag ok", "payload parsed"] : ["header+frame ok", "channel ok", "payload parsed"],
+    seeds,
+    maxBytes: 65_507 + 64,
+    dictionary,
+    allowed,
+    inner: { share: 0.5, space: { ...payloadSpace, dictionary }, wrap: (p, rng) => sealFrame(rng.pick(types), channel, p, keys ? { key } : {}) },
+    async run(input, reach) {
+      const d = decodeDiscovery(input);
+      if (d.kind === "error") throw d.error;
+      reach(0);
+      if (!sameChannel(d.value)) return;
+      reach(1);
+      const o = await openFrame(d.value, keys);
+      if (keys) reach(2);
+      payloadStage(d.value, o.payload, reach, keys ? 3 : 2);
+    },
+  });
   return [
-    {
-      name: "discovery frame (unsealed)",
-      stages: ["header+frame ok", "channel ok", "payload parsed"],
-      seeds: open,
-      maxBytes: 65_507 + 64,
-      dictionary,
-      allowed,
-      inner: { share: 0.5, space: { ...payloadSpace, dictionary }, wrap: (p, rng) => sealFrame(rng.pick(types), channel, p) },
-      async run(input, reach) {
-        const d = decodeDiscovery(input);
-        if (d.kind === "error") throw d.error;
-        reach(0);
-        if (!sameChannel(d.value)) return;
-        reach(1);
-        const o = await openFrame(d.value, undefined);
-        payloadStage(d.value, o.payload, reach, 2);
-      },
-    },
-    {
-      name: "discovery frame (sealed)",
-      stages: ["header+frame ok", "channel ok", "tag ok", "payload parsed"],
-      seeds: sealed,
-      maxBytes: 65_507 + 64,
-      dictionary,
-      allowed,
-      inner: { share: 0.5, space: { ...payloadSpace, dictionary }, wrap: (p, rng) => sealFrame(rng.pick(types), channel, p, { key }) },
-      async run(input, reach) {
-        const d = decodeDiscovery(input);
-        if (d.kind === "error") throw d.error;
-        reach(0);
-        if (!sameChannel(d.value)) return;
-        reach(1);
-        const o = await openFrame(d.value, ring);
-        reach(2);
-        payloadStage(d.value, o.payload, reach, 3);
-      },
-    },
+    frameTarget("discovery frame (unsealed)", open, undefined),
+    frameTarget("discovery frame (sealed)", sealed, ring),
     {
       name: "discovery payloads",
       stages: ["query parsed", "answer parsed", "error parsed"],
