@@ -7,7 +7,7 @@
  *  4. throughput again with 1,000 idle connections and 10,000 junk subscriptions present on the backend
  *     (issue 9): libzmq, disco with its limits raised to hold them all (same load), and the compiled
  *     binary with its default limits (16 per address held, the rest refused);
- * Prints figures; never fails on time. Needs /usr/bin/python3 with zmq (python3-zmq).
+ * Prints figures; never fails on time. ZMTP_BENCH_SECTIONS=1,4 runs some sections only. Needs /usr/bin/python3 with zmq (python3-zmq).
  */
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
@@ -21,6 +21,8 @@ const BENCH_PY = join(import.meta.dir, "..", "tests", "zmtp", "peers", "bench.py
 const THROUGHPUT_COUNT = Number(process.env.ZMTP_BENCH_COUNT ?? 300_000);
 const LATENCY_COUNT = 3000;
 const RSS_COUNT = 1_000_000;
+/** Which sections to run, e.g. ZMTP_BENCH_SECTIONS=1,4 (default all). */
+const SECTIONS = new Set((process.env.ZMTP_BENCH_SECTIONS ?? "1,2,3,4").split(",").map((x) => Number(x.trim())));
 
 interface Proxy extends AsyncDisposable {
   readonly name: string;
@@ -211,43 +213,48 @@ if (reason) {
 }
 const disco = ensureBuilt();
 
-console.log(`1. proxy throughput, ${THROUGHPUT_COUNT.toLocaleString("en")} x 100-byte messages, pyzmq PUB → proxy → pyzmq SUB, loopback tcp`);
-const proxies = [libzmqProxy, () => discoProxy(disco)];
 const results: Record<string, { rate: number; received: number }> = {};
-for (const make of proxies) {
-  await using proxy = await make();
-  results[proxy.name] = await throughput(proxy);
-  const r = results[proxy.name]!;
-  console.log(`  ${proxy.name.padEnd(7)} ${Math.round(r.rate).toLocaleString("en")} msg/s (${r.received.toLocaleString("en")} received, ${(((THROUGHPUT_COUNT - r.received) / THROUGHPUT_COUNT) * 100).toFixed(1)}% dropped at a high-water mark)`);
-}
-console.log(`  ratio disco / libzmq: ${(results.disco!.rate / results.libzmq!.rate).toFixed(2)} (target ≥ 0.5)`);
-
-console.log(`2. publish → receive latency through the proxy at 1,000 msg/s (${LATENCY_COUNT} messages, disco PUB/SUB at both ends)`);
-const lat: Record<string, { p50: number; p99: number }> = {};
-for (const make of proxies) {
-  await using proxy = await make();
-  const r = await latency(proxy);
-  lat[proxy.name] = r;
-  console.log(`  ${proxy.name.padEnd(7)} p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms (${r.received} samples)`);
-}
-console.log(`  ratio disco / libzmq: p50 ${(lat.disco!.p50 / lat.libzmq!.p50).toFixed(2)}, p99 ${(lat.disco!.p99 / lat.libzmq!.p99).toFixed(2)} (lower is better)`);
-
-console.log("3. disco proxy memory with a stalled subscriber");
-await stalledRss(disco);
-
-console.log(`4. proxy throughput with ${IDLE_CONNECTIONS.toLocaleString("en")} idle connections and ${(JUNK_PEERS * JUNK_TOPICS_PER_PEER).toLocaleString("en")} junk subscriptions present (${THROUGHPUT_COUNT.toLocaleString("en")} x 100-byte messages)`);
-const loaded: Record<string, number> = {};
-const raised = { maxConnections: 4096, maxConnectionsPerAddress: 4096, maxTopics: 100_000, idleTimeoutMs: 600_000, heartbeatMs: 60_000 };
-for (const make of [libzmqProxy, () => discoProxyWithLimits(raised), () => discoProxy(disco)]) {
-  await using proxy = await make();
-  const name = proxy.name === "disco" ? "disco (default limits)" : proxy.name;
-  const load = await idleLoad(proxy.backend);
-  try {
-    const r = await throughput(proxy);
-    loaded[name] = r.rate;
-    console.log(`  ${name.padEnd(22)} ${Math.round(r.rate).toLocaleString("en")} msg/s (${r.received.toLocaleString("en")} received); idle connections held ${load.held}, refused ${load.closed}`);
-  } finally {
-    for (const s of load.sockets) s.destroy();
+const proxies = [libzmqProxy, () => discoProxy(disco)];
+if (SECTIONS.has(1)) {
+  console.log(`1. proxy throughput, ${THROUGHPUT_COUNT.toLocaleString("en")} x 100-byte messages, pyzmq PUB → proxy → pyzmq SUB, loopback tcp`);
+  for (const make of proxies) {
+    await using proxy = await make();
+    results[proxy.name] = await throughput(proxy);
+    const r = results[proxy.name]!;
+    console.log(`  ${proxy.name.padEnd(7)} ${Math.round(r.rate).toLocaleString("en")} msg/s (${r.received.toLocaleString("en")} received, ${(((THROUGHPUT_COUNT - r.received) / THROUGHPUT_COUNT) * 100).toFixed(1)}% dropped at a high-water mark)`);
   }
+  console.log(`  ratio disco / libzmq: ${(results.disco!.rate / results.libzmq!.rate).toFixed(2)} (target ≥ 0.5)`);
 }
-console.log(`  ratio disco (same load) / libzmq: ${(loaded["disco (limits raised)"]! / loaded.libzmq!).toFixed(2)}; disco (default limits) / libzmq: ${(loaded["disco (default limits)"]! / loaded.libzmq!).toFixed(2)} (without the load: ${(results.disco!.rate / results.libzmq!.rate).toFixed(2)}; issue 9 measured 0.97)`);
+if (SECTIONS.has(2)) {
+  console.log(`2. publish → receive latency through the proxy at 1,000 msg/s (${LATENCY_COUNT} messages, disco PUB/SUB at both ends)`);
+  const lat: Record<string, { p50: number; p99: number }> = {};
+  for (const make of proxies) {
+    await using proxy = await make();
+    const r = await latency(proxy);
+    lat[proxy.name] = r;
+    console.log(`  ${proxy.name.padEnd(7)} p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms (${r.received} samples)`);
+  }
+  console.log(`  ratio disco / libzmq: p50 ${(lat.disco!.p50 / lat.libzmq!.p50).toFixed(2)}, p99 ${(lat.disco!.p99 / lat.libzmq!.p99).toFixed(2)} (lower is better)`);
+}
+if (SECTIONS.has(3)) {
+  console.log("3. disco proxy memory with a stalled subscriber");
+  await stalledRss(disco);
+}
+if (SECTIONS.has(4)) {
+  console.log(`4. proxy throughput with ${IDLE_CONNECTIONS.toLocaleString("en")} idle connections and ${(JUNK_PEERS * JUNK_TOPICS_PER_PEER).toLocaleString("en")} junk subscriptions present (${THROUGHPUT_COUNT.toLocaleString("en")} x 100-byte messages)`);
+  const loaded: Record<string, number> = {};
+  const raised = { maxConnections: 4096, maxConnectionsPerAddress: 4096, maxTopics: 100_000, idleTimeoutMs: 600_000, heartbeatMs: 60_000 };
+  for (const make of [libzmqProxy, () => discoProxyWithLimits(raised), () => discoProxy(disco)]) {
+    await using proxy = await make();
+    const name = proxy.name === "disco" ? "disco (default limits)" : proxy.name;
+    const load = await idleLoad(proxy.backend);
+    try {
+      const r = await throughput(proxy);
+      loaded[name] = r.rate;
+      console.log(`  ${name.padEnd(22)} ${Math.round(r.rate).toLocaleString("en")} msg/s (${r.received.toLocaleString("en")} received); idle connections held ${load.held}, refused ${load.closed}`);
+    } finally {
+      for (const s of load.sockets) s.destroy();
+    }
+  }
+  console.log(`  ratio disco (same load) / libzmq: ${(loaded["disco (limits raised)"]! / loaded.libzmq!).toFixed(2)}; disco (default limits) / libzmq: ${(loaded["disco (default limits)"]! / loaded.libzmq!).toFixed(2)} (without the load: ${results.disco && results.libzmq ? (results.disco.rate / results.libzmq.rate).toFixed(2) : "section 1 not run"}; issue 9 measured 0.97)`);
+}
