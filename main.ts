@@ -31,9 +31,14 @@ function makeIo(): CliIo {
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,
     columns: process.stdout.columns,
+    pid: process.pid,
     onReload: (listener) => {
       process.on("SIGHUP", listener);
       return () => void process.off("SIGHUP", listener);
+    },
+    onSignal: (name, listener) => {
+      process.on(name, listener);
+      return () => void process.off(name, listener);
     },
   };
 }
@@ -63,9 +68,11 @@ async function main(): Promise<number> {
     return EXIT_USAGE;
   }
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  // The reason says which signal it was (the daemon logs it).
+  const onInt = () => controller.abort("SIGINT");
+  const onTerm = () => controller.abort("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
   try {
     const command = await entry.load();
     return await command.run(args, io, controller.signal);
@@ -82,8 +89,8 @@ async function main(): Promise<number> {
     io.err(`disco ${name}: ${message}\n`);
     return EXIT_FAILURE;
   } finally {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
   }
 }
 

@@ -2,6 +2,7 @@
  * The rich beacon's JSON payload: who the host is and what it offers. Pure: bytes <-> validated values.
  * Unknown fields are ignored (newer senders may add some); known fields are checked strictly.
  */
+import { HOST_NAME_RULE, isValidHostName } from "../text/index.ts";
 import { BeaconFrameError } from "./errors.ts";
 
 /** Version of the JSON payload. */
@@ -27,13 +28,14 @@ export interface RichBeacon {
   readonly metricsEndpoint?: string;
   /** GPIO interface names the sender exposes. */
   readonly gpio?: readonly string[];
+  /** The sender's HTTP server base URL, e.g. "http://10.0.0.5:9180" (wire key `http`). */
+  readonly httpEndpoint?: string;
   /** Sender wall clock, unix ms (informational only). */
   readonly unixMs?: number;
   /** True in the goodbye sent on clean shutdown. */
   readonly bye?: boolean;
 }
 
-const HOST_NAME = /^[^\s]{1,253}$/;
 const BOOT = /^[0-9a-f]{16}$/;
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
@@ -48,6 +50,7 @@ export function encodeRichBeacon(b: RichBeacon): Uint8Array {
   if (b.services !== undefined) o["services"] = b.services;
   if (b.metricsEndpoint !== undefined) o["metrics"] = b.metricsEndpoint;
   if (b.gpio !== undefined) o["gpio"] = b.gpio;
+  if (b.httpEndpoint !== undefined) o["http"] = b.httpEndpoint;
   if (b.unixMs !== undefined) o["time"] = b.unixMs;
   if (b.bye) o["bye"] = true;
   return enc.encode(JSON.stringify(o));
@@ -77,7 +80,7 @@ function strList(o: Record<string, unknown>, key: string, maxItems: number, maxC
  * Decodes and validates a rich beacon payload.
  * @param payload UTF-8 JSON bytes (from an envelope, opened when sealed)
  * @returns the beacon
- * @throws {BeaconFrameError} `not-utf8` or `malformed`
+ * @throws {BeaconFrameError} `not-utf8`, `malformed`, or `bad-name` (the host name rule, lib/text)
  */
 export function decodeRichBeacon(payload: Uint8Array): RichBeacon {
   let text: string;
@@ -96,7 +99,8 @@ export function decodeRichBeacon(payload: Uint8Array): RichBeacon {
   const o = raw as Record<string, unknown>;
   if (o["v"] !== RICH_VERSION) fail(`unknown rich beacon payload version ${JSON.stringify(o["v"])}`);
   const host = o["host"];
-  if (typeof host !== "string" || !HOST_NAME.test(host)) fail("'host' must be 1 to 253 characters without whitespace");
+  if (typeof host !== "string") fail("'host' must be a string");
+  if (!isValidHostName(host)) throw new BeaconFrameError("bad-name", `'host' is not ${HOST_NAME_RULE}`);
   const boot = o["boot"];
   if (typeof boot !== "string" || !BOOT.test(boot)) fail("'boot' must be 16 lowercase hex digits");
   const seq = o["seq"];
@@ -111,6 +115,7 @@ export function decodeRichBeacon(payload: Uint8Array): RichBeacon {
   if (services !== undefined && (typeof services !== "object" || services === null || Array.isArray(services))) fail("'services' must be an object");
   const metricsEndpoint = str(o, "metrics", 256);
   const gpio = strList(o, "gpio", 256, 64);
+  const httpEndpoint = str(o, "http", 256);
   const unixMs = o["time"];
   if (unixMs !== undefined && (typeof unixMs !== "number" || !Number.isFinite(unixMs))) fail("'time' must be a number");
   const bye = o["bye"];
@@ -121,6 +126,7 @@ export function decodeRichBeacon(payload: Uint8Array): RichBeacon {
   if (services !== undefined) b.services = services as Record<string, unknown>;
   if (metricsEndpoint !== undefined) b.metricsEndpoint = metricsEndpoint;
   if (gpio !== undefined) b.gpio = gpio;
+  if (httpEndpoint !== undefined) b.httpEndpoint = httpEndpoint;
   if (unixMs !== undefined) b.unixMs = unixMs as number;
   if (bye === true) b.bye = true;
   return b;

@@ -10,16 +10,25 @@ import { readDiscovery, type DiscoveryConfig } from "./discovery.ts";
 import { readBeacon, type BeaconConfig } from "./beacon.ts";
 import { readMetrics, type MetricsConfig } from "./metrics.ts";
 import { readGpio, type GpioConfig } from "./gpio.ts";
+import { readDaemon, type DaemonConfig } from "./daemon.ts";
+import { readControl, type ControlConfig, type QueryConfig } from "./query.ts";
 import { parseIniServices } from "./ini.ts";
+import { readHttp, type HttpConfig } from "./http.ts";
+import { readMqtt, type MqttConfig } from "./mqtt.ts";
+import { HOST_NAME_PATTERN, HOST_NAME_RULE } from "../text/index.ts";
 
 export { ConfigError, formatProblem, type ConfigProblem } from "./errors.ts";
 export { parseDuration } from "./duration.ts";
 export { parseIniServices } from "./ini.ts";
-export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig };
+export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig, ControlConfig, QueryConfig, DaemonConfig };
+export type { BackendLimitsConfig } from "./metrics.ts";
+export { DEFAULT_CONTROL_SOCKET, peekControlSocket } from "./daemon.ts";
 export { GPIO_DRIVERS } from "./gpio.ts";
+export { DEFAULT_HTTP_LISTEN, isLoopbackAddress, splitListen, type HttpConfig } from "./http.ts";
+export type { MqttConfig } from "./mqtt.ts";
 
-/** A host name as disco accepts it: 1 to 253 characters, no white space (it is one word on the wire). */
-export const HOST_NAME_PATTERN = /^\S{1,253}$/;
+// The host name rule is defined once, in lib/text (the wire decoders use the same one).
+export { HOST_NAME_PATTERN, HOST_NAME_RULE } from "../text/index.ts";
 
 /** `[host]`: how this device names itself. */
 export interface HostConfig {
@@ -36,6 +45,14 @@ export interface DiscoConfig {
   readonly beacon: BeaconConfig;
   readonly metrics: MetricsConfig;
   readonly gpio: GpioConfig;
+  /** `[control]` and `[[query]]`: remote GPIO and fleet queries. */
+  readonly control: ControlConfig;
+  /** `[http]`: the web page, JSON API, events, /metrics and /sd. */
+  readonly http: HttpConfig;
+  /** `[mqtt]`: the MQTT bridge and Home Assistant discovery. */
+  readonly mqtt: MqttConfig;
+  /** `[daemon]`: the control socket, the state directory, the log format. */
+  readonly daemon: DaemonConfig;
 }
 
 /** Where the config text came from, for error messages. */
@@ -65,7 +82,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const ctx = createCtx(locateKeys(text));
   const root = new Section(ctx, "", raw);
   const hostSection = root.table("host");
-  const name = hostSection.string("name", { pattern: HOST_NAME_PATTERN, patternText: "a host name without spaces" });
+  const name = hostSection.string("name", { pattern: HOST_NAME_PATTERN, patternText: `a host name (${HOST_NAME_RULE})` });
   hostSection.done();
   const discovery = readDiscovery(root.table("discovery"));
   const servicesRaw = root.accept("services");
@@ -77,12 +94,16 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const beacon = readBeacon(root.table("beacon"));
   const metrics = readMetrics(root.table("metrics"));
   const gpio = readGpio(root.table("gpio"));
+  const control = readControl(root.table("control"), root.tables("query"));
+  const http = readHttp(root.table("http"), raw["http"] !== undefined);
+  const mqtt = readMqtt(root.table("mqtt"), raw["mqtt"] !== undefined);
+  const daemon = readDaemon(root.table("daemon"));
   root.done();
   if (ctx.problems.length) {
     const sorted = [...ctx.problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
     throw new ConfigError(sorted, options.file);
   }
-  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio };
+  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio, control, http, mqtt, daemon };
 }
 
 /**

@@ -40,6 +40,8 @@ export interface HostInterfaces {
   readonly metrics?: string;
   /** GPIO lines by name and direction. */
   readonly gpio?: readonly GpioLineInfo[];
+  /** HTTP server base URL, e.g. "http://10.0.0.5:9180". */
+  readonly http?: string;
 }
 
 /** What a host says about itself in an answer. */
@@ -60,11 +62,16 @@ export interface AnswerPayload {
   readonly description: SelfDescription;
 }
 
-/** Error codes (why a frame was refused), sent only with hidden mode off. */
-export const ERROR_CODE = { malformed: 1, channel: 2, key: 3, auth: 4, stale: 5, replay: 6 } as const;
+/**
+ * Error codes (why a frame was refused), sent only with hidden mode off. A responder sends `refused` (7) for
+ * every frame it could not authenticate (other channel, unknown key, sealed/unsealed mismatch, bad tag), so
+ * a stranger cannot tell a right magic from a wrong one; `channel`, `key` and `auth` (2 to 4) are what
+ * earlier versions sent and are still decoded.
+ */
+export const ERROR_CODE = { malformed: 1, channel: 2, key: 3, auth: 4, stale: 5, replay: 6, refused: 7 } as const;
 /** An error code name. */
 export type ErrorCode = keyof typeof ERROR_CODE;
-const CODE_NAMES: Readonly<Record<number, ErrorCode>> = { 1: "malformed", 2: "channel", 3: "key", 4: "auth", 5: "stale", 6: "replay" };
+const CODE_NAMES: Readonly<Record<number, ErrorCode>> = { 1: "malformed", 2: "channel", 3: "key", 4: "auth", 5: "stale", 6: "replay", 7: "refused" };
 
 /** An error reply. */
 export interface ErrorPayload {
@@ -79,14 +86,24 @@ const dec = new TextDecoder("utf-8", { fatal: true });
 
 function writeTime(out: Uint8Array, offset: number, timeMs: number): void {
   if (!Number.isSafeInteger(timeMs) || timeMs < 0) throw new RangeError(`timeMs must be a non-negative safe integer, got ${timeMs}`);
-  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  v.setUint32(offset, Math.floor(timeMs / 2 ** 32));
-  v.setUint32(offset + 4, timeMs >>> 0);
+  // Byte by byte rather than a DataView: reaching a view's .buffer costs more than the whole encoding in Bun.
+  writeUint32(out, offset, Math.floor(timeMs / 2 ** 32));
+  writeUint32(out, offset + 4, timeMs >>> 0);
+}
+
+function writeUint32(out: Uint8Array, offset: number, v: number): void {
+  out[offset] = v >>> 24;
+  out[offset + 1] = (v >>> 16) & 255;
+  out[offset + 2] = (v >>> 8) & 255;
+  out[offset + 3] = v & 255;
+}
+
+function readUint32(b: Uint8Array, offset: number): number {
+  return ((b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!) >>> 0;
 }
 
 function readTime(bytes: Uint8Array, offset: number): number {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return v.getUint32(offset) * 2 ** 32 + v.getUint32(offset + 4);
+  return readUint32(bytes, offset) * 2 ** 32 + readUint32(bytes, offset + 4);
 }
 
 /**
@@ -161,7 +178,7 @@ export function toSelfDescription(v: unknown): SelfDescription {
   if (typeof version !== "string" || version.length > 64) bad("description.version must be a string");
   if (typeof uptimeSec !== "number" || !Number.isFinite(uptimeSec) || uptimeSec < 0) bad("description.uptimeSec must be a non-negative number");
   if (!isRecord(services)) bad("description.services must be an object");
-  const ifaces: { metrics?: string; gpio?: GpioLineInfo[] } = {};
+  const ifaces: { metrics?: string; gpio?: GpioLineInfo[]; http?: string } = {};
   if (interfaces !== undefined) {
     if (!isRecord(interfaces)) bad("description.interfaces must be an object");
     if (interfaces["metrics"] !== undefined) {
@@ -174,6 +191,10 @@ export function toSelfDescription(v: unknown): SelfDescription {
         bad("description.interfaces.gpio must be a list of {name, direction}");
       }
       ifaces.gpio = (gpio as Record<string, string>[]).map((g) => ({ name: g["name"]!, direction: g["direction"]! }));
+    }
+    if (interfaces["http"] !== undefined) {
+      if (typeof interfaces["http"] !== "string" || interfaces["http"].length > 256) bad("description.interfaces.http must be a string of at most 256 characters");
+      ifaces.http = interfaces["http"];
     }
   }
   return { host, addresses: addresses as string[], version, uptimeSec, services, interfaces: ifaces };
@@ -231,6 +252,8 @@ export function describeErrorCode(code: ErrorCode | "unknown"): string {
       return "the query's time is too far from the server's clock (check both clocks, or raise max_skew)";
     case "replay":
       return "the server has already seen this query";
+    case "refused":
+      return "the query is not for this server (another magic, or the wrong password or key, or one side has none)";
     default:
       return "the server refused the query (unknown reason code)";
   }

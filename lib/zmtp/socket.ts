@@ -3,38 +3,23 @@
  * backoff, one {@link Session} per peer, counters and an event stream.
  */
 import { AsyncQueue } from "../async/index.ts";
-import { bunTransport } from "./bun-transport.ts";
-import { DEFAULT_MAX_MESSAGE_BYTES } from "./decoder.ts";
+import type { Timer } from "./clock.ts";
 import { formatEndpoint, parseEndpoint, type Endpoint } from "./endpoint.ts";
 import { ClosedError, ProtocolError, TransportError, ZmtpError, type ProtocolErrorReason } from "./errors.ts";
 import { Session, type SessionOwner, type SocketType } from "./session.ts";
-import type { Connection, Listener, Transport } from "./transport.ts";
+import { resolveSocketOptions, type ResolvedSocketOptions, type SocketOptions } from "./socket-options.ts";
+import type { Connection, Listener } from "./transport.ts";
 
-/** Options of every socket. */
-export interface SocketOptions {
-  /** The socket adapter. @default bunTransport (real TCP and Unix sockets) */
-  readonly transport?: Transport;
-  /** Messages queued per peer before new ones are dropped. @default 1000 */
-  readonly highWaterMark?: number;
-  /** Received messages held for the application before new ones are dropped. @default 1000 */
-  readonly receiveHighWaterMark?: number;
-  /** Largest message (and command) accepted from a peer; larger ones disconnect it. @default 1048576 */
-  readonly maxMessageBytes?: number;
-  /** First reconnect delay. @default 100 */
-  readonly reconnectMs?: number;
-  /** Largest reconnect delay (the delay doubles after each failure up to this). @default 2000 */
-  readonly reconnectMaxMs?: number;
-  /** A peer must finish the greeting and READY within this. @default 10000 */
-  readonly handshakeTimeoutMs?: number;
-  /** Send a PING to each peer this often once connected; 0 turns heartbeats off (libzmq's default). @default 0 */
-  readonly heartbeatMs?: number;
-  /** With heartbeats on, drop a peer silent for this long (then reconnect, when connecting). @default 3 x heartbeatMs */
-  readonly heartbeatTimeoutMs?: number;
-  /** Identity sent in READY. @default none */
-  readonly identity?: string;
-  /** Bind `tcp://*` to IPv6 `::` (dual stack) instead of IPv4 `0.0.0.0`. @default false */
-  readonly ipv6?: boolean;
-}
+export {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_MAX_TOPIC_BYTES,
+  DEFAULT_MAX_TOPICS,
+  DEFAULT_MAX_TOPICS_PER_PEER,
+  resolveSocketOptions,
+  type ResolvedSocketOptions,
+  type SocketOptions,
+} from "./socket-options.ts";
 
 /** Counters of a socket. */
 export interface SocketStats {
@@ -56,6 +41,10 @@ export interface SocketStats {
   readonly dropped: number;
   /** Received messages dropped because the application did not read them in time. */
   readonly receiveDropped: number;
+  /** Incoming connections closed at once: over `maxConnections` or `maxConnectionsPerAddress`. */
+  readonly refused: number;
+  /** Subscriptions dropped (never applied nor passed on): topic too long, or over a topic limit. */
+  readonly subscriptionsDropped: number;
 }
 
 /** Something that happened on a socket, discriminated on `type`. */
@@ -73,46 +62,14 @@ interface Dialer {
   readonly ep: Endpoint;
   stopped: boolean;
   session?: Session;
-  timer?: ReturnType<typeof setTimeout>;
+  timer?: Timer;
   delayMs: number;
 }
 
-/** Resolved socket options. */
-export interface ResolvedSocketOptions {
-  readonly transport: Transport;
-  readonly highWaterMark: number;
-  readonly receiveHighWaterMark: number;
-  readonly maxMessageBytes: number;
-  readonly reconnectMs: number;
-  readonly reconnectMaxMs: number;
-  readonly handshakeTimeoutMs: number;
-  readonly heartbeatMs: number;
-  readonly heartbeatTimeoutMs: number;
-  readonly identity?: string;
-  readonly ipv6: boolean;
-}
-
-/** Merges defaults into socket options. */
-export function resolveSocketOptions(o: SocketOptions = {}): ResolvedSocketOptions {
-  const r: ResolvedSocketOptions = {
-    transport: o.transport ?? bunTransport,
-    highWaterMark: o.highWaterMark ?? 1000,
-    receiveHighWaterMark: o.receiveHighWaterMark ?? 1000,
-    maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    reconnectMs: o.reconnectMs ?? 100,
-    reconnectMaxMs: o.reconnectMaxMs ?? 2000,
-    handshakeTimeoutMs: o.handshakeTimeoutMs ?? 10_000,
-    heartbeatMs: o.heartbeatMs ?? 0,
-    heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? (o.heartbeatMs ?? 0) * 3,
-    ipv6: o.ipv6 ?? false,
-  };
-  if (!(r.highWaterMark >= 1)) throw new RangeError("highWaterMark must be at least 1");
-  if (!(r.receiveHighWaterMark >= 1)) throw new RangeError("receiveHighWaterMark must be at least 1");
-  if (!(r.maxMessageBytes >= 1)) throw new RangeError("maxMessageBytes must be at least 1");
-  return o.identity !== undefined ? { ...r, identity: o.identity } : r;
-}
-
 const enc = new TextEncoder();
+
+/** The handler of a refused connection: ignores everything until the close it was given lands. */
+const REFUSED = { data() {}, drain() {}, closed() {} };
 
 /** Base of the four socket types. Not used directly: create a PubSocket, SubSocket, XPubSocket or XSubSocket. */
 export abstract class ZmtpSocket implements AsyncDisposable {
@@ -126,7 +83,10 @@ export abstract class ZmtpSocket implements AsyncDisposable {
   readonly #waiters = new Set<() => void>();
   #closed = false;
   #lingering = false;
-  #stats = { accepted: 0, connected: 0, connectFailures: 0, disconnected: 0, rejected: 0, dropped: 0 };
+  #stats = { accepted: 0, connected: 0, connectFailures: 0, disconnected: 0, rejected: 0, dropped: 0, refused: 0, subscriptionsDropped: 0 };
+  /** Accepted sessions and the source address each is counted under ("" when not limited per address). */
+  readonly #accepted = new Map<Session, string>();
+  readonly #perAddress = new Map<string, number>();
   readonly #owner: SessionOwner;
 
   constructor(type: SocketType, options: SocketOptions = {}) {
@@ -151,6 +111,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
       },
       closed: (s, error) => {
         this.#live.delete(s);
+        this.#release(s);
         const was = this.sessions.delete(s);
         this.#stats.dropped += s.dropped;
         this.#stats.disconnected++;
@@ -193,10 +154,27 @@ export abstract class ZmtpSocket implements AsyncDisposable {
     this.#assertOpen();
     const ep = parseEndpoint(endpoint, { ipv6: this.options.ipv6 });
     let bound = "";
+    const perAddress = ep.transport === "tcp";
     const listener = await this.options.transport.listen(ep, (conn) => {
+      const address = perAddress ? conn.remote : "";
+      const limit = this.#accepted.size >= this.options.maxConnections ? "connections" : address && (this.#perAddress.get(address) ?? 0) >= this.options.maxConnectionsPerAddress ? "connections-per-address" : undefined;
+      if (limit) {
+        // Refused before any byte is read or written: a closed socket is all a flood gets.
+        this.#stats.refused++;
+        const error = new ProtocolError(
+          limit === "connections" ? `over the limit of ${this.options.maxConnections} connections` : `over the limit of ${this.options.maxConnectionsPerAddress} connections from ${address}`,
+          "over-limit",
+        );
+        this.#emit({ type: "rejected", endpoint: bound, remote: conn.remote, reason: "over-limit", error });
+        queueMicrotask(() => conn.close());
+        return REFUSED;
+      }
       this.#stats.accepted++;
       this.#emit({ type: "accepted", endpoint: bound, remote: conn.remote });
-      return this.#session(conn, bound);
+      const s = this.#session(conn, bound);
+      this.#accepted.set(s, address);
+      if (address) this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
+      return s;
     });
     bound = formatEndpoint(listener.endpoint);
     if (this.#closed) {
@@ -242,7 +220,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
     const d = this.#dialers.get(endpoint);
     if (!d) return false;
     d.stopped = true;
-    clearTimeout(d.timer);
+    d.timer?.cancel();
     this.#dialers.delete(endpoint);
     d.session?.close();
     return true;
@@ -336,7 +314,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
     this.#closed = true;
     for (const d of this.#dialers.values()) {
       d.stopped = true;
-      clearTimeout(d.timer);
+      d.timer?.cancel();
     }
     for (const l of this.#listeners.values()) l.close();
     this.#listeners.clear();
@@ -379,6 +357,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
         highWaterMark: o.highWaterMark,
         maxMessageBytes: o.maxMessageBytes,
         handshakeTimeoutMs: o.handshakeTimeoutMs,
+        clock: o.clock,
         heartbeatMs: o.heartbeatMs,
         heartbeatTimeoutMs: o.heartbeatTimeoutMs,
         ...(o.identity !== undefined ? { identity: enc.encode(o.identity) } : {}),
@@ -416,10 +395,26 @@ export abstract class ZmtpSocket implements AsyncDisposable {
     if (d.stopped || this.#closed || d.timer) return;
     const delay = d.delayMs;
     d.delayMs = Math.min(d.delayMs * 2, this.options.reconnectMaxMs);
-    d.timer = setTimeout(() => {
+    d.timer = this.options.clock.setTimer(() => {
       d.timer = undefined;
       void this.#dial(endpoint, d);
     }, delay);
+  }
+
+  /** Frees the accepted-connection slots of a session that ended. */
+  #release(s: Session): void {
+    const address = this.#accepted.get(s);
+    if (address === undefined) return;
+    this.#accepted.delete(s);
+    if (!address) return;
+    const n = (this.#perAddress.get(address) ?? 1) - 1;
+    if (n > 0) this.#perAddress.set(address, n);
+    else this.#perAddress.delete(address);
+  }
+
+  /** Counts a subscription dropped by a topic limit (for subclasses). */
+  protected countDroppedSubscription(): void {
+    this.#stats.subscriptionsDropped++;
   }
 
   #emit(ev: SocketEvent): void {
