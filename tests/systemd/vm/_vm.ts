@@ -4,9 +4,10 @@
  * Artefacts live in .cache/systemd-vm/ (prepare.sh builds them once; the root file system is rebuilt only
  * when tests/systemd/vm/packages changes).
  */
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ensureBuilt, ROOT } from "../../_bin.ts";
+import { bootQemu, type VmRun } from "../../_vm.ts";
 
 export const VM_DIR = resolve(import.meta.dir);
 export const CACHE = join(ROOT, ".cache", "systemd-vm");
@@ -41,12 +42,7 @@ export function vmUnavailable(): string | undefined {
   return undefined;
 }
 
-/** Result of one boot. */
-export interface VmRun {
-  readonly log: string;
-  readonly wallMs: number;
-  readonly exitCode: number | null;
-}
+export type { VmRun } from "../../_vm.ts";
 
 /**
  * Builds dist/disco (if missing), packs the initramfs (the cached root + disco and the checks) and boots the
@@ -62,21 +58,7 @@ export async function bootVm(timeoutMs = Number(process.env["SYSTEMD_VM_TIMEOUT_
   const initrd = join(CACHE, "initrd.gz");
   const i = Bun.spawnSync(["sh", join(VM_DIR, "build-initrd.sh"), base, initrd, disco], { stdout: "pipe", stderr: "pipe" });
   if (i.exitCode !== 0) throw new Error(`build-initrd.sh failed: ${i.stderr.toString()}`);
-  const t0 = performance.now();
-  const q = Bun.spawn(
-    [
-      "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "1536", "-nographic", "-no-reboot",
-      "-nic", "none", "-kernel", join(CACHE, "vmlinuz"), "-initrd", initrd,
-      // serial-getty masked: a minbase root has no udev rule for ttyS0 and would wait 90 s for it.
-      "-append", "console=ttyS0 rdinit=/sbin/init panic=-1 quiet systemd.mask=serial-getty@ttyS0.service systemd.show_status=0",
-    ],
-    { cwd: CACHE, stdout: "pipe", stderr: "pipe", stdin: "ignore" },
-  );
-  const killer = setTimeout(() => q.kill("SIGKILL"), timeoutMs);
-  const [out, err] = await Promise.all([new Response(q.stdout).text(), new Response(q.stderr).text()]);
-  const exitCode = await q.exited;
-  clearTimeout(killer);
-  const log = out + (err ? `\n[qemu stderr]\n${err}` : "");
-  writeFileSync(CONSOLE_LOG, log);
-  return { log, wallMs: performance.now() - t0, exitCode };
+  // serial-getty masked: a minbase root has no udev rule for ttyS0 and would wait 90 s for it.
+  const append = "console=ttyS0 rdinit=/sbin/init panic=-1 quiet systemd.mask=serial-getty@ttyS0.service systemd.show_status=0";
+  return bootQemu({ cache: CACHE, initrd, append, timeoutMs, consoleLog: CONSOLE_LOG });
 }

@@ -88,7 +88,7 @@ timeout 60 systemctl reload disco.service; rc=$?
 check "reload (good config): systemctl reload exits 0" 0 "$rc"
 check "reload (good config): same process" "$pid" "$(prop MainPID)"
 check "reload (good config): active" active "$(systemctl is-active disco.service)"
-printf '[beacon]\nbogus_key = 1\n' >> /etc/disco.toml
+printf '[daemon]\nbogus_key = 1\n' >> /etc/disco.toml   # an unknown key
 timeout 60 systemctl reload disco.service 2>/tmp/reload.err; rc=$?
 check "reload (bad config): systemctl reload fails" 1 "$([ "$rc" -ne 0 ] && echo 1 || echo 0)"
 check "reload (bad config): the daemon keeps running" active "$(systemctl is-active disco.service)"
