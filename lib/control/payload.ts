@@ -10,13 +10,13 @@
  * refusal    nonce(12) code(1)                 (unsealed; echoes the refused frame's nonce)
  * ```
  */
-import { NONCE_BYTES } from "../crypto/index.ts";
+import { CHALLENGE_BYTES, NONCE_BYTES } from "../crypto/index.ts";
 import { ControlFrameError } from "./errors.ts";
 
 /** Bytes of a request id (chosen by the client, echoed by the target). */
 export const REQUEST_ID_BYTES = 16;
 /** Bytes of a challenge (random, chosen by the target). */
-export const CHALLENGE_BYTES = 16;
+export { CHALLENGE_BYTES };
 /** Largest `args` field. */
 export const MAX_ARGS_BYTES = 1200;
 /** Largest query payload (what `disco query NAME PAYLOAD` carries). */

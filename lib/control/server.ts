@@ -4,10 +4,9 @@
  * {@link runControlServer} connects it to a {@link UdpEndpoint}.
  */
 import { toHex } from "../bytes.ts";
-import { OpenError, type Keyring, type RingKey } from "../crypto/index.ts";
+import { ChallengeTable, OpenError, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
 import { DecryptBudget } from "../discovery/index.ts";
 import type { Datagram, UdpEndpoint } from "../net/index.ts";
-import { ChallengeTable, type ChallengeTableOptions } from "./challenge.ts";
 import { openControlFrame, sealControlFrame } from "./envelope.ts";
 import { CONTROL_HEADER_BYTES, CONTROL_MARKER, CONTROL_VERSION, decodeControlFrame, encodeControlFrame, type ControlFrame } from "./frame.ts";
 import {
