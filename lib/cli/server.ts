@@ -45,14 +45,14 @@ Stops on SIGINT/SIGTERM. Exit codes: 0 stopped, 1 cannot listen, 2 usage or conf
 `;
 
 function formatDecision(d: Decision): string {
-  const what = d.action === "answer" ? "answered" : d.action === "error" ? `refused (${d.reason}), error frame sent` : `dropped (${d.reason})`;
+  const what = d.action === "answer" ? "answered" : d.action === "challenge" ? `challenged (${d.challenged === "clock" ? "our clock is before this version's date" : "its time is outside max_skew"})` : d.action === "error" ? `refused (${d.reason}), error frame sent` : `dropped (${d.reason})`;
   return `${d.legacy ? "legacy " : ""}${d.source}: ${what}, ${d.bytesIn} bytes in, ${d.bytesOut} out\n`;
 }
 
 /** The counters as one line. */
 export function formatCounters(c: ResponderCounters): string {
   const drops = DROP_REASONS.filter((r) => c.dropped[r] > 0).map((r) => `${r}=${c.dropped[r]}`).join(" ");
-  return `seen=${c.seen} answered=${c.answered} errors_sent=${c.errorsSent} dropped{${drops}} bytes_in=${c.bytesIn} bytes_out=${c.bytesOut} errors=${c.errors}${c.legacySeen ? ` legacy_seen=${c.legacySeen}` : ""}`;
+  return `seen=${c.seen} answered=${c.answered} challenged=${c.challenged} errors_sent=${c.errorsSent} dropped{${drops}} bytes_in=${c.bytesIn} bytes_out=${c.bytesOut} errors=${c.errors}${c.legacySeen ? ` legacy_seen=${c.legacySeen}` : ""}`;
 }
 
 /** `disco server` / `disco-server`: answers discovery queries until stopped. */
