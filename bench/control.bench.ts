@@ -110,6 +110,10 @@ else {
       if (r.exitCode !== 0 || readFileSync(join(tree.lineDir(1), "value"), "utf8").trim() !== String(v)) throw new Error(`set failed: ${r.stderr}`);
     }
     console.log(`namespaces, compiled client start -> exit (line changed), via 'ip netns exec': ${fmt(times)}`);
+    const r = client!.exec([process.execPath, join(import.meta.dir, "_control-rtt.ts"), target!.ip, "40001", keyFile, "150"]);
+    if (r.exitCode !== 0) throw new Error(r.stderr);
+    const rtt = JSON.parse(r.stdout) as number[];
+    console.log(`namespaces, in-process client: set (2 round trips over veth + bridge) ${fmt(rtt)}; last value ${readFileSync(join(tree.lineDir(1), "value"), "utf8").trim()}`);
   }
   // 3. Fan-out.
   {
