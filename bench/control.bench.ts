@@ -46,16 +46,15 @@ function config(name: string, port: number, sysfsRoot: string, extra = ""): stri
   await new LineReader(server.proc.stderr).waitFor(/control: listening/);
   const ring = await createKeyring([decodeKey(readFileSync(keyFile, "utf8"))], CONTROL_PURPOSE);
   const channelId = await deriveChannelId("bench");
-  await using socket = await openUdp({ address: "127.0.0.1", port: 0 });
   const value = () => readFileSync(join(tree.lineDir(1), "value"), "utf8").trim();
+  // One socket per operation: runControl may leave a read pending on it.
   const once = async (op: "gpio-set" | "gpio-get", args: Uint8Array) => {
+    await using socket = await openUdp({ address: "127.0.0.1", port: 0 });
     const t0 = performance.now();
-    // A fresh socket per operation would add its bind; one socket, one operation at a time.
     const r = await runControl(socket, op, args, { targets: [{ address: "127.0.0.1", port }], channelId, keyring: ring, timeoutMs: 2000, first: true });
     if (r.answers[0]?.status !== "ok") throw new Error(`no ok answer: ${JSON.stringify(r)}`);
     return performance.now() - t0;
   };
-  // runControl leaves one read pending on the socket when it returns; a fresh socket per call avoids it.
   const sets: number[] = [];
   const gets: number[] = [];
   for (let i = 0; i < 10; i++) await once("gpio-get", encodeGetArgs("pump")); // warm-up
