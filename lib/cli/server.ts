@@ -17,6 +17,10 @@ const HELP = `Usage: disco-server [-c FILE] [-d FILE] [-p PORT] [-m MAGIC] [--pa
 Answers discovery queries from disco-client with this host's self-description: name, addresses,
 version, uptime and the [services] table. Queries on another magic, with the wrong password or key,
 stale, replayed or over the rate limit get silence (hidden mode), unless --disable-hidden.
+A sealed query whose time is off (a clock at 1970) gets a challenge instead, which disco-client answers.
+
+With [[gpio.*]] lines or [[query]] in the config, it also serves them to 'disco gpio --host' and
+'disco query' on [control] port (default 40001), over the sealed channel only.
 
 Flags (they override the config file):
   -c, --config FILE       config file (default /etc/disco.toml; [discovery], [services], [host])
