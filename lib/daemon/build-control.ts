@@ -20,17 +20,20 @@ export interface ControlSlice {
   readonly rawKeys: readonly Uint8Array<ArrayBuffer>[];
 }
 
-/** Serves remote GPIO and `[[query]]` when the config declares either (and `[control] enabled`). */
+/**
+ * Serves remote GPIO and `[[query]]` when the config declares either, `[control] enabled`, and the fleet
+ * has a key: without one every request would be refused, so the daemon opens no socket for it
+ * (`disco-server` still answers such requests with the refusal that says why).
+ */
 export const controlBuilder: Builder<ControlSlice> = {
   name: "control",
   slice: ({ config, host, secrets }) =>
-    hasControlToServe(config)
+    hasControlToServe(config) && secrets.rawKeys.length > 0
       ? { control: config.control, gpio: config.gpio, magic: config.discovery.magic, listen: config.discovery.listen, hidden: config.discovery.hidden, host, rawKeys: secrets.rawKeys }
       : undefined,
   conflicts: (a, b) => a.control.port === b.control.port,
   async prepare(slice, ctx) {
-    const keyring = slice.rawKeys.length > 0 ? await createKeyring(slice.rawKeys, CONTROL_PURPOSE) : undefined;
-    if (!keyring) ctx.log.warn("control: no key or password: every remote request is refused as unsealed", { task: "control" });
+    const keyring = await createKeyring(slice.rawKeys, CONTROL_PURPOSE);
     let server: ControlServer | undefined;
     const task = await startBound((signal, ready) =>
       serveControl({
@@ -38,7 +41,7 @@ export const controlBuilder: Builder<ControlSlice> = {
         config: slice.control,
         magic: slice.magic,
         listen: slice.listen,
-        ...(keyring && { keyring }),
+        keyring,
         hidden: slice.hidden,
         ...(slice.gpio.enabled && { gpio: { config: slice.gpio, lines: () => ctx.gpio.get() } }),
         env: ctx.hookEnv,

@@ -28,11 +28,12 @@ function step(next: string, from = BASE, keys?: readonly Uint8Array<ArrayBuffer>
 }
 
 describe("controlBuilder", () => {
-  it("is enabled by declared GPIO lines or queries, and off with [control] enabled = false", () => {
+  it("is enabled by declared GPIO lines or queries with a key, and off with [control] enabled = false", () => {
     assert.ok(controlBuilder.slice(input(BASE)));
     assert.ok(controlBuilder.slice(input(`[[query]]\nname = "q"\ncommand = "true"\n`)));
     assert.ok(controlBuilder.slice(input(`[[gpio.input]]\nname = "door"\nline = 1\n`)));
     assert.equal(controlBuilder.slice(input("")), undefined, "nothing to serve");
+    assert.equal(controlBuilder.slice(input(BASE, [])), undefined, "no key: nothing could be served");
     assert.equal(controlBuilder.slice(input(`${BASE}`.replace("port = 40001", "port = 40001\nenabled = false"))), undefined);
   });
 
