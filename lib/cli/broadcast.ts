@@ -27,6 +27,7 @@ import { keyringFor, resolveSecrets, type Secrets } from "./_secrets.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag, parseIpv4Flag } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 
 /** Flags shared by `broadcast` and `hosts`. */
 export const BEACON_FLAGS = {
@@ -173,8 +174,8 @@ export function beaconServiceOptions(command: string, setup: BeaconSetup, io: Cl
     spawnHook,
     hookBaseEnv: Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined)),
     onHookOutcome: (spec, e, outcome) =>
-      io.err(`disco ${command}: hook ${JSON.stringify(spec.command)} on ${e.type} ${e.host.host}: ${outcome instanceof Error ? outcome.message : outcome.timedOut ? `killed after ${spec.timeoutMs} ms` : `exited ${outcome.exitCode}`}\n`),
-    ...(x.debug && { onDrop: (reason, from, err) => io.err(`dropped datagram from ${from}: ${reason} (${err.message})\n`) }),
+      io.err(`${escapeForTerminal(`disco ${command}: hook ${JSON.stringify(spec.command)} on ${e.type} ${e.host.host}: ${outcome instanceof Error ? outcome.message : outcome.timedOut ? `killed after ${spec.timeoutMs} ms` : `exited ${outcome.exitCode}`}`)}\n`),
+    ...(x.debug && { onDrop: (reason, from, err) => io.err(`${escapeForTerminal(`dropped datagram from ${from}: ${reason} (${err.message})`)}\n`) }),
     onSendError: (t, err) => io.err(`disco ${command}: send to ${t}:${setup.port} failed: ${err instanceof Error ? err.message : String(err)}\n`),
   };
 }
@@ -226,7 +227,7 @@ Examples:
 `;
 
 function beaconJson(b: ReceivedBeacon): string {
-  return JSON.stringify({
+  return jsonForTerminal({
     from: b.from,
     format: b.format,
     sealed: b.sealed,
@@ -284,7 +285,7 @@ export const command: Command = {
       ...beaconServiceOptions("broadcast", setup, io, { send: false, hooks: false, counters, debug: v.debug === true }),
       signal,
       ...(v.debug && { onReady: ({ port }: { port: number }) => io.err(`listening on UDP ${port}${setup.vault ? ` and ${setup.vault.group}:${setup.vault.port}` : ""}\n`) }),
-      onBeacon: (b) => io.out(v.json ? `${beaconJson(b)}\n` : `Received broadcast from ${b.from} : ${b.text}\n`),
+      onBeacon: (b) => io.out(v.json ? `${beaconJson(b)}\n` : `Received broadcast from ${b.from} : ${escapeForTerminal(b.text)}\n`),
     });
     if (v.debug) io.err(`${formatCounters(counters.snapshot())}\n`);
     return 0;

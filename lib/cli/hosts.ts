@@ -7,6 +7,7 @@ import { BEACON_FLAGS, beaconServiceOptions, formatCounters, resolveBeaconSetup 
 import { parseDurationFlag, parseFlags } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 
 const HELP = `Usage: disco hosts [--watch] [--json] [--stats] [--timeout SECONDS] [--announce] [beacon flags]
 
@@ -53,7 +54,8 @@ export function renderTable(hosts: readonly HostRecord[], nowMs: number, columns
   const width = columns !== undefined && columns >= 20 ? columns : 160;
   const rows = [["HOST", "ADDRESSES", "STATE", "LAST SEEN", "SERVICES"]];
   for (const h of hosts) {
-    rows.push([h.host, h.addresses.join(","), h.state, ago(nowMs - h.lastSeenMs), h.services ? Object.keys(h.services).join(",") : ""]);
+    // Everything here came from the LAN: escaped, so a name or service cannot drive the terminal.
+    rows.push([h.host, h.addresses.join(","), h.state, ago(nowMs - h.lastSeenMs), h.services ? Object.keys(h.services).join(",") : ""].map(escapeForTerminal));
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").slice(0, width).trimEnd());
@@ -104,7 +106,7 @@ export const command: Command = {
       if (ndjson) {
         views.push(
           (async () => {
-            for await (const e of events) io.out(`${JSON.stringify(e satisfies MembershipEvent)}\n`);
+            for await (const e of events) io.out(`${jsonForTerminal(e satisfies MembershipEvent)}\n`);
           })(),
         );
       } else {
@@ -141,7 +143,7 @@ export const command: Command = {
     if (v.watch) return 0;
     const hosts = table.hosts();
     if (v.json) {
-      io.out(`${JSON.stringify(v.stats ? { hosts, stats: counters.snapshot(table.activeCount) } : hosts)}\n`);
+      io.out(`${jsonForTerminal(v.stats ? { hosts, stats: counters.snapshot(table.activeCount) } : hosts)}\n`);
       return 0;
     }
     io.out(hosts.length === 0 ? `no hosts heard on UDP ${setup.port} in ${(timeoutMs / 1000).toFixed(1)} s\n` : `${renderTable(hosts, performance.now(), io.columns).join("\n")}\n`);
