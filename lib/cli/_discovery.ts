@@ -4,6 +4,7 @@
  */
 import type { DiscoConfig, DiscoveryConfig } from "../config/index.ts";
 import type { Keyring } from "../crypto/index.ts";
+import type { LegacyKey } from "../discovery/index.ts";
 import { parseIntFlag } from "./_args.ts";
 import { loadConfigFile } from "./_config.ts";
 import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain, type SecretFlags } from "./_secrets.ts";
@@ -61,7 +62,9 @@ export interface DiscoveryKeys {
   /** The discovery keyring; undefined for an unsealed channel. */
   readonly keyring?: Keyring;
   /** PyDiscover's key, in legacy mode with a password. */
-  readonly legacyKey?: CryptoKey;
+  readonly legacyKey?: LegacyKey;
+  /** The raw keys behind the keyring, for other purposes of the same secret (remote control). */
+  readonly rawKeys: readonly Uint8Array<ArrayBuffer>[];
 }
 
 /**
@@ -70,10 +73,11 @@ export interface DiscoveryKeys {
  */
 export async function resolveDiscoveryKeys(command: string, b: DiscoveryBasics, flags: SecretFlags, io: CliIo): Promise<DiscoveryKeys | undefined> {
   if (b.legacy) io.err(`disco ${command}: ${LEGACY_WARNING}`);
-  const secrets = await resolveSecretsOrExplain(command, { flags, config: b.discovery, magic: b.magic, io, verbose: b.verbose });
+  const secrets = await resolveSecretsOrExplain(command, { flags, config: b.discovery, magic: b.magic, io, verbose: b.verbose, legacy: b.legacy });
   if (!secrets) return undefined;
-  const keyring = await keyringFor(secrets, "discovery");
-  const legacyKey = await legacyKeyOrExplain(command, b.legacy, secrets, io);
+  const legacyKey = legacyKeyOrExplain(command, b.legacy, secrets, io, { requirePassword: command === "server" });
   if (legacyKey === null) return undefined;
-  return { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }) };
+  const keyring = await keyringFor(secrets, "discovery");
+  if (legacyKey === null) return undefined;
+  return { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }), rawKeys: secrets.rawKeys };
 }

@@ -4,11 +4,13 @@ import type { Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 import { decodeKey, KeyError, parseKeyFile, parsePasswordFile } from "../crypto/index.ts";
 import { ConfigError, type ConfigProblem } from "../config/index.ts";
+import { describeListenAddress } from "../net/index.ts";
 
 const HELP = `Usage: disco config check [-c FILE] [--quiet]
 
 Validates a config file and prints every problem with its line, the key and what was expected.
-Also checks that password_file and key_file can be read and hold usable secrets.
+Also checks that password_file and key_file can be read and hold usable secrets, and explains a
+listen address other than 0.0.0.0 (which interface's unicast and broadcasts it hears).
 
 Flags:
   -c, --config FILE   the config (default ${DEFAULT_CONFIG_PATH})
@@ -71,8 +73,18 @@ export const command: Command = {
         }
       });
     }
+    if (d.enabled && d.legacy && d.password === undefined && d.passwordFile === undefined) {
+      problems.push({ key: "discovery.legacy", message: "needs password or password_file (PyDiscover's password; keys cannot serve PyDiscover, and without a password it would answer in clear)" });
+    }
     if (problems.length) throw new ConfigError(problems, file);
-    if (!values.quiet) io.out(`${file ?? DEFAULT_CONFIG_PATH}: ok\n`);
+    if (!values.quiet) {
+      io.out(`${file ?? DEFAULT_CONFIG_PATH}: ok\n`);
+      // What a listen address means is easy to get wrong (a unicast address used to make the server deaf to broadcasts).
+      for (const [key, address] of [["discovery.listen", d.listen], ["beacon.listen", config.beacon.listen]] as const) {
+        if (address !== "0.0.0.0") io.out(`note: ${key} = ${describeListenAddress(address)}\n`);
+      }
+      if (d.enabled && d.legacy) io.out("note: discovery.legacy: the password is PyDiscover's only (exposed to the LAN; it seals nothing else)\n");
+    }
     return 0;
   },
 };

@@ -10,13 +10,15 @@ import { readDiscovery, type DiscoveryConfig } from "./discovery.ts";
 import { readBeacon, type BeaconConfig } from "./beacon.ts";
 import { readMetrics, type MetricsConfig } from "./metrics.ts";
 import { readGpio, type GpioConfig } from "./gpio.ts";
+import { readControl, type ControlConfig, type QueryConfig } from "./query.ts";
 import { parseIniServices } from "./ini.ts";
 import { HOST_NAME_PATTERN, HOST_NAME_RULE } from "../text/index.ts";
 
 export { ConfigError, formatProblem, type ConfigProblem } from "./errors.ts";
 export { parseDuration } from "./duration.ts";
 export { parseIniServices } from "./ini.ts";
-export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig };
+export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig, ControlConfig, QueryConfig };
+export type { BackendLimitsConfig } from "./metrics.ts";
 export { GPIO_DRIVERS } from "./gpio.ts";
 
 // The host name rule is defined once, in lib/text (the wire decoders use the same one).
@@ -37,6 +39,8 @@ export interface DiscoConfig {
   readonly beacon: BeaconConfig;
   readonly metrics: MetricsConfig;
   readonly gpio: GpioConfig;
+  /** `[control]` and `[[query]]`: remote GPIO and fleet queries. */
+  readonly control: ControlConfig;
 }
 
 /** Where the config text came from, for error messages. */
@@ -78,12 +82,13 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const beacon = readBeacon(root.table("beacon"));
   const metrics = readMetrics(root.table("metrics"));
   const gpio = readGpio(root.table("gpio"));
+  const control = readControl(root.table("control"), root.tables("query"));
   root.done();
   if (ctx.problems.length) {
     const sorted = [...ctx.problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
     throw new ConfigError(sorted, options.file);
   }
-  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio };
+  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio, control };
 }
 
 /**

@@ -100,15 +100,18 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
     assert.match(bad.err, /same magic \(-m\) and password or key/);
   });
 
-  it("--disable-hidden: a wrong key gets a clear refusal that names no secret", async () => {
+  it("--disable-hidden: a wrong key and a wrong magic get the same refusal, which names no secret", async () => {
     const s = await startServer(["-m", "e2e-open", "--key-file", key, "--disable-hidden", "-v"]);
     const r = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-open", "--key-file", otherKey, "-t", "500ms"]);
     assert.equal(r.code, 1);
-    assert.match(r.err, /refused the query: the server does not have the key the query was sealed with/);
+    assert.match(r.err, /refused the query: the query is not for this server/);
     assert.ok(!r.err.includes("e2e-open"));
     const other = await client(["--to", `127.0.0.1:${s.port}`, "-m", "elsewhere", "--key-file", key, "-t", "500ms"]);
     assert.equal(other.code, 1);
-    assert.match(other.err, /another channel \(wrong magic\)/);
+    // Issue 9, weakness 8: a stranger must not learn that a magic guess was right (code 2 vs 3 before).
+    const refusal = (err: string) => err.split("\n").find((l) => l.includes("refused the query"));
+    assert.ok(refusal(r.err));
+    assert.equal(refusal(other.err), refusal(r.err));
   });
 
   it("--legacy client <-> --legacy server (PyDiscover protocol), with and without a password", async () => {
@@ -123,10 +126,18 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
     assert.equal(doc.hosts[0].legacy, true);
     const wrong = await client(["--legacy", "-m", "fna349fn", "--password", "nope", "--to", `127.0.0.1:${s.port}`, "-t", "300ms"]);
     assert.equal(wrong.code, 1);
-    const plain = await startServer(["--legacy", "-m", "plainmagic", "-d", services]);
-    const p = await client(["--legacy", "-m", "plainmagic", "--to", `127.0.0.1:${plain.port}`, "-t", "1"]);
-    assert.equal(p.code, 0, p.err);
-    assert.match(p.out, /register=10\.0\.0\.1/);
+  });
+
+  it("--legacy is refused without a PyDiscover password, even with a key file (it would answer in clear)", async () => {
+    const services = file("legacy2.cfg", "[DEFAULT]\nregister = 10.0.0.1\n");
+    for (const extra of [[], ["--key-file", key]]) {
+      const p = Bun.spawn([join(disco, "..", "disco-server"), "-p", "0", "-l", "127.0.0.1", "--legacy", "-m", "plainmagic", "-d", services, ...extra], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+      servers.push(p);
+      const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+      assert.equal(code, 2, err);
+      assert.match(err, /legacy mode needs a PyDiscover password/);
+      assert.doesNotMatch(err, /listening on/);
+    }
   });
 
   it("'disco server' stops cleanly on SIGTERM and prints its counters with -v", async () => {
