@@ -15,8 +15,8 @@ The hosts heard by their beacons. Without --watch, listens for one beacon round 
 little, or --timeout) and prints the table. With --watch, a live table that redraws in place on a
 terminal; with --json or when stdout is not a terminal, one JSON event per line (NDJSON):
   {"type":"join"|"update"|"suspect"|"leave"|"failed","host":{"host":..,"addresses":[..],"state":..,...}}
-A host is suspect after 2 missed beacons and failed after 3 (its own announced interval; disco.py
-beacons are assumed to come every --delay seconds); a goodbye removes it at once.
+A host is suspect after 2 missed beacons and failed after 3 (its own announced interval; for disco.py
+beacons, the pace learned from their arrivals, --delay until then); a goodbye removes it at once.
 
 Flags:
   --watch               keep listening and show changes
@@ -25,7 +25,7 @@ Flags:
   --timeout SECONDS     one-shot listening time (default: the interval + 10% + 0.5 s)
   --announce            also send this host's beacons (and a goodbye on exit), like 'broadcast --send'
   -p, --port N          UDP port (default: [beacon] port, 9000)
-  -d, --delay SECONDS   beacon interval: sent with --announce, and assumed for disco.py beacons (default 15)
+  -d, --delay SECONDS   beacon interval: sent with --announce; disco.py beacons' until learned (default 15)
   -i, --interface NAME  (--announce) beacon on this interface (repeatable)
   --to ADDR             (--announce) send to this address, e.g. 127.255.255.255 (repeatable)
   -n, --name NAME       (--announce) host name to announce
