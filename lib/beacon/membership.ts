@@ -133,8 +133,37 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return b.every((x) => s.has(x));
 }
 
+/** Deep equality of JSON values (key order does not matter): cheaper than comparing two JSON.stringify's. */
 function sameJson(a: unknown, b: unknown): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.hasOwn(b, k) || !sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a record's addresses are what a beacon from `source` announcing `announced` would make them for a
+ * host heard on that one address: the source, then the announced ones (without it), at most MAX_ADDRESSES.
+ */
+function sameAnnounced(current: readonly string[], source: string, announced: readonly string[] | undefined): boolean {
+  let k = 1;
+  for (const a of announced ?? []) {
+    if (a === source) continue;
+    if (k >= MAX_ADDRESSES) break;
+    if (current[k] !== a) return false;
+    k++;
+  }
+  return k === current.length;
 }
 
 /** Whether two records differ in anything but when they were last heard (and a learned pace's drift). */
@@ -378,8 +407,10 @@ export class MembershipTable {
     if (r.state !== "alive" || r.source !== obs.source || entry.boot !== obs.boot || entry.sealed !== sealed) return false;
     if (!obs.learnPace && r.intervalMs !== intervalMs) return false;
     if (r.addresses[0] !== obs.address || entry.heard.size !== 1) return false;
-    if ((obs.addresses?.length ?? 0) > 0 || obs.services !== undefined || obs.gpio !== undefined) return false;
-    return r.version === obs.version && r.metricsEndpoint === obs.metricsEndpoint && r.services === undefined && r.gpio === undefined;
+    if (r.version !== obs.version || r.metricsEndpoint !== obs.metricsEndpoint || !sameList(r.gpio, obs.gpio)) return false;
+    if (!sameAnnounced(r.addresses, obs.address, obs.addresses)) return false;
+    // A rich beacon repeats its services every time: compared by value, not by identity.
+    return obs.services === undefined ? r.services === undefined : r.services !== undefined && sameJson(r.services, obs.services);
   }
 
   /**

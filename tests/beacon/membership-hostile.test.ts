@@ -87,7 +87,7 @@ describe("MembershipTable capacity (issue 9 #5)", () => {
     assert.equal(table.size, 4096, "bounded");
     assert.deepEqual(ingest.counters.snapshot().drops, {}, "every spoofed beacon was taken; none refused a place");
     const r = ingest.acceptNow({ data: enc.encode("HOST newcomer 1700000000"), address: "10.9.9.7", port: 9000 });
-    assert.equal(r.kind === "done" && r.beacon?.host, "newcomer");
+    assert.equal(r?.host, "newcomer");
     assert.equal(table.get("newcomer")?.state, "alive", "the newcomer is in");
     assert.equal(table.get("vault")?.state, "alive", "a sealed host is never pushed out by unsealed ones");
     assert.equal(table.get("steady")?.state, "alive", "an unsealed host heard twice outlives a flood of names heard once");
