@@ -18,7 +18,7 @@ describe("disco hosts learns the pace of disco.py beacons (compiled binary, loop
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("a disco.py-format sender at 1 s is failed within 3.5 s by a receiver left at the default 15 s interval", async () => {
+  it("a disco.py-format sender at 1 s is failed within 3.5 s by a receiver left at the default 15 s interval", { timeout: 60_000 }, async () => {
     const port = await freeUdpPort();
     const cfg = join(dir, "empty.toml");
     writeFileSync(cfg, "");

@@ -33,7 +33,7 @@ describe("disco hosts on a terminal (compiled binary in a pty, loopback)", () =>
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("--watch draws a hostile service name escaped, and drops a name with ESC", async () => {
+  it("--watch draws a hostile service name escaped, and drops a name with ESC", { timeout: 60_000 }, async () => {
     const port = await freeUdpPort();
     const cfg = join(dir, "empty.toml");
     writeFileSync(cfg, "");
@@ -51,7 +51,7 @@ describe("disco hosts on a terminal (compiled binary in a pty, loopback)", () =>
     await tty.proc.exited;
   });
 
-  it("the one-shot table escapes it too", async () => {
+  it("the one-shot table escapes it too", { timeout: 60_000 }, async () => {
     const port = await freeUdpPort();
     const cfg = join(dir, "empty.toml");
     writeFileSync(cfg, "");
