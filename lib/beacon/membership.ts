@@ -43,6 +43,7 @@ export interface Observation {
   readonly services?: Readonly<Record<string, unknown>>;
   readonly metricsEndpoint?: string;
   readonly gpio?: readonly string[];
+  readonly httpEndpoint?: string;
   /** A goodbye: the host leaves at once. */
   readonly bye?: boolean;
 }
@@ -176,6 +177,7 @@ function differs(a: HostRecord, b: HostRecord): boolean {
     a.sealed !== b.sealed ||
     a.version !== b.version ||
     a.metricsEndpoint !== b.metricsEndpoint ||
+    a.httpEndpoint !== b.httpEndpoint ||
     !sameSet(a.addresses, b.addresses) ||
     !sameList(a.gpio, b.gpio) ||
     !sameJson(a.services, b.services)
@@ -295,6 +297,7 @@ export class MembershipTable {
       ...(obs.services !== undefined && { services: obs.services }),
       ...(obs.metricsEndpoint !== undefined && { metricsEndpoint: obs.metricsEndpoint }),
       ...(obs.gpio !== undefined && { gpio: obs.gpio }),
+      ...(obs.httpEndpoint !== undefined && { httpEndpoint: obs.httpEndpoint }),
     };
     if (!entry) {
       const created: Entry = { record, boot: obs.boot, heard, sealed, beacons: 1, quota: undefined, pace, rank: -1 };
@@ -407,7 +410,7 @@ export class MembershipTable {
     if (r.state !== "alive" || r.source !== obs.source || entry.boot !== obs.boot || entry.sealed !== sealed) return false;
     if (!obs.learnPace && r.intervalMs !== intervalMs) return false;
     if (r.addresses[0] !== obs.address || entry.heard.size !== 1) return false;
-    if (r.version !== obs.version || r.metricsEndpoint !== obs.metricsEndpoint || !sameList(r.gpio, obs.gpio)) return false;
+    if (r.version !== obs.version || r.metricsEndpoint !== obs.metricsEndpoint || r.httpEndpoint !== obs.httpEndpoint || !sameList(r.gpio, obs.gpio)) return false;
     if (!sameAnnounced(r.addresses, obs.address, obs.addresses)) return false;
     // A rich beacon repeats its services every time: compared by value, not by identity.
     return obs.services === undefined ? r.services === undefined : r.services !== undefined && sameJson(r.services, obs.services);

@@ -35,7 +35,9 @@ describe("config.example.toml [control] and [[query]]", () => {
   it("its commented examples parse when uncommented", async () => {
     const { readFileSync } = await import("node:fs");
     const text = readFileSync(new URL("../../config.example.toml", import.meta.url), "utf8");
-    const section = text.slice(text.indexOf("\n[control]"));
+    const start = text.indexOf("\n[control]");
+    const end = text.indexOf("\n# The web server", start); // the next section's commented keys are not this one's
+    const section = text.slice(start, end === -1 ? undefined : end);
     const uncommented = section.replace(/^# (\[\[query\]\]|(?:enabled|port|max_concurrent_queries|challenge_ttl|timeout|name|command)(?= += ))/gm, "$1");
     const c = parseConfig(uncommented).control;
     assert.equal(c.port, 40001);
