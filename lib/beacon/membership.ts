@@ -6,6 +6,7 @@
  */
 import { Subscribers } from "../async/index.ts";
 import { isValidHostName } from "../text/index.ts";
+import { MAX_ADDRESSES, differs, sameAnnounced, sameJson, sameList } from "./_compare.ts";
 import { PaceEstimator } from "./pace.ts";
 import type { HostRecord, MembershipEvent } from "./types.ts";
 
@@ -119,70 +120,6 @@ interface Entry {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-const MAX_ADDRESSES = 16;
-
-function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b || a.length !== b.length) return false;
-  return a.every((x, i) => x === b[i]);
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const s = new Set(a);
-  return b.every((x) => s.has(x));
-}
-
-/** Deep equality of JSON values (key order does not matter): cheaper than comparing two JSON.stringify's. */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) {
-    if (!Object.hasOwn(b, k) || !sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return true;
-}
-
-/**
- * Whether a record's addresses are what a beacon from `source` announcing `announced` would make them for a
- * host heard on that one address: the source, then the announced ones (without it), at most MAX_ADDRESSES.
- */
-function sameAnnounced(current: readonly string[], source: string, announced: readonly string[] | undefined): boolean {
-  let k = 1;
-  for (const a of announced ?? []) {
-    if (a === source) continue;
-    if (k >= MAX_ADDRESSES) break;
-    if (current[k] !== a) return false;
-    k++;
-  }
-  return k === current.length;
-}
-
-/** Whether two records differ in anything but when they were last heard (and a learned pace's drift). */
-function differs(a: HostRecord, b: HostRecord): boolean {
-  const learning = a.learnedIntervalMs !== undefined || b.learnedIntervalMs !== undefined;
-  return (
-    a.state !== b.state ||
-    (!learning && a.intervalMs !== b.intervalMs) ||
-    a.source !== b.source ||
-    a.sealed !== b.sealed ||
-    a.version !== b.version ||
-    a.metricsEndpoint !== b.metricsEndpoint ||
-    a.httpEndpoint !== b.httpEndpoint ||
-    !sameSet(a.addresses, b.addresses) ||
-    !sameList(a.gpio, b.gpio) ||
-    !sameJson(a.services, b.services)
-  );
-}
 
 /**
  * Hosts heard and their states. Subscribers read {@link MembershipEvent}s as async iterables.
