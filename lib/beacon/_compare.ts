@@ -7,6 +7,7 @@ import type { HostRecord } from "./types.ts";
 /** Addresses kept per host (heard and announced). */
 export const MAX_ADDRESSES = 16;
 
+/** Whether two optional lists hold the same strings in the same order. */
 export function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
   if (a === b) return true;
   if (!a || !b || a.length !== b.length) return false;
