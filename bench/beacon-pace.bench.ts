@@ -26,7 +26,7 @@ writeFileSync(cfg, "");
 const port = await freeUdpPort();
 const procs: ReturnType<typeof Bun.spawn>[] = [];
 try {
-  const observer = Bun.spawn([disco, "hosts", "--watch", "--json", "-c", cfg, "--port", String(port), "--debug"], { stdout: "pipe", stderr: "pipe" });
+  const observer = Bun.spawn([disco, "hosts", "--listen", "--watch", "--json", "-c", cfg, "--port", String(port), "--debug"], { stdout: "pipe", stderr: "pipe" });
   procs.push(observer);
   await new LineReader(observer.stderr).nextLine((l) => l.startsWith("listening"), { timeoutMs: 10_000, what: "the observer" });
   const events = new LineReader(observer.stdout);

@@ -22,7 +22,7 @@ describe("disco hosts learns the pace of disco.py beacons (compiled binary, loop
     const port = await freeUdpPort();
     const cfg = join(dir, "empty.toml");
     writeFileSync(cfg, "");
-    await using w = spawn([disco, "hosts", "--watch", "--json", "-c", cfg, "--port", String(port), "--debug"]);
+    await using w = spawn([disco, "hosts", "--listen", "--watch", "--json", "-c", cfg, "--port", String(port), "--debug"]);
     const err = new LineReader(w.proc.stderr);
     const out = new LineReader(w.proc.stdout);
     await err.nextLine((l) => l.startsWith("listening"), { timeoutMs: 10_000, what: "the watcher to listen" });

@@ -38,7 +38,7 @@ describe("disco hosts on a terminal (compiled binary in a pty, loopback)", () =>
     const cfg = join(dir, "empty.toml");
     writeFileSync(cfg, "");
     // script(1) from util-linux gives the command a pty, as a person's terminal would.
-    await using tty = spawn(["script", "-q", "-e", "-c", `${disco} hosts --watch --stats --debug -c ${cfg} --port ${port}`, "/dev/null"]);
+    await using tty = spawn(["script", "-q", "-e", "-c", `${disco} hosts --listen --watch --stats --debug -c ${cfg} --port ${port}`, "/dev/null"]);
     const out = new LineReader(tty.proc.stdout);
     // --debug says when the socket is bound (the view's own status line is drawn before that).
     await out.waitText((t) => t.includes(`listening on UDP ${port}\r\n`) || t.includes(`listening on UDP ${port}\n`), { timeoutMs: 10_000, what: "the socket bound" });
@@ -55,7 +55,7 @@ describe("disco hosts on a terminal (compiled binary in a pty, loopback)", () =>
     const port = await freeUdpPort();
     const cfg = join(dir, "empty.toml");
     writeFileSync(cfg, "");
-    await using once = spawn([disco, "hosts", "-c", cfg, "--port", String(port), "--timeout", "3", "--debug"]);
+    await using once = spawn([disco, "hosts", "--listen", "-c", cfg, "--port", String(port), "--timeout", "3", "--debug"]);
     const err = new LineReader(once.proc.stderr);
     const out = new LineReader(once.proc.stdout);
     await err.nextLine((l) => l.startsWith("listening"), { timeoutMs: 10_000, what: "the listener" });
