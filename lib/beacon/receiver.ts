@@ -4,13 +4,13 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { untilAborted } from "../async/index.ts";
-import type { Keyring } from "../crypto/index.ts";
+import { openWithKeyringSync, type Keyring } from "../crypto/index.ts";
 import { BeaconCounters } from "./counters.ts";
 import { decodeDatagram, MAX_BEACON_BYTES, type DecodedDatagram } from "./decode.ts";
 import { BeaconFrameError, type DropReason } from "./errors.ts";
 import type { MembershipTable, Observation, Refusal } from "./membership.ts";
 import { decodeRichBeacon, type RichBeacon } from "./rich.ts";
-import { openBeaconSync } from "./seal.ts";
+import { openFailure } from "./seal.ts";
 import { SequenceGuard } from "./sequence.ts";
 import type { Datagram } from "../net/index.ts";
 import { decodeVaultAnnouncement, type VaultAnnouncement } from "./vault.ts";
@@ -113,9 +113,18 @@ export class BeaconIngest {
     if (decoded.kind === "sealed") {
       const ring = this.#o.keyring;
       if (!ring) return this.#refuse("unknown-key", d, () => "sealed beacon but no key is configured");
+      const e = decoded.envelope;
+      let plain: Uint8Array;
+      try {
+        plain = openWithKeyringSync(ring, e.keyId, e.nonce, e.header, e.ciphertext);
+      } catch (err) {
+        // A forged flood is the costly case: its drop builds no further error unless --debug asks.
+        const f = openFailure(err);
+        return this.#refuse(f.reason, d, () => f.message);
+      }
       let rich: RichBeacon;
       try {
-        rich = decodeRichBeacon(openBeaconSync(ring, decoded.envelope));
+        rich = decodeRichBeacon(plain);
       } catch (err) {
         return this.#drop(err, d);
       }

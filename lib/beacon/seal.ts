@@ -56,7 +56,17 @@ export function openBeacon(ring: Keyring, envelope: Extract<Envelope, { sealed: 
   }
 }
 
+/**
+ * Why opening a sealed beacon failed, from the error lib/crypto threw, with the message for people.
+ * @returns the drop reason (`unknown-key` or `forged`) and its message
+ */
+export function openFailure(err: unknown): { reason: "unknown-key" | "forged"; message: string } {
+  return err instanceof OpenError && err.reason === "unknown-key"
+    ? { reason: "unknown-key", message: "sealed with a key this node does not have" }
+    : { reason: "forged", message: "sealed beacon did not authenticate (wrong key or altered bytes)" };
+}
+
 function toBeaconError(err: unknown): never {
-  if (err instanceof OpenError && err.reason === "unknown-key") throw new BeaconFrameError("unknown-key", "sealed with a key this node does not have", { cause: err });
-  throw new BeaconFrameError("forged", "sealed beacon did not authenticate (wrong key or altered bytes)", { cause: err });
+  const f = openFailure(err);
+  throw new BeaconFrameError(f.reason, f.message, { cause: err });
 }
