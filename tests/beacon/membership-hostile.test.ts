@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { FakeClock } from "./_clock.ts";
 import { BeaconIngest, MembershipTable, encodeRichBeacon, encodeUnsealedEnvelope, type MembershipEvent, type Observation } from "../../lib/beacon/index.ts";
 
@@ -239,5 +240,59 @@ describe("MembershipTable learned pace (issue 10 #5)", () => {
       clock.advance(600_000);
     }
     assert.equal(table.get("glacial")?.intervalMs, 120_000);
+  });
+});
+
+describe("MembershipTable under arbitrary beacons (property)", () => {
+  type Op =
+    | { kind: "observe"; host: number; address: number; sealed: boolean; bye: boolean; learnPace: boolean; intervalMs: number }
+    | { kind: "tick"; advanceMs: number };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({
+      kind: fc.constant("observe" as const),
+      host: fc.nat(40),
+      address: fc.nat(6),
+      sealed: fc.boolean(),
+      bye: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+      learnPace: fc.boolean(),
+      intervalMs: fc.integer({ min: 100, max: 86_400_000 }),
+    }),
+    fc.record({ kind: fc.constant("tick" as const), advanceMs: fc.integer({ min: 0, max: 400_000 }) }),
+  );
+
+  it("stays within maxHosts, admits every acceptable newcomer, and keeps its bounds", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const clock = new FakeClock();
+        const table = new MembershipTable({ clock, maxHosts: 8, maxNamesPerAddress: 3, maxUnsealedIntervalMs: 300_000, forgetAfterMs: 60_000 });
+        for (const o of ops) {
+          if (o.kind === "tick") {
+            clock.advance(o.advanceMs);
+            table.tick();
+          } else {
+            const host = `h${o.host}`;
+            const known = table.get(host);
+            const r = table.observe({ host, address: `10.0.0.${o.address}`, intervalMs: o.intervalMs, source: o.sealed ? "disco-json" : "disco.py", sealed: o.sealed, bye: o.bye, learnPace: o.learnPace && !o.sealed });
+            if (r.accepted && !o.bye) {
+              const h = table.get(host)!;
+              assert.equal(h.state, "alive");
+              if (!o.sealed) assert.ok(h.intervalMs <= 300_000, `unsealed interval ${h.intervalMs}`);
+            }
+            if (!r.accepted) {
+              assert.ok(r.refused !== undefined);
+              if (r.refused === "source-limit") assert.ok(!known && !o.sealed, "only new unsealed names meet the quota");
+              if (r.refused === "sealed-name") assert.ok(!o.sealed && known?.sealed === true && known.state !== "failed");
+              if (r.refused === "foreign-bye") assert.ok(o.bye && !o.sealed);
+              assert.notEqual(r.refused, "bad-name");
+            }
+            if (!known && !o.bye && o.sealed) assert.ok(r.accepted, "a sealed newcomer is always admitted");
+          }
+          assert.ok(table.size <= 8, `size ${table.size}`);
+          const next = table.msUntilNextChange();
+          assert.ok(next === undefined || next >= 0);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
