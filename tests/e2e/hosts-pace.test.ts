@@ -28,10 +28,13 @@ describe("disco hosts learns the pace of disco.py beacons (compiled binary, loop
     await err.nextLine((l) => l.startsWith("listening"), { timeoutMs: 10_000, what: "the watcher to listen" });
     await using tx = await openUdp({ address: "127.0.0.1" });
     // Hand-made disco.py datagrams, one a second: the sender's pace is the workload, not a synchronisation.
+    // Sent at fixed times (t0 + i s), so a late timer under load makes one gap long and the next short
+    // instead of slowing the whole pace.
     const beacons = 5;
     let last = 0;
+    const t0 = performance.now();
     for (let i = 0; i < beacons; i++) {
-      if (i > 0) await pace(1000);
+      if (i > 0) await pace(Math.max(0, t0 + i * 1000 - performance.now()));
       await tx.send(new TextEncoder().encode(`HOST py1 ${Math.floor(Date.now() / 1000)}`), port, "127.0.0.1");
       last = performance.now();
     }
