@@ -255,7 +255,7 @@ export class MembershipTable {
     return { accepted: true };
   }
 
-/**
+  /**
    * Moves hosts that missed beacons to `suspect` or `failed`, and forgets hosts failed for longer than
    * `forgetAfterMs`. Call it periodically (every 100 ms is plenty).
    * @returns the events, in host order
