@@ -6,7 +6,7 @@
  */
 import { COMMANDS, commandForProgram, EXIT_FAILURE, EXIT_USAGE, UsageError, type CliIo } from "./lib/cli/index.ts";
 import { ConfigError } from "./lib/config/index.ts";
-import { VERSION } from "./lib/version.ts";
+import { VERSION, versionLine } from "./lib/version.ts";
 
 const TOP_HELP = `disco ${VERSION}: find, describe, measure and drive a fleet of small Linux devices on a LAN.
 
@@ -53,12 +53,14 @@ async function main(): Promise<number> {
       (first === undefined ? io.err : io.out)(TOP_HELP);
       return first === undefined ? EXIT_USAGE : 0;
     }
-    if (first === "--version" || first === "-V") {
-      io.out(`disco ${VERSION}\n`);
-      return 0;
-    }
     name = first;
     args = args.slice(1);
+  }
+  // Every command and both links answer --version (before a "--", after which arguments are operands).
+  const operands = args.indexOf("--");
+  if (name === "--version" || name === "-V" || (operands < 0 ? args : args.slice(0, operands)).includes("--version")) {
+    io.out(`${versionLine()}\n`);
+    return 0;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
