@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PubSocket, SubSocket, XPubSocket, XSubSocket, runProxy } from "../../lib/zmtp/index.ts";
 import { PyPeer, hex, msgLine, pyzmqUnavailable, within } from "./_peer.ts";
-import { FakeClock } from "./_clock.ts";
+import { FakeClock, redialing } from "./_clock.ts";
 import { CommandTap } from "./_tap.ts";
 
 const td = new TextDecoder();
@@ -43,13 +43,20 @@ for (const transport of ["tcp", "ipc"] as const) {
     it("pyzmq PUB → disco SUB, multipart, then the PUB restarts mid-stream and the SUB carries on", inTempDir(async () => {
       const first = new PyPeer(["pub", "bind", ep("pub")]);
       const [endpoint] = await first.ready();
-      await using sub = new SubSocket({ reconnectMs: 20, reconnectMaxMs: 200 });
+      const clock = new FakeClock();
+      await using sub = new SubSocket({ reconnectMs: 20, reconnectMaxMs: 200, clock });
       sub.subscribe("metric");
       sub.connect(endpoint!);
       assert.deepEqual(text(await receiveWhileRepeating(first, sub, ["metric shed", "part two"])), ["metric shed", "part two"]);
-      await first.close();
-      await using second = new PyPeer(["pub", "bind", endpoint!]);
-      await second.ready();
+      // Redials on the fake clock, each as soon as the subscriber reports the connection lost or refused.
+      const second = await redialing(clock, sub, async () => {
+        await first.close();
+        const peer = new PyPeer(["pub", "bind", endpoint!]);
+        await peer.ready();
+        await within(sub.waitForPeer(), 10_000, "reconnected to the restarted peer");
+        return peer;
+      });
+      await using _second = second;
       // Drain what the first peer's repeat left queued, then wait for the restarted peer's message.
       second.write(`repeat ${hex("metric after restart")}`);
       await within(
