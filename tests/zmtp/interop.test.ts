@@ -108,13 +108,13 @@ for (const transport of ["tcp", "ipc"] as const) {
       const tap = new CommandTap();
       await using pub = new PubSocket({ transport: tap.transport });
       const endpoint = await pub.bind(bindEp("pub"));
-      await using peer = new PyPeer(["sub", "connect", endpoint, "-", "hb=20"]);
+      await using peer = new PyPeer(["sub", "connect", endpoint, "-", "hb=20", "hbt=400"]);
       await peer.ready();
       await within(pub.waitForSubscriber(), 10_000, "subscription");
-      // No messages while libzmq sends 25 PINGs (every 20 ms: about eight times its 60 ms heartbeat
-      // timeout): only disco's PONGs keep the connection.
+      // No messages while libzmq sends 60 PINGs (every 20 ms: three times its 400 ms heartbeat timeout, a
+      // bound generous enough for a loaded machine): only disco's PONGs keep the connection.
       const pings = tap.count("received", "PING");
-      await tap.waitFor("received", "PING", pings + 25);
+      await tap.waitFor("received", "PING", pings + 60);
       assert.equal(pub.stats.disconnected, 0, "libzmq dropped the connection: PINGs were not answered");
       pub.send("still here");
       await peer.waitFor((l) => l === msgLine(["still here"]));
