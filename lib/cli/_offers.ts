@@ -2,7 +2,7 @@
  * What this host offers to others, from its config: the metrics endpoint and GPIO lines that discovery
  * answers and rich beacons announce, and the self-description discovery answers with.
  */
-import type { DiscoConfig } from "../config/index.ts";
+import { advertisedHttpEndpoint, type DiscoConfig } from "../config/index.ts";
 import { describeHost, type SelfDescription } from "../discovery/index.ts";
 import { describeGpioInterfaces, type GpioInterface } from "../gpio/index.ts";
 import { listIpv4Interfaces } from "../net/index.ts";
@@ -14,6 +14,8 @@ export interface HostOffers {
   readonly metricsEndpoint?: string;
   /** Declared GPIO lines by name and direction. */
   readonly gpio: readonly GpioInterface[];
+  /** The HTTP server's base URL, when `[http]` runs and its URL is known. */
+  readonly httpEndpoint?: string;
 }
 
 /**
@@ -26,9 +28,11 @@ export interface HostOffers {
 export function hostOffers(config: DiscoConfig, address?: string): HostOffers {
   const m = config.metrics;
   const gpio = describeGpioInterfaces(config.gpio);
-  if (!m.enabled || !m.proxy || !m.backend.startsWith("tcp://")) return { gpio };
+  const httpEndpoint = advertisedHttpEndpoint(config.http, address);
+  const http = httpEndpoint !== undefined ? { httpEndpoint } : {};
+  if (!m.enabled || !m.proxy || !m.backend.startsWith("tcp://")) return { gpio, ...http };
   const metricsEndpoint = address ? m.backend.replace(/^tcp:\/\/(\*|0\.0\.0\.0):/, `tcp://${address}:`) : m.backend;
-  return { metricsEndpoint, gpio };
+  return { metricsEndpoint, gpio, ...http };
 }
 
 /**
@@ -59,7 +63,7 @@ export interface DescriberOptions {
 export function createDescriber(config: DiscoConfig, o: DescriberOptions): () => SelfDescription {
   const started = performance.now();
   const addresses = localAddresses(o.listen);
-  const { metricsEndpoint, gpio } = hostOffers(config, addresses[0]);
+  const { metricsEndpoint, gpio, httpEndpoint } = hostOffers(config, addresses[0]);
   const services = o.services ?? config.services;
   return () =>
     describeHost({
@@ -70,5 +74,6 @@ export function createDescriber(config: DiscoConfig, o: DescriberOptions): () =>
       services,
       gpio,
       ...(metricsEndpoint !== undefined && { metricsEndpoint }),
+      ...(httpEndpoint !== undefined && { httpEndpoint }),
     });
 }

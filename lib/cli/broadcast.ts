@@ -109,7 +109,7 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
   }
   const secrets = options.secrets ?? (await resolveSecrets(command, { config: config.discovery, magic: config.discovery.magic, io }));
   const keyring = await keyringFor(secrets, "beacon");
-  const { metricsEndpoint, gpio: lines } = hostOffers(config, resolved.addresses[0]);
+  const { metricsEndpoint, gpio: lines, httpEndpoint } = hostOffers(config, resolved.addresses[0]);
   const gpio = lines.map((g) => g.name);
   const self: SelfDescription = {
     host: name,
@@ -118,6 +118,7 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
     services: config.services,
     ...(metricsEndpoint !== undefined && { metricsEndpoint }),
     ...(gpio.length > 0 && { gpio }),
+    ...(httpEndpoint !== undefined && { httpEndpoint }),
   };
   return {
     config,

@@ -22,7 +22,7 @@ export { parseIniServices } from "./ini.ts";
 export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig, ControlConfig, QueryConfig };
 export type { BackendLimitsConfig } from "./metrics.ts";
 export { GPIO_DRIVERS } from "./gpio.ts";
-export { DEFAULT_HTTP_LISTEN, isLoopbackAddress, splitListen, type HttpConfig } from "./http.ts";
+export { DEFAULT_HTTP_LISTEN, advertisedHttpEndpoint, isLoopbackAddress, splitListen, type HttpConfig } from "./http.ts";
 export type { MqttConfig } from "./mqtt.ts";
 
 // The host name rule is defined once, in lib/text (the wire decoders use the same one).
