@@ -182,7 +182,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           return writeGpio(req, decodeURIComponent(path.slice("/api/gpio/".length)));
         }
         if (req.method !== "GET" && req.method !== "HEAD") return text("method not allowed", 405, { allow: "GET, HEAD" });
-        count(path.startsWith("/api/") || ["/", "/page.js", "/page.css", "/events", "/metrics", "/sd"].includes(path) ? path : "other");
+        count(path.startsWith("/api/") || ["/", "/page.js", "/page.css", "/favicon.ico", "/events", "/metrics", "/sd"].includes(path) ? path : "other");
         switch (path) {
           case "/":
             return respond(PAGE_HTML, 200, "text/html; charset=utf-8");
@@ -190,6 +190,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
             return respond(PAGE_JS, 200, "text/javascript; charset=utf-8");
           case "/page.css":
             return respond(PAGE_CSS, 200, "text/css; charset=utf-8");
+          case "/favicon.ico":
+            return respond(null, 204, "image/x-icon");
           case "/api/hosts":
             return json(fleet.hosts());
           case "/api/status":
