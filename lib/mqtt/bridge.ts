@@ -116,7 +116,8 @@ export class MqttBridge {
 
   /**
    * Runs until the signal: connects (and reconnects), publishes, takes commands. On the signal it publishes
-   * `offline` (a clean disconnect sends no last will) and disconnects.
+   * `offline` (a clean disconnect sends no last will) and disconnects — except when the signal's reason is
+   * "replaced" (a reload starts a successor that says `online` at once).
    * @returns when the signal aborts; never rejects for broker trouble (that is logged and retried)
    */
   async run(signal: AbortSignal): Promise<void> {
@@ -172,7 +173,8 @@ export class MqttBridge {
     } finally {
       for (const t of this.#timers) clearTimeout(t);
       this.#timers.clear();
-      if (client.connected) {
+      // A bridge replaced by a reload hands over to its successor (same client id) without an offline blip.
+      if (client.connected && signal.reason !== "replaced") {
         await client.publishAsync(this.#topics.availability, "offline", { qos: 1, retain: true }).catch(() => undefined);
       }
       await client.endAsync().catch(() => undefined);
