@@ -35,7 +35,7 @@ describe("the page in headless Chromium (in-process server)", { skip: chromiumUn
     assert.equal(await evil.locator("h2 .name").textContent(), HOSTILE);
     assert.equal(await page.locator("img").count(), 0, "no element was made from a host name");
     assert.equal(await page.locator("b").count(), 0, "no element was made from a service value");
-    assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned), undefined);
 
     // Only the remote line has a button; clicking it writes through the API and the view follows.
     const self = page.locator('section.host[data-host="shed"]');
