@@ -31,6 +31,8 @@ export interface HttpServerOptions {
   readonly pingIntervalMs?: number;
   /** How often counters are pushed to `/events`, in ms. @default 5000 */
   readonly countersIntervalMs?: number;
+  /** Called with an error a request ran into (answered with 500). */
+  readonly onError?: (err: Error) => void;
 }
 
 /** A running server. */
@@ -119,9 +121,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const stop = new AbortController();
 
   const exposition = async (): Promise<string> => {
-    const families: MetricFamily[] = [
-      ...(await collectNodeFamilies({ root: options.root ?? "/" })),
-      ...discoFamilies(fleet.hosts(), fleet.counters(), { host: fleet.host, version: VERSION }),
+    const own: MetricFamily[] = [
       {
         name: "disco_http_requests_total",
         help: "HTTP requests served, by route.",
@@ -131,7 +131,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       { name: "disco_http_event_clients", help: "Open /events streams.", type: "gauge", samples: [{ value: hub.size }] },
       { name: "disco_http_event_clients_dropped_total", help: "/events streams closed for falling behind.", type: "counter", samples: [{ value: hub.dropped }] },
     ];
-    return renderExposition(families);
+    const node = await collectNodeFamilies({ root: options.root ?? "/" });
+    // The daemon's counters include this task's own, under the names written here: those are skipped.
+    const reserved = new Set([...own, ...node].map((f) => f.name));
+    return renderExposition([...node, ...discoFamilies(fleet.hosts(), fleet.counters(), { host: fleet.host, version: VERSION }, reserved), ...own]);
   };
 
   const writeGpio = async (req: Request, name: string): Promise<Response> => {
@@ -214,7 +217,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
             return text("not found", 404);
         }
       },
-      error: (err) => text(`internal error: ${err.message}`, 500),
+      error: (err) => {
+        options.onError?.(err);
+        return text("internal error", 500);
+      },
     });
   } catch (err) {
     throw new HttpError(`cannot listen on ${address}:${options.port ?? 9180}: ${err instanceof Error ? err.message : String(err)}`, {

@@ -23,6 +23,8 @@ export interface HttpServiceOptions {
   readonly status?: () => Readonly<Record<string, unknown>>;
   /** The daemon's counters for `/metrics` and the page. */
   readonly counters?: () => readonly CounterSample[];
+  /** Errors requests ran into (answered with 500). */
+  readonly onError?: (err: Error) => void;
 }
 
 /** A prepared (bound, not yet fed) HTTP task. */
@@ -49,6 +51,7 @@ export async function prepareHttpService(o: HttpServiceOptions): Promise<Prepare
     ...(o.token !== undefined && { token: o.token }),
     ...(o.maxClients !== undefined && { maxClients: o.maxClients }),
     ...(o.root !== undefined && { root: o.root }),
+    ...(o.onError !== undefined && { onError: o.onError }),
   });
   return {
     server,
@@ -58,7 +61,9 @@ export async function prepareHttpService(o: HttpServiceOptions): Promise<Prepare
     },
     counters: () => {
       const c = server.counters();
-      return { url: server.url, requests: Object.fromEntries(c.requests), eventClients: c.eventClients, eventClientsDropped: c.eventClientsDropped };
+      let requests = 0;
+      for (const n of c.requests.values()) requests += n;
+      return { url: server.url, requests, eventClients: c.eventClients, eventClientsDropped: c.eventClientsDropped };
     },
     close: async () => {
       fleet.close();

@@ -10,7 +10,7 @@ import { sanitizeMetricName } from "./exposition.ts";
 import type { CounterSample } from "./fleet.ts";
 
 const REASONS = /drop|refus|reason|error|reject/i;
-const LEVEL = /(^|_)(peers|clients|connections|connected|queued|queue|active|open|size|current|hosts|subscribers|subscriptions|inflight|alive|suspect|failed|up|state|generation|interval|ms|seconds|port|pid)$/;
+const LEVEL = /(^|_)(peers|clients|connections|connected|queued|queue|active|open|size|current|hosts|subscribers|subscriptions|inflight|alive|suspect|failed|up|state|generation|interval|ms|seconds|port|pid|per_sec|uptime|uptime_ms)$/;
 const MAX_SAMPLES = 2000;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
