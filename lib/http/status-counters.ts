@@ -2,7 +2,8 @@
  * The daemon's status (`disco status`: tasks with their own counters, hosts by state, reloads) as
  * Prometheus samples: `disco_task_up{task}`, `disco_task_restarts_total{task}`, `disco_reloads_total`,
  * `disco_uptime_seconds`, and every number in a task's counters as `disco_<task>_<path>` — a counter
- * (`_total`) unless its name says it is a level (peers, clients, queued, connected, ...). A table of numbers
+ * (`_total`) unless its name says it is a level (peers, clients, queued, connected, ...), in base units
+ * (`_ms` becomes `_seconds`, `_kb` `_bytes`; rates are left to Prometheus). A table of numbers
  * under a key that names reasons (`drops`, `refused`, `errors`) becomes one family with a `reason` label.
  * Pure: plain JSON in, samples out; anything else in the status is ignored.
  */
@@ -50,6 +51,8 @@ function walk(prefix: string, o: Record<string, unknown>, push: (s: CounterSampl
   if (depth > 4) return;
   for (const [k, v] of Object.entries(o)) {
     const name = `${prefix}_${snake(k)}`;
+    // Rates are Prometheus' to compute from the counters.
+    if (/per_?sec/i.test(name)) continue;
     if (typeof v === "number" && Number.isFinite(v)) push(sample(name, v, undefined, k));
     else if (typeof v === "boolean") push({ name, help: `${prefix} ${k} (1 = true).`, type: "gauge", value: v ? 1 : 0 });
     else if (isRecord(v)) {
@@ -61,7 +64,17 @@ function walk(prefix: string, o: Record<string, unknown>, push: (s: CounterSampl
   }
 }
 
-function sample(name: string, value: number, labels: Record<string, string> | undefined, key: string): CounterSample {
+function sample(rawName: string, rawValue: number, labels: Record<string, string> | undefined, key: string): CounterSample {
+  // Base units, as Prometheus names them: milliseconds -> seconds, kB -> bytes.
+  let name = rawName;
+  let value = rawValue;
+  if (name.endsWith("_ms")) {
+    name = `${name.slice(0, -3)}_seconds`;
+    value = rawValue / 1000;
+  } else if (name.endsWith("_kb")) {
+    name = `${name.slice(0, -3)}_bytes`;
+    value = rawValue * 1024;
+  }
   const level = LEVEL.test(name);
   return {
     name: level || name.endsWith("_total") ? name : `${name}_total`,

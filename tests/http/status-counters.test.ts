@@ -10,7 +10,7 @@ const STATUS = {
   generation: 3,
   hosts: { alive: 2, suspect: 0, failed: 1 },
   tasks: [
-    { name: "beacons", state: "running", restarts: 0, counters: { packetsReceived: 40, drops: { malformed: 2, replayed: 1 }, hosts: 3 } },
+    { name: "beacons", state: "running", restarts: 0, counters: { packetsReceived: 40, drops: { malformed: 2, replayed: 1 }, hosts: 3, uptimeMs: 1500, packetsPerSec: 3.5 } },
     { name: "metrics", state: "backoff", restarts: 2, lastError: "EADDRINUSE", counters: { proxy: { peers: 4, messages: 100 } } },
     { name: "mqtt", state: "running", restarts: 0, counters: { connected: true, published: 9, commandsRefused: { "not-remote": 1 } } },
   ],
@@ -29,6 +29,7 @@ describe("countersFromStatus()", () => {
       'disco_beacons_drops_total{reason="malformed"} 2',
       'disco_beacons_drops_total{reason="replayed"} 1',
       "disco_beacons_hosts 3",
+      "disco_beacons_uptime_seconds 1.5",
       "disco_metrics_proxy_peers 4",
       "disco_metrics_proxy_messages_total 100",
       "disco_mqtt_connected 1",
@@ -38,6 +39,7 @@ describe("countersFromStatus()", () => {
       assert.ok(text.split("\n").includes(line), `${line}\n--- in ---\n${text}`);
     }
     assert.match(text, /^# TYPE disco_metrics_proxy_peers gauge$/m);
+    assert.doesNotMatch(text, /per_sec/, "rates are left to Prometheus");
     assert.match(text, /^# TYPE disco_beacons_drops_total counter$/m);
   });
 
