@@ -5,7 +5,8 @@
  * (re)connect it publishes the whole current state again. Reconnects back off from 1 s, doubling, to a cap;
  * a broker that is down only makes this task wait, never the others.
  */
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+// MQTT.js is loaded when a bridge runs: a daemon without [mqtt] does not pay for it.
+import type { IClientOptions, MqttClient } from "mqtt";
 import type { FleetEvent, FleetHost, FleetView, GpioLineView } from "../http/index.ts";
 import type { JsonValue } from "../python/index.ts";
 import { parseCommand } from "./commands.ts";
@@ -137,7 +138,8 @@ export class MqttBridge {
       ...(o.password !== undefined && { password: o.password }),
       ...(o.ca !== undefined && { ca: o.ca }),
     };
-    const client = mqtt.connect(o.url, clientOptions);
+    const { connect } = await import("mqtt");
+    const client = connect(o.url, clientOptions);
     this.#client = client;
     let backoffMs = o.reconnectMinMs ?? 1000;
     const maxMs = o.reconnectMaxMs ?? 60_000;
