@@ -223,6 +223,12 @@ export const PAGE_JS = String.raw`"use strict";
   on(es, "metric", function (m) { metrics.set(m.host, m.metrics); });
   on(es, "gpio", function (l) { gpio.set(l.name, l); });
   on(es, "counters", function (c) { counters = c; });
+  on(es, "seen", function (seen) {
+    Object.keys(seen).forEach(function (name) {
+      var h = hosts.get(name);
+      if (h && typeof seen[name] === "number") h.lastSeenUnixMs = seen[name];
+    });
+  });
   setInterval(tick, 1000);
 })();
 `;

@@ -136,7 +136,15 @@ export async function feedFleet(fleet: FleetState, sources: FleetSources, signal
       })(),
     );
   }
+  // Steady beacons raise no event: when each host was last heard is read from the table once a second.
+  const membership = sources.membership;
+  const touching = membership
+    ? setInterval(() => {
+        for (const r of membership.hosts()) fleet.touch(r.host, r.lastSeenUnixMs);
+      }, 1000)
+    : undefined;
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  clearInterval(touching);
   await receiver?.close();
   await Promise.allSettled(jobs);
 }

@@ -29,7 +29,7 @@ export interface HttpServerOptions {
   readonly root?: string;
   /** Keep-alive comment interval on `/events`, in ms. @default 15000 */
   readonly pingIntervalMs?: number;
-  /** How often counters are pushed to `/events`, in ms. @default 5000 */
+  /** How often counters and last-seen times are pushed to `/events`, in ms. @default 5000 */
   readonly countersIntervalMs?: number;
   /** Called with an error a request ran into (answered with 500). */
   readonly onError?: (err: Error) => void;
@@ -236,7 +236,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   })();
   const ping = setInterval(() => hub.broadcast(SSE_PING), options.pingIntervalMs ?? 15_000);
   const pushCounters = setInterval(() => {
-    if (hub.size) hub.broadcast(encodeSseEvent("counters", JSON.stringify(fleet.counters())));
+    if (!hub.size) return;
+    hub.broadcast(encodeSseEvent("counters", JSON.stringify(fleet.counters())));
+    const seen: Record<string, number> = {};
+    for (const h of fleet.hosts()) if (!h.self) seen[h.host] = h.lastSeenUnixMs;
+    hub.broadcast(encodeSseEvent("seen", JSON.stringify(seen)));
   }, options.countersIntervalMs ?? 5000);
 
   const port = server.port ?? 0;
