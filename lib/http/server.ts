@@ -29,7 +29,7 @@ export interface HttpServerOptions {
   readonly root?: string;
   /** Keep-alive comment interval on `/events`, in ms. @default 15000 */
   readonly pingIntervalMs?: number;
-  /** How often counters and last-seen times are pushed to `/events`, in ms. @default 5000 */
+  /** How often counters and last-seen times are pushed to `/events`, in ms. @default 2000 */
   readonly countersIntervalMs?: number;
   /** Called with an error a request ran into (answered with 500). */
   readonly onError?: (err: Error) => void;
@@ -241,7 +241,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const seen: Record<string, number> = {};
     for (const h of fleet.hosts()) if (!h.self) seen[h.host] = h.lastSeenUnixMs;
     hub.broadcast(encodeSseEvent("seen", JSON.stringify(seen)));
-  }, options.countersIntervalMs ?? 5000);
+  }, options.countersIntervalMs ?? 2000);
 
   const port = server.port ?? 0;
   const host = address.includes(":") ? `[${address}]` : address;

@@ -139,7 +139,11 @@ export class MqttBridge {
       ...(o.ca !== undefined && { ca: o.ca }),
     };
     const { connect } = await import("mqtt");
-    const client = connect(o.url, clientOptions);
+    // The URL is split here (WHATWG URL): given a string, MQTT.js calls Node's deprecated url.parse(), which
+    // prints a warning into the daemon's log.
+    const u = new URL(o.url);
+    const secure = u.protocol === "mqtts:";
+    const client = connect({ ...clientOptions, protocol: secure ? "mqtts" : "mqtt", hostname: u.hostname.replace(/^\[|\]$/g, ""), port: u.port ? Number(u.port) : secure ? 8883 : 1883 });
     this.#client = client;
     let backoffMs = o.reconnectMinMs ?? 1000;
     const maxMs = o.reconnectMaxMs ?? 60_000;
