@@ -100,7 +100,7 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
       ...(v.to && { broadcast: v.to }),
       offers: (address) => {
         const o = hostOffers(config, address);
-        return { ...(o.metricsEndpoint !== undefined && { metricsEndpoint: o.metricsEndpoint }), gpio: o.gpio.map((g) => g.name) };
+        return { ...(o.metricsEndpoint !== undefined && { metricsEndpoint: o.metricsEndpoint }), ...(o.httpEndpoint !== undefined && { httpEndpoint: o.httpEndpoint }), gpio: o.gpio.map((g) => g.name) };
       },
     });
     return { ...settings, config };
