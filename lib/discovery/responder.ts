@@ -3,10 +3,10 @@
  * counters. No sockets here; {@link runResponder} connects it to a {@link UdpEndpoint}. Synchronous: the
  * AES work is `node:crypto`, so one datagram is decided before the next is looked at.
  */
-import { findKey, ReplayCache, type Keyring, type RingKey } from "../crypto/index.ts";
+import { ReplayCache, type Keyring, type RingKey } from "../crypto/index.ts";
 import type { UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
-import { bytesEqual, toHex } from "../bytes.ts";
+import { toHex } from "../bytes.ts";
 import { CHANNEL_ID_BYTES, decodeDatagram, FLAG_SEALED, FRAME_TYPE, HEADER_BYTES, MARKER, VERSION, type Frame } from "./frame.ts";
 import {
   encodeLegacyAnswer,
@@ -271,21 +271,22 @@ export class Responder {
     // Garbage is the common case under a flood: refuse it on its first bytes, before the decoder builds
     // a FrameError (an Error with a stack) for it.
     if (!looksLikeQuery(data)) return data[3] === FRAME_TYPE.query || !looksLikeFrame(data) ? this.#refuse("malformed", "malformed", data, source, address) : this.#drop("not-query", source, data.length, false);
+    // Everything up to the tag check answers with one code, "refused": a stranger learns nothing about
+    // which guess (magic, key) was right. These checks read the header in place, so a flood of forged
+    // frames over the decrypt budget costs no allocation beyond the datagram itself.
+    if (!bytesAt(data, 6, this.#o.channelId)) return this.#refuse("channel", "refused", data, source, address);
+    if (this.#o.frames === false) return this.#refuse("key", "refused", data, source, address);
+    const ring = this.#o.keyring;
+    const sealed = (data[4]! & FLAG_SEALED) !== 0;
+    let key: RingKey | undefined;
+    if (ring) {
+      key = sealed ? keyAt(ring, data, 10) : undefined;
+      if (!key) return this.#refuse("key", "refused", data, source, address);
+      if (!this.#budget.take(address, this.#mono)) return this.#drop("budget", source, data.length, false);
+    } else if (sealed) return this.#refuse("key", "refused", data, source, address);
     const d = decodeDatagram(data);
     if (d.kind === "error") return this.#refuse("malformed", "malformed", data, source, address);
     const frame = d.value;
-    if (frame.header.type !== "query") return this.#drop("not-query", source, data.length, false);
-    // Everything up to the tag check answers with one code, "refused": a stranger learns nothing about
-    // which guess (magic, key) was right.
-    if (!bytesEqual(frame.header.channelId, this.#o.channelId)) return this.#refuse("channel", "refused", data, source, address);
-    const ring = this.#o.keyring;
-    let key: RingKey | undefined;
-    if (this.#o.frames === false) return this.#refuse("key", "refused", data, source, address);
-    if (ring) {
-      key = frame.header.sealed ? findKey(ring, frame.header.keyId) : undefined;
-      if (!key) return this.#refuse("key", "refused", data, source, address);
-      if (!this.#budget.take(address, this.#mono)) return this.#drop("budget", source, data.length, false);
-    } else if (frame.header.sealed) return this.#refuse("key", "refused", data, source, address);
     let payload;
     try {
       payload = this.#open(frame, ring);
@@ -346,6 +347,18 @@ export class Responder {
     const reply = legacyCrypt(legacy.key, described.legacyAnswer);
     return this.#reply(reply, "answer", undefined, source, data.length, true);
   }
+}
+
+/** Whether `data` holds `expected` at `offset`. */
+function bytesAt(data: Uint8Array, offset: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (data[offset + i] !== expected[i]) return false;
+  return true;
+}
+
+/** The ring key whose id `data` holds at `offset` (a loop, no closure: this runs per datagram). */
+function keyAt(ring: Keyring, data: Uint8Array, offset: number): RingKey | undefined {
+  for (const k of ring.keys) if (bytesAt(data, offset, k.id)) return k;
+  return undefined;
 }
 
 /** A well-formed header of any type (what decodeHeader would accept) whose length matches the datagram. */
