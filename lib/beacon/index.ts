@@ -33,3 +33,17 @@ export { BeaconIngest, runBeaconReceiver, runMembershipTicker, type BeaconIngest
 // The UDP adapter lives in lib/net (shared with discovery); re-exported for existing importers.
 export { resolveTargets, type BeaconTargets } from "./targets.ts";
 export { runBeaconService, type BeaconServiceOptions } from "./service.ts";
+export {
+  createBeaconIdentity,
+  createLiveBeaconBuilder,
+  prepareBeacons,
+  resolveBeaconSettings,
+  type BeaconConfigSlice,
+  type BeaconIdentity,
+  type BeaconSettings,
+  type BeaconSettingsOptions,
+  type LiveBeaconBuilder,
+  type LiveBeaconBuilderOptions,
+  type PrepareBeaconsOptions,
+  type PreparedBeacons,
+} from "./build.ts";
