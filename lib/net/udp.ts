@@ -226,9 +226,13 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
       return overflowed;
     },
     siblings,
-    send: (data, toPort, address) =>
+    send: (bytes, toPort, address) =>
       new Promise<void>((resolve, reject) => {
         if (closed) return reject(new NetError(`send to ${address}:${toPort} on a closed socket`));
+        // Bun's dgram turns anything but a Buffer into one through its .buffer, which for a small fresh
+        // Uint8Array costs more than copying it into a (pooled) Buffer.
+        const data = Buffer.isBuffer(bytes) ? bytes : Buffer.allocUnsafe(bytes.length);
+        if (data !== bytes) data.set(bytes);
         // Bun: an ICMP "port unreachable" from an earlier datagram (to someone else) surfaces as
         // ECONNREFUSED on the next send, and that datagram is lost: retry it once.
         const attempt = (retry: boolean): void => {
