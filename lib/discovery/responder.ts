@@ -406,14 +406,16 @@ export async function runResponder(socket: UdpEndpoint, responder: Responder, op
   const onAbort = () => void socket.close();
   if (signal.aborted) return socket.close();
   signal.addEventListener("abort", onAbort, { once: true });
-  const countError = () => responder.countError();
+  const onSent = (err?: Error) => {
+    if (err) responder.countError();
+  };
   try {
     // A batch is everything queued since the last read; each datagram is decided synchronously.
     for await (const batch of socket.batches()) {
       for (const d of batch) {
         const { reply, decision } = responder.handle(d.data, `${d.address}:${d.port}`);
         // Not awaited: the next datagram need not wait for this one's send callback.
-        if (reply) socket.send(reply, d.port, d.address).catch(countError);
+        if (reply) socket.post(reply, d.port, d.address, onSent);
         onDecision?.(decision);
       }
     }
