@@ -67,7 +67,7 @@ export interface BeaconSettingsOptions {
    * What else this host offers, for rich beacons, given its first LAN address (or undefined): the metrics
    * endpoint and the GPIO line names.
    */
-  offers?: (address: string | undefined) => { metricsEndpoint?: string; gpio?: readonly string[] };
+  offers?: (address: string | undefined) => { metricsEndpoint?: string; gpio?: readonly string[]; httpEndpoint?: string };
 }
 
 /**
@@ -94,6 +94,7 @@ export async function resolveBeaconSettings(config: BeaconConfigSlice, o: Beacon
     services: config.services,
     ...(offers.metricsEndpoint !== undefined && { metricsEndpoint: offers.metricsEndpoint }),
     ...(offers.gpio !== undefined && offers.gpio.length > 0 && { gpio: offers.gpio }),
+    ...(offers.httpEndpoint !== undefined && { httpEndpoint: offers.httpEndpoint }),
   };
   return {
     port: o.port ?? b.port,
@@ -168,6 +169,7 @@ export async function createLiveBeaconBuilder(o: LiveBeaconBuilderOptions): Prom
       ...(self.services !== undefined && Object.keys(self.services).length > 0 && { services: self.services }),
       ...(self.metricsEndpoint !== undefined && { metricsEndpoint: self.metricsEndpoint }),
       ...(self.gpio !== undefined && self.gpio.length > 0 && { gpio: self.gpio }),
+      ...(self.httpEndpoint !== undefined && { httpEndpoint: self.httpEndpoint }),
       unixMs: Math.round(now()),
       ...(bye && { bye: true }),
     });
