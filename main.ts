@@ -6,7 +6,7 @@
  */
 import { COMMANDS, commandForProgram, EXIT_FAILURE, EXIT_USAGE, UsageError, type CliIo } from "./lib/cli/index.ts";
 import { ConfigError } from "./lib/config/index.ts";
-import { VERSION } from "./lib/version.ts";
+import { VERSION, versionLine } from "./lib/version.ts";
 
 const TOP_HELP = `disco ${VERSION}: find, describe, measure and drive a fleet of small Linux devices on a LAN.
 
@@ -31,9 +31,14 @@ function makeIo(): CliIo {
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,
     columns: process.stdout.columns,
+    pid: process.pid,
     onReload: (listener) => {
       process.on("SIGHUP", listener);
       return () => void process.off("SIGHUP", listener);
+    },
+    onSignal: (name, listener) => {
+      process.on(name, listener);
+      return () => void process.off(name, listener);
     },
   };
 }
@@ -48,12 +53,14 @@ async function main(): Promise<number> {
       (first === undefined ? io.err : io.out)(TOP_HELP);
       return first === undefined ? EXIT_USAGE : 0;
     }
-    if (first === "--version" || first === "-V") {
-      io.out(`disco ${VERSION}\n`);
-      return 0;
-    }
     name = first;
     args = args.slice(1);
+  }
+  // Every command and both links answer --version (before a "--", after which arguments are operands).
+  const operands = args.indexOf("--");
+  if (name === "--version" || name === "-V" || (operands < 0 ? args : args.slice(0, operands)).includes("--version")) {
+    io.out(`${versionLine()}\n`);
+    return 0;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
@@ -61,9 +68,11 @@ async function main(): Promise<number> {
     return EXIT_USAGE;
   }
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  // The reason says which signal it was (the daemon logs it).
+  const onInt = () => controller.abort("SIGINT");
+  const onTerm = () => controller.abort("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
   try {
     const command = await entry.load();
     return await command.run(args, io, controller.signal);
@@ -80,8 +89,8 @@ async function main(): Promise<number> {
     io.err(`disco ${name}: ${message}\n`);
     return EXIT_FAILURE;
   } finally {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
   }
 }
 

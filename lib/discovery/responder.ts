@@ -3,11 +3,12 @@
  * counters. No sockets here; {@link runResponder} connects it to a {@link UdpEndpoint}. Synchronous: the
  * AES work is `node:crypto`, so one datagram is decided before the next is looked at.
  */
-import { findKey, ReplayCache, type Keyring, type RingKey } from "../crypto/index.ts";
+import { ChallengeTable, findKey, ReplayCache, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
+import { CLOCK_FLOOR_MS } from "../version.ts";
 import type { UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { bytesEqual, toHex } from "../bytes.ts";
-import { CHANNEL_ID_BYTES, decodeDatagram, HEADER_BYTES, MARKER, VERSION, type Frame } from "./frame.ts";
+import { CHANNEL_ID_BYTES, decodeDatagram, FLAG_SEALED, FRAME_TYPE, HEADER_BYTES, MARKER, VERSION, type Frame } from "./frame.ts";
 import {
   encodeLegacyAnswer,
   encodeLegacyError,
@@ -17,7 +18,7 @@ import {
   parseLegacyRequest,
   type LegacyKey,
 } from "./legacy.ts";
-import { decodeQuery, encodeAnswerJson, encodeDescription, encodeError, ERROR_PAYLOAD_BYTES, type ErrorCode, type SelfDescription } from "./payload.ts";
+import { decodeQuery, decodeRetry, encodeAnswerJson, encodeChallenge, encodeDescription, encodeError, ERROR_PAYLOAD_BYTES, type ErrorCode, type SelfDescription } from "./payload.ts";
 import { DecryptBudget, RateLimiter } from "./rate-limit.ts";
 
 /** Why a datagram got no answer. */
@@ -31,16 +32,19 @@ export type DropReason =
   | "key" // sealed with a key this node lacks, or sealed/unsealed mismatch
   | "auth" // did not authenticate
   | "stale" // its time is too far from ours
-  | "replay"; // seen before
+  | "replay" // seen before
+  | "challenge"; // a retry whose challenge is unknown, used, expired, or not this source's
 
 /** Every drop reason, for tables of counters. */
-export const DROP_REASONS: readonly DropReason[] = ["oversize", "rate", "budget", "malformed", "not-query", "channel", "key", "auth", "stale", "replay"];
+export const DROP_REASONS: readonly DropReason[] = ["oversize", "rate", "budget", "malformed", "not-query", "channel", "key", "auth", "stale", "replay", "challenge"];
 
 /** What the responder decided for one datagram. */
 export interface Decision {
-  readonly action: "answer" | "error" | "drop";
+  readonly action: "answer" | "challenge" | "error" | "drop";
   /** Set for "error" and "drop". */
   readonly reason?: DropReason;
+  /** Set for "challenge": why the query's time was not trusted (its time outside max_skew, or our clock too early). */
+  readonly challenged?: "stale" | "clock";
   /** Source as "address:port". */
   readonly source: string;
   readonly bytesIn: number;
@@ -54,6 +58,8 @@ export interface ResponderCounters {
   /** Datagrams received. */
   seen: number;
   answered: number;
+  /** Sealed queries answered with a challenge (their time outside max_skew, or our clock before CLOCK_FLOOR_MS). */
+  challenged: number;
   /** Error frames sent (hidden mode off). */
   errorsSent: number;
   /** Datagrams that got no answer, by reason (also counted when an error frame was sent instead). */
@@ -64,6 +70,8 @@ export interface ResponderCounters {
   errors: number;
   /** Of `seen`, PyDiscover datagrams. */
   legacySeen: number;
+  /** Datagrams dropped unread because the receive queue was full (the loop fell behind a flood). */
+  overflowed: number;
 }
 
 /** PyDiscover compatibility settings for a responder. */
@@ -96,9 +104,15 @@ export interface ResponderOptions {
   rateBurst?: number;
   /** Sources tracked by each rate limiter. @default 1024 */
   maxSources?: number;
-  /** Pre-authentication decrypt attempts per second per source address. @default 500 */
+  /**
+   * Decrypt attempts per second one source address may spend on frames that then fail (an attempt that
+   * authenticates is given back, so legitimate load never runs out). @default 500
+   */
   decryptsPerSourcePerSec?: number;
-  /** Pre-authentication decrypt attempts per second in all (and again for recently authenticated sources). @default 20000 */
+  /**
+   * Failed decrypt attempts per second in all, for strangers; sources that authenticated in the last minute
+   * draw from a second bucket of the same size. @default 20000
+   */
   decryptsPerSec?: number;
   /** Queries whose time differs from ours by more than this are stale. @default 30000 */
   maxSkewMs?: number;
@@ -116,6 +130,13 @@ export interface ResponderOptions {
   frames?: boolean;
   /** Wall clock (unix ms), for query freshness. @default Date.now */
   nowMs?: () => number;
+  /**
+   * A wall clock earlier than this is wrong (a device without an RTC booted in 1970): every sealed query is
+   * then answered with a challenge. @default CLOCK_FLOOR_MS (this version's date)
+   */
+  clockFloorMs?: number;
+  /** The challenges for sealed queries whose time cannot be trusted (ttl, size; clock: `monotonicMs`). */
+  challenges?: Omit<ChallengeTableOptions, "monotonicMs">;
   /** Monotonic clock (ms), for rate limits and the replay memory. @default performance.now */
   monotonicMs?: () => number;
 }
@@ -130,7 +151,7 @@ const enc = new TextEncoder();
 
 /** Decides, per datagram, whether and how to answer. */
 export class Responder {
-  readonly #o: Required<Omit<ResponderOptions, "keyring" | "legacy" | "maxSources" | "rateLimitPerSec" | "rateBurst" | "decryptsPerSourcePerSec" | "decryptsPerSec" | "frames">> &
+  readonly #o: Required<Omit<ResponderOptions, "keyring" | "legacy" | "maxSources" | "rateLimitPerSec" | "rateBurst" | "decryptsPerSourcePerSec" | "decryptsPerSec" | "frames" | "challenges">> &
     ResponderOptions;
   /** Answers, keyed after authentication. */
   readonly #answerRate: RateLimiter;
@@ -141,7 +162,10 @@ export class Responder {
   /** Legacy requests have their own memory, so forged legacy requests cannot flush sealed query ids out. */
   readonly #legacyReplay: ReplayCache;
   readonly #counters: ResponderCounters;
-  #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number } | undefined;
+  readonly #challenges: ChallengeTable;
+  #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number; legacyAnswer?: Uint8Array<ArrayBuffer> } | undefined;
+  /** The monotonic time of the datagram being handled (read once per datagram). */
+  #mono = 0;
 
   /** @throws {RangeError} on a bad channel id, rate settings, or legacy mode without a key */
   constructor(options: ResponderOptions) {
@@ -154,8 +178,10 @@ export class Responder {
       nowMs: Date.now,
       describeCacheMs: 1000,
       monotonicMs: () => performance.now(),
+      clockFloorMs: CLOCK_FLOOR_MS,
       ...options,
     };
+    this.#challenges = new ChallengeTable({ maxEntries: 1024, ...options.challenges, monotonicMs: this.#o.monotonicMs });
     const rate = { ratePerSec: options.rateLimitPerSec ?? 10, burst: options.rateBurst ?? 20, maxSources: options.maxSources ?? 1024 };
     this.#answerRate = new RateLimiter(rate);
     this.#errorRate = new RateLimiter(rate);
@@ -171,12 +197,14 @@ export class Responder {
     this.#counters = {
       seen: 0,
       answered: 0,
+      challenged: 0,
       errorsSent: 0,
       dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
       bytesIn: 0,
       bytesOut: 0,
       errors: 0,
       legacySeen: 0,
+      overflowed: 0,
     };
   }
 
@@ -190,8 +218,13 @@ export class Responder {
     this.#counters.errors++;
   }
 
-  #description(): { json: Uint8Array; services: Readonly<Record<string, unknown>> } {
-    const now = this.#o.monotonicMs();
+  /** Counts a datagram the socket dropped before it reached {@link handle} (its queue was full). */
+  countOverflow(): void {
+    this.#counters.overflowed++;
+  }
+
+  #description(): { json: Uint8Array; services: Readonly<Record<string, unknown>>; legacyAnswer?: Uint8Array<ArrayBuffer> } {
+    const now = this.#mono;
     if (!this.#described || now - this.#described.atMs >= this.#o.describeCacheMs || now < this.#described.atMs) {
       const d = this.#o.describe();
       this.#described = { json: encodeDescription(d), services: d.services, atMs: now };
@@ -211,6 +244,7 @@ export class Responder {
     c.bytesIn += data.length;
     const legacy = this.#o.legacy !== undefined && !(data[0] === MARKER[0] && data[1] === MARKER[1]);
     if (legacy) c.legacySeen++;
+    this.#mono = this.#o.monotonicMs();
     if (data.length > this.#o.maxQueryBytes) return this.#drop("oversize", source, data.length, legacy);
     const address = source.slice(0, source.lastIndexOf(":"));
     try {
@@ -226,9 +260,10 @@ export class Responder {
     return { decision: { action: "drop", reason, source, bytesIn, bytesOut: 0, legacy } };
   }
 
-  #reply(reply: Uint8Array<ArrayBuffer>, action: "answer" | "error", reason: DropReason | undefined, source: string, bytesIn: number, legacy: boolean): Handled {
+  #reply(reply: Uint8Array<ArrayBuffer>, action: "answer" | "challenge" | "error", reason: DropReason | undefined, source: string, bytesIn: number, legacy: boolean): Handled {
     const c = this.#counters;
     if (action === "answer") c.answered++;
+    else if (action === "challenge") c.challenged++;
     else {
       c.errorsSent++;
       c.dropped[reason!]++;
@@ -244,17 +279,21 @@ export class Responder {
   #refuse(reason: DropReason, code: ErrorCode, data: Uint8Array, source: string, address: string): Handled {
     const canReply = !this.#o.hidden && data.length >= HEADER_BYTES + ERROR_PAYLOAD_BYTES && data[0] === MARKER[0] && data[1] === MARKER[1] && data[2] === VERSION;
     if (!canReply) return this.#drop(reason, source, data.length, false);
-    if (!this.#errorRate.take(address, this.#o.monotonicMs())) return this.#drop("rate", source, data.length, false);
+    if (!this.#errorRate.take(address, this.#mono)) return this.#drop("rate", source, data.length, false);
     // Echo the refused frame's channel id and nonce: the client matches on them; nothing of ours is revealed.
     const reply = sealFrame("error", data.subarray(6, 10), encodeError({ nonce: data.subarray(14, 26), code }));
     return this.#reply(reply, "error", reason, source, data.length, false);
   }
 
   #handleFrame(data: Uint8Array, source: string, address: string): Handled {
+    // Garbage is the common case under a flood: refuse it on its first bytes, before the decoder builds
+    // a FrameError (an Error with a stack) for it.
+    if (!looksLikeQuery(data)) return data[3] === FRAME_TYPE.query || data[3] === FRAME_TYPE.retry || !looksLikeFrame(data) ? this.#refuse("malformed", "malformed", data, source, address) : this.#drop("not-query", source, data.length, false);
     const d = decodeDatagram(data);
     if (d.kind === "error") return this.#refuse("malformed", "malformed", data, source, address);
     const frame = d.value;
-    if (frame.header.type !== "query") return this.#drop("not-query", source, data.length, false);
+    const retry = frame.header.type === "retry";
+    if (frame.header.type !== "query" && !retry) return this.#drop("not-query", source, data.length, false);
     // Everything up to the tag check answers with one code, "refused": a stranger learns nothing about
     // which guess (magic, key) was right.
     if (!bytesEqual(frame.header.channelId, this.#o.channelId)) return this.#refuse("channel", "refused", data, source, address);
@@ -264,7 +303,7 @@ export class Responder {
     if (ring) {
       key = frame.header.sealed ? findKey(ring, frame.header.keyId) : undefined;
       if (!key) return this.#refuse("key", "refused", data, source, address);
-      if (!this.#budget.take(address, this.#o.monotonicMs())) return this.#drop("budget", source, data.length, false);
+      if (!this.#budget.take(address, this.#mono)) return this.#drop("budget", source, data.length, false);
     } else if (frame.header.sealed) return this.#refuse("key", "refused", data, source, address);
     let payload;
     try {
@@ -273,16 +312,42 @@ export class Responder {
       return this.#refuse("auth", "refused", data, source, address);
     }
     let query;
+    let challenged: Uint8Array | undefined;
     try {
-      query = decodeQuery(payload);
+      if (retry) {
+        const r = decodeRetry(payload);
+        query = r;
+        challenged = r.challenge;
+      } else query = decodeQuery(payload);
     } catch {
       return this.#refuse("malformed", "malformed", data, source, address);
     }
     const now = this.#o.nowMs();
-    const mono = this.#o.monotonicMs();
-    if (Math.abs(now - query.timeMs) > this.#o.maxSkewMs) return this.#refuse("stale", "stale", data, source, address);
-    if (!this.#replay.check(toHex(query.id), mono)) return this.#refuse("replay", "replay", data, source, address);
-    if (key) this.#budget.trust(address, mono);
+    const mono = this.#mono;
+    if (challenged) {
+      // A retry: the query again with our challenge. Its single use stands in for the time and id checks.
+      if (!key || this.#challenges.redeem(challenged, { address, op: "discovery", id: query.id, args: new Uint8Array() }) !== "ok") {
+        return this.#refuse("challenge", "stale", data, source, address);
+      }
+    } else {
+      // A clock we cannot judge by (ours before this version's date, or theirs outside max_skew): a sealed
+      // query gets a challenge instead of silence, so discovery works between hosts without an RTC.
+      const clock = now < this.#o.clockFloorMs ? "clock" : Math.abs(now - query.timeMs) > this.#o.maxSkewMs ? "stale" : undefined;
+      if (clock !== undefined) {
+        if (!key) return this.#refuse("stale", "stale", data, source, address);
+        if (!this.#answerRate.take(`${toHex(key.id)} ${source}`, mono)) return this.#drop("rate", source, data.length, false);
+        const challenge = this.#challenges.issue({ address, op: "discovery", id: query.id, args: new Uint8Array() });
+        const reply = sealFrame("challenge", this.#o.channelId, encodeChallenge({ id: query.id, challenge, ttlMs: Math.round(this.#challenges.ttlMs) }), { key });
+        const handled = this.#reply(reply, "challenge", undefined, source, data.length, false);
+        return { ...handled, decision: { ...handled.decision, challenged: clock } };
+      }
+      if (!this.#replay.check(toHex(query.id), mono)) return this.#refuse("replay", "replay", data, source, address);
+    }
+    // Fresh (or a redeemed retry) and authentic (a captured query replayed keeps costing its sender budget): give the attempt back.
+    if (key) {
+      this.#budget.refund(address);
+      this.#budget.trust(address, mono);
+    }
     // Only an authenticated query (or any fresh one on an unsealed channel) reaches this bucket, so forged
     // frames carrying a client's address cannot spend its answers. Sealed: per key and source port, so
     // clients behind one address do not starve each other.
@@ -297,7 +362,7 @@ export class Responder {
   }
 
   #handleLegacy(legacy: LegacyResponderOptions, data: Uint8Array, source: string, address: string): Handled {
-    const mono = this.#o.monotonicMs();
+    const mono = this.#mono;
     // AES-CTR on every legacy datagram is pre-authentication work (there is no authentication at all).
     if (!this.#budget.take(address, mono)) return this.#drop("budget", source, data.length, true);
     const text = legacyDecodeText(legacyCrypt(legacy.key, data));
@@ -313,10 +378,35 @@ export class Responder {
     const now = this.#o.nowMs();
     if (req.timeMs < now - LEGACY_MAX_AGE_MS || req.timeMs > now + this.#o.maxSkewMs) return refuse("stale", "Timestamp is too old");
     if (!this.#legacyReplay.check(text, mono)) return refuse("replay", undefined);
+    // A fresh request in the magic was made with the password: its attempt is given back.
+    this.#budget.refund(address);
     if (!this.#answerRate.take(`legacy ${address}`, mono)) return this.#drop("rate", source, data.length, true);
-    const reply = legacyCrypt(legacy.key, enc.encode(encodeLegacyAnswer(legacy.magic, this.#description().services)));
+    const described = this.#description();
+    // The plaintext answer changes only with the description: encode it once per description.
+    described.legacyAnswer ??= enc.encode(encodeLegacyAnswer(legacy.magic, described.services));
+    const reply = legacyCrypt(legacy.key, described.legacyAnswer);
     return this.#reply(reply, "answer", undefined, source, data.length, true);
   }
+}
+
+/** A well-formed header of any type (what decodeHeader would accept) whose length matches the datagram. */
+function looksLikeFrame(d: Uint8Array): boolean {
+  return (
+    d.length >= HEADER_BYTES &&
+    d[0] === MARKER[0] &&
+    d[1] === MARKER[1] &&
+    d[2] === VERSION &&
+    d[3]! >= 0x01 &&
+    d[3]! <= 0x05 &&
+    (d[4]! & ~FLAG_SEALED) === 0 &&
+    d[5] === 0 &&
+    ((d[26]! << 8) | d[27]!) === d.length - HEADER_BYTES
+  );
+}
+
+/** {@link looksLikeFrame}, and a query (or a query's retry with a challenge). */
+function looksLikeQuery(d: Uint8Array): boolean {
+  return (d[3] === FRAME_TYPE.query || d[3] === FRAME_TYPE.retry) && looksLikeFrame(d);
 }
 
 /** Options for {@link runResponder}. */
