@@ -26,6 +26,7 @@ import { resolveSecrets, type Secrets } from "./_secrets.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag, parseIpv4Flag } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 
 /** Flags shared by `broadcast` and `hosts`. */
 export const BEACON_FLAGS = {
@@ -142,7 +143,7 @@ export function beaconServiceOptions(command: string, setup: BeaconSetup, io: Cl
     ...(setup.vault && { vault: setup.vault }),
     table,
     ...(x.counters && { counters: x.counters }),
-    ...(x.debug && { onDrop: (reason, from, err) => io.err(`dropped datagram from ${from}: ${reason} (${err.message})\n`) }),
+    ...(x.debug && { onDrop: (reason, from, err) => io.err(`${escapeForTerminal(`dropped datagram from ${from}: ${reason} (${err.message})`)}\n`) }),
     onSendError: (t, err) => io.err(`disco ${command}: send to ${t}:${setup.port} failed: ${err instanceof Error ? err.message : String(err)}\n`),
   };
 }
@@ -194,7 +195,7 @@ Examples:
 `;
 
 function beaconJson(b: ReceivedBeacon): string {
-  return JSON.stringify({
+  return jsonForTerminal({
     from: b.from,
     format: b.format,
     sealed: b.sealed,
@@ -252,7 +253,7 @@ export const command: Command = {
       ...beaconServiceOptions("broadcast", setup, io, { send: false, counters, debug: v.debug === true }),
       signal,
       ...(v.debug && { onReady: ({ port }: { port: number }) => io.err(`listening on UDP ${port}${setup.vault ? ` and ${setup.vault.group}:${setup.vault.port}` : ""}\n`) }),
-      onBeacon: (b) => io.out(v.json ? `${beaconJson(b)}\n` : `Received broadcast from ${b.from} : ${b.text}\n`),
+      onBeacon: (b) => io.out(v.json ? `${beaconJson(b)}\n` : `Received broadcast from ${b.from} : ${escapeForTerminal(b.text)}\n`),
     });
     if (v.debug) io.err(`${formatCounters(counters.snapshot())}\n`);
     return 0;

@@ -5,6 +5,7 @@ import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
 import { DISCOVERY_FLAGS, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
 import type { Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 
 const HELP = `Usage: disco-client [-c FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F] [-t SECONDS]
                     [-i IFACE]... [--to ADDR[:PORT]]... [--json] [--legacy] [-v]
@@ -61,6 +62,8 @@ function formatUptime(sec: number | undefined): string {
 }
 
 function table(rows: string[][]): string {
+  // Cells come from answers on the LAN: escaped before padding, so widths are the printed ones.
+  rows = rows.map((r) => r.map(escapeForTerminal));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
 }
@@ -75,6 +78,8 @@ function formatEvent(e: ClientEvent): string {
       return `answer from ${e.from}: ${e.host} after ${e.rttMs} ms${e.duplicate ? " (duplicate, merged)" : ""}`;
     case "refused":
       return `refusal from ${e.from}: ${e.message}`;
+    case "challenge":
+      return `challenge from ${e.from} after ${e.rttMs} ms (its clock or ours cannot vouch for the query's time): query sent again with it`;
     case "dropped":
       return `ignored a datagram from ${e.from} (${e.reason})`;
   }
@@ -150,7 +155,7 @@ export const command: Command = {
         timeoutMs,
         signal,
         ...(legacy && { legacy: { magic, ...(legacyKey && { key: legacyKey }) } }),
-        ...(verbose && { onEvent: (e: ClientEvent) => io.err(`disco client: ${formatEvent(e)}\n`) }),
+        ...(verbose && { onEvent: (e: ClientEvent) => io.err(`disco client: ${escapeForTerminal(formatEvent(e))}\n`) }),
       });
     } finally {
       await socket.close();
@@ -158,7 +163,7 @@ export const command: Command = {
 
     if (f.json) {
       io.out(
-        `${JSON.stringify(
+        `${jsonForTerminal(
           {
             hosts: result.hosts.map((h: FoundHost) => ({
               host: h.host,
@@ -174,7 +179,6 @@ export const command: Command = {
             refusals: result.refusals,
             queried: targets.map((t) => `${t.address}:${t.port}`),
           },
-          null,
           2,
         )}\n`,
       );
@@ -185,7 +189,7 @@ export const command: Command = {
         : [["HOST", "SERVICES"], ...hosts.map((h) => [h.host, formatServices(h.services)])];
       io.out(table(rows));
     }
-    for (const r of result.refusals) io.err(`disco client: ${r.from} refused the query: ${r.message}\n`);
+    for (const r of result.refusals) io.err(`disco client: ${r.from} refused the query: ${escapeForTerminal(r.message)}\n`);
     for (const s of result.sendFailures) io.err(`disco client: could not send to ${s.target.address}:${s.target.port}: ${s.message}\n`);
     if (result.hosts.length > 0) return 0;
     if (result.refusals.length === 0) {

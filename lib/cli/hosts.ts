@@ -11,6 +11,7 @@ import { askDaemon, controlSocketPath } from "./_daemon-socket.ts";
 import { parseDurationFlag, parseFlags } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 
 const HELP = `Usage: disco hosts [--watch] [--json] [--stats] [-c FILE | --socket PATH]
        disco hosts --listen [--watch] [--json] [--stats] [--timeout SECONDS] [--announce] [beacon flags]
@@ -22,8 +23,8 @@ line), it listens itself: for one beacon round (the interval plus a little, or -
 the table. With --watch, a live table that redraws in place on a terminal; with --json or when stdout is
 not a terminal, one JSON event per line (NDJSON; from the daemon, the hosts it knows come first as joins):
   {"type":"join"|"update"|"suspect"|"leave"|"failed","host":{"host":..,"addresses":[..],"state":..,...}}
-A host is suspect after 2 missed beacons and failed after 3 (its own announced interval; disco.py
-beacons are assumed to come every --delay seconds); a goodbye removes it at once.
+A host is suspect after 2 missed beacons and failed after 3 (its own announced interval; for disco.py
+beacons, the pace learned from their arrivals, --delay until then); a goodbye removes it at once.
 
 Flags:
   --watch               keep listening and show changes
@@ -34,7 +35,7 @@ Flags:
   --timeout SECONDS     one-shot listening time (default: the interval + 10% + 0.5 s)
   --announce            also send this host's beacons (and a goodbye on exit), like 'broadcast --send'
   -p, --port N          UDP port (default: [beacon] port, 9000)
-  -d, --delay SECONDS   beacon interval: sent with --announce, and assumed for disco.py beacons (default 15)
+  -d, --delay SECONDS   beacon interval: sent with --announce; disco.py beacons' until learned (default 15)
   -i, --interface NAME  (--announce) beacon on this interface (repeatable)
   --to ADDR             (--announce) send to this address, e.g. 127.255.255.255 (repeatable)
   -n, --name NAME       (--announce) host name to announce
@@ -63,7 +64,8 @@ export function renderTable(hosts: readonly HostRecord[], nowMs: number, columns
   const width = columns !== undefined && columns >= 20 ? columns : 160;
   const rows = [["HOST", "ADDRESSES", "STATE", "LAST SEEN", "SERVICES"]];
   for (const h of hosts) {
-    rows.push([h.host, h.addresses.join(","), h.state, ago(nowMs - h.lastSeenMs), h.services ? Object.keys(h.services).join(",") : ""]);
+    // Everything here came from the LAN: escaped, so a name or service cannot drive the terminal.
+    rows.push([h.host, h.addresses.join(","), h.state, ago(nowMs - h.lastSeenMs), h.services ? Object.keys(h.services).join(",") : ""].map(escapeForTerminal));
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").slice(0, width).trimEnd());
@@ -116,7 +118,7 @@ async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: Abor
     const asked = await askDaemon(path, { request: "hosts" });
     if (!asked.ok) return fallback(asked.reason);
     const r = asked.result as DaemonHosts;
-    if (v.json) io.out(`${JSON.stringify(v.stats ? { hosts: r.hosts, stats: r.stats } : r.hosts)}\n`);
+    if (v.json) io.out(`${jsonForTerminal(v.stats ? { hosts: r.hosts, stats: r.stats } : r.hosts)}\n`);
     else io.out(r.hosts.length === 0 ? "the daemon has heard no hosts\n" : `${renderTable(r.hosts, r.nowMs, io.columns).join("\n")}\n`);
     if (v.stats && !v.json && r.stats) io.out(`\n${formatCounters(r.stats)}\n`);
     return 0;
@@ -133,7 +135,7 @@ async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: Abor
   const offsetMs = first.nowMs - performance.now();
   const hosts = new Map(first.hosts.map((h) => [h.host, h]));
   const ndjson = v.json || !io.stdoutIsTTY;
-  if (ndjson) for (const h of first.hosts) io.out(`${JSON.stringify({ type: "join", host: h } satisfies MembershipEvent)}\n`);
+  if (ndjson) for (const h of first.hosts) io.out(`${jsonForTerminal({ type: "join", host: h } satisfies MembershipEvent)}\n`);
   const status = `the daemon's table on ${path} (Ctrl-C to stop)`;
   const redraw = () => {
     const lines = renderTable([...hosts.values()], performance.now() + offsetMs, io.columns);
@@ -150,7 +152,7 @@ async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: Abor
     for await (const event of watched.events) {
       const e = event as MembershipEvent;
       applyEvent(hosts, e);
-      if (ndjson) io.out(`${JSON.stringify(e)}\n`);
+      if (ndjson) io.out(`${jsonForTerminal(e)}\n`);
       else redraw();
     }
   } finally {
@@ -207,7 +209,7 @@ async function listenForHosts(v: HostsFlags, io: CliIo, signal: AbortSignal): Pr
     if (ndjson) {
       views.push(
         (async () => {
-          for await (const e of events) io.out(`${JSON.stringify(e satisfies MembershipEvent)}\n`);
+          for await (const e of events) io.out(`${jsonForTerminal(e satisfies MembershipEvent)}\n`);
         })(),
       );
     } else {
@@ -244,7 +246,7 @@ async function listenForHosts(v: HostsFlags, io: CliIo, signal: AbortSignal): Pr
   if (v.watch) return 0;
   const hosts = table.hosts();
   if (v.json) {
-    io.out(`${JSON.stringify(v.stats ? { hosts, stats: counters.snapshot(table.activeCount) } : hosts)}\n`);
+    io.out(`${jsonForTerminal(v.stats ? { hosts, stats: counters.snapshot(table.activeCount) } : hosts)}\n`);
     return 0;
   }
   io.out(hosts.length === 0 ? `no hosts heard on UDP ${setup.port} in ${(timeoutMs / 1000).toFixed(1)} s\n` : `${renderTable(hosts, performance.now(), io.columns).join("\n")}\n`);
