@@ -78,6 +78,8 @@ function formatEvent(e: ClientEvent): string {
       return `answer from ${e.from}: ${e.host} after ${e.rttMs} ms${e.duplicate ? " (duplicate, merged)" : ""}`;
     case "refused":
       return `refusal from ${e.from}: ${e.message}`;
+    case "challenge":
+      return `challenge from ${e.from} after ${e.rttMs} ms (its clock or ours cannot vouch for the query's time): query sent again with it`;
     case "dropped":
       return `ignored a datagram from ${e.from} (${e.reason})`;
   }
