@@ -45,33 +45,33 @@ const KEY_TEXT = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=|[A-Za-z0-9_-]{43})$/;
 
 /** Reads and validates `[discovery]`. */
 export function readDiscovery(s: Section): DiscoveryConfig {
-  const enabled = s.bool("enabled", { default: true })!;
-  const magic = s.string("magic", { default: "disco", nonEmpty: true })!;
+  const enabled = s.bool("enabled", { default: true });
+  const magic = s.string("magic", { default: "disco", nonEmpty: true });
   const password = s.string("password", { nonEmpty: true });
   const passwordFile = s.string("password_file", { nonEmpty: true });
   const key = s.string("key", { pattern: KEY_TEXT, patternText: "a key from 'disco keygen' (44 base64 characters or 64 hex digits)" });
-  const keys = s.strings("keys", { default: [] })!;
+  const keys = s.strings("keys", { default: [] });
   keys.forEach((k, i) => {
     if (!KEY_TEXT.test(k)) s.problem(`keys[${i}]`, `expected a key from 'disco keygen' (44 base64 characters or 64 hex digits), got ${k.length} characters`);
   });
   const keyFile = s.string("key_file", { nonEmpty: true });
   const secrets = [password, passwordFile].filter((x) => x !== undefined).length;
   if (secrets > 1) s.problem("password_file", "set either password or password_file, not both");
-  const port = s.int("port", { default: 40000, min: 1, max: 65535 })!;
-  const listen = s.string("listen", { default: "0.0.0.0", pattern: IPV4_PATTERN, patternText: "an IPv4 address such as 0.0.0.0" })!;
-  const interfaces = s.strings("interfaces", { default: [] })!;
-  const broadcast = s.strings("broadcast", { default: [] })!;
+  const port = s.int("port", { default: 40000, min: 1, max: 65535 });
+  const listen = s.string("listen", { default: "0.0.0.0", pattern: IPV4_PATTERN, patternText: "an IPv4 address such as 0.0.0.0" });
+  const interfaces = s.strings("interfaces", { default: [] });
+  const broadcast = s.strings("broadcast", { default: [] });
   broadcast.forEach((a, i) => {
     if (!IPV4_PATTERN.test(a)) s.problem(`broadcast[${i}]`, `expected an IPv4 address, got ${JSON.stringify(a)}`);
   });
   const multicastGroup = s.string("multicast_group", { pattern: /^(22[4-9]|23\d)\.\d+\.\d+\.\d+$/, patternText: "an IPv4 multicast address (224.0.0.0 to 239.255.255.255)" });
   const multicastInterface = s.string("multicast_interface", { pattern: IPV4_PATTERN, patternText: "the IPv4 address of a local interface" });
-  const hidden = s.bool("hidden", { default: true })!;
-  const rateLimitPerSec = s.number("rate_limit", { default: 10, min: 0.1, max: 100_000 })!;
-  const rateBurst = s.int("rate_burst", { default: 20, min: 1, max: 100_000 })!;
-  const timeoutMs = s.durationMs("timeout", { default: 2000, minMs: 10, maxMs: 3_600_000 })!;
-  const maxSkewMs = s.durationMs("max_skew", { default: 30_000, minMs: 1000 })!;
-  const legacy = s.bool("legacy", { default: false })!;
+  const hidden = s.bool("hidden", { default: true });
+  const rateLimitPerSec = s.number("rate_limit", { default: 10, min: 0.1, max: 100_000 });
+  const rateBurst = s.int("rate_burst", { default: 20, min: 1, max: 100_000 });
+  const timeoutMs = s.durationMs("timeout", { default: 2000, minMs: 10, maxMs: 3_600_000 });
+  const maxSkewMs = s.durationMs("max_skew", { default: 30_000, minMs: 1000 });
+  const legacy = s.bool("legacy", { default: false });
   s.done();
   return {
     enabled,

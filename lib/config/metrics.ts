@@ -44,30 +44,30 @@ export interface MetricsConfig {
 /** Reads and validates `[metrics]`. */
 export function readMetrics(s: Section): MetricsConfig {
   const endpoint = (key: string, def: string) => {
-    const ep = s.string(key, { default: def })!;
+    const ep = s.string(key, { default: def });
     if (isEndpoint(ep)) return ep;
     s.problem(key, `expected ${ENDPOINT_TEXT}, got ${JSON.stringify(ep)}`);
     return def;
   };
-  const enabled = s.bool("enabled", { default: false })!;
-  const proxy = s.bool("proxy", { default: true })!;
+  const enabled = s.bool("enabled", { default: false });
+  const proxy = s.bool("proxy", { default: true });
   const frontend = endpoint("frontend", "ipc:///var/tmp/disco");
   const backend = endpoint("backend", "tcp://*:9000");
-  const connect = s.strings("connect", { default: [] })!;
+  const connect = s.strings("connect", { default: [] });
   connect.forEach((ep, i) => {
     if (!isEndpoint(ep) || ep.includes("*")) s.problem(`connect[${i}]`, `expected ${ENDPOINT_TEXT.replace('"tcp://*:9000", ', "")} (no *), got ${JSON.stringify(ep)}`);
   });
-  const port = s.int("port", { default: 9000, min: 1, max: 65535 })!;
-  const maxMessageBytes = s.int("max_message_bytes", { default: 1_048_576, min: 64, max: 268_435_456 })!;
-  const highWaterMark = s.int("high_water_mark", { default: 1000, min: 1, max: 10_000_000 })!;
-  const names = s.strings("collectors", { default: COLLECTOR_NAMES })!;
+  const port = s.int("port", { default: 9000, min: 1, max: 65535 });
+  const maxMessageBytes = s.int("max_message_bytes", { default: 1_048_576, min: 64, max: 268_435_456 });
+  const highWaterMark = s.int("high_water_mark", { default: 1000, min: 1, max: 10_000_000 });
+  const names = s.strings("collectors", { default: COLLECTOR_NAMES });
   const collectors: CollectorName[] = [];
   names.forEach((n, i) => {
     if ((COLLECTOR_NAMES as readonly string[]).includes(n)) collectors.push(n as CollectorName);
     else s.problem(`collectors[${i}]`, `unknown collector ${JSON.stringify(n)} (expected some of: ${COLLECTOR_NAMES.join(", ")})`);
   });
-  const intervalMs = s.durationMs("interval", { default: 60_000, minMs: 1000, maxMs: 86_400_000 })!;
-  const root = s.string("root", { default: "/", pattern: /^\//, patternText: "an absolute path" })!;
+  const intervalMs = s.durationMs("interval", { default: 60_000, minMs: 1000, maxMs: 86_400_000 });
+  const root = s.string("root", { default: "/", pattern: /^\//, patternText: "an absolute path" });
   s.done();
   return { enabled, proxy, frontend, backend, connect, port, maxMessageBytes, highWaterMark, collectors, intervalMs, root };
 }
