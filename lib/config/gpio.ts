@@ -80,7 +80,12 @@ const DEFAULT_CHIP = "gpiochip0";
 
 /** Reports each of `keys` present in `t` as not belonging there. */
 function rejectKeys(t: Section, keys: readonly string[], why: (key: string) => string): void {
-  for (const k of keys) if (t.has(k)) t.problem(k, why(k));
+  // Only a key that is present is marked known, so the "unknown key" hint lists this table's own keys.
+  for (const k of keys) {
+    if (t.raw[k] === undefined) continue;
+    t.accept(k);
+    t.problem(k, why(k));
+  }
 }
 
 /**
