@@ -15,7 +15,10 @@ const outfile = values.outfile ?? "dist/disco";
 mkdirSync(dirname(outfile), { recursive: true });
 // Compile beside the target and rename, so a test running the old binary never sees a half-written file.
 const tmp = `${outfile}.tmp${process.pid}`;
-const cmd = [process.execPath, "build", "--compile", "--minify-syntax", "--sourcemap=none", "main.ts", "--outfile", tmp];
+// Worker threads are extra entry points: the binary embeds them, and `new Worker(new URL("./x.ts",
+// import.meta.url))` finds them there.
+const WORKERS = ["lib/gpio/_pump-worker.ts"];
+const cmd = [process.execPath, "build", "--compile", "--minify-syntax", "--sourcemap=none", "main.ts", ...WORKERS, "--outfile", tmp];
 if (values.target) cmd.push(`--target=${values.target}`);
 const proc = Bun.spawnSync(cmd, { stdout: "inherit", stderr: "inherit" });
 if (proc.exitCode !== 0) {

@@ -2,7 +2,7 @@
  * What `disco-server` and `disco-client` share: their common flags and how those flags merge with
  * `[discovery]` in the config.
  */
-import type { DiscoConfig, DiscoveryConfig } from "../config/index.ts";
+import { PYDISCOVER_DEFAULTS, type DiscoConfig, type DiscoveryConfig } from "../config/index.ts";
 import type { Keyring } from "../crypto/index.ts";
 import { parseIntFlag } from "./_args.ts";
 import { loadConfigFile } from "./_config.ts";
@@ -37,12 +37,15 @@ export interface DiscoveryBasics {
   readonly discovery: DiscoveryConfig;
   readonly port: number;
   readonly magic: string;
+  /** How long a client collects answers, in ms. */
+  readonly timeoutMs: number;
   readonly legacy: boolean;
   readonly verbose: boolean;
 }
 
 /**
- * Loads the config and merges the shared flags over `[discovery]`.
+ * Loads the config and merges the shared flags over `[discovery]`. Under `--legacy` the defaults are
+ * PyDiscover's (port 50000, magic "fna349fn", 5 s), for every setting neither a flag nor the file gives.
  * @param minPort 0 where the OS may choose the port (a server), 1 otherwise
  * @throws {UsageError} on a bad port or an empty magic
  * @throws {ConfigError} on a bad config
@@ -50,10 +53,15 @@ export interface DiscoveryBasics {
 export function resolveDiscoveryBasics(command: string, f: DiscoveryFlagValues, minPort: 0 | 1): DiscoveryBasics {
   const { config } = loadConfigFile(f.config);
   const d = config.discovery;
-  const port = f.port !== undefined ? parseIntFlag(command, "-p", f.port, minPort, 65535) : d.port;
-  const magic = f.magic ?? d.magic;
-  if (magic === "") throw new UsageError(command, "-m needs a non-empty magic");
-  return { config, discovery: d, port, magic, legacy: f.legacy === true || d.legacy, verbose: f.verbose === true };
+  const legacy = f.legacy === true || d.legacy;
+  // The file's legacy = true has applied these already; --legacy applies them over the file's defaults.
+  const fallback = legacy && !d.legacy ? PYDISCOVER_DEFAULTS : { magic: d.magic, port: d.port, timeoutMs: d.timeoutMs };
+  const has = (key: "magic" | "port" | "timeout") => d.explicitKeys.includes(key);
+  const port = f.port !== undefined ? parseIntFlag(command, "--port", f.port, minPort, 65535) : has("port") ? d.port : fallback.port;
+  const magic = f.magic ?? (has("magic") ? d.magic : fallback.magic);
+  if (magic === "") throw new UsageError(command, "--magic needs a non-empty magic");
+  const timeoutMs = has("timeout") ? d.timeoutMs : fallback.timeoutMs;
+  return { config, discovery: d, port, magic, timeoutMs, legacy, verbose: f.verbose === true };
 }
 
 /** The keys a discovery command seals and opens with. */
@@ -70,7 +78,9 @@ export interface DiscoveryKeys {
  */
 export async function resolveDiscoveryKeys(command: string, b: DiscoveryBasics, flags: SecretFlags, io: CliIo): Promise<DiscoveryKeys | undefined> {
   if (b.legacy) io.err(`disco ${command}: ${LEGACY_WARNING}`);
-  const secrets = await resolveSecretsOrExplain(command, { flags, config: b.discovery, magic: b.magic, io, verbose: b.verbose });
+  // A legacy client speaks only PyDiscover, which uses the password as is: no sealed key to derive.
+  const sealed = !(b.legacy && command === "client");
+  const secrets = await resolveSecretsOrExplain(command, { flags, config: b.discovery, magic: b.magic, io, verbose: b.verbose, sealed });
   if (!secrets) return undefined;
   const keyring = await keyringFor(secrets, "discovery");
   const legacyKey = await legacyKeyOrExplain(command, b.legacy, secrets, io);

@@ -35,6 +35,8 @@ export interface ResolveSecretsOptions {
   io: CliIo;
   /** Say that the slow derivation is running. */
   verbose?: boolean;
+  /** Whether sealed keys are needed; false skips the key derivation and key files (a legacy-only client). @default true */
+  sealed?: boolean;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function resolveSecrets(command: string, o: ResolveSecretsOptions):
     if (d.keyFile !== undefined) keyTexts.push(...parseKeyFile(readNamedFile(d.keyFile, "discovery.key_file")).map((e) => e.text));
   }
   if (password === "") throw new UsageError(command, "the password is empty (check the password file)");
+  if (o.sealed === false) return { rawKeys: [], ...(password !== undefined && { password }) };
   if (password !== undefined && o.verbose) io.err(`disco ${command}: deriving the key from the password (PBKDF2, slow on purpose)...\n`);
   const rawKeys = await collectRawKeys({ magic, ...(password !== undefined && { password }), keyTexts });
   return { rawKeys, ...(password !== undefined && { password }) };

@@ -19,16 +19,17 @@ default every up, non-loopback IPv4 interface), plus [discovery] broadcast and m
 
 Flags (they override the config file):
   -c, --config FILE       config file (default /etc/disco.toml)
-  -p, --port PORT         servers' UDP port (default 40000)
-  -m, --magic MAGIC       channel name (default "disco")
+  -p, --port PORT         servers' UDP port (default 40000, 50000 with --legacy)
+  -m, --magic MAGIC       channel name (default "disco", "fna349fn" with --legacy)
       --password-file F   first line is the shared password
       --key-file F        keys from 'disco keygen', one per line
       --password PW       the password itself: visible in 'ps'; prefer --password-file
-  -t, --timeout SECONDS   how long to collect answers (default 2; also 500ms)
+  -t, --timeout SECONDS   how long to collect answers (default 2, 5 with --legacy; also 500ms)
   -i, --interface IFACE   query this interface's broadcast address (repeatable)
       --to ADDR[:PORT]    query this address too: unicast, broadcast or multicast (repeatable)
       --json              print one JSON document instead of the table
-      --legacy            speak PyDiscover (INSECURE) to old pydiscover-server fleets
+      --legacy            speak PyDiscover (INSECURE) to old pydiscover-server fleets; the defaults
+                          become PyDiscover's (port 50000, magic fna349fn, 5 s)
   -v, --verbose           addresses, version, uptime and round-trip time; log each datagram to stderr
 
 Examples:
@@ -36,7 +37,7 @@ Examples:
   disco-client -c /etc/disco.toml -v -t 5
   disco-client -i eth0 --json | jq '.hosts[].host'
   disco-client --to 127.255.255.255 -p 40001 -m test --key-file test.key    (servers on this machine)
-  disco-client --legacy -p 50000 -m fna349fn --password-file pw
+  disco-client --legacy --password-file pw                    (a drop-in for pydiscover-client)
 
 Exit codes: 0 at least one server answered, 1 none did, 2 usage or config error.
 `;
@@ -98,7 +99,7 @@ export const command: Command = {
     }
     const basics = resolveDiscoveryBasics("client", f, 1);
     const { discovery: d, port, magic, legacy, verbose } = basics;
-    const timeoutMs = f.timeout !== undefined ? parseDurationFlag("client", "-t", f.timeout) : d.timeoutMs;
+    const timeoutMs = f.timeout !== undefined ? parseDurationFlag("client", "--timeout", f.timeout) : basics.timeoutMs;
     const explicit = (f.interface?.length ?? 0) > 0 || (f.to?.length ?? 0) > 0;
 
     const targets: Target[] = [];

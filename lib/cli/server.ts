@@ -18,22 +18,23 @@ stale, replayed or over the rate limit get silence (hidden mode), unless --disab
 Flags (they override the config file):
   -c, --config FILE       config file (default /etc/disco.toml; [discovery], [services], [host])
   -d, --discover-info F   services from a TOML file or a PyDiscover .cfg ([DEFAULT] section)
-  -p, --port PORT         UDP port (default 40000; 0 lets the OS choose, printed at start)
-  -m, --magic MAGIC       channel name; never sent in clear (default "disco")
+  -p, --port PORT         UDP port (default 40000, 50000 with --legacy; 0 lets the OS choose, printed at start)
+  -m, --magic MAGIC       channel name; never sent in clear (default "disco", "fna349fn" with --legacy)
       --password-file F   first line is the shared password (PBKDF2, derived once at start-up)
       --key-file F        keys from 'disco keygen', one per line; the first seals
       --password PW       the password itself: works, but is visible in 'ps'; prefer --password-file
   -l, --listen ADDR       address to bind (default 0.0.0.0: all interfaces)
       --name NAME         host name in answers (default [host] name, else the system host name)
       --disable-hidden    answer refused queries with a small error frame (never the magic or key)
-      --legacy            also answer PyDiscover clients (INSECURE: unauthenticated AES-CTR)
+      --legacy            also answer PyDiscover clients (INSECURE: unauthenticated AES-CTR); the
+                          defaults become PyDiscover's (port 50000, magic fna349fn)
   -v, --verbose           log every decision to stderr, and the counters on exit
 
 Examples:
   disco-server -c /etc/disco.toml -v
   disco-server -p 40000 -m shed --password-file /etc/disco.password -d services.cfg
   disco-server -l 127.0.0.1 -p 40001 -m test --key-file test.key --name bench-1 -v
-  disco-server --legacy -p 50000 -m fna349fn --password-file pw -d example.cfg   (PyDiscover fleet)
+  disco-server --legacy --password-file pw -d example.cfg     (a drop-in for pydiscover-server)
 
 Stops on SIGINT/SIGTERM. Exit codes: 0 stopped, 1 cannot listen, 2 usage or config error.
 `;

@@ -17,6 +17,7 @@ export { parseDuration } from "./duration.ts";
 export { parseIniServices } from "./ini.ts";
 export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig };
 export { GPIO_DRIVERS } from "./gpio.ts";
+export { DISCO_DEFAULTS, PYDISCOVER_DEFAULTS, type LegacyDefaultKey } from "./discovery.ts";
 
 /** A host name as disco accepts it: 1 to 253 characters, no white space (it is one word on the wire). */
 export const HOST_NAME_PATTERN = /^\S{1,253}$/;

@@ -322,6 +322,8 @@ class SysfsLine extends LineBase {
       closeSync(this.#valueFd);
     }
     if (this.#edges) await this.#write("edge", "none").catch(() => undefined);
+    // Left exported, the kernel keeps driving the output's value after this process exits.
+    if (this.settings.keepAfterClose) return;
     await writeFile(join(this.#options.classDir, "unexport"), String(this.#options.number)).catch(() => undefined);
   }
 }
