@@ -5,7 +5,8 @@
  * This is the only file that reads `process.argv` or calls `process.exit`.
  */
 import { COMMANDS, commandForProgram, EXIT_FAILURE, EXIT_USAGE, UsageError, type CliIo } from "./lib/cli/index.ts";
-import { ConfigError } from "./lib/config/index.ts";
+import { ConfigError, formatProblem } from "./lib/config/index.ts";
+import { DiscoError } from "./lib/errors.ts";
 import { VERSION } from "./lib/version.ts";
 
 const TOP_HELP = `disco ${VERSION}: find, describe, measure and drive a fleet of small Linux devices on a LAN.
@@ -21,7 +22,8 @@ Examples:
   disco-server -c /etc/disco.toml -v            answer discovery queries
   disco-client -m magic --password-file F       list every server on the LAN
 
-Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
+Every command takes -h/--help, --version, and -v/--verbose (the same as --debug).
+Exit codes: 0 ok, 1 runtime failure (also: looked and found nobody), 2 usage or config error.
 `;
 
 function makeIo(): CliIo {
@@ -30,12 +32,38 @@ function makeIo(): CliIo {
     err: (text) => void process.stderr.write(text),
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,
-    columns: process.stdout.columns,
+    get columns() {
+      return process.stdout.columns;
+    },
+    get rows() {
+      return process.stdout.rows;
+    },
     onReload: (listener) => {
       process.on("SIGHUP", listener);
       return () => void process.off("SIGHUP", listener);
     },
+    onResize: (listener) => {
+      process.on("SIGWINCH", listener);
+      return () => void process.off("SIGWINCH", listener);
+    },
   };
+}
+
+/**
+ * Turns what a command threw into its message and exit code, in the command's own words: usage and config
+ * errors exit 2; any other disco error is a runtime failure (exit 1) shown by its message alone; anything
+ * else is a bug, shown as one (with its stack under --debug).
+ */
+function explain(name: string, err: unknown, debug: boolean): { text: string; code: number } {
+  if (err instanceof UsageError) return { text: `disco ${err.command}: ${err.message}\nTry 'disco ${err.command} --help'.\n`, code: EXIT_USAGE };
+  if (err instanceof ConfigError) {
+    // A file named by a flag has no config file of its own: the problem is the command's.
+    const text = err.file !== undefined ? err.format() : err.problems.map((p) => `disco ${name}: ${formatProblem(p).replace(/^config: /, "")}`).join("\n");
+    return { text: `${text}\n`, code: EXIT_USAGE };
+  }
+  if (err instanceof DiscoError) return { text: `disco ${name}: ${err.message}\n`, code: EXIT_FAILURE };
+  const what = err instanceof Error ? (debug && err.stack ? err.stack : `${err.name}: ${err.message}`) : String(err);
+  return { text: `disco ${name}: internal error (a bug; please report it): ${what}\n`, code: EXIT_FAILURE };
 }
 
 async function main(): Promise<number> {
@@ -60,6 +88,12 @@ async function main(): Promise<number> {
     io.err(`disco: unknown command '${name}'. Commands: ${COMMANDS.map((c) => c.name).join(", ")}. Try 'disco --help'.\n`);
     return EXIT_USAGE;
   }
+  // Every command and both links answer --version (before "--", which ends the flags).
+  const flags = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  if (flags.includes("--version")) {
+    io.out(`disco ${VERSION}\n`);
+    return 0;
+  }
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.on("SIGINT", stop);
@@ -68,17 +102,9 @@ async function main(): Promise<number> {
     const command = await entry.load();
     return await command.run(args, io, controller.signal);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`disco ${err.command}: ${err.message}\nTry 'disco ${err.command} --help'.\n`);
-      return EXIT_USAGE;
-    }
-    if (err instanceof ConfigError) {
-      io.err(`${err.format()}\n`);
-      return EXIT_USAGE;
-    }
-    const message = err instanceof Error ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : String(err);
-    io.err(`disco ${name}: ${message}\n`);
-    return EXIT_FAILURE;
+    const { text, code } = explain(name, err, flags.includes("--debug") || flags.includes("-v") || flags.includes("--verbose"));
+    io.err(text);
+    return code;
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);

@@ -250,7 +250,6 @@ function beaconJson(b: ReceivedBeacon): string {
 /** `disco broadcast`: send or receive beacons. */
 export const command: Command = {
   name: "broadcast",
-  summary: "send or receive disco.py-compatible beacons",
   async run(argv, io, signal) {
     const { values: v, help } = parseFlags("broadcast", argv, { ...BEACON_FLAGS, send: { type: "boolean" }, receive: { type: "boolean" }, json: { type: "boolean" } });
     if (help) {

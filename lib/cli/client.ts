@@ -84,7 +84,6 @@ function formatEvent(e: ClientEvent): string {
 /** `disco client` / `disco-client`: lists every server that answers. */
 export const command: Command = {
   name: "client",
-  summary: "find every server on the LAN (also installed as disco-client)",
   async run(argv, io, signal) {
     const { values: f, help } = parseFlags("client", argv, {
       ...DISCOVERY_FLAGS,

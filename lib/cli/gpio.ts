@@ -210,7 +210,6 @@ async function watch(driver: GpioDriver, targets: Target[], json: boolean, count
 /** `disco gpio` */
 export const command: Command = {
   name: "gpio",
-  summary: "inspect and drive GPIO lines (info, get, set, watch)",
   async run(argv, io, signal) {
     const { values, positionals, help } = parseFlags(
       "gpio",

@@ -74,7 +74,6 @@ function draw(io: CliIo, table: MembershipTable, counters: BeaconCounters | unde
 /** `disco hosts`: the membership table. */
 export const command: Command = {
   name: "hosts",
-  summary: "the hosts and services seen, once or live",
   async run(argv, io, signal) {
     const { values: v, help } = parseFlags("hosts", argv, {
       ...BEACON_FLAGS,

@@ -11,6 +11,7 @@ export { UsageError } from "./errors.ts";
 /** Loads a command lazily, so `disco keygen` does not pay for loading ZeroMQ or GPIO code. */
 export interface CommandEntry {
   readonly name: string;
+  /** One line for `disco --help`, the man page and shell completion (the only copy: commands have none). */
   readonly summary: string;
   load(): Promise<Command>;
 }
@@ -23,9 +24,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "broadcast", summary: "send or receive disco.py-compatible beacons", load: async () => (await import("./broadcast.ts")).command },
   { name: "hosts", summary: "the hosts and services seen, once or live", load: async () => (await import("./hosts.ts")).command },
   { name: "metrics", summary: "publish, proxy or receive metrics over ZeroMQ (disco.py compatible)", load: async () => (await import("./metrics.ts")).command },
-  { name: "gpio", summary: "inspect and drive GPIO lines", load: async () => (await import("./gpio.ts")).command },
+  { name: "gpio", summary: "inspect and drive GPIO lines (info, get, set, watch)", load: async () => (await import("./gpio.ts")).command },
   { name: "keygen", summary: "print a fresh random key for the config", load: async () => (await import("./keygen.ts")).command },
-  { name: "config", summary: "validate a config file and print every problem", load: async () => (await import("./config.ts")).command },
+  { name: "config", summary: "validate a config file (check) or print the effective config (show)", load: async () => (await import("./config.ts")).command },
 ];
 
 /** The command a program name implies (`disco-server` -> `server`), or undefined for plain `disco`. */

@@ -18,7 +18,6 @@ the new one, then remove the old one.
 /** `disco keygen`: prints a random key. */
 export const command: Command = {
   name: "keygen",
-  summary: "print a fresh random key for the config",
   async run(argv, io) {
     const { help } = parseFlags("keygen", argv, {});
     if (help) {

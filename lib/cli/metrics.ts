@@ -102,7 +102,6 @@ async function logEvents(io: CliIo, prefix: string, events: AsyncIterable<Socket
 /** `disco metrics`. */
 export const command: Command = {
   name: "metrics",
-  summary: "publish, proxy or receive metrics over ZeroMQ (disco.py compatible)",
   async run(argv, io, signal) {
     const { values: v, positionals, help } = parseFlags("metrics", argv, FLAGS, true);
     if (help) {

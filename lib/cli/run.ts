@@ -70,7 +70,6 @@ async function prepare(configPath: string | undefined, name: string | undefined,
 /** `disco run`: the daemon. */
 export const command: Command = {
   name: "run",
-  summary: "run the daemon: every capability the config enables",
   async run(argv, io, signal) {
     const { values: f, help } = parseFlags("run", argv, {
       config: { type: "string", short: "c" },

@@ -53,7 +53,6 @@ export function formatCounters(c: ResponderCounters): string {
 /** `disco server` / `disco-server`: answers discovery queries until stopped. */
 export const command: Command = {
   name: "server",
-  summary: "answer discovery queries (also installed as disco-server)",
   async run(argv, io, signal) {
     const { values: f, help } = parseFlags("server", argv, {
       ...DISCOVERY_FLAGS,

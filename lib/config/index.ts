@@ -5,7 +5,7 @@
 import { parse, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.ts";
 import { locateKeys } from "./_locate.ts";
-import { createCtx, isTable, Section } from "./_schema.ts";
+import { createCtx, isTable, report, Section } from "./_schema.ts";
 import { readDiscovery, type DiscoveryConfig } from "./discovery.ts";
 import { readBeacon, type BeaconConfig } from "./beacon.ts";
 import { readMetrics, type MetricsConfig } from "./metrics.ts";
@@ -43,6 +43,11 @@ export interface DiscoConfig {
 export interface ParseConfigOptions {
   /** File name shown in problems. */
   file?: string;
+  /**
+   * The names of this host's IPv4 interfaces (the caller lists them; this folder does no I/O). When given,
+   * `[discovery] interfaces` and `[beacon] interfaces` must name some of them.
+   */
+  interfaces?: readonly string[];
 }
 
 /**
@@ -79,6 +84,14 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const metrics = readMetrics(root.table("metrics"));
   const gpio = readGpio(root.table("gpio"));
   root.done();
+  const known = options.interfaces;
+  if (known) {
+    for (const [section, names] of [["discovery", discovery.interfaces], ["beacon", beacon.interfaces]] as const) {
+      names.forEach((n, i) => {
+        if (!known.includes(n)) report(ctx, `${section}.interfaces[${i}]`, `interface '${n}' does not exist here or has no IPv4 address (known: ${known.join(", ") || "none"})`);
+      });
+    }
+  }
   if (ctx.problems.length) {
     const sorted = [...ctx.problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
     throw new ConfigError(sorted, options.file);
