@@ -53,6 +53,12 @@ function formatServices(services: Readonly<Record<string, unknown>>): string {
   return parts.length ? parts.join(", ") : "-";
 }
 
+/** The address part of "ADDRESS:PORT". */
+function fromAddress(from: string): string {
+  const i = from.lastIndexOf(":");
+  return i > 0 ? from.slice(0, i) : from;
+}
+
 function formatUptime(sec: number | undefined): string {
   if (sec === undefined) return "-";
   if (sec < 120) return `${Math.round(sec)}s`;
@@ -180,14 +186,20 @@ export const command: Command = {
       );
     } else if (result.hosts.length > 0) {
       const hosts = [...result.hosts].sort((a, b) => a.host.localeCompare(b.host));
+      // ADDRESS is where the answer came from (the address that reached us); -v adds every address it announces.
       const rows = verbose
-        ? [["HOST", "ADDRESSES", "VERSION", "UPTIME", "RTT", "SERVICES"], ...hosts.map((h) => [h.host, h.addresses.join(",") || "-", h.version ?? "-", formatUptime(h.uptimeSec), `${h.rttMs}ms`, formatServices(h.services)])]
-        : [["HOST", "SERVICES"], ...hosts.map((h) => [h.host, formatServices(h.services)])];
+        ? [["HOST", "ADDRESS", "ADDRESSES", "VERSION", "UPTIME", "RTT", "SERVICES"], ...hosts.map((h) => [h.host, fromAddress(h.from), h.addresses.join(",") || "-", h.version ?? "-", formatUptime(h.uptimeSec), `${h.rttMs}ms`, formatServices(h.services)])]
+        : [["HOST", "ADDRESS", "SERVICES"], ...hosts.map((h) => [h.host, fromAddress(h.from), formatServices(h.services)])];
       io.out(table(rows));
     }
     for (const r of result.refusals) io.err(`disco client: ${r.from} refused the query: ${r.message}\n`);
     for (const s of result.sendFailures) io.err(`disco client: could not send to ${s.target.address}:${s.target.port}: ${s.message}\n`);
     if (result.hosts.length > 0) return 0;
+    if (signal.aborted) {
+      // Stopped before the timeout: no claim about what the full wait would have found.
+      io.err("disco client: interrupted before the timeout; no server had answered yet\n");
+      return 1;
+    }
     if (result.refusals.length === 0) {
       io.err(
         `disco client: no server answered within ${timeoutMs / 1000}s (asked ${targets.map((t) => `${t.address}:${t.port}`).join(", ")}).\n` +

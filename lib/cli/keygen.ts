@@ -13,6 +13,8 @@ Examples:
 
 Rotation: put the new key first in 'keys' (it seals), keep the old one after it until every device has
 the new one, then remove the old one.
+
+Exit codes: 0 printed, 2 usage error.
 `;
 
 /** `disco keygen`: prints a random key. */

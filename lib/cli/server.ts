@@ -5,6 +5,7 @@ import { parseFlags, parseIpv4Flag } from "./_args.ts";
 import { loadServicesFile, resolveHostName } from "./_config.ts";
 import { DISCOVERY_FLAGS, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
 import { createDescriber } from "./_offers.ts";
+import { explainErrno } from "./_os-errors.ts";
 import type { CliIo, Command } from "./command.ts";
 
 const HELP = `Usage: disco-server [-c FILE] [-d FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F]
@@ -93,7 +94,7 @@ export const command: Command = {
       });
     } catch (err) {
       if (err instanceof NetError) {
-        const hint = err.code === "EADDRINUSE" ? " (another server on this port? choose another with -p)" : err.code === "EADDRNOTAVAIL" ? " (-l must be an address of this host)" : err.code === "EACCES" ? " (ports below 1024 need root)" : "";
+        const hint = explainErrno(err.code, { EADDRINUSE: "another server on this port? choose another with -p", EADDRNOTAVAIL: "-l must be an address of this host", EACCES: "ports below 1024 need root" });
         io.err(`disco server: ${err.message}${hint}\n`);
         return 1;
       }
