@@ -29,6 +29,5 @@ export { spawnHook } from "./hook-spawn.ts";
 export { createBeaconBuilder, randomBootId, type BeaconBuilder, type BeaconBuilderOptions, type BeaconFormat, type SelfDescription } from "./builder.ts";
 export { runBeaconSender, type BeaconSenderOptions } from "./sender.ts";
 export { BeaconIngest, runBeaconReceiver, runMembershipTicker, type BeaconIngestOptions, type BeaconReceiverOptions, type IngestOutcome, type ReceivedBeacon, type TickerOptions } from "./receiver.ts";
-// The UDP adapter lives in lib/net (shared with discovery); re-exported for existing importers.
 export { resolveTargets, type BeaconTargets } from "./targets.ts";
 export { runBeaconService, type BeaconServiceOptions } from "./service.ts";

@@ -1,5 +1,5 @@
 /** Key derivation, keyrings, AES-256-GCM sealing and replay memory. WebCrypto only. */
-export { KeyError, OpenError } from "./errors.ts";
+export { CryptoError, KeyError, OpenError } from "./errors.ts";
 export {
   CHANNEL_ID_BYTES,
   KEY_BYTES,
