@@ -6,6 +6,7 @@ export type DropReason =
   | "truncated"
   | "not-utf8"
   | "malformed"
+  | "bad-name"
   | "unknown-format"
   | "foreign-channel"
   | "unknown-key"
@@ -13,7 +14,9 @@ export type DropReason =
   | "replayed"
   | "unsealed"
   | "overload"
-  | "table-full";
+  | "source-limit"
+  | "foreign-bye"
+  | "sealed-name";
 
 /** Every drop reason, in display order. */
 export const DROP_REASONS: readonly DropReason[] = [
@@ -21,6 +24,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   "truncated",
   "not-utf8",
   "malformed",
+  "bad-name",
   "unknown-format",
   "foreign-channel",
   "unknown-key",
@@ -28,7 +32,9 @@ export const DROP_REASONS: readonly DropReason[] = [
   "replayed",
   "unsealed",
   "overload",
-  "table-full",
+  "source-limit",
+  "foreign-bye",
+  "sealed-name",
 ];
 
 /** A beacon problem that is not about one received datagram (setup, a beacon too large to send). */

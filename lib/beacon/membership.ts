@@ -5,6 +5,8 @@
  * clock is injected, so tests run on fake time.
  */
 import { Subscribers } from "../async/index.ts";
+import { isValidHostName } from "../text/index.ts";
+import { PaceEstimator } from "./pace.ts";
 import type { HostRecord, MembershipEvent } from "./types.ts";
 
 /** Monotonic time for state changes, wall-clock time for display. */
@@ -26,6 +28,13 @@ export interface Observation {
   /** The sender's announced interval (or the configured default for formats that carry none). */
   readonly intervalMs: number;
   readonly source: HostRecord["source"];
+  /** The beacon was sealed (opened with a key of the keyring), so what it says is authenticated. */
+  readonly sealed?: boolean;
+  /**
+   * The format announces no interval (disco.py): `intervalMs` is only where the table starts, and it learns
+   * the host's pace from the arrivals of its beacons.
+   */
+  readonly learnPace?: boolean;
   /** The sender's boot id, when the format carries one (a new one is a restart). */
   readonly boot?: string;
   /** Addresses the sender announced. */
@@ -46,20 +55,37 @@ export interface MembershipOptions {
   failedAfter?: number;
   /** How long a failed host stays in the table, in ms. @default 600000 */
   forgetAfterMs?: number;
-  /** Most hosts held; beacons from further new hosts are refused. @default 4096 */
+  /**
+   * Most hosts held. A newcomer is always admitted: when full, the table evicts a failed host first, then
+   * an unsealed one heard only once, then the unsealed one heard longest ago, then the oldest. @default 4096
+   */
   maxHosts?: number;
+  /** Names an unsealed sender may hold from one source address (sealed senders are not limited). @default 16 */
+  maxNamesPerAddress?: number;
+  /** Longest interval an unsealed beacon may announce (or a host's learned pace may reach), in ms. @default 300000 */
+  maxUnsealedIntervalMs?: number;
   /** Events a slow subscriber may have queued before the oldest is dropped. @default 1024 */
   maxQueued?: number;
   /** @default systemClock */
   clock?: Clock;
 }
 
+/**
+ * Why the table refused a beacon: a new name beyond its source address's quota, a goodbye from an address
+ * the host was never heard on, an unsealed beacon for a name a sealed host holds, a name that breaks the
+ * host name rule (lib/text).
+ */
+export type Refusal = "source-limit" | "foreign-bye" | "sealed-name" | "bad-name";
+
 /** What {@link MembershipTable.observe} did. */
 export interface ObserveResult {
-  /** False when the table is full and the host is new. */
+  /** False when the beacon was refused (see `refused`). */
   readonly accepted: boolean;
+  readonly refused?: Refusal;
   /** The event the beacon caused, if any (a beacon that changes nothing causes none). */
   readonly event?: MembershipEvent;
+  /** The host evicted to make room for a newcomer, if any (a `leave` was emitted for it unless it had failed). */
+  readonly evicted?: HostRecord;
 }
 
 /** Options for {@link MembershipTable.subscribe}. */
@@ -70,12 +96,28 @@ export interface SubscribeOptions {
   includeCurrent?: boolean;
 }
 
+// Eviction ranks, first evicted first; within a rank, the least recently heard (or failed) goes first.
+const RANK_FAILED = 0;
+const RANK_UNCONFIRMED = 1;
+const RANK_UNSEALED = 2;
+const RANK_SEALED = 3;
+
 interface Entry {
   record: HostRecord;
   boot: string | undefined;
   /** Source address -> monotonic ms last heard from it. */
   heard: Map<string, number>;
+  sealed: boolean;
+  /** Beacons heard, counted up to 2 (an unsealed host heard once is the first to go when full). */
+  beacons: number;
+  /** The source address whose name quota this entry uses (held while unsealed and not failed). */
+  quota: string | undefined;
+  /** Arrival times, for formats that announce no interval. */
+  pace: PaceEstimator | undefined;
+  rank: number;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const MAX_ADDRESSES = 16;
 
@@ -95,12 +137,14 @@ function sameJson(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** Whether two records differ in anything but when they were last heard. */
+/** Whether two records differ in anything but when they were last heard (and a learned pace's drift). */
 function differs(a: HostRecord, b: HostRecord): boolean {
+  const learning = a.learnedIntervalMs !== undefined || b.learnedIntervalMs !== undefined;
   return (
     a.state !== b.state ||
-    a.intervalMs !== b.intervalMs ||
+    (!learning && a.intervalMs !== b.intervalMs) ||
     a.source !== b.source ||
+    a.sealed !== b.sealed ||
     a.version !== b.version ||
     a.metricsEndpoint !== b.metricsEndpoint ||
     !sameSet(a.addresses, b.addresses) ||
@@ -111,18 +155,30 @@ function differs(a: HostRecord, b: HostRecord): boolean {
 
 /**
  * Hosts heard and their states. Subscribers read {@link MembershipEvent}s as async iterables.
+ *
+ * Bounded against a LAN that lies: the table holds at most `maxHosts` names and always admits a newcomer
+ * (evicting failed, then unsealed, then old entries), one source address holds at most
+ * `maxNamesPerAddress` unsealed names, an unsealed beacon cannot announce an interval longer than
+ * `maxUnsealedIntervalMs`, a goodbye counts only when sealed or from an address the host was heard on,
+ * and an unsealed beacon cannot take over a name a live sealed host holds.
  * @example
  * const table = new MembershipTable({ clock });
- * table.observe({ host: "shed", address: "10.0.0.5", intervalMs: 15000, source: "disco.py" }); // join
+ * table.observe({ host: "shed", address: "10.0.0.5", intervalMs: 15000, source: "disco.py", learnPace: true }); // join
  * for await (const e of table.subscribe({ signal })) console.log(e.type, e.host.host);
  */
 export class MembershipTable {
   #hosts = new Map<string, Entry>();
+  /** Names by eviction rank, least recently heard first. */
+  readonly #ranks: Set<string>[] = [new Set(), new Set(), new Set(), new Set()];
+  /** Source address -> unsealed live names it holds. */
+  readonly #quota = new Map<string, number>();
   readonly #subscribers = new Subscribers<MembershipEvent>();
   readonly #suspectAfter: number;
   readonly #failedAfter: number;
   readonly #forgetAfterMs: number;
   readonly #maxHosts: number;
+  readonly #maxNamesPerAddress: number;
+  readonly #maxUnsealedIntervalMs: number;
   readonly #maxQueued: number;
   readonly #clock: Clock;
 
@@ -132,36 +188,66 @@ export class MembershipTable {
     this.#failedAfter = options.failedAfter ?? 3;
     this.#forgetAfterMs = options.forgetAfterMs ?? 600_000;
     this.#maxHosts = options.maxHosts ?? 4096;
+    this.#maxNamesPerAddress = options.maxNamesPerAddress ?? 16;
+    this.#maxUnsealedIntervalMs = options.maxUnsealedIntervalMs ?? 300_000;
     this.#maxQueued = options.maxQueued ?? 1024;
     this.#clock = options.clock ?? systemClock;
     if (!(this.#suspectAfter >= 1)) throw new RangeError(`suspectAfter must be at least 1, got ${this.#suspectAfter}`);
     if (!(this.#failedAfter >= this.#suspectAfter)) throw new RangeError(`failedAfter (${this.#failedAfter}) must be at least suspectAfter (${this.#suspectAfter})`);
+    if (!(this.#maxHosts >= 1)) throw new RangeError(`maxHosts must be at least 1, got ${this.#maxHosts}`);
+    if (!(this.#maxNamesPerAddress >= 1)) throw new RangeError(`maxNamesPerAddress must be at least 1, got ${this.#maxNamesPerAddress}`);
   }
 
   /**
    * Applies one beacon.
-   * @returns whether it was accepted and the event it caused
+   * @returns whether it was accepted (or why it was refused), the event it caused and any host evicted for it
    */
   observe(obs: Observation): ObserveResult {
     const now = this.#clock.nowMs();
+    const sealed = obs.sealed === true;
     const entry = this.#hosts.get(obs.host);
+    if (entry && !sealed && entry.sealed && entry.record.state !== "failed") return { accepted: false, refused: "sealed-name" };
     if (obs.bye) {
       if (!entry) return { accepted: true };
-      this.#hosts.delete(obs.host);
+      // Anyone can send a goodbye naming any host; only its own addresses (or its key) can mean it.
+      if (!sealed && !entry.heard.has(obs.address)) return { accepted: false, refused: "foreign-bye" };
+      this.#remove(obs.host, entry);
       const record: HostRecord = { ...entry.record, lastSeenMs: now, lastSeenUnixMs: this.#clock.unixNowMs() };
       return { accepted: true, event: this.#emit({ type: "leave", host: record }) };
     }
-    if (!entry && this.#hosts.size >= this.#maxHosts) return { accepted: false };
-    if (entry && this.#unchanged(entry, obs)) {
-      // The common case, a steady beacon from the same address: only the times move (no event).
+    let evicted: HostRecord | undefined;
+    if (!entry) {
+      if (!isValidHostName(obs.host)) return { accepted: false, refused: "bad-name" };
+      if (!sealed && (this.#quota.get(obs.address) ?? 0) >= this.#maxNamesPerAddress) return { accepted: false, refused: "source-limit" };
+      if (this.#hosts.size >= this.#maxHosts) evicted = this.#evictOne();
+    }
+    let intervalMs = obs.intervalMs;
+    let learnedMs: number | undefined;
+    let pace = entry?.pace;
+    if (obs.learnPace) {
+      pace ??= new PaceEstimator();
+      pace.arrive(now);
+      learnedMs = pace.estimateMs();
+      if (learnedMs !== undefined) intervalMs = learnedMs = Math.min(learnedMs, this.#maxUnsealedIntervalMs);
+    }
+    if (!sealed) intervalMs = Math.min(intervalMs, this.#maxUnsealedIntervalMs);
+    if (entry && this.#unchanged(entry, obs, intervalMs, sealed)) {
+      // The common case, a steady beacon from the same address: only the times (and a learned pace) move.
       entry.heard.set(obs.address, now);
-      entry.record = { ...entry.record, lastSeenMs: now, lastSeenUnixMs: this.#clock.unixNowMs() };
+      const r: Mutable<HostRecord> = { ...entry.record, lastSeenMs: now, lastSeenUnixMs: this.#clock.unixNowMs() };
+      if (learnedMs !== undefined) {
+        r.intervalMs = intervalMs;
+        r.learnedIntervalMs = learnedMs;
+      }
+      entry.record = r;
+      entry.beacons = 2;
+      this.#place(obs.host, entry);
       return { accepted: true };
     }
     const heard = entry?.heard ?? new Map<string, number>();
     heard.delete(obs.address);
     heard.set(obs.address, now);
-    const staleMs = this.#failedAfter * obs.intervalMs;
+    const staleMs = this.#failedAfter * intervalMs;
     for (const [addr, at] of heard) if (now - at > staleMs) heard.delete(addr);
     while (heard.size > MAX_ADDRESSES) heard.delete(heard.keys().next().value!);
     const addresses = [...heard.keys()].reverse();
@@ -172,27 +258,35 @@ export class MembershipTable {
       state: "alive",
       lastSeenMs: now,
       lastSeenUnixMs: this.#clock.unixNowMs(),
-      intervalMs: obs.intervalMs,
+      intervalMs,
+      ...(learnedMs !== undefined && { learnedIntervalMs: learnedMs }),
       source: obs.source,
+      sealed,
       ...(obs.version !== undefined && { version: obs.version }),
       ...(obs.services !== undefined && { services: obs.services }),
       ...(obs.metricsEndpoint !== undefined && { metricsEndpoint: obs.metricsEndpoint }),
       ...(obs.gpio !== undefined && { gpio: obs.gpio }),
     };
     if (!entry) {
-      this.#hosts.set(obs.host, { record, boot: obs.boot, heard });
-      return { accepted: true, event: this.#emit({ type: "join", host: record }) };
+      const created: Entry = { record, boot: obs.boot, heard, sealed, beacons: 1, quota: undefined, pace, rank: -1 };
+      this.#hosts.set(obs.host, created);
+      this.#place(obs.host, created);
+      return { accepted: true, event: this.#emit({ type: "join", host: record }), ...(evicted && { evicted }) };
     }
     const before = entry.record;
     const restarted = obs.boot !== undefined && entry.boot !== undefined && obs.boot !== entry.boot;
     entry.record = record;
     entry.boot = obs.boot ?? entry.boot;
+    entry.sealed = sealed;
+    entry.beacons = 2;
+    entry.pace = pace;
+    this.#place(obs.host, entry);
     if (before.state === "failed") return { accepted: true, event: this.#emit({ type: "join", host: record }) };
     if (restarted || differs(before, record)) return { accepted: true, event: this.#emit({ type: "update", host: record }) };
     return { accepted: true };
   }
 
-  /**
+/**
    * Moves hosts that missed beacons to `suspect` or `failed`, and forgets hosts failed for longer than
    * `forgetAfterMs`. Call it periodically (every 100 ms is plenty).
    * @returns the events, in host order
@@ -205,7 +299,7 @@ export class MembershipTable {
       const elapsed = now - r.lastSeenMs;
       const failAt = this.#failedAfter * r.intervalMs;
       if (r.state === "failed") {
-        if (elapsed - failAt > this.#forgetAfterMs) this.#hosts.delete(name);
+        if (elapsed - failAt > this.#forgetAfterMs) this.#remove(name, entry);
         continue;
       }
       let state: HostRecord["state"] = r.state;
@@ -213,6 +307,7 @@ export class MembershipTable {
       else if (elapsed > this.#suspectAfter * r.intervalMs) state = "suspect";
       if (state === r.state) continue;
       entry.record = { ...r, state };
+      if (state === "failed") this.#place(name, entry);
       events.push(this.#emit({ type: state === "failed" ? "failed" : "suspect", host: entry.record }));
     }
     return events;
@@ -274,13 +369,69 @@ export class MembershipTable {
     this.#subscribers.close();
   }
 
-  /** Whether a beacon repeats the last one: alive, same source address last, nothing announced differs. */
-  #unchanged(entry: Entry, obs: Observation): boolean {
+  /**
+   * Whether a beacon repeats the last one: alive, same source address last, same sealing, nothing announced
+   * differs (for a learned pace, the interval may drift).
+   */
+  #unchanged(entry: Entry, obs: Observation, intervalMs: number, sealed: boolean): boolean {
     const r = entry.record;
-    if (r.state !== "alive" || r.intervalMs !== obs.intervalMs || r.source !== obs.source || entry.boot !== obs.boot) return false;
+    if (r.state !== "alive" || r.source !== obs.source || entry.boot !== obs.boot || entry.sealed !== sealed) return false;
+    if (!obs.learnPace && r.intervalMs !== intervalMs) return false;
     if (r.addresses[0] !== obs.address || entry.heard.size !== 1) return false;
     if ((obs.addresses?.length ?? 0) > 0 || obs.services !== undefined || obs.gpio !== undefined) return false;
     return r.version === obs.version && r.metricsEndpoint === obs.metricsEndpoint && r.services === undefined && r.gpio === undefined;
+  }
+
+  /**
+   * Files an entry under its eviction rank as the most recently heard, and makes it hold a name of its
+   * source address's quota exactly while it is unsealed and not failed.
+   */
+  #place(name: string, entry: Entry): void {
+    const failed = entry.record.state === "failed";
+    const rank = failed ? RANK_FAILED : entry.sealed ? RANK_SEALED : entry.beacons < 2 ? RANK_UNCONFIRMED : RANK_UNSEALED;
+    if (entry.rank >= 0) this.#ranks[entry.rank]!.delete(name);
+    entry.rank = rank;
+    this.#ranks[rank]!.add(name);
+    const wantsQuota = !entry.sealed && !failed;
+    if (wantsQuota && entry.quota === undefined) {
+      const address = entry.record.addresses[0];
+      if (address !== undefined) {
+        entry.quota = address;
+        this.#quota.set(address, (this.#quota.get(address) ?? 0) + 1);
+      }
+    } else if (!wantsQuota && entry.quota !== undefined) this.#releaseQuota(entry);
+  }
+
+  #releaseQuota(entry: Entry): void {
+    const address = entry.quota;
+    if (address === undefined) return;
+    entry.quota = undefined;
+    const n = (this.#quota.get(address) ?? 1) - 1;
+    if (n > 0) this.#quota.set(address, n);
+    else this.#quota.delete(address);
+  }
+
+  #remove(name: string, entry: Entry): void {
+    this.#hosts.delete(name);
+    this.#ranks[entry.rank]?.delete(name);
+    this.#releaseQuota(entry);
+  }
+
+  /**
+   * Makes room for a newcomer: the first entry of the first non-empty rank goes (a failed host, else an
+   * unsealed host heard once, else the unsealed host heard longest ago, else the oldest sealed one).
+   * @returns the evicted record; subscribers got a `leave` for it unless it had failed
+   */
+  #evictOne(): HostRecord | undefined {
+    for (const names of this.#ranks) {
+      const name = names.values().next().value;
+      if (name === undefined) continue;
+      const entry = this.#hosts.get(name)!;
+      this.#remove(name, entry);
+      if (entry.record.state !== "failed") this.#emit({ type: "leave", host: entry.record });
+      return entry.record;
+    }
+    return undefined;
   }
 
   #emit(e: MembershipEvent): MembershipEvent {

@@ -3,11 +3,12 @@
  * datagram is counted by reason and dropped; nothing a sender does can end the loop.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { untilAborted } from "../async/index.ts";
 import type { Keyring } from "../crypto/index.ts";
 import { BeaconCounters } from "./counters.ts";
 import { decodeDatagram, MAX_BEACON_BYTES } from "./decode.ts";
 import { BeaconFrameError, type DropReason } from "./errors.ts";
-import type { MembershipTable, Observation } from "./membership.ts";
+import type { MembershipTable, Observation, Refusal } from "./membership.ts";
 import { decodeRichBeacon, type RichBeacon } from "./rich.ts";
 import { openBeacon } from "./seal.ts";
 import { SequenceGuard } from "./sequence.ts";
@@ -66,11 +67,21 @@ export interface BeaconIngestOptions {
 
 const MAX_VAULT_SERVICES = 64;
 
+const REFUSALS: Record<Refusal, (obs: Observation) => string> = {
+  "source-limit": (o) => `${o.address} holds as many unsealed host names as allowed; ${o.host} not added`,
+  "foreign-bye": (o) => `goodbye for ${o.host} from ${o.address}, an address it was not heard on`,
+  "sealed-name": (o) => `unsealed beacon for ${o.host}, a host whose beacons are sealed`,
+  "bad-name": () => "host name breaks the host name rule",
+};
+
 /** Decodes, checks and applies datagrams one at a time. */
 export class BeaconIngest {
   readonly counters: BeaconCounters;
   readonly #o: BeaconIngestOptions;
-  readonly #guard = new SequenceGuard();
+  // Separate replay state for sealed and unsealed rich beacons: a forged unsealed beacon must not move a
+  // sealed host's boot or sequence (its real beacons would then look replayed), nor evict it from the guard.
+  readonly #sealedGuard = new SequenceGuard();
+  readonly #unsealedGuard = new SequenceGuard();
   readonly #acceptUnsealed: boolean;
   readonly #defaultIntervalMs: number;
   readonly #vaultIntervalMs: number;
@@ -107,7 +118,8 @@ export class BeaconIngest {
       if (decoded.kind === "disco.py") {
         if (!this.#acceptUnsealed) throw new BeaconFrameError("unsealed", "unsealed beacon refused (a key is set and accept_unsealed is false)");
         const b = decoded.beacon;
-        const obs: Observation = { host: b.host, address: d.address, intervalMs: this.#defaultIntervalMs, source: "disco.py", ...(b.bye && { bye: true }) };
+        // disco.py beacons announce no interval: the table learns each host's pace, starting from the default.
+        const obs: Observation = { host: b.host, address: d.address, intervalMs: this.#defaultIntervalMs, source: "disco.py", learnPace: true, ...(b.bye && { bye: true }) };
         this.#apply(obs);
         return { kind: "done", beacon: { from: d.address, format: "disco.py", sealed: false, host: b.host, bye: b.bye, unixSeconds: b.unixSeconds, text: b.text } };
       }
@@ -138,9 +150,10 @@ export class BeaconIngest {
   }
 
   #applyRich(rich: RichBeacon, d: Datagram, sealed: boolean): ReceivedBeacon {
-    if (!this.#guard.check(rich.host, rich.boot, rich.seq)) throw new BeaconFrameError("replayed", `replayed or stale beacon from ${rich.host} (boot ${rich.boot}, seq ${rich.seq})`);
+    const guard = sealed ? this.#sealedGuard : this.#unsealedGuard;
+    if (!guard.check(rich.host, rich.boot, rich.seq)) throw new BeaconFrameError("replayed", `replayed or stale beacon from ${rich.host} (boot ${rich.boot}, seq ${rich.seq})`);
     // Built field by field rather than spread: this runs for every received rich beacon.
-    const obs: { -readonly [K in keyof Observation]: Observation[K] } = { host: rich.host, address: d.address, intervalMs: rich.intervalMs, source: "disco-json", boot: rich.boot, addresses: rich.addresses };
+    const obs: { -readonly [K in keyof Observation]: Observation[K] } = { host: rich.host, address: d.address, intervalMs: rich.intervalMs, source: "disco-json", sealed, boot: rich.boot, addresses: rich.addresses };
     if (rich.version !== undefined) obs.version = rich.version;
     if (rich.services !== undefined) obs.services = rich.services;
     if (rich.metricsEndpoint !== undefined) obs.metricsEndpoint = rich.metricsEndpoint;
@@ -182,7 +195,8 @@ export class BeaconIngest {
   }
 
   #apply(obs: Observation): void {
-    if (this.#o.table && !this.#o.table.observe(obs).accepted) throw new BeaconFrameError("table-full", `membership table is full; ${obs.host} not added`);
+    const refused = this.#o.table?.observe(obs).refused;
+    if (refused) throw new BeaconFrameError(refused, REFUSALS[refused](obs));
   }
 
   #drop(err: unknown, d: Datagram): undefined {
@@ -225,14 +239,19 @@ async function drain(
   handle: (d: Datagram, behind: boolean) => (() => Promise<void> | void) | void,
 ): Promise<void> {
   const it = source[Symbol.asyncIterator]();
-  const aborted = new Promise<undefined>((resolve) => {
-    if (signal.aborted) resolve(undefined);
-    signal.addEventListener("abort", () => resolve(undefined), { once: true });
-  });
-  // A continuation that throws (an `onBeacon` callback) ends the loop with its error, at once.
-  let fail: (err: unknown) => void = ignore;
-  const failed = new Promise<never>((_, reject) => (fail = reject));
-  failed.catch(ignore);
+  // A continuation that throws (an `onBeacon` callback) ends the loop with its error, at once. Every wait
+  // below is one short-lived promise (untilAborted), never a race against a promise that lives as long as
+  // the loop: such a race keeps each turn's batch reachable (issue 9: 1.1 KB per datagram, never freed).
+  const failure = new AbortController();
+  let failed = false;
+  let error: unknown;
+  const fail = (err: unknown): void => {
+    if (failed) return;
+    failed = true;
+    error = err;
+    failure.abort();
+  };
+  const stop = AbortSignal.any([signal, failure.signal]);
   let tail: Promise<void> = Promise.resolve();
   let pending = 0;
   const settled = (): void => void pending--;
@@ -243,14 +262,15 @@ async function drain(
     tail = tail.then(next).then(settled, fail);
   };
   try {
-    while (!signal.aborted) {
-      const r = await Promise.race([it.next(), aborted, failed]);
+    while (!stop.aborted) {
+      const r = await untilAborted(it.next(), stop);
       if (r === undefined || r.done) break;
       if (isBatch(r.value)) for (const d of r.value) one(d);
       else one(r.value);
-      if (pending >= MAX_PENDING) await Promise.race([tail, failed]);
+      if (pending >= MAX_PENDING) await untilAborted(tail, failure.signal);
     }
-    await Promise.race([tail, failed]);
+    await untilAborted(tail, failure.signal);
+    if (failed) throw error;
   } finally {
     await it.return?.();
   }

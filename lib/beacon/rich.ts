@@ -2,6 +2,7 @@
  * The rich beacon's JSON payload: who the host is and what it offers. Pure: bytes <-> validated values.
  * Unknown fields are ignored (newer senders may add some); known fields are checked strictly.
  */
+import { HOST_NAME_RULE, isValidHostName } from "../text/index.ts";
 import { BeaconFrameError } from "./errors.ts";
 
 /** Version of the JSON payload. */
@@ -33,7 +34,6 @@ export interface RichBeacon {
   readonly bye?: boolean;
 }
 
-const HOST_NAME = /^[^\s]{1,253}$/;
 const BOOT = /^[0-9a-f]{16}$/;
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
@@ -77,7 +77,7 @@ function strList(o: Record<string, unknown>, key: string, maxItems: number, maxC
  * Decodes and validates a rich beacon payload.
  * @param payload UTF-8 JSON bytes (from an envelope, opened when sealed)
  * @returns the beacon
- * @throws {BeaconFrameError} `not-utf8` or `malformed`
+ * @throws {BeaconFrameError} `not-utf8`, `malformed`, or `bad-name` (the host name rule, lib/text)
  */
 export function decodeRichBeacon(payload: Uint8Array): RichBeacon {
   let text: string;
@@ -96,7 +96,8 @@ export function decodeRichBeacon(payload: Uint8Array): RichBeacon {
   const o = raw as Record<string, unknown>;
   if (o["v"] !== RICH_VERSION) fail(`unknown rich beacon payload version ${JSON.stringify(o["v"])}`);
   const host = o["host"];
-  if (typeof host !== "string" || !HOST_NAME.test(host)) fail("'host' must be 1 to 253 characters without whitespace");
+  if (typeof host !== "string") fail("'host' must be a string");
+  if (!isValidHostName(host)) throw new BeaconFrameError("bad-name", `'host' is not ${HOST_NAME_RULE}`);
   const boot = o["boot"];
   if (typeof boot !== "string" || !BOOT.test(boot)) fail("'boot' must be 16 lowercase hex digits");
   const seq = o["seq"];

@@ -71,7 +71,8 @@ export async function runBeaconService(o: BeaconServiceOptions): Promise<void> {
   const sockets: UdpEndpoint[] = [];
   try {
     const onOverflow = () => counters.recordDrop("overload");
-    const rx = await open({ port: o.port ?? 9000, address: o.listen ?? "0.0.0.0", reuseAddr: true, onOverflow });
+    // hearInterface: a unicast listen address still hears the beacons broadcast on its interface.
+    const rx = await open({ port: o.port ?? 9000, address: o.listen ?? "0.0.0.0", reuseAddr: true, onOverflow, hearInterface: true });
     sockets.push(rx);
     let vaultRx: UdpEndpoint | undefined;
     if (o.vault) {

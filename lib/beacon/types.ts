@@ -15,8 +15,16 @@ export interface HostRecord {
   readonly lastSeenMs: number;
   /** Wall-clock unix ms when last heard (for display). */
   readonly lastSeenUnixMs: number;
-  /** Announced beacon interval in ms (disco.py beacons: the configured default). */
+  /**
+   * The interval missed beacons are counted against, in ms: the announced one (at most the unsealed cap
+   * for an unsealed beacon), or, for formats that announce none (disco.py), the learned pace once known and
+   * the configured default until then.
+   */
   readonly intervalMs: number;
+  /** The pace learned from arrival times, in ms, for formats that announce no interval (once two beacons arrived). */
+  readonly learnedIntervalMs?: number;
+  /** True when the host's beacons are sealed (opened with a key of the keyring): authenticated. */
+  readonly sealed?: boolean;
   /** Announced version, when the beacon format carries one. */
   readonly version?: string;
   /** Announced `[services]`, when the beacon format carries them. */

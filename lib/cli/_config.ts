@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { ConfigError, HOST_NAME_PATTERN, parseConfig, parseServicesFile, type DiscoConfig } from "../config/index.ts";
+import { ConfigError, HOST_NAME_PATTERN, HOST_NAME_RULE, parseConfig, parseServicesFile, type DiscoConfig } from "../config/index.ts";
 import { listIpv4Interfaces } from "../net/index.ts";
 import { UsageError } from "./errors.ts";
 
@@ -60,12 +60,12 @@ export function loadServicesFile(path: string): Record<string, unknown> {
 
 /**
  * This host's name: the `--name` flag, else `[host] name`, else the system host name.
- * @throws {UsageError} when the name is not one word of 1 to 253 characters
+ * @throws {UsageError} when the name breaks the host name rule (lib/text)
  */
 export function resolveHostName(command: string, flag: string | undefined, config: DiscoConfig): string {
   const name = flag ?? config.host.name ?? hostname();
   if (!HOST_NAME_PATTERN.test(name)) {
-    throw new UsageError(command, `the host name must be 1 to 253 characters without spaces, got ${JSON.stringify(name)} (set --name or [host] name)`);
+    throw new UsageError(command, `the host name must be ${HOST_NAME_RULE}, got ${JSON.stringify(name)} (set --name or [host] name)`);
   }
   return name;
 }

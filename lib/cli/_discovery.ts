@@ -4,6 +4,7 @@
  */
 import { PYDISCOVER_DEFAULTS, type DiscoConfig, type DiscoveryConfig } from "../config/index.ts";
 import type { Keyring } from "../crypto/index.ts";
+import type { LegacyKey } from "../discovery/index.ts";
 import { parseIntFlag } from "./_args.ts";
 import { loadConfigFile } from "./_config.ts";
 import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain, type SecretFlags } from "./_secrets.ts";
@@ -69,7 +70,7 @@ export interface DiscoveryKeys {
   /** The discovery keyring; undefined for an unsealed channel. */
   readonly keyring?: Keyring;
   /** PyDiscover's key, in legacy mode with a password. */
-  readonly legacyKey?: CryptoKey;
+  readonly legacyKey?: LegacyKey;
 }
 
 /**
@@ -78,12 +79,11 @@ export interface DiscoveryKeys {
  */
 export async function resolveDiscoveryKeys(command: string, b: DiscoveryBasics, flags: SecretFlags, io: CliIo): Promise<DiscoveryKeys | undefined> {
   if (b.legacy) io.err(`disco ${command}: ${LEGACY_WARNING}`);
-  // A legacy client speaks only PyDiscover, which uses the password as is: no sealed key to derive.
-  const sealed = !(b.legacy && command === "client");
-  const secrets = await resolveSecretsOrExplain(command, { flags, config: b.discovery, magic: b.magic, io, verbose: b.verbose, sealed });
+  const secrets = await resolveSecretsOrExplain(command, { flags, config: b.discovery, magic: b.magic, io, verbose: b.verbose, legacy: b.legacy });
   if (!secrets) return undefined;
+  const legacyKey = legacyKeyOrExplain(command, b.legacy, secrets, io, { requirePassword: command === "server" });
+  if (legacyKey === null) return undefined;
   const keyring = await keyringFor(secrets, "discovery");
-  const legacyKey = await legacyKeyOrExplain(command, b.legacy, secrets, io);
   if (legacyKey === null) return undefined;
   return { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }) };
 }

@@ -4,7 +4,7 @@
  */
 import type { DiscoveryConfig } from "../config/index.ts";
 import { collectRawKeys, createKeyring, KeyError, parseKeyFile, parsePasswordFile, type Keyring } from "../crypto/index.ts";
-import { importLegacyKey } from "../discovery/index.ts";
+import { importLegacyKey, type LegacyKey } from "../discovery/index.ts";
 import { readNamedFile } from "./_config.ts";
 import type { CliIo } from "./command.ts";
 import { UsageError } from "./errors.ts";
@@ -35,8 +35,11 @@ export interface ResolveSecretsOptions {
   io: CliIo;
   /** Say that the slow derivation is running. */
   verbose?: boolean;
-  /** Whether sealed keys are needed; false skips the key derivation and key files (a legacy-only client). @default true */
-  sealed?: boolean;
+  /**
+   * Legacy (PyDiscover) mode: the password is PyDiscover's raw AES key, so it derives no sealed key (guessing
+   * it costs one AES block, and would recover every key derived from it). Sealing then needs a key.
+   */
+  legacy?: boolean;
 }
 
 /**
@@ -65,9 +68,9 @@ export async function resolveSecrets(command: string, o: ResolveSecretsOptions):
     if (d.keyFile !== undefined) keyTexts.push(...parseKeyFile(readNamedFile(d.keyFile, "discovery.key_file")).map((e) => e.text));
   }
   if (password === "") throw new UsageError(command, "the password is empty (check the password file)");
-  if (o.sealed === false) return { rawKeys: [], ...(password !== undefined && { password }) };
-  if (password !== undefined && o.verbose) io.err(`disco ${command}: deriving the key from the password (PBKDF2, slow on purpose)...\n`);
-  const rawKeys = await collectRawKeys({ magic, ...(password !== undefined && { password }), keyTexts });
+  const derive = password !== undefined && !o.legacy;
+  if (derive && o.verbose) io.err(`disco ${command}: deriving the key from the password (PBKDF2, slow on purpose)...\n`);
+  const rawKeys = await collectRawKeys({ magic, ...(derive && { password }), keyTexts });
   return { rawKeys, ...(password !== undefined && { password }) };
 }
 
@@ -92,17 +95,34 @@ export async function keyringFor(secrets: Secrets, purpose: string): Promise<Key
 
 /** A warning for legacy mode, shown by both discovery commands. */
 export const LEGACY_WARNING =
-  "WARNING: --legacy speaks PyDiscover's protocol: AES-CTR without authentication, a password used directly as the key, " +
-  "no replay protection on the client. Anyone on the LAN can read and forge these frames. Use it only to migrate.\n";
+  "WARNING: --legacy speaks PyDiscover's protocol: AES-CTR without authentication, the password used directly as the key, " +
+  "no replay protection on the client. Anyone on the LAN can read and forge these frames, and anyone who captures one can " +
+  "test password guesses at the cost of one AES block: treat the legacy password as exposed. It is used for PyDiscover only " +
+  "(never to derive the sealed key: give --key-file for sealed disco clients). Use it only to migrate.\n";
+
+/** Options for {@link legacyKeyOrExplain}. */
+export interface LegacyKeyOptions {
+  /** Refuse legacy mode without a password (a server: it would answer `magic#OK#...` in clear). @default false */
+  requirePassword?: boolean;
+}
 
 /**
  * The PyDiscover key for legacy mode, when legacy mode is on and a password is set.
- * @returns the key, undefined without legacy or password, or null after printing why it is unusable
+ * @returns the key, undefined without legacy (or without a password where none is required), or null after
+ *   printing why it is unusable
  */
-export async function legacyKeyOrExplain(command: string, legacy: boolean, secrets: Secrets, io: CliIo): Promise<CryptoKey | undefined | null> {
-  if (!legacy || secrets.password === undefined) return undefined;
+export function legacyKeyOrExplain(command: string, legacy: boolean, secrets: Secrets, io: CliIo, options: LegacyKeyOptions = {}): LegacyKey | undefined | null {
+  if (!legacy) return undefined;
+  if (secrets.password === undefined) {
+    if (!options.requirePassword) return undefined;
+    io.err(
+      `disco ${command}: legacy mode needs a PyDiscover password (--password-file, or password_file in [discovery]): ` +
+        "without one it would answer every PyDiscover request in clear, and a key file does not count (PyDiscover cannot use it)\n",
+    );
+    return null;
+  }
   try {
-    return await importLegacyKey(secrets.password);
+    return importLegacyKey(secrets.password);
   } catch (err) {
     io.err(`disco ${command}: ${(err as Error).message}\n`);
     return null;

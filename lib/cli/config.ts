@@ -9,13 +9,15 @@ import { EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { UsageError } from "./errors.ts";
 import { decodeKey, KeyError, parseKeyFile, parsePasswordFile } from "../crypto/index.ts";
 import { ConfigError, type ConfigProblem, type DiscoConfig } from "../config/index.ts";
+import { describeListenAddress } from "../net/index.ts";
 
 const HELP = `Usage: disco config check [-c FILE] [--json] [-q]
        disco config show [-c FILE]
 
 check: validates a config file and prints every problem with its line, the key and what was expected.
        Also checks that password_file and key_file can be read and hold usable secrets, and that the
-       interfaces it names exist on this host.
+       interfaces it names exist on this host; explains a listen address other than 0.0.0.0 (which
+       interface's unicast and broadcasts it hears).
 show:  prints the effective config as JSON: every default filled in (durations in ms, as the names say),
        relative key and password files resolved, passwords and keys shown as "<redacted>".
 
@@ -24,7 +26,7 @@ every other command).
 
 Flags:
   -c, --config FILE   the config (default ${DEFAULT_CONFIG_PATH})
-      --json          check: one JSON document {"file", "ok", "problems": [{"key", "line", "message"}]}
+      --json          check: one JSON document {"file", "ok", "problems": [{"key", "line", "message"}], "notes"}
   -q, --quiet         check: print nothing when the config is fine
   -v, --verbose       accepted for symmetry with the other commands (also --debug)
 
@@ -49,7 +51,7 @@ export function redactSecrets(value: unknown): unknown {
   );
 }
 
-/** The problems of the secret files a config names (unreadable, empty, not a key). */
+/** The problems of the secret files a config names (unreadable, empty, not a key), and of legacy without a password. */
 function secretFileProblems(config: DiscoConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   // Collect every problem of both files rather than stopping at the first unreadable one.
@@ -83,27 +85,48 @@ function secretFileProblems(config: DiscoConfig): ConfigProblem[] {
       }
     });
   }
+  const d = config.discovery;
+  if (d.enabled && d.legacy && d.password === undefined && d.passwordFile === undefined) {
+    problems.push({ key: "discovery.legacy", message: "needs password or password_file (PyDiscover's password; keys cannot serve PyDiscover, and without a password it would answer in clear)" });
+  }
   return problems;
+}
+
+/** What is worth knowing about a valid config: what its listen addresses mean, what legacy exposes. */
+function notes(config: DiscoConfig): string[] {
+  const d = config.discovery;
+  const out: string[] = [];
+  // What a listen address means is easy to get wrong (a unicast address used to make the server deaf to broadcasts).
+  for (const [key, address] of [["discovery.listen", d.listen], ["beacon.listen", config.beacon.listen]] as const) {
+    if (address !== "0.0.0.0") out.push(`${key} = ${describeListenAddress(address)}`);
+  }
+  if (d.enabled && d.legacy) out.push("discovery.legacy: the password is PyDiscover's only (exposed to the LAN; it seals nothing else)");
+  return out;
 }
 
 function check(path: string | undefined, json: boolean, quiet: boolean, io: CliIo): number {
   const shown = path ?? DEFAULT_CONFIG_PATH;
   let problems: readonly ConfigProblem[];
   let file: string | undefined = path;
+  let config: DiscoConfig | undefined;
   try {
     const loaded = loadConfigFile(path);
     file = loaded.file;
+    config = loaded.config;
     problems = secretFileProblems(loaded.config);
   } catch (err) {
     if (!(err instanceof ConfigError) || !json) throw err;
     problems = err.problems;
   }
   if (json) {
-    io.out(`${JSON.stringify({ file: file ?? null, ok: problems.length === 0, problems })}\n`);
+    io.out(`${JSON.stringify({ file: file ?? null, ok: problems.length === 0, problems, notes: config && problems.length === 0 ? notes(config) : [] })}\n`);
     return problems.length ? EXIT_USAGE : EXIT_OK;
   }
   if (problems.length) throw new ConfigError(problems, file);
-  if (!quiet) io.out(file !== undefined ? `${file}: ok\n` : `${shown} does not exist: every default applies (ok)\n`);
+  if (!quiet) {
+    io.out(file !== undefined ? `${file}: ok\n` : `${shown} does not exist: every default applies (ok)\n`);
+    for (const n of notes(config!)) io.out(`note: ${n}\n`);
+  }
   return EXIT_OK;
 }
 

@@ -42,7 +42,7 @@ async function prepare(configPath: string | undefined, name: string | undefined,
   const host = resolveHostName("run", name, config);
   let secrets;
   try {
-    secrets = await resolveSecrets("run", { config: d, magic: d.magic, io });
+    secrets = await resolveSecrets("run", { config: d, magic: d.magic, io, legacy: d.enabled && d.legacy });
   } catch (err) {
     if (err instanceof KeyError) throw new ConfigError([{ key: "discovery.keys", message: err.message }], file, { cause: err });
     throw err;
@@ -50,8 +50,8 @@ async function prepare(configPath: string | undefined, name: string | undefined,
   let discovery;
   if (d.enabled) {
     const keyring = await keyringFor(secrets, "discovery");
-    const legacyKey = await legacyKeyOrExplain("run", d.legacy, secrets, io);
-    if (legacyKey === null) throw new ConfigError([{ key: "discovery.password", message: "unusable as a PyDiscover key" }], file);
+    const legacyKey = legacyKeyOrExplain("run", d.legacy, secrets, io, { requirePassword: true });
+    if (legacyKey === null) throw new ConfigError([{ key: "discovery.legacy", message: "needs a usable PyDiscover password (password or password_file)" }], file);
     discovery = { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }), describe: createDescriber(config, { host, listen: d.listen }) };
   }
   let beacon;

@@ -1,6 +1,6 @@
 import type { DiscoveryConfig } from "../config/index.ts";
 import { DROP_REASONS, encodeDescription, serveDiscovery, type Decision, type ResponderCounters } from "../discovery/index.ts";
-import { NetError } from "../net/index.ts";
+import { describeListenAddress, NetError } from "../net/index.ts";
 import { parseFlags, parseIpv4Flag } from "./_args.ts";
 import { loadServicesFile, resolveHostName } from "./_config.ts";
 import { DISCOVERY_FLAGS, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
@@ -24,11 +24,14 @@ Flags (they override the config file):
       --password-file F   first line is the shared password (PBKDF2, derived once at start-up)
       --key-file F        keys from 'disco keygen', one per line; the first seals
       --password PW       the password itself: works, but is visible in 'ps'; prefer --password-file
-  -l, --listen ADDR       address to bind (default 0.0.0.0: all interfaces)
+  -l, --listen ADDR       address to answer on (default 0.0.0.0: every interface). An address of this
+                          host answers unicast to it and the broadcasts of its interface, from it
       --name NAME         host name in answers (default [host] name, else the system host name)
       --disable-hidden    answer refused queries with a small error frame (never the magic or key)
-      --legacy            also answer PyDiscover clients (INSECURE: unauthenticated AES-CTR); the
-                          defaults become PyDiscover's (port 50000, magic fna349fn)
+      --legacy            also answer PyDiscover clients (INSECURE: unauthenticated AES-CTR). Needs a
+                          password, which is then PyDiscover's only: it seals nothing else (give
+                          --key-file for sealed disco clients). The defaults become PyDiscover's
+                          (port 50000, magic fna349fn)
   -v, --verbose           log every decision to stderr, and the counters on exit
 
 Examples:
@@ -79,7 +82,12 @@ export const command: Command = {
     const describe = createDescriber(config, { host, listen, services });
     // Fail on an oversized [services] now, not on the first query.
     encodeDescription(describe());
-    const mode = [keyring ? "sealed" : "UNSEALED (no password or key)", hidden ? "hidden" : "not hidden", ...(legacy ? ["legacy"] : [])].join(", ");
+    // The banner says what a stranger on the LAN can get from this server, no more and no less.
+    const mode = [
+      keyring ? "sealed" : legacy ? "disco queries not answered (legacy without a key; --key-file serves sealed clients)" : "UNSEALED (no password or key)",
+      hidden ? "hidden" : "not hidden",
+      ...(legacy ? ["legacy PyDiscover (unauthenticated AES-CTR; its password is exposed to the LAN)"] : []),
+    ].join(", ");
     let counters: ResponderCounters;
     try {
       counters = await serveDiscovery({
@@ -88,8 +96,11 @@ export const command: Command = {
         ...(keyring && { keyring }),
         ...(legacyKey && { legacyKey }),
         describe,
-        onListening: (address, boundPort) =>
-          io.err(`disco server: listening on ${address}:${boundPort}${d.multicastGroup ? ` and group ${d.multicastGroup}` : ""} as '${host}' (${mode})\n`),
+        onListening: (address, boundPort, siblings) => {
+          const broadcast = siblings.filter((b) => b.kind === "broadcast").map((b) => ` and broadcast ${b.address}`).join("");
+          io.err(`disco server: listening on ${address}:${boundPort}${broadcast}${d.multicastGroup ? ` and group ${d.multicastGroup}` : ""} as '${host}' (${mode})\n`);
+          if (address !== "0.0.0.0") io.err(`disco server: listen = ${describeListenAddress(address)}\n`);
+        },
         ...(verbose && { onDecision: (dec: Decision) => io.err(formatDecision(dec)) }),
       });
     } catch (err) {

@@ -11,16 +11,18 @@ import { readBeacon, type BeaconConfig } from "./beacon.ts";
 import { readMetrics, type MetricsConfig } from "./metrics.ts";
 import { readGpio, type GpioConfig } from "./gpio.ts";
 import { parseIniServices } from "./ini.ts";
+import { HOST_NAME_PATTERN, HOST_NAME_RULE } from "../text/index.ts";
 
 export { ConfigError, formatProblem, type ConfigProblem } from "./errors.ts";
 export { parseDuration } from "./duration.ts";
 export { parseIniServices } from "./ini.ts";
 export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig };
+export type { BackendLimitsConfig } from "./metrics.ts";
 export { GPIO_DRIVERS } from "./gpio.ts";
 export { DISCO_DEFAULTS, PYDISCOVER_DEFAULTS, type LegacyDefaultKey } from "./discovery.ts";
 
-/** A host name as disco accepts it: 1 to 253 characters, no white space (it is one word on the wire). */
-export const HOST_NAME_PATTERN = /^\S{1,253}$/;
+// The host name rule is defined once, in lib/text (the wire decoders use the same one).
+export { HOST_NAME_PATTERN, HOST_NAME_RULE } from "../text/index.ts";
 
 /** `[host]`: how this device names itself. */
 export interface HostConfig {
@@ -71,7 +73,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const ctx = createCtx(locateKeys(text));
   const root = new Section(ctx, "", raw);
   const hostSection = root.table("host");
-  const name = hostSection.string("name", { pattern: HOST_NAME_PATTERN, patternText: "a host name without spaces" });
+  const name = hostSection.string("name", { pattern: HOST_NAME_PATTERN, patternText: `a host name (${HOST_NAME_RULE})` });
   hostSection.done();
   const discovery = readDiscovery(root.table("discovery"));
   const servicesRaw = root.accept("services");

@@ -1,18 +1,54 @@
-import { COLLECTOR_NAMES, type CollectorName } from "../metrics/index.ts";
-import { parseEndpoint } from "../zmtp/index.ts";
+/**
+ * `[metrics]`. Config imports no capability code (issue 13): the endpoint grammar and the collector names
+ * are held here as data, and tests/config/metrics.test.ts checks both against lib/zmtp's parseEndpoint
+ * and lib/metrics' COLLECTOR_NAMES, so `disco keygen` does not load ZeroMQ to read a config.
+ */
+import type { CollectorName } from "../metrics/index.ts";
 import type { Section } from "./_schema.ts";
 
 const ENDPOINT_TEXT = 'a ZeroMQ endpoint such as "tcp://*:9000", "tcp://10.0.0.5:9000" or "ipc:///var/tmp/disco"';
 
-/** Whether `text` is one word that the sockets accept as an endpoint (lib/zmtp parseEndpoint). */
-function isEndpoint(text: string): boolean {
+/** The host collectors (lib/metrics COLLECTOR_NAMES; the types below keep the two lists equal). */
+export const METRICS_COLLECTORS = ["load", "memory", "temperature", "uptime", "disk", "network"] as const satisfies readonly CollectorName[];
+// A compile error here means lib/metrics has a collector this list lacks.
+const _everyCollector: readonly (typeof METRICS_COLLECTORS)[number][] = [] as CollectorName[];
+void _everyCollector;
+
+const TCP_ENDPOINT = /^tcp:\/\/(?:\[[0-9A-Fa-f:.]+\]|[^:[\]]+):(\d{1,5}|\*)$/;
+const IPC_ENDPOINT = /^ipc:\/\/(.+)$/;
+/** Longest ipc path (sun_path is 108 bytes with its NUL). */
+const IPC_PATH_MAX_BYTES = 107;
+
+/**
+ * Whether `text` is one word that lib/zmtp's parseEndpoint accepts: `tcp://HOST:PORT` (IPv6 in brackets,
+ * `*` host or port) or `ipc://PATH` of at most 107 bytes.
+ */
+export function isEndpointText(text: string): boolean {
   if (/\s/.test(text)) return false;
-  try {
-    parseEndpoint(text);
-    return true;
-  } catch {
-    return false;
-  }
+  const tcp = TCP_ENDPOINT.exec(text);
+  if (tcp) return tcp[1] === "*" || Number(tcp[1]) <= 65535;
+  const ipc = IPC_ENDPOINT.exec(text);
+  return ipc !== null && new TextEncoder().encode(ipc[1]).length <= IPC_PATH_MAX_BYTES;
+}
+
+/** What strangers on the backend (the proxy's XPUB) may hold; lib/metrics MetricsProxyOptions `limits`. */
+export interface BackendLimitsConfig {
+  /** Connections at once; more are closed at once and counted. @default 256 */
+  readonly maxConnections: number;
+  /** Connections at once from one source address. @default 16 */
+  readonly maxConnectionsPerAddress: number;
+  /** A peer must finish the ZMTP greeting and READY within this (ms). @default 10000 */
+  readonly handshakeTimeoutMs: number;
+  /** ZMTP 3.1 PING to each peer this often (ms). @default 10000 */
+  readonly heartbeatMs: number;
+  /** A 3.1 peer silent this long (no byte, no PONG) is dropped (ms). @default 30000, or 3 heartbeats when longer */
+  readonly idleTimeoutMs: number;
+  /** Longest subscription topic; longer ones are dropped and counted. @default 256 */
+  readonly maxTopicBytes: number;
+  /** Distinct topics one peer may hold. @default 100 */
+  readonly maxTopicsPerPeer: number;
+  /** Topics held over all peers (each peer's first not counted). @default 10000 */
+  readonly maxTopics: number;
 }
 
 /** `[metrics]`: disco.py-compatible metrics over ZeroMQ (ZMTP 3.1). */
@@ -39,13 +75,15 @@ export interface MetricsConfig {
   readonly intervalMs: number;
   /** Directory holding proc/ and sys/ for the collectors. @default "/" */
   readonly root: string;
+  /** The backend's limits against a hostile LAN. */
+  readonly limits: BackendLimitsConfig;
 }
 
 /** Reads and validates `[metrics]`. */
 export function readMetrics(s: Section): MetricsConfig {
   const endpoint = (key: string, def: string) => {
     const ep = s.string(key, { default: def });
-    if (isEndpoint(ep)) return ep;
+    if (isEndpointText(ep)) return ep;
     s.problem(key, `expected ${ENDPOINT_TEXT}, got ${JSON.stringify(ep)}`);
     return def;
   };
@@ -55,19 +93,36 @@ export function readMetrics(s: Section): MetricsConfig {
   const backend = endpoint("backend", "tcp://*:9000");
   const connect = s.strings("connect", { default: [] });
   connect.forEach((ep, i) => {
-    if (!isEndpoint(ep) || ep.includes("*")) s.problem(`connect[${i}]`, `expected ${ENDPOINT_TEXT.replace('"tcp://*:9000", ', "")} (no *), got ${JSON.stringify(ep)}`);
+    if (!isEndpointText(ep) || ep.includes("*")) s.problem(`connect[${i}]`, `expected ${ENDPOINT_TEXT.replace('"tcp://*:9000", ', "")} (no *), got ${JSON.stringify(ep)}`);
   });
   const port = s.int("port", { default: 9000, min: 1, max: 65535 });
   const maxMessageBytes = s.int("max_message_bytes", { default: 1_048_576, min: 64, max: 268_435_456 });
   const highWaterMark = s.int("high_water_mark", { default: 1000, min: 1, max: 10_000_000 });
-  const names = s.strings("collectors", { default: COLLECTOR_NAMES });
+  const names = s.strings("collectors", { default: METRICS_COLLECTORS });
   const collectors: CollectorName[] = [];
   names.forEach((n, i) => {
-    if ((COLLECTOR_NAMES as readonly string[]).includes(n)) collectors.push(n as CollectorName);
-    else s.problem(`collectors[${i}]`, `unknown collector ${JSON.stringify(n)} (expected some of: ${COLLECTOR_NAMES.join(", ")})`);
+    if ((METRICS_COLLECTORS as readonly string[]).includes(n)) collectors.push(n as CollectorName);
+    else s.problem(`collectors[${i}]`, `unknown collector ${JSON.stringify(n)} (expected some of: ${METRICS_COLLECTORS.join(", ")})`);
   });
   const intervalMs = s.durationMs("interval", { default: 60_000, minMs: 1000, maxMs: 86_400_000 });
   const root = s.string("root", { default: "/", pattern: /^\//, patternText: "an absolute path" });
+  const heartbeatMs = s.durationMs("heartbeat_interval", { default: 10_000, minMs: 100, maxMs: 3_600_000 });
+  // Unset, the idle timeout is 30 s or three heartbeats, whichever is longer.
+  let idleTimeoutMs = s.durationMs("idle_timeout", { minMs: 100, maxMs: 86_400_000 }) ?? Math.max(30_000, 3 * heartbeatMs);
+  if (idleTimeoutMs <= heartbeatMs) {
+    s.problem("idle_timeout", `expected more than heartbeat_interval (${heartbeatMs} ms) so a peer gets a PING before it is dropped, got ${idleTimeoutMs} ms`);
+    idleTimeoutMs = heartbeatMs * 3;
+  }
+  const limits: BackendLimitsConfig = {
+    maxConnections: s.int("max_connections", { default: 256, min: 1, max: 1_000_000 }),
+    maxConnectionsPerAddress: s.int("max_connections_per_address", { default: 16, min: 1, max: 1_000_000 }),
+    handshakeTimeoutMs: s.durationMs("handshake_timeout", { default: 10_000, minMs: 100, maxMs: 3_600_000 }),
+    heartbeatMs,
+    idleTimeoutMs,
+    maxTopicBytes: s.int("max_topic_bytes", { default: 256, min: 0, max: 1_048_576 }),
+    maxTopicsPerPeer: s.int("max_topics_per_peer", { default: 100, min: 1, max: 10_000_000 }),
+    maxTopics: s.int("max_topics", { default: 10_000, min: 1, max: 10_000_000 }),
+  };
   s.done();
-  return { enabled, proxy, frontend, backend, connect, port, maxMessageBytes, highWaterMark, collectors, intervalMs, root };
+  return { enabled, proxy, frontend, backend, connect, port, maxMessageBytes, highWaterMark, collectors, intervalMs, root, limits };
 }

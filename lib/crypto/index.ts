@@ -1,4 +1,4 @@
-/** Key derivation, keyrings, AES-256-GCM sealing and replay memory. WebCrypto only. */
+/** Key derivation (WebCrypto, at start-up), keyrings, AES-256-GCM sealing (node:crypto, per datagram) and replay memory. */
 export { CryptoError, KeyError, OpenError } from "./errors.ts";
 export {
   CHANNEL_ID_BYTES,
@@ -20,12 +20,17 @@ export {
   TAG_BYTES,
   createKeyring,
   findKey,
+  importAeadKey,
   openAesGcm,
+  openAesGcmSync,
   openWithKeyring,
+  openWithKeyringSync,
   randomNonce,
   requireKey,
   sealAesGcm,
+  sealAesGcmSync,
   sealingKey,
+  type AeadKey,
   type Keyring,
   type RingKey,
 } from "./keyring.ts";

@@ -2,7 +2,12 @@
  * The keyring: every key a node accepts, the first one seals. AES-256-GCM with a 96-bit nonce and the frame
  * header as additional data. Each raw key is expanded with HKDF into a per-purpose AEAD key, so the same
  * key can serve discovery and beacons without ever reusing a (key, nonce) pair across purposes by accident.
+ *
+ * Per-datagram AES-GCM runs synchronously through `node:crypto` (BoringSSL in Bun): WebCrypto hands every
+ * call to a worker thread and back, which held the sealed paths to about a third of a bare socket.
+ * WebCrypto stays for the start-up work (HKDF, PBKDF2) and for callers that hold a `CryptoKey`.
  */
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
 import { bytesEqual } from "../bytes.ts";
 import { OpenError, KeyError } from "./errors.ts";
 import { hkdfSha256, KEY_BYTES, KEY_ID_BYTES } from "./keys.ts";
@@ -14,11 +19,14 @@ export const TAG_BYTES = 16;
 
 const enc = new TextEncoder();
 
+/** A 32-byte AES-256-GCM key for the synchronous functions (`node:crypto` secret key object). */
+export type AeadKey = KeyObject;
+
 /** One usable key: its public id and the AEAD key. */
 export interface RingKey {
   /** 4-byte id, sent in clear so receivers pick the right key without trial decryption. */
   readonly id: Uint8Array;
-  readonly aead: CryptoKey;
+  readonly aead: AeadKey;
 }
 
 /** A set of keys for one purpose; the first seals, all open. */
@@ -43,10 +51,18 @@ export async function createKeyring(rawKeys: readonly Uint8Array<ArrayBuffer>[],
     const salt = enc.encode("disco/1 hkdf");
     const id = (await hkdfSha256(raw, salt, enc.encode(`disco/1 key-id`), KEY_ID_BYTES));
     const aeadBytes = await hkdfSha256(raw, salt, enc.encode(`disco/1 aead ${purpose}`), KEY_BYTES);
-    const aead = await crypto.subtle.importKey("raw", aeadBytes, "AES-GCM", false, ["encrypt", "decrypt"]);
-    keys.push({ id, aead });
+    keys.push({ id, aead: importAeadKey(aeadBytes) });
   }
   return { purpose, keys };
+}
+
+/**
+ * Wraps 32 raw bytes as a key for {@link sealAesGcmSync} / {@link openAesGcmSync}.
+ * @throws {KeyError} unless the key is 32 bytes
+ */
+export function importAeadKey(raw: Uint8Array): AeadKey {
+  if (raw.length !== KEY_BYTES) throw new KeyError(`an AES-256 key is ${KEY_BYTES} bytes, got ${raw.length}`);
+  return createSecretKey(raw);
 }
 
 /** A fresh random 96-bit nonce. */
@@ -55,21 +71,75 @@ export function randomNonce(): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * AES-256-GCM encrypt. The inputs may be views into larger buffers: WebCrypto copies them when called.
+ * AES-256-GCM encrypt, synchronously (`node:crypto`). The inputs may be views into larger buffers.
+ * @param key from {@link importAeadKey} (a ring key's `aead`)
+ * @param nonce 12 bytes
  * @returns ciphertext with the 16-byte tag appended
  */
-export function sealAesGcm(key: CryptoKey, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-  // Plain promise chains rather than async functions: this is on every datagram's path.
+export function sealAesGcmSync(key: AeadKey, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array<ArrayBuffer> {
+  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const out = new Uint8Array(plaintext.length + TAG_BYTES);
+  out.set(cipher.update(plaintext), 0);
+  cipher.final(); // GCM is a stream mode: final() adds no bytes
+  out.set(cipher.getAuthTag(), plaintext.length);
+  return out;
+}
+
+/**
+ * AES-256-GCM decrypt and verify, synchronously (`node:crypto`). The inputs may be views into larger buffers.
+ * @param sealed ciphertext with the 16-byte tag appended
+ * @returns the plaintext (its own buffer)
+ * @throws {OpenError} with reason `auth` when the tag does not verify (or `sealed` is shorter than a tag)
+ */
+export function openAesGcmSync(key: AeadKey, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array<ArrayBuffer> {
+  if (sealed.length < TAG_BYTES) throw new OpenError("auth", "the sealed bytes are shorter than the tag");
+  const end = sealed.length - TAG_BYTES;
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(sealed.subarray(end));
+    const plain = decipher.update(sealed.subarray(0, end));
+    decipher.final(); // throws when the tag does not verify; nothing is returned before that
+    return new Uint8Array(plain.buffer as ArrayBuffer, plain.byteOffset, plain.byteLength);
+  } catch (err) {
+    return notAuthentic(err);
+  }
+}
+
+/**
+ * AES-256-GCM encrypt. A ring key (`AeadKey`) runs synchronously through {@link sealAesGcmSync}; a WebCrypto
+ * `CryptoKey` through `crypto.subtle`. The inputs may be views into larger buffers.
+ * @returns ciphertext with the 16-byte tag appended
+ */
+export function sealAesGcm(key: AeadKey | CryptoKey, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  if (!isCryptoKey(key)) {
+    try {
+      return Promise.resolve(sealAesGcmSync(key, nonce, aad, plaintext));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
   return crypto.subtle.encrypt(gcmParams(nonce, aad), key, plaintext as Uint8Array<ArrayBuffer>).then(toBytes);
 }
 
 /**
- * AES-256-GCM decrypt and verify. The inputs may be views into larger buffers: WebCrypto copies them when
- * called.
+ * AES-256-GCM decrypt and verify; see {@link sealAesGcm} for the two kinds of key.
  * @throws {OpenError} with reason `auth` when the tag does not verify
  */
-export function openAesGcm(key: CryptoKey, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+export function openAesGcm(key: AeadKey | CryptoKey, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  if (!isCryptoKey(key)) {
+    try {
+      return Promise.resolve(openAesGcmSync(key, nonce, aad, sealed));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
   return crypto.subtle.decrypt(gcmParams(nonce, aad), key, sealed as Uint8Array<ArrayBuffer>).then(toBytes, notAuthentic);
+}
+
+function isCryptoKey(key: AeadKey | CryptoKey): key is CryptoKey {
+  return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
 }
 
 function gcmParams(nonce: Uint8Array, aad: Uint8Array): Parameters<SubtleCrypto["encrypt"]>[0] {
@@ -107,13 +177,21 @@ export function sealingKey(ring: Keyring): RingKey {
 }
 
 /**
- * Opens a frame sealed with one of the keyring's keys.
+ * Opens a frame sealed with one of the keyring's keys, synchronously.
  * @param keyId the 4-byte key id from the frame
+ * @throws {OpenError} `unknown-key` when no key has that id, `auth` when the tag does not verify
+ */
+export function openWithKeyringSync(ring: Keyring, keyId: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array<ArrayBuffer> {
+  return openAesGcmSync(requireKey(ring, keyId).aead, nonce, aad, sealed);
+}
+
+/**
+ * {@link openWithKeyringSync} as a promise (for callers written against the WebCrypto-era API).
  * @throws {OpenError} `unknown-key` when no key has that id, `auth` when the tag does not verify
  */
 export function openWithKeyring(ring: Keyring, keyId: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
   try {
-    return openAesGcm(requireKey(ring, keyId).aead, nonce, aad, sealed);
+    return Promise.resolve(openWithKeyringSync(ring, keyId, nonce, aad, sealed));
   } catch (err) {
     return Promise.reject(err);
   }

@@ -1,7 +1,12 @@
 import { DiscoError } from "../errors.ts";
 
+/** The base of every daemon error. */
+export class DaemonError extends DiscoError {
+  override name = "DaemonError";
+}
+
 /** A task of the daemon failed (not aborted); carries the task's name and its error as `cause`. */
-export class TaskError extends DiscoError {
+export class TaskError extends DaemonError {
   override name = "TaskError";
   readonly task: string;
   constructor(task: string, options?: { cause?: unknown }) {

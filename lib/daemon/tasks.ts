@@ -6,7 +6,7 @@
 import type { DiscoConfig } from "../config/index.ts";
 import type { Keyring } from "../crypto/index.ts";
 import { runBeaconService, type BeaconServiceOptions, type MembershipEvent } from "../beacon/index.ts";
-import { serveDiscovery, type SelfDescription } from "../discovery/index.ts";
+import { serveDiscovery, type LegacyKey, type SelfDescription } from "../discovery/index.ts";
 import { findMissingChips, inputChangeMetric, openLines, selectDriver } from "../gpio/index.ts";
 import { MetricsPublisher, runMetricsService } from "../metrics/index.ts";
 import type { Task } from "./supervisor.ts";
@@ -19,7 +19,7 @@ export interface DaemonPlan {
   /** The discovery responder, when `[discovery] enabled`. */
   readonly discovery?: {
     readonly keyring?: Keyring;
-    readonly legacyKey?: CryptoKey;
+    readonly legacyKey?: LegacyKey;
     readonly describe: () => SelfDescription;
   };
   /** Beacons, when `[beacon] enabled`: the service's options without the signal. */

@@ -9,7 +9,7 @@ import { ProtocolError } from "./errors.ts";
 import { bytesEqual } from "../bytes.ts";
 import { DiscoError } from "../errors.ts";
 import { decodeDatagram, MARKER } from "./frame.ts";
-import { encodeLegacyRequest, legacyCrypt, legacyDecodeText, parseLegacyAnswer } from "./legacy.ts";
+import { encodeLegacyRequest, legacyCrypt, legacyDecodeText, parseLegacyAnswer, type LegacyKey } from "./legacy.ts";
 import { decodeAnswer, decodeError, describeErrorCode, encodeQuery, QUERY_ID_BYTES, type ErrorCode, type HostInterfaces } from "./payload.ts";
 
 /** Where a query goes. */
@@ -58,7 +58,7 @@ export type ClientEvent =
 export interface LegacyClientOptions {
   readonly magic: string;
   /** From importLegacyKey(password), or undefined without a password. */
-  readonly key?: CryptoKey;
+  readonly key?: LegacyKey;
 }
 
 /** Options for {@link discover}. */
@@ -111,8 +111,8 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
   const nonce = crypto.getRandomValues(new Uint8Array(12));
   const legacy = options.legacy;
   const query = legacy
-    ? await legacyCrypt(legacy.key, enc.encode(encodeLegacyRequest(legacy.magic, now())))
-    : await sealFrame("query", options.channelId, encodeQuery({ id, timeMs: now() }), {
+    ? legacyCrypt(legacy.key, enc.encode(encodeLegacyRequest(legacy.magic, now())))
+    : sealFrame("query", options.channelId, encodeQuery({ id, timeMs: now() }), {
         nonce,
         ...(options.keyring && { key: options.keyring.keys[0]! }),
       });
@@ -166,7 +166,7 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       if (data[0] === MARKER[0] && data[1] === MARKER[1]) return drop(from, "not-answer");
       let parsed;
       try {
-        parsed = parseLegacyAnswer(legacyDecodeText(await legacyCrypt(legacy.key, data.slice())), legacy.magic);
+        parsed = parseLegacyAnswer(legacyDecodeText(legacyCrypt(legacy.key, data)), legacy.magic);
       } catch (err) {
         if (!(err instanceof DiscoError)) throw err;
         return drop(from, "auth");
@@ -193,7 +193,7 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
     if (!bytesEqual(frame.header.channelId, options.channelId)) return drop(from, "channel");
     let payload;
     try {
-      payload = (await openFrame(frame, options.keyring)).payload;
+      payload = openFrame(frame, options.keyring).payload;
     } catch (err) {
       if (err instanceof OpenError && err.reason === "auth") return drop(from, "auth");
       if (err instanceof OpenError || err instanceof ProtocolError) return drop(from, "key");

@@ -1,8 +1,8 @@
 /**
  * Sealing and opening frames: AES-256-GCM with the 28-byte header as additional data, a fresh random
- * nonce per frame, the key chosen by its id from a keyring. No I/O; WebCrypto only.
+ * nonce per frame, the key chosen by its id from a keyring. No I/O; synchronous (`node:crypto` AES-GCM).
  */
-import { openAesGcm, randomNonce, requireKey, sealAesGcm, type Keyring, type RingKey } from "../crypto/index.ts";
+import { openAesGcmSync, randomNonce, requireKey, sealAesGcmSync, type Keyring, type RingKey } from "../crypto/index.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeHeader, HEADER_BYTES, TAG_BYTES, type Frame, type FrameType } from "./frame.ts";
 
@@ -22,19 +22,14 @@ export interface SealOptions {
  * @returns the datagram bytes
  * @throws {RangeError} when the frame would not fit a datagram
  */
-export async function sealFrame(
-  type: FrameType,
-  channelId: Uint8Array,
-  payload: Uint8Array<ArrayBuffer>,
-  options: SealOptions = {},
-): Promise<Uint8Array<ArrayBuffer>> {
+export function sealFrame(type: FrameType, channelId: Uint8Array, payload: Uint8Array, options: SealOptions = {}): Uint8Array<ArrayBuffer> {
   const nonce = options.nonce ?? randomNonce();
   const key = options.key;
   const bodyLength = payload.length + (key ? TAG_BYTES : 0);
   // One buffer for the whole datagram: the header is encoded in place and is also the AAD.
   const out = new Uint8Array(HEADER_BYTES + bodyLength);
   encodeHeader({ type, sealed: key !== undefined, channelId, keyId: key?.id, nonce, bodyLength }, out, 0);
-  out.set(key ? await sealAesGcm(key.aead, nonce, out.subarray(0, HEADER_BYTES), payload) : payload, HEADER_BYTES);
+  out.set(key ? sealAesGcmSync(key.aead, nonce, out.subarray(0, HEADER_BYTES), payload) : payload, HEADER_BYTES);
   return out;
 }
 
@@ -52,13 +47,13 @@ export interface Opened {
  * @throws {ProtocolError} `unsealed` (keyed node, unsealed frame) or `sealed` (keyless node, sealed frame)
  * @throws {OpenError} `unknown-key` or `auth` from the keyring
  */
-export async function openFrame(frame: Frame, ring: Keyring | undefined): Promise<Opened> {
+export function openFrame(frame: Frame, ring: Keyring | undefined): Opened {
   if (!ring) {
     if (frame.header.sealed) throw new ProtocolError("sealed", "a sealed frame reached a node without a key");
     return { payload: frame.body.slice() };
   }
   if (!frame.header.sealed) throw new ProtocolError("unsealed", "an unsealed frame reached a node with a key");
   const key = requireKey(ring, frame.header.keyId);
-  // Views, not copies: WebCrypto copies its inputs when called.
-  return { payload: await openAesGcm(key.aead, frame.header.nonce, frame.headerBytes, frame.body), key };
+  // Views, not copies: the plaintext comes out in its own buffer.
+  return { payload: openAesGcmSync(key.aead, frame.header.nonce, frame.headerBytes, frame.body), key };
 }

@@ -49,7 +49,7 @@ export {
 } from "./payload.ts";
 export { openFrame, sealFrame, type Opened, type SealOptions } from "./envelope.ts";
 export { describeHost, type DescribeOptions } from "./describe.ts";
-export { RateLimiter, type RateLimiterOptions } from "./rate-limit.ts";
+export { DecryptBudget, RateLimiter, type DecryptBudgetOptions, type RateLimiterOptions } from "./rate-limit.ts";
 export {
   DROP_REASONS,
   Responder,
@@ -87,6 +87,7 @@ export {
   parseLegacyAnswer,
   parseLegacyRequest,
   type LegacyAnswer,
+  type LegacyKey,
   type LegacyRequest,
 } from "./legacy.ts";
 export { serveDiscovery, type ServeDiscoveryOptions } from "./serve.ts";

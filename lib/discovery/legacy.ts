@@ -5,8 +5,9 @@
  * under the password right-padded with '0' or cut to 32 characters; without one they are plain UTF-8.
  * There is no authentication: anyone who sees one frame can forge others. Use it only to migrate.
  *
- * Text helpers are pure; {@link legacyCrypt} uses WebCrypto.
+ * Text helpers are pure; {@link legacyCrypt} runs AES-256-CTR synchronously through `node:crypto`.
  */
+import { createCipheriv, createSecretKey, type KeyObject } from "node:crypto";
 import { pyJsonDumps, pyNumber, type JsonValue } from "../python/index.ts";
 import { ProtocolError } from "./errors.ts";
 
@@ -33,21 +34,29 @@ export function legacyKeyBytes(password: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** A PyDiscover AES-256-CTR key, from {@link importLegacyKey}. */
+export type LegacyKey = KeyObject;
+
 /**
  * Imports a legacy key for AES-CTR.
  * @throws {RangeError} as {@link legacyKeyBytes}
  */
-export async function importLegacyKey(password: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", legacyKeyBytes(password), "AES-CTR", false, ["encrypt", "decrypt"]);
+export function importLegacyKey(password: string): LegacyKey {
+  return createSecretKey(legacyKeyBytes(password));
 }
 
 /**
  * Encrypts or decrypts (CTR is symmetric) with the legacy key; without a key returns the bytes as they are.
+ * Synchronous (`node:crypto`): it runs for every legacy datagram.
  * @param key from {@link importLegacyKey}, or undefined for "no password"
+ * @returns new bytes (with a key), or `bytes` itself (without)
  */
-export async function legacyCrypt(key: CryptoKey | undefined, bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+export function legacyCrypt<T extends Uint8Array>(key: LegacyKey | undefined, bytes: T): T | Uint8Array<ArrayBuffer> {
   if (!key) return bytes;
-  return new Uint8Array(await crypto.subtle.encrypt({ name: "AES-CTR", counter: LEGACY_COUNTER, length: 128 }, key, bytes));
+  const cipher = createCipheriv("aes-256-ctr", key, LEGACY_COUNTER);
+  const out = cipher.update(bytes);
+  cipher.final(); // CTR is a stream mode: final() adds no bytes
+  return new Uint8Array(out.buffer as ArrayBuffer, out.byteOffset, out.byteLength);
 }
 
 /** Decodes bytes as PyDiscover does (`bytes.decode(errors="ignore")`: invalid sequences are dropped). */

@@ -60,11 +60,16 @@ export interface AnswerPayload {
   readonly description: SelfDescription;
 }
 
-/** Error codes (why a frame was refused), sent only with hidden mode off. */
-export const ERROR_CODE = { malformed: 1, channel: 2, key: 3, auth: 4, stale: 5, replay: 6 } as const;
+/**
+ * Error codes (why a frame was refused), sent only with hidden mode off. A responder sends `refused` (7) for
+ * every frame it could not authenticate (other channel, unknown key, sealed/unsealed mismatch, bad tag), so
+ * a stranger cannot tell a right magic from a wrong one; `channel`, `key` and `auth` (2 to 4) are what
+ * earlier versions sent and are still decoded.
+ */
+export const ERROR_CODE = { malformed: 1, channel: 2, key: 3, auth: 4, stale: 5, replay: 6, refused: 7 } as const;
 /** An error code name. */
 export type ErrorCode = keyof typeof ERROR_CODE;
-const CODE_NAMES: Readonly<Record<number, ErrorCode>> = { 1: "malformed", 2: "channel", 3: "key", 4: "auth", 5: "stale", 6: "replay" };
+const CODE_NAMES: Readonly<Record<number, ErrorCode>> = { 1: "malformed", 2: "channel", 3: "key", 4: "auth", 5: "stale", 6: "replay", 7: "refused" };
 
 /** An error reply. */
 export interface ErrorPayload {
@@ -231,6 +236,8 @@ export function describeErrorCode(code: ErrorCode | "unknown"): string {
       return "the query's time is too far from the server's clock (check both clocks, or raise max_skew)";
     case "replay":
       return "the server has already seen this query";
+    case "refused":
+      return "the query is not for this server (another magic, or the wrong password or key, or one side has none)";
     default:
       return "the server refused the query (unknown reason code)";
   }

@@ -1,5 +1,6 @@
 /**
- * Per-source token buckets in a bounded table. Clock-free: the caller passes its monotonic time.
+ * Token buckets for the responder: per-source buckets in a bounded table (replies), and the
+ * pre-authentication decrypt budget. Clock-free: the caller passes its monotonic time.
  */
 
 /** Options for {@link RateLimiter}. */
@@ -62,5 +63,91 @@ export class RateLimiter {
   /** Sources currently tracked. */
   get size(): number {
     return this.#buckets.size;
+  }
+}
+
+/** Options for {@link DecryptBudget}. */
+export interface DecryptBudgetOptions {
+  /** Decrypt attempts per second one source address may cause (burst: one second's worth). @default 500 */
+  perSourcePerSec?: number;
+  /**
+   * Decrypt attempts per second for all sources together (burst: one second's worth). Sources that sent an
+   * authenticated query in the last minute draw from a second bucket of the same size, so a flood from
+   * strangers cannot crowd out known clients. @default 20000
+   */
+  globalPerSec?: number;
+  /** Most sources tracked (per-source buckets and recently authenticated sources). @default 1024 */
+  maxSources?: number;
+}
+
+/** How long a source counts as recently authenticated. */
+const TRUSTED_FOR_MS = 60_000;
+
+/**
+ * The pre-authentication CPU budget: how many decrypt attempts (AES-GCM opens, legacy CTR) strangers may
+ * cause. Charged before the cryptography, for frames that passed every cheap check; replies are limited
+ * separately, by {@link RateLimiter}s charged only when the responder would reply.
+ */
+export class DecryptBudget {
+  readonly #perSource: RateLimiter;
+  readonly #strangers: TokenBucket;
+  readonly #known: TokenBucket;
+  readonly #trusted = new Map<string, number>();
+  readonly #maxSources: number;
+
+  /** @throws {RangeError} on a non-positive rate or table size */
+  constructor(options: DecryptBudgetOptions = {}) {
+    const perSource = options.perSourcePerSec ?? 500;
+    const global = options.globalPerSec ?? 20_000;
+    this.#maxSources = options.maxSources ?? 1024;
+    this.#perSource = new RateLimiter({ ratePerSec: perSource, burst: Math.max(1, Math.ceil(perSource)), maxSources: this.#maxSources });
+    this.#strangers = new TokenBucket(global);
+    this.#known = new TokenBucket(global);
+  }
+
+  /**
+   * Takes one decrypt attempt for a source.
+   * @param address the source address
+   * @param nowMs the caller's monotonic time
+   * @returns true when the attempt may run
+   */
+  take(address: string, nowMs: number): boolean {
+    if (!this.#perSource.take(address, nowMs)) return false;
+    const at = this.#trusted.get(address);
+    const known = at !== undefined && nowMs - at < TRUSTED_FOR_MS;
+    return (known ? this.#known : this.#strangers).take(nowMs);
+  }
+
+  /** Records that a source sent an authenticated query (it then draws from the known sources' bucket). */
+  trust(address: string, nowMs: number): void {
+    this.#trusted.delete(address);
+    this.#trusted.set(address, nowMs);
+    if (this.#trusted.size > this.#maxSources) {
+      const oldest = this.#trusted.keys().next().value;
+      if (oldest !== undefined) this.#trusted.delete(oldest);
+    }
+  }
+}
+
+/** One token bucket whose burst is one second's worth of tokens. */
+class TokenBucket {
+  readonly #rate: number;
+  readonly #burst: number;
+  #tokens: number;
+  #atMs: number | undefined;
+
+  constructor(ratePerSec: number) {
+    if (!(ratePerSec > 0)) throw new RangeError(`a rate must be positive, got ${ratePerSec}`);
+    this.#rate = ratePerSec;
+    this.#burst = Math.max(1, ratePerSec);
+    this.#tokens = this.#burst;
+  }
+
+  take(nowMs: number): boolean {
+    if (this.#atMs !== undefined) this.#tokens = Math.min(this.#burst, this.#tokens + (Math.max(0, nowMs - this.#atMs) * this.#rate) / 1000);
+    this.#atMs = nowMs;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
   }
 }

@@ -1,13 +1,13 @@
 /**
  * The responder engine: decides what to do with one datagram (answer, error frame or silence) and keeps
- * counters. No sockets here; {@link runResponder} connects it to a {@link UdpEndpoint}.
+ * counters. No sockets here; {@link runResponder} connects it to a {@link UdpEndpoint}. Synchronous: the
+ * AES work is `node:crypto`, so one datagram is decided before the next is looked at.
  */
-import { OpenError, ReplayCache, type Keyring } from "../crypto/index.ts";
-import type { Datagram, UdpEndpoint } from "../net/index.ts";
+import { findKey, ReplayCache, type Keyring, type RingKey } from "../crypto/index.ts";
+import type { UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
-import { ProtocolError } from "./errors.ts";
 import { bytesEqual, toHex } from "../bytes.ts";
-import { CHANNEL_ID_BYTES, decodeDatagram, HEADER_BYTES, MARKER, VERSION } from "./frame.ts";
+import { CHANNEL_ID_BYTES, decodeDatagram, HEADER_BYTES, MARKER, VERSION, type Frame } from "./frame.ts";
 import {
   encodeLegacyAnswer,
   encodeLegacyError,
@@ -15,14 +15,16 @@ import {
   legacyCrypt,
   legacyDecodeText,
   parseLegacyRequest,
+  type LegacyKey,
 } from "./legacy.ts";
 import { decodeQuery, encodeAnswerJson, encodeDescription, encodeError, ERROR_PAYLOAD_BYTES, type ErrorCode, type SelfDescription } from "./payload.ts";
-import { RateLimiter } from "./rate-limit.ts";
+import { DecryptBudget, RateLimiter } from "./rate-limit.ts";
 
 /** Why a datagram got no answer. */
 export type DropReason =
   | "oversize" // larger than the largest query
-  | "rate" // over the source's rate limit
+  | "rate" // a reply (answer or error frame) over its rate limit
+  | "budget" // over the pre-authentication decrypt budget (no cryptography was attempted)
   | "malformed" // not a well-formed frame or query
   | "not-query" // a well-formed answer or error frame (not for a responder)
   | "channel" // another channel (magic)
@@ -32,7 +34,7 @@ export type DropReason =
   | "replay"; // seen before
 
 /** Every drop reason, for tables of counters. */
-export const DROP_REASONS: readonly DropReason[] = ["oversize", "rate", "malformed", "not-query", "channel", "key", "auth", "stale", "replay"];
+export const DROP_REASONS: readonly DropReason[] = ["oversize", "rate", "budget", "malformed", "not-query", "channel", "key", "auth", "stale", "replay"];
 
 /** What the responder decided for one datagram. */
 export interface Decision {
@@ -67,8 +69,11 @@ export interface ResponderCounters {
 /** PyDiscover compatibility settings for a responder. */
 export interface LegacyResponderOptions {
   readonly magic: string;
-  /** From importLegacyKey(password); undefined when PyDiscover runs without a password. */
-  readonly key?: CryptoKey;
+  /**
+   * From importLegacyKey(password). Required: a responder never answers PyDiscover in clear (that would
+   * hand `magic#OK#services` to anyone on the LAN).
+   */
+  readonly key: LegacyKey;
 }
 
 /** Options for {@link Responder}. */
@@ -81,12 +86,20 @@ export interface ResponderOptions {
   describe: () => SelfDescription;
   /** Silence for refused queries. @default true */
   hidden?: boolean;
-  /** Answers (and error frames) per second per source address. @default 10 */
+  /**
+   * Replies per second: answers per (key id, source address and port) once a query authenticated (per
+   * source address on an unsealed channel and for legacy answers), error frames per source address.
+   * Charged only for replies: silence costs a source nothing. @default 10
+   */
   rateLimitPerSec?: number;
-  /** Burst per source. @default 20 */
+  /** Burst of each reply bucket. @default 20 */
   rateBurst?: number;
-  /** Sources tracked by the rate limiter. @default 1024 */
+  /** Sources tracked by each rate limiter. @default 1024 */
   maxSources?: number;
+  /** Pre-authentication decrypt attempts per second per source address. @default 500 */
+  decryptsPerSourcePerSec?: number;
+  /** Pre-authentication decrypt attempts per second in all (and again for recently authenticated sources). @default 20000 */
+  decryptsPerSec?: number;
   /** Queries whose time differs from ours by more than this are stale. @default 30000 */
   maxSkewMs?: number;
   /** Larger datagrams are dropped unread. @default 8192 */
@@ -95,6 +108,12 @@ export interface ResponderOptions {
   describeCacheMs?: number;
   /** Also answer PyDiscover requests. */
   legacy?: LegacyResponderOptions;
+  /**
+   * Answer disco frames. Off for a legacy-only responder (legacy with a password but no key): its password
+   * is PyDiscover's and seals nothing, and answering unsealed disco queries would tell anyone what a
+   * password guards. @default true
+   */
+  frames?: boolean;
   /** Wall clock (unix ms), for query freshness. @default Date.now */
   nowMs?: () => number;
   /** Monotonic clock (ms), for rate limits and the replay memory. @default performance.now */
@@ -111,15 +130,23 @@ const enc = new TextEncoder();
 
 /** Decides, per datagram, whether and how to answer. */
 export class Responder {
-  readonly #o: Required<Omit<ResponderOptions, "keyring" | "legacy" | "maxSources" | "rateLimitPerSec" | "rateBurst">> & ResponderOptions;
-  readonly #rate: RateLimiter;
+  readonly #o: Required<Omit<ResponderOptions, "keyring" | "legacy" | "maxSources" | "rateLimitPerSec" | "rateBurst" | "decryptsPerSourcePerSec" | "decryptsPerSec" | "frames">> &
+    ResponderOptions;
+  /** Answers, keyed after authentication. */
+  readonly #answerRate: RateLimiter;
+  /** Error frames, keyed by source address (nothing authenticated them). */
+  readonly #errorRate: RateLimiter;
+  readonly #budget: DecryptBudget;
   readonly #replay: ReplayCache;
+  /** Legacy requests have their own memory, so forged legacy requests cannot flush sealed query ids out. */
+  readonly #legacyReplay: ReplayCache;
   readonly #counters: ResponderCounters;
   #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number } | undefined;
 
-  /** @throws {RangeError} on a bad channel id or rate settings */
+  /** @throws {RangeError} on a bad channel id, rate settings, or legacy mode without a key */
   constructor(options: ResponderOptions) {
     if (options.channelId.length !== CHANNEL_ID_BYTES) throw new RangeError(`channelId must be ${CHANNEL_ID_BYTES} bytes`);
+    if (options.legacy && !options.legacy.key) throw new RangeError("legacy mode needs a legacy (PyDiscover) password: without one it would answer in clear to anyone");
     this.#o = {
       hidden: true,
       maxSkewMs: 30_000,
@@ -129,9 +156,18 @@ export class Responder {
       monotonicMs: () => performance.now(),
       ...options,
     };
-    this.#rate = new RateLimiter({ ratePerSec: options.rateLimitPerSec ?? 10, burst: options.rateBurst ?? 20, maxSources: options.maxSources ?? 1024 });
+    const rate = { ratePerSec: options.rateLimitPerSec ?? 10, burst: options.rateBurst ?? 20, maxSources: options.maxSources ?? 1024 };
+    this.#answerRate = new RateLimiter(rate);
+    this.#errorRate = new RateLimiter(rate);
+    this.#budget = new DecryptBudget({
+      perSourcePerSec: options.decryptsPerSourcePerSec ?? 500,
+      globalPerSec: options.decryptsPerSec ?? 20_000,
+      maxSources: options.maxSources ?? 1024,
+    });
     // Remember ids for as long as a query can be fresh on either side of our clock.
     this.#replay = new ReplayCache({ maxEntries: 8192, ttlMs: 2 * this.#o.maxSkewMs + 1000 });
+    // A legacy request is fresh from 20 s in the past to max_skew in the future.
+    this.#legacyReplay = new ReplayCache({ maxEntries: 8192, ttlMs: LEGACY_MAX_AGE_MS + this.#o.maxSkewMs + 1000 });
     this.#counters = {
       seen: 0,
       answered: 0,
@@ -166,10 +202,10 @@ export class Responder {
   /**
    * Handles one datagram. Never throws for any input bytes.
    * @param data the datagram
-   * @param source "address:port" (the rate limit keys on the address part)
+   * @param source "address:port" (reply limits key on it after authentication, on the address before)
    * @returns the reply to send back to the source, if any, and the decision
    */
-  async handle(data: Uint8Array, source: string): Promise<Handled> {
+  handle(data: Uint8Array, source: string): Handled {
     const c = this.#counters;
     c.seen++;
     c.bytesIn += data.length;
@@ -177,9 +213,8 @@ export class Responder {
     if (legacy) c.legacySeen++;
     if (data.length > this.#o.maxQueryBytes) return this.#drop("oversize", source, data.length, legacy);
     const address = source.slice(0, source.lastIndexOf(":"));
-    if (!this.#rate.take(address, this.#o.monotonicMs())) return this.#drop("rate", source, data.length, legacy);
     try {
-      return legacy ? await this.#handleLegacy(data, source) : await this.#handleFrame(data, source);
+      return legacy ? this.#handleLegacy(this.#o.legacy!, data, source, address) : this.#handleFrame(data, source, address);
     } catch {
       c.errors++;
       return this.#drop("malformed", source, data.length, legacy);
@@ -202,121 +237,117 @@ export class Responder {
     return { reply, decision: { action, ...(reason !== undefined && { reason }), source, bytesIn, bytesOut: reply.length, legacy } };
   }
 
-  /** Silence in hidden mode; otherwise an error frame, if it is not larger than what came in. */
-  async #refuse(reason: DropReason, code: ErrorCode, data: Uint8Array, source: string): Promise<Handled> {
-    const canReply = !this.#o.hidden && data.length >= HEADER_BYTES && data[0] === MARKER[0] && data[1] === MARKER[1] && data[2] === VERSION;
-    if (canReply && data.length >= HEADER_BYTES + ERROR_PAYLOAD_BYTES) {
-      // Echo the refused frame's channel id and nonce: the client matches on them; nothing of ours is revealed.
-      const reply = await sealFrame("error", data.subarray(6, 10), encodeError({ nonce: data.subarray(14, 26), code }));
-      return this.#reply(reply, "error", reason, source, data.length, false);
-    }
-    return this.#drop(reason, source, data.length, false);
+  /**
+   * Silence in hidden mode; otherwise an error frame, if it is not larger than what came in and the source
+   * address has an error-frame token left.
+   */
+  #refuse(reason: DropReason, code: ErrorCode, data: Uint8Array, source: string, address: string): Handled {
+    const canReply = !this.#o.hidden && data.length >= HEADER_BYTES + ERROR_PAYLOAD_BYTES && data[0] === MARKER[0] && data[1] === MARKER[1] && data[2] === VERSION;
+    if (!canReply) return this.#drop(reason, source, data.length, false);
+    if (!this.#errorRate.take(address, this.#o.monotonicMs())) return this.#drop("rate", source, data.length, false);
+    // Echo the refused frame's channel id and nonce: the client matches on them; nothing of ours is revealed.
+    const reply = sealFrame("error", data.subarray(6, 10), encodeError({ nonce: data.subarray(14, 26), code }));
+    return this.#reply(reply, "error", reason, source, data.length, false);
   }
 
-  async #handleFrame(data: Uint8Array, source: string): Promise<Handled> {
+  #handleFrame(data: Uint8Array, source: string, address: string): Handled {
     const d = decodeDatagram(data);
-    if (d.kind === "error") return this.#refuse("malformed", "malformed", data, source);
+    if (d.kind === "error") return this.#refuse("malformed", "malformed", data, source, address);
     const frame = d.value;
     if (frame.header.type !== "query") return this.#drop("not-query", source, data.length, false);
-    if (!bytesEqual(frame.header.channelId, this.#o.channelId)) return this.#refuse("channel", "channel", data, source);
-    let opened;
+    // Everything up to the tag check answers with one code, "refused": a stranger learns nothing about
+    // which guess (magic, key) was right.
+    if (!bytesEqual(frame.header.channelId, this.#o.channelId)) return this.#refuse("channel", "refused", data, source, address);
+    const ring = this.#o.keyring;
+    let key: RingKey | undefined;
+    if (this.#o.frames === false) return this.#refuse("key", "refused", data, source, address);
+    if (ring) {
+      key = frame.header.sealed ? findKey(ring, frame.header.keyId) : undefined;
+      if (!key) return this.#refuse("key", "refused", data, source, address);
+      if (!this.#budget.take(address, this.#o.monotonicMs())) return this.#drop("budget", source, data.length, false);
+    } else if (frame.header.sealed) return this.#refuse("key", "refused", data, source, address);
+    let payload;
     try {
-      opened = await openFrame(frame, this.#o.keyring);
-    } catch (err) {
-      if (err instanceof OpenError && err.reason === "auth") return this.#refuse("auth", "auth", data, source);
-      if (err instanceof OpenError || err instanceof ProtocolError) return this.#refuse("key", "key", data, source);
-      throw err;
+      payload = this.#open(frame, ring);
+    } catch {
+      return this.#refuse("auth", "refused", data, source, address);
     }
     let query;
     try {
-      query = decodeQuery(opened.payload);
+      query = decodeQuery(payload);
     } catch {
-      return this.#refuse("malformed", "malformed", data, source);
+      return this.#refuse("malformed", "malformed", data, source, address);
     }
     const now = this.#o.nowMs();
-    if (Math.abs(now - query.timeMs) > this.#o.maxSkewMs) return this.#refuse("stale", "stale", data, source);
-    if (!this.#replay.check(toHex(query.id), this.#o.monotonicMs())) return this.#refuse("replay", "replay", data, source);
-    const payload = encodeAnswerJson(query.id, now, this.#description().json);
-    const reply = await sealFrame("answer", this.#o.channelId, payload, opened.key ? { key: opened.key } : {});
+    const mono = this.#o.monotonicMs();
+    if (Math.abs(now - query.timeMs) > this.#o.maxSkewMs) return this.#refuse("stale", "stale", data, source, address);
+    if (!this.#replay.check(toHex(query.id), mono)) return this.#refuse("replay", "replay", data, source, address);
+    if (key) this.#budget.trust(address, mono);
+    // Only an authenticated query (or any fresh one on an unsealed channel) reaches this bucket, so forged
+    // frames carrying a client's address cannot spend its answers. Sealed: per key and source port, so
+    // clients behind one address do not starve each other.
+    const bucket = key ? `${toHex(key.id)} ${source}` : address;
+    if (!this.#answerRate.take(bucket, mono)) return this.#drop("rate", source, data.length, false);
+    const reply = sealFrame("answer", this.#o.channelId, encodeAnswerJson(query.id, now, this.#description().json), key ? { key } : {});
     return this.#reply(reply, "answer", undefined, source, data.length, false);
   }
 
-  async #handleLegacy(data: Uint8Array, source: string): Promise<Handled> {
-    const legacy = this.#o.legacy!;
-    const text = legacyDecodeText(await legacyCrypt(legacy.key, data.slice()));
+  #open(frame: Frame, ring: Keyring | undefined): Uint8Array {
+    return openFrame(frame, ring).payload;
+  }
+
+  #handleLegacy(legacy: LegacyResponderOptions, data: Uint8Array, source: string, address: string): Handled {
+    const mono = this.#o.monotonicMs();
+    // AES-CTR on every legacy datagram is pre-authentication work (there is no authentication at all).
+    if (!this.#budget.take(address, mono)) return this.#drop("budget", source, data.length, true);
+    const text = legacyDecodeText(legacyCrypt(legacy.key, data));
     const req = parseLegacyRequest(text, legacy.magic);
-    const refuse = async (reason: DropReason, message: string | undefined): Promise<Handled> => {
-      if (!this.#o.hidden && message !== undefined) {
-        const reply = await legacyCrypt(legacy.key, enc.encode(encodeLegacyError(legacy.magic, message)));
-        return this.#reply(reply, "error", reason, source, data.length, true);
-      }
-      return this.#drop(reason, source, data.length, true);
+    const refuse = (reason: DropReason, message: string | undefined): Handled => {
+      if (this.#o.hidden || message === undefined) return this.#drop(reason, source, data.length, true);
+      if (!this.#errorRate.take(`legacy ${address}`, mono)) return this.#drop("rate", source, data.length, true);
+      return this.#reply(legacyCrypt(legacy.key, enc.encode(encodeLegacyError(legacy.magic, message))), "error", reason, source, data.length, true);
     };
     // PyDiscover answers a wrong magic or password with the magic in clear; disco stays silent instead.
     if (req.kind === "foreign") return refuse("channel", undefined);
     if (req.kind === "bad-time") return refuse("malformed", "Invalid timestamp");
     const now = this.#o.nowMs();
     if (req.timeMs < now - LEGACY_MAX_AGE_MS || req.timeMs > now + this.#o.maxSkewMs) return refuse("stale", "Timestamp is too old");
-    if (!this.#replay.check(`legacy ${text}`, this.#o.monotonicMs())) return refuse("replay", undefined);
-    const reply = await legacyCrypt(legacy.key, enc.encode(encodeLegacyAnswer(legacy.magic, this.#description().services)));
+    if (!this.#legacyReplay.check(text, mono)) return refuse("replay", undefined);
+    if (!this.#answerRate.take(`legacy ${address}`, mono)) return this.#drop("rate", source, data.length, true);
+    const reply = legacyCrypt(legacy.key, enc.encode(encodeLegacyAnswer(legacy.magic, this.#description().services)));
     return this.#reply(reply, "answer", undefined, source, data.length, true);
   }
 }
 
 /** Options for {@link runResponder}. */
 export interface RunResponderOptions {
-  /** Stops the loop (and closes nothing: the caller owns the socket). */
+  /** Stops the loop (and closes the socket). */
   signal: AbortSignal;
   /** Called once per datagram (e.g. for `-v` logging). */
   onDecision?: (d: Decision) => void;
-  /** Datagrams handled concurrently. @default 32 */
-  maxInFlight?: number;
 }
 
 /**
  * Answers queries arriving on `socket` until `signal` aborts, then closes the socket. One bad datagram or
  * failed send never ends the loop.
- * @returns when aborted (after in-flight replies are sent)
+ * @returns when aborted
  */
 export async function runResponder(socket: UdpEndpoint, responder: Responder, options: RunResponderOptions): Promise<void> {
   const { signal, onDecision } = options;
-  const maxInFlight = options.maxInFlight ?? 32;
-  let inflight = 0;
-  // Resolved when a slot frees (the loop waits only when all are busy) or when the last one ends.
-  let wake: (() => void) | undefined;
   const onAbort = () => void socket.close();
   if (signal.aborted) return socket.close();
   signal.addEventListener("abort", onAbort, { once: true });
   const countError = () => responder.countError();
-  const release = () => {
-    inflight--;
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  // Promise chains rather than an async function per datagram: this runs for every query.
-  const handleOne = (d: Datagram): void => {
-    inflight++;
-    responder
-      .handle(d.data, `${d.address}:${d.port}`)
-      .then(({ reply, decision }) => {
+  try {
+    // A batch is everything queued since the last read; each datagram is decided synchronously.
+    for await (const batch of socket.batches()) {
+      for (const d of batch) {
+        const { reply, decision } = responder.handle(d.data, `${d.address}:${d.port}`);
         // Not awaited: the next datagram need not wait for this one's send callback.
         if (reply) socket.send(reply, d.port, d.address).catch(countError);
         onDecision?.(decision);
-      })
-      .catch(countError)
-      .then(release);
-  };
-  try {
-    // A batch is everything queued since the last read: its queries are all started before any is
-    // awaited, so their AES-GCM operations overlap.
-    for await (const batch of socket.batches()) {
-      for (const d of batch) {
-        handleOne(d);
-        if (inflight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
       }
     }
-    while (inflight > 0) await new Promise<void>((resolve) => (wake = resolve));
   } finally {
     signal.removeEventListener("abort", onAbort);
     await socket.close();

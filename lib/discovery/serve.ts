@@ -4,7 +4,8 @@
  */
 import { deriveChannelId, type Keyring } from "../crypto/index.ts";
 import type { DiscoveryConfig } from "../config/index.ts";
-import { openUdp } from "../net/index.ts";
+import { openUdp, type SiblingBinding } from "../net/index.ts";
+import type { LegacyKey } from "./legacy.ts";
 import type { SelfDescription } from "./payload.ts";
 import { Responder, runResponder, type Decision, type ResponderCounters } from "./responder.ts";
 
@@ -17,11 +18,14 @@ export interface ServeDiscoveryOptions {
   /** The discovery keyring (createKeyring of collectRawKeys); undefined serves an unsealed channel. */
   keyring?: Keyring;
   /** From importLegacyKey(password) when `config.legacy` and a password are set. */
-  legacyKey?: CryptoKey;
+  legacyKey?: LegacyKey;
   /** The self-description (called at most once a second). */
   describe: () => SelfDescription;
-  /** Called once the socket is bound (with the port the OS chose for port 0). */
-  onListening?: (address: string, port: number) => void;
+  /**
+   * Called once the socket is bound (with the port the OS chose for port 0), and with what else was bound on
+   * that port so a unicast `listen` address still hears its interface's broadcasts (and the group).
+   */
+  onListening?: (address: string, port: number, siblings: readonly SiblingBinding[]) => void;
   /** Called per datagram (`-v`). */
   onDecision?: (d: Decision) => void;
   /** Receives the responder, e.g. to read its counters while it runs. */
@@ -32,9 +36,11 @@ export interface ServeDiscoveryOptions {
  * Runs a discovery responder until `signal` aborts.
  * @returns the final counters
  * @throws {NetError} when the socket cannot be bound or the group joined
+ * @throws {RangeError} in legacy mode without a legacy key
  */
 export async function serveDiscovery(o: ServeDiscoveryOptions): Promise<ResponderCounters> {
   const c = o.config;
+  if (c.legacy && !o.legacyKey) throw new RangeError("[discovery] legacy needs a PyDiscover password (legacyKey): without one it would answer in clear to anyone");
   const responder = new Responder({
     channelId: await deriveChannelId(c.magic),
     ...(o.keyring && { keyring: o.keyring }),
@@ -43,16 +49,20 @@ export async function serveDiscovery(o: ServeDiscoveryOptions): Promise<Responde
     rateLimitPerSec: c.rateLimitPerSec,
     rateBurst: c.rateBurst,
     maxSkewMs: c.maxSkewMs,
-    ...(c.legacy && { legacy: { magic: c.magic, ...(o.legacyKey && { key: o.legacyKey }) } }),
+    ...(c.legacy && o.legacyKey && { legacy: { magic: c.magic, key: o.legacyKey } }),
+    // Legacy without a key: the password is PyDiscover's only, so disco frames are not answered at all.
+    frames: !(c.legacy && !o.keyring),
   });
   o.onResponder?.(responder);
   const socket = await openUdp({
     address: c.listen,
     port: c.port,
+    // A unicast listen address still answers the broadcast (and multicast) queries of its interface.
+    hearInterface: true,
     ...(c.multicastGroup !== undefined && { multicast: { group: c.multicastGroup, ...(c.multicastInterface !== undefined && { interface: c.multicastInterface }) } }),
     ...(c.multicastInterface !== undefined && { multicastInterface: c.multicastInterface }),
   });
-  o.onListening?.(socket.address, socket.port);
+  o.onListening?.(socket.address, socket.port, socket.siblings);
   await runResponder(socket, responder, { signal: o.signal, ...(o.onDecision && { onDecision: o.onDecision }) });
   return responder.counters;
 }

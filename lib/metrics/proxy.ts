@@ -2,6 +2,7 @@
  * The metrics proxy (disco.py's `metrics --proxy`): an XSUB on the frontend where local publishers connect
  * and an XPUB on the backend where receivers from the whole LAN connect.
  */
+import type { BackendLimitsConfig } from "../config/index.ts";
 import { runProxy, XPubSocket, XSubSocket, type ProxyStats, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
 import { DEFAULT_FRONTEND } from "./publisher.ts";
 
@@ -16,6 +17,40 @@ export interface MetricsProxyOptions {
   readonly backend?: string;
   /** Options of both sockets (high-water mark, max message size, transport). */
   readonly socket?: SocketOptions;
+  /**
+   * The backend's limits against strangers ([metrics] in the config); a field left out keeps its default
+   * (256 connections, 16 per address, 10 s handshake, PING every 10 s and drop after 30 s of silence,
+   * topics of 256 bytes, 100 per peer, 10,000 in all).
+   */
+  readonly limits?: Partial<BackendLimitsConfig>;
+}
+
+/** Defaults of {@link MetricsProxyOptions.limits}. */
+export const DEFAULT_BACKEND_LIMITS: BackendLimitsConfig = {
+  maxConnections: 256,
+  maxConnectionsPerAddress: 16,
+  handshakeTimeoutMs: 10_000,
+  heartbeatMs: 10_000,
+  idleTimeoutMs: 30_000,
+  maxTopicBytes: 256,
+  maxTopicsPerPeer: 100,
+  maxTopics: 10_000,
+};
+
+/** The backend socket's options: `socket`, then the limits (defaults where not given). */
+function backendOptions(socket: SocketOptions | undefined, limits: Partial<BackendLimitsConfig> | undefined): SocketOptions {
+  const l = { ...DEFAULT_BACKEND_LIMITS, ...limits };
+  return {
+    ...socket,
+    maxConnections: l.maxConnections,
+    maxConnectionsPerAddress: l.maxConnectionsPerAddress,
+    handshakeTimeoutMs: l.handshakeTimeoutMs,
+    heartbeatMs: l.heartbeatMs,
+    heartbeatTimeoutMs: l.idleTimeoutMs,
+    maxTopicBytes: l.maxTopicBytes,
+    maxTopicsPerPeer: l.maxTopicsPerPeer,
+    maxTopics: l.maxTopics,
+  };
 }
 
 /** A bound proxy; {@link run} forwards until aborted. */
@@ -41,7 +76,7 @@ export class MetricsProxy implements AsyncDisposable {
    */
   static async open(options: MetricsProxyOptions = {}): Promise<MetricsProxy> {
     const xsub = new XSubSocket(options.socket);
-    const xpub = new XPubSocket(options.socket);
+    const xpub = new XPubSocket(backendOptions(options.socket, options.limits));
     try {
       // The backend first: a TCP port in use fails before the frontend's ipc path is touched.
       const backend = await xpub.bind(options.backend ?? DEFAULT_BACKEND);
@@ -55,11 +90,13 @@ export class MetricsProxy implements AsyncDisposable {
   }
 
   /**
-   * Forwards until `signal` aborts.
+   * Forwards until `signal` aborts. Upstream it asks the publishers for every message while any receiver
+   * holds a subscription, and filters per receiver itself: nothing a stranger subscribes to reaches a
+   * publisher, so junk cannot crowd out a real receiver's subscription.
    * @returns the proxy's counters
    */
   run(signal: AbortSignal): Promise<ProxyStats> {
-    return runProxy(this.#xsub, this.#xpub, { signal });
+    return runProxy(this.#xsub, this.#xpub, { signal, forward: "everything" });
   }
 
   /** Counters of the frontend (publishers) and backend (receivers) sockets. */

@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SocketOptions } from "../zmtp/index.ts";
+import type { BackendLimitsConfig } from "../config/index.ts";
 import { collectHostMetrics, type CollectorName } from "./collectors.ts";
 import { MetricsProxy } from "./proxy.ts";
 import { DEFAULT_FRONTEND, MetricsPublisher } from "./publisher.ts";
@@ -28,6 +29,8 @@ export interface MetricsServiceOptions {
   readonly root?: string;
   /** Options of every socket (high-water mark, max message size). */
   readonly socket?: SocketOptions;
+  /** The proxy backend's limits against strangers (`[metrics]` limits). @default MetricsProxy's */
+  readonly limits?: Partial<BackendLimitsConfig>;
   /** Wall clock in unix ms. @default Date.now */
   readonly nowMs?: () => number;
   /** Called once the proxy is bound (with its endpoints) or, without a proxy, once the publisher started. */
@@ -43,7 +46,7 @@ export interface MetricsServiceOptions {
  */
 export async function runMetricsService(o: MetricsServiceOptions): Promise<void> {
   if (o.signal.aborted) return;
-  const proxy = o.proxy === false ? undefined : await MetricsProxy.open({ ...(o.frontend && { frontend: o.frontend }), ...(o.backend && { backend: o.backend }), ...(o.socket && { socket: o.socket }) });
+  const proxy = o.proxy === false ? undefined : await MetricsProxy.open({ ...(o.frontend && { frontend: o.frontend }), ...(o.backend && { backend: o.backend }), ...(o.socket && { socket: o.socket }), ...(o.limits && { limits: o.limits }) });
   try {
     const frontend = proxy?.frontend ?? o.frontend ?? DEFAULT_FRONTEND;
     const forwarding = proxy?.run(o.signal);

@@ -73,3 +73,17 @@ export function selectInterfaces(names: readonly string[], available: readonly I
   }
   return out;
 }
+
+/**
+ * What listening on `address` means, in one sentence for people (`disco config check`, server banners).
+ * @param address the configured `listen` address
+ * @param interfaces this host's interfaces @default listIpv4Interfaces()
+ * @returns e.g. "every interface" or "10.0.0.5 on eth0: unicast to it and broadcasts to 10.0.0.255; replies from 10.0.0.5"
+ */
+export function describeListenAddress(address: string, interfaces: readonly Ipv4Interface[] = listIpv4Interfaces()): string {
+  if (address === "0.0.0.0") return "every interface: unicast, broadcasts and joined multicast groups";
+  const found = interfaces.find((i) => i.address === address);
+  if (!found) return `${address} is not an address of this host now (the socket cannot bind until it is)`;
+  const broadcast = found.broadcast !== found.address ? ` and broadcasts to ${found.broadcast}` : "";
+  return `${address} on ${found.name} only: unicast to it${broadcast} (and a configured multicast group on that interface); replies leave from ${address}; other interfaces and 255.255.255.255 are not heard`;
+}

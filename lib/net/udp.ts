@@ -2,9 +2,16 @@
  * The UDP adapter shared by discovery and beacons (node:dgram, which Bun implements with SO_REUSEADDR,
  * SO_BROADCAST and multicast membership). Received datagrams are read as an async iterable (one by one or
  * in batches) through a bounded queue: when the reader falls behind, new datagrams are dropped and counted.
+ *
+ * Listening on one unicast address: Linux delivers a broadcast only to sockets bound to the wildcard or to
+ * that broadcast address, and a multicast datagram only to sockets bound to the wildcard or the group. With
+ * `hearInterface`, an endpoint bound to a unicast address therefore binds siblings on the same port (the
+ * interface's directed broadcast address, and the multicast group), reads them all as one stream, and sends
+ * only from the unicast socket, so replies leave from the address it was told to listen on.
  */
-import { createSocket } from "node:dgram";
+import { createSocket, type Socket } from "node:dgram";
 import { NetError } from "./errors.ts";
+import { listIpv4Interfaces, type Ipv4Interface } from "./interfaces.ts";
 
 /** One received datagram. */
 export interface Datagram {
@@ -33,6 +40,8 @@ export interface UdpEndpoint extends DatagramSink, AsyncIterable<Datagram>, Asyn
   batches(): AsyncIterable<readonly Datagram[]>;
   /** Datagrams dropped because the queue was full. */
   readonly overflowed: number;
+  /** Extra addresses bound on the same port to hear the interface (`hearInterface`); empty otherwise. */
+  readonly siblings: readonly SiblingBinding[];
   /** Closes the socket and ends the iteration. Idempotent. */
   close(): Promise<void>;
 }
@@ -55,6 +64,22 @@ export interface OpenUdpOptions {
   maxQueued?: number;
   /** Called for each datagram dropped because the queue is full. */
   onOverflow?: () => void;
+  /**
+   * When `address` is a unicast address of this host, also receive what its interface hears on this port:
+   * its directed broadcasts, and the `multicast` group (joined on `multicast.interface`, else on `address`).
+   * Replies still leave from `address`. Limited broadcasts (255.255.255.255) are heard only on the
+   * wildcard address. @default false
+   */
+  hearInterface?: boolean;
+  /** The interfaces to look `address` up in (tests). @default listIpv4Interfaces() */
+  interfaces?: readonly Ipv4Interface[];
+}
+
+/** What an endpoint bound with `hearInterface` also listens on, besides its own address. */
+export interface SiblingBinding {
+  /** The address bound on the same port (a broadcast address or a multicast group). */
+  readonly address: string;
+  readonly kind: "broadcast" | "multicast";
 }
 
 type Waiter<T> = ((r: IteratorResult<T>) => void) | undefined;
@@ -74,9 +99,9 @@ function netError(what: string, err: unknown): NetError {
  * for await (const d of socket) await socket.send(d.data, d.port, d.address); // an echo
  */
 export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint> {
-  const socket = createSocket({ type: "udp4", reuseAddr: options.reuseAddr ?? false });
   const maxQueued = options.maxQueued ?? 4096;
   const onOverflow = options.onOverflow;
+  const reuseAddr = options.reuseAddr ?? false;
   const queue: Datagram[] = [];
   let waiting: Waiter<Datagram>;
   let waitingBatch: Waiter<readonly Datagram[]>;
@@ -91,33 +116,7 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
     waitingBatch = undefined;
     w({ value: queue.splice(0), done: false });
   };
-  const where = `${options.address ?? "0.0.0.0"}:${options.port ?? 0}`;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.bind(options.port ?? 0, options.address ?? "0.0.0.0", () => {
-        socket.off("error", reject);
-        resolve();
-      });
-    });
-  } catch (err) {
-    socket.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    const hint = code === "EADDRINUSE" ? " (port in use; another receiver without SO_REUSEADDR?)" : code === "EACCES" ? " (permission denied)" : "";
-    throw netError(`cannot bind UDP ${where}${hint}`, err);
-  }
-  try {
-    if (options.broadcast) socket.setBroadcast(true);
-    if (options.multicastInterface !== undefined) socket.setMulticastInterface(options.multicastInterface);
-    if (options.multicast) socket.addMembership(options.multicast.group, options.multicast.interface);
-  } catch (err) {
-    socket.close();
-    throw netError(`cannot set up ${options.multicast ? `multicast group ${options.multicast.group}` : "broadcast/multicast"} on UDP ${where}`, err);
-  }
-  // Asynchronous socket errors (ICMP unreachable and the like) must not end the process; sends report their
-  // own errors through their callback.
-  socket.on("error", () => undefined);
-  socket.on("message", (msg: Buffer, rinfo) => {
+  const onMessage = (msg: Buffer, rinfo: { address: string; port: number }): void => {
     const d: Datagram = { data: new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), address: rinfo.address, port: rinfo.port };
     if (waiting) {
       const w = waiting;
@@ -126,7 +125,7 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
     } else if (queue.length < maxQueued) {
       queue.push(d);
       // A waiting batch reader gets everything that arrives in this turn of the event loop as one batch,
-      // not one datagram at a time: per-batch work (e.g. WebCrypto jobs started together) is much cheaper.
+      // not one datagram at a time: per-batch work is much cheaper.
       if (waitingBatch && !flushScheduled) {
         flushScheduled = true;
         setImmediate(flushBatch);
@@ -135,7 +134,49 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
       overflowed++;
       onOverflow?.();
     }
-  });
+  };
+  const address = options.address ?? "0.0.0.0";
+  const socket = await bindSocket(address, options.port ?? 0, reuseAddr);
+  const sockets: Socket[] = [socket];
+  const port = socket.address().port;
+  const siblings: SiblingBinding[] = [];
+  const where = `${address}:${port}`;
+  const siblingsOf = options.hearInterface ? interfaceOf(address, options.interfaces ?? listIpv4Interfaces()) : undefined;
+  try {
+    if (options.broadcast) socket.setBroadcast(true);
+    if (options.multicastInterface !== undefined) socket.setMulticastInterface(options.multicastInterface);
+    if (options.multicast && !siblingsOf) socket.addMembership(options.multicast.group, options.multicast.interface);
+  } catch (err) {
+    socket.close();
+    throw netError(`cannot set up ${options.multicast ? `multicast group ${options.multicast.group}` : "broadcast/multicast"} on UDP ${where}`, err);
+  }
+  if (siblingsOf) {
+    try {
+      if (siblingsOf.broadcast !== address) {
+        sockets.push(await bindSocket(siblingsOf.broadcast, port, reuseAddr));
+        siblings.push({ address: siblingsOf.broadcast, kind: "broadcast" });
+      }
+      if (options.multicast) {
+        const group = await bindSocket(options.multicast.group, port, reuseAddr);
+        sockets.push(group);
+        try {
+          group.addMembership(options.multicast.group, options.multicast.interface ?? address);
+        } catch (err) {
+          throw netError(`cannot join multicast group ${options.multicast.group} on ${options.multicast.interface ?? address}`, err);
+        }
+        siblings.push({ address: options.multicast.group, kind: "multicast" });
+      }
+    } catch (err) {
+      for (const s of sockets) s.close();
+      throw err;
+    }
+  }
+  for (const s of sockets) {
+    // Asynchronous socket errors (ICMP unreachable and the like) must not end the process; sends report
+    // their own errors through their callback.
+    s.on("error", () => undefined);
+    s.on("message", onMessage);
+  }
   const bound = socket.address();
 
   const close = (): Promise<void> => {
@@ -147,10 +188,16 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
       const wb = waitingBatch;
       waitingBatch = undefined;
       wb?.({ value: undefined, done: true });
-      try {
-        socket.close(() => resolve());
-      } catch {
-        resolve();
+      let open = sockets.length;
+      const one = (): void => {
+        if (--open === 0) resolve();
+      };
+      for (const s of sockets) {
+        try {
+          s.close(one);
+        } catch {
+          one();
+        }
       }
     });
     return closing;
@@ -166,6 +213,7 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
     get overflowed() {
       return overflowed;
     },
+    siblings,
     send: (data, toPort, address) =>
       new Promise<void>((resolve, reject) => {
         if (closed) return reject(new NetError(`send to ${address}:${toPort} on a closed socket`));
@@ -202,6 +250,36 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
       return: end,
     }),
   };
+}
+
+/** Binds one node:dgram socket. @throws {NetError} with the OS's code */
+async function bindSocket(address: string, port: number, reuseAddr: boolean): Promise<Socket> {
+  const socket = createSocket({ type: "udp4", reuseAddr });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(port, address, () => {
+        socket.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    socket.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === "EADDRINUSE" ? " (port in use; another receiver without SO_REUSEADDR?)" : code === "EACCES" ? " (permission denied)" : "";
+    throw netError(`cannot bind UDP ${address}:${port}${hint}`, err);
+  }
+  return socket;
+}
+
+/**
+ * The interface whose siblings a unicast address needs: undefined for the wildcard, a broadcast or multicast
+ * address, or an address no interface has (binding it already failed or it is not ours).
+ */
+function interfaceOf(address: string, interfaces: readonly Ipv4Interface[]): Ipv4Interface | undefined {
+  if (address === "0.0.0.0" || address === "255.255.255.255") return undefined;
+  const found = interfaces.find((i) => i.address === address);
+  return found && found.broadcast !== found.address ? found : undefined;
 }
 
 /** Sockets opened by {@link openUdp}, for callers that inject their own (tests, benchmarks). */

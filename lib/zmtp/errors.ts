@@ -44,7 +44,9 @@ export type ProtocolErrorReason =
   | "sequence"
   | "too-large"
   | "timeout"
-  | "peer-error";
+  | "peer-error"
+  /** A connection refused at `maxConnections` / `maxConnectionsPerAddress` (counted in `stats.refused`). */
+  | "over-limit";
 
 /** Shared by the errors about one endpoint: carries it as given. */
 abstract class EndpointBoundError extends ZmtpError {

@@ -98,14 +98,22 @@ export function encodeMessage(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** A decoded frame header: the flags and the body's size (the body follows it). */
+export interface FrameHeader {
+  readonly more: boolean;
+  readonly command: boolean;
+  /** Body bytes that follow the header. */
+  readonly size: number;
+}
+
 /**
- * Decodes one frame at `offset`.
+ * Decodes the header of one frame at `offset` (the body need not have arrived).
  * @param maxBodyBytes largest body accepted (the peer is refused before the body arrives)
- * @returns the frame and the offset after it, or `{ need }` bytes still missing (at least)
+ * @returns the header and the offset of its body, or `{ need }` bytes still missing
  * @throws {FrameError} on reserved flag bits or a command with MORE
  * @throws {ProtocolError} `too-large` when the body exceeds `maxBodyBytes`
  */
-export function decodeFrame(bytes: Uint8Array, offset: number, maxBodyBytes: number): Decoded<Frame> {
+export function decodeFrameHeader(bytes: Uint8Array, offset: number, maxBodyBytes: number): Decoded<FrameHeader> {
   const have = bytes.length - offset;
   if (have < 1) return { need: 2 };
   const flags = bytes[offset]!;
@@ -128,7 +136,22 @@ export function decodeFrame(bytes: Uint8Array, offset: number, maxBodyBytes: num
     header = 2;
   }
   if (size > maxBodyBytes) throw new ProtocolError(`frame of ${size} bytes is over the limit of ${maxBodyBytes}`, "too-large");
-  if (have < header + size) return { need: header + size - have };
-  const start = offset + header;
+  return { value: { more, command, size }, next: offset + header };
+}
+
+/**
+ * Decodes one frame at `offset`.
+ * @param maxBodyBytes largest body accepted (the peer is refused before the body arrives)
+ * @returns the frame and the offset after it, or `{ need }` bytes still missing (at least)
+ * @throws {FrameError} on reserved flag bits or a command with MORE
+ * @throws {ProtocolError} `too-large` when the body exceeds `maxBodyBytes`
+ */
+export function decodeFrame(bytes: Uint8Array, offset: number, maxBodyBytes: number): Decoded<Frame> {
+  const h = decodeFrameHeader(bytes, offset, maxBodyBytes);
+  if (!("value" in h)) return h;
+  const { more, command, size } = h.value;
+  const start = h.next;
+  const have = bytes.length - start;
+  if (have < size) return { need: size - have };
   return { value: { more, command, body: bytes.slice(start, start + size) }, next: start + size };
 }

@@ -4,7 +4,7 @@
  */
 export { ClosedError, EndpointError, FrameError, ProtocolError, TransportError, ZmtpError, type ProtocolErrorReason } from "./errors.ts";
 export { GREETING_BYTES, ZMTP_MAJOR, ZMTP_MINOR, decodeGreeting, encodeGreeting, type Decoded, type Greeting } from "./greeting.ts";
-export { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, decodeFrame, encodeFrame, encodeMessage, type Frame } from "./frame.ts";
+export { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, decodeFrame, decodeFrameHeader, encodeFrame, encodeMessage, type Frame, type FrameHeader } from "./frame.ts";
 export {
   decodeCommand,
   decodeMetadata,
@@ -21,7 +21,18 @@ export { formatEndpoint, parseEndpoint, type Endpoint } from "./endpoint.ts";
 export type { Connection, ConnectionHandler, Listener, Transport } from "./transport.ts";
 export { bunTransport } from "./bun-transport.ts";
 export type { SocketType } from "./session.ts";
-export { ZmtpSocket, type SocketEvent, type SocketOptions, type SocketStats } from "./socket.ts";
-export { MAX_TOPICS_PER_PEER, PubSocket, XPubSocket, type OutgoingMessage } from "./pub.ts";
+export {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_MAX_TOPIC_BYTES,
+  DEFAULT_MAX_TOPICS,
+  DEFAULT_MAX_TOPICS_PER_PEER,
+  ZmtpSocket,
+  type SocketEvent,
+  type SocketOptions,
+  type SocketStats,
+} from "./socket.ts";
+export { systemClock, type Timer, type ZmtpClock } from "./clock.ts";
+export { PubSocket, XPubSocket, type OutgoingMessage } from "./pub.ts";
 export { SubSocket, XSubSocket } from "./sub.ts";
-export { runProxy, type ProxyStats } from "./proxy.ts";
+export { runProxy, type ProxyOptions, type ProxyStats } from "./proxy.ts";

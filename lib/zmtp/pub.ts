@@ -13,14 +13,11 @@ export type { OutgoingMessage } from "./_receiving.ts";
 
 const EMPTY = new Uint8Array(0);
 
-/** Most distinct topics one peer may subscribe to; further subscriptions are ignored (and counted). */
-export const MAX_TOPICS_PER_PEER = 10_000;
-
 /** Shared by PUB and XPUB. */
 abstract class PublisherSocket extends ZmtpSocket {
   readonly #subs = new Map<Session, TopicSet>();
-  /** Subscriptions ignored because a peer was at {@link MAX_TOPICS_PER_PEER}. */
-  ignoredSubscriptions = 0;
+  /** Topics held over all peers, each peer's first not counted (what `maxTopics` bounds). */
+  #held = 0;
 
   /**
    * Publishes a message to every matching peer now connected.
@@ -70,19 +67,31 @@ abstract class PublisherSocket extends ZmtpSocket {
     const t = this.#subs.get(session);
     if (!t) return;
     if (subscribe) {
-      // A bound on one peer's distinct topics, so a peer cannot grow our memory without limit.
-      if (t.size >= MAX_TOPICS_PER_PEER) {
-        this.ignoredSubscriptions++;
-        return;
+      // Bounds on what strangers can make us hold: a topic's length, one peer's distinct topics, and all
+      // peers' topics together; a dropped subscription is counted and goes no further (not to the
+      // application, not upstream through a proxy). A peer's first topic never counts against the socket's
+      // bound, so however full the socket is, a newcomer's subscription is still taken.
+      const o = this.options;
+      if (topic.length > o.maxTopicBytes) return this.countDroppedSubscription();
+      if (!t.has(topic)) {
+        if (t.size >= o.maxTopicsPerPeer) return this.countDroppedSubscription();
+        if (t.size >= 1) {
+          if (this.#held >= o.maxTopics) return this.countDroppedSubscription();
+          this.#held++;
+        }
       }
       t.add(topic);
       this.subscribed(topic);
-    } else if (t.remove(topic)) this.cancelled(topic);
+    } else if (t.remove(topic)) {
+      if (t.size >= 1) this.#held--;
+      this.cancelled(topic);
+    }
   }
 
   protected onClosed(session: Session): void {
     const t = this.#subs.get(session);
     this.#subs.delete(session);
+    if (t && t.size > 1) this.#held -= t.size - 1;
     if (t) for (const { topic, count } of t.drain()) for (let i = 0; i < count; i++) this.cancelled(topic, i === count - 1);
   }
 

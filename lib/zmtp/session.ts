@@ -8,6 +8,7 @@ import { ZmtpDecoder, type DecoderEvent } from "./decoder.ts";
 import { ProtocolError, ZmtpError } from "./errors.ts";
 import { encodeFrame, frameHeaderBytes, writeFrame } from "./frame.ts";
 import { encodeGreeting } from "./greeting.ts";
+import type { Timer, ZmtpClock } from "./clock.ts";
 import type { Connection, ConnectionHandler } from "./transport.ts";
 
 /** The socket types disco speaks. */
@@ -41,6 +42,8 @@ export interface SessionOptions {
   readonly highWaterMark: number;
   readonly maxMessageBytes: number;
   readonly handshakeTimeoutMs: number;
+  /** Timers of the handshake deadline and heartbeats. */
+  readonly clock: ZmtpClock;
   /** Send a PING this often once ready (0 = never, as libzmq's default). */
   readonly heartbeatMs?: number;
   /** With heartbeats on, drop the peer after this long without any byte from it. */
@@ -65,9 +68,10 @@ export class Session implements ConnectionHandler {
   #scheduled = false;
   #ready = false;
   #done = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
-  #heard = false;
+  #timer: Timer | undefined;
+  #heartbeat: Timer | undefined;
+  /** When the peer last sent a byte (clock ms). */
+  #heardMs = 0;
   /** Peer's minor version (0 = ZMTP 3.0: subscriptions as messages). */
   peerMinor = -1;
   /** Peer's Socket-Type from READY. */
@@ -85,7 +89,7 @@ export class Session implements ConnectionHandler {
     this.#opts = options;
     this.endpoint = endpoint;
     this.#decoder = new ZmtpDecoder({ maxMessageBytes: options.maxMessageBytes });
-    this.#timer = setTimeout(() => this.#fail(new ProtocolError("handshake timed out", "sequence")), options.handshakeTimeoutMs);
+    this.#timer = options.clock.setTimer(() => this.#fail(new ProtocolError("handshake timed out", "sequence")), options.handshakeTimeoutMs);
     this.#control.push(encodeGreeting({ mechanism: "NULL", asServer: false }));
     this.#schedule();
   }
@@ -148,7 +152,7 @@ export class Session implements ConnectionHandler {
 
   data(chunk: Uint8Array): void {
     if (this.#done) return;
-    this.#heard = true;
+    this.#heardMs = this.#opts.clock.nowMs();
     let events: DecoderEvent[];
     try {
       events = this.#decoder.feed(chunk);
@@ -203,7 +207,7 @@ export class Session implements ConnectionHandler {
         this.peerType = peerType;
         this.peerIdentity = metadataText(c.metadata, "Identity") ?? "";
         this.#ready = true;
-        clearTimeout(this.#timer);
+        this.#timer?.cancel();
         this.#timer = undefined;
         this.#startHeartbeat();
         this.#owner.ready(this);
@@ -240,25 +244,28 @@ export class Session implements ConnectionHandler {
 
   /**
    * RFC 37 heartbeats, as libzmq's ZMQ_HEARTBEAT_IVL / ZMQ_HEARTBEAT_TIMEOUT: a PING every interval; a
-   * peer silent (not a byte, PONG or otherwise) for the timeout is dropped.
+   * peer silent (not a byte, PONG or otherwise) for the timeout is dropped. Only for ZMTP 3.1 peers: 3.0
+   * has no PING, and a 3.0 subscriber is rightly silent after its subscriptions.
    */
   #startHeartbeat(): void {
     const every = this.#opts.heartbeatMs ?? 0;
-    if (every <= 0) return;
+    if (every <= 0 || this.peerMinor < 1) return;
     const timeout = this.#opts.heartbeatTimeoutMs ?? every * 3;
-    let silentMs = 0;
-    this.#heard = false;
-    this.#heartbeat = setInterval(() => {
-      if (this.#heard) silentMs = 0;
-      else silentMs += every;
-      this.#heard = false;
+    const clock = this.#opts.clock;
+    this.#heardMs = clock.nowMs();
+    const tick = () => {
+      if (this.#done) return;
+      const silentMs = clock.nowMs() - this.#heardMs;
       if (silentMs >= timeout) {
-        this.#fail(new ProtocolError(`no traffic for ${silentMs} ms (heartbeat timeout ${timeout} ms)`, "timeout"));
+        this.#fail(new ProtocolError(`no traffic for ${Math.round(silentMs)} ms (heartbeat timeout ${timeout} ms)`, "timeout"));
         return;
       }
       // TTL tells the peer how long to wait for our traffic before giving up on us (deciseconds).
       this.#command(encodeCommand({ type: "PING", ttlDs: Math.ceil(timeout / 100), context: new Uint8Array(0) }));
-    }, every);
+      // The next look comes at the next interval, or sooner when the timeout falls before it.
+      this.#heartbeat = clock.setTimer(tick, Math.max(1, Math.min(every, timeout - silentMs)));
+    };
+    this.#heartbeat = clock.setTimer(tick, Math.min(every, timeout));
   }
 
   #command(body: Uint8Array): void {
@@ -326,8 +333,8 @@ export class Session implements ConnectionHandler {
   #finish(error: ZmtpError | undefined): void {
     if (this.#done) return;
     this.#done = true;
-    clearTimeout(this.#timer);
-    clearInterval(this.#heartbeat);
+    this.#timer?.cancel();
+    this.#heartbeat?.cancel();
     this.#messages = [];
     this.#control = [];
     this.#rest = undefined;

@@ -4,6 +4,7 @@
  */
 import { AsyncQueue } from "../async/index.ts";
 import { bunTransport } from "./bun-transport.ts";
+import { systemClock, type Timer, type ZmtpClock } from "./clock.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./decoder.ts";
 import { formatEndpoint, parseEndpoint, type Endpoint } from "./endpoint.ts";
 import { ClosedError, ProtocolError, TransportError, ZmtpError, type ProtocolErrorReason } from "./errors.ts";
@@ -34,6 +35,27 @@ export interface SocketOptions {
   readonly identity?: string;
   /** Bind `tcp://*` to IPv6 `::` (dual stack) instead of IPv4 `0.0.0.0`. @default false */
   readonly ipv6?: boolean;
+  /** Timers (handshake deadline, heartbeats, reconnect backoff); tests pass a fake one. @default systemClock */
+  readonly clock?: ZmtpClock;
+  /**
+   * Most connections accepted on bound endpoints at once; one more is closed at once and counted
+   * (`stats.refused`). Outgoing connections do not count. @default 256
+   */
+  readonly maxConnections?: number;
+  /** Most accepted connections from one source address at once (tcp only; ipc peers are local). @default 16 */
+  readonly maxConnectionsPerAddress?: number;
+  /** Longest subscription topic accepted from a peer (PUB/XPUB); longer ones are dropped and counted. @default 256 */
+  readonly maxTopicBytes?: number;
+  /**
+   * Most distinct topics one peer may hold (PUB/XPUB); further ones are dropped and counted. The metrics
+   * proxy's backend, open to strangers, sets 100. @default 10000
+   */
+  readonly maxTopicsPerPeer?: number;
+  /**
+   * Most topics held over all peers (PUB/XPUB), each peer's first topic not counted, so a full socket still
+   * admits a newcomer's subscription; further ones are dropped and counted. @default 100000
+   */
+  readonly maxTopics?: number;
 }
 
 /** Counters of a socket. */
@@ -56,6 +78,10 @@ export interface SocketStats {
   readonly dropped: number;
   /** Received messages dropped because the application did not read them in time. */
   readonly receiveDropped: number;
+  /** Incoming connections closed at once: over `maxConnections` or `maxConnectionsPerAddress`. */
+  readonly refused: number;
+  /** Subscriptions dropped (never applied nor passed on): topic too long, or over a topic limit. */
+  readonly subscriptionsDropped: number;
 }
 
 /** Something that happened on a socket, discriminated on `type`. */
@@ -73,7 +99,7 @@ interface Dialer {
   readonly ep: Endpoint;
   stopped: boolean;
   session?: Session;
-  timer?: ReturnType<typeof setTimeout>;
+  timer?: Timer;
   delayMs: number;
 }
 
@@ -90,7 +116,24 @@ export interface ResolvedSocketOptions {
   readonly heartbeatTimeoutMs: number;
   readonly identity?: string;
   readonly ipv6: boolean;
+  readonly clock: ZmtpClock;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+  readonly maxTopicBytes: number;
+  readonly maxTopicsPerPeer: number;
+  readonly maxTopics: number;
 }
+
+/** Default of {@link SocketOptions.maxConnections}. */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+/** Default of {@link SocketOptions.maxConnectionsPerAddress}. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 16;
+/** Default of {@link SocketOptions.maxTopicBytes}. */
+export const DEFAULT_MAX_TOPIC_BYTES = 256;
+/** Default of {@link SocketOptions.maxTopicsPerPeer}. */
+export const DEFAULT_MAX_TOPICS_PER_PEER = 10_000;
+/** Default of {@link SocketOptions.maxTopics}. */
+export const DEFAULT_MAX_TOPICS = 100_000;
 
 /** Merges defaults into socket options. */
 export function resolveSocketOptions(o: SocketOptions = {}): ResolvedSocketOptions {
@@ -105,7 +148,17 @@ export function resolveSocketOptions(o: SocketOptions = {}): ResolvedSocketOptio
     heartbeatMs: o.heartbeatMs ?? 0,
     heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? (o.heartbeatMs ?? 0) * 3,
     ipv6: o.ipv6 ?? false,
+    clock: o.clock ?? systemClock,
+    maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    maxTopicBytes: o.maxTopicBytes ?? DEFAULT_MAX_TOPIC_BYTES,
+    maxTopicsPerPeer: o.maxTopicsPerPeer ?? DEFAULT_MAX_TOPICS_PER_PEER,
+    maxTopics: o.maxTopics ?? DEFAULT_MAX_TOPICS,
   };
+  for (const k of ["maxConnections", "maxConnectionsPerAddress", "maxTopicsPerPeer", "maxTopics"] as const) {
+    if (!(r[k] >= 1)) throw new RangeError(`${k} must be at least 1`);
+  }
+  if (!(r.maxTopicBytes >= 0)) throw new RangeError("maxTopicBytes must not be negative");
   if (!(r.highWaterMark >= 1)) throw new RangeError("highWaterMark must be at least 1");
   if (!(r.receiveHighWaterMark >= 1)) throw new RangeError("receiveHighWaterMark must be at least 1");
   if (!(r.maxMessageBytes >= 1)) throw new RangeError("maxMessageBytes must be at least 1");
@@ -113,6 +166,9 @@ export function resolveSocketOptions(o: SocketOptions = {}): ResolvedSocketOptio
 }
 
 const enc = new TextEncoder();
+
+/** The handler of a refused connection: ignores everything until the close it was given lands. */
+const REFUSED = { data() {}, drain() {}, closed() {} };
 
 /** Base of the four socket types. Not used directly: create a PubSocket, SubSocket, XPubSocket or XSubSocket. */
 export abstract class ZmtpSocket implements AsyncDisposable {
@@ -126,7 +182,10 @@ export abstract class ZmtpSocket implements AsyncDisposable {
   readonly #waiters = new Set<() => void>();
   #closed = false;
   #lingering = false;
-  #stats = { accepted: 0, connected: 0, connectFailures: 0, disconnected: 0, rejected: 0, dropped: 0 };
+  #stats = { accepted: 0, connected: 0, connectFailures: 0, disconnected: 0, rejected: 0, dropped: 0, refused: 0, subscriptionsDropped: 0 };
+  /** Accepted sessions and the source address each is counted under ("" when not limited per address). */
+  readonly #accepted = new Map<Session, string>();
+  readonly #perAddress = new Map<string, number>();
   readonly #owner: SessionOwner;
 
   constructor(type: SocketType, options: SocketOptions = {}) {
@@ -151,6 +210,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
       },
       closed: (s, error) => {
         this.#live.delete(s);
+        this.#release(s);
         const was = this.sessions.delete(s);
         this.#stats.dropped += s.dropped;
         this.#stats.disconnected++;
@@ -193,10 +253,27 @@ export abstract class ZmtpSocket implements AsyncDisposable {
     this.#assertOpen();
     const ep = parseEndpoint(endpoint, { ipv6: this.options.ipv6 });
     let bound = "";
+    const perAddress = ep.transport === "tcp";
     const listener = await this.options.transport.listen(ep, (conn) => {
+      const address = perAddress ? conn.remote : "";
+      const limit = this.#accepted.size >= this.options.maxConnections ? "connections" : address && (this.#perAddress.get(address) ?? 0) >= this.options.maxConnectionsPerAddress ? "connections-per-address" : undefined;
+      if (limit) {
+        // Refused before any byte is read or written: a closed socket is all a flood gets.
+        this.#stats.refused++;
+        const error = new ProtocolError(
+          limit === "connections" ? `over the limit of ${this.options.maxConnections} connections` : `over the limit of ${this.options.maxConnectionsPerAddress} connections from ${address}`,
+          "over-limit",
+        );
+        this.#emit({ type: "rejected", endpoint: bound, remote: conn.remote, reason: "over-limit", error });
+        queueMicrotask(() => conn.close());
+        return REFUSED;
+      }
       this.#stats.accepted++;
       this.#emit({ type: "accepted", endpoint: bound, remote: conn.remote });
-      return this.#session(conn, bound);
+      const s = this.#session(conn, bound);
+      this.#accepted.set(s, address);
+      if (address) this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
+      return s;
     });
     bound = formatEndpoint(listener.endpoint);
     if (this.#closed) {
@@ -242,7 +319,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
     const d = this.#dialers.get(endpoint);
     if (!d) return false;
     d.stopped = true;
-    clearTimeout(d.timer);
+    d.timer?.cancel();
     this.#dialers.delete(endpoint);
     d.session?.close();
     return true;
@@ -336,7 +413,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
     this.#closed = true;
     for (const d of this.#dialers.values()) {
       d.stopped = true;
-      clearTimeout(d.timer);
+      d.timer?.cancel();
     }
     for (const l of this.#listeners.values()) l.close();
     this.#listeners.clear();
@@ -379,6 +456,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
         highWaterMark: o.highWaterMark,
         maxMessageBytes: o.maxMessageBytes,
         handshakeTimeoutMs: o.handshakeTimeoutMs,
+        clock: o.clock,
         heartbeatMs: o.heartbeatMs,
         heartbeatTimeoutMs: o.heartbeatTimeoutMs,
         ...(o.identity !== undefined ? { identity: enc.encode(o.identity) } : {}),
@@ -416,10 +494,26 @@ export abstract class ZmtpSocket implements AsyncDisposable {
     if (d.stopped || this.#closed || d.timer) return;
     const delay = d.delayMs;
     d.delayMs = Math.min(d.delayMs * 2, this.options.reconnectMaxMs);
-    d.timer = setTimeout(() => {
+    d.timer = this.options.clock.setTimer(() => {
       d.timer = undefined;
       void this.#dial(endpoint, d);
     }, delay);
+  }
+
+  /** Frees the accepted-connection slots of a session that ended. */
+  #release(s: Session): void {
+    const address = this.#accepted.get(s);
+    if (address === undefined) return;
+    this.#accepted.delete(s);
+    if (!address) return;
+    const n = (this.#perAddress.get(address) ?? 1) - 1;
+    if (n > 0) this.#perAddress.set(address, n);
+    else this.#perAddress.delete(address);
+  }
+
+  /** Counts a subscription dropped by a topic limit (for subclasses). */
+  protected countDroppedSubscription(): void {
+    this.#stats.subscriptionsDropped++;
   }
 
   #emit(ev: SocketEvent): void {

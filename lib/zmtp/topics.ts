@@ -18,6 +18,11 @@ export class TopicSet {
     return this.#topics.size;
   }
 
+  /** Whether `topic` is in the set. */
+  has(topic: Uint8Array): boolean {
+    return this.#topics.has(key(topic));
+  }
+
   /**
    * Adds one reference to `topic`.
    * @returns true when the topic is new

@@ -51,9 +51,11 @@ describe("encodeDiscoPyBeacon()", () => {
   it("writes the goodbye as BYE <name> <seconds>", () => {
     assert.equal(text(encodeDiscoPyBeacon("shed", 5, { bye: true })), "BYE shed 5");
   });
-  it("rejects a host name with whitespace", () => {
+  it("rejects a host name that breaks the host name rule", () => {
     assert.throws(() => encodeDiscoPyBeacon("my shed", 1), RangeError);
     assert.throws(() => encodeDiscoPyBeacon("", 1), RangeError);
+    assert.throws(() => encodeDiscoPyBeacon("pi\x1b", 1), RangeError);
+    assert.throws(() => encodeDiscoPyBeacon("-pi", 1), RangeError);
   });
 });
 
@@ -156,7 +158,14 @@ describe("decodeDatagram()", () => {
     ["missing boot", encodeUnsealedEnvelope(CHANNEL, bytes('{"v":1,"host":"a","seq":1,"interval_ms":1000}')), "malformed"],
     ["bad seq", encodeUnsealedEnvelope(CHANNEL, bytes('{"v":1,"host":"a","boot":"0123456789abcdef","seq":-1,"interval_ms":1000}')), "malformed"],
     ["tiny interval", encodeUnsealedEnvelope(CHANNEL, bytes('{"v":1,"host":"a","boot":"0123456789abcdef","seq":1,"interval_ms":5}')), "malformed"],
-    ["host with space", encodeUnsealedEnvelope(CHANNEL, bytes('{"v":1,"host":"a b","boot":"0123456789abcdef","seq":1,"interval_ms":1000}')), "malformed"],
+    ["host with space", encodeUnsealedEnvelope(CHANNEL, bytes('{"v":1,"host":"a b","boot":"0123456789abcdef","seq":1,"interval_ms":1000}')), "bad-name"],
+    ["host with an OSC 52 sequence", encodeUnsealedEnvelope(CHANNEL, bytes('{"v":1,"host":"a\\u001b]52;c;aGk=\\u0007","boot":"0123456789abcdef","seq":1,"interval_ms":1000}')), "bad-name"],
+    ["host not a string", encodeUnsealedEnvelope(CHANNEL, bytes('{"v":1,"host":7,"boot":"0123456789abcdef","seq":1,"interval_ms":1000}')), "malformed"],
+    ["disco.py host with ESC", bytes("HOST a\x1b[2J 1"), "bad-name"],
+    ["disco.py host with a leading '-'", bytes("HOST -rf 1"), "bad-name"],
+    ["disco.py host '..'", bytes("BYE .. 1"), "bad-name"],
+    ["disco.py host with a glob", bytes("HOST * 1"), "bad-name"],
+    ["disco.py host with a bidi override", bytes("HOST a\u202eb 1"), "bad-name"],
   ];
   for (const [name, b, reason] of cases) {
     it(`drops ${name} as ${reason}`, () => assert.equal(reasonOf(() => decodeDatagram(b, { channelId: CHANNEL })), reason));

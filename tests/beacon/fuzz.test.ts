@@ -43,7 +43,7 @@ describe("decodeDatagram() fuzz", () => {
   });
 
   it("round-trips arbitrary rich beacons", () => {
-    const host = fc.stringMatching(/^[a-z0-9.-]{1,30}$/);
+    const host = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,29}$/);
     const rich: fc.Arbitrary<RichBeacon> = fc.record({
       host,
       boot: fc.stringMatching(/^[0-9a-f]{16}$/),

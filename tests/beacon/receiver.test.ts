@@ -26,7 +26,7 @@ describe("BeaconIngest", () => {
     const ingest = new BeaconIngest({ channelId: CHANNEL, table, defaultIntervalMs: 1000 });
     const b = await ingest.accept(dg(new TextEncoder().encode("HOST shed 1700000000")));
     assert.equal(b?.text, "HOST shed 1700000000");
-    assert.deepEqual({ ...table.get("shed"), lastSeenMs: 0 }, { host: "shed", addresses: ["10.0.0.5"], state: "alive", lastSeenMs: 0, lastSeenUnixMs: 0, intervalMs: 1000, source: "disco.py" });
+    assert.deepEqual({ ...table.get("shed"), lastSeenMs: 0 }, { host: "shed", addresses: ["10.0.0.5"], state: "alive", lastSeenMs: 0, lastSeenUnixMs: 0, intervalMs: 1000, source: "disco.py", sealed: false });
   });
 
   it("opens sealed beacons, refuses replays, forgeries and unsealed ones when told", async () => {

@@ -40,12 +40,12 @@ describe("resolveDiscoveryBasics() under --legacy", () => {
   });
 });
 
-describe("resolveSecrets() with sealed: false (a legacy-only client)", () => {
+describe("resolveSecrets() in legacy mode", () => {
   it("keeps the password for PyDiscover and derives no sealed key (nothing said about PBKDF2)", async () => {
     let err = "";
     const io: CliIo = { out: () => undefined, err: (t) => void (err += t), env: {}, stdoutIsTTY: false };
     const d = parseConfig('[discovery]\npassword = "pw"\n').discovery;
-    const s = await resolveSecrets("client", { config: d, magic: "m", io, verbose: true, sealed: false });
+    const s = await resolveSecrets("client", { config: d, magic: "m", io, verbose: true, legacy: true });
     assert.equal(s.password, "pw");
     assert.equal(s.rawKeys.length, 0);
     assert.doesNotMatch(err, /PBKDF2/);

@@ -77,7 +77,7 @@ describe("parseConfig()", () => {
       "top-level: unknown table, bad host name",
       '[host]\nname = "a b"\n\n[unknwon]\nx = 1\n',
       [
-        "t.toml:2: host.name: expected a host name without spaces, got the string \"a b\"",
+        "t.toml:2: host.name: expected a host name (1 to 253 ASCII letters, digits, '.', '_' or '-', not starting with '-' or '.'), got the string \"a b\"",
         "t.toml:4: unknwon: unknown key (expected one of: beacon, discovery, gpio, host, metrics, services)",
       ],
     ],

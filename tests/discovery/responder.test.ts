@@ -69,13 +69,15 @@ describe("Responder.handle()", () => {
     if (d.kind === "ok") assert.ok(await openFrame(d.value, ringA)); // the old-key client can read it
   });
 
+  // Everything before authentication gets one code ("refused"), so a stranger cannot tell a right magic
+  // from a wrong one (issue 9, weakness 8); the counters keep the real reason.
   const refused: [string, () => Promise<Uint8Array>, string, string][] = [
-    ["another channel", async () => query({ channelId: await deriveChannelId("other") }), "channel", "channel"],
-    ["a key it does not have", () => query({ ring: ringB }), "key", "key"],
-    ["an unsealed query", () => query({ ring: undefined }), "key", "key"],
-    ["a stale query", () => query({ timeMs: NOW - 31_000 }), "stale", "stale"],
-    ["a query from the future", () => query({ timeMs: NOW + 31_000 }), "stale", "stale"],
-    ["a tampered query", async () => { const b = await query(); b[b.length - 1]! ^= 1; return b; }, "auth", "auth"],
+    ["another channel", async () => query({ channelId: await deriveChannelId("other") }), "channel", "refused"],
+    ["a key it does not have", async () => query({ ring: ringB }), "key", "refused"],
+    ["an unsealed query", async () => query({ ring: undefined }), "key", "refused"],
+    ["a stale query", async () => query({ timeMs: NOW - 31_000 }), "stale", "stale"],
+    ["a query from the future", async () => query({ timeMs: NOW + 31_000 }), "stale", "stale"],
+    ["a tampered query", async () => { const b = await query(); b[b.length - 1]! ^= 1; return b; }, "auth", "refused"],
     ["a frame with a bad type", async () => { const b = await query(); b[3] = 9; return b; }, "malformed", "malformed"],
   ];
   for (const [name, make, reason, code] of refused) {

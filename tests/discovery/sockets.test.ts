@@ -13,6 +13,7 @@ import {
   importLegacyKey,
   Responder,
   runResponder,
+  type LegacyKey,
   type ResponderOptions,
 } from "../../lib/discovery/index.ts";
 
@@ -41,7 +42,7 @@ async function startServer(name: string, o: Partial<ResponderOptions> = {}) {
   };
 }
 
-async function ask(ports: number[], o: { keyring?: Keyring; timeoutMs?: number; legacy?: { magic: string; key?: CryptoKey } } = {}) {
+async function ask(ports: number[], o: { keyring?: Keyring; timeoutMs?: number; legacy?: { magic: string; key?: LegacyKey } } = {}) {
   await using socket = await openUdp({ address: "127.0.0.1", port: 0 });
   return await discover(socket, {
     targets: ports.map((port) => ({ address: "127.0.0.1", port })),
@@ -87,7 +88,7 @@ describe("discover() <-> runResponder() over 127.0.0.1", () => {
     const result = await ask([a.port], { keyring: otherRing });
     assert.equal(result.hosts.length, 0);
     assert.equal(result.refusals.length, 1);
-    assert.equal(result.refusals[0]!.code, "key");
+    assert.equal(result.refusals[0]!.code, "refused");
     assert.match(result.refusals[0]!.message, /wrong password or key/);
   });
 

@@ -3,6 +3,13 @@ import assert from "node:assert/strict";
 import { NetError, openUdp, type Datagram } from "../../lib/net/index.ts";
 import { Changes } from "../_lines.ts";
 
+/** The next datagram, without ending the iteration (which would close the socket). */
+async function next(it: AsyncIterable<Datagram>): Promise<Datagram> {
+  const r = await it[Symbol.asyncIterator]().next();
+  if (r.done) throw new Error("ended without a datagram");
+  return r.value;
+}
+
 async function first(it: AsyncIterable<Datagram>): Promise<Datagram> {
   for await (const d of it) return d;
   throw new Error("ended without a datagram");
@@ -97,5 +104,40 @@ describe("openUdp()", () => {
       await tx.send(new Uint8Array([i]), rx.port, "127.0.0.1");
     }
     assert.deepEqual(await collect(rx, rounds, 5000), [...Array(rounds).keys()]);
+  });
+
+  it("hearInterface: a socket bound to 127.0.0.1 also hears 127.255.255.255 broadcasts, and replies from 127.0.0.1", async () => {
+    await using rx = await openUdp({ address: "127.0.0.1", port: 0, hearInterface: true });
+    assert.deepEqual(rx.siblings, [{ address: "127.255.255.255", kind: "broadcast" }]);
+    await using tx = await openUdp({ address: "127.0.0.1", port: 0, broadcast: true });
+    await tx.send(new Uint8Array([1]), rx.port, "127.255.255.255");
+    const d = await next(rx);
+    assert.deepEqual([...d.data], [1]);
+    await rx.send(new Uint8Array([2]), d.port, d.address);
+    const reply = await first(tx);
+    assert.equal(reply.address, "127.0.0.1");
+    assert.equal(reply.port, rx.port, "the reply leaves from the unicast socket");
+  });
+
+  it("without hearInterface, a socket bound to 127.0.0.1 does not hear broadcasts (what hearInterface fixes)", async () => {
+    await using rx = await openUdp({ address: "127.0.0.1", port: 0 });
+    assert.deepEqual(rx.siblings, []);
+    await using tx = await openUdp({ address: "127.0.0.1", port: 0, broadcast: true });
+    await tx.send(new Uint8Array([1]), rx.port, "127.255.255.255");
+    await tx.send(new Uint8Array([2]), rx.port, "127.0.0.1");
+    // Both take the same loopback path in order: had the broadcast been delivered, it would come first.
+    assert.deepEqual([...(await first(rx)).data], [2]);
+  });
+
+  it("hearInterface changes nothing for the wildcard address, and closes every socket it bound", async () => {
+    await using any = await openUdp({ port: 0, hearInterface: true });
+    assert.deepEqual(any.siblings, []);
+    const rx = await openUdp({ address: "127.0.0.1", port: 0, hearInterface: true });
+    const port = rx.port;
+    await rx.close();
+    // Both the unicast and the broadcast address are free again.
+    await using again = await openUdp({ address: "127.0.0.1", port, hearInterface: true });
+    assert.equal(again.port, port);
+    assert.equal(again.siblings.length, 1);
   });
 });

@@ -26,12 +26,15 @@ export class RawClient implements AsyncDisposable {
     socket.on("error", () => {});
   }
 
-  /** Connects to `tcp://host:port`. */
-  static open(endpoint: string): Promise<RawClient> {
+  /**
+   * Connects to `tcp://host:port`.
+   * @param options `localAddress`: the source address (any 127.x.y.z on loopback), to act as another host
+   */
+  static open(endpoint: string, options: { localAddress?: string } = {}): Promise<RawClient> {
     const ep = parseEndpoint(endpoint);
     if (ep.transport !== "tcp") throw new Error(`RawClient speaks tcp only, got ${endpoint}`);
     return new Promise((resolve, reject) => {
-      const s = connect({ host: ep.host, port: ep.port }, () => resolve(new RawClient(s)));
+      const s = connect({ host: ep.host, port: ep.port, ...(options.localAddress && { localAddress: options.localAddress }) }, () => resolve(new RawClient(s)));
       s.once("error", reject);
     });
   }

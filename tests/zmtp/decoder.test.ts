@@ -116,4 +116,35 @@ describe("ZmtpDecoder", () => {
       }),
     );
   });
+
+  it("feed() assembles a 1 MiB frame dripped in 100-byte chunks, holding only what arrived", () => {
+    const body = new Uint8Array(1 << 20);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7) & 0xff;
+    const input = encodeMessage([body]);
+    const d = new ZmtpDecoder({ greeting: false });
+    const events: DecoderEvent[] = [];
+    for (let o = 0; o < input.length; o += 100) {
+      events.push(...d.feed(input.subarray(o, Math.min(input.length, o + 100))));
+      if (o + 100 < input.length) assert.equal(d.bufferedBytes, Math.min(input.length, o + 100) - 9);
+    }
+    assert.equal(events.length, 1);
+    assert.ok(events[0]?.type === "message");
+    assert.deepEqual(events[0].parts[0], body);
+    assert.equal(d.bufferedBytes, 0);
+  });
+
+  it("feed() keeps a dripped body intact when each chunk's memory is reused", () => {
+    const input = encodeMessage([te.encode("x".repeat(1000))]);
+    const d = new ZmtpDecoder({ greeting: false });
+    const scratch = new Uint8Array(7);
+    const events: DecoderEvent[] = [];
+    for (let o = 0; o < input.length; o += 7) {
+      const n = Math.min(7, input.length - o);
+      scratch.set(input.subarray(o, o + n));
+      events.push(...d.feed(scratch.subarray(0, n)));
+      scratch.fill(0);
+    }
+    assert.ok(events[0]?.type === "message");
+    assert.deepEqual(events[0].parts[0], te.encode("x".repeat(1000)));
+  });
 });

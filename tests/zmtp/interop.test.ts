@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PubSocket, SubSocket, XPubSocket, XSubSocket, runProxy } from "../../lib/zmtp/index.ts";
 import { PyPeer, hex, msgLine, pyzmqUnavailable, within } from "./_peer.ts";
+import { FakeClock } from "./_clock.ts";
 import { CommandTap } from "./_tap.ts";
 
 const td = new TextDecoder();
@@ -113,18 +114,41 @@ for (const transport of ["tcp", "ipc"] as const) {
       assert.equal(pub.stats.peers, 1);
     }));
 
+    it("a disco PUB with heartbeats on (the proxy backend's idle timeout) keeps a libzmq SUB that has none: libzmq answers PINGs", inTempDir(async () => {
+      const tap = new CommandTap();
+      const clock = new FakeClock();
+      await using pub = new PubSocket({ transport: tap.transport, clock, heartbeatMs: 1000, heartbeatTimeoutMs: 3000 });
+      const endpoint = await pub.bind(bindEp("pub"));
+      await using peer = new PyPeer(["sub", "connect", endpoint, "-"]);
+      await peer.ready();
+      await within(pub.waitForSubscriber(), 10_000, "subscription");
+      // Ten idle timeouts on the fake clock; each PING's PONG is awaited before time moves on.
+      for (let k = 1; k <= 30; k++) {
+        clock.advance(1000);
+        await tap.waitFor("sent", "PING", k);
+        await tap.waitFor("received", "PONG", k);
+      }
+      assert.equal(pub.stats.disconnected, 0, "the libzmq peer was dropped: it did not answer PINGs");
+      pub.send("still here");
+      await peer.waitFor((l) => l === msgLine(["still here"]));
+    }));
+
     it("a disco SUB with heartbeats on stays connected to a libzmq PUB: libzmq answers its PINGs", inTempDir(async () => {
       await using peer = new PyPeer(["pub", "bind", ep("pub")]);
       const [endpoint] = await peer.ready();
       const tap = new CommandTap();
-      await using sub = new SubSocket({ heartbeatMs: 20, heartbeatTimeoutMs: 60, transport: tap.transport });
+      const clock = new FakeClock();
+      await using sub = new SubSocket({ heartbeatMs: 20, heartbeatTimeoutMs: 60, transport: tap.transport, clock });
       sub.subscribe();
       sub.connect(endpoint!);
       await within(sub.waitForPeer(), 10_000, "handshake");
-      // No messages while disco sends 25 PINGs (about eight heartbeat timeouts): only libzmq's PONGs keep
-      // the connection.
-      const pings = tap.count("sent", "PING");
-      await tap.waitFor("sent", "PING", pings + 25);
+      // No messages while disco sends 25 PINGs on the fake clock (about eight heartbeat timeouts): only
+      // libzmq's PONGs, each awaited before time moves on, keep the connection.
+      for (let k = 1; k <= 25; k++) {
+        clock.advance(20);
+        await tap.waitFor("sent", "PING", k);
+        await tap.waitFor("received", "PONG", k);
+      }
       assert.equal(sub.stats.disconnected, 0, "the connection was dropped: libzmq did not answer PINGs");
       assert.equal(sub.stats.rejected, 0);
     }));

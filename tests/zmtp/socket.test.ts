@@ -8,7 +8,7 @@ import {
   encodeCommand,
   encodeFrame,
   encodeGreeting,
-  MAX_TOPICS_PER_PEER,
+  DEFAULT_MAX_TOPICS_PER_PEER,
   PubSocket,
   SubSocket,
   XPubSocket,
@@ -22,6 +22,8 @@ import {
 import { Changes } from "../_lines.ts";
 import { within } from "./_peer.ts";
 import { RawClient } from "./_raw.ts";
+import { FakeClock } from "./_clock.ts";
+import { CommandTap } from "./_tap.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -165,15 +167,29 @@ describe("sockets (disco to disco)", () => {
     const probe = new PubSocket();
     const ep = await probe.bind("tcp://127.0.0.1:0");
     await probe.close();
-    await using sub = new SubSocket({ reconnectMs: 10, reconnectMaxMs: 40 });
+    const clock = new FakeClock();
+    await using sub = new SubSocket({ reconnectMs: 10, reconnectMaxMs: 40, clock });
     const events = watch(sub);
+    const failures = () => events.seen.filter((e) => e.type === "connect-failed").length;
     sub.subscribe();
     sub.connect(ep);
-    await events.until(() => events.seen.filter((e) => e.type === "connect-failed").length >= 4);
+    // Each retry waits on the fake clock: one failure, then nothing until the test moves time on.
+    for (let n = 1; n <= 4; n++) {
+      await events.until(() => failures() >= n);
+      assert.equal(failures(), n);
+      const delay = events.seen.flatMap((e) => (e.type === "connect-failed" ? [e.retryMs] : []))[n - 1]!;
+      assert.deepEqual(clock.dueInMs, [delay]);
+      clock.advance(delay - 1);
+      assert.equal(failures(), n, "no retry before the delay");
+      clock.advance(1);
+    }
     const delays = events.seen.flatMap((e) => (e.type === "connect-failed" ? [e.retryMs] : [])).slice(0, 4);
     assert.deepEqual(delays, [10, 20, 40, 40]);
     await using pub = new PubSocket();
     await pub.bind(ep);
+    // The fifth attempt (in flight or due in 40 ms) finds it.
+    await events.until((e) => e.type === "connected" || failures() >= 5);
+    if (failures() >= 5) clock.advance(40);
     await within(pub.waitForSubscriber(), 5000, "subscriber once the publisher exists");
     events.stop();
   });
@@ -276,11 +292,14 @@ describe("ZMTP 3.0 peers", () => {
 
 describe("sockets refuse bad peers", () => {
   async function victim(options = {}) {
-    const pub = new PubSocket({ maxMessageBytes: 1000, handshakeTimeoutMs: 300, ...options });
+    const clock = new FakeClock();
+    const pub = new PubSocket({ maxMessageBytes: 1000, handshakeTimeoutMs: 300, clock, ...options });
     const ep = await pub.bind("tcp://127.0.0.1:0");
-    return { pub, ep, events: watch(pub) };
+    return { pub, ep, clock, events: watch(pub) };
   }
 
+  // The truncated greeting is only refused when the handshake deadline passes: its test moves the fake
+  // clock past it once the connection is accepted (the other cases are refused on their bytes alone).
   const cases: [string, (raw: RawClient) => void, string][] = [
     ["garbage (an HTTP request)", (r) => r.write(te.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), "frame"],
     ["an unknown mechanism", (r) => r.write(encodeGreeting({ mechanism: "CURVE" })), "mechanism"],
@@ -295,10 +314,16 @@ describe("sockets refuse bad peers", () => {
   ];
   for (const [what, send, reason] of cases) {
     it(`a peer sending ${what} is disconnected and counted; the socket keeps serving`, async () => {
-      const { pub, ep, events } = await victim();
+      const { pub, ep, events, clock } = await victim();
       await using _ = pub;
       await using raw = await RawClient.open(ep);
       send(raw);
+      if (reason === "sequence" && what.includes("silence")) {
+        await events.until((x) => x.type === "accepted");
+        clock.advance(299);
+        assert.equal(pub.stats.rejected, 0, "not before the deadline");
+        clock.advance(1);
+      }
       const e = await events.until((x) => x.type === "rejected");
       assert.equal(e.type === "rejected" && e.reason, reason);
       await raw.until(() => raw.ended);
@@ -311,7 +336,8 @@ describe("sockets refuse bad peers", () => {
   }
 
   it("a peer that stops answering heartbeats is dropped with reason timeout; a live one stays", async () => {
-    const { pub, ep, events } = await victim({ heartbeatMs: 20, heartbeatTimeoutMs: 60 });
+    const tap = new CommandTap();
+    const { pub, ep, events, clock } = await victim({ heartbeatMs: 20, heartbeatTimeoutMs: 60, transport: tap.transport });
     await using _ = pub;
     await using live = new SubSocket();
     live.subscribe();
@@ -320,6 +346,15 @@ describe("sockets refuse bad peers", () => {
     await using raw = await RawClient.open(ep);
     raw.write(encodeGreeting());
     raw.write(readyFrame("SUB"));
+    await events.until(() => events.seen.filter((x) => x.type === "handshake").length >= 2);
+    // Each interval on the fake clock: a PING to both peers; the disco SUB answers it, the raw peer is silent.
+    for (let k = 1; k <= 2; k++) {
+      clock.advance(20);
+      await tap.waitFor("sent", "PING", 2 * k);
+      await tap.waitFor("received", "PONG", k);
+      assert.equal(pub.stats.rejected, 0, `still connected at ${20 * k} ms`);
+    }
+    clock.advance(20);
     const e = await events.until((x) => x.type === "rejected");
     assert.equal(e.type === "rejected" && e.reason, "timeout");
     // It got PINGs first, with the TTL (deciseconds) telling it how long we wait.
@@ -348,18 +383,21 @@ describe("sockets refuse bad peers", () => {
     assert.ok(found());
   });
 
-  it("a peer cannot subscribe to more than MAX_TOPICS_PER_PEER distinct topics", async () => {
+  it("a peer cannot subscribe to more than maxTopicsPerPeer distinct topics (default DEFAULT_MAX_TOPICS_PER_PEER)", async () => {
     await using pub = new PubSocket();
     const ep = await pub.bind("tcp://127.0.0.1:0");
     await using raw = await RawClient.open(ep);
     const frames: Uint8Array[] = [encodeGreeting(), readyFrame("SUB")];
-    for (let i = 0; i <= MAX_TOPICS_PER_PEER; i++) frames.push(encodeFrame(encodeCommand({ type: "SUBSCRIBE", topic: te.encode(`t${i}`) }), { command: true }));
+    // Same length, so no topic is a prefix of another.
+    const topic = (i: number) => `t${String(i).padStart(6, "0")}`;
+    for (let i = 0; i <= DEFAULT_MAX_TOPICS_PER_PEER; i++) frames.push(encodeFrame(encodeCommand({ type: "SUBSCRIBE", topic: te.encode(topic(i)) }), { command: true }));
     // A PING after them: its PONG proves every subscription before it was processed.
     frames.push(encodeFrame(encodeCommand({ type: "PING", ttlDs: 0, context: te.encode("end") }), { command: true }));
     raw.write(Uint8Array.from(frames.flatMap((f) => [...f])));
     await raw.until(() => new ZmtpDecoder().feed(raw.received).some((e) => e.type === "command" && e.command.type === "PONG"));
-    assert.equal(pub.ignoredSubscriptions, 1);
-    assert.equal(pub.send(`t${MAX_TOPICS_PER_PEER - 1}`), 1);
+    assert.equal(pub.stats.subscriptionsDropped, 1);
+    assert.equal(pub.send(topic(DEFAULT_MAX_TOPICS_PER_PEER - 1)), 1);
+    assert.equal(pub.send(topic(DEFAULT_MAX_TOPICS_PER_PEER)), 0, "the topic over the limit was not taken");
   });
 
   it("arbitrary bytes after a valid greeting never crash the socket or leave a session", async () => {

@@ -1,0 +1,28 @@
+/**
+ * Making untrusted text safe to print for people. Anything a stranger on the LAN can send (host names
+ * before they are checked, services, versions, metric values, error details) may carry terminal control
+ * sequences (an OSC 52 clipboard write, a title change, cursor moves that redraw the screen) or bidi
+ * controls that reorder what is shown. They are written out as visible escapes instead.
+ */
+
+// C0 controls (tab and newline too: a field never spans lines), DEL, C1 controls, the Arabic letter mark,
+// LRM/RLM, the line and paragraph separators, the bidi embeddings and overrides (U+202A-E) and isolates
+// (U+2066-9).
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_TEST = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+function visible(c: string): string {
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * Escapes control and bidi characters for a terminal: each becomes `\xHH` or `\uHHHH`. Text without them
+ * comes back unchanged (the same string).
+ * @param s text from the wire or from a peer
+ * @returns printable text with the same visible characters and no control or bidi character
+ * @example escapeForTerminal("pi\x1b]52;c;aGk=\x07") // "pi\\x1b]52;c;aGk=\\x07"
+ */
+export function escapeForTerminal(s: string): string {
+  return UNSAFE_TEST.test(s) ? s.replace(UNSAFE, visible) : s;
+}

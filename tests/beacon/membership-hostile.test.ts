@@ -1,0 +1,255 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { BeaconIngest, MembershipTable, encodeRichBeacon, encodeUnsealedEnvelope, type Clock, type MembershipEvent, type Observation } from "../../lib/beacon/index.ts";
+
+class FakeClock implements Clock {
+  now = 1000;
+  nowMs(): number {
+    return this.now;
+  }
+  unixNowMs(): number {
+    return 1_700_000_000_000 + this.now;
+  }
+  advance(ms: number): void {
+    this.now += ms;
+  }
+}
+
+const obs = (host: string, extra: Partial<Observation> = {}): Observation => ({ host, address: "10.0.0.5", intervalMs: 1000, source: "disco.py", ...extra });
+const enc = new TextEncoder();
+const CHANNEL = new Uint8Array([1, 2, 3, 4]);
+
+/** The i-th spoofed source address, one per name (so the per-address quota does not stop the flood). */
+const spoofed = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+
+function collect(table: MembershipTable): { events: MembershipEvent[]; stop: () => Promise<string[]> } {
+  const ac = new AbortController();
+  const events: MembershipEvent[] = [];
+  const it = table.subscribe({ signal: ac.signal });
+  return {
+    events,
+    stop: async () => {
+      ac.abort();
+      for await (const e of it) events.push(e);
+      return events.map((e) => `${e.type}:${e.host.host}`);
+    },
+  };
+}
+
+describe("MembershipTable capacity (issue 9 #5)", () => {
+  it("a full table admits a newcomer, evicting failed, then unsealed heard once, then unsealed, then sealed", async () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock, maxHosts: 4, maxNamesPerAddress: 100 });
+    table.observe(obs("sealed", { sealed: true, source: "disco-json", intervalMs: 100_000 }));
+    table.observe(obs("steady", { intervalMs: 100_000 }));
+    clock.advance(10);
+    table.observe(obs("steady", { intervalMs: 100_000 })); // heard twice: confirmed
+    table.observe(obs("once", { intervalMs: 100_000 }));
+    table.observe(obs("dies"));
+    clock.advance(3001);
+    table.tick(); // "dies" fails (1 s interval), the others (100 s) do not
+    assert.equal(table.get("dies")?.state, "failed");
+    const c = collect(table);
+    const r1 = table.observe(obs("new1", { intervalMs: 100_000 }));
+    assert.deepEqual([r1.accepted, r1.evicted?.host], [true, "dies"], "a failed host goes first");
+    const r2 = table.observe(obs("new2", { intervalMs: 100_000 }));
+    assert.deepEqual([r2.accepted, r2.evicted?.host], [true, "once"], "then the unsealed host heard only once, oldest first");
+    const r3 = table.observe(obs("new3", { intervalMs: 100_000 }));
+    assert.deepEqual([r3.accepted, r3.evicted?.host], [true, "new1"]);
+    clock.advance(10);
+    table.observe(obs("new2", { intervalMs: 100_000 }));
+    table.observe(obs("new3", { intervalMs: 100_000 }));
+    const r4 = table.observe(obs("new4", { intervalMs: 100_000 }));
+    assert.deepEqual([r4.accepted, r4.evicted?.host], [true, "steady"], "then the unsealed host heard longest ago");
+    for (const name of ["new2", "new3", "new4"]) table.observe(obs(name, { sealed: true, source: "disco-json", intervalMs: 100_000 }));
+    const r5 = table.observe(obs("new5", { sealed: true, source: "disco-json", intervalMs: 100_000 }));
+    assert.deepEqual([r5.accepted, r5.evicted?.host], [true, "sealed"], "then the oldest sealed host");
+    assert.equal(table.size, 4);
+    const seen = await c.stop();
+    assert.ok(!seen.includes("leave:dies"), "no leave for a host that had already failed");
+    assert.ok(seen.includes("leave:once") && seen.includes("leave:steady") && seen.includes("leave:sealed"), "followers hear that evicted live hosts are gone");
+  });
+
+  it("after 100,000 spoofed disco.py beacons a newcomer is admitted and established hosts stay", () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock });
+    const ingest = new BeaconIngest({ channelId: CHANNEL, table, defaultIntervalMs: 15_000 });
+    const sealedHost = obs("vault", { sealed: true, source: "disco-json", intervalMs: 15_000, address: "10.9.9.9" });
+    table.observe(sealedHost);
+    const steady = enc.encode("HOST steady 1700000000");
+    ingest.acceptNow({ data: steady, address: "10.9.9.8", port: 9000 });
+    clock.advance(1000);
+    ingest.acceptNow({ data: steady, address: "10.9.9.8", port: 9000 });
+    for (let i = 0; i < 100_000; i++) {
+      ingest.acceptNow({ data: enc.encode(`HOST fake-${i} 1700000000`), address: spoofed(i), port: 9000 });
+      if (i % 10_000 === 0) clock.advance(100);
+    }
+    assert.equal(table.size, 4096, "bounded");
+    assert.deepEqual(ingest.counters.snapshot().drops, {}, "every spoofed beacon was taken; none refused a place");
+    const r = ingest.acceptNow({ data: enc.encode("HOST newcomer 1700000000"), address: "10.9.9.7", port: 9000 });
+    assert.equal(r.kind === "done" && r.beacon?.host, "newcomer");
+    assert.equal(table.get("newcomer")?.state, "alive", "the newcomer is in");
+    assert.equal(table.get("vault")?.state, "alive", "a sealed host is never pushed out by unsealed ones");
+    assert.equal(table.get("steady")?.state, "alive", "an unsealed host heard twice outlives a flood of names heard once");
+  });
+
+  it("one source address holds at most maxNamesPerAddress unsealed names; failed ones give theirs back", () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock, maxNamesPerAddress: 3 });
+    for (const n of ["a", "b", "c"]) assert.equal(table.observe(obs(n)).accepted, true);
+    assert.deepEqual(table.observe(obs("d")), { accepted: false, refused: "source-limit" });
+    assert.equal(table.observe(obs("d", { address: "10.0.0.6" })).accepted, true, "another address has its own quota");
+    assert.equal(table.observe(obs("d2", { sealed: true, source: "disco-json" })).accepted, true, "sealed names are not limited");
+    assert.equal(table.observe(obs("a")).accepted, true, "known names still update");
+    clock.advance(3001);
+    table.tick();
+    assert.equal(table.observe(obs("e")).accepted, true, "failed names no longer count");
+  });
+
+  it("caps the interval an unsealed beacon may announce; a sealed one keeps its own", () => {
+    const table = new MembershipTable({ clock: new FakeClock(), maxUnsealedIntervalMs: 300_000 });
+    table.observe(obs("lazy", { source: "disco-json", intervalMs: 86_400_000 }));
+    table.observe(obs("trusted", { source: "disco-json", intervalMs: 86_400_000, sealed: true }));
+    assert.equal(table.get("lazy")?.intervalMs, 300_000);
+    assert.equal(table.get("trusted")?.intervalMs, 86_400_000);
+  });
+
+  it("an unsealed rich beacon announcing a day is failed after 3 capped intervals, through the ingest", () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock });
+    const ingest = new BeaconIngest({ channelId: CHANNEL, table });
+    const payload = encodeRichBeacon({ host: "squatter", boot: "0123456789abcdef", seq: 1, intervalMs: 86_400_000, addresses: [] });
+    ingest.acceptNow({ data: encodeUnsealedEnvelope(CHANNEL, payload), address: "10.0.0.66", port: 9000 });
+    clock.advance(3 * 300_000 + 1);
+    assert.deepEqual(table.tick().map((e) => `${e.type}:${e.host.host}`), ["failed:squatter"]);
+  });
+});
+
+describe("MembershipTable goodbyes and names (issue 9 #5, #6)", () => {
+  it("ignores a goodbye from an address the host was never heard on; honours its own and a sealed one", () => {
+    const table = new MembershipTable({ clock: new FakeClock() });
+    table.observe(obs("a", { address: "10.0.0.5" }));
+    assert.deepEqual(table.observe(obs("a", { address: "10.0.0.66", bye: true })), { accepted: false, refused: "foreign-bye" });
+    assert.equal(table.get("a")?.state, "alive");
+    assert.equal(table.observe(obs("a", { address: "10.0.0.5", bye: true })).event?.type, "leave");
+    table.observe(obs("b", { address: "10.0.0.5", sealed: true, source: "disco-json" }));
+    assert.equal(table.observe(obs("b", { address: "10.0.0.77", sealed: true, source: "disco-json", bye: true })).event?.type, "leave", "a sealed goodbye is authenticated");
+  });
+
+  it("a spoofed BYE through the ingest is counted as foreign-bye and changes nothing", () => {
+    const table = new MembershipTable({ clock: new FakeClock() });
+    const ingest = new BeaconIngest({ channelId: CHANNEL, table });
+    ingest.acceptNow({ data: enc.encode("HOST shed 1700000000"), address: "10.0.0.5", port: 9000 });
+    ingest.acceptNow({ data: enc.encode("BYE shed 1700000000"), address: "10.0.0.66", port: 9000 });
+    assert.equal(ingest.counters.drops("foreign-bye"), 1);
+    assert.equal(table.get("shed")?.state, "alive");
+  });
+
+  it("an unsealed beacon cannot take over (or say goodbye for) a live sealed host's name", () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock });
+    table.observe(obs("pi", { sealed: true, source: "disco-json", metricsEndpoint: "tcp://10.0.0.5:9000" }));
+    assert.deepEqual(table.observe(obs("pi", { metricsEndpoint: "tcp://6.6.6.6:9000" })), { accepted: false, refused: "sealed-name" });
+    assert.deepEqual(table.observe(obs("pi", { bye: true })), { accepted: false, refused: "sealed-name" });
+    assert.equal(table.get("pi")?.metricsEndpoint, "tcp://10.0.0.5:9000");
+    assert.equal(table.get("pi")?.sealed, true);
+    clock.advance(3001);
+    table.tick();
+    assert.equal(table.observe(obs("pi")).event?.type, "join", "once the sealed host failed, the name is free again");
+    assert.equal(table.get("pi")?.sealed, false);
+  });
+
+  it("refuses a name that breaks the host name rule, whoever feeds the table", () => {
+    const table = new MembershipTable({ clock: new FakeClock() });
+    for (const bad of ["pi\x1b]52;c;aGk=\x07", "-rf", "..", "*", "a b", "x\u202e"]) assert.deepEqual(table.observe(obs(bad)), { accepted: false, refused: "bad-name" }, JSON.stringify(bad));
+    assert.equal(table.size, 0);
+  });
+});
+
+describe("MembershipTable learned pace (issue 10 #5)", () => {
+  const disco = (host: string, extra: Partial<Observation> = {}) => obs(host, { intervalMs: 15_000, learnPace: true, ...extra });
+
+  it("starts from the configured interval and shows the learned one on the host entry", () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock });
+    table.observe(disco("py"));
+    assert.equal(table.get("py")?.intervalMs, 15_000);
+    assert.equal(table.get("py")?.learnedIntervalMs, undefined);
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1000);
+      table.observe(disco("py"));
+    }
+    assert.equal(table.get("py")?.intervalMs, 1000);
+    assert.equal(table.get("py")?.learnedIntervalMs, 1000);
+  });
+
+  it("fails a disco.py host beaconing every 1 s about 3 s after its last beacon", () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock });
+    for (let i = 0; i < 6; i++) {
+      table.observe(disco("py"));
+      clock.advance(1000 + (i % 2 ? 40 : -40)); // jitter
+    }
+    table.observe(disco("py"));
+    const last = clock.now;
+    let failedAt: number | undefined;
+    while (failedAt === undefined && clock.now - last < 60_000) {
+      clock.advance(Math.max(1, table.msUntilNextChange() ?? 100));
+      if (table.tick().some((e) => e.type === "failed")) failedAt = clock.now;
+    }
+    assert.ok(failedAt !== undefined && failedAt - last <= 3200, `failed ${failedAt! - last} ms after the last beacon`);
+  });
+
+  it("does not flap for a host beaconing every 60 s, with jitter and a lost beacon", () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock });
+    const jitter = [0, 3000, -2500, 1500, -3000, 2000, -1000, 2500, -2000, 500];
+    let t = clock.now;
+    const arrivals: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      t += 60_000 + jitter[i % jitter.length]!;
+      if (i === 20) continue; // lost
+      arrivals.push(t);
+    }
+    const events: string[] = [];
+    table.observe(disco("slow"));
+    for (const at of arrivals) {
+      while (clock.now < at) {
+        clock.advance(Math.min(at - clock.now, Math.max(1, table.msUntilNextChange() ?? 1000)));
+        for (const e of table.tick()) events.push(`${e.type}@${Math.round((clock.now - 1000) / 1000)}s`);
+      }
+      const e = table.observe(disco("slow")).event;
+      if (e) events.push(`${e.type}@${Math.round((clock.now - 1000) / 1000)}s`);
+    }
+    // Before the second beacon only the default (15 s) is known: the first gap fails it once. After that,
+    // the lost beacon (a 2x gap) may make it suspect once; nothing ever fails it again.
+    assert.deepEqual(events.slice(0, 3), ["suspect@30s", "failed@45s", "join@60s"], events.join(", "));
+    const later = events.slice(3);
+    assert.ok(!later.some((e) => e.startsWith("failed")) && later.filter((e) => e.startsWith("suspect")).length <= 1, `events after the first minute: ${later.join(", ")}`);
+    assert.ok((table.get("slow")?.learnedIntervalMs ?? 0) >= 58_000 && (table.get("slow")?.learnedIntervalMs ?? 0) <= 62_000);
+  });
+
+  it("a learned pace that drifts with jitter causes no update events; copies of one beacon are not gaps", async () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock });
+    const c = collect(table);
+    for (let i = 0; i < 12; i++) {
+      table.observe(disco("py"));
+      table.observe(disco("py", { address: "10.0.0.5" })); // the same beacon again, at once
+      clock.advance(2000 + (i % 3) * 30);
+    }
+    assert.deepEqual(await c.stop(), ["join:py"]);
+    const learned = table.get("py")?.learnedIntervalMs ?? 0;
+    assert.ok(learned >= 2000 && learned <= 2060, `learned ${learned}`);
+  });
+
+  it("caps a learned pace at the unsealed interval cap", () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock, maxUnsealedIntervalMs: 120_000 });
+    for (let i = 0; i < 5; i++) {
+      table.observe(disco("glacial"));
+      clock.advance(600_000);
+    }
+    assert.equal(table.get("glacial")?.intervalMs, 120_000);
+  });
+});

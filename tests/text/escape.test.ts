@@ -1,0 +1,36 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { escapeForTerminal } from "../../lib/text/index.ts";
+
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+describe("escapeForTerminal()", () => {
+  it("returns safe text unchanged", () => {
+    for (const s of ["", "pi-shed", "temperature 21.5 °C", "http://10.0.0.5:8080/a?b=c", "日本語", "\\x1b stays as typed"]) {
+      assert.equal(escapeForTerminal(s), s);
+    }
+  });
+
+  it("writes ESC/OSC/BEL, NUL, DEL, C1 and bidi controls as visible escapes", () => {
+    assert.equal(escapeForTerminal("pi\x1b]52;c;aGk=\x07"), "pi\\x1b]52;c;aGk=\\x07");
+    assert.equal(escapeForTerminal("\x1b[2J\x1b[H"), "\\x1b[2J\\x1b[H");
+    assert.equal(escapeForTerminal("a\x00b\x7fc\x9bd"), "a\\x00b\\x7fc\\x9bd");
+    assert.equal(escapeForTerminal("line\nnext\r\t"), "line\\x0anext\\x0d\\x09");
+    assert.equal(escapeForTerminal("abc\u202egnp.exe"), "abc\\u202egnp.exe");
+    assert.equal(escapeForTerminal("\u200e\u200f\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069\u061c\u2028\u2029"), "\\u200e\\u200f\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069\\u061c\\u2028\\u2029");
+  });
+
+  it("leaves no control or bidi character in any string, and changes nothing else (property)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (s) => {
+        const e = escapeForTerminal(s);
+        assert.ok(!UNSAFE.test(e));
+        // Removing the escapes from both sides leaves the same safe characters.
+        const stripped = e.replace(/\\x[0-9a-f]{2}|\\u[0-9a-f]{4}/g, "");
+        const safeOnly = s.replace(new RegExp(UNSAFE.source, "g"), "");
+        if (!/\\[xu]/.test(s)) assert.equal(stripped, safeOnly);
+      }),
+    );
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * Limits of bound sockets against strangers (issue 9 weakness 2), on real loopback sockets: connections in
+ * all and per source address (other hosts are played by source addresses 127.0.0.x), topic length,
+ * topics per peer and per socket. No sleeps: every wait is for an event, with a deadline.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { encodeCommand, encodeFrame, encodeGreeting, PubSocket, SubSocket, ZmtpDecoder } from "../../lib/zmtp/index.ts";
+import { within } from "./_peer.ts";
+import { RawClient } from "./_raw.ts";
+import { watch } from "./_watch.ts";
+
+const te = new TextEncoder();
+const td = new TextDecoder();
+
+function command(c: Parameters<typeof encodeCommand>[0]): Uint8Array {
+  return encodeFrame(encodeCommand(c), { command: true });
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Greeting, READY as a SUB, the SUBSCRIBE commands, then a PING whose PONG proves they were all handled. */
+function subscriber(topics: readonly (string | Uint8Array)[]): Uint8Array {
+  return concat([
+    encodeGreeting(),
+    command({ type: "READY", metadata: [["Socket-Type", te.encode("SUB")]] }),
+    ...topics.map((t) => command({ type: "SUBSCRIBE", topic: typeof t === "string" ? te.encode(t) : t })),
+    command({ type: "PING", ttlDs: 0, context: te.encode("end") }),
+  ]);
+}
+
+function ponged(raw: RawClient): boolean {
+  try {
+    return new ZmtpDecoder().feed(raw.received).some((e) => e.type === "command" && e.command.type === "PONG");
+  } catch {
+    return false;
+  }
+}
+
+/** Publishes `text` until the subscriber gets it (the first sends can precede its subscription). */
+async function served(pub: PubSocket, sub: SubSocket, text: string): Promise<void> {
+  await within(
+    (async () => {
+      for (;;) {
+        pub.send(text);
+        const m = await sub.receive(AbortSignal.timeout(100));
+        if (m && td.decode(m[0]!) === text) return;
+      }
+    })(),
+    10_000,
+    `subscriber served "${text}"`,
+  );
+}
+
+describe("bound sockets limit connections", () => {
+  it("refuses connections over maxConnectionsPerAddress and maxConnections at once, counted; legitimate peers keep working", async () => {
+    await using pub = new PubSocket({ maxConnections: 4, maxConnectionsPerAddress: 2 });
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    const events = watch(pub);
+    await using legit = new SubSocket();
+    legit.subscribe("m");
+    legit.connect(ep);
+    await within(pub.waitForSubscriber(), 5000, "legitimate subscriber");
+
+    // Host 127.0.0.2: two are taken, the third is closed before it gets a byte.
+    const a = [await RawClient.open(ep, { localAddress: "127.0.0.2" }), await RawClient.open(ep, { localAddress: "127.0.0.2" })];
+    await events.until(() => events.count("accepted") >= 3);
+    await using third = await RawClient.open(ep, { localAddress: "127.0.0.2" });
+    await third.until(() => third.ended);
+    assert.equal(third.received.length, 0, "a refused connection gets not even a greeting");
+    assert.equal(events.count("rejected", "over-limit"), 1);
+    // Host 127.0.0.3: one more fits in the total of 4, the next is over it.
+    const b = await RawClient.open(ep, { localAddress: "127.0.0.3" });
+    await events.until(() => events.count("accepted") >= 4);
+    await using over = await RawClient.open(ep, { localAddress: "127.0.0.3" });
+    await over.until(() => over.ended);
+    assert.equal(pub.stats.refused, 2);
+    assert.equal(pub.stats.connections, 4);
+    await served(pub, legit, "m1");
+
+    // A slot freed is a slot taken again.
+    for (const r of [...a, b]) r.socket.destroy();
+    await events.until(() => events.count("disconnected") >= 3);
+    assert.equal(pub.stats.connections, 1);
+    await using again = await RawClient.open(ep, { localAddress: "127.0.0.2" });
+    again.write(subscriber(["x"]));
+    await again.until(() => ponged(again));
+    assert.equal(pub.stats.refused, 2);
+    events.stop();
+  });
+
+  it("counts ipc connections in all but not per address (local peers share the socket path)", async () => {
+    const dir = `/tmp/disco-limits-${process.pid}-${Date.now()}`;
+    await using pub = new PubSocket({ maxConnections: 3, maxConnectionsPerAddress: 1 });
+    const ep = await pub.bind(`ipc://${dir}.sock`);
+    const subs = [new SubSocket(), new SubSocket(), new SubSocket(), new SubSocket()];
+    try {
+      const events = watch(pub);
+      for (const s of subs) {
+        s.subscribe("");
+        s.connect(ep);
+      }
+      await events.until(() => events.count("handshake") >= 3 && events.count("rejected", "over-limit") >= 1);
+      assert.equal(pub.stats.connections, 3);
+      events.stop();
+    } finally {
+      for (const s of subs) await s.close();
+    }
+  });
+});
+
+describe("publishers limit subscriptions", () => {
+  it("drops a topic over maxTopicBytes, counted, and takes one at the limit", async () => {
+    await using pub = new PubSocket({ maxTopicBytes: 256 });
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    await using raw = await RawClient.open(ep);
+    const long = new Uint8Array(257).fill(0x61);
+    const fits = new Uint8Array(256).fill(0x62);
+    raw.write(subscriber([long, fits]));
+    await raw.until(() => ponged(raw));
+    assert.equal(pub.stats.subscriptionsDropped, 1);
+    assert.equal(pub.send(long), 0, "the 257-byte topic was not taken");
+    assert.equal(pub.send(fits), 1);
+  });
+
+  it("holds at most maxTopics over all peers, yet always takes a newcomer's first topic", async () => {
+    await using pub = new PubSocket({ maxTopics: 5 });
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    await using junk = await RawClient.open(ep);
+    junk.write(subscriber(Array.from({ length: 50 }, (_, i) => `junk${String(i).padStart(3, "0")}`)));
+    await junk.until(() => ponged(junk));
+    assert.equal(pub.stats.subscriptionsDropped, 50 - 6, "its first topic and five more");
+    await using real = await RawClient.open(ep);
+    real.write(subscriber(["metric", "second"]));
+    await real.until(() => ponged(real));
+    assert.equal(pub.stats.subscriptionsDropped, 50 - 6 + 1, "the newcomer's second topic is over the limit");
+    assert.equal(pub.send("metric shed {}"), 1);
+    // Cancelling frees room for others.
+    const pongs = (r: RawClient) => new ZmtpDecoder().feed(r.received).filter((e) => e.type === "command" && e.command.type === "PONG").length;
+    junk.write(concat([command({ type: "CANCEL", topic: te.encode("junk001") }), command({ type: "PING", ttlDs: 0, context: te.encode("2") })]));
+    await junk.until(() => pongs(junk) >= 2);
+    real.write(concat([command({ type: "SUBSCRIBE", topic: te.encode("second") }), command({ type: "PING", ttlDs: 0, context: te.encode("2") })]));
+    await real.until(() => pongs(real) >= 2);
+    assert.equal(pub.send("second"), 1);
+  });
+});
