@@ -2,6 +2,7 @@
  * `disco gpio info | get | set | watch`: inspect and drive GPIO lines, by their name in the config or as a
  * raw `chip:line`, through the gpiochip character device (uAPI v2) or sysfs.
  */
+import { statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command, CliIo } from "./command.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./command.ts";
@@ -267,6 +268,10 @@ export const command: Command = {
     if (values.exit && sub !== "set") throw new UsageError("gpio", "--exit is for set");
     if (values.count !== undefined && sub !== "watch") throw new UsageError("gpio", "--count is for watch");
 
+    for (const flag of ["sysfs-root", "dev-dir"] as const) {
+      const dir = values[flag];
+      if (dir !== undefined && !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError("gpio", `--${flag}: no such directory '${dir}'`);
+    }
     await using driver = await selectDriver(choice ?? gpio.driver, {
       sysfsRoot: values["sysfs-root"] ?? gpio.sysfsRoot,
       ...(values["dev-dir"] !== undefined ? { devDir: values["dev-dir"] } : {}),

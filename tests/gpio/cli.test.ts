@@ -131,3 +131,10 @@ describe("disco gpio info against the config", () => {
     assert.match(c.err(), /config line 'door' uses chip 'gpiochip4', which does not exist here \(chips: gpiochip0\)/);
   });
 });
+
+describe("disco gpio flag values", () => {
+  it("--sysfs-root and --dev-dir that are not directories are usage errors", async () => {
+    await assert.rejects(command.run(["info", "--driver", "sysfs", "--sysfs-root", "/nonexist"], capture().io, never), (e) => e instanceof UsageError && /--sysfs-root: no such directory '\/nonexist'/.test(e.message));
+    await assert.rejects(command.run(["info", "--driver", "cdev", "--dev-dir", "/nonexist"], capture().io, never), (e) => e instanceof UsageError && /--dev-dir/.test(e.message));
+  });
+});
