@@ -4,27 +4,10 @@
  * `disco-client`) or the first argument, runs it, and turns its result or error into an exit code.
  * This is the only file that reads `process.argv` or calls `process.exit`.
  */
-import { COMMANDS, commandForProgram, EXIT_FAILURE, EXIT_USAGE, UsageError, type CliIo } from "./lib/cli/index.ts";
+import { COMMANDS, commandForProgram, EXIT_FAILURE, EXIT_USAGE, TOP_HELP, UsageError, type CliIo } from "./lib/cli/index.ts";
 import { ConfigError, formatProblem } from "./lib/config/index.ts";
 import { DiscoError } from "./lib/errors.ts";
 import { VERSION } from "./lib/version.ts";
-
-const TOP_HELP = `disco ${VERSION}: find, describe, measure and drive a fleet of small Linux devices on a LAN.
-
-Usage: disco <command> [flags]        disco <command> --help   for a command's flags and examples
-
-Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
-
-Examples:
-  disco keygen > /etc/disco.key                 a key for [discovery] key_file
-  disco config check -c /etc/disco.toml         every problem in a config, with its line
-  disco-server -c /etc/disco.toml -v            answer discovery queries
-  disco-client -m magic --password-file F       list every server on the LAN
-
-Every command takes -h/--help, --version, and -v/--verbose (the same as --debug).
-Exit codes: 0 ok, 1 runtime failure (also: looked and found nobody), 2 usage or config error.
-`;
 
 function makeIo(): CliIo {
   return {
