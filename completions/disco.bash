@@ -10,7 +10,7 @@ _disco() {
     disco-client) cmd=client; i=1 ;;
     *)
       if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=( $(compgen -W "run server client broadcast hosts metrics gpio keygen config --help --version" -- "$cur") )
+        COMPREPLY=( $(compgen -W "run server client broadcast hosts metrics gpio query keygen config --help --version" -- "$cur") )
         return
       fi
       cmd=${COMP_WORDS[1]}; i=2 ;;
@@ -27,7 +27,8 @@ _disco() {
     broadcast) words="--send --receive -p --port -d --delay -i --interface --to -n --name --format --json --debug -c --config -h --help --version" ;;
     hosts) words="--watch --json --stats --timeout --announce -p --port -d --delay -i --interface --to -n --name --format --debug -c --config -h --help --version" ;;
     metrics) words="--frontend --backend --connect -p --port --no-beacons --json -n --name --wait -v --verbose -c --config -h --help --version" ;;
-    gpio) words="info get set watch -c --config --driver --sysfs-root --dev-dir --json --hold --exit --count -h --help --version" ;;
+    gpio) words="info get set watch -c --config --driver --sysfs-root --dev-dir --json --hold --exit --count -H --host -p --port -m --magic --key-file --password-file -t --timeout -i --interface --to -v --verbose -h --help --version" ;;
+    query) words="-c --config -H --host -p --port -m --magic --key-file --password-file -t --timeout -i --interface --to -v --verbose --json -h --help --version" ;;
     keygen) words="-h --help --version" ;;
     config) words="check show -c --config --json -q --quiet -v --verbose -h --help --version" ;;
     *) words="" ;;

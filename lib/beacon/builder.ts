@@ -22,6 +22,8 @@ export interface SelfDescription {
   readonly services?: Readonly<Record<string, unknown>>;
   readonly metricsEndpoint?: string;
   readonly gpio?: readonly string[];
+  /** Base URL of this host's HTTP server, when `[http]` runs. */
+  readonly httpEndpoint?: string;
 }
 
 /** Options for {@link createBeaconBuilder}. */
@@ -78,6 +80,7 @@ export async function createBeaconBuilder(options: BeaconBuilderOptions): Promis
       ...(self.services !== undefined && Object.keys(self.services).length > 0 && { services: self.services }),
       ...(self.metricsEndpoint !== undefined && { metricsEndpoint: self.metricsEndpoint }),
       ...(self.gpio !== undefined && self.gpio.length > 0 && { gpio: self.gpio }),
+      ...(self.httpEndpoint !== undefined && { httpEndpoint: self.httpEndpoint }),
       unixMs: Math.round(now()),
       ...(bye && { bye: true }),
     });

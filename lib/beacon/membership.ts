@@ -43,6 +43,7 @@ export interface Observation {
   readonly services?: Readonly<Record<string, unknown>>;
   readonly metricsEndpoint?: string;
   readonly gpio?: readonly string[];
+  readonly httpEndpoint?: string;
   /** A goodbye: the host leaves at once. */
   readonly bye?: boolean;
 }
@@ -147,6 +148,7 @@ function differs(a: HostRecord, b: HostRecord): boolean {
     a.sealed !== b.sealed ||
     a.version !== b.version ||
     a.metricsEndpoint !== b.metricsEndpoint ||
+    a.httpEndpoint !== b.httpEndpoint ||
     !sameSet(a.addresses, b.addresses) ||
     !sameList(a.gpio, b.gpio) ||
     !sameJson(a.services, b.services)
@@ -266,6 +268,7 @@ export class MembershipTable {
       ...(obs.services !== undefined && { services: obs.services }),
       ...(obs.metricsEndpoint !== undefined && { metricsEndpoint: obs.metricsEndpoint }),
       ...(obs.gpio !== undefined && { gpio: obs.gpio }),
+      ...(obs.httpEndpoint !== undefined && { httpEndpoint: obs.httpEndpoint }),
     };
     if (!entry) {
       const created: Entry = { record, boot: obs.boot, heard, sealed, beacons: 1, quota: undefined, pace, rank: -1 };
@@ -379,7 +382,7 @@ export class MembershipTable {
     if (!obs.learnPace && r.intervalMs !== intervalMs) return false;
     if (r.addresses[0] !== obs.address || entry.heard.size !== 1) return false;
     if ((obs.addresses?.length ?? 0) > 0 || obs.services !== undefined || obs.gpio !== undefined) return false;
-    return r.version === obs.version && r.metricsEndpoint === obs.metricsEndpoint && r.services === undefined && r.gpio === undefined;
+    return r.version === obs.version && r.metricsEndpoint === obs.metricsEndpoint && r.httpEndpoint === obs.httpEndpoint && r.services === undefined && r.gpio === undefined;
   }
 
   /**

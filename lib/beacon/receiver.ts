@@ -158,6 +158,7 @@ export class BeaconIngest {
     if (rich.services !== undefined) obs.services = rich.services;
     if (rich.metricsEndpoint !== undefined) obs.metricsEndpoint = rich.metricsEndpoint;
     if (rich.gpio !== undefined) obs.gpio = rich.gpio;
+    if (rich.httpEndpoint !== undefined) obs.httpEndpoint = rich.httpEndpoint;
     if (rich.bye) obs.bye = true;
     this.#apply(obs);
     const unixSeconds = rich.unixMs !== undefined ? Math.floor(rich.unixMs / 1000) : undefined;

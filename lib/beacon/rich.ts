@@ -28,6 +28,8 @@ export interface RichBeacon {
   readonly metricsEndpoint?: string;
   /** GPIO interface names the sender exposes. */
   readonly gpio?: readonly string[];
+  /** The sender's HTTP server base URL, e.g. "http://10.0.0.5:9180" (wire key `http`). */
+  readonly httpEndpoint?: string;
   /** Sender wall clock, unix ms (informational only). */
   readonly unixMs?: number;
   /** True in the goodbye sent on clean shutdown. */
@@ -48,6 +50,7 @@ export function encodeRichBeacon(b: RichBeacon): Uint8Array {
   if (b.services !== undefined) o["services"] = b.services;
   if (b.metricsEndpoint !== undefined) o["metrics"] = b.metricsEndpoint;
   if (b.gpio !== undefined) o["gpio"] = b.gpio;
+  if (b.httpEndpoint !== undefined) o["http"] = b.httpEndpoint;
   if (b.unixMs !== undefined) o["time"] = b.unixMs;
   if (b.bye) o["bye"] = true;
   return enc.encode(JSON.stringify(o));
@@ -112,6 +115,7 @@ export function decodeRichBeacon(payload: Uint8Array): RichBeacon {
   if (services !== undefined && (typeof services !== "object" || services === null || Array.isArray(services))) fail("'services' must be an object");
   const metricsEndpoint = str(o, "metrics", 256);
   const gpio = strList(o, "gpio", 256, 64);
+  const httpEndpoint = str(o, "http", 256);
   const unixMs = o["time"];
   if (unixMs !== undefined && (typeof unixMs !== "number" || !Number.isFinite(unixMs))) fail("'time' must be a number");
   const bye = o["bye"];
@@ -122,6 +126,7 @@ export function decodeRichBeacon(payload: Uint8Array): RichBeacon {
   if (services !== undefined) b.services = services as Record<string, unknown>;
   if (metricsEndpoint !== undefined) b.metricsEndpoint = metricsEndpoint;
   if (gpio !== undefined) b.gpio = gpio;
+  if (httpEndpoint !== undefined) b.httpEndpoint = httpEndpoint;
   if (unixMs !== undefined) b.unixMs = unixMs as number;
   if (bye === true) b.bye = true;
   return b;

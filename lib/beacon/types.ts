@@ -33,6 +33,8 @@ export interface HostRecord {
   readonly metricsEndpoint?: string;
   /** Announced GPIO interface names. */
   readonly gpio?: readonly string[];
+  /** Announced HTTP server base URL (e.g. "http://10.0.0.5:9180"), when known. */
+  readonly httpEndpoint?: string;
   /** Which wire format announced it. */
   readonly source: "disco.py" | "disco-json" | "vault-multicast";
 }

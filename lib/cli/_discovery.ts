@@ -71,6 +71,8 @@ export interface DiscoveryKeys {
   readonly keyring?: Keyring;
   /** PyDiscover's key, in legacy mode with a password. */
   readonly legacyKey?: LegacyKey;
+  /** The raw keys behind the keyring, for other purposes of the same secret (remote control). */
+  readonly rawKeys: readonly Uint8Array<ArrayBuffer>[];
 }
 
 /**
@@ -85,5 +87,5 @@ export async function resolveDiscoveryKeys(command: string, b: DiscoveryBasics, 
   if (legacyKey === null) return undefined;
   const keyring = await keyringFor(secrets, "discovery");
   if (legacyKey === null) return undefined;
-  return { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }) };
+  return { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }), rawKeys: secrets.rawKeys };
 }

@@ -9,6 +9,8 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
 import { loadConfigFile } from "./_config.ts";
 import { UsageError } from "./errors.ts";
+import { CONTROL_CLIENT_FLAGS, CONTROL_CLIENT_HELP } from "./_control.ts";
+import { runRemoteGpio } from "./_remote-gpio.ts";
 import { GPIO_DRIVERS, type GpioConfig } from "../config/index.ts";
 import {
   ChipNotFoundError,
@@ -45,6 +47,10 @@ Flags:
   --exit                set: set and exit at once; the line stays exported and keeps its value (sysfs
                         only: the gpiochip device releases a line when its process exits)
   --count N             watch: exit after N changes (initial values not counted)
+
+Remote (another host's declared lines, over the sealed channel; set only on its remote = true lines):
+  disco gpio --host HOST info | get NAME | set NAME VALUE | watch [NAME ...] [--json]
+${CONTROL_CLIENT_HELP}
 
 Examples:
   disco gpio info
@@ -224,6 +230,7 @@ export const command: Command = {
         hold: { type: "string" },
         exit: { type: "boolean" },
         count: { type: "string" },
+        ...CONTROL_CLIENT_FLAGS,
       },
       true,
     );
@@ -242,6 +249,10 @@ export const command: Command = {
     const { config } = loadConfigFile(values.config);
     const gpio = config.gpio;
     const json = values.json === true;
+    if (values.host !== undefined) {
+      const count = values.count !== undefined ? parseIntFlag("gpio", "--count", values.count, 1, Number.MAX_SAFE_INTEGER) : undefined;
+      return runRemoteGpio({ sub: sub as "info" | "get" | "set" | "watch", words, json, ...(count !== undefined && { count }), flags: values, config }, io, signal);
+    }
     // Check the words before touching any device, so usage errors come first.
     let targets: Target[] = [];
     let value: LineValue = 0;

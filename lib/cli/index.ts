@@ -28,6 +28,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "hosts", summary: "the hosts and services seen, once or live", load: async () => (await import("./hosts.ts")).command },
   { name: "metrics", summary: "publish, proxy or receive metrics over ZeroMQ (disco.py compatible)", load: async () => (await import("./metrics.ts")).command },
   { name: "gpio", subcommands: ["info", "get", "set", "watch"], summary: "inspect and drive GPIO lines (info, get, set, watch)", load: async () => (await import("./gpio.ts")).command },
+  { name: "query", summary: "run a declared [[query]] on every host (or one) and collect the answers", load: async () => (await import("./query.ts")).command },
   { name: "keygen", summary: "print a fresh random key for the config", load: async () => (await import("./keygen.ts")).command },
   { name: "config", subcommands: ["check", "show"], summary: "validate a config file (check) or print the effective config (show)", load: async () => (await import("./config.ts")).command },
 ];

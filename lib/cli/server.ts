@@ -7,6 +7,9 @@ import { DISCOVERY_FLAGS, resolveDiscoveryBasics, resolveDiscoveryKeys } from ".
 import { createDescriber } from "./_offers.ts";
 import { explainErrno } from "./_os-errors.ts";
 import type { CliIo, Command } from "./command.ts";
+import { CONTROL_PURPOSE, hasControlToServe } from "../control/index.ts";
+import { createKeyring } from "../crypto/index.ts";
+import { runControlTarget } from "./_control.ts";
 
 const HELP = `Usage: disco-server [-c FILE] [-d FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F]
                     [-l ADDR] [--name NAME] [--disable-hidden] [--legacy] [-v]
@@ -88,10 +91,33 @@ export const command: Command = {
       hidden ? "hidden" : "not hidden",
       ...(legacy ? ["legacy PyDiscover (unauthenticated AES-CTR; its password is exposed to the LAN)"] : []),
     ].join(", ");
+    // With [[gpio.*]] lines or [[query]] in the config, the server also serves them remotely ([control] port).
+    const stopAll = new AbortController();
+    const both = AbortSignal.any([signal, stopAll.signal]);
+    const control = hasControlToServe(config)
+      ? runControlTarget({
+          config,
+          ...(keys.rawKeys.length && { keyring: await createKeyring(keys.rawKeys, CONTROL_PURPOSE) }),
+          magic,
+          listen,
+          hidden,
+          host,
+          io,
+          signal: both,
+          verbose,
+        }).then(
+          () => 0,
+          (err: unknown) => {
+            io.err(`disco server: control: ${err instanceof Error ? err.message : String(err)}${err instanceof NetError && err.code === "EADDRINUSE" ? " (another server on this port? set [control] port)" : ""}\n`);
+            stopAll.abort();
+            return 1;
+          },
+        )
+      : Promise.resolve(0);
     let counters: ResponderCounters;
     try {
       counters = await serveDiscovery({
-        signal,
+        signal: both,
         config: { ...d, magic, port, listen, hidden, legacy },
         ...(keyring && { keyring }),
         ...(legacyKey && { legacyKey }),
@@ -107,11 +133,17 @@ export const command: Command = {
       if (err instanceof NetError) {
         const hint = explainErrno(err.code, { EADDRINUSE: "another server on this port? choose another with -p", EADDRNOTAVAIL: "-l must be an address of this host", EACCES: "ports below 1024 need root" });
         io.err(`disco server: ${err.message}${hint}\n`);
+        stopAll.abort();
+        await control;
         return 1;
       }
+      stopAll.abort();
+      await control;
       throw err;
     }
+    stopAll.abort();
+    const controlExit = await control;
     if (verbose) io.err(`disco server: stopped; ${formatCounters(counters)}\n`);
-    return 0;
+    return controlExit;
   },
 };

@@ -10,16 +10,21 @@ import { readDiscovery, type DiscoveryConfig } from "./discovery.ts";
 import { readBeacon, type BeaconConfig } from "./beacon.ts";
 import { readMetrics, type MetricsConfig } from "./metrics.ts";
 import { readGpio, type GpioConfig } from "./gpio.ts";
+import { readControl, type ControlConfig, type QueryConfig } from "./query.ts";
 import { parseIniServices } from "./ini.ts";
+import { readHttp, type HttpConfig } from "./http.ts";
+import { readMqtt, type MqttConfig } from "./mqtt.ts";
 import { HOST_NAME_PATTERN, HOST_NAME_RULE } from "../text/index.ts";
 
 export { ConfigError, formatProblem, type ConfigProblem } from "./errors.ts";
 export { parseDuration } from "./duration.ts";
 export { parseIniServices } from "./ini.ts";
-export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig };
+export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig, ControlConfig, QueryConfig };
 export type { BackendLimitsConfig } from "./metrics.ts";
 export { GPIO_DRIVERS } from "./gpio.ts";
 export { DISCO_DEFAULTS, PYDISCOVER_DEFAULTS, type LegacyDefaultKey } from "./discovery.ts";
+export { DEFAULT_HTTP_LISTEN, isLoopbackAddress, splitListen, type HttpConfig } from "./http.ts";
+export type { MqttConfig } from "./mqtt.ts";
 
 // The host name rule is defined once, in lib/text (the wire decoders use the same one).
 export { HOST_NAME_PATTERN, HOST_NAME_RULE } from "../text/index.ts";
@@ -39,6 +44,12 @@ export interface DiscoConfig {
   readonly beacon: BeaconConfig;
   readonly metrics: MetricsConfig;
   readonly gpio: GpioConfig;
+  /** `[control]` and `[[query]]`: remote GPIO and fleet queries. */
+  readonly control: ControlConfig;
+  /** `[http]`: the web page, JSON API, events, /metrics and /sd. */
+  readonly http: HttpConfig;
+  /** `[mqtt]`: the MQTT bridge and Home Assistant discovery. */
+  readonly mqtt: MqttConfig;
 }
 
 /** Where the config text came from, for error messages. */
@@ -85,6 +96,9 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const beacon = readBeacon(root.table("beacon"));
   const metrics = readMetrics(root.table("metrics"));
   const gpio = readGpio(root.table("gpio"));
+  const control = readControl(root.table("control"), root.tables("query"));
+  const http = readHttp(root.table("http"), raw["http"] !== undefined);
+  const mqtt = readMqtt(root.table("mqtt"), raw["mqtt"] !== undefined);
   root.done();
   const known = options.interfaces;
   if (known) {
@@ -98,7 +112,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
     const sorted = [...ctx.problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
     throw new ConfigError(sorted, options.file);
   }
-  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio };
+  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio, control, http, mqtt };
 }
 
 /**

@@ -19,6 +19,8 @@ export interface DescribeOptions {
   metricsEndpoint?: string;
   /** GPIO lines the host exposes. */
   gpio?: readonly GpioLineInfo[];
+  /** HTTP server base URL, when `[http]` runs. */
+  httpEndpoint?: string;
 }
 
 /**
@@ -30,6 +32,7 @@ export function describeHost(o: DescribeOptions): SelfDescription {
   const interfaces: HostInterfaces = {
     ...(o.metricsEndpoint !== undefined && { metrics: o.metricsEndpoint }),
     ...(o.gpio !== undefined && o.gpio.length > 0 && { gpio: o.gpio.map((g) => ({ name: g.name, direction: g.direction })) }),
+    ...(o.httpEndpoint !== undefined && { http: o.httpEndpoint }),
   };
   return {
     host: o.host,

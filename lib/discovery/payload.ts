@@ -40,6 +40,8 @@ export interface HostInterfaces {
   readonly metrics?: string;
   /** GPIO lines by name and direction. */
   readonly gpio?: readonly GpioLineInfo[];
+  /** HTTP server base URL, e.g. "http://10.0.0.5:9180". */
+  readonly http?: string;
 }
 
 /** What a host says about itself in an answer. */
@@ -166,7 +168,7 @@ export function toSelfDescription(v: unknown): SelfDescription {
   if (typeof version !== "string" || version.length > 64) bad("description.version must be a string");
   if (typeof uptimeSec !== "number" || !Number.isFinite(uptimeSec) || uptimeSec < 0) bad("description.uptimeSec must be a non-negative number");
   if (!isRecord(services)) bad("description.services must be an object");
-  const ifaces: { metrics?: string; gpio?: GpioLineInfo[] } = {};
+  const ifaces: { metrics?: string; gpio?: GpioLineInfo[]; http?: string } = {};
   if (interfaces !== undefined) {
     if (!isRecord(interfaces)) bad("description.interfaces must be an object");
     if (interfaces["metrics"] !== undefined) {
@@ -179,6 +181,10 @@ export function toSelfDescription(v: unknown): SelfDescription {
         bad("description.interfaces.gpio must be a list of {name, direction}");
       }
       ifaces.gpio = (gpio as Record<string, string>[]).map((g) => ({ name: g["name"]!, direction: g["direction"]! }));
+    }
+    if (interfaces["http"] !== undefined) {
+      if (typeof interfaces["http"] !== "string" || interfaces["http"].length > 256) bad("description.interfaces.http must be a string of at most 256 characters");
+      ifaces.http = interfaces["http"];
     }
   }
   return { host, addresses: addresses as string[], version, uptimeSec, services, interfaces: ifaces };

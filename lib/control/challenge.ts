@@ -1,0 +1,108 @@
+/**
+ * The target's table of outstanding challenges: random, single use, short-lived on the target's monotonic
+ * clock (never a wall clock), bound to the requester's address, the operation, its arguments and the
+ * request id. Bounded: when full, the oldest challenge is forgotten. The clock and the random source are
+ * passed in, so the state machine runs on a fake clock in tests.
+ */
+import { bytesEqual, toHex } from "../bytes.ts";
+import { CHALLENGE_BYTES, type ControlOp } from "./payload.ts";
+
+/** What a challenge is bound to. */
+export interface ChallengeBinding {
+  /** The requester's IP address (not the port). */
+  readonly address: string;
+  readonly op: ControlOp;
+  readonly id: Uint8Array;
+  readonly args: Uint8Array;
+}
+
+/** Why {@link ChallengeTable.redeem} refused. */
+export type RedeemRefusal =
+  | "unknown" // never issued, already used, expired or forgotten
+  | "address" // issued to another address (the challenge stays valid for its owner)
+  | "mismatch"; // issued for another operation, request id or arguments (the challenge is spent)
+
+/** Options for {@link ChallengeTable}. */
+export interface ChallengeTableOptions {
+  /** How long a challenge is valid. @default 5000 */
+  ttlMs?: number;
+  /** Most outstanding challenges; the oldest is forgotten first. @default 256 */
+  maxEntries?: number;
+  /** Monotonic time in ms. @default performance.now */
+  monotonicMs?: () => number;
+  /** Fills a buffer with random bytes. @default crypto.getRandomValues */
+  random?: (bytes: Uint8Array<ArrayBuffer>) => void;
+}
+
+interface Entry {
+  readonly binding: ChallengeBinding;
+  readonly expiresMs: number;
+}
+
+/** Outstanding challenges, by their bytes. */
+export class ChallengeTable {
+  readonly ttlMs: number;
+  readonly #max: number;
+  readonly #now: () => number;
+  readonly #random: (bytes: Uint8Array<ArrayBuffer>) => void;
+  readonly #entries = new Map<string, Entry>();
+
+  /** @throws {RangeError} on a non-positive ttl or table size */
+  constructor(options: ChallengeTableOptions = {}) {
+    this.ttlMs = options.ttlMs ?? 5000;
+    this.#max = options.maxEntries ?? 256;
+    this.#now = options.monotonicMs ?? (() => performance.now());
+    this.#random = options.random ?? ((b) => void crypto.getRandomValues(b));
+    if (!(this.ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${this.ttlMs}`);
+    if (!(this.#max >= 1)) throw new RangeError(`maxEntries must be at least 1, got ${this.#max}`);
+  }
+
+  /** Outstanding challenges (expired ones included until they are swept or redeemed). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Issues a fresh challenge for a request.
+   * @returns the challenge bytes (16)
+   */
+  issue(binding: ChallengeBinding): Uint8Array<ArrayBuffer> {
+    const now = this.#now();
+    this.#sweep(now);
+    while (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+    const challenge = new Uint8Array(CHALLENGE_BYTES);
+    this.#random(challenge);
+    // Copies: the binding's bytes are views into a datagram buffer that will be reused.
+    const b: ChallengeBinding = { address: binding.address, op: binding.op, id: binding.id.slice(), args: binding.args.slice() };
+    this.#entries.set(toHex(challenge), { binding: b, expiresMs: now + this.ttlMs });
+    return challenge;
+  }
+
+  /**
+   * Redeems a challenge: succeeds at most once, within its ttl, from its address, for its operation.
+   * @returns "ok" or why not
+   */
+  redeem(challenge: Uint8Array, binding: ChallengeBinding): "ok" | RedeemRefusal {
+    const key = toHex(challenge);
+    const e = this.#entries.get(key);
+    if (!e) return "unknown";
+    const now = this.#now();
+    if (now >= e.expiresMs || now < e.expiresMs - this.ttlMs) {
+      this.#entries.delete(key);
+      return "unknown";
+    }
+    if (e.binding.address !== binding.address) return "address";
+    this.#entries.delete(key);
+    const b = e.binding;
+    if (b.op !== binding.op || !bytesEqual(b.id, binding.id) || !bytesEqual(b.args, binding.args)) return "mismatch";
+    return "ok";
+  }
+
+  #sweep(now: number): void {
+    // Insertion order is expiry order (one ttl for all), so the expired ones are at the front.
+    for (const [k, e] of this.#entries) {
+      if (now < e.expiresMs) break;
+      this.#entries.delete(k);
+    }
+  }
+}

@@ -1,0 +1,380 @@
+/**
+ * The control target's engine: decides what to do with one datagram (a challenge, a result, an unsealed
+ * refusal, or silence), runs the operation once per redeemed challenge, and keeps counters. No sockets here;
+ * {@link runControlServer} connects it to a {@link UdpEndpoint}.
+ */
+import { toHex } from "../bytes.ts";
+import { OpenError, type Keyring, type RingKey } from "../crypto/index.ts";
+import { RateLimiter } from "../discovery/index.ts";
+import type { Datagram, UdpEndpoint } from "../net/index.ts";
+import { ChallengeTable, type ChallengeTableOptions } from "./challenge.ts";
+import { openControlFrame, sealControlFrame } from "./envelope.ts";
+import { CONTROL_HEADER_BYTES, CONTROL_MARKER, CONTROL_VERSION, decodeControlFrame, encodeControlFrame, type ControlFrame } from "./frame.ts";
+import {
+  decodeCommand,
+  decodeGetArgs,
+  decodeQueryArgs,
+  decodeRequest,
+  decodeSetArgs,
+  encodeChallenge,
+  encodeRefusal,
+  encodeResult,
+  isChallenged,
+  REFUSAL_PAYLOAD_BYTES,
+  type ControlOp,
+  type RefusalCode,
+  type ResultStatus,
+} from "./payload.ts";
+
+/** What an operation produced: the status and the result's JSON body. */
+export interface Outcome {
+  readonly status: ResultStatus;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/** Who asked: the source address and the id of the key that sealed the command. */
+export interface Requester {
+  readonly address: string;
+  readonly port: number;
+  /** Hex of the 4-byte key id. */
+  readonly keyId: string;
+}
+
+/** The GPIO a target serves remotely. */
+export interface RemoteGpio {
+  /** The declared lines with their current values. */
+  info(): Promise<Outcome>;
+  /** One declared line's value (an output's driven value, a PWM's duty). */
+  get(name: string): Promise<Outcome>;
+  /** Why a write would be refused (undeclared, not remote, bad value), or undefined when it would be done. */
+  checkSet(name: string, value: number): Outcome | undefined;
+  /** Does the write (after {@link checkSet}). */
+  set(name: string, value: number, who: Requester): Promise<Outcome>;
+}
+
+/** The fleet queries a target serves. */
+export interface RemoteQueries {
+  /** Why the query would be refused (unknown name), or undefined. */
+  check(name: string): Outcome | undefined;
+  /** Runs the query once (bounded in time, output and concurrency). */
+  run(name: string, payload: Uint8Array, who: Requester): Promise<Outcome>;
+}
+
+/** Why a datagram got no result (silence, or an unsealed refusal with hidden mode off). */
+export type ControlDropReason = "oversize" | "rate" | "malformed" | "not-request" | "channel" | "key" | "auth" | "unsealed";
+/** Every drop reason, for counter tables. */
+export const CONTROL_DROP_REASONS: readonly ControlDropReason[] = ["oversize", "rate", "malformed", "not-request", "channel", "key", "auth", "unsealed"];
+/** Every non-ok result status, for counter tables. */
+export const CONTROL_REFUSALS: readonly Exclude<ResultStatus, "ok">[] = [
+  "bad-request",
+  "unsupported",
+  "unknown-line",
+  "not-remote",
+  "bad-value",
+  "unknown-query",
+  "unknown-challenge",
+  "challenge-mismatch",
+  "wrong-address",
+  "busy",
+  "failed",
+];
+
+/** The target's counters. */
+export interface ControlCounters {
+  seen: number;
+  /** Challenges issued. */
+  challenges: number;
+  /** Operations done (reads answered, writes made, queries run). */
+  done: number;
+  /** Remote writes made (a subset of `done`). */
+  writes: number;
+  /** Queries run (a subset of `done`). */
+  queries: number;
+  /** Authenticated operations refused, by status. */
+  refused: Record<Exclude<ResultStatus, "ok">, number>;
+  /** Datagrams that got no result, by reason. */
+  dropped: Record<ControlDropReason, number>;
+  /** Unsealed refusal frames sent. */
+  refusalsSent: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Failures while handling or sending (the loop goes on). */
+  errors: number;
+}
+
+/** What happened, for the target's log. */
+export type ControlEvent =
+  | { readonly type: "write"; readonly name: string; readonly value: number; readonly who: Requester }
+  | { readonly type: "query"; readonly name: string; readonly outcome: Outcome; readonly who: Requester }
+  | { readonly type: "refused"; readonly op: ControlOp; readonly status: ResultStatus; readonly who: Requester; readonly message?: string }
+  | { readonly type: "dropped"; readonly reason: ControlDropReason; readonly source: string };
+
+/** Options for {@link ControlServer}. */
+export interface ControlServerOptions {
+  /** deriveChannelId(magic). */
+  channelId: Uint8Array;
+  /** The keyring of purpose "control"; without one every request gets an unsealed "unsealed" refusal. */
+  keyring?: Keyring;
+  /** Remote GPIO; absent answers "unsupported". */
+  gpio?: RemoteGpio;
+  /** Fleet queries; absent answers "unsupported". */
+  queries?: RemoteQueries;
+  /** Silence for datagrams that do not authenticate. @default true */
+  hidden?: boolean;
+  /** Replies per second per source address. @default 20 */
+  rateLimitPerSec?: number;
+  /** Burst per source. @default 40 */
+  rateBurst?: number;
+  /** Larger datagrams are dropped unread. @default 2048 */
+  maxRequestBytes?: number;
+  /** The challenge table's settings (ttl, size, clock, random source). */
+  challenges?: ChallengeTableOptions;
+  /** Monotonic clock for the rate limiter. @default performance.now */
+  monotonicMs?: () => number;
+  /** This host's name, put in every result (`host`), so a broadcast's answers say who they are. */
+  host?: string;
+  /** Log hook: every write, query, refusal and drop. */
+  onEvent?: (e: ControlEvent) => void;
+}
+
+/** One datagram's outcome: at most one reply to the source. */
+export interface ControlReply {
+  readonly reply?: Uint8Array<ArrayBuffer>;
+}
+
+/** Decides, per datagram, what a control target does. */
+export class ControlServer {
+  readonly #o: ControlServerOptions;
+  readonly #hidden: boolean;
+  readonly #maxBytes: number;
+  readonly #now: () => number;
+  readonly #rate: RateLimiter;
+  readonly #challenges: ChallengeTable;
+  readonly #c: ControlCounters;
+
+  /** @throws {RangeError} on a bad channel id or bad limits */
+  constructor(options: ControlServerOptions) {
+    if (options.channelId.length !== 4) throw new RangeError("channelId must be 4 bytes");
+    this.#o = options;
+    this.#hidden = options.hidden ?? true;
+    this.#maxBytes = options.maxRequestBytes ?? 2048;
+    this.#now = options.monotonicMs ?? (() => performance.now());
+    this.#rate = new RateLimiter({ ratePerSec: options.rateLimitPerSec ?? 20, burst: options.rateBurst ?? 40 });
+    this.#challenges = new ChallengeTable(options.challenges);
+    this.#c = {
+      seen: 0,
+      challenges: 0,
+      done: 0,
+      writes: 0,
+      queries: 0,
+      refused: Object.fromEntries(CONTROL_REFUSALS.map((r) => [r, 0])) as ControlCounters["refused"],
+      dropped: Object.fromEntries(CONTROL_DROP_REASONS.map((r) => [r, 0])) as ControlCounters["dropped"],
+      refusalsSent: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      errors: 0,
+    };
+  }
+
+  /** A snapshot of the counters. */
+  get counters(): ControlCounters {
+    return { ...this.#c, refused: { ...this.#c.refused }, dropped: { ...this.#c.dropped } };
+  }
+
+  /** Counts a failure outside {@link handle} (a send error). */
+  countError(): void {
+    this.#c.errors++;
+  }
+
+  /**
+   * Handles one datagram. Never throws for any input bytes.
+   * @returns the reply to send back to the source, if any
+   */
+  async handle(data: Uint8Array, address: string, port: number): Promise<ControlReply> {
+    const c = this.#c;
+    c.seen++;
+    c.bytesIn += data.length;
+    if (data.length > this.#maxBytes) return this.#drop("oversize", address, port);
+    if (!this.#rate.take(address, this.#now())) return this.#drop("rate", address, port);
+    try {
+      const r = await this.#handleFrame(data, address, port);
+      if (r.reply) c.bytesOut += r.reply.length;
+      return r;
+    } catch {
+      c.errors++;
+      return this.#drop("malformed", address, port);
+    }
+  }
+
+  #drop(reason: ControlDropReason, address: string, port: number): ControlReply {
+    this.#c.dropped[reason]++;
+    this.#o.onEvent?.({ type: "dropped", reason, source: `${address}:${port}` });
+    return {};
+  }
+
+  /** Silence in hidden mode; else an unsealed refusal, never larger than what came in. */
+  #refuse(reason: ControlDropReason, code: RefusalCode, data: Uint8Array, address: string, port: number, always = false): ControlReply {
+    const r = this.#drop(reason, address, port);
+    const wellFormed = data.length >= CONTROL_HEADER_BYTES + REFUSAL_PAYLOAD_BYTES && data[0] === CONTROL_MARKER[0] && data[1] === CONTROL_MARKER[1] && data[2] === CONTROL_VERSION;
+    if ((this.#hidden && !always) || !wellFormed) return r;
+    this.#c.refusalsSent++;
+    // Echo the refused frame's channel id and nonce: the client matches on them; nothing of ours is revealed.
+    return { reply: encodeControlFrame({ type: "refusal", channelId: data.subarray(6, 10), nonce: data.subarray(14, 26) }, encodeRefusal({ nonce: data.subarray(14, 26), code })) };
+  }
+
+  async #handleFrame(data: Uint8Array, address: string, port: number): Promise<ControlReply> {
+    let frame: ControlFrame;
+    try {
+      frame = decodeControlFrame(data);
+    } catch {
+      return this.#refuse("malformed", "malformed", data, address, port);
+    }
+    if (frame.type !== "request" && frame.type !== "command") return this.#drop("not-request", address, port);
+    if (toHex(frame.channelId) !== toHex(this.#o.channelId)) return this.#refuse("channel", "channel", data, address, port);
+    const ring = this.#o.keyring;
+    // Remote control never runs on an unsealed channel; say so even in hidden mode (there is no secret to hide).
+    if (!ring) return this.#refuse("unsealed", "unsealed", data, address, port, true);
+    if (!frame.sealed) return this.#refuse("key", "key", data, address, port);
+    let opened;
+    try {
+      opened = await openControlFrame(frame, ring);
+    } catch (err) {
+      if (err instanceof OpenError && err.reason === "auth") return this.#refuse("auth", "auth", data, address, port);
+      if (err instanceof OpenError) return this.#refuse("key", "key", data, address, port);
+      throw err;
+    }
+    const who: Requester = { address, port, keyId: toHex(opened.key.id) };
+    let p;
+    try {
+      p = frame.type === "request" ? { ...decodeRequest(opened.payload), challenge: undefined } : decodeCommand(opened.payload);
+    } catch {
+      return this.#drop("malformed", address, port);
+    }
+    const reply = (outcome: Outcome) => this.#result(p.id, p.op, outcome, who, opened.key);
+    if (!isChallenged(p.op)) {
+      if (p.challenge !== undefined) return reply({ status: "bad-request", body: { message: `${p.op} is a read: send it as a request, not a command` } });
+      return reply(await this.#read(p.op, p.args));
+    }
+    const check = this.#check(p.op, p.args);
+    if (check) return reply(check);
+    if (p.challenge === undefined) {
+      const challenge = this.#challenges.issue({ address, op: p.op, id: p.id, args: p.args });
+      this.#c.challenges++;
+      const payload = encodeChallenge({ id: p.id, challenge, ttlMs: Math.round(this.#challenges.ttlMs) });
+      return { reply: await sealControlFrame("challenge", this.#o.channelId, opened.key, payload) };
+    }
+    const redeemed = this.#challenges.redeem(p.challenge, { address, op: p.op, id: p.id, args: p.args });
+    if (redeemed === "unknown") return reply({ status: "unknown-challenge", body: { message: "the challenge is unknown, already used or expired (a replay, or a command sent too late)" } });
+    if (redeemed === "address") return reply({ status: "wrong-address", body: { message: "the challenge was issued to another address" } });
+    if (redeemed === "mismatch") return reply({ status: "challenge-mismatch", body: { message: "the challenge was issued for another operation or other arguments" } });
+    return reply(await this.#act(p.op, p.args, who));
+  }
+
+  async #result(id: Uint8Array, op: ControlOp, outcome: Outcome, who: Requester, key: RingKey): Promise<ControlReply> {
+    if (outcome.status === "ok") this.#c.done++;
+    else {
+      this.#c.refused[outcome.status]++;
+      const message = typeof outcome.body["message"] === "string" ? outcome.body["message"] : undefined;
+      this.#o.onEvent?.({ type: "refused", op, status: outcome.status, who, ...(message !== undefined && { message }) });
+    }
+    return { reply: await sealControlFrame("result", this.#o.channelId, key, encodeResult({ id, status: outcome.status, body: this.#o.host !== undefined ? { host: this.#o.host, ...outcome.body } : outcome.body })) };
+  }
+
+  async #read(op: ControlOp, args: Uint8Array): Promise<Outcome> {
+    const gpio = this.#o.gpio;
+    if (!gpio) return { status: "unsupported", body: { message: "this host serves no GPIO (no [[gpio.*]] lines in its config)" } };
+    if (op === "gpio-info") return args.length ? badRequest("gpio-info takes no arguments") : gpio.info();
+    let name: string;
+    try {
+      ({ name } = decodeGetArgs(args));
+    } catch (err) {
+      return badRequest((err as Error).message);
+    }
+    return gpio.get(name);
+  }
+
+  #check(op: ControlOp, args: Uint8Array): Outcome | undefined {
+    try {
+      if (op === "gpio-set") {
+        if (!this.#o.gpio) return { status: "unsupported", body: { message: "this host serves no GPIO (no [[gpio.*]] lines in its config)" } };
+        const { name, value } = decodeSetArgs(args);
+        return this.#o.gpio.checkSet(name, value);
+      }
+      if (!this.#o.queries) return { status: "unsupported", body: { message: "this host declares no [[query]]" } };
+      return this.#o.queries.check(decodeQueryArgs(args).name);
+    } catch (err) {
+      return badRequest((err as Error).message);
+    }
+  }
+
+  async #act(op: ControlOp, args: Uint8Array, who: Requester): Promise<Outcome> {
+    if (op === "gpio-set") {
+      const { name, value } = decodeSetArgs(args);
+      const outcome = await this.#o.gpio!.set(name, value, who);
+      if (outcome.status === "ok") {
+        this.#c.writes++;
+        this.#o.onEvent?.({ type: "write", name, value, who });
+      }
+      return outcome;
+    }
+    const { name, payload } = decodeQueryArgs(args);
+    const outcome = await this.#o.queries!.run(name, payload, who);
+    if (outcome.status === "ok") {
+      this.#c.queries++;
+      this.#o.onEvent?.({ type: "query", name, outcome, who });
+    }
+    return outcome;
+  }
+}
+
+function badRequest(message: string): Outcome {
+  return { status: "bad-request", body: { message } };
+}
+
+/** Options for {@link runControlServer}. */
+export interface RunControlServerOptions {
+  signal: AbortSignal;
+  /** Datagrams handled concurrently (a query holds its slot while it runs). @default 64 */
+  maxInFlight?: number;
+}
+
+/**
+ * Serves control datagrams arriving on `socket` until `signal` aborts, then closes the socket. One bad
+ * datagram or failed send never ends the loop; when every slot is busy, new datagrams wait in the socket's
+ * bounded queue.
+ */
+export async function runControlServer(socket: UdpEndpoint, server: ControlServer, options: RunControlServerOptions): Promise<void> {
+  const { signal } = options;
+  const maxInFlight = options.maxInFlight ?? 64;
+  let inflight = 0;
+  let wake: (() => void) | undefined;
+  const onAbort = () => void socket.close();
+  if (signal.aborted) return socket.close();
+  signal.addEventListener("abort", onAbort, { once: true });
+  const release = () => {
+    inflight--;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const handleOne = (d: Datagram): void => {
+    inflight++;
+    server
+      .handle(d.data.slice(), d.address, d.port)
+      .then(({ reply }) => {
+        if (reply) return socket.send(reply, d.port, d.address);
+      })
+      .catch(() => server.countError())
+      .then(release);
+  };
+  try {
+    for await (const d of socket) {
+      handleOne(d);
+      if (inflight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
+    }
+    while (inflight > 0) await new Promise<void>((resolve) => (wake = resolve));
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    await socket.close();
+  }
+}
