@@ -2,34 +2,42 @@
  * `disco hosts`: the membership table, once or live. Listens to beacons (disco.py, rich, and
  * py-vault-multicast when configured); `--announce` also beacons, so the process is a full member.
  */
-import { BeaconCounters, runBeaconService, type HostRecord, type MembershipTable, type MembershipEvent } from "../beacon/index.ts";
+import { BeaconCounters, runBeaconService, type MembershipTable, type MembershipEvent } from "../beacon/index.ts";
 import { BEACON_FLAGS, beaconServiceOptions, formatCounters, resolveBeaconSetup } from "./broadcast.ts";
 import { parseDurationFlag, parseFlags } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
+import { CLEAR_SCREEN, colorEnabled, frame, hostJson, liveLines, renderHosts } from "./_hosts-view.ts";
+import { VERSION } from "../version.ts";
 import { UsageError } from "./errors.ts";
-
 const HELP = `Usage: disco hosts [--watch] [--json] [--stats] [--timeout SECONDS] [--announce] [beacon flags]
 
 The hosts heard by their beacons. Without --watch, listens for one beacon round (the interval plus a
-little, or --timeout) and prints the table. With --watch, a live table that redraws in place on a
-terminal; with --json or when stdout is not a terminal, one JSON event per line (NDJSON):
+little, or --timeout; it says so on stderr) and prints the table: host, address, state, beacon
+interval (~ when learned from a disco.py host's pace), version, last seen, services. With --watch, a
+live table that redraws in place on a terminal and fits it (failed and suspect hosts first, a "+N more"
+line for the rest; the state coloured unless NO_COLOR is set); with --json or when stdout is not a
+terminal, one JSON event per line (NDJSON):
   {"type":"join"|"update"|"suspect"|"leave"|"failed","host":{"host":..,"addresses":[..],"state":..,...}}
+In JSON a host has "ageMs" (since it was last heard) and "lastSeen" (ISO 8601); "lastSeenMs" is this
+process's monotonic clock.
 A host is suspect after 2 missed beacons and failed after 3 (its own announced interval; disco.py
 beacons are assumed to come every --delay seconds); a goodbye removes it at once.
 
 Flags:
-  --watch               keep listening and show changes
-  --json                JSON: the table as an array (one-shot), or NDJSON events (--watch)
+  -w, --watch           keep listening and show changes
+  --json                JSON: {"hosts": [...]} (one-shot, with "stats" under --stats), or NDJSON events (--watch)
   --stats               also show counters (packets, bytes, errors, drops by reason, hosts, uptime, rate)
-  --timeout SECONDS     one-shot listening time (default: the interval + 10% + 0.5 s)
+  -t, --timeout SECONDS one-shot listening time (default: the interval + 10% + 0.5 s)
   --announce            also send this host's beacons (and a goodbye on exit), like 'broadcast --send'
   -p, --port N          UDP port (default: [beacon] port, 9000)
-  -d, --delay SECONDS   beacon interval: sent with --announce, and assumed for disco.py beacons (default 15)
+  -d, --delay SECONDS   beacon interval: sent with --announce, and assumed for disco.py beacons (default 15);
+                        also --interval. (-d is disco.py's --delay here; in disco-server it is PyDiscover's
+                        --discover-info)
   -i, --interface NAME  (--announce) beacon on this interface (repeatable)
   --to ADDR             (--announce) send to this address, e.g. 127.255.255.255 (repeatable)
   -n, --name NAME       (--announce) host name to announce
   --format F            (--announce) disco.py (default) or json
-  --debug               log readiness and dropped datagrams with their reason to stderr
+  -v, --verbose         log readiness and dropped datagrams with their reason to stderr (also --debug)
   -c, --config FILE     config file (default /etc/disco.toml when present)
 
 Examples:
@@ -39,36 +47,15 @@ Examples:
   disco hosts --watch --json | jq .             events as they happen
   disco hosts --watch --announce --to 127.255.255.255 --delay 1 --name a    a member on this machine
   disco hosts --stats
+
+Exit codes: 0 hosts heard (--watch: stopped), 1 none heard, 2 usage or config error.
 `;
 
-function ago(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 ? `${s % 60}s` : ""} ago`;
-  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m ago`;
-}
-
-/** Renders the table, one host per line, columns padded. */
-export function renderTable(hosts: readonly HostRecord[], nowMs: number, columns?: number): string[] {
-  const width = columns !== undefined && columns >= 20 ? columns : 160;
-  const rows = [["HOST", "ADDRESSES", "STATE", "LAST SEEN", "SERVICES"]];
-  for (const h of hosts) {
-    rows.push([h.host, h.addresses.join(","), h.state, ago(nowMs - h.lastSeenMs), h.services ? Object.keys(h.services).join(",") : ""]);
-  }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").slice(0, width).trimEnd());
-}
-
-const HOME = "\x1b[H";
-const CLEAR_LINE = "\x1b[K";
-const CLEAR_BELOW = "\x1b[J";
-const CLEAR_SCREEN = "\x1b[2J";
-
-function draw(io: CliIo, table: MembershipTable, counters: BeaconCounters | undefined, status: string): void {
-  const lines = renderTable(table.hosts(), performance.now(), io.columns);
-  lines.push("", status);
-  if (counters) lines.push("", ...formatCounters(counters.snapshot(table.activeCount)).split("\n"));
-  io.out(`${HOME}${lines.map((l) => `${l}${CLEAR_LINE}`).join("\n")}\n${CLEAR_BELOW}`);
+/** Draws one frame of the live table, fitted to the terminal as it is now. */
+function draw(io: CliIo, table: MembershipTable, counters: BeaconCounters | undefined, status: string, color: boolean): void {
+  const footer = [status, ...(counters ? ["", ...formatCounters(counters.snapshot(table.activeCount)).split("\n")] : [])];
+  const lines = liveLines(table.hosts(), footer, { nowMs: performance.now(), color, ...(io.columns !== undefined && { columns: io.columns }), ...(io.rows !== undefined && { rows: io.rows }) });
+  io.out(frame(lines));
 }
 
 /** `disco hosts`: the membership table. */
@@ -103,20 +90,28 @@ export const command: Command = {
       if (ndjson) {
         views.push(
           (async () => {
-            for await (const e of events) io.out(`${JSON.stringify(e satisfies MembershipEvent)}\n`);
+            for await (const e of events) io.out(`${JSON.stringify({ ...(e satisfies MembershipEvent), host: hostJson(e.host, performance.now()) })}\n`);
           })(),
         );
       } else {
-        const status = `listening on UDP ${setup.port}${v.announce ? `, announcing ${setup.self.host}` : ""} (Ctrl-C to stop)`;
+        const status = `disco ${VERSION}: listening on UDP ${setup.port}, beacons every ${setup.intervalMs / 1000} s${v.announce ? `, announcing ${setup.self.host}` : ""} (Ctrl-C to stop)`;
+        const color = colorEnabled(io);
+        const redraw = () => draw(io, table, v.stats ? counters : undefined, status, color);
         io.out(CLEAR_SCREEN);
-        draw(io, table, v.stats ? counters : undefined, status);
-        const timer = setInterval(() => draw(io, table, v.stats ? counters : undefined, status), 1000);
+        redraw();
+        const timer = setInterval(redraw, 1000);
+        // A resize redraws from a clear screen: the old frame's lines may be wider or longer than the new one.
+        const unsubscribe = io.onResize?.(() => {
+          io.out(CLEAR_SCREEN);
+          redraw();
+        });
         views.push(
           (async () => {
             try {
-              for await (const _ of events) draw(io, table, v.stats ? counters : undefined, status);
+              for await (const _ of events) redraw();
             } finally {
               clearInterval(timer);
+              unsubscribe?.();
             }
           })(),
         );
@@ -126,6 +121,7 @@ export const command: Command = {
         view.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
       }
     }
+    if (!v.watch) io.err(`disco hosts: listening for beacons on UDP ${setup.port} for ${(timeoutMs / 1000).toFixed(1)} s (one beacon round; --timeout to change)\n`);
     try {
       await runBeaconService({
         ...service,
@@ -139,12 +135,16 @@ export const command: Command = {
     }
     if (v.watch) return 0;
     const hosts = table.hosts();
+    const now = performance.now();
+    // Looked and found nobody: exit 1, as disco-client does.
+    const found = hosts.length > 0 ? 0 : 1;
     if (v.json) {
-      io.out(`${JSON.stringify(v.stats ? { hosts, stats: counters.snapshot(table.activeCount) } : hosts)}\n`);
-      return 0;
+      io.out(`${JSON.stringify({ hosts: hosts.map((h) => hostJson(h, now)), ...(v.stats && { stats: counters.snapshot(table.activeCount) }) })}\n`);
+      return found;
     }
-    io.out(hosts.length === 0 ? `no hosts heard on UDP ${setup.port} in ${(timeoutMs / 1000).toFixed(1)} s\n` : `${renderTable(hosts, performance.now(), io.columns).join("\n")}\n`);
+    if (hosts.length === 0) io.err(signal.aborted ? "disco hosts: interrupted; no host had been heard yet\n" : `disco hosts: no hosts heard on UDP ${setup.port} in ${(timeoutMs / 1000).toFixed(1)} s\n`);
+    else io.out(`${renderHosts(hosts, { nowMs: now, color: colorEnabled(io), ...(io.columns !== undefined && { columns: io.columns }) }).join("\n")}\n`);
     if (v.stats) io.out(`\n${formatCounters(counters.snapshot(table.activeCount))}\n`);
-    return 0;
+    return found;
   },
 };
