@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseDuration } from "../config/index.ts";
-import { IPV4_PATTERN } from "../net/index.ts";
+import { IPV4_PATTERN, listIpv4Interfaces } from "../net/index.ts";
 import { UsageError } from "./errors.ts";
 
 type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
@@ -101,4 +101,17 @@ export function parseDurationFlag(command: string, flag: string, text: string): 
 export function parseIpv4Flag(command: string, flag: string, text: string, example = "127.0.0.1"): string {
   if (!IPV4_PATTERN.test(text)) throw new UsageError(command, `${flag} expects an IPv4 address such as ${example}, got '${text}'`);
   return text;
+}
+
+/**
+ * Checks interface names given on the command line: each must be an interface of this host with an IPv4
+ * address (a typo is a usage error, before anything is sent or bound).
+ * @throws {UsageError} naming the unknown interface and the known ones
+ */
+export function checkInterfaceFlags(command: string, flag: string, names: readonly string[] | undefined): void {
+  if (!names?.length) return;
+  const known = [...new Set(listIpv4Interfaces().map((i) => i.name))];
+  for (const n of names) {
+    if (!known.includes(n)) throw new UsageError(command, `${flag}: interface '${n}' does not exist here or has no IPv4 address (known: ${known.join(", ") || "none"})`);
+  }
 }

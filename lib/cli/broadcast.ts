@@ -24,7 +24,7 @@ import { VERSION } from "../version.ts";
 import { loadConfigFile, resolveHostName } from "./_config.ts";
 import { hostOffers } from "./_offers.ts";
 import { keyringFor, resolveSecrets, type Secrets } from "./_secrets.ts";
-import { parseDurationFlag, parseFlags, parseIntFlag, parseIpv4Flag } from "./_args.ts";
+import { checkInterfaceFlags, parseDurationFlag, parseFlags, parseIntFlag, parseIpv4Flag } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
@@ -209,13 +209,14 @@ Flags:
   --send                send beacons until stopped
   --receive             print beacons as they arrive
   -p, --port N          UDP port (default: [beacon] port, 9000)
-  -d, --delay SECONDS   interval between beacons (default: [beacon] interval, 15); also --interval
+  -d, --delay SECONDS   interval between beacons (default: [beacon] interval, 15); also --interval.
+                        (-d is disco.py's --delay here; in disco-server it is PyDiscover's --discover-info)
   -i, --interface NAME  beacon on this interface's broadcast address (repeatable)
   --to ADDR             also send to this address, e.g. 127.255.255.255 (repeatable)
   -n, --name NAME       host name to announce (default: [host] name, then the system host name)
   --format F            disco.py (default) or json
   --json                (--receive) one JSON object per beacon
-  --debug               log sends, drops with their reason, and counters on exit to stderr
+  -v, --verbose         log sends, drops with their reason, and counters on exit to stderr (also --debug)
   -c, --config FILE     config file (default /etc/disco.toml when present)
 
 Examples:
@@ -223,6 +224,9 @@ Examples:
   disco broadcast --send --to 127.255.255.255 --delay 1     this machine only, every second
   disco broadcast --receive --port 9000
   disco broadcast --receive --json --debug
+
+Stops on SIGINT/SIGTERM. Exit codes: 0 stopped, 1 runtime failure (no interface to beacon on, a port
+in use), 2 usage or config error.
 `;
 
 function beaconJson(b: ReceivedBeacon): string {
@@ -258,6 +262,7 @@ export const command: Command = {
     }
     if (v.send === v.receive) throw new UsageError("broadcast", "give exactly one of --send or --receive");
     if (v.send && v.json) throw new UsageError("broadcast", "--json applies to --receive");
+    checkInterfaceFlags("broadcast", "--interface", v.interface);
     const setup = await resolveBeaconSetup("broadcast", v, io, { needTargets: v.send === true });
     const counters = new BeaconCounters();
     if (v.send) {

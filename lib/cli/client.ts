@@ -31,6 +31,7 @@ Flags (they override the config file):
       --legacy            speak PyDiscover (INSECURE) to old pydiscover-server fleets; the defaults
                           become PyDiscover's (port 50000, magic fna349fn, 5 s)
   -v, --verbose           addresses, version, uptime and round-trip time; log each datagram to stderr
+                          (also --debug)
 
 Examples:
   disco-client -m shed --password-file /etc/disco.password

@@ -4,7 +4,7 @@
  */
 import { BeaconCounters, runBeaconService, type MembershipTable, type MembershipEvent } from "../beacon/index.ts";
 import { BEACON_FLAGS, beaconServiceOptions, formatCounters, resolveBeaconSetup } from "./broadcast.ts";
-import { parseDurationFlag, parseFlags } from "./_args.ts";
+import { checkInterfaceFlags, parseDurationFlag, parseFlags } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { CLEAR_SCREEN, colorEnabled, frame, hostJson, liveLines, renderHosts } from "./_hosts-view.ts";
 import { VERSION } from "../version.ts";
@@ -76,6 +76,7 @@ export const command: Command = {
     }
     if (v.watch && v.timeout !== undefined) throw new UsageError("hosts", "--timeout applies to the one-shot table, not --watch");
     if (!v.announce && (v.to || v.interface || v.name || v.format)) throw new UsageError("hosts", "-i, --to, --name and --format apply to --announce");
+    checkInterfaceFlags("hosts", "--interface", v.interface);
     const setup = await resolveBeaconSetup("hosts", v, io, { needTargets: v.announce === true });
     const counters = new BeaconCounters();
     const service = beaconServiceOptions("hosts", setup, io, { send: v.announce === true, hooks: true, counters, debug: v.debug === true });

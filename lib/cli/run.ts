@@ -22,7 +22,8 @@ SIGINT / SIGTERM stop every task (beacons say goodbye first).
 
 Flags:
   -c, --config FILE   the config (default ${DEFAULT_CONFIG_PATH}; a missing default means all defaults)
-      --name NAME     host name (default [host] name, else the system host name)
+  -n, --name NAME     host name (default [host] name, else the system host name)
+  -v, --verbose       accepted (also --debug); the daemon logs every task start, stop and reload
 
 Examples:
   disco run -c /etc/disco.toml
@@ -73,7 +74,7 @@ export const command: Command = {
   async run(argv, io, signal) {
     const { values: f, help } = parseFlags("run", argv, {
       config: { type: "string", short: "c" },
-      name: { type: "string" },
+      name: { type: "string", short: "n" },
     });
     if (help) {
       io.out(HELP);

@@ -21,7 +21,8 @@ stale, replayed or over the rate limit get silence (hidden mode), unless --disab
 
 Flags (they override the config file):
   -c, --config FILE       config file (default /etc/disco.toml; [discovery], [services], [host])
-  -d, --discover-info F   services from a TOML file or a PyDiscover .cfg ([DEFAULT] section)
+  -d, --discover-info F   services from a TOML file or a PyDiscover .cfg ([DEFAULT] section); -d is
+                          PyDiscover's meaning (in broadcast and hosts, -d is disco.py's --delay)
   -p, --port PORT         UDP port (default 40000, 50000 with --legacy; 0 lets the OS choose, printed at start)
   -m, --magic MAGIC       channel name; never sent in clear (default "disco", "fna349fn" with --legacy)
       --password-file F   first line is the shared password (PBKDF2, derived once at start-up)
@@ -29,13 +30,13 @@ Flags (they override the config file):
       --password PW       the password itself: works, but is visible in 'ps'; prefer --password-file
   -l, --listen ADDR       address to answer on (default 0.0.0.0: every interface). An address of this
                           host answers unicast to it and the broadcasts of its interface, from it
-      --name NAME         host name in answers (default [host] name, else the system host name)
+  -n, --name NAME         host name in answers (default [host] name, else the system host name)
       --disable-hidden    answer refused queries with a small error frame (never the magic or key)
       --legacy            also answer PyDiscover clients (INSECURE: unauthenticated AES-CTR). Needs a
                           password, which is then PyDiscover's only: it seals nothing else (give
                           --key-file for sealed disco clients). The defaults become PyDiscover's
                           (port 50000, magic fna349fn)
-  -v, --verbose           log every decision to stderr, and the counters on exit
+  -v, --verbose           log every decision to stderr, and the counters on exit (also --debug)
 
 Examples:
   disco-server -c /etc/disco.toml -v
@@ -65,7 +66,7 @@ export const command: Command = {
       ...DISCOVERY_FLAGS,
       "discover-info": { type: "string", short: "d" },
       listen: { type: "string", short: "l" },
-      name: { type: "string" },
+      name: { type: "string", short: "n" },
       "disable-hidden": { type: "boolean" },
     });
     if (help) {
