@@ -29,7 +29,7 @@ _disco() {
     metrics) words="--frontend --backend --connect -p --port --no-beacons --json -n --name --wait -v --verbose -c --config -h --help --version" ;;
     gpio) words="info get set watch -c --config --driver --sysfs-root --dev-dir --json --hold --exit --count -H --host -p --port -m --magic --key-file --password-file -t --timeout -i --interface --to -v --verbose -h --help --version" ;;
     query) words="-c --config -H --host -p --port -m --magic --key-file --password-file -t --timeout -i --interface --to -v --verbose --json -h --help --version" ;;
-    keygen) words="-h --help --version" ;;
+    keygen) words="-v --verbose -h --help --version" ;;
     config) words="check show -c --config --json -q --quiet -v --verbose -h --help --version" ;;
     *) words="" ;;
   esac

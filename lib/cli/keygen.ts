@@ -7,6 +7,9 @@ const HELP = `Usage: disco keygen
 Prints a fresh random 32-byte key (base64) for [discovery] key / keys / key_file. A raw key skips the
 slow password derivation and cannot be guessed; every device of a fleet needs the same key.
 
+Flags:
+  -v, --verbose   accepted for symmetry with the other commands (also --debug)
+
 Examples:
   disco keygen > /etc/disco.key && chmod 600 /etc/disco.key    then: key_file = "/etc/disco.key"
   echo "key = \\"$(disco keygen)\\"" >> /etc/disco.toml         (under [discovery])
