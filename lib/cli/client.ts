@@ -1,10 +1,8 @@
-import { deriveChannelId } from "../crypto/index.ts";
-import { discover, type ClientEvent, type FoundHost, type Target } from "../discovery/index.ts";
-import { IPV4_PATTERN, NetError, openUdp, selectInterfaces } from "../net/index.ts";
-import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
-import { DISCOVERY_FLAGS, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
+import type { ClientEvent, FoundHost } from "../discovery/index.ts";
+import { NetError } from "../net/index.ts";
+import { parseDurationFlag, parseFlags } from "./_args.ts";
+import { askOnce, DISCOVERY_FLAGS, discoveryTargets, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
 import type { Command } from "./command.ts";
-import { UsageError } from "./errors.ts";
 
 const HELP = `Usage: disco-client [-c FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F] [-t SECONDS]
                     [-i IFACE]... [--to ADDR[:PORT]]... [--json] [--legacy] [-v]
@@ -42,12 +40,6 @@ Examples:
 
 Exit codes: 0 at least one server answered, 1 none did, 2 usage or config error.
 `;
-
-function parseTarget(text: string, port: number): Target {
-  const [address = "", portText, ...rest] = text.split(":");
-  if (rest.length || !IPV4_PATTERN.test(address)) throw new UsageError("client", `--to expects an IPv4 address with an optional :PORT, got '${text}'`);
-  return { address, port: portText !== undefined ? parseIntFlag("client", "--to", portText, 1, 65535) : port };
-}
 
 function formatServices(services: Readonly<Record<string, unknown>>): string {
   const parts = Object.entries(services).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
@@ -104,30 +96,10 @@ export const command: Command = {
       return 0;
     }
     const basics = resolveDiscoveryBasics("client", f, 1);
-    const { discovery: d, port, magic, legacy, verbose } = basics;
+    const { port, legacy, verbose } = basics;
     const timeoutMs = f.timeout !== undefined ? parseDurationFlag("client", "--timeout", f.timeout) : basics.timeoutMs;
-    const explicit = (f.interface?.length ?? 0) > 0 || (f.to?.length ?? 0) > 0;
 
-    const targets: Target[] = [];
-    const addTarget = (t: Target) => {
-      if (!targets.some((x) => x.address === t.address && x.port === t.port)) targets.push(t);
-    };
-    // The outgoing interface for multicast (also for a group given with --to).
-    const multicastInterface = d.multicastInterface;
-    try {
-      const names = explicit ? (f.interface ?? []) : d.interfaces;
-      if (!explicit || names.length > 0) for (const i of selectInterfaces(names)) addTarget({ address: i.broadcast, port });
-    } catch (err) {
-      if (err instanceof NetError) throw new UsageError("client", err.message, { cause: err });
-      throw err;
-    }
-    for (const t of f.to ?? []) addTarget(parseTarget(t, port));
-    if (!explicit) {
-      for (const a of d.broadcast) addTarget({ address: a, port });
-      if (d.multicastGroup !== undefined) {
-        addTarget({ address: d.multicastGroup, port });
-      }
-    }
+    const targets = discoveryTargets("client", basics, { interfaces: f.interface, to: f.to });
     if (targets.length === 0) {
       io.err("disco client: nowhere to send the query: no up, non-loopback IPv4 interface. Use -i IFACE or --to ADDR.\n");
       return 1;
@@ -135,32 +107,21 @@ export const command: Command = {
 
     const keys = await resolveDiscoveryKeys("client", basics, f, io);
     if (!keys) return 2;
-    const { keyring, legacyKey } = keys;
-    if (verbose && !legacy && !keyring) io.err("disco client: no password or key: the query goes unsealed and only unsealed servers answer\n");
+    if (verbose && !legacy && !keys.keyring) io.err("disco client: no password or key: the query goes unsealed and only unsealed servers answer\n");
 
-    let socket;
+    let result;
     try {
-      socket = await openUdp({ address: "0.0.0.0", port: 0, broadcast: true, ...(multicastInterface !== undefined && { multicastInterface }) });
+      result = await askOnce(basics, keys, targets, {
+        timeoutMs,
+        signal,
+        ...(verbose && { onEvent: (e: ClientEvent) => io.err(`disco client: ${formatEvent(e)}\n`) }),
+      });
     } catch (err) {
       if (err instanceof NetError) {
         io.err(`disco client: ${err.message}\n`);
         return 1;
       }
       throw err;
-    }
-    let result;
-    try {
-      result = await discover(socket, {
-        targets,
-        channelId: await deriveChannelId(magic),
-        ...(keyring && { keyring }),
-        timeoutMs,
-        signal,
-        ...(legacy && { legacy: { magic, ...(legacyKey && { key: legacyKey }) } }),
-        ...(verbose && { onEvent: (e: ClientEvent) => io.err(`disco client: ${formatEvent(e)}\n`) }),
-      });
-    } finally {
-      await socket.close();
     }
 
     if (f.json) {
