@@ -4,14 +4,54 @@
  * terminal takes colour, and the JSON form of a host with its age and wall-clock time.
  */
 import type { HostRecord } from "../beacon/index.ts";
+import type { FoundHost } from "../discovery/index.ts";
 import { escapeForTerminal } from "../text/index.ts";
 import type { CliIo } from "./command.ts";
 
+/**
+ * A row of the table: a host heard by its beacons, or (`disco hosts --ask`) one that answered the discovery
+ * query, or both merged by name. A host that only answered has state "answered" and no beacon fields.
+ */
+export interface HostView extends Omit<HostRecord, "state" | "source" | "intervalMs" | "lastSeenMs" | "lastSeenUnixMs"> {
+  readonly state: HostRecord["state"] | "answered";
+  readonly source?: HostRecord["source"];
+  readonly intervalMs?: number;
+  readonly lastSeenMs?: number;
+  readonly lastSeenUnixMs?: number;
+  /** Set when the host answered the discovery query. */
+  readonly answer?: { readonly rttMs: number; readonly uptimeSec?: number; readonly from: string };
+}
+
+type State = HostView["state"];
+
 /** Failed and suspect hosts are what a person looks for: they come first, so a full screen keeps them. */
-const STATE_RANK: Readonly<Record<HostRecord["state"], number>> = { failed: 0, suspect: 1, alive: 2 };
+const STATE_RANK: Readonly<Record<State, number>> = { failed: 0, suspect: 1, alive: 2, answered: 3 };
 
 /** SGR colours of the state column. */
-const STATE_COLOR: Readonly<Record<HostRecord["state"], string>> = { failed: "\x1b[31m", suspect: "\x1b[33m", alive: "\x1b[32m" };
+const STATE_COLOR: Readonly<Record<State, string>> = { failed: "\x1b[31m", suspect: "\x1b[33m", alive: "\x1b[32m", answered: "\x1b[36m" };
+
+/**
+ * Merges the answers of one discovery query into the beacon view, by host name: an answer adds its
+ * services and version where the beacons carried none (disco.py beacons carry neither), and its addresses;
+ * a host that only answered becomes a row of its own.
+ */
+export function mergeAnswers(hosts: readonly HostView[], answers: readonly FoundHost[]): HostView[] {
+  const rows = new Map<string, HostView>(hosts.map((h) => [h.host, h]));
+  for (const a of answers) {
+    const answer = { rttMs: a.rttMs, from: a.from, ...(a.uptimeSec !== undefined && { uptimeSec: a.uptimeSec }) };
+    const known = rows.get(a.host);
+    const version = known?.version ?? a.version;
+    const services = known?.services ?? (Object.keys(a.services).length ? a.services : undefined);
+    rows.set(a.host, {
+      ...(known ?? { host: a.host, state: "answered" as const }),
+      addresses: [...new Set([...(known?.addresses ?? []), ...a.addresses])],
+      ...(version !== undefined && { version }),
+      ...(services !== undefined && { services }),
+      answer,
+    });
+  }
+  return [...rows.values()];
+}
 const RESET = "\x1b[0m";
 
 /** Whether to colour: a terminal that is not "dumb", and no `NO_COLOR` (https://no-color.org). */
@@ -41,14 +81,15 @@ export function formatAgo(ms: number): string {
 }
 
 /** A beacon interval: "15s", "1.5s", "250ms"; a learned one is marked "~". */
-function formatInterval(h: HostRecord): string {
+function formatInterval(h: HostView): string {
   const ms = h.intervalMs;
+  if (ms === undefined) return "-";
   const text = ms < 1000 ? `${Math.round(ms)}ms` : `${Number((ms / 1000).toFixed(1))}s`;
   return h.learnedIntervalMs !== undefined ? `~${text}` : text;
 }
 
 /** Hosts in display order: failed, suspect, alive; by name within a state. */
-export function sortHosts(hosts: readonly HostRecord[]): HostRecord[] {
+export function sortHosts<H extends HostView>(hosts: readonly H[]): H[] {
   return [...hosts].sort((a, b) => STATE_RANK[a.state] - STATE_RANK[b.state] || a.host.localeCompare(b.host));
 }
 
@@ -60,7 +101,7 @@ const STATE_COLUMN = 2;
  * (names, versions, services) is escaped for the terminal.
  * @returns the lines (no newline), header first
  */
-export function renderHosts(hosts: readonly HostRecord[], o: HostsTableOptions): string[] {
+export function renderHosts(hosts: readonly HostView[], o: HostsTableOptions): string[] {
   const width = o.columns !== undefined && o.columns >= 20 ? o.columns : 160;
   const sorted = sortHosts(hosts);
   let shown = sorted;
@@ -69,7 +110,7 @@ export function renderHosts(hosts: readonly HostRecord[], o: HostsTableOptions):
     // The header, the hosts that fit, and one line for the rest.
     shown = sorted.slice(0, Math.max(0, o.maxLines - 2));
     const rest = sorted.slice(shown.length);
-    const byState = (["failed", "suspect", "alive"] as const).map((s) => [s, rest.filter((h) => h.state === s).length] as const).filter(([, n]) => n > 0);
+    const byState = (["failed", "suspect", "alive", "answered"] as const).map((s) => [s, rest.filter((h) => h.state === s).length] as const).filter(([, n]) => n > 0);
     more = `+${rest.length} more (${byState.map(([s, n]) => `${n} ${s}`).join(", ")})`;
   }
   const rows: string[][] = [[...HEADER]];
@@ -81,7 +122,7 @@ export function renderHosts(hosts: readonly HostRecord[], o: HostsTableOptions):
       h.state,
       formatInterval(h),
       h.version !== undefined ? escapeForTerminal(h.version) : "-",
-      formatAgo(o.nowMs - h.lastSeenMs),
+      h.lastSeenMs !== undefined ? formatAgo(o.nowMs - h.lastSeenMs) : `answered in ${Math.round(h.answer?.rttMs ?? 0)} ms`,
       h.services ? escapeForTerminal(Object.keys(h.services).join(",")) : "",
     ]);
   }
@@ -98,8 +139,9 @@ export function renderHosts(hosts: readonly HostRecord[], o: HostsTableOptions):
   return lines;
 }
 
-/** A host for JSON: its record, plus `ageMs` (since last heard) and `lastSeen` (ISO 8601, wall clock). */
-export function hostJson(h: HostRecord, nowMs: number): HostRecord & { ageMs: number; lastSeen: string } {
+/** A host for JSON: its record, plus `ageMs` (since last heard) and `lastSeen` (ISO 8601, wall clock) when heard. */
+export function hostJson<H extends HostView>(h: H, nowMs: number): H & { ageMs?: number; lastSeen?: string } {
+  if (h.lastSeenMs === undefined || h.lastSeenUnixMs === undefined) return h;
   return { ...h, ageMs: Math.max(0, Math.round(nowMs - h.lastSeenMs)), lastSeen: new Date(h.lastSeenUnixMs).toISOString() };
 }
 
@@ -121,7 +163,7 @@ export function frame(lines: readonly string[]): string {
  * The lines of one frame of `disco hosts --watch`: the table fitted to the terminal above the footer
  * (status and, with --stats, the counters), the footer dropped when even it does not fit.
  */
-export function liveLines(hosts: readonly HostRecord[], footer: readonly string[], o: Omit<HostsTableOptions, "maxLines"> & { rows?: number }): string[] {
+export function liveLines(hosts: readonly HostView[], footer: readonly string[], o: Omit<HostsTableOptions, "maxLines"> & { rows?: number }): string[] {
   const rows = o.rows !== undefined && o.rows >= 4 ? o.rows : undefined;
   const keep = rows === undefined || rows - footer.length - 1 >= 3 ? footer : footer.slice(0, 1);
   const table = renderHosts(hosts, { ...o, ...(rows !== undefined && { maxLines: rows - keep.length - 1 }) });

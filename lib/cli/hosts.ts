@@ -6,10 +6,13 @@ import { BeaconCounters, runBeaconService, type MembershipTable, type Membership
 import { BEACON_FLAGS, beaconServiceOptions, formatCounters, resolveBeaconSetup } from "./broadcast.ts";
 import { checkInterfaceFlags, parseDurationFlag, parseFlags } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
-import { CLEAR_SCREEN, colorEnabled, frame, hostJson, liveLines, renderHosts } from "./_hosts-view.ts";
+import { CLEAR_SCREEN, colorEnabled, frame, hostJson, liveLines, mergeAnswers, renderHosts } from "./_hosts-view.ts";
+import { askOnce, discoveryTargets, resolveDiscoveryBasics, resolveDiscoveryKeys, type DiscoveryBasics } from "./_discovery.ts";
+import type { FoundHost } from "../discovery/index.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./errors.ts";
-const HELP = `Usage: disco hosts [--watch] [--json] [--stats] [--timeout SECONDS] [--announce] [beacon flags]
+import { NetError } from "../net/index.ts";
+const HELP = `Usage: disco hosts [--watch] [--json] [--stats] [--timeout SECONDS] [--announce] [--ask] [beacon flags]
 
 The hosts heard by their beacons. Without --watch, listens for one beacon round (the interval plus a
 little, or --timeout; it says so on stderr) and prints the table: host, address, state, beacon
@@ -29,6 +32,10 @@ Flags:
   --stats               also show counters (packets, bytes, errors, drops by reason, hosts, uptime, rate)
   -t, --timeout SECONDS one-shot listening time (default: the interval + 10% + 0.5 s)
   --announce            also send this host's beacons (and a goodbye on exit), like 'broadcast --send'
+  --ask                 also send one discovery query (the config's [discovery] magic, port, keys and
+                        interfaces, as disco-client) and merge the answers: services and version for
+                        beacon hosts that carry none (disco.py), a row ("answered") for servers that
+                        only answer; --watch asks once at the start (NDJSON: {"type":"answer",...})
   -p, --port N          UDP port (default: [beacon] port, 9000)
   -d, --delay SECONDS   beacon interval: sent with --announce, and assumed for disco.py beacons (default 15);
                         also --interval. (-d is disco.py's --delay here; in disco-server it is PyDiscover's
@@ -47,15 +54,38 @@ Examples:
   disco hosts --watch --json | jq .             events as they happen
   disco hosts --watch --announce --to 127.255.255.255 --delay 1 --name a    a member on this machine
   disco hosts --stats
+  disco hosts --ask -c /etc/disco.toml           beacons and discovery answers in one table
 
 Exit codes: 0 hosts heard (--watch: stopped), 1 none heard, 2 usage or config error.
 `;
 
 /** Draws one frame of the live table, fitted to the terminal as it is now. */
-function draw(io: CliIo, table: MembershipTable, counters: BeaconCounters | undefined, status: string, color: boolean): void {
+function draw(io: CliIo, table: MembershipTable, answers: readonly FoundHost[], counters: BeaconCounters | undefined, status: string, color: boolean): void {
   const footer = [status, ...(counters ? ["", ...formatCounters(counters.snapshot(table.activeCount)).split("\n")] : [])];
-  const lines = liveLines(table.hosts(), footer, { nowMs: performance.now(), color, ...(io.columns !== undefined && { columns: io.columns }), ...(io.rows !== undefined && { rows: io.rows }) });
+  const lines = liveLines(mergeAnswers(table.hosts(), answers), footer, { nowMs: performance.now(), color, ...(io.columns !== undefined && { columns: io.columns }), ...(io.rows !== undefined && { rows: io.rows }) });
   io.out(frame(lines));
+}
+
+/**
+ * One discovery query on the config's `[discovery]` channel (magic, port, keys, interfaces), for --ask.
+ * @returns the hosts that answered; empty (after saying why) when the query cannot be sent
+ * @throws {UsageError} on an unusable `[discovery]` setting
+ */
+async function ask(io: CliIo, basics: DiscoveryBasics, signal: AbortSignal): Promise<FoundHost[]> {
+  const targets = discoveryTargets("hosts", basics, {});
+  if (targets.length === 0) {
+    io.err("disco hosts: --ask: nowhere to send the query (no up, non-loopback IPv4 interface; set [discovery] broadcast)\n");
+    return [];
+  }
+  const keys = await resolveDiscoveryKeys("hosts", basics, {}, io);
+  if (!keys) return [];
+  try {
+    return (await askOnce(basics, keys, targets, { timeoutMs: basics.timeoutMs, signal })).hosts;
+  } catch (err) {
+    if (!(err instanceof NetError)) throw err;
+    io.err(`disco hosts: --ask: ${err.message}\n`);
+    return [];
+  }
 }
 
 /** `disco hosts`: the membership table. */
@@ -69,6 +99,7 @@ export const command: Command = {
       stats: { type: "boolean" },
       timeout: { type: "string", short: "t" },
       announce: { type: "boolean" },
+      ask: { type: "boolean" },
     });
     if (help) {
       io.out(HELP);
@@ -81,6 +112,21 @@ export const command: Command = {
     const counters = new BeaconCounters();
     const service = beaconServiceOptions("hosts", setup, io, { send: v.announce === true, hooks: true, counters, debug: v.debug === true });
     const table = service.table;
+    // --ask: one discovery query beside the beacons, on the config's [discovery] channel.
+    const answers: FoundHost[] = [];
+    let onAnswers: (() => void) | undefined;
+    let askFailure: { error: unknown } | undefined;
+    // The settings are checked now (a usage error before anything listens); the round runs beside the beacons.
+    const askBasics = v.ask ? resolveDiscoveryBasics("hosts", { config: v.config }, 1) : undefined;
+    const asking = askBasics
+      ? ask(io, askBasics, signal).then(
+          (found) => {
+            answers.push(...found);
+            onAnswers?.();
+          },
+          (error: unknown) => void (askFailure = { error }),
+        )
+      : Promise.resolve();
     const timeoutMs = v.timeout !== undefined ? parseDurationFlag("hosts", "--timeout", v.timeout) : Math.round(setup.intervalMs * 1.1 + 500);
     const stop = v.watch ? signal : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     const ndjson = v.watch && (v.json || !io.stdoutIsTTY);
@@ -89,6 +135,9 @@ export const command: Command = {
     if (v.watch) {
       const events = table.subscribe({ signal: view.signal });
       if (ndjson) {
+        onAnswers = () => {
+          for (const a of answers) io.out(`${JSON.stringify({ type: "answer", host: mergeAnswers([], [a])[0] })}\n`);
+        };
         views.push(
           (async () => {
             for await (const e of events) io.out(`${JSON.stringify({ ...(e satisfies MembershipEvent), host: hostJson(e.host, performance.now()) })}\n`);
@@ -97,7 +146,8 @@ export const command: Command = {
       } else {
         const status = `disco ${VERSION}: listening on UDP ${setup.port}, beacons every ${setup.intervalMs / 1000} s${v.announce ? `, announcing ${setup.self.host}` : ""} (Ctrl-C to stop)`;
         const color = colorEnabled(io);
-        const redraw = () => draw(io, table, v.stats ? counters : undefined, status, color);
+        const redraw = () => draw(io, table, answers, v.stats ? counters : undefined, status, color);
+        onAnswers = redraw;
         io.out(CLEAR_SCREEN);
         redraw();
         const timer = setInterval(redraw, 1000);
@@ -122,20 +172,25 @@ export const command: Command = {
         view.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
       }
     }
-    if (!v.watch) io.err(`disco hosts: listening for beacons on UDP ${setup.port} for ${(timeoutMs / 1000).toFixed(1)} s (one beacon round; --timeout to change)\n`);
     try {
       await runBeaconService({
         ...service,
         signal: stop,
-        ...(v.debug && { onReady: ({ port }: { port: number }) => io.err(`listening on UDP ${port}\n`) }),
+        onReady: ({ port }: { port: number }) => {
+          // Said once the socket is bound: a beacon sent after this line is heard.
+          if (!v.watch) io.err(`disco hosts: listening for beacons on UDP ${port} for ${(timeoutMs / 1000).toFixed(1)} s (one beacon round; --timeout to change)\n`);
+          if (v.debug) io.err(`listening on UDP ${port}\n`);
+        },
       });
     } finally {
       view.abort();
       table.close();
       await Promise.all(views);
     }
+    await asking;
+    if (askFailure) throw askFailure.error;
     if (v.watch) return 0;
-    const hosts = table.hosts();
+    const hosts = mergeAnswers(table.hosts(), answers);
     const now = performance.now();
     // Looked and found nobody: exit 1, as disco-client does.
     const found = hosts.length > 0 ? 0 : 1;

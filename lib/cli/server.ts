@@ -5,7 +5,6 @@ import { parseFlags, parseIpv4Flag } from "./_args.ts";
 import { loadServicesFile, resolveHostName } from "./_config.ts";
 import { DISCOVERY_FLAGS, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
 import { createDescriber } from "./_offers.ts";
-import { explainErrno } from "./_os-errors.ts";
 import type { CliIo, Command } from "./command.ts";
 import { CONTROL_PURPOSE, hasControlToServe } from "../control/index.ts";
 import { createKeyring } from "../crypto/index.ts";
@@ -132,7 +131,8 @@ export const command: Command = {
       });
     } catch (err) {
       if (err instanceof NetError) {
-        const hint = explainErrno(err.code, { EADDRINUSE: "another server on this port? choose another with -p", EADDRNOTAVAIL: "-l must be an address of this host", EACCES: "ports below 1024 need root" });
+        // lib/net names the errno already ("port in use", EADDRINUSE): add only what to do.
+        const hint = err.code === "EADDRINUSE" ? " (another server on this port? choose another with -p)" : err.code === "EADDRNOTAVAIL" ? " (-l must be an address of this host)" : err.code === "EACCES" ? " (ports below 1024 need root)" : "";
         io.err(`disco server: ${err.message}${hint}\n`);
         stopAll.abort();
         await control;
