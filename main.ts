@@ -7,7 +7,7 @@
 import { COMMANDS, commandForProgram, EXIT_FAILURE, EXIT_USAGE, TOP_HELP, UsageError, type CliIo } from "./lib/cli/index.ts";
 import { ConfigError, formatProblem } from "./lib/config/index.ts";
 import { DiscoError } from "./lib/errors.ts";
-import { VERSION } from "./lib/version.ts";
+import { versionLine } from "./lib/version.ts";
 
 function makeIo(): CliIo {
   return {
@@ -21,9 +21,14 @@ function makeIo(): CliIo {
     get rows() {
       return process.stdout.rows;
     },
+    pid: process.pid,
     onReload: (listener) => {
       process.on("SIGHUP", listener);
       return () => void process.off("SIGHUP", listener);
+    },
+    onSignal: (name, listener) => {
+      process.on(name, listener);
+      return () => void process.off(name, listener);
     },
     onResize: (listener) => {
       process.on("SIGWINCH", listener);
@@ -59,28 +64,27 @@ async function main(): Promise<number> {
       (first === undefined ? io.err : io.out)(TOP_HELP);
       return first === undefined ? EXIT_USAGE : 0;
     }
-    if (first === "--version" || first === "-V") {
-      io.out(`disco ${VERSION}\n`);
-      return 0;
-    }
     name = first;
     args = args.slice(1);
+  }
+  // Every command and both links answer --version (before a "--", after which arguments are operands).
+  const operands = args.indexOf("--");
+  const flags = operands < 0 ? args : args.slice(0, operands);
+  if (name === "--version" || name === "-V" || flags.includes("--version")) {
+    io.out(`${versionLine()}\n`);
+    return 0;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
     io.err(`disco: unknown command '${name}'. Commands: ${COMMANDS.map((c) => c.name).join(", ")}. Try 'disco --help'.\n`);
     return EXIT_USAGE;
   }
-  // Every command and both links answer --version (before "--", which ends the flags).
-  const flags = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
-  if (flags.includes("--version")) {
-    io.out(`disco ${VERSION}\n`);
-    return 0;
-  }
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  // The reason says which signal it was (the daemon logs it).
+  const onInt = () => controller.abort("SIGINT");
+  const onTerm = () => controller.abort("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
   try {
     const command = await entry.load();
     return await command.run(args, io, controller.signal);
@@ -89,8 +93,8 @@ async function main(): Promise<number> {
     io.err(text);
     return code;
   } finally {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Discovery benchmarks (print figures, never fail on them):
- *  1. responder throughput on loopback: sealed queries answered per second, against a bare node:dgram echo
- *     in the same runtime driven by the same load generator (the ceiling);
+ *  1. responder throughput on loopback: sealed queries and legacy requests answered per second, against a
+ *     bare node:dgram echo in the same runtime driven by the same load generator (the ceiling);
  *  2. completeness and time with 20 responders in network namespaces (root only);
  *  3. idle RSS of the compiled disco-server after 10 s.
  */
@@ -10,7 +10,19 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createKeyring, deriveChannelId } from "../lib/crypto/index.ts";
-import { decodeDatagram, describeHost, encodeQuery, openFrame, Responder, runResponder, sealFrame } from "../lib/discovery/index.ts";
+import {
+  decodeDatagram,
+  describeHost,
+  encodeLegacyRequest,
+  encodeQuery,
+  importLegacyKey,
+  legacyCrypt,
+  openFrame,
+  Responder,
+  runResponder,
+  sealFrame,
+  type ResponderOptions,
+} from "../lib/discovery/index.ts";
 import { openUdp } from "../lib/net/index.ts";
 import { ensureBuilt } from "../tests/_bin.ts";
 import { LineReader } from "../tests/_lines.ts";
@@ -19,13 +31,18 @@ import { createLan, netnsUnavailable } from "../tests/net/_netns.ts";
 const WINDOW = 32;
 const MAX_MS = 4000;
 
-/** Sends `frames` to port with WINDOW outstanding; returns replies per second. */
-async function drive(port: number, frames: Uint8Array[]): Promise<{ perSec: number; replies: number }> {
+/**
+ * Sends `frames` to port with WINDOW outstanding; returns replies per second and this process's CPU time
+ * per reply (the generator's and the server's together: on a shared machine, CPU per reply is steadier than
+ * wall-clock rates).
+ */
+async function drive(port: number, frames: Uint8Array[]): Promise<{ perSec: number; replies: number; cpuUsPerReply: number }> {
   const sock = dgram.createSocket("udp4");
   await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
   let next = 0;
   let replies = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let watchdog: ReturnType<typeof setInterval> | undefined;
   const done = new Promise<void>((resolve) => {
     const send = () => {
@@ -46,59 +63,92 @@ async function drive(port: number, frames: Uint8Array[]): Promise<{ perSec: numb
   await done;
   clearInterval(watchdog);
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   sock.close();
-  return { perSec: (replies * 1000) / ms, replies };
+  return { perSec: (replies * 1000) / ms, replies, cpuUsPerReply: (cpu.user + cpu.system) / Math.max(1, replies) };
+}
+
+/** Builds fresh sealed queries and legacy requests (fresh: the responder drops stale ones and replays). */
+async function makeFrames(n: number) {
+  const ring = await createKeyring([new Uint8Array(32).fill(7)], "discovery");
+  const chan = await deriveChannelId("bench");
+  const legacyKey = importLegacyKey("bench-legacy");
+  const sealed: Uint8Array[] = [];
+  const legacy: Uint8Array[] = [];
+  const t0 = Date.now();
+  for (let i = 0; i < n; i++) {
+    sealed.push(sealFrame("query", chan, encodeQuery({ id: crypto.getRandomValues(new Uint8Array(16)), timeMs: Date.now() }), { key: ring.keys[0]! }));
+    // Distinct and fresh: from 5 s in the past to 15 s ahead (the window is 20 s back, max_skew ahead).
+    legacy.push(legacyCrypt(legacyKey, new TextEncoder().encode(encodeLegacyRequest("bench", t0 - 5000 + i))));
+  }
+  return { ring, chan, legacyKey, sealed, legacy };
+}
+
+/** One responder on loopback, driven by `frames`; returns replies per second. */
+async function driveResponder(frames: Uint8Array[], o: Partial<ResponderOptions> & Pick<ResponderOptions, "channelId">) {
+  const socket = await openUdp({ address: "127.0.0.1", port: 0 });
+  const responder = new Responder({
+    // The bench measures the cost per answer, not the limits: one source asks as fast as it can.
+    rateLimitPerSec: 1e6,
+    rateBurst: 1e6,
+    describe: () => describeHost({ host: "bench", addresses: ["127.0.0.1"], version: "0", uptimeSec: 1, services: { web: "http://bench/", ssh: 22 } }),
+    ...o,
+  });
+  const controller = new AbortController();
+  const running = runResponder(socket, responder, { signal: controller.signal });
+  const r = await drive(socket.port, frames);
+  controller.abort();
+  await running;
+  return { ...r, counters: responder.counters };
+}
+
+async function bareEcho(frames: Uint8Array[]) {
+  const echo = dgram.createSocket("udp4");
+  await new Promise<void>((r) => echo.bind(0, "127.0.0.1", () => r()));
+  echo.on("message", (m, r) => echo.send(m, r.port, r.address));
+  const r = await drive(echo.address().port, frames);
+  echo.close();
+  return r;
 }
 
 async function throughput(): Promise<void> {
   const N = 20_000;
-  const ring = await createKeyring([new Uint8Array(32).fill(7)], "discovery");
-  const chan = await deriveChannelId("bench");
-  const frames: Uint8Array[] = [];
-  for (let i = 0; i < N; i++) {
-    const id = crypto.getRandomValues(new Uint8Array(16));
-    frames.push(await sealFrame("query", chan, encodeQuery({ id, timeMs: Date.now() }), { key: ring.keys[0]! }));
+  const ROUNDS = 3;
+  console.log(`responder throughput (loopback, ${WINDOW} in flight, same process as the load generator; best of ${ROUNDS} interleaved rounds):`);
+  const best = { echo: 0, sealed: 0, legacy: 0 };
+  const cpu = { echo: Infinity, sealed: Infinity, legacy: Infinity };
+  for (let round = 0; round < ROUNDS; round++) {
+    // Fresh frames per round: each query id is answered once.
+    const f = await makeFrames(N);
+    const echo = await bareEcho(f.sealed);
+    best.echo = Math.max(best.echo, echo.perSec);
+    cpu.echo = Math.min(cpu.echo, echo.cpuUsPerReply);
+    const sealed = await driveResponder(f.sealed, { channelId: f.chan, keyring: f.ring });
+    if (sealed.counters.answered < N * 0.99) console.log(`  (round ${round}: sealed answered ${sealed.counters.answered}/${N}: ${JSON.stringify(sealed.counters.dropped)})`);
+    best.sealed = Math.max(best.sealed, sealed.perSec);
+    cpu.sealed = Math.min(cpu.sealed, sealed.cpuUsPerReply);
+    const legacy = await driveResponder(f.legacy, { channelId: f.chan, keyring: f.ring, legacy: { magic: "bench", key: f.legacyKey } });
+    if (legacy.counters.answered < N * 0.99) console.log(`  (round ${round}: legacy answered ${legacy.counters.answered}/${N}: ${JSON.stringify(legacy.counters.dropped)})`);
+    best.legacy = Math.max(best.legacy, legacy.perSec);
+    cpu.legacy = Math.min(cpu.legacy, legacy.cpuUsPerReply);
   }
-
-  // Ceiling: a bare echo in the same runtime.
-  const echo = dgram.createSocket("udp4");
-  await new Promise<void>((r) => echo.bind(0, "127.0.0.1", () => r()));
-  echo.on("message", (m, r) => echo.send(m, r.port, r.address));
-  const bare = await drive(echo.address().port, frames.slice(0, N));
-  echo.close();
-
-  const socket = await openUdp({ address: "127.0.0.1", port: 0 });
-  const responder = new Responder({
-    channelId: chan,
-    keyring: ring,
-    rateLimitPerSec: 1e6,
-    rateBurst: 1e6,
-    describe: () => describeHost({ host: "bench", addresses: ["127.0.0.1"], version: "0", uptimeSec: 1, services: { web: "http://bench/", ssh: 22 } }),
-  });
-  const controller = new AbortController();
-  const running = runResponder(socket, responder, { signal: controller.signal });
-  const sealed = await drive(socket.port, frames);
-  controller.abort();
-  await running;
-  const c = responder.counters;
-  console.log(`responder throughput (loopback, ${WINDOW} in flight, same process as the load generator):`);
-  console.log(`  bare UDP echo (ceiling):     ${bare.perSec.toFixed(0)} replies/s (${bare.replies} replies)`);
-  console.log(`  sealed queries answered:     ${sealed.perSec.toFixed(0)} answers/s (${sealed.replies} answers; answered=${c.answered} dropped=${JSON.stringify(Object.fromEntries(Object.entries(c.dropped).filter(([, v]) => v)))})`);
-  console.log(`  ratio sealed/echo:           ${(sealed.perSec / bare.perSec).toFixed(2)} (target >= 0.5)`);
-  // Where the time goes: the two AES-GCM operations of one answer, 32 at a time, without any socket.
+  const line = (what: string, k: keyof typeof best) => `  ${what.padEnd(27)}${best[k].toFixed(0).padStart(7)} replies/s, ${cpu[k].toFixed(1).padStart(5)} µs CPU per reply (generator + server)`;
+  console.log(line("bare UDP echo (ceiling):", "echo"));
+  console.log(line("sealed queries answered:", "sealed"));
+  console.log(line("legacy requests answered:", "legacy"));
+  console.log(`  ratio sealed/echo:           ${(best.sealed / best.echo).toFixed(2)} by rate, ${(cpu.echo / cpu.sealed).toFixed(2)} by CPU per reply (target >= 0.7; 0.34 with WebCrypto)`);
+  console.log(`  ratio legacy/echo:           ${(best.legacy / best.echo).toFixed(2)} by rate, ${(cpu.echo / cpu.legacy).toFixed(2)} by CPU per reply`);
+  // Where the time goes: the two AES-GCM operations of one answer, without any socket.
+  const f = await makeFrames(8000);
   const answer = new Uint8Array(200);
   const t0 = performance.now();
-  for (let i = 0; i < 8000; i += WINDOW) {
-    await Promise.all(
-      frames.slice(i, i + WINDOW).map(async (f) => {
-        const d = decodeDatagram(f);
-        if (d.kind === "ok") await openFrame(d.value, ring);
-        await sealFrame("answer", chan, answer, { key: ring.keys[0]! });
-      }),
-    );
+  for (const q of f.sealed) {
+    const d = decodeDatagram(q);
+    if (d.kind === "ok") openFrame(d.value, f.ring);
+    sealFrame("answer", f.chan, answer, { key: f.ring.keys[0]! });
   }
   const cryptoPerSec = (8000 * 1000) / (performance.now() - t0);
-  console.log(`  WebCrypto open+seal alone:   ${cryptoPerSec.toFixed(0)} pairs/s (ratio to echo ${(cryptoPerSec / bare.perSec).toFixed(2)}: the responder's ceiling)`);
+  console.log(`  node:crypto open+seal alone: ${cryptoPerSec.toFixed(0)} pairs/s (ratio to echo ${(cryptoPerSec / best.echo).toFixed(2)})`);
 }
 
 async function lan20(disco: string): Promise<void> {
@@ -141,5 +191,5 @@ async function idleRss(disco: string): Promise<void> {
 
 const disco = ensureBuilt();
 await throughput();
-await lan20(disco);
-await idleRss(disco);
+if (!process.env.QUICK) if (process.argv[2] !== "--quick") await lan20(disco);
+if (!process.env.QUICK) if (process.argv[2] !== "--quick") await idleRss(disco);

@@ -10,13 +10,13 @@ _disco() {
     disco-client) cmd=client; i=1 ;;
     *)
       if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=( $(compgen -W "run server client broadcast hosts metrics gpio query keygen config --help --version" -- "$cur") )
+        COMPREPLY=( $(compgen -W "run server client broadcast status reload hosts metrics gpio query keygen config --help --version" -- "$cur") )
         return
       fi
       cmd=${COMP_WORDS[1]}; i=2 ;;
   esac
   case $prev in
-    --config|--dev-dir|--discover-info|--key-file|--password-file|--sysfs-root|-c|-d)
+    --config|--dev-dir|--discover-info|--key-file|--password-file|--socket|--sysfs-root|-c|-d|-s)
       COMPREPLY=( $(compgen -f -- "$cur") )
       return ;;
   esac
@@ -25,7 +25,9 @@ _disco() {
     server) words="-c --config -d --discover-info -p --port -m --magic --password-file --key-file --password -l --listen -n --name --disable-hidden --legacy -v --verbose -h --help --version" ;;
     client) words="-c --config -p --port -m --magic --password-file --key-file --password -t --timeout -i --interface --to --json --legacy -v --verbose -h --help --version" ;;
     broadcast) words="--send --receive -p --port -d --delay -i --interface --to -n --name --format --json -v --verbose -c --config -h --help --version" ;;
-    hosts) words="-w --watch --json --stats --announce --ask -p --port -d --delay -i --interface --to -n --name --format -v --verbose -c --config -h --help --version" ;;
+    status) words="-c --config -s --socket --json -v --verbose -h --help --version" ;;
+    reload) words="-c --config -s --socket -v --verbose -h --help --version" ;;
+    hosts) words="-w --watch --listen -s --socket --json --stats --ask --announce -p --port -d --delay -i --interface --to -n --name --format -v --verbose -c --config -h --help --version" ;;
     metrics) words="--frontend --backend --connect -p --port --no-beacons --json -n --name --wait -v --verbose -c --config -h --help --version" ;;
     gpio) words="info get set watch -c --config --driver --sysfs-root --dev-dir --json --hold --exit --count -H --host -p --port -m --magic --key-file --password-file -t --timeout -i --interface --to -v --verbose -h --help --version" ;;
     query) words="-c --config -H --host -p --port -m --magic --key-file --password-file -t --timeout -i --interface --to -v --verbose --json -h --help --version" ;;

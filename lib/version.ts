@@ -1,2 +1,21 @@
-/** The disco version, reported by `--version`, in discovery answers and in beacons. */
-export const VERSION = "0.1.0";
+/**
+ * The disco version. {@link VERSION} is what discovery answers and beacons carry; {@link versionLine} is what
+ * `--version` prints: the version, the commit the binary was built from, the target and the Bun runtime.
+ *
+ * The commit is baked in by `scripts/build.ts` (`bun build --define DISCO_COMMIT=...`); it is never read from
+ * git at run time. Code run from source (`bun main.ts`) has no baked commit and says `source`.
+ */
+export const VERSION = "0.2.0";
+
+declare const DISCO_COMMIT: string | undefined;
+
+/** The commit the binary was built from (`3f2a1bc`, `3f2a1bc-dirty`), or `source` when not built. */
+export const BUILD_COMMIT: string = typeof DISCO_COMMIT === "string" && DISCO_COMMIT !== "" ? DISCO_COMMIT : "source";
+
+/**
+ * The `--version` line.
+ * @returns e.g. `disco 0.2.0 (3f2a1bc, linux-arm64, bun 1.4.5)`
+ */
+export function versionLine(): string {
+  return `disco ${VERSION} (${BUILD_COMMIT}, ${process.platform}-${process.arch}, bun ${process.versions.bun ?? "?"})`;
+}

@@ -32,3 +32,17 @@ export { runBeaconSender, type BeaconSenderOptions } from "./sender.ts";
 export { BeaconIngest, runBeaconReceiver, runMembershipTicker, type BeaconIngestOptions, type BeaconReceiverOptions, type IngestOutcome, type ReceivedBeacon, type TickerOptions } from "./receiver.ts";
 export { resolveTargets, type BeaconTargets } from "./targets.ts";
 export { runBeaconService, type BeaconServiceOptions } from "./service.ts";
+export {
+  createBeaconIdentity,
+  createLiveBeaconBuilder,
+  prepareBeacons,
+  resolveBeaconSettings,
+  type BeaconConfigSlice,
+  type BeaconIdentity,
+  type BeaconSettings,
+  type BeaconSettingsOptions,
+  type LiveBeaconBuilder,
+  type LiveBeaconBuilderOptions,
+  type PrepareBeaconsOptions,
+  type PreparedBeacons,
+} from "./build.ts";

@@ -1,29 +1,28 @@
 /**
- * `disco broadcast --send | --receive`: disco.py-compatible beacons. Also the setup shared with
- * `disco hosts` (flags + config -> beacon settings, keys read from the files the config names).
+ * `disco broadcast --send | --receive`: disco.py-compatible beacons. Also the flags shared with `disco
+ * hosts` and `disco metrics --receive` (flags + config -> lib/beacon's settings, keys read from the files
+ * the config names).
  */
 import {
   BeaconCounters,
+  BeaconError,
   MembershipTable,
   createBeaconBuilder,
-  resolveTargets,
+  resolveBeaconSettings,
   runBeaconSender,
   runBeaconService,
-  spawnHook,
   type BeaconFormat,
   type BeaconServiceOptions,
+  type BeaconSettings,
   type CountersSnapshot,
-  type HookSpec,
   type ReceivedBeacon,
-  type SelfDescription,
 } from "../beacon/index.ts";
 import { openUdp } from "../net/index.ts";
-import { deriveChannelId, type Keyring } from "../crypto/index.ts";
 import type { DiscoConfig } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 import { loadConfigFile, resolveHostName } from "./_config.ts";
 import { hostOffers } from "./_offers.ts";
-import { keyringFor, resolveSecrets, type Secrets } from "./_secrets.ts";
+import { resolveSecrets, type Secrets } from "./_secrets.ts";
 import { checkInterfaceFlags, parseDurationFlag, parseFlags, parseIntFlag, parseIpv4Flag } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
@@ -53,94 +52,68 @@ export interface BeaconFlagValues {
   format?: string | undefined;
 }
 
-/** Everything a beacon command needs, from flags over config over defaults. */
-export interface BeaconSetup {
+/** Everything a beacon command needs, from flags over config over defaults (lib/beacon resolves it). */
+export interface BeaconSetup extends BeaconSettings {
   readonly config: DiscoConfig;
-  readonly port: number;
-  readonly intervalMs: number;
-  readonly format: BeaconFormat;
-  readonly targets: readonly string[];
-  readonly self: SelfDescription;
-  readonly channelId: Uint8Array;
-  readonly keyring?: Keyring;
-  readonly acceptUnsealed: boolean;
-  readonly goodbye: boolean;
-  readonly vault?: { group: string; port: number; interface?: string; intervalMs: number };
-  readonly hooks: readonly HookSpec[];
 }
 
 /** Options for {@link resolveBeaconSetup}. */
 export interface ResolveOptions {
   /** Resolve send targets (fails on an unknown interface). */
   needTargets: boolean;
-  /** The config, when the caller has loaded it already (`disco run`); else `-c` / the default file is read. */
+  /** The config, when the caller has loaded it already; else `-c` / the default file is read. */
   config?: DiscoConfig;
   /** The secrets, when the caller has resolved them already (saves a second password derivation). */
   secrets?: Secrets;
 }
 
 /**
- * Resolves flags and config into beacon settings; reads the key files the config names. (`disco metrics
- * --receive` uses it too, to follow the hosts beacons report.)
- * @throws {UsageError} on bad flag values
+ * Resolves flags and config into beacon settings (lib/beacon's resolveBeaconSettings, the same the daemon
+ * uses); reads the key files the config names. (`disco metrics --receive` uses it too, to follow the hosts
+ * beacons report.)
+ * @throws {UsageError} on bad flag values, or nothing to send to
  * @throws {ConfigError} on a bad config or unreadable key file
  * @throws {NetError} on an unknown interface
  */
 export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, io: CliIo, options: ResolveOptions): Promise<BeaconSetup> {
   const config = options.config ?? loadConfigFile(v.config).config;
-  const b = config.beacon;
-  const port = v.port !== undefined ? parseIntFlag(command, "--port", v.port, 1, 65535) : b.port;
+  const port = v.port !== undefined ? parseIntFlag(command, "--port", v.port, 1, 65535) : undefined;
   if (v.delay !== undefined && v.interval !== undefined) throw new UsageError(command, "--delay and --interval are the same setting; give one");
   const delayText = v.delay ?? v.interval;
-  const intervalMs = delayText !== undefined ? parseDurationFlag(command, "--delay", delayText) : b.intervalMs;
-  if (intervalMs < 100) throw new UsageError(command, `--delay must be at least 0.1 s, got ${intervalMs} ms`);
-  let format: BeaconFormat = b.format;
-  if (v.format !== undefined) {
-    if (v.format !== "disco.py" && v.format !== "json") throw new UsageError(command, `--format expects disco.py or json, got '${v.format}'`);
-    format = v.format;
-  }
-  const name = resolveHostName(command, v.name, config);
+  const intervalMs = delayText !== undefined ? parseDurationFlag(command, "--delay", delayText) : undefined;
+  if (intervalMs !== undefined && intervalMs < 100) throw new UsageError(command, `--delay must be at least 0.1 s, got ${intervalMs} ms`);
+  if (v.format !== undefined && v.format !== "disco.py" && v.format !== "json") throw new UsageError(command, `--format expects disco.py or json, got '${v.format}'`);
+  const host = resolveHostName(command, v.name, config);
   for (const t of v.to ?? []) parseIpv4Flag(command, "--to", t, "127.255.255.255");
-  const interfaces = v.interface ?? (v.to ? [] : b.interfaces);
-  const explicit = v.to ?? (v.interface ? [] : b.broadcast);
-  const resolved = options.needTargets ? resolveTargets(interfaces, explicit) : { targets: [], addresses: [] };
-  if (options.needTargets && resolved.targets.length === 0) {
-    throw new UsageError(command, "no interface to beacon on: no up, non-loopback IPv4 interface was found; name one with -i or give --to 127.255.255.255");
-  }
   const secrets = options.secrets ?? (await resolveSecrets(command, { config: config.discovery, magic: config.discovery.magic, io }));
-  const keyring = await keyringFor(secrets, "beacon");
-  const { metricsEndpoint, gpio: lines } = hostOffers(config, resolved.addresses[0]);
-  const gpio = lines.map((g) => g.name);
-  const self: SelfDescription = {
-    host: name,
-    addresses: resolved.addresses,
-    version: VERSION,
-    services: config.services,
-    ...(metricsEndpoint !== undefined && { metricsEndpoint }),
-    ...(gpio.length > 0 && { gpio }),
-  };
-  return {
-    config,
-    port,
-    intervalMs,
-    format,
-    targets: resolved.targets,
-    self,
-    channelId: await deriveChannelId(config.discovery.magic),
-    ...(keyring && { keyring }),
-    acceptUnsealed: b.acceptUnsealed ?? !(keyring && format === "json"),
-    goodbye: b.goodbye,
-    ...(b.vault.enabled && { vault: { group: b.vault.group, port: b.vault.port, ...(b.vault.interface && { interface: b.vault.interface }), intervalMs: b.vault.intervalMs } }),
-    hooks: b.hooks,
-  };
+  try {
+    const settings = await resolveBeaconSettings(config, {
+      host,
+      version: VERSION,
+      rawKeys: secrets.rawKeys,
+      needTargets: options.needTargets,
+      ...(port !== undefined && { port }),
+      ...(intervalMs !== undefined && { intervalMs }),
+      ...(v.format !== undefined && { format: v.format as BeaconFormat }),
+      ...(v.interface && { interfaces: v.interface }),
+      ...(v.to && { broadcast: v.to }),
+      offers: (address) => {
+        const o = hostOffers(config, address);
+        return { ...(o.metricsEndpoint !== undefined && { metricsEndpoint: o.metricsEndpoint }), gpio: o.gpio.map((g) => g.name) };
+      },
+    });
+    return { ...settings, config };
+  } catch (err) {
+    // The one BeaconError here: nothing to send to.
+    if (err instanceof BeaconError) throw new UsageError(command, "no interface to beacon on: no up, non-loopback IPv4 interface was found; name one with -i or give --to 127.255.255.255", { cause: err });
+    throw err;
+  }
 }
 
 /** What {@link beaconServiceOptions} adds to a setup. */
 export interface ServiceExtras {
   /** Send beacons (and a goodbye on exit), or only listen. */
   send: boolean;
-  /** Run the `[beacon] hooks` (the commands that follow the fleet: run, hosts; not the listen-only tools). */
-  hooks: boolean;
   counters?: BeaconCounters;
   /** Log each dropped datagram with its reason. */
   debug?: boolean;
@@ -148,15 +121,15 @@ export interface ServiceExtras {
 
 /**
  * The beacon service's options for a setup: sockets, keys, a membership table aged by the config's
- * thresholds, hooks (with this process's environment) and logging of hook outcomes and send failures.
+ * thresholds, and logging of send failures. Never hooks: only the daemon runs `[beacon] hooks` (with it
+ * running, a command that ran them too would run every hook twice).
  * @returns everything but the signal; `table` is the one the service fills
  */
 export function beaconServiceOptions(command: string, setup: BeaconSetup, io: CliIo, x: ServiceExtras): Omit<BeaconServiceOptions, "signal"> & { table: MembershipTable } {
-  const b = setup.config.beacon;
-  const table = new MembershipTable({ suspectAfter: b.suspectAfter, failedAfter: b.failedAfter, forgetAfterMs: b.forgetAfterMs });
+  const table = new MembershipTable(setup.membership);
   return {
     port: setup.port,
-    listen: setup.config.beacon.listen,
+    listen: setup.listen,
     send: x.send,
     targets: setup.targets,
     intervalMs: setup.intervalMs,
@@ -169,11 +142,6 @@ export function beaconServiceOptions(command: string, setup: BeaconSetup, io: Cl
     ...(setup.vault && { vault: setup.vault }),
     table,
     ...(x.counters && { counters: x.counters }),
-    hooks: x.hooks ? setup.hooks : [],
-    spawnHook,
-    hookBaseEnv: Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined)),
-    onHookOutcome: (spec, e, outcome) =>
-      io.err(`disco ${command}: hook ${JSON.stringify(spec.command)} on ${e.type} ${e.host.host}: ${outcome instanceof Error ? outcome.message : outcome.timedOut ? `killed after ${spec.timeoutMs} ms` : `exited ${outcome.exitCode}`}\n`),
     ...(x.debug && { onDrop: (reason, from, err) => io.err(`dropped datagram from ${from}: ${reason} (${err.message})\n`) }),
     onSendError: (t, err) => io.err(`disco ${command}: send to ${t}:${setup.port} failed: ${err instanceof Error ? err.message : String(err)}\n`),
   };
@@ -285,7 +253,7 @@ export const command: Command = {
       return 0;
     }
     await runBeaconService({
-      ...beaconServiceOptions("broadcast", setup, io, { send: false, hooks: false, counters, debug: v.debug === true }),
+      ...beaconServiceOptions("broadcast", setup, io, { send: false, counters, debug: v.debug === true }),
       signal,
       ...(v.debug && { onReady: ({ port }: { port: number }) => io.err(`listening on UDP ${port}${setup.vault ? ` and ${setup.vault.group}:${setup.vault.port}` : ""}\n`) }),
       onBeacon: (b) => io.out(v.json ? `${beaconJson(b)}\n` : `Received broadcast from ${b.from} : ${b.text}\n`),

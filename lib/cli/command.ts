@@ -25,12 +25,22 @@ export interface CliIo {
    * where the size cannot change (tests, pipes).
    */
   onResize?(listener: () => void): () => void;
+  /** This process's id (the daemon reports it in its status). */
+  readonly pid?: number;
   /**
    * Subscribes to reload requests (SIGHUP for the process); returns the unsubscribe function. Absent where
    * nothing can ask for a reload (tests).
    */
   onReload?(listener: () => void): () => void;
+  /**
+   * Subscribes to one of the other catchable signals (without a listener, most of them end the process
+   * silently); returns the unsubscribe function. Absent in tests.
+   */
+  onSignal?(name: CatchableSignal, listener: () => void): () => void;
 }
+
+/** Signals a command may take over (SIGINT / SIGTERM abort the command's signal; SIGHUP is onReload). */
+export type CatchableSignal = "SIGUSR1" | "SIGUSR2" | "SIGQUIT" | "SIGALRM" | "SIGPIPE" | "SIGVTALRM" | "SIGPROF";
 
 /** One command of the multi-call binary. */
 export interface Command {

@@ -1,41 +1,52 @@
 /**
- * `disco hosts`: the membership table, once or live. Listens to beacons (disco.py, rich, and
- * py-vault-multicast when configured); `--announce` also beacons, so the process is a full member.
+ * `disco hosts`: the membership table, once or live. Asks the running daemon over its control socket (at
+ * once, and the daemon's table knows every host since it started); with --listen, listening flags, or no
+ * daemon answering, listens to beacons itself (disco.py, rich, and py-vault-multicast when configured);
+ * `--announce` also beacons, so the process is a full member. Never runs hooks (only the daemon does).
  */
-import { BeaconCounters, runBeaconService, type MembershipTable, type MembershipEvent } from "../beacon/index.ts";
-import { BEACON_FLAGS, beaconServiceOptions, formatCounters, resolveBeaconSetup } from "./broadcast.ts";
-import { checkInterfaceFlags, parseDurationFlag, parseFlags } from "./_args.ts";
-import type { CliIo, Command } from "./command.ts";
-import { CLEAR_SCREEN, colorEnabled, frame, hostJson, liveLines, mergeAnswers, renderHosts } from "./_hosts-view.ts";
-import { askOnce, discoveryTargets, resolveDiscoveryBasics, resolveDiscoveryKeys, type DiscoveryBasics } from "./_discovery.ts";
+import { BeaconCounters, runBeaconService, type CountersSnapshot, type HostRecord, type MembershipTable, type MembershipEvent } from "../beacon/index.ts";
+import { watchControl, ControlError } from "../daemon/index.ts";
 import type { FoundHost } from "../discovery/index.ts";
-import { VERSION } from "../version.ts";
-import { UsageError } from "./errors.ts";
 import { NetError } from "../net/index.ts";
-const HELP = `Usage: disco hosts [--watch] [--json] [--stats] [--timeout SECONDS] [--announce] [--ask] [beacon flags]
+import { VERSION } from "../version.ts";
+import { BEACON_FLAGS, beaconServiceOptions, formatCounters, resolveBeaconSetup, type BeaconFlagValues } from "./broadcast.ts";
+import { askDaemon, controlSocketPath } from "./_daemon-socket.ts";
+import { checkInterfaceFlags, parseDurationFlag, parseFlags } from "./_args.ts";
+import { askOnce, discoveryTargets, resolveDiscoveryBasics, resolveDiscoveryKeys, type DiscoveryBasics } from "./_discovery.ts";
+import { CLEAR_SCREEN, colorEnabled, frame, hostJson, liveLines, mergeAnswers, renderHosts, type HostView } from "./_hosts-view.ts";
+import type { CliIo, Command } from "./command.ts";
+import { UsageError } from "./errors.ts";
 
-The hosts heard by their beacons. Without --watch, listens for one beacon round (the interval plus a
-little, or --timeout; it says so on stderr) and prints the table: host, address, state, beacon
-interval (~ when learned from a disco.py host's pace), version, last seen, services. With --watch, a
-live table that redraws in place on a terminal and fits it (failed and suspect hosts first, a "+N more"
-line for the rest; the state coloured unless NO_COLOR is set); with --json or when stdout is not a
-terminal, one JSON event per line (NDJSON):
+const HELP = `Usage: disco hosts [--watch] [--json] [--stats] [--ask] [-c FILE | --socket PATH]
+       disco hosts --listen [--watch] [--json] [--stats] [--ask] [--timeout SECONDS] [--announce] [beacon flags]
+
+The hosts heard by their beacons. When 'disco run' is running, its table answers at once, through the
+control socket ([daemon] control_socket of -c FILE or the default config, or --socket). With --listen,
+any listening flag (--port, --delay, --timeout, --announce, ...), or when no daemon answers (said in one
+line), it listens itself: for one beacon round (the interval plus a little, or --timeout; it says so on
+stderr), then prints the table: host, address, state, beacon interval (~ when learned from a disco.py
+host's pace), version, last seen, services. With --watch, a live table that redraws in place on a
+terminal and fits it (failed and suspect hosts first, a "+N more" line for the rest, redrawn on a
+resize; the state coloured unless NO_COLOR is set); with --json or when stdout is not a terminal, one
+JSON event per line (NDJSON; from the daemon, the hosts it knows come first as joins):
   {"type":"join"|"update"|"suspect"|"leave"|"failed","host":{"host":..,"addresses":[..],"state":..,...}}
-In JSON a host has "ageMs" (since it was last heard) and "lastSeen" (ISO 8601); "lastSeenMs" is this
-process's monotonic clock.
+In JSON a host has "ageMs" (since it was last heard) and "lastSeen" (ISO 8601); "lastSeenMs" is the
+listener's monotonic clock.
 A host is suspect after 2 missed beacons and failed after 3 (its own announced interval; disco.py
 beacons are assumed to come every --delay seconds); a goodbye removes it at once.
 
 Flags:
   -w, --watch           keep listening and show changes
+  --listen              listen for beacons here instead of asking the daemon
+  -s, --socket PATH     the daemon's control socket (default: the config's [daemon] control_socket)
   --json                JSON: {"hosts": [...]} (one-shot, with "stats" under --stats), or NDJSON events (--watch)
   --stats               also show counters (packets, bytes, errors, drops by reason, hosts, uptime, rate)
-  -t, --timeout SECONDS one-shot listening time (default: the interval + 10% + 0.5 s)
-  --announce            also send this host's beacons (and a goodbye on exit), like 'broadcast --send'
   --ask                 also send one discovery query (the config's [discovery] magic, port, keys and
                         interfaces, as disco-client) and merge the answers: services and version for
                         beacon hosts that carry none (disco.py), a row ("answered") for servers that
                         only answer; --watch asks once at the start (NDJSON: {"type":"answer",...})
+  -t, --timeout SECONDS one-shot listening time (default: the interval + 10% + 0.5 s)
+  --announce            also send this host's beacons (and a goodbye on exit), like 'broadcast --send'
   -p, --port N          UDP port (default: [beacon] port, 9000)
   -d, --delay SECONDS   beacon interval: sent with --announce, and assumed for disco.py beacons (default 15);
                         also --interval. (-d is disco.py's --delay here; in disco-server it is PyDiscover's
@@ -44,35 +55,72 @@ Flags:
   --to ADDR             (--announce) send to this address, e.g. 127.255.255.255 (repeatable)
   -n, --name NAME       (--announce) host name to announce
   --format F            (--announce) disco.py (default) or json
-  -v, --verbose         log readiness and dropped datagrams with their reason to stderr (also --debug)
+  -v, --verbose         log readiness and dropped datagrams with their reason to stderr (also --debug;
+                        it listens here)
   -c, --config FILE     config file (default /etc/disco.toml when present)
 
 Examples:
-  disco hosts                                   who is out there (waits one beacon round)
-  disco hosts --timeout 3 --json
+  disco hosts                                   who is out there (the daemon's table, or one beacon round)
+  disco hosts --listen --timeout 3 --json
   disco hosts --watch                           live table
   disco hosts --watch --json | jq .             events as they happen
   disco hosts --watch --announce --to 127.255.255.255 --delay 1 --name a    a member on this machine
   disco hosts --stats
   disco hosts --ask -c /etc/disco.toml           beacons and discovery answers in one table
 
-Exit codes: 0 hosts heard (--watch: stopped), 1 none heard, 2 usage or config error.
+Exit codes: 0 hosts found (--watch: stopped), 1 none found, 2 usage or config error.
 `;
 
 /** Draws one frame of the live table, fitted to the terminal as it is now. */
-function draw(io: CliIo, table: MembershipTable, answers: readonly FoundHost[], counters: BeaconCounters | undefined, status: string, color: boolean): void {
-  const footer = [status, ...(counters ? ["", ...formatCounters(counters.snapshot(table.activeCount)).split("\n")] : [])];
-  const lines = liveLines(mergeAnswers(table.hosts(), answers), footer, { nowMs: performance.now(), color, ...(io.columns !== undefined && { columns: io.columns }), ...(io.rows !== undefined && { rows: io.rows }) });
-  io.out(frame(lines));
+function draw(io: CliIo, hosts: readonly HostView[], nowMs: number, footer: readonly string[], color: boolean): void {
+  const size = { ...(io.columns !== undefined && { columns: io.columns }), ...(io.rows !== undefined && { rows: io.rows }) };
+  io.out(frame(liveLines(hosts, footer, { nowMs, color, ...size })));
+}
+
+/** Starts redrawing: now, every second, and from a clear screen on a resize. @returns the stop function */
+function startRedraws(io: CliIo, redraw: () => void): () => void {
+  io.out(CLEAR_SCREEN);
+  redraw();
+  const timer = setInterval(redraw, 1000);
+  // A resize redraws from a clear screen: the old frame's lines may be wider or longer than the new one.
+  const unsubscribe = io.onResize?.(() => {
+    io.out(CLEAR_SCREEN);
+    redraw();
+  });
+  return () => {
+    clearInterval(timer);
+    unsubscribe?.();
+  };
+}
+
+/** One discovery round beside the beacons (--ask): the answers so far, and when the round is over. */
+interface Asking {
+  readonly answers: FoundHost[];
+  /** Called once the answers are in. */
+  onAnswers?: () => void;
+  /** Settles when the round is over; rejects with what failed (a usage or key problem). */
+  done: Promise<void>;
 }
 
 /**
- * One discovery query on the config's `[discovery]` channel (magic, port, keys, interfaces), for --ask.
- * @returns the hosts that answered; empty (after saying why) when the query cannot be sent
- * @throws {UsageError} on an unusable `[discovery]` setting
+ * Starts --ask: the settings are checked now (a usage error before anything listens), the round runs in
+ * the background on the config's `[discovery]` channel (magic, port, keys, interfaces), as disco-client's.
  */
-async function ask(io: CliIo, basics: DiscoveryBasics, signal: AbortSignal): Promise<FoundHost[]> {
+function startAsking(config: string | undefined, io: CliIo, signal: AbortSignal): Asking {
+  const basics = resolveDiscoveryBasics("hosts", { config }, 1);
   const targets = discoveryTargets("hosts", basics, {});
+  const answers: FoundHost[] = [];
+  const asking: { answers: FoundHost[]; onAnswers?: () => void; done: Promise<void> } = { answers, done: Promise.resolve() };
+  asking.done = (async () => {
+    answers.push(...(await ask(io, basics, targets, signal)));
+    asking.onAnswers?.();
+  })();
+  // Awaited by whoever prints; this only keeps an early failure from counting as unhandled.
+  asking.done.catch(() => undefined);
+  return asking;
+}
+
+async function ask(io: CliIo, basics: DiscoveryBasics, targets: ReturnType<typeof discoveryTargets>, signal: AbortSignal): Promise<FoundHost[]> {
   if (targets.length === 0) {
     io.err("disco hosts: --ask: nowhere to send the query (no up, non-loopback IPv4 interface; set [discovery] broadcast)\n");
     return [];
@@ -88,6 +136,94 @@ async function ask(io: CliIo, basics: DiscoveryBasics, signal: AbortSignal): Pro
   }
 }
 
+/** Prints the one-shot table (or JSON) of `hosts`. @returns 0, or 1 when there is nobody */
+function printHosts(io: CliIo, hosts: readonly HostView[], nowMs: number, json: boolean, stats: CountersSnapshot | undefined, nobody: string): number {
+  if (json) io.out(`${JSON.stringify({ hosts: hosts.map((h) => hostJson(h, nowMs)), ...(stats && { stats }) })}\n`);
+  else if (hosts.length === 0) io.err(`disco hosts: ${nobody}\n`);
+  else io.out(`${renderHosts(hosts, { nowMs, color: colorEnabled(io), ...(io.columns !== undefined && { columns: io.columns }) }).join("\n")}\n`);
+  if (stats && !json) io.out(`\n${formatCounters(stats)}\n`);
+  // Looked and found nobody: exit 1, as disco-client does.
+  return hosts.length > 0 ? 0 : 1;
+}
+
+interface HostsFlags extends BeaconFlagValues {
+  watch?: boolean | undefined;
+  json?: boolean | undefined;
+  stats?: boolean | undefined;
+  timeout?: string | undefined;
+  announce?: boolean | undefined;
+  ask?: boolean | undefined;
+  debug?: boolean | undefined;
+}
+
+/** The daemon's answer to `hosts`. */
+interface DaemonHosts {
+  /** The daemon's monotonic clock when it answered (lastSeenMs is on it). */
+  readonly nowMs: number;
+  readonly hosts: readonly HostRecord[];
+  readonly stats?: CountersSnapshot;
+}
+
+/** --watch --ask in NDJSON: one `{"type":"answer"}` line per host that answered. */
+function printAnswers(io: CliIo, answers: readonly FoundHost[]): void {
+  for (const h of mergeAnswers([], answers)) io.out(`${JSON.stringify({ type: "answer", host: h })}\n`);
+}
+
+function applyEvent(hosts: Map<string, HostRecord>, e: MembershipEvent): void {
+  if (e.type === "leave") hosts.delete(e.host.host);
+  else hosts.set(e.host.host, e.host);
+}
+
+/**
+ * Asks the daemon.
+ * @returns the exit code, or undefined when no daemon answered (after saying so in one line)
+ */
+async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: AbortSignal, asking: Asking | undefined): Promise<number | undefined> {
+  const fallback = (reason: string) => {
+    io.err(`disco hosts: ${reason}; listening for beacons here instead\n`);
+    return undefined;
+  };
+  if (!v.watch) {
+    const asked = await askDaemon(path, { request: "hosts" });
+    if (!asked.ok) return fallback(asked.reason);
+    const r = asked.result as DaemonHosts;
+    await asking?.done;
+    return printHosts(io, mergeAnswers(r.hosts, asking?.answers ?? []), r.nowMs, v.json === true, v.stats ? r.stats : undefined, "the daemon has heard no hosts");
+  }
+  let watched;
+  try {
+    watched = await watchControl(path, { request: "hosts" }, { signal });
+  } catch (err) {
+    if (err instanceof ControlError) return fallback(err.message);
+    throw err;
+  }
+  if (!watched.response.ok) return fallback(`the daemon refused the request: ${watched.response.error.message}`);
+  const first = watched.response.result as DaemonHosts;
+  const offsetMs = first.nowMs - performance.now();
+  const hosts = new Map(first.hosts.map((h) => [h.host, h]));
+  const ndjson = v.json || !io.stdoutIsTTY;
+  const now = () => performance.now() + offsetMs;
+  if (ndjson) for (const h of first.hosts) io.out(`${JSON.stringify({ type: "join", host: hostJson(h, now()) } satisfies MembershipEvent)}\n`);
+  const status = `disco ${VERSION}: the daemon's table on ${path} (Ctrl-C to stop)`;
+  const color = colorEnabled(io);
+  const redraw = () => draw(io, mergeAnswers([...hosts.values()], asking?.answers ?? []), now(), [status], color);
+  if (asking) asking.onAnswers = ndjson ? () => printAnswers(io, asking.answers) : redraw;
+  const stopRedraws = ndjson ? undefined : startRedraws(io, redraw);
+  try {
+    for await (const event of watched.events) {
+      const e = event as MembershipEvent;
+      applyEvent(hosts, e);
+      if (ndjson) io.out(`${JSON.stringify({ ...e, host: hostJson(e.host, now()) })}\n`);
+      else redraw();
+    }
+  } finally {
+    stopRedraws?.();
+  }
+  await asking?.done;
+  if (!signal.aborted) io.err("disco hosts: the daemon closed the connection (it stopped or reloaded its control socket)\n");
+  return 0;
+}
+
 /** `disco hosts`: the membership table. */
 export const command: Command = {
   name: "hosts",
@@ -99,6 +235,8 @@ export const command: Command = {
       stats: { type: "boolean" },
       timeout: { type: "string", short: "t" },
       announce: { type: "boolean" },
+      listen: { type: "boolean" },
+      socket: { type: "string", short: "s" },
       ask: { type: "boolean" },
     });
     if (help) {
@@ -108,99 +246,76 @@ export const command: Command = {
     if (v.watch && v.timeout !== undefined) throw new UsageError("hosts", "--timeout applies to the one-shot table, not --watch");
     if (!v.announce && (v.to || v.interface || v.name || v.format)) throw new UsageError("hosts", "-i, --to, --name and --format apply to --announce");
     checkInterfaceFlags("hosts", "--interface", v.interface);
-    const setup = await resolveBeaconSetup("hosts", v, io, { needTargets: v.announce === true });
-    const counters = new BeaconCounters();
-    const service = beaconServiceOptions("hosts", setup, io, { send: v.announce === true, hooks: true, counters, debug: v.debug === true });
-    const table = service.table;
-    // --ask: one discovery query beside the beacons, on the config's [discovery] channel.
-    const answers: FoundHost[] = [];
-    let onAnswers: (() => void) | undefined;
-    let askFailure: { error: unknown } | undefined;
-    // The settings are checked now (a usage error before anything listens); the round runs beside the beacons.
-    const askBasics = v.ask ? resolveDiscoveryBasics("hosts", { config: v.config }, 1) : undefined;
-    const asking = askBasics
-      ? ask(io, askBasics, signal).then(
-          (found) => {
-            answers.push(...found);
-            onAnswers?.();
-          },
-          (error: unknown) => void (askFailure = { error }),
-        )
-      : Promise.resolve();
-    const timeoutMs = v.timeout !== undefined ? parseDurationFlag("hosts", "--timeout", v.timeout) : Math.round(setup.intervalMs * 1.1 + 500);
-    const stop = v.watch ? signal : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
-    const ndjson = v.watch && (v.json || !io.stdoutIsTTY);
-    const view = new AbortController();
-    const views: Promise<void>[] = [];
-    if (v.watch) {
-      const events = table.subscribe({ signal: view.signal });
-      if (ndjson) {
-        onAnswers = () => {
-          for (const a of answers) io.out(`${JSON.stringify({ type: "answer", host: mergeAnswers([], [a])[0] })}\n`);
-        };
-        views.push(
-          (async () => {
-            for await (const e of events) io.out(`${JSON.stringify({ ...(e satisfies MembershipEvent), host: hostJson(e.host, performance.now()) })}\n`);
-          })(),
-        );
-      } else {
-        const status = `disco ${VERSION}: listening on UDP ${setup.port}, beacons every ${setup.intervalMs / 1000} s${v.announce ? `, announcing ${setup.self.host}` : ""} (Ctrl-C to stop)`;
-        const color = colorEnabled(io);
-        const redraw = () => draw(io, table, answers, v.stats ? counters : undefined, status, color);
-        onAnswers = redraw;
-        io.out(CLEAR_SCREEN);
-        redraw();
-        const timer = setInterval(redraw, 1000);
-        // A resize redraws from a clear screen: the old frame's lines may be wider or longer than the new one.
-        const unsubscribe = io.onResize?.(() => {
-          io.out(CLEAR_SCREEN);
-          redraw();
-        });
-        views.push(
-          (async () => {
-            try {
-              for await (const _ of events) redraw();
-            } finally {
-              clearInterval(timer);
-              unsubscribe?.();
-            }
-          })(),
-        );
-      }
-      if (ndjson && v.stats) {
-        const timer = setInterval(() => io.out(`${JSON.stringify({ type: "stats", stats: counters.snapshot(table.activeCount) })}\n`), setup.intervalMs);
-        view.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
-      }
+    const listening = v.listen || v.announce || v.port !== undefined || v.delay !== undefined || v.interval !== undefined || v.timeout !== undefined || v.debug;
+    if (listening && v.socket !== undefined) throw new UsageError("hosts", "--socket asks the daemon; --listen and the listening flags listen here instead");
+    const asking = v.ask ? startAsking(v.config, io, signal) : undefined;
+    if (!listening) {
+      const asked = await askTheDaemon(controlSocketPath("hosts", { config: v.config, socket: v.socket }), v, io, signal, asking);
+      if (asked !== undefined) return asked;
     }
-    try {
-      await runBeaconService({
-        ...service,
-        signal: stop,
-        onReady: ({ port }: { port: number }) => {
-          // Said once the socket is bound: a beacon sent after this line is heard.
-          if (!v.watch) io.err(`disco hosts: listening for beacons on UDP ${port} for ${(timeoutMs / 1000).toFixed(1)} s (one beacon round; --timeout to change)\n`);
-          if (v.debug) io.err(`listening on UDP ${port}\n`);
-        },
-      });
-    } finally {
-      view.abort();
-      table.close();
-      await Promise.all(views);
-    }
-    await asking;
-    if (askFailure) throw askFailure.error;
-    if (v.watch) return 0;
-    const hosts = mergeAnswers(table.hosts(), answers);
-    const now = performance.now();
-    // Looked and found nobody: exit 1, as disco-client does.
-    const found = hosts.length > 0 ? 0 : 1;
-    if (v.json) {
-      io.out(`${JSON.stringify({ hosts: hosts.map((h) => hostJson(h, now)), ...(v.stats && { stats: counters.snapshot(table.activeCount) }) })}\n`);
-      return found;
-    }
-    if (hosts.length === 0) io.err(signal.aborted ? "disco hosts: interrupted; no host had been heard yet\n" : `disco hosts: no hosts heard on UDP ${setup.port} in ${(timeoutMs / 1000).toFixed(1)} s\n`);
-    else io.out(`${renderHosts(hosts, { nowMs: now, color: colorEnabled(io), ...(io.columns !== undefined && { columns: io.columns }) }).join("\n")}\n`);
-    if (v.stats) io.out(`\n${formatCounters(counters.snapshot(table.activeCount))}\n`);
-    return found;
+    return listenForHosts(v, io, signal, asking);
   },
 };
+
+/** Listens for beacons here (the fallback, and --listen). */
+async function listenForHosts(v: HostsFlags, io: CliIo, signal: AbortSignal, asking: Asking | undefined): Promise<number> {
+  const setup = await resolveBeaconSetup("hosts", v, io, { needTargets: v.announce === true });
+  const counters = new BeaconCounters();
+  const service = beaconServiceOptions("hosts", setup, io, { send: v.announce === true, counters, debug: v.debug === true });
+  const table = service.table;
+  const timeoutMs = v.timeout !== undefined ? parseDurationFlag("hosts", "--timeout", v.timeout) : Math.round(setup.intervalMs * 1.1 + 500);
+  const stop = v.watch ? signal : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  const ndjson = v.watch && (v.json || !io.stdoutIsTTY);
+  const view = new AbortController();
+  const views: Promise<void>[] = [];
+  if (v.watch) {
+    const events = table.subscribe({ signal: view.signal });
+    if (ndjson) {
+      if (asking) asking.onAnswers = () => printAnswers(io, asking.answers);
+      views.push(
+        (async () => {
+          for await (const e of events) io.out(`${JSON.stringify({ ...(e satisfies MembershipEvent), host: hostJson(e.host, performance.now()) })}\n`);
+        })(),
+      );
+    } else {
+      const status = `disco ${VERSION}: listening on UDP ${setup.port}, beacons every ${setup.intervalMs / 1000} s${v.announce ? `, announcing ${setup.self.host}` : ""} (Ctrl-C to stop)`;
+      const color = colorEnabled(io);
+      const footer = () => [status, ...(v.stats ? ["", ...formatCounters(counters.snapshot(table.activeCount)).split("\n")] : [])];
+      const redraw = () => draw(io, mergeAnswers(table.hosts(), asking?.answers ?? []), performance.now(), footer(), color);
+      if (asking) asking.onAnswers = redraw;
+      const stopRedraws = startRedraws(io, redraw);
+      views.push(
+        (async () => {
+          try {
+            for await (const _ of events) redraw();
+          } finally {
+            stopRedraws();
+          }
+        })(),
+      );
+    }
+    if (ndjson && v.stats) {
+      const timer = setInterval(() => io.out(`${JSON.stringify({ type: "stats", stats: counters.snapshot(table.activeCount) })}\n`), setup.intervalMs);
+      view.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+    }
+  }
+  try {
+    await runBeaconService({
+      ...service,
+      signal: stop,
+      onReady: ({ port }: { port: number }) => {
+        // Said once the socket is bound: a beacon sent after this line is heard.
+        if (!v.watch) io.err(`disco hosts: listening for beacons on UDP ${port} for ${(timeoutMs / 1000).toFixed(1)} s (one beacon round; --timeout to change)\n`);
+        if (v.debug) io.err(`listening on UDP ${port}\n`);
+      },
+    });
+  } finally {
+    view.abort();
+    table.close();
+    await Promise.all(views);
+  }
+  await asking?.done;
+  if (v.watch) return 0;
+  const nobody = signal.aborted ? "interrupted; no host had been heard yet" : `no hosts heard on UDP ${setup.port} in ${(timeoutMs / 1000).toFixed(1)} s`;
+  return printHosts(io, mergeAnswers(table.hosts(), asking?.answers ?? []), performance.now(), v.json === true, v.stats ? counters.snapshot(table.activeCount) : undefined, nobody);
+}

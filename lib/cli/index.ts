@@ -5,7 +5,7 @@
 import { VERSION } from "../version.ts";
 import type { Command } from "./command.ts";
 
-export type { CliIo, Command } from "./command.ts";
+export type { CatchableSignal, CliIo, Command } from "./command.ts";
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./command.ts";
 export { UsageError } from "./errors.ts";
 
@@ -25,6 +25,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "server", summary: "answer discovery queries (also installed as disco-server)", load: async () => (await import("./server.ts")).command },
   { name: "client", summary: "find every server on the LAN (also installed as disco-client)", load: async () => (await import("./client.ts")).command },
   { name: "broadcast", summary: "send or receive disco.py-compatible beacons", load: async () => (await import("./broadcast.ts")).command },
+  { name: "status", summary: "ask the running daemon how it is (tasks, reloads, hosts, counters)", load: async () => (await import("./status.ts")).command },
+  { name: "reload", summary: "ask the running daemon to reload its config (exit 2 when refused)", load: async () => (await import("./reload.ts")).command },
   { name: "hosts", summary: "the hosts and services seen, once or live", load: async () => (await import("./hosts.ts")).command },
   { name: "metrics", summary: "publish, proxy or receive metrics over ZeroMQ (disco.py compatible)", load: async () => (await import("./metrics.ts")).command },
   { name: "gpio", subcommands: ["info", "get", "set", "watch"], summary: "inspect and drive GPIO lines (info, get, set, watch)", load: async () => (await import("./gpio.ts")).command },

@@ -225,8 +225,8 @@ async function receive(
   }
   if (o.beacons) {
     const setup = await resolveBeaconSetup("metrics", o.beaconFlags, io, { needTargets: false });
-    // Only listening, to follow the fleet: no beacons sent, and hooks stay with 'disco run' / 'disco hosts'.
-    const service = beaconServiceOptions("metrics", setup, io, { send: false, hooks: false, debug: o.debug });
+    // Only listening, to follow the fleet: no beacons sent, and hooks stay with 'disco run'.
+    const service = beaconServiceOptions("metrics", setup, io, { send: false, debug: o.debug });
     const events = service.table.subscribe({ signal: both });
     tasks.push(
       runBeaconService({

@@ -54,7 +54,7 @@ function formatDecision(d: Decision): string {
 /** The counters as one line. */
 export function formatCounters(c: ResponderCounters): string {
   const drops = DROP_REASONS.filter((r) => c.dropped[r] > 0).map((r) => `${r}=${c.dropped[r]}`).join(" ");
-  return `seen=${c.seen} answered=${c.answered} errors_sent=${c.errorsSent} dropped{${drops}} bytes_in=${c.bytesIn} bytes_out=${c.bytesOut} errors=${c.errors}${c.legacySeen ? ` legacy_seen=${c.legacySeen}` : ""}`;
+  return `seen=${c.seen} answered=${c.answered} errors_sent=${c.errorsSent} dropped{${drops}} bytes_in=${c.bytesIn} bytes_out=${c.bytesOut} errors=${c.errors}${c.legacySeen ? ` legacy_seen=${c.legacySeen}` : ""}${c.overflowed ? ` overflowed=${c.overflowed}` : ""}`;
 }
 
 /** `disco server` / `disco-server`: answers discovery queries until stopped. */

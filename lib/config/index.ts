@@ -10,6 +10,7 @@ import { readDiscovery, type DiscoveryConfig } from "./discovery.ts";
 import { readBeacon, type BeaconConfig } from "./beacon.ts";
 import { readMetrics, type MetricsConfig } from "./metrics.ts";
 import { readGpio, type GpioConfig } from "./gpio.ts";
+import { readDaemon, type DaemonConfig } from "./daemon.ts";
 import { readControl, type ControlConfig, type QueryConfig } from "./query.ts";
 import { parseIniServices } from "./ini.ts";
 import { readHttp, type HttpConfig } from "./http.ts";
@@ -19,8 +20,9 @@ import { HOST_NAME_PATTERN, HOST_NAME_RULE } from "../text/index.ts";
 export { ConfigError, formatProblem, type ConfigProblem } from "./errors.ts";
 export { parseDuration } from "./duration.ts";
 export { parseIniServices } from "./ini.ts";
-export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig, ControlConfig, QueryConfig };
+export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig, ControlConfig, QueryConfig, DaemonConfig };
 export type { BackendLimitsConfig } from "./metrics.ts";
+export { DEFAULT_CONTROL_SOCKET, peekControlSocket } from "./daemon.ts";
 export { GPIO_DRIVERS } from "./gpio.ts";
 export { DISCO_DEFAULTS, PYDISCOVER_DEFAULTS, type LegacyDefaultKey } from "./discovery.ts";
 export { DEFAULT_HTTP_LISTEN, isLoopbackAddress, splitListen, type HttpConfig } from "./http.ts";
@@ -50,6 +52,8 @@ export interface DiscoConfig {
   readonly http: HttpConfig;
   /** `[mqtt]`: the MQTT bridge and Home Assistant discovery. */
   readonly mqtt: MqttConfig;
+  /** `[daemon]`: the control socket, the state directory, the log format. */
+  readonly daemon: DaemonConfig;
 }
 
 /** Where the config text came from, for error messages. */
@@ -99,6 +103,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const control = readControl(root.table("control"), root.tables("query"));
   const http = readHttp(root.table("http"), raw["http"] !== undefined);
   const mqtt = readMqtt(root.table("mqtt"), raw["mqtt"] !== undefined);
+  const daemon = readDaemon(root.table("daemon"));
   root.done();
   const known = options.interfaces;
   if (known) {
@@ -112,7 +117,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
     const sorted = [...ctx.problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
     throw new ConfigError(sorted, options.file);
   }
-  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio, control, http, mqtt };
+  return { host: name !== undefined ? { name } : {}, discovery, services, beacon, metrics, gpio, control, http, mqtt, daemon };
 }
 
 /**

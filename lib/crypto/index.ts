@@ -28,6 +28,7 @@ export {
   randomNonce,
   requireKey,
   sealAesGcm,
+  sealAesGcmInto,
   sealAesGcmSync,
   sealingKey,
   type AeadKey,

@@ -65,9 +65,20 @@ export function importAeadKey(raw: Uint8Array): AeadKey {
   return createSecretKey(raw);
 }
 
-/** A fresh random 96-bit nonce. */
+/** Nonces handed out from one CSPRNG fill (a fresh block each time: a handed-out nonce is never rewritten). */
+const NONCES_PER_BLOCK = 256;
+let nonceBlock = new Uint8Array(0);
+let nonceOffset = 0;
+
+/** A fresh random 96-bit nonce (from the system CSPRNG, drawn 256 nonces at a time: it runs per datagram). */
 export function randomNonce(): Uint8Array<ArrayBuffer> {
-  return crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+  if (nonceOffset + NONCE_BYTES > nonceBlock.length) {
+    nonceBlock = crypto.getRandomValues(new Uint8Array(NONCE_BYTES * NONCES_PER_BLOCK));
+    nonceOffset = 0;
+  }
+  const nonce = nonceBlock.subarray(nonceOffset, nonceOffset + NONCE_BYTES);
+  nonceOffset += NONCE_BYTES;
+  return nonce;
 }
 
 /**
@@ -77,13 +88,25 @@ export function randomNonce(): Uint8Array<ArrayBuffer> {
  * @returns ciphertext with the 16-byte tag appended
  */
 export function sealAesGcmSync(key: AeadKey, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(plaintext.length + TAG_BYTES);
+  sealAesGcmInto(key, nonce, aad, plaintext, out, 0);
+  return out;
+}
+
+/**
+ * {@link sealAesGcmSync}, writing the ciphertext and tag into `out` at `offset` (a datagram being built).
+ * @returns the offset after the tag
+ * @throws {RangeError} when `out` is too short
+ */
+export function sealAesGcmInto(key: AeadKey, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+  const end = offset + plaintext.length + TAG_BYTES;
+  if (out.length < end) throw new RangeError(`need ${end - offset} bytes at offset ${offset}, have ${out.length - offset}`);
   const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
-  const out = new Uint8Array(plaintext.length + TAG_BYTES);
-  out.set(cipher.update(plaintext), 0);
+  out.set(cipher.update(plaintext), offset);
   cipher.final(); // GCM is a stream mode: final() adds no bytes
-  out.set(cipher.getAuthTag(), plaintext.length);
-  return out;
+  out.set(cipher.getAuthTag(), offset + plaintext.length);
+  return end;
 }
 
 /**
@@ -101,7 +124,8 @@ export function openAesGcmSync(key: AeadKey, nonce: Uint8Array, aad: Uint8Array,
     decipher.setAuthTag(sealed.subarray(end));
     const plain = decipher.update(sealed.subarray(0, end));
     decipher.final(); // throws when the tag does not verify; nothing is returned before that
-    return new Uint8Array(plain.buffer as ArrayBuffer, plain.byteOffset, plain.byteLength);
+    // A plain Uint8Array (not a Buffer, whose slice() is a view): a copy is cheaper than reaching .buffer.
+    return new Uint8Array(plain);
   } catch (err) {
     return notAuthentic(err);
   }

@@ -14,7 +14,12 @@ export interface ReplayCacheOptions {
 
 /** Remembers ids for a while; `check` says whether one is new and records it. */
 export class ReplayCache {
-  #seen = new Map<string, number>();
+  readonly #seen = new Map<string, number>();
+  // Insertion order as a ring (ids and their times), so forgetting the oldest is O(1): taking a Map's first
+  // key after many deletions at its head scans the deleted slots (6 µs per datagram at 8,192 ids in Bun).
+  readonly #ids: (string | undefined)[] = [];
+  readonly #times: number[] = [];
+  #next = 0;
   readonly #max: number;
   readonly #ttlMs: number;
 
@@ -33,12 +38,14 @@ export class ReplayCache {
   check(id: string, nowMs: number): boolean {
     const at = this.#seen.get(id);
     if (at !== undefined && nowMs - at < this.#ttlMs) return false;
-    if (at !== undefined) this.#seen.delete(id);
+    const slot = this.#next;
+    this.#next = slot + 1 === this.#max ? 0 : slot + 1;
+    const old = this.#ids[slot];
+    // The slot's id is forgotten unless it was recorded again since (its newer slot then owns it).
+    if (old !== undefined && this.#seen.get(old) === this.#times[slot]) this.#seen.delete(old);
+    this.#ids[slot] = id;
+    this.#times[slot] = nowMs;
     this.#seen.set(id, nowMs);
-    if (this.#seen.size > this.#max) {
-      const oldest = this.#seen.keys().next().value;
-      if (oldest !== undefined) this.#seen.delete(oldest);
-    }
     return true;
   }
 

@@ -2,7 +2,7 @@
  * Sealing and opening frames: AES-256-GCM with the 28-byte header as additional data, a fresh random
  * nonce per frame, the key chosen by its id from a keyring. No I/O; synchronous (`node:crypto` AES-GCM).
  */
-import { openAesGcmSync, randomNonce, requireKey, sealAesGcmSync, type Keyring, type RingKey } from "../crypto/index.ts";
+import { openAesGcmSync, randomNonce, requireKey, sealAesGcmInto, type Keyring, type RingKey } from "../crypto/index.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeHeader, HEADER_BYTES, TAG_BYTES, type Frame, type FrameType } from "./frame.ts";
 
@@ -26,10 +26,14 @@ export function sealFrame(type: FrameType, channelId: Uint8Array, payload: Uint8
   const nonce = options.nonce ?? randomNonce();
   const key = options.key;
   const bodyLength = payload.length + (key ? TAG_BYTES : 0);
-  // One buffer for the whole datagram: the header is encoded in place and is also the AAD.
+  // The header on its own (it is the AAD: a fresh small array is cheaper than a view of the datagram in
+  // Bun), then the ciphertext and tag straight into the datagram.
+  const header = new Uint8Array(HEADER_BYTES);
+  encodeHeader({ type, sealed: key !== undefined, channelId, keyId: key?.id, nonce, bodyLength }, header, 0);
   const out = new Uint8Array(HEADER_BYTES + bodyLength);
-  encodeHeader({ type, sealed: key !== undefined, channelId, keyId: key?.id, nonce, bodyLength }, out, 0);
-  out.set(key ? sealAesGcmSync(key.aead, nonce, out.subarray(0, HEADER_BYTES), payload) : payload, HEADER_BYTES);
+  out.set(header, 0);
+  if (key) sealAesGcmInto(key.aead, nonce, header, payload, out, HEADER_BYTES);
+  else out.set(payload, HEADER_BYTES);
   return out;
 }
 

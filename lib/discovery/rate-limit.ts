@@ -60,6 +60,12 @@ export class RateLimiter {
     return true;
   }
 
+  /** Gives one token back to a tracked source (up to its burst); a forgotten source is left alone. */
+  refund(source: string): void {
+    const b = this.#buckets.get(source);
+    if (b) b.tokens = Math.min(this.#burst, b.tokens + 1);
+  }
+
   /** Sources currently tracked. */
   get size(): number {
     return this.#buckets.size;
@@ -94,6 +100,8 @@ export class DecryptBudget {
   readonly #known: TokenBucket;
   readonly #trusted = new Map<string, number>();
   readonly #maxSources: number;
+  /** The global bucket the last take() drew from (take and refund happen within one synchronous handling). */
+  #last: TokenBucket | undefined;
 
   /** @throws {RangeError} on a non-positive rate or table size */
   constructor(options: DecryptBudgetOptions = {}) {
@@ -115,11 +123,25 @@ export class DecryptBudget {
     if (!this.#perSource.take(address, nowMs)) return false;
     const at = this.#trusted.get(address);
     const known = at !== undefined && nowMs - at < TRUSTED_FOR_MS;
-    return (known ? this.#known : this.#strangers).take(nowMs);
+    this.#last = known ? this.#known : this.#strangers;
+    if (this.#last.take(nowMs)) return true;
+    this.#perSource.refund(address);
+    return false;
+  }
+
+  /**
+   * Gives back the attempt just taken for `address`, because it authenticated: the budget is spent by frames
+   * that fail, so it bounds the CPU forgeries burn without capping legitimate load.
+   */
+  refund(address: string): void {
+    this.#perSource.refund(address);
+    this.#last?.refund();
   }
 
   /** Records that a source sent an authenticated query (it then draws from the known sources' bucket). */
   trust(address: string, nowMs: number): void {
+    const at = this.#trusted.get(address);
+    if (at !== undefined && nowMs - at < 1000 && nowMs >= at) return; // fresh enough: spare the Map a reorder
     this.#trusted.delete(address);
     this.#trusted.set(address, nowMs);
     if (this.#trusted.size > this.#maxSources) {
@@ -141,6 +163,10 @@ class TokenBucket {
     this.#rate = ratePerSec;
     this.#burst = Math.max(1, ratePerSec);
     this.#tokens = this.#burst;
+  }
+
+  refund(): void {
+    this.#tokens = Math.min(this.#burst, this.#tokens + 1);
   }
 
   take(nowMs: number): boolean {

@@ -7,7 +7,7 @@ import { findKey, ReplayCache, type Keyring, type RingKey } from "../crypto/inde
 import type { UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { bytesEqual, toHex } from "../bytes.ts";
-import { CHANNEL_ID_BYTES, decodeDatagram, HEADER_BYTES, MARKER, VERSION, type Frame } from "./frame.ts";
+import { CHANNEL_ID_BYTES, decodeDatagram, FLAG_SEALED, FRAME_TYPE, HEADER_BYTES, MARKER, VERSION, type Frame } from "./frame.ts";
 import {
   encodeLegacyAnswer,
   encodeLegacyError,
@@ -64,6 +64,8 @@ export interface ResponderCounters {
   errors: number;
   /** Of `seen`, PyDiscover datagrams. */
   legacySeen: number;
+  /** Datagrams dropped unread because the receive queue was full (the loop fell behind a flood). */
+  overflowed: number;
 }
 
 /** PyDiscover compatibility settings for a responder. */
@@ -96,9 +98,15 @@ export interface ResponderOptions {
   rateBurst?: number;
   /** Sources tracked by each rate limiter. @default 1024 */
   maxSources?: number;
-  /** Pre-authentication decrypt attempts per second per source address. @default 500 */
+  /**
+   * Decrypt attempts per second one source address may spend on frames that then fail (an attempt that
+   * authenticates is given back, so legitimate load never runs out). @default 500
+   */
   decryptsPerSourcePerSec?: number;
-  /** Pre-authentication decrypt attempts per second in all (and again for recently authenticated sources). @default 20000 */
+  /**
+   * Failed decrypt attempts per second in all, for strangers; sources that authenticated in the last minute
+   * draw from a second bucket of the same size. @default 20000
+   */
   decryptsPerSec?: number;
   /** Queries whose time differs from ours by more than this are stale. @default 30000 */
   maxSkewMs?: number;
@@ -141,7 +149,9 @@ export class Responder {
   /** Legacy requests have their own memory, so forged legacy requests cannot flush sealed query ids out. */
   readonly #legacyReplay: ReplayCache;
   readonly #counters: ResponderCounters;
-  #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number } | undefined;
+  #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number; legacyAnswer?: Uint8Array<ArrayBuffer> } | undefined;
+  /** The monotonic time of the datagram being handled (read once per datagram). */
+  #mono = 0;
 
   /** @throws {RangeError} on a bad channel id, rate settings, or legacy mode without a key */
   constructor(options: ResponderOptions) {
@@ -177,6 +187,7 @@ export class Responder {
       bytesOut: 0,
       errors: 0,
       legacySeen: 0,
+      overflowed: 0,
     };
   }
 
@@ -190,8 +201,13 @@ export class Responder {
     this.#counters.errors++;
   }
 
-  #description(): { json: Uint8Array; services: Readonly<Record<string, unknown>> } {
-    const now = this.#o.monotonicMs();
+  /** Counts a datagram the socket dropped before it reached {@link handle} (its queue was full). */
+  countOverflow(): void {
+    this.#counters.overflowed++;
+  }
+
+  #description(): { json: Uint8Array; services: Readonly<Record<string, unknown>>; legacyAnswer?: Uint8Array<ArrayBuffer> } {
+    const now = this.#mono;
     if (!this.#described || now - this.#described.atMs >= this.#o.describeCacheMs || now < this.#described.atMs) {
       const d = this.#o.describe();
       this.#described = { json: encodeDescription(d), services: d.services, atMs: now };
@@ -211,6 +227,7 @@ export class Responder {
     c.bytesIn += data.length;
     const legacy = this.#o.legacy !== undefined && !(data[0] === MARKER[0] && data[1] === MARKER[1]);
     if (legacy) c.legacySeen++;
+    this.#mono = this.#o.monotonicMs();
     if (data.length > this.#o.maxQueryBytes) return this.#drop("oversize", source, data.length, legacy);
     const address = source.slice(0, source.lastIndexOf(":"));
     try {
@@ -244,13 +261,16 @@ export class Responder {
   #refuse(reason: DropReason, code: ErrorCode, data: Uint8Array, source: string, address: string): Handled {
     const canReply = !this.#o.hidden && data.length >= HEADER_BYTES + ERROR_PAYLOAD_BYTES && data[0] === MARKER[0] && data[1] === MARKER[1] && data[2] === VERSION;
     if (!canReply) return this.#drop(reason, source, data.length, false);
-    if (!this.#errorRate.take(address, this.#o.monotonicMs())) return this.#drop("rate", source, data.length, false);
+    if (!this.#errorRate.take(address, this.#mono)) return this.#drop("rate", source, data.length, false);
     // Echo the refused frame's channel id and nonce: the client matches on them; nothing of ours is revealed.
     const reply = sealFrame("error", data.subarray(6, 10), encodeError({ nonce: data.subarray(14, 26), code }));
     return this.#reply(reply, "error", reason, source, data.length, false);
   }
 
   #handleFrame(data: Uint8Array, source: string, address: string): Handled {
+    // Garbage is the common case under a flood: refuse it on its first bytes, before the decoder builds
+    // a FrameError (an Error with a stack) for it.
+    if (!looksLikeQuery(data)) return data[3] === FRAME_TYPE.query || !looksLikeFrame(data) ? this.#refuse("malformed", "malformed", data, source, address) : this.#drop("not-query", source, data.length, false);
     const d = decodeDatagram(data);
     if (d.kind === "error") return this.#refuse("malformed", "malformed", data, source, address);
     const frame = d.value;
@@ -264,7 +284,7 @@ export class Responder {
     if (ring) {
       key = frame.header.sealed ? findKey(ring, frame.header.keyId) : undefined;
       if (!key) return this.#refuse("key", "refused", data, source, address);
-      if (!this.#budget.take(address, this.#o.monotonicMs())) return this.#drop("budget", source, data.length, false);
+      if (!this.#budget.take(address, this.#mono)) return this.#drop("budget", source, data.length, false);
     } else if (frame.header.sealed) return this.#refuse("key", "refused", data, source, address);
     let payload;
     try {
@@ -279,10 +299,14 @@ export class Responder {
       return this.#refuse("malformed", "malformed", data, source, address);
     }
     const now = this.#o.nowMs();
-    const mono = this.#o.monotonicMs();
+    const mono = this.#mono;
     if (Math.abs(now - query.timeMs) > this.#o.maxSkewMs) return this.#refuse("stale", "stale", data, source, address);
     if (!this.#replay.check(toHex(query.id), mono)) return this.#refuse("replay", "replay", data, source, address);
-    if (key) this.#budget.trust(address, mono);
+    // Fresh and authentic (a captured query replayed keeps costing its sender budget): give the attempt back.
+    if (key) {
+      this.#budget.refund(address);
+      this.#budget.trust(address, mono);
+    }
     // Only an authenticated query (or any fresh one on an unsealed channel) reaches this bucket, so forged
     // frames carrying a client's address cannot spend its answers. Sealed: per key and source port, so
     // clients behind one address do not starve each other.
@@ -297,7 +321,7 @@ export class Responder {
   }
 
   #handleLegacy(legacy: LegacyResponderOptions, data: Uint8Array, source: string, address: string): Handled {
-    const mono = this.#o.monotonicMs();
+    const mono = this.#mono;
     // AES-CTR on every legacy datagram is pre-authentication work (there is no authentication at all).
     if (!this.#budget.take(address, mono)) return this.#drop("budget", source, data.length, true);
     const text = legacyDecodeText(legacyCrypt(legacy.key, data));
@@ -313,10 +337,35 @@ export class Responder {
     const now = this.#o.nowMs();
     if (req.timeMs < now - LEGACY_MAX_AGE_MS || req.timeMs > now + this.#o.maxSkewMs) return refuse("stale", "Timestamp is too old");
     if (!this.#legacyReplay.check(text, mono)) return refuse("replay", undefined);
+    // A fresh request in the magic was made with the password: its attempt is given back.
+    this.#budget.refund(address);
     if (!this.#answerRate.take(`legacy ${address}`, mono)) return this.#drop("rate", source, data.length, true);
-    const reply = legacyCrypt(legacy.key, enc.encode(encodeLegacyAnswer(legacy.magic, this.#description().services)));
+    const described = this.#description();
+    // The plaintext answer changes only with the description: encode it once per description.
+    described.legacyAnswer ??= enc.encode(encodeLegacyAnswer(legacy.magic, described.services));
+    const reply = legacyCrypt(legacy.key, described.legacyAnswer);
     return this.#reply(reply, "answer", undefined, source, data.length, true);
   }
+}
+
+/** A well-formed header of any type (what decodeHeader would accept) whose length matches the datagram. */
+function looksLikeFrame(d: Uint8Array): boolean {
+  return (
+    d.length >= HEADER_BYTES &&
+    d[0] === MARKER[0] &&
+    d[1] === MARKER[1] &&
+    d[2] === VERSION &&
+    d[3]! >= 0x01 &&
+    d[3]! <= 0x03 &&
+    (d[4]! & ~FLAG_SEALED) === 0 &&
+    d[5] === 0 &&
+    ((d[26]! << 8) | d[27]!) === d.length - HEADER_BYTES
+  );
+}
+
+/** {@link looksLikeFrame}, and a query. */
+function looksLikeQuery(d: Uint8Array): boolean {
+  return d[3] === FRAME_TYPE.query && looksLikeFrame(d);
 }
 
 /** Options for {@link runResponder}. */

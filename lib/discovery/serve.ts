@@ -59,6 +59,11 @@ export async function serveDiscovery(o: ServeDiscoveryOptions): Promise<Responde
     port: c.port,
     // A unicast listen address still answers the broadcast (and multicast) queries of its interface.
     hearInterface: true,
+    // Room for a burst while the loop is busy or descheduled (about 5,000 datagrams in the kernel, 8,192 in
+    // the queue, a few MB at most): a flood then costs that queue, not the legitimate queries that come with it.
+    recvBufferBytes: 4 << 20,
+    maxQueued: 8192,
+    onOverflow: () => responder.countOverflow(),
     ...(c.multicastGroup !== undefined && { multicast: { group: c.multicastGroup, ...(c.multicastInterface !== undefined && { interface: c.multicastInterface }) } }),
     ...(c.multicastInterface !== undefined && { multicastInterface: c.multicastInterface }),
   });

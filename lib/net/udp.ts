@@ -71,6 +71,11 @@ export interface OpenUdpOptions {
    * wildcard address. @default false
    */
   hearInterface?: boolean;
+  /**
+   * SO_RCVBUF for every socket of the endpoint, so a burst waits in the kernel instead of being dropped
+   * (the kernel caps it at net.core.rmem_max). @default the system's default
+   */
+  recvBufferBytes?: number;
   /** The interfaces to look `address` up in (tests). @default listIpv4Interfaces() */
   interfaces?: readonly Ipv4Interface[];
 }
@@ -172,6 +177,13 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
     }
   }
   for (const s of sockets) {
+    if (options.recvBufferBytes !== undefined) {
+      try {
+        s.setRecvBufferSize(options.recvBufferBytes);
+      } catch {
+        // Best effort: a smaller buffer only means earlier drops under a burst.
+      }
+    }
     // Asynchronous socket errors (ICMP unreachable and the like) must not end the process; sends report
     // their own errors through their callback.
     s.on("error", () => undefined);

@@ -87,6 +87,14 @@ export class ZmtpDecoder {
    * @throws {ProtocolError} on oversized messages, too many frames, or a command inside a multipart message
    */
   feed(chunk: Uint8Array): DecoderEvent[] {
+    // The drip-feed fast path: a chunk that only adds to the body now arriving (no header to read).
+    const p = this.#partial;
+    if (p && p.fill + chunk.length < p.size && p.fill + chunk.length <= p.body.length) {
+      p.body.set(chunk, p.fill);
+      p.fill += chunk.length;
+      this.#fed += chunk.length;
+      return [];
+    }
     const events: DecoderEvent[] = [];
     let data = chunk;
     if (this.#stash.length) {

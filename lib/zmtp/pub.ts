@@ -7,7 +7,7 @@ import { receiving, toParts, type OutgoingMessage } from "./_receiving.ts";
 import { encodeSubscription } from "./command.ts";
 import type { Session } from "./session.ts";
 import { ZmtpSocket, type SocketOptions } from "./socket.ts";
-import { TopicSet } from "./topics.ts";
+import { TopicIndex, TopicSet } from "./topics.ts";
 
 export type { OutgoingMessage } from "./_receiving.ts";
 
@@ -16,6 +16,7 @@ const EMPTY = new Uint8Array(0);
 /** Shared by PUB and XPUB. */
 abstract class PublisherSocket extends ZmtpSocket {
   readonly #subs = new Map<Session, TopicSet>();
+  readonly #index = new TopicIndex<Session>();
   /** Topics held over all peers, each peer's first not counted (what `maxTopics` bounds). */
   #held = 0;
 
@@ -28,9 +29,9 @@ abstract class PublisherSocket extends ZmtpSocket {
     const parts = toParts(message);
     const first = parts[0] ?? EMPTY;
     let n = 0;
-    for (const [s, topics] of this.#subs) {
-      if (topics.size > 0 && topics.matches(first) && s.send(parts)) n++;
-    }
+    this.#index.forEachMatch(first, (s) => {
+      if (s.send(parts)) n++;
+    });
     return n;
   }
 
@@ -80,10 +81,11 @@ abstract class PublisherSocket extends ZmtpSocket {
           this.#held++;
         }
       }
-      t.add(topic);
+      if (t.add(topic)) this.#index.add(topic, session);
       this.subscribed(topic);
     } else if (t.remove(topic)) {
       if (t.size >= 1) this.#held--;
+      this.#index.remove(topic, session);
       this.cancelled(topic);
     }
   }
@@ -92,7 +94,12 @@ abstract class PublisherSocket extends ZmtpSocket {
     const t = this.#subs.get(session);
     this.#subs.delete(session);
     if (t && t.size > 1) this.#held -= t.size - 1;
-    if (t) for (const { topic, count } of t.drain()) for (let i = 0; i < count; i++) this.cancelled(topic, i === count - 1);
+    if (t) {
+      for (const { topic, count } of t.drain()) {
+        this.#index.remove(topic, session);
+        for (let i = 0; i < count; i++) this.cancelled(topic, i === count - 1);
+      }
+    }
   }
 
   protected subscribed(_topic: Uint8Array): void {}

@@ -4,10 +4,12 @@ import {
   decodeAnswer,
   decodeError,
   decodeQuery,
+  describeErrorCode,
   describeHost,
   encodeAnswer,
   encodeError,
   encodeQuery,
+  ERROR_CODE,
   MAX_DESCRIPTION_BYTES,
   ProtocolError,
   toSelfDescription,
@@ -45,6 +47,30 @@ describe("payload codec", () => {
     assert.equal(decodeError(b).code, "stale");
     b[12] = 99;
     assert.equal(decodeError(b).code, "unknown");
+  });
+
+  it("encodeError() writes code 7 'refused' (golden bytes), the one code sent before authentication", () => {
+    const b = encodeError({ nonce: new Uint8Array(12).fill(0xab), code: "refused" });
+    assert.equal(toHex(b), "abababababababababababab" + "07");
+    assert.equal(decodeError(b).code, "refused");
+    assert.match(describeErrorCode("refused"), /not for this server/);
+  });
+
+  it("error payloads round-trip for any nonce and every code; any 13 bytes decode to a known code or 'unknown'", () => {
+    const codes = Object.keys(ERROR_CODE) as (keyof typeof ERROR_CODE)[];
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 12, maxLength: 12 }), fc.constantFrom(...codes), (nonce, code) => {
+        const e = decodeError(encodeError({ nonce, code }));
+        assert.equal(e.code, code);
+        assert.equal(toHex(e.nonce), toHex(nonce));
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 13, maxLength: 13 }), (bytes) => {
+        const code = decodeError(bytes).code;
+        assert.ok(code === "unknown" || ERROR_CODE[code] === bytes[12]);
+      }),
+    );
   });
 
   it("query payloads round-trip for any id and time", () => {

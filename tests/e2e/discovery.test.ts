@@ -114,7 +114,7 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
     assert.equal(refusal(other.err), refusal(r.err));
   });
 
-  it("--legacy client <-> --legacy server (PyDiscover protocol), with and without a password", async () => {
+  it("--legacy client <-> --legacy server (PyDiscover protocol), and a wrong password gets nothing", async () => {
     const pw = file("legacy-pw", "legacy secret\n");
     const services = file("legacy.cfg", "[DEFAULT]\nregister = 10.0.0.1\n");
     const s = await startServer(["--legacy", "-m", "fna349fn", "--password-file", pw, "-d", services]);
@@ -126,6 +126,29 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
     assert.equal(doc.hosts[0].legacy, true);
     const wrong = await client(["--legacy", "-m", "fna349fn", "--password", "nope", "--to", `127.0.0.1:${s.port}`, "-t", "300ms"]);
     assert.equal(wrong.code, 1);
+  });
+
+  it("--legacy: the password is PyDiscover's only; it never seals disco frames, and the banner says so", async () => {
+    const pw = file("legacy-only-pw", "exposed secret\n");
+    const services = file("legacy3.cfg", "[DEFAULT]\nregister = 10.0.0.3\n");
+    // Password only: PyDiscover is served, disco frames are not (not even sealed with the password's PBKDF2 key).
+    const s = await startServer(["-l", "127.0.0.1", "--legacy", "-m", "fna349fn", "--password-file", pw, "-d", services]);
+    const banner = s.stderr.text.split("\n").find((l) => l.includes("listening on")) ?? "";
+    assert.match(banner, /disco queries not answered/);
+    assert.match(banner, /legacy PyDiscover \(unauthenticated AES-CTR; its password is exposed to the LAN\)/);
+    assert.doesNotMatch(banner, /\bsealed\b(?! clients)/);
+    const sealedWithPw = await client(["-m", "fna349fn", "--password-file", pw, "--to", `127.0.0.1:${s.port}`, "-t", "400ms"]);
+    assert.equal(sealedWithPw.code, 1, "a disco client sealing with the legacy password's PBKDF2 key gets nothing");
+    const legacyOk = await client(["--legacy", "-m", "fna349fn", "--password-file", pw, "--to", `127.0.0.1:${s.port}`, "-t", "1"]);
+    assert.equal(legacyOk.code, 0, legacyOk.err);
+    // Password and key: PyDiscover with the password, disco frames with the key only.
+    const both = await startServer(["-l", "127.0.0.1", "--legacy", "-m", "fna349fn", "--password-file", pw, "--key-file", key, "-d", services, "--name", "both"]);
+    assert.match(both.stderr.text, /\(sealed, hidden, legacy PyDiscover/);
+    const withKey = await client(["-m", "fna349fn", "--key-file", key, "--to", `127.0.0.1:${both.port}`, "-t", "1"]);
+    assert.equal(withKey.code, 0, withKey.err);
+    assert.match(withKey.out, /^both\s/m);
+    const withPw = await client(["-m", "fna349fn", "--password-file", pw, "--to", `127.0.0.1:${both.port}`, "-t", "400ms"]);
+    assert.equal(withPw.code, 1, "the legacy password derives no sealed key");
   });
 
   it("--legacy is refused without a PyDiscover password, even with a key file (it would answer in clear)", async () => {

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { encodeVaultAnnouncement } from "../../lib/beacon/index.ts";
 import { encodeKey, generateKey } from "../../lib/crypto/index.ts";
+import { openUdp } from "../../lib/net/index.ts";
 import { LineReader } from "../_lines.ts";
 import { ensureBuilt, freeUdpPort, spawn } from "../_bin.ts";
 
@@ -14,6 +16,10 @@ const key = encodeKey(generateKey());
 function config(discoveryPort: number, beaconPort: number, services: string): string {
   return `[host]
 name = "daemon-1"
+
+[daemon]
+state_directory = "${dir}/state"
+control_socket = "${dir}/disco.sock"
 
 [discovery]
 magic = "run-test"
@@ -45,6 +51,15 @@ function ask(port: number): Record<string, unknown> {
   return doc.hosts[0]!.services;
 }
 
+/** Asks until the answer satisfies `ok` (the description is cached for a second), at most 5 s. */
+async function askUntil(port: number, ok: (services: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  const deadline = performance.now() + 5000;
+  for (;;) {
+    const services = ask(port);
+    if (ok(services) || performance.now() > deadline) return services;
+  }
+}
+
 describe("disco run (compiled binary)", () => {
   before(() => {
     disco = ensureBuilt();
@@ -63,16 +78,36 @@ describe("disco run (compiled binary)", () => {
 
     writeFileSync(file, config(discoveryPort, beaconPort, 'web = "http://two"'));
     daemon.proc.kill("SIGHUP");
-    const reloaded = await err.waitFor(/config reloaded/);
-    await err.waitFor(/discovery: answering on/, { from: reloaded.index });
-    assert.deepEqual(ask(discoveryPort), { web: "http://two" });
+    await err.waitFor(/reloaded \(generation 2\): updated discovery, beacons in place/);
+    // The responder re-reads its description at most once a second.
+    assert.deepEqual(await askUntil(discoveryPort, (s) => s["web"] === "http://two"), { web: "http://two" });
 
     writeFileSync(file, config(discoveryPort, beaconPort, 'web = "http://three"').replace(`port = ${discoveryPort}`, 'port = "nope"'));
     daemon.proc.kill("SIGHUP");
-    await err.waitFor(/reload refused, the running config stays/);
-    await err.waitFor(/disco\.toml:\d+: discovery\.port: expected a whole number/);
+    await err.waitFor(/reload refused, generation 2 keeps running: .*disco\.toml:\d+: discovery\.port: expected a whole number/);
     assert.deepEqual(ask(discoveryPort), { web: "http://two" }, "the old config keeps answering");
 
+    daemon.proc.kill("SIGTERM");
+    assert.equal(await daemon.proc.exited, 0);
+  });
+
+  it("runs [beacon] hooks with DISCO_* variables (the daemon, and only the daemon, runs them)", async () => {
+    const port = await freeUdpPort();
+    const vaultPort = await freeUdpPort();
+    const file = join(dir, "hooks.toml");
+    writeFileSync(
+      file,
+      `[daemon]\nstate_directory = "${dir}/state"\ncontrol_socket = "${dir}/hooks.sock"\n[discovery]\nenabled = false\n[beacon]\nenabled = true\nport = ${port}\nbroadcast = ["127.255.255.255"]\n` +
+        `[beacon.vault]\nenabled = true\ngroup = "239.77.1.2"\nport = ${vaultPort}\ninterface = "127.0.0.1"\n` +
+        `[[beacon.hooks]]\ncommand = 'echo "hook $DISCO_EVENT $DISCO_HOST $DISCO_SOURCE $DISCO_SERVICES" >&2'\nevents = ["join"]\ntimeout = "5s"\n`,
+    );
+    await using daemon = spawn([disco, "run", "-c", file]);
+    await using err = new LineReader(daemon.proc.stderr);
+    await err.waitFor(/running beacons/);
+    await using s = await openUdp({ address: "127.0.0.1", multicastInterface: "127.0.0.1" });
+    await s.send(encodeVaultAnnouncement({ type: "vault", name: "vault-1", addr: "127.0.0.1:8200", version: "1.15.2", timestamp: 1700000000 }), vaultPort, "239.77.1.2");
+    const hook = await err.waitFor(/^hook join 127\.0\.0\.1 /, { what: "the hook's output" });
+    assert.equal(hook.line, 'hook join 127.0.0.1 vault-multicast {"vault-1":{"type":"vault","addr":"127.0.0.1:8200","version":"1.15.2"}}');
     daemon.proc.kill("SIGTERM");
     assert.equal(await daemon.proc.exited, 0);
   });
@@ -93,17 +128,20 @@ describe("disco run (compiled binary)", () => {
     assert.match(p.stderr.toString(), /nothing\.toml: the config enables nothing/);
   });
 
-  it("exits 1 naming the task when a port is taken", async () => {
+  it("retries a task whose port is taken, logging each failure, and exits 1 when it keeps failing", async () => {
     const port = await freeUdpPort();
     const blocker = Bun.spawn([disco, "server", "-l", "127.0.0.1", "-p", String(port), "-m", "x"], { stdout: "pipe", stderr: "pipe" });
     try {
       await using out = new LineReader(blocker.stderr);
       await out.waitFor(/listening on/);
       const file = join(dir, "busy.toml");
-      writeFileSync(file, `[discovery]\nport = ${port}\nlisten = "127.0.0.1"\n`);
-      const p = Bun.spawnSync([disco, "run", "-c", file], { stdout: "pipe", stderr: "pipe", timeout: 30_000 });
-      assert.equal(p.exitCode, 1, p.stderr.toString());
-      assert.match(p.stderr.toString(), /discovery/);
+      writeFileSync(file, `[daemon]\nstate_directory = "${dir}/state"\ncontrol_socket = "${dir}/busy.sock"\n[discovery]\nport = ${port}\nlisten = "127.0.0.1"\n`);
+      // 1 + 2 + 4 + 8 s of backoff: the fifth failure in a row gives up.
+      const p = Bun.spawnSync([disco, "run", "-c", file], { stdout: "pipe", stderr: "pipe", timeout: 40_000 });
+      const text = p.stderr.toString();
+      assert.equal(p.exitCode, 1, text);
+      assert.equal(text.match(/discovery: cannot bind UDP 127\.0\.0\.1:\d+.*EADDRINUSE.*; restarting in/g)?.length, 5, text);
+      assert.match(text, /every task failed 5 times in a row: discovery: cannot bind/);
     } finally {
       blocker.kill("SIGKILL");
       await blocker.exited;

@@ -7,40 +7,21 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MetricsProxy } from "../../lib/metrics/index.ts";
-import { encodeCommand, encodeFrame, encodeGreeting, PubSocket, SubSocket, ZmtpDecoder } from "../../lib/zmtp/index.ts";
+import { PubSocket, SubSocket } from "../../lib/zmtp/index.ts";
 import { FakeClock } from "../zmtp/_clock.ts";
 import { within } from "../zmtp/_peer.ts";
-import { RawClient } from "../zmtp/_raw.ts";
+import { commandFrame, joinFrames, PING_MARK, pongCount, RawClient, SUB_HELLO } from "../zmtp/_raw.ts";
 import { CommandTap } from "../zmtp/_tap.ts";
 import { watch } from "../zmtp/_watch.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
 
-function command(c: Parameters<typeof encodeCommand>[0]): Uint8Array {
-  return encodeFrame(encodeCommand(c), { command: true });
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-const HELLO = concat([encodeGreeting(), command({ type: "READY", metadata: [["Socket-Type", te.encode("SUB")]] })]);
-const PING = command({ type: "PING", ttlDs: 0, context: te.encode("end") });
-
-function ponged(raw: RawClient): boolean {
-  try {
-    return new ZmtpDecoder().feed(raw.received).some((e) => e.type === "command" && e.command.type === "PONG");
-  } catch {
-    return false;
-  }
-}
+const command = commandFrame;
+const concat = joinFrames;
+const HELLO = SUB_HELLO;
+const PING = PING_MARK;
+const ponged = (raw: RawClient) => pongCount(raw) > 0;
 
 /** A proxy on loopback with a disco publisher on its frontend (the per-peer topic cap junk used to fill). */
 async function proxyWithPublisher(options: Parameters<typeof MetricsProxy.open>[0] = {}) {

@@ -1,6 +1,6 @@
 /** A raw TCP client for feeding hand-made bytes to a disco socket in tests (node:net so it can pause). */
 import { connect, type Socket } from "node:net";
-import { parseEndpoint } from "../../lib/zmtp/index.ts";
+import { encodeCommand, encodeFrame, encodeGreeting, parseEndpoint, ZmtpDecoder } from "../../lib/zmtp/index.ts";
 import { Changes } from "../_lines.ts";
 
 /** A connected raw client. */
@@ -50,5 +50,37 @@ export class RawClient implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.socket.destroy();
+  }
+}
+
+const te = new TextEncoder();
+
+/** One command frame. */
+export function commandFrame(c: Parameters<typeof encodeCommand>[0]): Uint8Array {
+  return encodeFrame(encodeCommand(c), { command: true });
+}
+
+/** The frames joined. */
+export function joinFrames(parts: readonly Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+/** A raw peer's opening: greeting, then READY as a SUB. */
+export const SUB_HELLO = joinFrames([encodeGreeting(), commandFrame({ type: "READY", metadata: [["Socket-Type", te.encode("SUB")]] })]);
+
+/** A PING whose PONG proves everything sent before it was handled. */
+export const PING_MARK = commandFrame({ type: "PING", ttlDs: 0, context: te.encode("end") });
+
+/** Greeting, READY as a SUB, one SUBSCRIBE per topic, then {@link PING_MARK}. */
+export function subscriberBytes(topics: readonly (string | Uint8Array)[]): Uint8Array {
+  return joinFrames([SUB_HELLO, ...topics.map((t) => commandFrame({ type: "SUBSCRIBE", topic: typeof t === "string" ? te.encode(t) : t })), PING_MARK]);
+}
+
+/** How many PONGs the raw client received (0 when what it got does not decode). */
+export function pongCount(raw: RawClient): number {
+  try {
+    return new ZmtpDecoder().feed(raw.received).filter((e) => e.type === "command" && e.command.type === "PONG").length;
+  } catch {
+    return 0;
   }
 }

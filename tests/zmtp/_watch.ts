@@ -18,9 +18,12 @@ export function watch(socket: Pick<ZmtpSocket, "events">) {
     stop: () => ac.abort(),
     /** Events of `type` so far. */
     count: (type: SocketEvent["type"], reason?: string) => seen.filter((e) => e.type === type && (reason === undefined || (e.type === "rejected" && e.reason === reason))).length,
-    /** Waits until `check()` holds (re-checked on every event). */
-    until(check: () => boolean, ms = 10_000): Promise<true> {
-      return changes.until(() => check() || undefined, { timeoutMs: ms, failure: () => `timed out; events ${JSON.stringify(seen.map((x) => (x.type === "rejected" ? `rejected:${x.reason}` : x.type)))}` });
+    /**
+     * Waits for the first event that satisfies `match` (re-checked on every event); `match` may ignore its
+     * argument and test counts instead.
+     */
+    until(match: (e: SocketEvent) => boolean, ms = 10_000): Promise<SocketEvent> {
+      return changes.until(() => seen.find(match), { timeoutMs: ms, failure: () => `no matching event in ${JSON.stringify(seen.map((x) => (x.type === "rejected" ? `rejected:${x.reason}` : x.type)))}` });
     },
   };
 }

@@ -5,45 +5,18 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { encodeCommand, encodeFrame, encodeGreeting, PubSocket, SubSocket, ZmtpDecoder } from "../../lib/zmtp/index.ts";
+import { PubSocket, SubSocket } from "../../lib/zmtp/index.ts";
 import { within } from "./_peer.ts";
-import { RawClient } from "./_raw.ts";
+import { commandFrame, joinFrames, pongCount, RawClient, subscriberBytes } from "./_raw.ts";
 import { watch } from "./_watch.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
 
-function command(c: Parameters<typeof encodeCommand>[0]): Uint8Array {
-  return encodeFrame(encodeCommand(c), { command: true });
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-/** Greeting, READY as a SUB, the SUBSCRIBE commands, then a PING whose PONG proves they were all handled. */
-function subscriber(topics: readonly (string | Uint8Array)[]): Uint8Array {
-  return concat([
-    encodeGreeting(),
-    command({ type: "READY", metadata: [["Socket-Type", te.encode("SUB")]] }),
-    ...topics.map((t) => command({ type: "SUBSCRIBE", topic: typeof t === "string" ? te.encode(t) : t })),
-    command({ type: "PING", ttlDs: 0, context: te.encode("end") }),
-  ]);
-}
-
-function ponged(raw: RawClient): boolean {
-  try {
-    return new ZmtpDecoder().feed(raw.received).some((e) => e.type === "command" && e.command.type === "PONG");
-  } catch {
-    return false;
-  }
-}
+const command = commandFrame;
+const concat = joinFrames;
+const subscriber = subscriberBytes;
+const ponged = (raw: RawClient) => pongCount(raw) > 0;
 
 /** Publishes `text` until the subscriber gets it (the first sends can precede its subscription). */
 async function served(pub: PubSocket, sub: SubSocket, text: string): Promise<void> {
@@ -144,7 +117,7 @@ describe("publishers limit subscriptions", () => {
     assert.equal(pub.stats.subscriptionsDropped, 50 - 6 + 1, "the newcomer's second topic is over the limit");
     assert.equal(pub.send("metric shed {}"), 1);
     // Cancelling frees room for others.
-    const pongs = (r: RawClient) => new ZmtpDecoder().feed(r.received).filter((e) => e.type === "command" && e.command.type === "PONG").length;
+    const pongs = pongCount;
     junk.write(concat([command({ type: "CANCEL", topic: te.encode("junk001") }), command({ type: "PING", ttlDs: 0, context: te.encode("2") })]));
     await junk.until(() => pongs(junk) >= 2);
     real.write(concat([command({ type: "SUBSCRIBE", topic: te.encode("second") }), command({ type: "PING", ttlDs: 0, context: te.encode("2") })]));

@@ -16,14 +16,13 @@ import {
   TransportError,
   ZmtpDecoder,
   runProxy,
-  type SocketEvent,
   type ZmtpSocket,
 } from "../../lib/zmtp/index.ts";
-import { Changes } from "../_lines.ts";
 import { within } from "./_peer.ts";
 import { RawClient } from "./_raw.ts";
 import { FakeClock } from "./_clock.ts";
 import { CommandTap } from "./_tap.ts";
+import { watch } from "./_watch.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -31,26 +30,6 @@ const text = (parts: Uint8Array[] | undefined) => parts?.map((p) => td.decode(p)
 
 function readyFrame(type: string): Uint8Array {
   return encodeFrame(encodeCommand({ type: "READY", metadata: [["Socket-Type", te.encode(type)]] }), { command: true });
-}
-
-/** Collects a socket's events and waits for one that matches. */
-function watch(socket: ZmtpSocket) {
-  const seen: SocketEvent[] = [];
-  const changes = new Changes();
-  const ac = new AbortController();
-  void (async () => {
-    for await (const e of socket.events(ac.signal)) {
-      seen.push(e);
-      changes.notify();
-    }
-  })();
-  return {
-    seen,
-    stop: () => ac.abort(),
-    until(match: (e: SocketEvent) => boolean, ms = 5000): Promise<SocketEvent> {
-      return changes.until(() => seen.find(match), { timeoutMs: ms, failure: () => `no matching event in ${JSON.stringify(seen.map((x) => x.type))}` });
-    },
-  };
 }
 
 async function pubSubPair(bindEp: string) {

@@ -1,0 +1,166 @@
+/**
+ * Flood, in network namespaces (root only): 10 s of datagrams at 100,000/s (half garbage, half forged
+ * sealed queries with a valid key id and a bad tag) at the discovery port of a `disco run` daemon (compiled
+ * binary, discovery and sealed beacons on), while legitimate clients keep asking. Prints the share of
+ * legitimate queries answered (target >= 99%), the daemon's RSS growth (target <= 20 MB) and its CPU time
+ * per flood datagram. Bounded: the flood stops after 10 s whatever happens. Never fails on the figures.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureBuilt, ROOT } from "../tests/_bin.ts";
+import { LineReader } from "../tests/_lines.ts";
+import { createLan, netnsUnavailable, type LanHost } from "../tests/net/_netns.ts";
+
+const FLOOD_SECONDS = 10;
+const FLOOD_PER_SEC = 100_000;
+const CLIENTS = 4;
+
+// The flooder: pre-built datagrams, sent in slices every 10 ms to keep the rate; stops after the duration.
+// Prints what it sent.
+const FLOODER = `
+import { createSocket } from "node:dgram";
+import { createKeyring, decodeKey } from "${ROOT}/lib/crypto/index.ts";
+import { deriveChannelId } from "${ROOT}/lib/crypto/index.ts";
+import { encodeQuery, sealFrame } from "${ROOT}/lib/discovery/index.ts";
+const [keyText, target, port, perSec, seconds] = process.argv.slice(2);
+const ring = await createKeyring([decodeKey(keyText)], "discovery");
+const chan = await deriveChannelId("flood");
+const frames = [];
+for (let i = 0; i < 512; i++) {
+  // Garbage: random bytes, sometimes starting with the marker so the decoder reads further.
+  const g = crypto.getRandomValues(new Uint8Array(20 + (i % 200)));
+  if (i % 2) { g[0] = 0xd1; g[1] = 0x5c; g[2] = 1; }
+  frames.push(g);
+  // Forged: a real sealed query with its tag broken: valid channel and key id, so it costs a decrypt.
+  const q = sealFrame("query", chan, encodeQuery({ id: crypto.getRandomValues(new Uint8Array(16)), timeMs: Date.now() }), { key: ring.keys[0] });
+  q[q.length - 1] ^= 0xff;
+  frames.push(q);
+}
+const s = createSocket("udp4");
+await new Promise((r) => s.bind(0, r));
+let sent = 0, k = 0;
+const perTick = Number(perSec) / 100;
+const t0 = performance.now();
+const end = t0 + Number(seconds) * 1000;
+await new Promise((resolve) => {
+  const tick = () => {
+    const now = performance.now();
+    if (now >= end) return resolve();
+    const due = Math.floor(((now - t0) / 1000) * Number(perSec));
+    for (let n = 0; sent < due && n < perTick * 4; n++, sent++) s.send(frames[k++ & 1023], Number(port), target);
+    setTimeout(tick, 10);
+  };
+  tick();
+});
+s.close();
+console.log("sent " + sent + " in " + ((performance.now() - t0) / 1000).toFixed(1) + " s");
+`;
+
+// A legitimate client: asks 5 times a second (within the default reply limit of 10/s), each time waiting
+// for the answer or 1 s, until the duration is over.
+const CLIENT = `
+import { createKeyring, decodeKey, deriveChannelId } from "${ROOT}/lib/crypto/index.ts";
+import { discover } from "${ROOT}/lib/discovery/index.ts";
+import { openUdp } from "${ROOT}/lib/net/index.ts";
+const [keyText, target, port, seconds] = process.argv.slice(2);
+const ring = await createKeyring([decodeKey(keyText)], "discovery");
+const chan = await deriveChannelId("flood");
+await using socket = await openUdp({ port: 0 });
+const end = performance.now() + Number(seconds) * 1000;
+let asked = 0, answered = 0;
+while (performance.now() < end) {
+  asked++;
+  const ac = new AbortController();
+  // Stop collecting as soon as the one server answered (discover() otherwise waits out its timeout).
+  const r = await discover(socket, { targets: [{ address: target, port: Number(port) }], channelId: chan, keyring: ring, timeoutMs: 1000, signal: ac.signal,
+    onEvent: (e) => { if (e.type === "answer") ac.abort(); } });
+  if (r.hosts.length) answered++;
+  await new Promise((resolve) => setTimeout(resolve, 200)); // pacing the client, not synchronisation
+}
+console.log("asked " + asked + " answered " + answered);
+`;
+
+// The floor: a bare Bun UDP receiver that reads and drops, under the same flood (what the runtime itself costs).
+const SINK = `
+const s = require("node:dgram").createSocket("udp4");
+let n = 0;
+s.on("message", () => n++);
+s.bind(40000, () => console.error("sink listening"));
+`;
+
+function rssKb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
+}
+
+function cpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
+async function main(): Promise<void> {
+  const why = netnsUnavailable();
+  if (why) {
+    console.log(`flood in namespaces: skipped (${why})`);
+    return;
+  }
+  const disco = ensureBuilt();
+  const tmp = mkdtempSync(join(tmpdir(), "disco-bench-flood-"));
+  try {
+    const keyText = Bun.spawnSync([disco, "keygen"]).stdout.toString().trim();
+    writeFileSync(join(tmp, "key"), keyText + "\n");
+    writeFileSync(join(tmp, "flooder.ts"), FLOODER);
+    writeFileSync(join(tmp, "client.ts"), CLIENT);
+    await using lan = await createLan(2 + CLIENTS);
+    const [server, attacker, ...clients] = lan.hosts;
+    const cfg = join(tmp, "daemon.toml");
+    writeFileSync(
+      cfg,
+      `[host]\nname = "flooded"\n[discovery]\nmagic = "flood"\nkey_file = "${join(tmp, "key")}"\nport = 40000\n` +
+        `[beacon]\nenabled = true\nformat = "json"\nport = 9000\ninterval = "1s"\n[services]\nweb = "http://flooded/"\n`,
+    );
+    const floodAt = async (proc: ReturnType<LanHost["spawn"]>, withClients: boolean) => {
+      const pid = proc.pid;
+      const rss0 = rssKb(pid);
+      const cpu0 = cpuUs(pid);
+      const t0 = performance.now();
+      const flooder = attacker!.spawn([process.execPath, join(tmp, "flooder.ts"), keyText, server!.ip, "40000", String(FLOOD_PER_SEC), String(FLOOD_SECONDS)]);
+      const asking = withClients ? clients.map((c) => c.spawn([process.execPath, join(tmp, "client.ts"), keyText, server!.ip, "40000", String(FLOOD_SECONDS)])) : [];
+      let rssMax = rss0;
+      const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssKb(pid))), 250);
+      const [floodOut, ...clientOuts] = await Promise.all([new Response(flooder.stdout).text(), ...asking.map((p) => new Response(p.stdout).text())]);
+      clearInterval(sampler);
+      const seconds = (performance.now() - t0) / 1000;
+      let asked = 0;
+      let answered = 0;
+      for (const out of clientOuts) {
+        const m = /asked (\d+) answered (\d+)/.exec(out);
+        asked += Number(m?.[1] ?? 0);
+        answered += Number(m?.[2] ?? 0);
+      }
+      return { sent: Number(/sent (\d+)/.exec(floodOut)?.[1] ?? NaN), seconds, cpu: cpuUs(pid) - cpu0, rss0, rssMax, rss1: rssKb(pid), asked, answered };
+    };
+    const daemon = server!.spawn([disco, "run", "-c", cfg]);
+    await new LineReader(daemon.stderr).waitFor(/discovery: answering on/);
+    const d = await floodAt(daemon, true);
+    daemon.kill("SIGTERM");
+    await daemon.exited;
+    writeFileSync(join(tmp, "sink.js"), SINK);
+    const sink = server!.spawn([process.execPath, join(tmp, "sink.js")]);
+    await new LineReader(sink.stderr).waitFor(/sink listening/);
+    const b = await floodAt(sink, false);
+    const mb = (kb: number) => (kb / 1024).toFixed(1);
+    console.log(`flood at the discovery port of 'disco run' (namespaces; ${FLOOD_SECONDS} s, half garbage, half forged sealed queries with a valid key id):`);
+    console.log(`  flood sent:                  ${d.sent} datagrams (${(d.sent / FLOOD_SECONDS).toFixed(0)}/s; target ${FLOOD_PER_SEC}/s: the sender is the limit on this machine)`);
+    console.log(`  legitimate queries answered: ${d.answered}/${d.asked} = ${((100 * d.answered) / Math.max(1, d.asked)).toFixed(1)}% (${CLIENTS} clients at 5 queries/s; target >= 99%)`);
+    console.log(`  daemon RSS:                  ${mb(d.rss0)} MB before, ${mb(d.rssMax)} MB peak, ${mb(d.rss1)} MB after: growth ${mb(d.rssMax - d.rss0)} MB (target <= 20 MB)`);
+    console.log(`  daemon CPU:                  ${(d.cpu / 1000).toFixed(0)} ms over ${d.seconds.toFixed(1)} s (${((100 * d.cpu) / 1e6 / d.seconds).toFixed(0)}% of a core), ${(d.cpu / Math.max(1, d.sent)).toFixed(2)} µs per flood datagram`);
+    console.log(`  floor, a bare Bun receiver:  ${b.sent} datagrams; RSS growth ${mb(b.rssMax - b.rss0)} MB (${mb(b.rss0)} -> ${mb(b.rssMax)} peak), ${(b.cpu / Math.max(1, b.sent)).toFixed(2)} µs CPU per datagram`);
+    console.log(`  ratios to the floor:         CPU per datagram ${(d.cpu / Math.max(1, d.sent) / (b.cpu / Math.max(1, b.sent))).toFixed(2)}x, RSS growth ${((d.rssMax - d.rss0) / Math.max(1, b.rssMax - b.rss0)).toFixed(2)}x`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();

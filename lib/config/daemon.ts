@@ -1,0 +1,47 @@
+import { parse } from "smol-toml";
+import type { Section } from "./_schema.ts";
+
+/** `[daemon]`: how `disco run` talks to the system (control socket, state, logs). */
+export interface DaemonConfig {
+  /** The unix socket `disco status`, `disco reload` and `disco hosts` ask (mode 0660). @default "/run/disco/disco.sock" */
+  readonly controlSocket: string;
+  /** Where the daemon keeps what must survive a restart (the beacon identity). @default "/var/lib/disco" */
+  readonly stateDirectory: string;
+  /** Log lines for people ("text") or one JSON object per line ("json"). @default "text" */
+  readonly logFormat: "text" | "json";
+}
+
+/** The socket path a client uses when neither `-c` nor `--socket` says otherwise. */
+export const DEFAULT_CONTROL_SOCKET = "/run/disco/disco.sock";
+
+// sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
+const MAX_SOCKET_PATH_BYTES = 107;
+
+/** Reads and validates `[daemon]`. */
+export function readDaemon(s: Section): DaemonConfig {
+  const absolute = { pattern: /^\//, patternText: "an absolute path" };
+  let controlSocket = s.string("control_socket", { default: DEFAULT_CONTROL_SOCKET, ...absolute })!;
+  if (new TextEncoder().encode(controlSocket).length > MAX_SOCKET_PATH_BYTES) {
+    s.problem("control_socket", `a unix socket path must be at most ${MAX_SOCKET_PATH_BYTES} bytes, got ${controlSocket.length}`);
+    controlSocket = DEFAULT_CONTROL_SOCKET;
+  }
+  const stateDirectory = s.string("state_directory", { default: "/var/lib/disco", ...absolute })!;
+  const logFormat = s.string("log_format", { default: "text", oneOf: ["text", "json"] })! as "text" | "json";
+  s.done();
+  return { controlSocket, stateDirectory, logFormat };
+}
+
+/**
+ * The `[daemon] control_socket` of a config text that may have other problems (so `disco reload -c FILE`
+ * still finds the daemon to tell it the file is broken). Reads nothing else and validates nothing else.
+ * @returns the path, or undefined when the text has none (or is not TOML)
+ */
+export function peekControlSocket(text: string): string | undefined {
+  try {
+    const daemon = (parse(text) as Record<string, unknown>)["daemon"];
+    const path = typeof daemon === "object" && daemon !== null ? (daemon as Record<string, unknown>)["control_socket"] : undefined;
+    return typeof path === "string" && path.startsWith("/") ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}

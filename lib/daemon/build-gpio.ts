@@ -1,0 +1,92 @@
+/**
+ * The GPIO builder: the declared lines opened and held (outputs at their initial level, PWM running) until
+ * the daemon stops, input changes published as metrics and fanned out to the daemon's subscribers. A config
+ * with only outputs or PWM holds its lines; the task does not end when there is nothing to watch.
+ */
+import type { GpioConfig } from "../config/index.ts";
+import { findMissingChips, GpioError, inputChangeMetric, openLines, selectDriver } from "../gpio/index.ts";
+import { MetricsPublisher } from "../metrics/index.ts";
+import { sameSlice } from "./plan.ts";
+import type { Builder } from "./types.ts";
+
+/** What the GPIO task depends on. */
+export interface GpioSlice {
+  readonly host: string;
+  readonly gpio: GpioConfig;
+  /** Where input changes are published (the metrics frontend), when metrics are enabled. */
+  readonly publishTo?: string;
+}
+
+/** `[gpio]` with lines declared: outputs, PWM and inputs. */
+export const gpioBuilder: Builder<GpioSlice> = {
+  name: "gpio",
+  slice: ({ config, host }) => (config.gpio.enabled ? { host, gpio: config.gpio, ...(config.metrics.enabled && { publishTo: config.metrics.frontend }) } : undefined),
+  // The same lines cannot be requested twice: a new GPIO task releases the old one's lines first.
+  conflicts: () => true,
+  async prepare(slice, ctx) {
+    const g = slice.gpio;
+    const log = ctx.log;
+    const driver = await selectDriver(g.driver, { sysfsRoot: g.sysfsRoot });
+    let lines;
+    try {
+      for (const missing of await findMissingChips(driver, g)) {
+        log.warn(`gpio: ${missing.name}: chip ${missing.chip} does not exist (chips here: ${missing.available.join(", ") || "none"})`, { task: "gpio" });
+      }
+      lines = await openLines(driver, g, { sysfsRoot: g.sysfsRoot });
+    } catch (err) {
+      await driver.close();
+      throw err;
+    }
+    for (const f of lines.failures) log.warn(`gpio: ${f.name}: ${f.error.message}`, { task: "gpio", line: f.name });
+    const opened = lines.inputs.size + lines.outputs.size + lines.pwms.size;
+    const close = async () => {
+      if (ctx.gpio.get() === lines) ctx.gpio.set(undefined);
+      await lines.close();
+      await driver.close();
+    };
+    if (opened === 0 && lines.failures.length > 0) {
+      await close();
+      throw new GpioError(`no declared line could be opened (${lines.failures.map((f) => `${f.name}: ${f.error.message}`).join("; ")})`);
+    }
+    log.info(`gpio: ${lines.inputs.size} inputs, ${lines.outputs.size} outputs, ${lines.pwms.size} pwm through ${driver.kind}`, { task: "gpio" });
+    let changes = 0;
+    let publishTo = slice.publishTo;
+    return {
+      run: async ({ signal }) => {
+        ctx.gpio.set(lines);
+        let publisher: MetricsPublisher | undefined;
+        let publishing: string | undefined;
+        const closing: Promise<void>[] = [];
+        try {
+          for await (const change of lines.changes(signal)) {
+            changes++;
+            if (change.cause !== "initial") log.info(`gpio: ${change.name} = ${change.value} (${change.cause})`, { task: "gpio", line: change.name, value: change.value });
+            if (publishing !== publishTo) {
+              if (publisher) closing.push(publisher.close());
+              publisher = publishTo !== undefined ? new MetricsPublisher(slice.host, { frontend: publishTo }) : undefined;
+              publishing = publishTo;
+            }
+            const metric = publisher?.publish(inputChangeMetric(change)).metric;
+            ctx.emit({ type: "input", change });
+            if (metric) ctx.emit({ type: "metric", metric });
+          }
+          // Nothing (more) to watch: the outputs and PWM stay held until the daemon stops.
+          if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+        } finally {
+          await publisher?.close();
+          await Promise.all(closing);
+        }
+      },
+      // Only where input changes are published can change in place; other changes reopen the lines.
+      update: async (next) => {
+        if (!sameSlice({ ...slice, publishTo: undefined }, { ...next, publishTo: undefined })) return undefined;
+        return () => {
+          publishTo = next.publishTo;
+          slice = next;
+        };
+      },
+      close,
+      counters: () => ({ inputs: lines.inputs.size, outputs: lines.outputs.size, pwm: lines.pwms.size, failed: lines.failures.length, changes }),
+    };
+  },
+};

@@ -1,0 +1,25 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { parseConfig } from "../../lib/config/index.ts";
+import { problems } from "./_problems.ts";
+
+describe("readDaemon()", () => {
+  it("defaults to the systemd unit's runtime and state directories and text logs", () => {
+    assert.deepEqual(parseConfig("").daemon, { controlSocket: "/run/disco/disco.sock", stateDirectory: "/var/lib/disco", logFormat: "text" });
+  });
+
+  it("reads every key", () => {
+    const d = parseConfig('[daemon]\ncontrol_socket = "/tmp/d.sock"\nstate_directory = "/tmp/state"\nlog_format = "json"\n').daemon;
+    assert.deepEqual(d, { controlSocket: "/tmp/d.sock", stateDirectory: "/tmp/state", logFormat: "json" });
+  });
+
+  it("refuses relative paths, a socket path over sun_path's 107 bytes, an unknown format and unknown keys", () => {
+    assert.deepEqual(problems(`[daemon]\ncontrol_socket = "d.sock"\nstate_directory = "state"\nlog_format = "xml"\nbogus = 1\n`), [
+      "daemon.control_socket@2",
+      "daemon.state_directory@3",
+      "daemon.log_format@4",
+      "daemon.bogus@5",
+    ]);
+    assert.deepEqual(problems(`[daemon]\ncontrol_socket = "/${"x".repeat(107)}"\n`), ["daemon.control_socket@2"]);
+  });
+});
