@@ -104,8 +104,9 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
     });
     return { ...settings, config };
   } catch (err) {
-    // The one BeaconError here: nothing to send to.
-    if (err instanceof BeaconError) throw new UsageError(command, "no interface to beacon on: no up, non-loopback IPv4 interface was found; name one with -i or give --to 127.255.255.255", { cause: err });
+    // The one BeaconError here: nothing to send to. Like disco-client's "nowhere to send", a fact of this
+    // host, not a wrong flag: a runtime failure (exit 1).
+    if (err instanceof BeaconError) throw new BeaconError("no interface to beacon on: no up, non-loopback IPv4 interface was found; name one with -i or give --to 127.255.255.255", { cause: err });
     throw err;
   }
 }
