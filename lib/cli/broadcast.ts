@@ -8,6 +8,7 @@ import {
   BeaconError,
   MembershipTable,
   createBeaconBuilder,
+  formatTarget,
   resolveBeaconSettings,
   runBeaconSender,
   runBeaconService,
@@ -84,7 +85,13 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
   if (intervalMs !== undefined && intervalMs < 100) throw new UsageError(command, `--delay must be at least 0.1 s, got ${intervalMs} ms`);
   if (v.format !== undefined && v.format !== "disco.py" && v.format !== "json") throw new UsageError(command, `--format expects disco.py or json, got '${v.format}'`);
   const host = resolveHostName(command, v.name, config);
-  for (const t of v.to ?? []) parseIpv4Flag(command, "--to", t, "127.255.255.255");
+  // --to ADDR[:PORT], as in disco-client: a port of its own overrides --port for that target.
+  for (const t of v.to ?? []) {
+    const [address = "", portText, ...rest] = t.split(":");
+    if (rest.length) throw new UsageError(command, `--to expects an IPv4 address with an optional :PORT, got '${t}'`);
+    parseIpv4Flag(command, "--to", address, "127.255.255.255");
+    if (portText !== undefined) parseIntFlag(command, "--to", portText, 1, 65535);
+  }
   const secrets = options.secrets ?? (await resolveSecrets(command, { config: config.discovery, magic: config.discovery.magic, io }));
   try {
     const settings = await resolveBeaconSettings(config, {
@@ -144,7 +151,7 @@ export function beaconServiceOptions(command: string, setup: BeaconSetup, io: Cl
     table,
     ...(x.counters && { counters: x.counters }),
     ...(x.debug && { onDrop: (reason, from, err) => io.err(`dropped datagram from ${from}: ${reason} (${err.message})\n`) }),
-    onSendError: (t, err) => io.err(`disco ${command}: send to ${t}:${setup.port} failed: ${err instanceof Error ? err.message : String(err)}\n`),
+    onSendError: (t, err) => io.err(`disco ${command}: send to ${formatTarget(t, setup.port)} failed: ${err instanceof Error ? err.message : String(err)}\n`),
   };
 }
 
@@ -164,7 +171,7 @@ export function formatCounters(s: CountersSnapshot): string {
   ].join("\n");
 }
 
-const HELP = `Usage: disco broadcast --send [--port 9000] [--delay 15] [-i IFACE]... [--to ADDR]... [--name NAME] [-c FILE]
+const HELP = `Usage: disco broadcast --send [--port 9000] [--delay 15] [-i IFACE]... [--to ADDR[:PORT]]... [--name NAME] [-c FILE]
        disco broadcast --receive [--port 9000] [--json] [--debug] [-c FILE]
 
 Beacons, compatible with disco.py both ways. --send sends "HOST <name> <unix seconds>" (or a rich JSON
@@ -181,7 +188,7 @@ Flags:
   -d, --delay SECONDS   interval between beacons (default: [beacon] interval, 15); also --interval.
                         (-d is disco.py's --delay here; in disco-server it is PyDiscover's --discover-info)
   -i, --interface NAME  beacon on this interface's broadcast address (repeatable)
-  --to ADDR             also send to this address, e.g. 127.255.255.255 (repeatable)
+  --to ADDR[:PORT]      also send to this address (its own port, else --port), e.g. 127.255.255.255 (repeatable)
   -n, --name NAME       host name to announce (default: [host] name, then the system host name)
   --format F            disco.py (default) or json
   --json                (--receive) one JSON object per beacon
@@ -237,7 +244,7 @@ export const command: Command = {
     if (v.send) {
       const builder = await createBeaconBuilder({ format: setup.format, self: setup.self, intervalMs: setup.intervalMs, channelId: setup.channelId, ...(setup.keyring && { keyring: setup.keyring }) });
       await using socket = await openUdp({ port: 0, reuseAddr: false, broadcast: true });
-      if (v.debug) io.err(`beaconing as ${setup.self.host} every ${setup.intervalMs / 1000} s to ${setup.targets.map((t) => `${t}:${setup.port}`).join(", ")} (${setup.format}${setup.keyring && setup.format === "json" ? ", sealed" : ""})\n`);
+      if (v.debug) io.err(`beaconing as ${setup.self.host} every ${setup.intervalMs / 1000} s to ${setup.targets.map((t) => formatTarget(t, setup.port)).join(", ")} (${setup.format}${setup.keyring && setup.format === "json" ? ", sealed" : ""})\n`);
       await runBeaconSender({
         signal,
         socket,
@@ -247,8 +254,8 @@ export const command: Command = {
         intervalMs: setup.intervalMs,
         goodbye: setup.goodbye,
         counters,
-        ...(v.debug && { onSent: (t: string, d: Uint8Array) => io.err(`sent ${d[0] === 0xfe ? `${d.length}-byte rich beacon` : new TextDecoder().decode(d)} to ${t}:${setup.port}\n`) }),
-        onError: (t, err) => io.err(`disco broadcast: send to ${t}:${setup.port} failed: ${err instanceof Error ? err.message : String(err)}\n`),
+        ...(v.debug && { onSent: (t: string, d: Uint8Array) => io.err(`sent ${d[0] === 0xfe ? `${d.length}-byte rich beacon` : new TextDecoder().decode(d)} to ${formatTarget(t, setup.port)}\n`) }),
+        onError: (t, err) => io.err(`disco broadcast: send to ${formatTarget(t, setup.port)} failed: ${err instanceof Error ? err.message : String(err)}\n`),
       });
       if (v.debug) io.err(`${formatCounters(counters.snapshot())}\n`);
       return 0;

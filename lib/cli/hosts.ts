@@ -52,7 +52,7 @@ Flags:
                         also --interval. (-d is disco.py's --delay here; in disco-server it is PyDiscover's
                         --discover-info)
   -i, --interface NAME  (--announce) beacon on this interface (repeatable)
-  --to ADDR             (--announce) send to this address, e.g. 127.255.255.255 (repeatable)
+  --to ADDR[:PORT]      (--announce) send to this address (its own port, else --port), e.g. 127.255.255.255
   -n, --name NAME       (--announce) host name to announce
   --format F            (--announce) disco.py (default) or json
   -v, --verbose         log readiness and dropped datagrams with their reason to stderr (also --debug;
