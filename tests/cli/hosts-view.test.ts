@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HostRecord } from "../../lib/beacon/index.ts";
-import { colorEnabled, frame, hostJson, liveLines, renderHosts, sortHosts } from "../../lib/cli/_hosts-view.ts";
+import { colorEnabled, frame, hostJson, liveLines, mergeAnswers, renderHosts, sortHosts } from "../../lib/cli/_hosts-view.ts";
 import { command } from "../../lib/cli/hosts.ts";
 import type { CliIo } from "../../lib/cli/index.ts";
 import { freeUdpPort } from "../_bin.ts";
@@ -119,5 +119,25 @@ describe("disco hosts --watch and a resize", () => {
     stop.abort();
     assert.equal(await run, 0);
     assert.equal(resize, undefined, "the resize listener is removed on exit");
+  });
+});
+
+describe("mergeAnswers()", () => {
+  const answer = (name: string, extra: Record<string, unknown> = {}) =>
+    ({ host: name, addresses: ["10.0.0.9"], services: { web: "http://x/" }, interfaces: {}, rttMs: 3, from: "10.0.0.9:40000", legacy: false, version: "0.2.0", ...extra }) as Parameters<typeof mergeAnswers>[1][number];
+  it("adds an answer's services, version and addresses to the beacon host of that name", () => {
+    const [h] = mergeAnswers([host("a", "alive")], [answer("a")]);
+    assert.equal(h?.state, "alive");
+    assert.equal(h?.version, "0.2.0");
+    assert.deepEqual(h?.services, { web: "http://x/" });
+    assert.deepEqual(h?.addresses, ["10.0.0.1", "10.0.0.9"]);
+    assert.equal(h?.answer?.rttMs, 3);
+  });
+  it("keeps what the beacons announced, and gives a host that only answered its own 'answered' row", () => {
+    const rows = mergeAnswers([host("a", "alive", { version: "1.0", services: { ssh: 22 } })], [answer("a"), answer("b")]);
+    assert.deepEqual(rows.map((r) => [r.host, r.state, r.version]), [["a", "alive", "1.0"], ["b", "answered", "0.2.0"]]);
+    assert.deepEqual(rows[0]?.services, { ssh: 22 });
+    const lines = renderHosts(rows, { nowMs: 2000 });
+    assert.match(lines[2]!, /^b\s+10\.0\.0\.9\s+answered\s+-\s+0\.2\.0\s+answered in 3 ms\s+web$/);
   });
 });
