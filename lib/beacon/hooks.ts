@@ -4,6 +4,8 @@
  * the queue is full, new events are dropped for hooks and counted. Spawning is an injected adapter
  * (hook-spawn.ts), so this file does no I/O.
  */
+import { HOST_NAME_RULE, isValidHostName } from "../text/index.ts";
+import { BeaconError } from "./errors.ts";
 import type { MembershipEvent } from "./types.ts";
 
 /** Event types a hook can filter on. */
@@ -148,6 +150,13 @@ export class HookRunner {
 
   async #runOne(job: Job): Promise<void> {
     const argv = typeof job.spec.command === "string" ? ["/bin/sh", "-c", job.spec.command] : [...job.spec.command];
+    // $DISCO_HOST reaches shells and paths: only a name that follows the host name rule (no glob, no
+    // path separator, no leading '-' or '.') is handed over, whoever produced the event.
+    if (!isValidHostName(job.event.host.host)) {
+      this.counters.failed++;
+      this.#o.onOutcome?.(job.spec, job.event, new BeaconError(`not run: the host name is not ${HOST_NAME_RULE}`));
+      return;
+    }
     this.counters.started++;
     try {
       const outcome = await this.#o.spawn(argv, { ...this.#o.baseEnv, ...hookEnv(job.event) }, job.spec.timeoutMs);

@@ -27,6 +27,7 @@ import { resolveSecrets, type Secrets } from "./_secrets.ts";
 import { checkInterfaceFlags, parseDurationFlag, parseFlags, parseIntFlag, parseIpv4Flag } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 
 /** Flags shared by `broadcast` and `hosts`. */
 export const BEACON_FLAGS = {
@@ -106,7 +107,7 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
       ...(v.to && { broadcast: v.to }),
       offers: (address) => {
         const o = hostOffers(config, address);
-        return { ...(o.metricsEndpoint !== undefined && { metricsEndpoint: o.metricsEndpoint }), gpio: o.gpio.map((g) => g.name) };
+        return { ...(o.metricsEndpoint !== undefined && { metricsEndpoint: o.metricsEndpoint }), ...(o.httpEndpoint !== undefined && { httpEndpoint: o.httpEndpoint }), gpio: o.gpio.map((g) => g.name) };
       },
     });
     return { ...settings, config };
@@ -150,7 +151,7 @@ export function beaconServiceOptions(command: string, setup: BeaconSetup, io: Cl
     ...(setup.vault && { vault: setup.vault }),
     table,
     ...(x.counters && { counters: x.counters }),
-    ...(x.debug && { onDrop: (reason, from, err) => io.err(`dropped datagram from ${from}: ${reason} (${err.message})\n`) }),
+    ...(x.debug && { onDrop: (reason, from, err) => io.err(`${escapeForTerminal(`dropped datagram from ${from}: ${reason} (${err.message})`)}\n`) }),
     onSendError: (t, err) => io.err(`disco ${command}: send to ${formatTarget(t, setup.port)} failed: ${err instanceof Error ? err.message : String(err)}\n`),
   };
 }
@@ -206,7 +207,7 @@ in use), 2 usage or config error.
 `;
 
 function beaconJson(b: ReceivedBeacon): string {
-  return JSON.stringify({
+  return jsonForTerminal({
     from: b.from,
     format: b.format,
     sealed: b.sealed,
@@ -264,7 +265,7 @@ export const command: Command = {
       ...beaconServiceOptions("broadcast", setup, io, { send: false, counters, debug: v.debug === true }),
       signal,
       ...(v.debug && { onReady: ({ port }: { port: number }) => io.err(`listening on UDP ${port}${setup.vault ? ` and ${setup.vault.group}:${setup.vault.port}` : ""}\n`) }),
-      onBeacon: (b) => io.out(v.json ? `${beaconJson(b)}\n` : `Received broadcast from ${b.from} : ${b.text}\n`),
+      onBeacon: (b) => io.out(v.json ? `${beaconJson(b)}\n` : `Received broadcast from ${b.from} : ${escapeForTerminal(b.text)}\n`),
     });
     if (v.debug) io.err(`${formatCounters(counters.snapshot())}\n`);
     return 0;

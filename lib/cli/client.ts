@@ -3,6 +3,7 @@ import { NetError } from "../net/index.ts";
 import { parseDurationFlag, parseFlags } from "./_args.ts";
 import { askOnce, DISCOVERY_FLAGS, discoveryTargets, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
 import type { Command } from "./command.ts";
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 
 const HELP = `Usage: disco-client [-c FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F] [-t SECONDS]
                     [-i IFACE]... [--to ADDR[:PORT]]... [--json] [--legacy] [-v]
@@ -61,6 +62,8 @@ function formatUptime(sec: number | undefined): string {
 }
 
 function table(rows: string[][]): string {
+  // Cells come from answers on the LAN: escaped before padding, so widths are the printed ones.
+  rows = rows.map((r) => r.map(escapeForTerminal));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
 }
@@ -75,6 +78,8 @@ function formatEvent(e: ClientEvent): string {
       return `answer from ${e.from}: ${e.host} after ${e.rttMs} ms${e.duplicate ? " (duplicate, merged)" : ""}`;
     case "refused":
       return `refusal from ${e.from}: ${e.message}`;
+    case "challenge":
+      return `challenge from ${e.from} after ${e.rttMs} ms (its clock or ours cannot vouch for the query's time): query sent again with it`;
     case "dropped":
       return `ignored a datagram from ${e.from} (${e.reason})`;
   }
@@ -114,7 +119,7 @@ export const command: Command = {
       result = await askOnce(basics, keys, targets, {
         timeoutMs,
         signal,
-        ...(verbose && { onEvent: (e: ClientEvent) => io.err(`disco client: ${formatEvent(e)}\n`) }),
+        ...(verbose && { onEvent: (e: ClientEvent) => io.err(`disco client: ${escapeForTerminal(formatEvent(e))}\n`) }),
       });
     } catch (err) {
       if (err instanceof NetError) {
@@ -126,7 +131,7 @@ export const command: Command = {
 
     if (f.json) {
       io.out(
-        `${JSON.stringify(
+        `${jsonForTerminal(
           {
             hosts: result.hosts.map((h: FoundHost) => ({
               host: h.host,
@@ -142,7 +147,6 @@ export const command: Command = {
             refusals: result.refusals,
             queried: targets.map((t) => `${t.address}:${t.port}`),
           },
-          null,
           2,
         )}\n`,
       );
@@ -154,7 +158,7 @@ export const command: Command = {
         : [["HOST", "ADDRESS", "SERVICES"], ...hosts.map((h) => [h.host, fromAddress(h.from), formatServices(h.services)])];
       io.out(table(rows));
     }
-    for (const r of result.refusals) io.err(`disco client: ${r.from} refused the query: ${r.message}\n`);
+    for (const r of result.refusals) io.err(`disco client: ${r.from} refused the query: ${escapeForTerminal(r.message)}\n`);
     for (const s of result.sendFailures) io.err(`disco client: could not send to ${s.target.address}:${s.target.port}: ${s.message}\n`);
     if (result.hosts.length > 0) return 0;
     if (signal.aborted) {

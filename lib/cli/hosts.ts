@@ -16,6 +16,7 @@ import { askOnce, discoveryTargets, resolveDiscoveryBasics, resolveDiscoveryKeys
 import { CLEAR_SCREEN, colorEnabled, frame, hostJson, liveLines, mergeAnswers, renderHosts, type HostView } from "./_hosts-view.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
+import { jsonForTerminal } from "../text/index.ts";
 
 const HELP = `Usage: disco hosts [--watch] [--json] [--stats] [--ask] [-c FILE | --socket PATH]
        disco hosts --listen [--watch] [--json] [--stats] [--ask] [--timeout SECONDS] [--announce] [beacon flags]
@@ -32,8 +33,8 @@ JSON event per line (NDJSON; from the daemon, the hosts it knows come first as j
   {"type":"join"|"update"|"suspect"|"leave"|"failed","host":{"host":..,"addresses":[..],"state":..,...}}
 In JSON a host has "ageMs" (since it was last heard) and "lastSeen" (ISO 8601); "lastSeenMs" is the
 listener's monotonic clock.
-A host is suspect after 2 missed beacons and failed after 3 (its own announced interval; disco.py
-beacons are assumed to come every --delay seconds); a goodbye removes it at once.
+A host is suspect after 2 missed beacons and failed after 3 (its own announced interval; for disco.py
+beacons, the pace learned from their arrivals, --delay until then); a goodbye removes it at once.
 
 Flags:
   -w, --watch           keep listening and show changes
@@ -48,7 +49,7 @@ Flags:
   -t, --timeout SECONDS one-shot listening time (default: the interval + 10% + 0.5 s)
   --announce            also send this host's beacons (and a goodbye on exit), like 'broadcast --send'
   -p, --port N          UDP port (default: [beacon] port, 9000)
-  -d, --delay SECONDS   beacon interval: sent with --announce, and assumed for disco.py beacons (default 15);
+  -d, --delay SECONDS   beacon interval: sent with --announce; disco.py beacons' until learned (default 15);
                         also --interval. (-d is disco.py's --delay here; in disco-server it is PyDiscover's
                         --discover-info)
   -i, --interface NAME  (--announce) beacon on this interface (repeatable)
@@ -138,7 +139,7 @@ async function ask(io: CliIo, basics: DiscoveryBasics, targets: ReturnType<typeo
 
 /** Prints the one-shot table (or JSON) of `hosts`. @returns 0, or 1 when there is nobody */
 function printHosts(io: CliIo, hosts: readonly HostView[], nowMs: number, json: boolean, stats: CountersSnapshot | undefined, nobody: string): number {
-  if (json) io.out(`${JSON.stringify({ hosts: hosts.map((h) => hostJson(h, nowMs)), ...(stats && { stats }) })}\n`);
+  if (json) io.out(`${jsonForTerminal({ hosts: hosts.map((h) => hostJson(h, nowMs)), ...(stats && { stats }) })}\n`);
   else if (hosts.length === 0) io.err(`disco hosts: ${nobody}\n`);
   else io.out(`${renderHosts(hosts, { nowMs, color: colorEnabled(io), ...(io.columns !== undefined && { columns: io.columns }) }).join("\n")}\n`);
   if (stats && !json) io.out(`\n${formatCounters(stats)}\n`);
@@ -166,7 +167,7 @@ interface DaemonHosts {
 
 /** --watch --ask in NDJSON: one `{"type":"answer"}` line per host that answered. */
 function printAnswers(io: CliIo, answers: readonly FoundHost[]): void {
-  for (const h of mergeAnswers([], answers)) io.out(`${JSON.stringify({ type: "answer", host: h })}\n`);
+  for (const h of mergeAnswers([], answers)) io.out(`${jsonForTerminal({ type: "answer", host: h })}\n`);
 }
 
 function applyEvent(hosts: Map<string, HostRecord>, e: MembershipEvent): void {
@@ -203,7 +204,7 @@ async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: Abor
   const hosts = new Map(first.hosts.map((h) => [h.host, h]));
   const ndjson = v.json || !io.stdoutIsTTY;
   const now = () => performance.now() + offsetMs;
-  if (ndjson) for (const h of first.hosts) io.out(`${JSON.stringify({ type: "join", host: hostJson(h, now()) } satisfies MembershipEvent)}\n`);
+  if (ndjson) for (const h of first.hosts) io.out(`${jsonForTerminal({ type: "join", host: hostJson(h, now()) } satisfies MembershipEvent)}\n`);
   const status = `disco ${VERSION}: the daemon's table on ${path} (Ctrl-C to stop)`;
   const color = colorEnabled(io);
   const redraw = () => draw(io, mergeAnswers([...hosts.values()], asking?.answers ?? []), now(), [status], color);
@@ -213,7 +214,7 @@ async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: Abor
     for await (const event of watched.events) {
       const e = event as MembershipEvent;
       applyEvent(hosts, e);
-      if (ndjson) io.out(`${JSON.stringify({ ...e, host: hostJson(e.host, now()) })}\n`);
+      if (ndjson) io.out(`${jsonForTerminal({ ...e, host: hostJson(e.host, now()) })}\n`);
       else redraw();
     }
   } finally {
@@ -274,7 +275,7 @@ async function listenForHosts(v: HostsFlags, io: CliIo, signal: AbortSignal, ask
       if (asking) asking.onAnswers = () => printAnswers(io, asking.answers);
       views.push(
         (async () => {
-          for await (const e of events) io.out(`${JSON.stringify({ ...(e satisfies MembershipEvent), host: hostJson(e.host, performance.now()) })}\n`);
+          for await (const e of events) io.out(`${jsonForTerminal({ ...(e satisfies MembershipEvent), host: hostJson(e.host, performance.now()) })}\n`);
         })(),
       );
     } else {

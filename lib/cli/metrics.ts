@@ -9,6 +9,7 @@ import { beaconServiceOptions, resolveBeaconSetup } from "./broadcast.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 import { explainErrno } from "./_os-errors.ts";
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 import { MetricsProxy, MetricsReceiver, NoProxyError, formatMetric, publishMetric, type JsonValue } from "../metrics/index.ts";
 import { EndpointError, TransportError, parseEndpoint, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
 
@@ -217,7 +218,7 @@ async function receive(
   if (o.debug) tasks.push(logEvents(io, "", receiver.events(both)));
   // disco.py logs each new host on stdout; so do we (not in --json mode, which is for machines).
   const announce = (what: string) => {
-    if (!o.json) io.out(`Connecting new metrics host: ${what}\n`);
+    if (!o.json) io.out(`Connecting new metrics host: ${escapeForTerminal(what)}\n`);
   };
   for (const ep of o.connect) {
     receiver.connect(ep);
@@ -239,7 +240,7 @@ async function receive(
       receiver.follow(events, {
         signal: both,
         onChange: (host, action, ep) => {
-          if (o.debug) io.err(`${host}: ${action} ${ep}\n`);
+          if (o.debug) io.err(`${escapeForTerminal(`${host}: ${action} ${ep}`)}\n`);
           if (action !== "connect") return;
           const e = parseEndpoint(ep);
           announce(e.transport === "tcp" ? e.host : ep);
@@ -251,7 +252,7 @@ async function receive(
     for (;;) {
       const metric = await receiver.receive(signal);
       if (!metric) break;
-      io.out(o.json ? `${JSON.stringify({ host: metric.host, values: metric.values })}\n` : `${formatMetric(metric)}\n`);
+      io.out(o.json ? `${jsonForTerminal({ host: metric.host, values: metric.values })}\n` : `${escapeForTerminal(formatMetric(metric))}\n`);
     }
   } finally {
     stop.abort();

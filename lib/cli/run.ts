@@ -34,6 +34,8 @@ The daemon: runs every capability the config enables, as supervised tasks of one
   [beacon] enabled = true                beacons, the membership table, hooks on join/leave/failed
   [metrics] enabled = true               the ZeroMQ proxy and the host collectors (load, memory, ...)
   [[gpio.*]] lines declared              outputs and PWM held, input changes published as metrics
+  [http] present                         the live page, JSON API, /events, Prometheus /metrics and /sd
+  [mqtt] present                         the MQTT bridge: Home Assistant discovery, GPIO switches, metrics
 
 A task that fails (or ends by itself) is restarted after 1 s, 2 s, 4 s ... up to 60 s; the daemon exits 1
 only when every task keeps failing.

@@ -17,6 +17,10 @@ const HELP = `Usage: disco-server [-c FILE] [-d FILE] [-p PORT] [-m MAGIC] [--pa
 Answers discovery queries from disco-client with this host's self-description: name, addresses,
 version, uptime and the [services] table. Queries on another magic, with the wrong password or key,
 stale, replayed or over the rate limit get silence (hidden mode), unless --disable-hidden.
+A sealed query whose time is off (a clock at 1970) gets a challenge instead, which disco-client answers.
+
+With [[gpio.*]] lines or [[query]] in the config, it also serves them to 'disco gpio --host' and
+'disco query' on [control] port (default 40001), over the sealed channel only.
 
 Flags (they override the config file):
   -c, --config FILE       config file (default /etc/disco.toml; [discovery], [services], [host])
@@ -47,14 +51,14 @@ Stops on SIGINT/SIGTERM. Exit codes: 0 stopped, 1 cannot listen, 2 usage or conf
 `;
 
 function formatDecision(d: Decision): string {
-  const what = d.action === "answer" ? "answered" : d.action === "error" ? `refused (${d.reason}), error frame sent` : `dropped (${d.reason})`;
+  const what = d.action === "answer" ? "answered" : d.action === "challenge" ? `challenged (${d.challenged === "clock" ? "our clock is before this version's date" : "its time is outside max_skew"})` : d.action === "error" ? `refused (${d.reason}), error frame sent` : `dropped (${d.reason})`;
   return `${d.legacy ? "legacy " : ""}${d.source}: ${what}, ${d.bytesIn} bytes in, ${d.bytesOut} out\n`;
 }
 
 /** The counters as one line. */
 export function formatCounters(c: ResponderCounters): string {
   const drops = DROP_REASONS.filter((r) => c.dropped[r] > 0).map((r) => `${r}=${c.dropped[r]}`).join(" ");
-  return `seen=${c.seen} answered=${c.answered} errors_sent=${c.errorsSent} dropped{${drops}} bytes_in=${c.bytesIn} bytes_out=${c.bytesOut} errors=${c.errors}${c.legacySeen ? ` legacy_seen=${c.legacySeen}` : ""}${c.overflowed ? ` overflowed=${c.overflowed}` : ""}`;
+  return `seen=${c.seen} answered=${c.answered} challenged=${c.challenged} errors_sent=${c.errorsSent} dropped{${drops}} bytes_in=${c.bytesIn} bytes_out=${c.bytesOut} errors=${c.errors}${c.legacySeen ? ` legacy_seen=${c.legacySeen}` : ""}${c.overflowed ? ` overflowed=${c.overflowed}` : ""}`;
 }
 
 /** `disco server` / `disco-server`: answers discovery queries until stopped. */

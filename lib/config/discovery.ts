@@ -58,6 +58,9 @@ export const PYDISCOVER_DEFAULTS = { magic: "fna349fn", port: 50000, timeoutMs: 
 
 const KEY_TEXT = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=|[A-Za-z0-9_-]{43})$/;
 
+/** The largest `max_skew`: 5 minutes. */
+export const MAX_SKEW_MS = 300_000;
+
 /** Reads and validates `[discovery]`. */
 export function readDiscovery(s: Section): DiscoveryConfig {
   const enabled = s.bool("enabled", { default: true });
@@ -88,7 +91,9 @@ export function readDiscovery(s: Section): DiscoveryConfig {
   const rateLimitPerSec = s.number("rate_limit", { default: 10, min: 0.1, max: 100_000 });
   const rateBurst = s.int("rate_burst", { default: 20, min: 1, max: 100_000 });
   const timeoutMs = s.durationMs("timeout", { default: defaults.timeoutMs, minMs: 10, maxMs: 3_600_000 });
-  const maxSkewMs = s.durationMs("max_skew", { default: 30_000, minMs: 1000 });
+  // Capped: a sealed query outside max_skew gets a challenge (docs/PROTOCOL.md), so a huge skew buys nothing
+  // and would leave replays to the bounded id memory alone.
+  const maxSkewMs = s.durationMs("max_skew", { default: 30_000, minMs: 1000, maxMs: MAX_SKEW_MS });
   s.done();
   return {
     enabled,

@@ -91,7 +91,8 @@ const REFUSAL_TEXT: Record<RefusalCode, string> = {
 
 /**
  * Runs one operation against `targets` from `socket`.
- * @param socket a bound socket (broadcast allowed for broadcast targets); not closed here
+ * @param socket a bound socket (broadcast allowed for broadcast targets), for this call only: it is not
+ *   closed here, but one read of it may still be pending when this returns (close it, don't reuse it)
  * @param op the operation
  * @param args its encoded arguments (encodeSetArgs, encodeQueryArgs, ...)
  * @returns the results, refusals and send failures (empty results: nobody answered in time)

@@ -36,4 +36,5 @@ export {
   type RingKey,
 } from "./keyring.ts";
 export { collectRawKeys, parseKeyFile, parsePasswordFile, type KeyFileEntry, type SecretMaterial } from "./keyfile.ts";
+export { CHALLENGE_BYTES, ChallengeTable, type ChallengeBinding, type ChallengeTableOptions, type RedeemRefusal } from "./challenge.ts";
 export { ReplayCache, type ReplayCacheOptions } from "./replay.ts";

@@ -3,7 +3,8 @@
  * counters. No sockets here; {@link runResponder} connects it to a {@link UdpEndpoint}. Synchronous: the
  * AES work is `node:crypto`, so one datagram is decided before the next is looked at.
  */
-import { findKey, ReplayCache, type Keyring, type RingKey } from "../crypto/index.ts";
+import { ChallengeTable, findKey, ReplayCache, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
+import { CLOCK_FLOOR_MS } from "../version.ts";
 import type { UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { bytesEqual, toHex } from "../bytes.ts";
@@ -17,7 +18,7 @@ import {
   parseLegacyRequest,
   type LegacyKey,
 } from "./legacy.ts";
-import { decodeQuery, encodeAnswerJson, encodeDescription, encodeError, ERROR_PAYLOAD_BYTES, type ErrorCode, type SelfDescription } from "./payload.ts";
+import { decodeQuery, decodeRetry, encodeAnswerJson, encodeChallenge, encodeDescription, encodeError, ERROR_PAYLOAD_BYTES, type ErrorCode, type SelfDescription } from "./payload.ts";
 import { DecryptBudget, RateLimiter } from "./rate-limit.ts";
 
 /** Why a datagram got no answer. */
@@ -31,16 +32,19 @@ export type DropReason =
   | "key" // sealed with a key this node lacks, or sealed/unsealed mismatch
   | "auth" // did not authenticate
   | "stale" // its time is too far from ours
-  | "replay"; // seen before
+  | "replay" // seen before
+  | "challenge"; // a retry whose challenge is unknown, used, expired, or not this source's
 
 /** Every drop reason, for tables of counters. */
-export const DROP_REASONS: readonly DropReason[] = ["oversize", "rate", "budget", "malformed", "not-query", "channel", "key", "auth", "stale", "replay"];
+export const DROP_REASONS: readonly DropReason[] = ["oversize", "rate", "budget", "malformed", "not-query", "channel", "key", "auth", "stale", "replay", "challenge"];
 
 /** What the responder decided for one datagram. */
 export interface Decision {
-  readonly action: "answer" | "error" | "drop";
+  readonly action: "answer" | "challenge" | "error" | "drop";
   /** Set for "error" and "drop". */
   readonly reason?: DropReason;
+  /** Set for "challenge": why the query's time was not trusted (its time outside max_skew, or our clock too early). */
+  readonly challenged?: "stale" | "clock";
   /** Source as "address:port". */
   readonly source: string;
   readonly bytesIn: number;
@@ -54,6 +58,8 @@ export interface ResponderCounters {
   /** Datagrams received. */
   seen: number;
   answered: number;
+  /** Sealed queries answered with a challenge (their time outside max_skew, or our clock before CLOCK_FLOOR_MS). */
+  challenged: number;
   /** Error frames sent (hidden mode off). */
   errorsSent: number;
   /** Datagrams that got no answer, by reason (also counted when an error frame was sent instead). */
@@ -124,6 +130,13 @@ export interface ResponderOptions {
   frames?: boolean;
   /** Wall clock (unix ms), for query freshness. @default Date.now */
   nowMs?: () => number;
+  /**
+   * A wall clock earlier than this is wrong (a device without an RTC booted in 1970): every sealed query is
+   * then answered with a challenge. @default CLOCK_FLOOR_MS (this version's date)
+   */
+  clockFloorMs?: number;
+  /** The challenges for sealed queries whose time cannot be trusted (ttl, size; clock: `monotonicMs`). */
+  challenges?: Omit<ChallengeTableOptions, "monotonicMs">;
   /** Monotonic clock (ms), for rate limits and the replay memory. @default performance.now */
   monotonicMs?: () => number;
 }
@@ -138,7 +151,7 @@ const enc = new TextEncoder();
 
 /** Decides, per datagram, whether and how to answer. */
 export class Responder {
-  readonly #o: Required<Omit<ResponderOptions, "keyring" | "legacy" | "maxSources" | "rateLimitPerSec" | "rateBurst" | "decryptsPerSourcePerSec" | "decryptsPerSec" | "frames">> &
+  readonly #o: Required<Omit<ResponderOptions, "keyring" | "legacy" | "maxSources" | "rateLimitPerSec" | "rateBurst" | "decryptsPerSourcePerSec" | "decryptsPerSec" | "frames" | "challenges">> &
     ResponderOptions;
   /** Answers, keyed after authentication. */
   readonly #answerRate: RateLimiter;
@@ -149,6 +162,7 @@ export class Responder {
   /** Legacy requests have their own memory, so forged legacy requests cannot flush sealed query ids out. */
   readonly #legacyReplay: ReplayCache;
   readonly #counters: ResponderCounters;
+  readonly #challenges: ChallengeTable;
   #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number; legacyAnswer?: Uint8Array<ArrayBuffer> } | undefined;
   /** The monotonic time of the datagram being handled (read once per datagram). */
   #mono = 0;
@@ -164,8 +178,10 @@ export class Responder {
       nowMs: Date.now,
       describeCacheMs: 1000,
       monotonicMs: () => performance.now(),
+      clockFloorMs: CLOCK_FLOOR_MS,
       ...options,
     };
+    this.#challenges = new ChallengeTable({ maxEntries: 1024, ...options.challenges, monotonicMs: this.#o.monotonicMs });
     const rate = { ratePerSec: options.rateLimitPerSec ?? 10, burst: options.rateBurst ?? 20, maxSources: options.maxSources ?? 1024 };
     this.#answerRate = new RateLimiter(rate);
     this.#errorRate = new RateLimiter(rate);
@@ -181,6 +197,7 @@ export class Responder {
     this.#counters = {
       seen: 0,
       answered: 0,
+      challenged: 0,
       errorsSent: 0,
       dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
       bytesIn: 0,
@@ -243,9 +260,10 @@ export class Responder {
     return { decision: { action: "drop", reason, source, bytesIn, bytesOut: 0, legacy } };
   }
 
-  #reply(reply: Uint8Array<ArrayBuffer>, action: "answer" | "error", reason: DropReason | undefined, source: string, bytesIn: number, legacy: boolean): Handled {
+  #reply(reply: Uint8Array<ArrayBuffer>, action: "answer" | "challenge" | "error", reason: DropReason | undefined, source: string, bytesIn: number, legacy: boolean): Handled {
     const c = this.#counters;
     if (action === "answer") c.answered++;
+    else if (action === "challenge") c.challenged++;
     else {
       c.errorsSent++;
       c.dropped[reason!]++;
@@ -270,11 +288,12 @@ export class Responder {
   #handleFrame(data: Uint8Array, source: string, address: string): Handled {
     // Garbage is the common case under a flood: refuse it on its first bytes, before the decoder builds
     // a FrameError (an Error with a stack) for it.
-    if (!looksLikeQuery(data)) return data[3] === FRAME_TYPE.query || !looksLikeFrame(data) ? this.#refuse("malformed", "malformed", data, source, address) : this.#drop("not-query", source, data.length, false);
+    if (!looksLikeQuery(data)) return data[3] === FRAME_TYPE.query || data[3] === FRAME_TYPE.retry || !looksLikeFrame(data) ? this.#refuse("malformed", "malformed", data, source, address) : this.#drop("not-query", source, data.length, false);
     const d = decodeDatagram(data);
     if (d.kind === "error") return this.#refuse("malformed", "malformed", data, source, address);
     const frame = d.value;
-    if (frame.header.type !== "query") return this.#drop("not-query", source, data.length, false);
+    const retry = frame.header.type === "retry";
+    if (frame.header.type !== "query" && !retry) return this.#drop("not-query", source, data.length, false);
     // Everything up to the tag check answers with one code, "refused": a stranger learns nothing about
     // which guess (magic, key) was right.
     if (!bytesEqual(frame.header.channelId, this.#o.channelId)) return this.#refuse("channel", "refused", data, source, address);
@@ -293,16 +312,38 @@ export class Responder {
       return this.#refuse("auth", "refused", data, source, address);
     }
     let query;
+    let challenged: Uint8Array | undefined;
     try {
-      query = decodeQuery(payload);
+      if (retry) {
+        const r = decodeRetry(payload);
+        query = r;
+        challenged = r.challenge;
+      } else query = decodeQuery(payload);
     } catch {
       return this.#refuse("malformed", "malformed", data, source, address);
     }
     const now = this.#o.nowMs();
     const mono = this.#mono;
-    if (Math.abs(now - query.timeMs) > this.#o.maxSkewMs) return this.#refuse("stale", "stale", data, source, address);
-    if (!this.#replay.check(toHex(query.id), mono)) return this.#refuse("replay", "replay", data, source, address);
-    // Fresh and authentic (a captured query replayed keeps costing its sender budget): give the attempt back.
+    if (challenged) {
+      // A retry: the query again with our challenge. Its single use stands in for the time and id checks.
+      if (!key || this.#challenges.redeem(challenged, { address, op: "discovery", id: query.id, args: new Uint8Array() }) !== "ok") {
+        return this.#refuse("challenge", "stale", data, source, address);
+      }
+    } else {
+      // A clock we cannot judge by (ours before this version's date, or theirs outside max_skew): a sealed
+      // query gets a challenge instead of silence, so discovery works between hosts without an RTC.
+      const clock = now < this.#o.clockFloorMs ? "clock" : Math.abs(now - query.timeMs) > this.#o.maxSkewMs ? "stale" : undefined;
+      if (clock !== undefined) {
+        if (!key) return this.#refuse("stale", "stale", data, source, address);
+        if (!this.#answerRate.take(`${toHex(key.id)} ${source}`, mono)) return this.#drop("rate", source, data.length, false);
+        const challenge = this.#challenges.issue({ address, op: "discovery", id: query.id, args: new Uint8Array() });
+        const reply = sealFrame("challenge", this.#o.channelId, encodeChallenge({ id: query.id, challenge, ttlMs: Math.round(this.#challenges.ttlMs) }), { key });
+        const handled = this.#reply(reply, "challenge", undefined, source, data.length, false);
+        return { ...handled, decision: { ...handled.decision, challenged: clock } };
+      }
+      if (!this.#replay.check(toHex(query.id), mono)) return this.#refuse("replay", "replay", data, source, address);
+    }
+    // Fresh (or a redeemed retry) and authentic (a captured query replayed keeps costing its sender budget): give the attempt back.
     if (key) {
       this.#budget.refund(address);
       this.#budget.trust(address, mono);
@@ -356,16 +397,16 @@ function looksLikeFrame(d: Uint8Array): boolean {
     d[1] === MARKER[1] &&
     d[2] === VERSION &&
     d[3]! >= 0x01 &&
-    d[3]! <= 0x03 &&
+    d[3]! <= 0x05 &&
     (d[4]! & ~FLAG_SEALED) === 0 &&
     d[5] === 0 &&
     ((d[26]! << 8) | d[27]!) === d.length - HEADER_BYTES
   );
 }
 
-/** {@link looksLikeFrame}, and a query. */
+/** {@link looksLikeFrame}, and a query (or a query's retry with a challenge). */
 function looksLikeQuery(d: Uint8Array): boolean {
-  return d[3] === FRAME_TYPE.query && looksLikeFrame(d);
+  return (d[3] === FRAME_TYPE.query || d[3] === FRAME_TYPE.retry) && looksLikeFrame(d);
 }
 
 /** Options for {@link runResponder}. */

@@ -103,3 +103,26 @@ fleet = false
     assert.deepEqual(problems('[mqtt]\nurl = "http://x:1"\nprefix = "a/#"\ndiscovery_prefix = "/ha"\n'), ["mqtt.url@2", "mqtt.prefix@3", "mqtt.discovery_prefix@4"]);
   });
 });
+
+describe("config.example.toml [http] and [mqtt]", () => {
+  it("ships them off, and every documented key parses when uncommented", async () => {
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync(new URL("../../config.example.toml", import.meta.url), "utf8");
+    const shipped = parseConfig(text);
+    assert.equal(shipped.http.enabled, false);
+    assert.equal(shipped.mqtt.enabled, false);
+    const block = (header: string) => {
+      const start = text.indexOf(`# ${header}`);
+      const rest = text.slice(start);
+      const end = rest.search(/^\s*$/m);
+      return (end > 0 ? rest.slice(0, end) : rest).replace(/^# (?=[\[a-z_]+( =|\]))/gm, "");
+    };
+    const h = parseConfig(block("[http]")).http;
+    assert.deepEqual(h, { enabled: true, listen: "127.0.0.1:9180", address: "127.0.0.1", port: 9180, tokenFile: "/etc/disco/http-token", advertise: "http://10.0.0.5:9180", maxClients: 64 });
+    const m = parseConfig(block("[mqtt]")).mqtt;
+    assert.equal(m.url, "mqtt://broker.lan:1883");
+    assert.equal(m.caFile, "/etc/ssl/certs/broker-ca.pem");
+    assert.equal(m.fleet, true);
+    assert.equal(m.keepaliveMs, 30_000);
+  });
+});

@@ -2,9 +2,10 @@
  * Host side of the gpio-sim VM: checks what is available, bundles the runner, builds the initramfs, boots
  * qemu (TCG, no network) bounded by a timeout and returns the serial console. Artefacts live in .cache/gpio-vm/.
  */
-import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ensureBuilt, ROOT } from "../../_bin.ts";
+import { bootQemu, type VmRun } from "../../_vm.ts";
 
 export const VM_DIR = resolve(import.meta.dir);
 export const CACHE = join(ROOT, ".cache", "gpio-vm");
@@ -22,12 +23,7 @@ export function vmUnavailable(): string | undefined {
   return undefined;
 }
 
-/** Result of one boot. */
-export interface VmRun {
-  readonly log: string;
-  readonly wallMs: number;
-  readonly exitCode: number | null;
-}
+export type { VmRun } from "../../_vm.ts";
 
 /**
  * Builds dist/disco (if missing), bundles the runner, packs the initramfs and boots the VM once. The runner is
@@ -50,21 +46,7 @@ export async function bootVm(timeoutMs = 240_000): Promise<VmRun> {
   const initrd = join(CACHE, "initrd.gz");
   const i = Bun.spawnSync(["sh", join(VM_DIR, "build-initrd.sh"), CACHE, initrd, discoCopy, runner, worker], { stdout: "pipe", stderr: "pipe" });
   if (i.exitCode !== 0) throw new Error(`build-initrd.sh failed: ${i.stderr.toString()}`);
-  const t0 = performance.now();
-  const q = Bun.spawn(
-    [
-      "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "1536", "-nographic", "-no-reboot",
-      "-nic", "none", "-kernel", join(CACHE, "vmlinuz"), "-initrd", initrd, "-append", "console=ttyS0 quiet panic=-1",
-    ],
-    { cwd: CACHE, stdout: "pipe", stderr: "pipe", stdin: "ignore" },
-  );
-  const killer = setTimeout(() => q.kill("SIGKILL"), timeoutMs);
-  const [out, err] = await Promise.all([new Response(q.stdout).text(), new Response(q.stderr).text()]);
-  const exitCode = await q.exited;
-  clearTimeout(killer);
-  const log = out + (err ? `\n[qemu stderr]\n${err}` : "");
-  writeFileSync(CONSOLE_LOG, log);
-  return { log, wallMs: performance.now() - t0, exitCode };
+  return bootQemu({ cache: CACHE, initrd, append: "console=ttyS0 quiet panic=-1", timeoutMs, consoleLog: CONSOLE_LOG });
 }
 
 /** The console of the last boot when it is newer than everything it ran, else undefined. */
