@@ -335,6 +335,8 @@ class SysfsLine extends LineBase {
     if (this.#readFd !== undefined) closeSync(this.#readFd);
     this.#readFd = undefined;
     if (this.#edges) await this.#write("edge", "none").catch(() => undefined);
+    // Left exported, the kernel keeps driving the output's value after this process exits.
+    if (this.settings.keepAfterClose) return;
     await writeFile(join(this.#options.classDir, "unexport"), String(this.#options.number)).catch(() => undefined);
   }
 }
