@@ -63,13 +63,26 @@ function go(pub: ProcLines): void {
   stdin.flush();
 }
 
-async function throughput(proxy: Proxy): Promise<{ rate: number; received: number }> {
+/** CPU seconds (user + system, every thread) the process has used so far. */
+function cpuSeconds(pid: number): number {
+  // /proc/PID/stat: fields 14 and 15 (utime, stime) in clock ticks, counted after the ")" of the name.
+  const after = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(after[11]) + Number(after[12])) / 100;
+}
+
+/**
+ * Messages per second through `proxy`, and the proxy's CPU per message: on a shared machine the rate moves
+ * with the neighbours' load, the CPU per message much less.
+ */
+async function throughput(proxy: Proxy): Promise<{ rate: number; received: number; cpuUsPerMessage: number }> {
   await using sub = await py(["sub", proxy.backend]);
   await using pub = await py(["pub", proxy.frontend, String(THROUGHPUT_COUNT), "100"]);
   await sub.waitFor("out", /^warm/, 20_000);
+  const cpu0 = cpuSeconds(proxy.pid);
   go(pub);
   const [, n, secs] = /^done (\d+) ([\d.]+)/.exec(await sub.waitFor("out", /^done/, 120_000))!;
-  return { rate: Number(n) / Number(secs), received: Number(n) };
+  const cpu = cpuSeconds(proxy.pid) - cpu0;
+  return { rate: Number(n) / Number(secs), received: Number(n), cpuUsPerMessage: (cpu * 1e6) / THROUGHPUT_COUNT };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -211,9 +224,12 @@ if (reason) {
   console.log(`skipped: ${reason}`);
   process.exit(0);
 }
+// Always a fresh build: a dist/disco left from an older checkout would measure old code.
+const built = Bun.spawnSync([process.execPath, join(import.meta.dir, "..", "scripts", "build.ts")], { stdout: "ignore", stderr: "inherit" });
+if (built.exitCode !== 0) throw new Error("building dist/disco failed");
 const disco = ensureBuilt();
 
-const results: Record<string, { rate: number; received: number }> = {};
+const results: Record<string, { rate: number; received: number; cpuUsPerMessage: number }> = {};
 const proxies = [libzmqProxy, () => discoProxy(disco)];
 if (SECTIONS.has(1)) {
   console.log(`1. proxy throughput, ${THROUGHPUT_COUNT.toLocaleString("en")} x 100-byte messages, pyzmq PUB → proxy → pyzmq SUB, loopback tcp`);
@@ -221,9 +237,9 @@ if (SECTIONS.has(1)) {
     await using proxy = await make();
     results[proxy.name] = await throughput(proxy);
     const r = results[proxy.name]!;
-    console.log(`  ${proxy.name.padEnd(7)} ${Math.round(r.rate).toLocaleString("en")} msg/s (${r.received.toLocaleString("en")} received, ${(((THROUGHPUT_COUNT - r.received) / THROUGHPUT_COUNT) * 100).toFixed(1)}% dropped at a high-water mark)`);
+    console.log(`  ${proxy.name.padEnd(7)} ${Math.round(r.rate).toLocaleString("en")} msg/s (${r.received.toLocaleString("en")} received, ${(((THROUGHPUT_COUNT - r.received) / THROUGHPUT_COUNT) * 100).toFixed(1)}% dropped at a high-water mark), proxy CPU ${r.cpuUsPerMessage.toFixed(2)} µs/message`);
   }
-  console.log(`  ratio disco / libzmq: ${(results.disco!.rate / results.libzmq!.rate).toFixed(2)} (target ≥ 0.5)`);
+  console.log(`  ratio disco / libzmq: ${(results.disco!.rate / results.libzmq!.rate).toFixed(2)} (target ≥ 0.5); CPU per message libzmq / disco: ${(results.libzmq!.cpuUsPerMessage / results.disco!.cpuUsPerMessage).toFixed(2)}`);
 }
 if (SECTIONS.has(2)) {
   console.log(`2. publish → receive latency through the proxy at 1,000 msg/s (${LATENCY_COUNT} messages, disco PUB/SUB at both ends)`);
@@ -243,6 +259,7 @@ if (SECTIONS.has(3)) {
 if (SECTIONS.has(4)) {
   console.log(`4. proxy throughput with ${IDLE_CONNECTIONS.toLocaleString("en")} idle connections and ${(JUNK_PEERS * JUNK_TOPICS_PER_PEER).toLocaleString("en")} junk subscriptions present (${THROUGHPUT_COUNT.toLocaleString("en")} x 100-byte messages)`);
   const loaded: Record<string, number> = {};
+  const loadedCpu: Record<string, number> = {};
   const raised = { maxConnections: 4096, maxConnectionsPerAddress: 4096, maxTopics: 100_000, idleTimeoutMs: 600_000, heartbeatMs: 60_000 };
   for (const make of [libzmqProxy, () => discoProxyWithLimits(raised), () => discoProxy(disco)]) {
     await using proxy = await make();
@@ -251,10 +268,12 @@ if (SECTIONS.has(4)) {
     try {
       const r = await throughput(proxy);
       loaded[name] = r.rate;
-      console.log(`  ${name.padEnd(22)} ${Math.round(r.rate).toLocaleString("en")} msg/s (${r.received.toLocaleString("en")} received); idle connections held ${load.held}, refused ${load.closed}`);
+      loadedCpu[name] = r.cpuUsPerMessage;
+      console.log(`  ${name.padEnd(22)} ${Math.round(r.rate).toLocaleString("en")} msg/s (${r.received.toLocaleString("en")} received), proxy CPU ${r.cpuUsPerMessage.toFixed(2)} µs/message; idle connections held ${load.held}, refused ${load.closed}`);
     } finally {
       for (const s of load.sockets) s.destroy();
     }
   }
   console.log(`  ratio disco (same load) / libzmq: ${(loaded["disco (limits raised)"]! / loaded.libzmq!).toFixed(2)}; disco (default limits) / libzmq: ${(loaded["disco (default limits)"]! / loaded.libzmq!).toFixed(2)} (without the load: ${results.disco && results.libzmq ? (results.disco.rate / results.libzmq.rate).toFixed(2) : "section 1 not run"}; issue 9 measured 0.97)`);
+  console.log(`  CPU per message libzmq / disco (same load): ${(loadedCpu.libzmq! / loadedCpu["disco (limits raised)"]!).toFixed(2)}; libzmq / disco (default limits): ${(loadedCpu.libzmq! / loadedCpu["disco (default limits)"]!).toFixed(2)} (higher is better for disco)`);
 }

@@ -19,3 +19,10 @@ export const BUILD_COMMIT: string = typeof DISCO_COMMIT === "string" && DISCO_CO
 export function versionLine(): string {
   return `disco ${VERSION} (${BUILD_COMMIT}, ${process.platform}-${process.arch}, bun ${process.versions.bun ?? "?"})`;
 }
+
+/**
+ * No real clock reads earlier than this: a date before this version was written (2026-11-01 UTC). A device whose
+ * clock is behind it (no RTC, booted in 1970) cannot judge a query's freshness by time, so its discovery
+ * responder answers every sealed query with a challenge instead.
+ */
+export const CLOCK_FLOOR_MS = Date.UTC(2026, 10, 1);

@@ -6,6 +6,7 @@
  * so a daemon that replaces the task on reload is never seen to leave and join. `disco run`, `disco hosts`,
  * `disco broadcast` and `disco metrics --receive` all build their beacons here.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { BeaconConfig, DiscoConfig, DiscoveryConfig } from "../config/index.ts";
 import { createKeyring, deriveChannelId, type Keyring } from "../crypto/index.ts";
 import { openUdp, type OpenUdp, type UdpEndpoint } from "../net/index.ts";
@@ -17,7 +18,7 @@ import { encodeUnsealedEnvelope } from "./envelope.ts";
 import { BeaconError, type BeaconFrameError, type DropReason } from "./errors.ts";
 import { HookRunner, type HookOutcome, type HookSpawner, type HookSpec } from "./hooks.ts";
 import { MembershipTable } from "./membership.ts";
-import { BeaconIngest, runBeaconReceiver, runMembershipTicker, type ReceivedBeacon } from "./receiver.ts";
+import { BeaconIngest, runBeaconReceiver, type ReceivedBeacon } from "./receiver.ts";
 import { encodeRichBeacon } from "./rich.ts";
 import { sealBeacon } from "./seal.ts";
 import { runBeaconSender } from "./sender.ts";
@@ -66,7 +67,7 @@ export interface BeaconSettingsOptions {
    * What else this host offers, for rich beacons, given its first LAN address (or undefined): the metrics
    * endpoint and the GPIO line names.
    */
-  offers?: (address: string | undefined) => { metricsEndpoint?: string; gpio?: readonly string[] };
+  offers?: (address: string | undefined) => { metricsEndpoint?: string; gpio?: readonly string[]; httpEndpoint?: string };
 }
 
 /**
@@ -93,6 +94,7 @@ export async function resolveBeaconSettings(config: BeaconConfigSlice, o: Beacon
     services: config.services,
     ...(offers.metricsEndpoint !== undefined && { metricsEndpoint: offers.metricsEndpoint }),
     ...(offers.gpio !== undefined && offers.gpio.length > 0 && { gpio: offers.gpio }),
+    ...(offers.httpEndpoint !== undefined && { httpEndpoint: offers.httpEndpoint }),
   };
   return {
     port: o.port ?? b.port,
@@ -167,6 +169,7 @@ export async function createLiveBeaconBuilder(o: LiveBeaconBuilderOptions): Prom
       ...(self.services !== undefined && Object.keys(self.services).length > 0 && { services: self.services }),
       ...(self.metricsEndpoint !== undefined && { metricsEndpoint: self.metricsEndpoint }),
       ...(self.gpio !== undefined && self.gpio.length > 0 && { gpio: self.gpio }),
+      ...(self.httpEndpoint !== undefined && { httpEndpoint: self.httpEndpoint }),
       unixMs: Math.round(now()),
       ...(bye && { bye: true }),
     });
@@ -213,7 +216,10 @@ export interface PrepareBeaconsOptions {
   onDrop?: (reason: DropReason, from: string, error: BeaconFrameError) => void;
   onSendError?: (target: string, error: unknown) => void;
   onSent?: (target: string, data: Uint8Array) => void;
-  /** Longest wait of the membership ticker between checks, in ms. @default 1000 */
+  /**
+   * Longest wait of the membership ticker between checks, in ms: it otherwise sleeps until the next host
+   * is due to change state, woken early when a host joins or changes (its deadline may be sooner). @default 60000
+   */
   tickMs?: number;
   /** @default openUdp */
   openUdp?: OpenUdp;
@@ -298,7 +304,7 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
       const hookTask = hooks?.run(table.subscribe({ signal: hookStop.signal }));
       const tasks: Promise<void>[] = [
         runBeaconReceiver({ signal, datagrams: rx.batches(), ...(vaultRx && { vault: vaultRx }), ingest, ...(o.onBeacon && { onBeacon: o.onBeacon }) }),
-        runMembershipTicker({ signal, table, tickMs: o.tickMs ?? 1000 }),
+        runDeadlineTicker(signal, table, o.tickMs ?? 60_000),
       ];
       if (tx) {
         const sender = { signal, socket: tx, builder, targets: s.targets, port: s.port, intervalMs: s.intervalMs, goodbye: false, counters };
@@ -327,6 +333,32 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * Ages the table: sleeps until the next host is due to change state (at most `capMs`), waking early on a
+ * join or update, whose deadline may be sooner. At idle that is one wake-up per beacon round, not ten a
+ * second — the difference between invisible and measurable on a Pi Zero.
+ */
+async function runDeadlineTicker(signal: AbortSignal, table: MembershipTable, capMs: number): Promise<void> {
+  const events = table.subscribe({ signal });
+  try {
+    const never = new Promise<IteratorResult<MembershipEvent>>(() => undefined);
+    const nextChange = () => events.next().then((r) => (r.done ? never : r));
+    let changed = nextChange();
+    while (!signal.aborted) {
+      const waitMs = Math.max(1, Math.min(capMs, table.msUntilNextChange() ?? capMs));
+      const woke = await Promise.race([sleep(waitMs, undefined, { signal }).then(() => "due" as const, () => "stop" as const), changed.then(() => "changed" as const)]);
+      if (woke === "stop") break;
+      if (woke === "changed") {
+        changed = nextChange();
+        continue;
+      }
+      table.tick();
+    }
+  } finally {
+    await events.return?.();
+  }
 }
 
 async function sendGoodbye(tx: UdpEndpoint, builder: BeaconBuilder, s: BeaconSettings, counters: BeaconCounters, onError?: (target: string, error: unknown) => void): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The receiver's first step: one datagram -> which format it is and its decoded content, or a
  * {@link BeaconFrameError} with the drop reason. Pure and synchronous; sealed beacons come back still sealed
- * (opening needs WebCrypto, see seal.ts).
+ * (opening needs a key, see seal.ts).
  */
 import { bytesEqual } from "../bytes.ts";
 import { decodeDiscoPyBeacon, type DiscoPyBeacon } from "./disco-py.ts";

@@ -4,6 +4,8 @@
  * the queue is full, new events are dropped for hooks and counted. Spawning is an injected adapter
  * (hook-spawn.ts), so this file does no I/O.
  */
+import { HOST_NAME_RULE, isValidHostName } from "../text/index.ts";
+import { BeaconError } from "./errors.ts";
 import type { MembershipEvent } from "./types.ts";
 
 /** Event types a hook can filter on. */
@@ -56,7 +58,7 @@ export interface HookRunnerOptions {
 /**
  * The environment a hook gets for an event.
  * @returns DISCO_EVENT, DISCO_HOST, DISCO_ADDRESSES (space-separated, most recent source first),
- *   DISCO_ADDRESS (the first), DISCO_STATE, DISCO_SOURCE, DISCO_INTERVAL_MS, DISCO_LAST_SEEN (unix seconds),
+ *   DISCO_ADDRESS (the first), DISCO_STATE (alive, suspect, failed; "left" on a leave), DISCO_SOURCE, DISCO_INTERVAL_MS, DISCO_LAST_SEEN (unix seconds),
  *   and when known DISCO_VERSION, DISCO_METRICS, DISCO_GPIO (space-separated), DISCO_SERVICES (JSON)
  */
 export function hookEnv(event: MembershipEvent): Record<string, string> {
@@ -66,7 +68,8 @@ export function hookEnv(event: MembershipEvent): Record<string, string> {
     DISCO_HOST: h.host,
     DISCO_ADDRESSES: h.addresses.join(" "),
     DISCO_ADDRESS: h.addresses[0] ?? "",
-    DISCO_STATE: h.state,
+    // A leave is announced by a host still alive: the state it leaves in is "left", not its last one.
+    DISCO_STATE: event.type === "leave" ? "left" : h.state,
     DISCO_SOURCE: h.source,
     DISCO_INTERVAL_MS: String(h.intervalMs),
     DISCO_LAST_SEEN: String(Math.floor(h.lastSeenUnixMs / 1000)),
@@ -147,6 +150,13 @@ export class HookRunner {
 
   async #runOne(job: Job): Promise<void> {
     const argv = typeof job.spec.command === "string" ? ["/bin/sh", "-c", job.spec.command] : [...job.spec.command];
+    // $DISCO_HOST reaches shells and paths: only a name that follows the host name rule (no glob, no
+    // path separator, no leading '-' or '.') is handed over, whoever produced the event.
+    if (!isValidHostName(job.event.host.host)) {
+      this.counters.failed++;
+      this.#o.onOutcome?.(job.spec, job.event, new BeaconError(`not run: the host name is not ${HOST_NAME_RULE}`));
+      return;
+    }
     this.counters.started++;
     try {
       const outcome = await this.#o.spawn(argv, { ...this.#o.baseEnv, ...hookEnv(job.event) }, job.spec.timeoutMs);

@@ -20,7 +20,7 @@ export {
 export { RICH_VERSION, decodeRichBeacon, encodeRichBeacon, type RichBeacon } from "./rich.ts";
 export { VAULT_GROUP, VAULT_PORT, decodeVaultAnnouncement, encodeVaultAnnouncement, type VaultAnnouncement } from "./vault.ts";
 export { MAX_BEACON_BYTES, decodeDatagram, type DecodeOptions, type DecodedDatagram } from "./decode.ts";
-export { openBeacon, sealBeacon, type SealOptions } from "./seal.ts";
+export { openBeacon, openBeaconSync, sealBeacon, type SealOptions } from "./seal.ts";
 export { SequenceGuard, type SequenceGuardOptions } from "./sequence.ts";
 export { MembershipTable, systemClock, type Clock, type MembershipOptions, type Observation, type ObserveResult, type Refusal, type SubscribeOptions } from "./membership.ts";
 export { PACE_MIN_GAP_MS, PACE_MIN_SAMPLES, PACE_WINDOW, PaceEstimator } from "./pace.ts";
@@ -28,9 +28,8 @@ export { BeaconCounters, type CountersSnapshot } from "./counters.ts";
 export { HookRunner, hookEnv, type HookCounters, type HookOutcome, type HookRunnerOptions, type HookSpawner, type HookSpec, type MembershipEventType } from "./hooks.ts";
 export { spawnHook } from "./hook-spawn.ts";
 export { createBeaconBuilder, randomBootId, type BeaconBuilder, type BeaconBuilderOptions, type BeaconFormat, type SelfDescription } from "./builder.ts";
-export { runBeaconSender, type BeaconSenderOptions } from "./sender.ts";
-export { BeaconIngest, runBeaconReceiver, runMembershipTicker, type BeaconIngestOptions, type BeaconReceiverOptions, type IngestOutcome, type ReceivedBeacon, type TickerOptions } from "./receiver.ts";
-// The UDP adapter lives in lib/net (shared with discovery); re-exported for existing importers.
+export { formatTarget, runBeaconSender, splitTarget, type BeaconSenderOptions } from "./sender.ts";
+export { BeaconIngest, runBeaconReceiver, runMembershipTicker, type BeaconIngestOptions, type BeaconReceiverOptions, type ReceivedBeacon, type TickerOptions } from "./receiver.ts";
 export { resolveTargets, type BeaconTargets } from "./targets.ts";
 export { runBeaconService, type BeaconServiceOptions } from "./service.ts";
 export {

@@ -6,6 +6,7 @@
  */
 import { Subscribers } from "../async/index.ts";
 import { isValidHostName } from "../text/index.ts";
+import { MAX_ADDRESSES, differs, sameAnnounced, sameJson, sameList } from "./_compare.ts";
 import { PaceEstimator } from "./pace.ts";
 import type { HostRecord, MembershipEvent } from "./types.ts";
 
@@ -119,41 +120,6 @@ interface Entry {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-const MAX_ADDRESSES = 16;
-
-function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b || a.length !== b.length) return false;
-  return a.every((x, i) => x === b[i]);
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const s = new Set(a);
-  return b.every((x) => s.has(x));
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Whether two records differ in anything but when they were last heard (and a learned pace's drift). */
-function differs(a: HostRecord, b: HostRecord): boolean {
-  const learning = a.learnedIntervalMs !== undefined || b.learnedIntervalMs !== undefined;
-  return (
-    a.state !== b.state ||
-    (!learning && a.intervalMs !== b.intervalMs) ||
-    a.source !== b.source ||
-    a.sealed !== b.sealed ||
-    a.version !== b.version ||
-    a.metricsEndpoint !== b.metricsEndpoint ||
-    a.httpEndpoint !== b.httpEndpoint ||
-    !sameSet(a.addresses, b.addresses) ||
-    !sameList(a.gpio, b.gpio) ||
-    !sameJson(a.services, b.services)
-  );
-}
 
 /**
  * Hosts heard and their states. Subscribers read {@link MembershipEvent}s as async iterables.
@@ -289,7 +255,7 @@ export class MembershipTable {
     return { accepted: true };
   }
 
-/**
+  /**
    * Moves hosts that missed beacons to `suspect` or `failed`, and forgets hosts failed for longer than
    * `forgetAfterMs`. Call it periodically (every 100 ms is plenty).
    * @returns the events, in host order
@@ -381,8 +347,10 @@ export class MembershipTable {
     if (r.state !== "alive" || r.source !== obs.source || entry.boot !== obs.boot || entry.sealed !== sealed) return false;
     if (!obs.learnPace && r.intervalMs !== intervalMs) return false;
     if (r.addresses[0] !== obs.address || entry.heard.size !== 1) return false;
-    if ((obs.addresses?.length ?? 0) > 0 || obs.services !== undefined || obs.gpio !== undefined) return false;
-    return r.version === obs.version && r.metricsEndpoint === obs.metricsEndpoint && r.httpEndpoint === obs.httpEndpoint && r.services === undefined && r.gpio === undefined;
+    if (r.version !== obs.version || r.metricsEndpoint !== obs.metricsEndpoint || r.httpEndpoint !== obs.httpEndpoint || !sameList(r.gpio, obs.gpio)) return false;
+    if (!sameAnnounced(r.addresses, obs.address, obs.addresses)) return false;
+    // A rich beacon repeats its services every time: compared by value, not by identity.
+    return obs.services === undefined ? r.services === undefined : r.services !== undefined && sameJson(r.services, obs.services);
   }
 
   /**

@@ -4,17 +4,16 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { untilAborted } from "../async/index.ts";
-import type { Keyring } from "../crypto/index.ts";
+import { openWithKeyringSync, type Keyring } from "../crypto/index.ts";
 import { BeaconCounters } from "./counters.ts";
-import { decodeDatagram, MAX_BEACON_BYTES } from "./decode.ts";
+import { decodeDatagram, MAX_BEACON_BYTES, type DecodedDatagram } from "./decode.ts";
 import { BeaconFrameError, type DropReason } from "./errors.ts";
 import type { MembershipTable, Observation, Refusal } from "./membership.ts";
 import { decodeRichBeacon, type RichBeacon } from "./rich.ts";
-import { openBeacon } from "./seal.ts";
+import { openFailure } from "./seal.ts";
 import { SequenceGuard } from "./sequence.ts";
 import type { Datagram } from "../net/index.ts";
 import { decodeVaultAnnouncement, type VaultAnnouncement } from "./vault.ts";
-import { isSealedEnvelope } from "./envelope.ts";
 
 /** A beacon that passed every check, as `broadcast --receive` prints it. */
 export interface ReceivedBeacon {
@@ -32,15 +31,6 @@ export interface ReceivedBeacon {
   readonly vault?: VaultAnnouncement;
 }
 
-/**
- * What {@link BeaconIngest.acceptNow} did: finished (accepted or dropped), or found a sealed beacon whose
- * opening (WebCrypto, asynchronous) is left to `finish`.
- */
-export type IngestOutcome =
-  | { readonly kind: "done"; readonly beacon?: ReceivedBeacon }
-  | { readonly kind: "sealed"; finish(): Promise<ReceivedBeacon | undefined> };
-
-const DROPPED: IngestOutcome = { kind: "done" };
 const ignore = (): void => undefined;
 
 /** Options for {@link BeaconIngest}. */
@@ -99,59 +89,59 @@ export class BeaconIngest {
   }
 
   /**
-   * Handles one beacon datagram (disco.py or rich, sealed or not).
+   * Handles one beacon datagram (disco.py or rich, sealed or not). The same as {@link acceptNow}, as a
+   * promise, for callers written when opening a sealed beacon was asynchronous.
    * @returns the beacon, or undefined when it was dropped (and counted)
    */
-  async accept(d: Datagram): Promise<ReceivedBeacon | undefined> {
-    const o = this.acceptNow(d);
-    return o.kind === "done" ? o.beacon : o.finish();
+  accept(d: Datagram): Promise<ReceivedBeacon | undefined> {
+    return Promise.resolve(this.acceptNow(d));
   }
 
   /**
-   * Handles a datagram synchronously as far as possible: everything but opening a sealed beacon. Receive
-   * loops use it to avoid a promise per datagram.
+   * Handles one beacon datagram (disco.py or rich, sealed or not), synchronously: sealed beacons are opened
+   * with `node:crypto`, so the receive loop needs no promise per datagram and applies in arrival order.
+   * @returns the beacon, or undefined when it was dropped (and counted)
    */
-  acceptNow(d: Datagram): IngestOutcome {
+  acceptNow(d: Datagram): ReceivedBeacon | undefined {
     this.counters.recordReceived(d.data.length);
+    let decoded: DecodedDatagram;
     try {
-      const decoded = decodeDatagram(d.data, { channelId: this.#o.channelId, maxBytes: this.#maxBytes });
-      if (decoded.kind === "disco.py") {
-        if (!this.#acceptUnsealed) throw new BeaconFrameError("unsealed", "unsealed beacon refused (a key is set and accept_unsealed is false)");
-        const b = decoded.beacon;
-        // disco.py beacons announce no interval: the table learns each host's pace, starting from the default.
-        const obs: Observation = { host: b.host, address: d.address, intervalMs: this.#defaultIntervalMs, source: "disco.py", learnPace: true, ...(b.bye && { bye: true }) };
-        this.#apply(obs);
-        return { kind: "done", beacon: { from: d.address, format: "disco.py", sealed: false, host: b.host, bye: b.bye, unixSeconds: b.unixSeconds, text: b.text } };
-      }
-      if (decoded.kind === "sealed") {
-        const ring = this.#o.keyring;
-        if (!ring) throw new BeaconFrameError("unknown-key", "sealed beacon but no key is configured");
-        // Opening starts now, so a batch of sealed beacons is decrypted concurrently; `finish` applies
-        // the result, and the receive loop calls it in arrival order so sequence checks see that order.
-        const opening = openBeacon(ring, decoded.envelope);
-        // Handled here too, in case `finish` is never called (the loop stopped mid-batch).
-        opening.catch(ignore);
-        return { kind: "sealed", finish: () => opening.then((plain) => this.#applySealed(plain, d), (err: unknown) => this.#drop(err, d)) };
-      }
-      if (!this.#acceptUnsealed) throw new BeaconFrameError("unsealed", "unsealed beacon refused (a key is set and accept_unsealed is false)");
-      return { kind: "done", beacon: this.#applyRich(decoded.beacon, d, false) };
-    } catch (err) {
-      this.#drop(err, d);
-      return DROPPED;
-    }
-  }
-
-  #applySealed(plain: Uint8Array, d: Datagram): ReceivedBeacon | undefined {
-    try {
-      return this.#applyRich(decodeRichBeacon(plain), d, true);
+      decoded = decodeDatagram(d.data, { channelId: this.#o.channelId, maxBytes: this.#maxBytes });
     } catch (err) {
       return this.#drop(err, d);
     }
+    if (decoded.kind === "sealed") {
+      const ring = this.#o.keyring;
+      if (!ring) return this.#refuse("unknown-key", d, () => "sealed beacon but no key is configured");
+      const e = decoded.envelope;
+      let plain: Uint8Array;
+      try {
+        plain = openWithKeyringSync(ring, e.keyId, e.nonce, e.header, e.ciphertext);
+      } catch (err) {
+        // A forged flood is the costly case: its drop builds no further error unless --debug asks.
+        const f = openFailure(err);
+        return this.#refuse(f.reason, d, () => f.message);
+      }
+      let rich: RichBeacon;
+      try {
+        rich = decodeRichBeacon(plain);
+      } catch (err) {
+        return this.#drop(err, d);
+      }
+      return this.#applyRich(rich, d, true);
+    }
+    if (!this.#acceptUnsealed) return this.#refuse("unsealed", d, () => "unsealed beacon refused (a key is set and accept_unsealed is false)");
+    if (decoded.kind === "rich") return this.#applyRich(decoded.beacon, d, false);
+    const b = decoded.beacon;
+    // disco.py beacons announce no interval: the table learns each host's pace, starting from the default.
+    const obs: Observation = { host: b.host, address: d.address, intervalMs: this.#defaultIntervalMs, source: "disco.py", learnPace: true, ...(b.bye && { bye: true }) };
+    if (!this.#apply(obs, d)) return undefined;
+    return { from: d.address, format: "disco.py", sealed: false, host: b.host, bye: b.bye, unixSeconds: b.unixSeconds, text: b.text };
   }
 
-  #applyRich(rich: RichBeacon, d: Datagram, sealed: boolean): ReceivedBeacon {
+  #applyRich(rich: RichBeacon, d: Datagram, sealed: boolean): ReceivedBeacon | undefined {
     const guard = sealed ? this.#sealedGuard : this.#unsealedGuard;
-    if (!guard.check(rich.host, rich.boot, rich.seq)) throw new BeaconFrameError("replayed", `replayed or stale beacon from ${rich.host} (boot ${rich.boot}, seq ${rich.seq})`);
+    if (!guard.check(rich.host, rich.boot, rich.seq)) return this.#refuse("replayed", d, () => `replayed or stale beacon from ${rich.host} (boot ${rich.boot}, seq ${rich.seq})`);
     // Built field by field rather than spread: this runs for every received rich beacon.
     const obs: { -readonly [K in keyof Observation]: Observation[K] } = { host: rich.host, address: d.address, intervalMs: rich.intervalMs, source: "disco-json", sealed, boot: rich.boot, addresses: rich.addresses };
     if (rich.version !== undefined) obs.version = rich.version;
@@ -160,7 +150,7 @@ export class BeaconIngest {
     if (rich.gpio !== undefined) obs.gpio = rich.gpio;
     if (rich.httpEndpoint !== undefined) obs.httpEndpoint = rich.httpEndpoint;
     if (rich.bye) obs.bye = true;
-    this.#apply(obs);
+    if (!this.#apply(obs, d)) return undefined;
     const unixSeconds = rich.unixMs !== undefined ? Math.floor(rich.unixMs / 1000) : undefined;
     const text = `${rich.bye ? "BYE" : "HOST"} ${rich.host} ${unixSeconds ?? 0}`;
     const bye = rich.bye === true;
@@ -188,16 +178,26 @@ export class BeaconIngest {
       services.delete(a.name);
       services.set(a.name, { type: a.type, addr: a.addr, version: a.version });
       if (services.size > MAX_VAULT_SERVICES) services.delete(services.keys().next().value!);
-      this.#apply({ host: d.address, address: d.address, intervalMs: this.#vaultIntervalMs, source: "vault-multicast", services: Object.fromEntries(services) });
+      if (!this.#apply({ host: d.address, address: d.address, intervalMs: this.#vaultIntervalMs, source: "vault-multicast", services: Object.fromEntries(services) }, d)) return undefined;
       return { from: d.address, format: "vault-multicast", sealed: false, host: a.name, bye: false, unixSeconds: Math.floor(a.timestamp), text: `SERVICE ${a.type} ${a.name} ${a.addr} ${a.version}`, vault: a };
     } catch (err) {
       return this.#drop(err, d);
     }
   }
 
-  #apply(obs: Observation): void {
+  /** Hands an observation to the table. @returns false when the table refused it (counted) */
+  #apply(obs: Observation, d: Datagram): boolean {
     const refused = this.#o.table?.observe(obs).refused;
-    if (refused) throw new BeaconFrameError(refused, REFUSALS[refused](obs));
+    if (!refused) return true;
+    this.#refuse(refused, d, () => REFUSALS[refused](obs));
+    return false;
+  }
+
+  /** Counts a drop decided here; the error object is built only for `onDrop` (a flood pays no stack traces). */
+  #refuse(reason: DropReason, d: Datagram, message: () => string): undefined {
+    this.counters.recordDrop(reason);
+    this.#o.onDrop?.(reason, d.address, new BeaconFrameError(reason, message()));
+    return undefined;
   }
 
   #drop(err: unknown, d: Datagram): undefined {
@@ -225,53 +225,21 @@ function isBatch(v: Datagram | readonly Datagram[]): v is readonly Datagram[] {
   return Array.isArray(v);
 }
 
-/** Sealed beacons opened but not yet applied, at most; beyond it the loop waits (bounded memory). */
-const MAX_PENDING = 4096;
-
 /**
- * Feeds datagrams to `handle`, which does what it can at once and may return the rest as a continuation.
- * Continuations run one after another in arrival order, while the loop goes on reading: work that can
- * overlap (decryption, also across batches) does, and results are still applied in arrival order.
- * `handle` is told whether earlier continuations are still pending, so it can defer its own work behind them.
+ * Feeds every datagram to `handle`, in arrival order, until the signal aborts or the source ends. Each wait
+ * for the next batch is one short-lived promise (untilAborted), never a race against a promise that lives
+ * as long as the loop: such a race keeps each turn's batch reachable (issue 9: 1.1 KB per datagram, never
+ * freed). A `handle` that throws (an `onBeacon` callback) ends the loop with its error.
  */
-async function drain(
-  signal: AbortSignal,
-  source: AsyncIterable<Datagram | readonly Datagram[]>,
-  handle: (d: Datagram, behind: boolean) => (() => Promise<void> | void) | void,
-): Promise<void> {
+async function drain(signal: AbortSignal, source: AsyncIterable<Datagram | readonly Datagram[]>, handle: (d: Datagram) => void): Promise<void> {
   const it = source[Symbol.asyncIterator]();
-  // A continuation that throws (an `onBeacon` callback) ends the loop with its error, at once. Every wait
-  // below is one short-lived promise (untilAborted), never a race against a promise that lives as long as
-  // the loop: such a race keeps each turn's batch reachable (issue 9: 1.1 KB per datagram, never freed).
-  const failure = new AbortController();
-  let failed = false;
-  let error: unknown;
-  const fail = (err: unknown): void => {
-    if (failed) return;
-    failed = true;
-    error = err;
-    failure.abort();
-  };
-  const stop = AbortSignal.any([signal, failure.signal]);
-  let tail: Promise<void> = Promise.resolve();
-  let pending = 0;
-  const settled = (): void => void pending--;
-  const one = (d: Datagram): void => {
-    const next = handle(d, pending > 0);
-    if (!next) return;
-    pending++;
-    tail = tail.then(next).then(settled, fail);
-  };
   try {
-    while (!stop.aborted) {
-      const r = await untilAborted(it.next(), stop);
+    while (!signal.aborted) {
+      const r = await untilAborted(it.next(), signal);
       if (r === undefined || r.done) break;
-      if (isBatch(r.value)) for (const d of r.value) one(d);
-      else one(r.value);
-      if (pending >= MAX_PENDING) await untilAborted(tail, failure.signal);
+      if (isBatch(r.value)) for (const d of r.value) handle(d);
+      else handle(r.value);
     }
-    await untilAborted(tail, failure.signal);
-    if (failed) throw error;
   } finally {
     await it.return?.();
   }
@@ -283,19 +251,7 @@ async function drain(
 export async function runBeaconReceiver(options: BeaconReceiverOptions): Promise<void> {
   const { signal, ingest, onBeacon } = options;
   const deliver = onBeacon ? (b: ReceivedBeacon | undefined) => void (b && onBeacon(b)) : ignore;
-  const accept = (d: Datagram): (() => Promise<void>) | void => {
-    const o = ingest.acceptNow(d);
-    if (o.kind === "done") return deliver(o.beacon);
-    // Sealed: its opening has started; it is applied (and reported) when its turn comes.
-    return () => o.finish().then(deliver);
-  };
-  const tasks = [
-    drain(signal, options.datagrams, (d, behind) => {
-      // Behind a sealed beacon still being opened, an unsealed one waits its turn (arrival order holds).
-      if (behind && !isSealedEnvelope(d.data)) return () => accept(d)?.();
-      return accept(d);
-    }),
-  ];
+  const tasks = [drain(signal, options.datagrams, (d) => deliver(ingest.acceptNow(d)))];
   if (options.vault) tasks.push(drain(signal, options.vault, (d) => deliver(ingest.acceptVault(d))));
   await Promise.all(tasks);
 }

@@ -18,7 +18,7 @@ export interface RichBeacon {
   readonly seq: number;
   /** The sender's beacon interval in ms (receivers count missed beacons against it). */
   readonly intervalMs: number;
-  /** The sender's addresses. */
+  /** The sender's addresses (IP literals). */
   readonly addresses: readonly string[];
   /** The sender's disco version. */
   readonly version?: string;
@@ -37,6 +37,9 @@ export interface RichBeacon {
 }
 
 const BOOT = /^[0-9a-f]{16}$/;
+// An announced address is an IP literal (v4 dotted, or v6 hex, colons and dots): never free text, since it
+// is printed, logged and handed to hooks in DISCO_ADDRESSES.
+const ADDRESS = /^[0-9A-Fa-f:.]{2,45}$/;
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
 
@@ -110,6 +113,7 @@ export function decodeRichBeacon(payload: Uint8Array): RichBeacon {
     fail("'interval_ms' must be a whole number from 100 to 86400000");
   }
   const addresses = strList(o, "addresses", 32, 64) ?? [];
+  if (!addresses.every((a) => ADDRESS.test(a))) fail("'addresses' must be IP addresses");
   const version = str(o, "version", 64);
   const services = o["services"];
   if (services !== undefined && (typeof services !== "object" || services === null || Array.isArray(services))) fail("'services' must be an object");

@@ -1,8 +1,9 @@
 /**
  * Sealing and opening rich beacons with a keyring (AES-256-GCM, the 24-byte header as AAD, a fresh random
- * nonce per datagram). Async because WebCrypto is; no sockets.
+ * nonce per datagram). Opening is synchronous (`node:crypto` through lib/crypto): the receive path runs once
+ * per datagram. No sockets.
  */
-import { openWithKeyring, OpenError, randomNonce, sealAesGcm, sealingKey, type Keyring } from "../crypto/index.ts";
+import { openWithKeyringSync, OpenError, randomNonce, sealAesGcm, sealingKey, type Keyring } from "../crypto/index.ts";
 import { encodeSealedHeader, SEALED_HEADER_BYTES, type Envelope } from "./envelope.ts";
 import { BeaconFrameError } from "./errors.ts";
 
@@ -30,17 +31,42 @@ export async function sealBeacon(ring: Keyring, channelId: Uint8Array, payload: 
 }
 
 /**
- * Opens a sealed beacon.
+ * Opens a sealed beacon, synchronously.
  * @returns the payload JSON bytes
  * @throws {BeaconFrameError} `unknown-key` when no key has its key id, `forged` when it does not authenticate
  */
+export function openBeaconSync(ring: Keyring, envelope: Extract<Envelope, { sealed: true }>): Uint8Array {
+  try {
+    return openWithKeyringSync(ring, envelope.keyId, envelope.nonce, envelope.header, envelope.ciphertext);
+  } catch (err) {
+    return toBeaconError(err);
+  }
+}
+
+/**
+ * {@link openBeaconSync} as a promise.
+ * @returns the payload JSON bytes
+ * @throws {BeaconFrameError} `unknown-key` or `forged`
+ */
 export function openBeacon(ring: Keyring, envelope: Extract<Envelope, { sealed: true }>): Promise<Uint8Array> {
-  // Views, not copies: WebCrypto copies its inputs when called. A promise chain, not an async function:
-  // this runs for every received sealed beacon.
-  return openWithKeyring(ring, envelope.keyId, envelope.nonce, envelope.header, envelope.ciphertext).catch(toBeaconError);
+  try {
+    return Promise.resolve(openBeaconSync(ring, envelope));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * Why opening a sealed beacon failed, from the error lib/crypto threw, with the message for people.
+ * @returns the drop reason (`unknown-key` or `forged`) and its message
+ */
+export function openFailure(err: unknown): { reason: "unknown-key" | "forged"; message: string } {
+  return err instanceof OpenError && err.reason === "unknown-key"
+    ? { reason: "unknown-key", message: "sealed with a key this node does not have" }
+    : { reason: "forged", message: "sealed beacon did not authenticate (wrong key or altered bytes)" };
 }
 
 function toBeaconError(err: unknown): never {
-  if (err instanceof OpenError && err.reason === "unknown-key") throw new BeaconFrameError("unknown-key", "sealed with a key this node does not have", { cause: err });
-  throw new BeaconFrameError("forged", "sealed beacon did not authenticate (wrong key or altered bytes)", { cause: err });
+  const f = openFailure(err);
+  throw new BeaconFrameError(f.reason, f.message, { cause: err });
 }

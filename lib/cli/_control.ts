@@ -6,12 +6,15 @@
  */
 import type { DiscoConfig } from "../config/index.ts";
 import {
+  CONTROL_DROP_REASONS,
   CONTROL_PURPOSE,
+  CONTROL_REFUSALS,
   hasControlToServe,
   runControl,
   serveControl,
   type ControlAnswer,
   type ControlClientEvent,
+  type ControlCounters,
   type ControlEvent,
   type ControlOp,
   type ControlTarget,
@@ -241,6 +244,13 @@ export function formatControlEvent(e: ControlEvent): string | undefined {
   }
 }
 
+/** The target's counters as one line (non-zero refusals and drops only). */
+export function formatControlCounters(c: ControlCounters): string {
+  const refused = CONTROL_REFUSALS.filter((r) => c.refused[r] > 0).map((r) => `${r}=${c.refused[r]}`).join(" ");
+  const dropped = CONTROL_DROP_REASONS.filter((r) => c.dropped[r] > 0).map((r) => `${r}=${c.dropped[r]}`).join(" ");
+  return `seen=${c.seen} challenges=${c.challenges} done=${c.done} writes=${c.writes} queries=${c.queries} refused{${refused}} dropped{${dropped}} refusals_sent=${c.refusalsSent} errors=${c.errors}`;
+}
+
 /** What {@link runControlTarget} needs. */
 export interface ControlTargetOptions {
   readonly config: DiscoConfig;
@@ -274,7 +284,7 @@ export async function runControlTarget(o: ControlTargetOptions): Promise<void> {
       lines = await openLines(driver, g, { sysfsRoot: g.sysfsRoot });
       for (const f of lines.failures) log(`gpio: ${f.name}: ${f.error.message}`);
     }
-    await serveControl({
+    const counters = await serveControl({
       signal: o.signal,
       config: config.control,
       magic: o.magic,
@@ -291,6 +301,7 @@ export async function runControlTarget(o: ControlTargetOptions): Promise<void> {
         if (line) log(line);
       },
     });
+    if (o.verbose) log(`control: stopped; ${formatControlCounters(counters)}`);
   } finally {
     await lines?.close();
   }

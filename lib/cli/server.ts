@@ -17,54 +17,59 @@ const HELP = `Usage: disco-server [-c FILE] [-d FILE] [-p PORT] [-m MAGIC] [--pa
 Answers discovery queries from disco-client with this host's self-description: name, addresses,
 version, uptime and the [services] table. Queries on another magic, with the wrong password or key,
 stale, replayed or over the rate limit get silence (hidden mode), unless --disable-hidden.
+A sealed query whose time is off (a clock at 1970) gets a challenge instead, which disco-client answers.
+
+With [[gpio.*]] lines or [[query]] in the config, it also serves them to 'disco gpio --host' and
+'disco query' on [control] port (default 40001), over the sealed channel only.
 
 Flags (they override the config file):
   -c, --config FILE       config file (default /etc/disco.toml; [discovery], [services], [host])
-  -d, --discover-info F   services from a TOML file or a PyDiscover .cfg ([DEFAULT] section)
-  -p, --port PORT         UDP port (default 40000; 0 lets the OS choose, printed at start)
-  -m, --magic MAGIC       channel name; never sent in clear (default "disco")
+  -d, --discover-info F   services from a TOML file or a PyDiscover .cfg ([DEFAULT] section); -d is
+                          PyDiscover's meaning (in broadcast and hosts, -d is disco.py's --delay)
+  -p, --port PORT         UDP port (default 40000, 50000 with --legacy; 0 lets the OS choose, printed at start)
+  -m, --magic MAGIC       channel name; never sent in clear (default "disco", "fna349fn" with --legacy)
       --password-file F   first line is the shared password (PBKDF2, derived once at start-up)
       --key-file F        keys from 'disco keygen', one per line; the first seals
       --password PW       the password itself: works, but is visible in 'ps'; prefer --password-file
   -l, --listen ADDR       address to answer on (default 0.0.0.0: every interface). An address of this
                           host answers unicast to it and the broadcasts of its interface, from it
-      --name NAME         host name in answers (default [host] name, else the system host name)
+  -n, --name NAME         host name in answers (default [host] name, else the system host name)
       --disable-hidden    answer refused queries with a small error frame (never the magic or key)
       --legacy            also answer PyDiscover clients (INSECURE: unauthenticated AES-CTR). Needs a
                           password, which is then PyDiscover's only: it seals nothing else (give
-                          --key-file for sealed disco clients)
-  -v, --verbose           log every decision to stderr, and the counters on exit
+                          --key-file for sealed disco clients). The defaults become PyDiscover's
+                          (port 50000, magic fna349fn)
+  -v, --verbose           log every decision to stderr, and the counters on exit (also --debug)
 
 Examples:
   disco-server -c /etc/disco.toml -v
   disco-server -p 40000 -m shed --password-file /etc/disco.password -d services.cfg
   disco-server -l 127.0.0.1 -p 40001 -m test --key-file test.key --name bench-1 -v
-  disco-server --legacy -p 50000 -m fna349fn --password-file pw -d example.cfg   (PyDiscover fleet)
+  disco-server --legacy --password-file pw -d example.cfg     (a drop-in for pydiscover-server)
 
 Stops on SIGINT/SIGTERM. Exit codes: 0 stopped, 1 cannot listen, 2 usage or config error.
 `;
 
 function formatDecision(d: Decision): string {
-  const what = d.action === "answer" ? "answered" : d.action === "error" ? `refused (${d.reason}), error frame sent` : `dropped (${d.reason})`;
+  const what = d.action === "answer" ? "answered" : d.action === "challenge" ? `challenged (${d.challenged === "clock" ? "our clock is before this version's date" : "its time is outside max_skew"})` : d.action === "error" ? `refused (${d.reason}), error frame sent` : `dropped (${d.reason})`;
   return `${d.legacy ? "legacy " : ""}${d.source}: ${what}, ${d.bytesIn} bytes in, ${d.bytesOut} out\n`;
 }
 
 /** The counters as one line. */
 export function formatCounters(c: ResponderCounters): string {
   const drops = DROP_REASONS.filter((r) => c.dropped[r] > 0).map((r) => `${r}=${c.dropped[r]}`).join(" ");
-  return `seen=${c.seen} answered=${c.answered} errors_sent=${c.errorsSent} dropped{${drops}} bytes_in=${c.bytesIn} bytes_out=${c.bytesOut} errors=${c.errors}${c.legacySeen ? ` legacy_seen=${c.legacySeen}` : ""}${c.overflowed ? ` overflowed=${c.overflowed}` : ""}`;
+  return `seen=${c.seen} answered=${c.answered} challenged=${c.challenged} errors_sent=${c.errorsSent} dropped{${drops}} bytes_in=${c.bytesIn} bytes_out=${c.bytesOut} errors=${c.errors}${c.legacySeen ? ` legacy_seen=${c.legacySeen}` : ""}${c.overflowed ? ` overflowed=${c.overflowed}` : ""}`;
 }
 
 /** `disco server` / `disco-server`: answers discovery queries until stopped. */
 export const command: Command = {
   name: "server",
-  summary: "answer discovery queries (also installed as disco-server)",
   async run(argv, io, signal) {
     const { values: f, help } = parseFlags("server", argv, {
       ...DISCOVERY_FLAGS,
       "discover-info": { type: "string", short: "d" },
       listen: { type: "string", short: "l" },
-      name: { type: "string" },
+      name: { type: "string", short: "n" },
       "disable-hidden": { type: "boolean" },
     });
     if (help) {
@@ -130,6 +135,7 @@ export const command: Command = {
       });
     } catch (err) {
       if (err instanceof NetError) {
+        // lib/net names the errno already ("port in use", EADDRINUSE): add only what to do.
         const hint = err.code === "EADDRINUSE" ? " (another server on this port? choose another with -p)" : err.code === "EADDRNOTAVAIL" ? " (-l must be an address of this host)" : err.code === "EACCES" ? " (ports below 1024 need root)" : "";
         io.err(`disco server: ${err.message}${hint}\n`);
         stopAll.abort();

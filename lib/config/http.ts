@@ -45,8 +45,8 @@ export function splitListen(text: string): { address: string; port: number } | u
 
 /** Reads and validates `[http]`; `present` says whether the table was in the file. */
 export function readHttp(s: Section, present: boolean): HttpConfig {
-  const enabled = s.bool("enabled", { default: present })!;
-  const listen = s.string("listen", { default: DEFAULT_HTTP_LISTEN })!;
+  const enabled = s.bool("enabled", { default: present });
+  const listen = s.string("listen", { default: DEFAULT_HTTP_LISTEN });
   const parts = splitListen(listen);
   if (!parts) s.problem("listen", `expected host:port such as "127.0.0.1:9180", "0.0.0.0:9180" or "[::1]:9180", got ${JSON.stringify(listen)}`);
   const { address, port } = parts ?? splitListen(DEFAULT_HTTP_LISTEN)!;
@@ -55,7 +55,7 @@ export function readHttp(s: Section, present: boolean): HttpConfig {
     s.problem("listen", `${address} is reachable from the LAN, so it needs token_file (a bearer token): the page, the API and /metrics describe the fleet. Use 127.0.0.1 to stay on this host`);
   }
   const advertise = s.string("advertise", { pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/, patternText: 'a base URL such as "http://10.0.0.5:9180"' });
-  const maxClients = s.int("max_clients", { default: 64, min: 1, max: 10_000 })!;
+  const maxClients = s.int("max_clients", { default: 64, min: 1, max: 10_000 });
   s.done();
   return {
     enabled,
@@ -66,4 +66,21 @@ export function readHttp(s: Section, present: boolean): HttpConfig {
     ...(advertise !== undefined && { advertise: advertise.replace(/\/+$/, "") }),
     maxClients,
   };
+}
+
+/**
+ * The base URL a host announces for its HTTP server: `advertise`, else `listen` (a wildcard listen
+ * announces `address`, this host's LAN address, when given). A loopback listen is not announced: no
+ * other host could reach it.
+ * @returns the URL, or undefined when `[http]` is off, listens on loopback, or the URL cannot be known (a
+ *   wildcard without an address, or port 0)
+ */
+export function advertisedHttpEndpoint(http: HttpConfig, address?: string): string | undefined {
+  if (!http.enabled) return undefined;
+  if (http.advertise !== undefined) return http.advertise;
+  if (http.port === 0 || isLoopbackAddress(http.address)) return undefined;
+  const wildcard = http.address === "0.0.0.0" || http.address === "::";
+  const host = wildcard ? address : http.address;
+  if (host === undefined) return undefined;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${http.port}`;
 }

@@ -3,16 +3,17 @@
  * are held here as data, and tests/config/metrics.test.ts checks both against lib/zmtp's parseEndpoint
  * and lib/metrics' COLLECTOR_NAMES, so `disco keygen` does not load ZeroMQ to read a config.
  */
-import type { CollectorName } from "../metrics/index.ts";
 import type { Section } from "./_schema.ts";
 
 const ENDPOINT_TEXT = 'a ZeroMQ endpoint such as "tcp://*:9000", "tcp://10.0.0.5:9000" or "ipc:///var/tmp/disco"';
 
-/** The host collectors (lib/metrics COLLECTOR_NAMES; the types below keep the two lists equal). */
-export const METRICS_COLLECTORS = ["load", "memory", "temperature", "uptime", "disk", "network"] as const satisfies readonly CollectorName[];
-// A compile error here means lib/metrics has a collector this list lacks.
-const _everyCollector: readonly (typeof METRICS_COLLECTORS)[number][] = [] as CollectorName[];
-void _everyCollector;
+/**
+ * The host collectors, as lib/metrics COLLECTOR_NAMES (tests/config/metrics.test.ts holds the two equal,
+ * in types and values; config imports nothing from lib/metrics, so no folder cycle).
+ */
+export const METRICS_COLLECTORS = ["load", "memory", "temperature", "uptime", "disk", "network"] as const;
+/** One of {@link METRICS_COLLECTORS}. */
+export type MetricsCollectorName = (typeof METRICS_COLLECTORS)[number];
 
 const TCP_ENDPOINT = /^tcp:\/\/(?:\[[0-9A-Fa-f:.]+\]|[^:[\]]+):(\d{1,5}|\*)$/;
 const IPC_ENDPOINT = /^ipc:\/\/(.+)$/;
@@ -31,7 +32,7 @@ export function isEndpointText(text: string): boolean {
   return ipc !== null && new TextEncoder().encode(ipc[1]).length <= IPC_PATH_MAX_BYTES;
 }
 
-/** What strangers on the backend (the proxy's XPUB) may hold; lib/metrics MetricsProxyOptions `limits`. */
+/** What strangers on the backend (the proxy's XPUB) may hold: lib/metrics `BackendLimits`. */
 export interface BackendLimitsConfig {
   /** Connections at once; more are closed at once and counted. @default 256 */
   readonly maxConnections: number;
@@ -70,7 +71,7 @@ export interface MetricsConfig {
   /** Messages queued per peer before new ones are dropped (and counted). @default 1000 */
   readonly highWaterMark: number;
   /** Host collectors the daemon publishes. @default all */
-  readonly collectors: readonly CollectorName[];
+  readonly collectors: readonly MetricsCollectorName[];
   /** How often the daemon publishes the collectors, in ms. @default 60000 */
   readonly intervalMs: number;
   /** Directory holding proc/ and sys/ for the collectors. @default "/" */
@@ -82,31 +83,31 @@ export interface MetricsConfig {
 /** Reads and validates `[metrics]`. */
 export function readMetrics(s: Section): MetricsConfig {
   const endpoint = (key: string, def: string) => {
-    const ep = s.string(key, { default: def })!;
+    const ep = s.string(key, { default: def });
     if (isEndpointText(ep)) return ep;
     s.problem(key, `expected ${ENDPOINT_TEXT}, got ${JSON.stringify(ep)}`);
     return def;
   };
-  const enabled = s.bool("enabled", { default: false })!;
-  const proxy = s.bool("proxy", { default: true })!;
+  const enabled = s.bool("enabled", { default: false });
+  const proxy = s.bool("proxy", { default: true });
   const frontend = endpoint("frontend", "ipc:///var/tmp/disco");
   const backend = endpoint("backend", "tcp://*:9000");
-  const connect = s.strings("connect", { default: [] })!;
+  const connect = s.strings("connect", { default: [] });
   connect.forEach((ep, i) => {
     if (!isEndpointText(ep) || ep.includes("*")) s.problem(`connect[${i}]`, `expected ${ENDPOINT_TEXT.replace('"tcp://*:9000", ', "")} (no *), got ${JSON.stringify(ep)}`);
   });
-  const port = s.int("port", { default: 9000, min: 1, max: 65535 })!;
-  const maxMessageBytes = s.int("max_message_bytes", { default: 1_048_576, min: 64, max: 268_435_456 })!;
-  const highWaterMark = s.int("high_water_mark", { default: 1000, min: 1, max: 10_000_000 })!;
-  const names = s.strings("collectors", { default: METRICS_COLLECTORS })!;
-  const collectors: CollectorName[] = [];
+  const port = s.int("port", { default: 9000, min: 1, max: 65535 });
+  const maxMessageBytes = s.int("max_message_bytes", { default: 1_048_576, min: 64, max: 268_435_456 });
+  const highWaterMark = s.int("high_water_mark", { default: 1000, min: 1, max: 10_000_000 });
+  const names = s.strings("collectors", { default: METRICS_COLLECTORS });
+  const collectors: MetricsCollectorName[] = [];
   names.forEach((n, i) => {
-    if ((METRICS_COLLECTORS as readonly string[]).includes(n)) collectors.push(n as CollectorName);
+    if ((METRICS_COLLECTORS as readonly string[]).includes(n)) collectors.push(n as MetricsCollectorName);
     else s.problem(`collectors[${i}]`, `unknown collector ${JSON.stringify(n)} (expected some of: ${METRICS_COLLECTORS.join(", ")})`);
   });
-  const intervalMs = s.durationMs("interval", { default: 60_000, minMs: 1000, maxMs: 86_400_000 })!;
-  const root = s.string("root", { default: "/", pattern: /^\//, patternText: "an absolute path" })!;
-  const heartbeatMs = s.durationMs("heartbeat_interval", { default: 10_000, minMs: 100, maxMs: 3_600_000 })!;
+  const intervalMs = s.durationMs("interval", { default: 60_000, minMs: 1000, maxMs: 86_400_000 });
+  const root = s.string("root", { default: "/", pattern: /^\//, patternText: "an absolute path" });
+  const heartbeatMs = s.durationMs("heartbeat_interval", { default: 10_000, minMs: 100, maxMs: 3_600_000 });
   // Unset, the idle timeout is 30 s or three heartbeats, whichever is longer.
   let idleTimeoutMs = s.durationMs("idle_timeout", { minMs: 100, maxMs: 86_400_000 }) ?? Math.max(30_000, 3 * heartbeatMs);
   if (idleTimeoutMs <= heartbeatMs) {
@@ -114,14 +115,14 @@ export function readMetrics(s: Section): MetricsConfig {
     idleTimeoutMs = heartbeatMs * 3;
   }
   const limits: BackendLimitsConfig = {
-    maxConnections: s.int("max_connections", { default: 256, min: 1, max: 1_000_000 })!,
-    maxConnectionsPerAddress: s.int("max_connections_per_address", { default: 16, min: 1, max: 1_000_000 })!,
-    handshakeTimeoutMs: s.durationMs("handshake_timeout", { default: 10_000, minMs: 100, maxMs: 3_600_000 })!,
+    maxConnections: s.int("max_connections", { default: 256, min: 1, max: 1_000_000 }),
+    maxConnectionsPerAddress: s.int("max_connections_per_address", { default: 16, min: 1, max: 1_000_000 }),
+    handshakeTimeoutMs: s.durationMs("handshake_timeout", { default: 10_000, minMs: 100, maxMs: 3_600_000 }),
     heartbeatMs,
     idleTimeoutMs,
-    maxTopicBytes: s.int("max_topic_bytes", { default: 256, min: 0, max: 1_048_576 })!,
-    maxTopicsPerPeer: s.int("max_topics_per_peer", { default: 100, min: 1, max: 10_000_000 })!,
-    maxTopics: s.int("max_topics", { default: 10_000, min: 1, max: 10_000_000 })!,
+    maxTopicBytes: s.int("max_topic_bytes", { default: 256, min: 0, max: 1_048_576 }),
+    maxTopicsPerPeer: s.int("max_topics_per_peer", { default: 100, min: 1, max: 10_000_000 }),
+    maxTopics: s.int("max_topics", { default: 10_000, min: 1, max: 10_000_000 }),
   };
   s.done();
   return { enabled, proxy, frontend, backend, connect, port, maxMessageBytes, highWaterMark, collectors, intervalMs, root, limits };

@@ -56,7 +56,8 @@ export {
   type ResultStatus,
 } from "./payload.ts";
 export { CONTROL_PURPOSE, openControlFrame, sealControlFrame } from "./envelope.ts";
-export { ChallengeTable, type ChallengeBinding, type ChallengeTableOptions, type RedeemRefusal } from "./challenge.ts";
+// The challenge table lives in lib/crypto (discovery uses it too); re-exported for control's users.
+export { ChallengeTable, type ChallengeBinding, type ChallengeTableOptions, type RedeemRefusal } from "../crypto/index.ts";
 export {
   CONTROL_DROP_REASONS,
   CONTROL_REFUSALS,

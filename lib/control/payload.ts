@@ -10,13 +10,14 @@
  * refusal    nonce(12) code(1)                 (unsealed; echoes the refused frame's nonce)
  * ```
  */
-import { NONCE_BYTES } from "../crypto/index.ts";
+import { CHALLENGE_BYTES, NONCE_BYTES } from "../crypto/index.ts";
+import { decodeChallenge as decodeDiscoveryChallenge, encodeChallenge as encodeDiscoveryChallenge } from "../discovery/index.ts";
 import { ControlFrameError } from "./errors.ts";
 
 /** Bytes of a request id (chosen by the client, echoed by the target). */
 export const REQUEST_ID_BYTES = 16;
 /** Bytes of a challenge (random, chosen by the target). */
-export const CHALLENGE_BYTES = 16;
+export { CHALLENGE_BYTES };
 /** Largest `args` field. */
 export const MAX_ARGS_BYTES = 1200;
 /** Largest query payload (what `disco query NAME PAYLOAD` carries). */
@@ -167,22 +168,15 @@ export function decodeCommand(b: Uint8Array): CommandPayload {
   return { op, id: b.subarray(1, 17), challenge: b.subarray(17, 33), args: b.subarray(35) };
 }
 
-/** Bytes of a challenge payload. */
+/** Bytes of a challenge payload (the same layout as discovery's challenge). */
 export const CHALLENGE_PAYLOAD_BYTES = REQUEST_ID_BYTES + CHALLENGE_BYTES + 4;
 
 /**
- * Encodes a challenge.
+ * Encodes a challenge: the same 36 bytes as discovery's (id, challenge, ttl), one codec for both.
  * @throws {RangeError} on bad field lengths or a ttl outside 0..2^32-1
  */
 export function encodeChallenge(p: ChallengePayload): Uint8Array<ArrayBuffer> {
-  exact("id", p.id, REQUEST_ID_BYTES);
-  exact("challenge", p.challenge, CHALLENGE_BYTES);
-  if (!Number.isInteger(p.ttlMs) || p.ttlMs < 0 || p.ttlMs > 0xffffffff) throw new RangeError(`ttlMs must be 0..2^32-1, got ${p.ttlMs}`);
-  const out = new Uint8Array(CHALLENGE_PAYLOAD_BYTES);
-  out.set(p.id, 0);
-  out.set(p.challenge, 16);
-  new DataView(out.buffer).setUint32(32, p.ttlMs);
-  return out;
+  return encodeDiscoveryChallenge(p);
 }
 
 /**
@@ -191,7 +185,7 @@ export function encodeChallenge(p: ChallengePayload): Uint8Array<ArrayBuffer> {
  */
 export function decodeChallenge(b: Uint8Array): ChallengePayload {
   if (b.length !== CHALLENGE_PAYLOAD_BYTES) throw new ControlFrameError(`challenge of ${b.length} bytes, expected ${CHALLENGE_PAYLOAD_BYTES}`, Math.min(b.length, CHALLENGE_PAYLOAD_BYTES));
-  return { id: b.subarray(0, 16), challenge: b.subarray(16, 32), ttlMs: new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(32) };
+  return decodeDiscoveryChallenge(b);
 }
 
 /**

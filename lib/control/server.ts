@@ -4,10 +4,9 @@
  * {@link runControlServer} connects it to a {@link UdpEndpoint}.
  */
 import { toHex } from "../bytes.ts";
-import { OpenError, type Keyring, type RingKey } from "../crypto/index.ts";
-import { RateLimiter } from "../discovery/index.ts";
+import { ChallengeTable, OpenError, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
+import { DecryptBudget } from "../discovery/index.ts";
 import type { Datagram, UdpEndpoint } from "../net/index.ts";
-import { ChallengeTable, type ChallengeTableOptions } from "./challenge.ts";
 import { openControlFrame, sealControlFrame } from "./envelope.ts";
 import { CONTROL_HEADER_BYTES, CONTROL_MARKER, CONTROL_VERSION, decodeControlFrame, encodeControlFrame, type ControlFrame } from "./frame.ts";
 import {
@@ -121,10 +120,8 @@ export interface ControlServerOptions {
   queries?: RemoteQueries;
   /** Silence for datagrams that do not authenticate. @default true */
   hidden?: boolean;
-  /** Replies per second per source address. @default 20 */
-  rateLimitPerSec?: number;
-  /** Burst per source. @default 40 */
-  rateBurst?: number;
+  /** Datagrams per second one source address may make this target open (AES), burst one second's worth; the same pre-authentication budget as discovery's. @default 500 */
+  decryptPerSourcePerSec?: number;
   /** Larger datagrams are dropped unread. @default 2048 */
   maxRequestBytes?: number;
   /** The challenge table's settings (ttl, size, clock, random source). */
@@ -148,7 +145,7 @@ export class ControlServer {
   readonly #hidden: boolean;
   readonly #maxBytes: number;
   readonly #now: () => number;
-  readonly #rate: RateLimiter;
+  readonly #budget: DecryptBudget;
   readonly #challenges: ChallengeTable;
   readonly #c: ControlCounters;
 
@@ -159,7 +156,7 @@ export class ControlServer {
     this.#hidden = options.hidden ?? true;
     this.#maxBytes = options.maxRequestBytes ?? 2048;
     this.#now = options.monotonicMs ?? (() => performance.now());
-    this.#rate = new RateLimiter({ ratePerSec: options.rateLimitPerSec ?? 20, burst: options.rateBurst ?? 40 });
+    this.#budget = new DecryptBudget({ perSourcePerSec: options.decryptPerSourcePerSec ?? 500 });
     this.#challenges = new ChallengeTable(options.challenges);
     this.#c = {
       seen: 0,
@@ -195,7 +192,7 @@ export class ControlServer {
     c.seen++;
     c.bytesIn += data.length;
     if (data.length > this.#maxBytes) return this.#drop("oversize", address, port);
-    if (!this.#rate.take(address, this.#now())) return this.#drop("rate", address, port);
+    if (!this.#budget.take(address, this.#now())) return this.#drop("rate", address, port);
     try {
       const r = await this.#handleFrame(data, address, port);
       if (r.reply) c.bytesOut += r.reply.length;
@@ -243,6 +240,7 @@ export class ControlServer {
       if (err instanceof OpenError) return this.#refuse("key", "key", data, address, port);
       throw err;
     }
+    this.#budget.trust(address, this.#now());
     const who: Requester = { address, port, keyId: toHex(opened.key.id) };
     let p;
     try {

@@ -1,5 +1,5 @@
 /** Key derivation (WebCrypto, at start-up), keyrings, AES-256-GCM sealing (node:crypto, per datagram) and replay memory. */
-export { KeyError, OpenError } from "./errors.ts";
+export { CryptoError, KeyError, OpenError } from "./errors.ts";
 export {
   CHANNEL_ID_BYTES,
   KEY_BYTES,
@@ -36,4 +36,5 @@ export {
   type RingKey,
 } from "./keyring.ts";
 export { collectRawKeys, parseKeyFile, parsePasswordFile, type KeyFileEntry, type SecretMaterial } from "./keyfile.ts";
+export { CHALLENGE_BYTES, ChallengeTable, type ChallengeBinding, type ChallengeTableOptions, type RedeemRefusal } from "./challenge.ts";
 export { ReplayCache, type ReplayCacheOptions } from "./replay.ts";

@@ -30,7 +30,7 @@ function settingsFor(slice: BeaconsSlice) {
       rawKeys: slice.rawKeys,
       offers: (address) => {
         const o = hostOffers(slice.self, address);
-        return { ...(o.metricsEndpoint !== undefined && { metricsEndpoint: o.metricsEndpoint }), gpio: o.gpio.map((g) => g.name) };
+        return { ...(o.metricsEndpoint !== undefined && { metricsEndpoint: o.metricsEndpoint }), ...(o.httpEndpoint !== undefined && { httpEndpoint: o.httpEndpoint }), gpio: o.gpio.map((g) => g.name) };
       },
     },
   );

@@ -37,7 +37,7 @@ export interface DaemonOptions extends BackoffOptions {
 /** How {@link Daemon.wait} ends. */
 export type DaemonExit = { readonly kind: "stopped" } | { readonly kind: "failing"; readonly reason: string };
 
-const NOTHING_ENABLED = "the config enables nothing ([discovery] enabled = false, and no [beacon], [metrics] or [gpio] enabled)";
+const NOTHING_ENABLED = "the config enables nothing ([discovery] enabled = false, and no [beacon], [metrics], [gpio], [http] or [mqtt] enabled)";
 
 /** The running daemon. */
 export class Daemon {

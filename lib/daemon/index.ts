@@ -63,12 +63,18 @@ export { discoveryBuilder, type DiscoverySlice } from "./build-discovery.ts";
 export { beaconsBuilder, type BeaconsSlice } from "./build-beacons.ts";
 export { metricsBuilder, type MetricsSlice } from "./build-metrics.ts";
 export { gpioBuilder, type GpioSlice } from "./build-gpio.ts";
+export { controlBuilder, type ControlSlice } from "./build-control.ts";
+export { httpBuilder, type FleetViewSlice } from "./build-http.ts";
+export { mqttBuilder, type MqttSlice } from "./build-mqtt.ts";
 
 import { beaconsBuilder } from "./build-beacons.ts";
+import { controlBuilder } from "./build-control.ts";
 import { discoveryBuilder } from "./build-discovery.ts";
 import { gpioBuilder } from "./build-gpio.ts";
+import { httpBuilder } from "./build-http.ts";
+import { mqttBuilder } from "./build-mqtt.ts";
 import { metricsBuilder } from "./build-metrics.ts";
 import type { Builder } from "./types.ts";
 
 /** Every capability's builder, in start order. */
-export const DEFAULT_BUILDERS: readonly Builder[] = [discoveryBuilder, beaconsBuilder, metricsBuilder, gpioBuilder] as readonly Builder[];
+export const DEFAULT_BUILDERS: readonly Builder[] = [discoveryBuilder, beaconsBuilder, metricsBuilder, gpioBuilder, controlBuilder, httpBuilder, mqttBuilder] as readonly Builder[];

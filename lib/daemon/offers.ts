@@ -2,7 +2,7 @@
  * What this host offers to others, from its config: the metrics endpoint and GPIO lines that discovery
  * answers and rich beacons announce, and the self-description discovery answers with.
  */
-import type { DiscoConfig, MetricsConfig } from "../config/index.ts";
+import { advertisedHttpEndpoint, type DiscoConfig, type HttpConfig, type MetricsConfig } from "../config/index.ts";
 import { describeHost, type SelfDescription } from "../discovery/index.ts";
 import { describeGpioInterfaces, type GpioInterface } from "../gpio/index.ts";
 import { listIpv4Interfaces } from "../net/index.ts";
@@ -14,6 +14,8 @@ export interface HostOffers {
   readonly metricsEndpoint?: string;
   /** Declared GPIO lines by name and direction. */
   readonly gpio: readonly GpioInterface[];
+  /** The HTTP server's base URL, when `[http]` runs and its URL is known. */
+  readonly httpEndpoint?: string;
 }
 
 /** The part of a config that decides what a host offers: plain data, so reloads can compare it. */
@@ -21,12 +23,14 @@ export interface OfferConfig {
   readonly metrics: Pick<MetricsConfig, "enabled" | "proxy" | "backend">;
   /** Declared GPIO lines by name and direction. */
   readonly gpio: readonly GpioInterface[];
+  /** `[http]`, whose advertised URL is announced. */
+  readonly http?: HttpConfig;
 }
 
 /** The {@link OfferConfig} of a config. */
-export function offerConfig(config: Pick<DiscoConfig, "metrics" | "gpio">): OfferConfig {
+export function offerConfig(config: Pick<DiscoConfig, "metrics" | "gpio"> & Partial<Pick<DiscoConfig, "http">>): OfferConfig {
   const { enabled, proxy, backend } = config.metrics;
-  return { metrics: { enabled, proxy, backend }, gpio: describeGpioInterfaces(config.gpio) };
+  return { metrics: { enabled, proxy, backend }, gpio: describeGpioInterfaces(config.gpio), ...(config.http?.enabled && { http: config.http }) };
 }
 
 /**
@@ -36,12 +40,14 @@ export function offerConfig(config: Pick<DiscoConfig, "metrics" | "gpio">): Offe
  *   the endpoint keeps the wildcard and receivers substitute the address they heard the host from
  * @returns the offers
  */
-export function hostOffers(config: Pick<DiscoConfig, "metrics" | "gpio"> | OfferConfig, address?: string): HostOffers {
+export function hostOffers(config: (Pick<DiscoConfig, "metrics" | "gpio"> & Partial<Pick<DiscoConfig, "http">>) | OfferConfig, address?: string): HostOffers {
   const m = config.metrics;
   const gpio = Array.isArray(config.gpio) ? (config.gpio as readonly GpioInterface[]) : describeGpioInterfaces(config.gpio as DiscoConfig["gpio"]);
-  if (!m.enabled || !m.proxy || !m.backend.startsWith("tcp://")) return { gpio };
+  const httpEndpoint = config.http ? advertisedHttpEndpoint(config.http, address) : undefined;
+  const http = httpEndpoint !== undefined ? { httpEndpoint } : {};
+  if (!m.enabled || !m.proxy || !m.backend.startsWith("tcp://")) return { gpio, ...http };
   const metricsEndpoint = address ? m.backend.replace(/^tcp:\/\/(\*|0\.0\.0\.0):/, `tcp://${address}:`) : m.backend;
-  return { metricsEndpoint, gpio };
+  return { metricsEndpoint, gpio, ...http };
 }
 
 /**
@@ -72,7 +78,7 @@ export interface DescriberOptions {
 export function createDescriber(config: (Pick<DiscoConfig, "metrics" | "gpio"> | OfferConfig) & Pick<DiscoConfig, "services">, o: DescriberOptions): () => SelfDescription {
   const started = performance.now();
   const addresses = localAddresses(o.listen);
-  const { metricsEndpoint, gpio } = hostOffers(config, addresses[0]);
+  const { metricsEndpoint, gpio, httpEndpoint } = hostOffers(config, addresses[0]);
   const services = o.services ?? config.services;
   return () =>
     describeHost({
@@ -83,5 +89,6 @@ export function createDescriber(config: (Pick<DiscoConfig, "metrics" | "gpio"> |
       services,
       gpio,
       ...(metricsEndpoint !== undefined && { metricsEndpoint }),
+      ...(httpEndpoint !== undefined && { httpEndpoint }),
     });
 }

@@ -34,7 +34,9 @@ export function openPersistentIdentity(directory: string, o: PersistentIdentityO
       next = stored.reserved as number;
     } else o.onProblem?.(`${path}: not a beacon identity; starting a new one`);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") o.onProblem?.(`${path}: ${errorMessage(err)}; starting a new identity`);
+    // None yet (or no directory yet): a new identity; a directory that cannot be made is reported below.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") o.onProblem?.(`${path}: ${errorMessage(err)}; starting a new identity`);
   }
   let reserved = next;
   let writable = true;

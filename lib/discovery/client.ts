@@ -7,9 +7,10 @@ import type { UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { ProtocolError } from "./errors.ts";
 import { bytesEqual } from "../bytes.ts";
+import { DiscoError } from "../errors.ts";
 import { decodeDatagram, MARKER } from "./frame.ts";
 import { encodeLegacyRequest, legacyCrypt, legacyDecodeText, parseLegacyAnswer, type LegacyKey } from "./legacy.ts";
-import { decodeAnswer, decodeError, describeErrorCode, encodeQuery, QUERY_ID_BYTES, type ErrorCode, type HostInterfaces } from "./payload.ts";
+import { decodeAnswer, decodeChallenge, decodeError, describeErrorCode, encodeQuery, encodeRetry, QUERY_ID_BYTES, type ErrorCode, type HostInterfaces } from "./payload.ts";
 
 /** Where a query goes. */
 export interface Target {
@@ -51,6 +52,8 @@ export type ClientEvent =
   | { readonly type: "send-failed"; readonly target: Target; readonly message: string }
   | { readonly type: "answer"; readonly from: string; readonly host: string; readonly rttMs: number; readonly duplicate: boolean }
   | { readonly type: "refused"; readonly from: string; readonly code: string; readonly message: string }
+  /** A server could not judge the query by its time (a clock at 1970, or outside max_skew) and sent a challenge; the client answered it. */
+  | { readonly type: "challenge"; readonly from: string; readonly rttMs: number }
   | { readonly type: "dropped"; readonly from: string; readonly reason: ClientDropReason };
 
 /** PyDiscover compatibility for a client. */
@@ -117,6 +120,7 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       });
 
   const hosts = new Map<string, FoundHost & { addresses: string[] }>();
+  const challenged = new Set<string>();
   const refusals: Refusal[] = [];
   const dropped: Partial<Record<ClientDropReason, number>> = {};
   const sendFailures: { target: Target; message: string }[] = [];
@@ -139,7 +143,8 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       sent++;
       emit({ type: "sent", target, bytes: query.length });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      if (!(err instanceof DiscoError)) throw err;
+      const message = err.message;
       sendFailures.push({ target, message });
       emit({ type: "send-failed", target, message });
     }
@@ -165,7 +170,8 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       let parsed;
       try {
         parsed = parseLegacyAnswer(legacyDecodeText(legacyCrypt(legacy.key, data)), legacy.magic);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof DiscoError)) throw err;
         return drop(from, "auth");
       }
       if (parsed.kind === "error") return refuse(from, "legacy", parsed.message);
@@ -179,13 +185,14 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       let e;
       try {
         e = decodeError(frame.body);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof DiscoError)) throw err;
         return drop(from, "malformed");
       }
       if (!bytesEqual(e.nonce, nonce)) return drop(from, "unknown-id");
       return refuse(from, e.code, describeErrorCode(e.code));
     }
-    if (frame.header.type !== "answer") return drop(from, "not-answer");
+    if (frame.header.type !== "answer" && frame.header.type !== "challenge") return drop(from, "not-answer");
     if (!bytesEqual(frame.header.channelId, options.channelId)) return drop(from, "channel");
     let payload;
     try {
@@ -195,10 +202,27 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       if (err instanceof OpenError || err instanceof ProtocolError) return drop(from, "key");
       throw err;
     }
+    if (frame.header.type === "challenge") {
+      // One extra round trip, once per server: the query again, with the server's challenge.
+      let c;
+      try {
+        c = decodeChallenge(payload);
+      } catch (err) {
+        if (!(err instanceof DiscoError)) throw err;
+        return drop(from, "malformed");
+      }
+      if (!bytesEqual(c.id, id) || !options.keyring || challenged.has(from)) return drop(from, "unknown-id");
+      challenged.add(from);
+      emit({ type: "challenge", from, rttMs });
+      const retry = sealFrame("retry", options.channelId, encodeRetry({ id, timeMs: now(), challenge: c.challenge }), { key: options.keyring.keys[0]! });
+      await socket.send(retry, port, address).catch(() => undefined);
+      return;
+    }
     let answer;
     try {
       answer = decodeAnswer(payload);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof DiscoError)) throw err;
       return drop(from, "malformed");
     }
     if (!bytesEqual(answer.id, id)) return drop(from, "unknown-id");
@@ -230,7 +254,8 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       if (r === "stop" || r.done) break;
       try {
         await handle(r.value.data, r.value.address, r.value.port);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof DiscoError)) throw err;
         drop(`${r.value.address}:${r.value.port}`, "malformed");
       }
     }

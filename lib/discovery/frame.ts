@@ -6,7 +6,7 @@
  * off len field
  *   0   2 MARKER        0xD1 0x5C
  *   2   1 VERSION       0x01
- *   3   1 type          0x01 query, 0x02 answer, 0x03 error
+ *   3   1 type          0x01 query, 0x02 answer, 0x03 error, 0x04 challenge, 0x05 retry
  *   4   1 flags         bit 0 = sealed; other bits must be 0
  *   5   1 reserved      must be 0
  *   6   4 channel id    deriveChannelId(magic)
@@ -36,11 +36,11 @@ export const MAX_BODY_BYTES = MAX_FRAME_BYTES - HEADER_BYTES;
 export const FLAG_SEALED = 0x01;
 
 /** Frame types. */
-export const FRAME_TYPE = { query: 0x01, answer: 0x02, error: 0x03 } as const;
+export const FRAME_TYPE = { query: 0x01, answer: 0x02, error: 0x03, challenge: 0x04, retry: 0x05 } as const;
 /** A frame type name. */
 export type FrameType = keyof typeof FRAME_TYPE;
 
-const TYPE_NAMES: Readonly<Record<number, FrameType>> = { 0x01: "query", 0x02: "answer", 0x03: "error" };
+const TYPE_NAMES: Readonly<Record<number, FrameType>> = { 0x01: "query", 0x02: "answer", 0x03: "error", 0x04: "challenge", 0x05: "retry" };
 
 /** The decoded header. Byte fields are views into the decoded buffer (no copies). */
 export interface FrameHeader {

@@ -1,5 +1,5 @@
 /** Discovery: the query/answer protocol of disco-server / disco-client (codec, responder, client, legacy). */
-export { FrameError, ProtocolError, type ProtocolReason } from "./errors.ts";
+export { DiscoveryError, FrameError, ProtocolError, type ProtocolReason } from "./errors.ts";
 export {
   CHANNEL_ID_BYTES,
   FLAG_SEALED,
@@ -29,6 +29,14 @@ export {
   MAX_DESCRIPTION_BYTES,
   QUERY_ID_BYTES,
   QUERY_PAYLOAD_BYTES,
+  CHALLENGE_PAYLOAD_BYTES,
+  RETRY_PAYLOAD_BYTES,
+  decodeChallenge,
+  decodeRetry,
+  encodeChallenge,
+  encodeRetry,
+  type DiscoveryChallengePayload,
+  type RetryPayload,
   decodeAnswer,
   decodeError,
   decodeQuery,
@@ -90,5 +98,4 @@ export {
   type LegacyKey,
   type LegacyRequest,
 } from "./legacy.ts";
-// The UDP adapter lives in lib/net (shared with beacons); re-exported for existing importers.
 export { serveDiscovery, type ServeDiscoveryOptions } from "./serve.ts";

@@ -3,11 +3,11 @@
  * counters. No sockets here; {@link runResponder} connects it to a {@link UdpEndpoint}. Synchronous: the
  * AES work is `node:crypto`, so one datagram is decided before the next is looked at.
  */
-import { findKey, ReplayCache, type Keyring, type RingKey } from "../crypto/index.ts";
+import { ChallengeTable, openAesGcmSync, ReplayCache, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
+import { CLOCK_FLOOR_MS } from "../version.ts";
 import type { UdpEndpoint } from "../net/index.ts";
-import { openFrame, sealFrame } from "./envelope.ts";
-import { bytesEqual, toHex } from "../bytes.ts";
-import { CHANNEL_ID_BYTES, decodeDatagram, FLAG_SEALED, FRAME_TYPE, HEADER_BYTES, MARKER, VERSION, type Frame } from "./frame.ts";
+import { sealFrame } from "./envelope.ts";
+import { CHANNEL_ID_BYTES, FLAG_SEALED, FRAME_TYPE, HEADER_BYTES, MARKER, TAG_BYTES, VERSION } from "./frame.ts";
 import {
   encodeLegacyAnswer,
   encodeLegacyError,
@@ -17,7 +17,7 @@ import {
   parseLegacyRequest,
   type LegacyKey,
 } from "./legacy.ts";
-import { decodeQuery, encodeAnswerJson, encodeDescription, encodeError, ERROR_PAYLOAD_BYTES, type ErrorCode, type SelfDescription } from "./payload.ts";
+import { decodeQuery, decodeRetry, encodeAnswerJson, encodeChallenge, encodeDescription, encodeError, ERROR_PAYLOAD_BYTES, type ErrorCode, type SelfDescription } from "./payload.ts";
 import { DecryptBudget, RateLimiter } from "./rate-limit.ts";
 
 /** Why a datagram got no answer. */
@@ -31,16 +31,19 @@ export type DropReason =
   | "key" // sealed with a key this node lacks, or sealed/unsealed mismatch
   | "auth" // did not authenticate
   | "stale" // its time is too far from ours
-  | "replay"; // seen before
+  | "replay" // seen before
+  | "challenge"; // a retry whose challenge is unknown, used, expired, or not this source's
 
 /** Every drop reason, for tables of counters. */
-export const DROP_REASONS: readonly DropReason[] = ["oversize", "rate", "budget", "malformed", "not-query", "channel", "key", "auth", "stale", "replay"];
+export const DROP_REASONS: readonly DropReason[] = ["oversize", "rate", "budget", "malformed", "not-query", "channel", "key", "auth", "stale", "replay", "challenge"];
 
 /** What the responder decided for one datagram. */
 export interface Decision {
-  readonly action: "answer" | "error" | "drop";
+  readonly action: "answer" | "challenge" | "error" | "drop";
   /** Set for "error" and "drop". */
   readonly reason?: DropReason;
+  /** Set for "challenge": why the query's time was not trusted (its time outside max_skew, or our clock too early). */
+  readonly challenged?: "stale" | "clock";
   /** Source as "address:port". */
   readonly source: string;
   readonly bytesIn: number;
@@ -54,6 +57,8 @@ export interface ResponderCounters {
   /** Datagrams received. */
   seen: number;
   answered: number;
+  /** Sealed queries answered with a challenge (their time outside max_skew, or our clock before CLOCK_FLOOR_MS). */
+  challenged: number;
   /** Error frames sent (hidden mode off). */
   errorsSent: number;
   /** Datagrams that got no answer, by reason (also counted when an error frame was sent instead). */
@@ -124,6 +129,13 @@ export interface ResponderOptions {
   frames?: boolean;
   /** Wall clock (unix ms), for query freshness. @default Date.now */
   nowMs?: () => number;
+  /**
+   * A wall clock earlier than this is wrong (a device without an RTC booted in 1970): every sealed query is
+   * then answered with a challenge. @default CLOCK_FLOOR_MS (this version's date)
+   */
+  clockFloorMs?: number;
+  /** The challenges for sealed queries whose time cannot be trusted (ttl, size; clock: `monotonicMs`). */
+  challenges?: Omit<ChallengeTableOptions, "monotonicMs">;
   /** Monotonic clock (ms), for rate limits and the replay memory. @default performance.now */
   monotonicMs?: () => number;
 }
@@ -138,7 +150,7 @@ const enc = new TextEncoder();
 
 /** Decides, per datagram, whether and how to answer. */
 export class Responder {
-  readonly #o: Required<Omit<ResponderOptions, "keyring" | "legacy" | "maxSources" | "rateLimitPerSec" | "rateBurst" | "decryptsPerSourcePerSec" | "decryptsPerSec" | "frames">> &
+  readonly #o: Required<Omit<ResponderOptions, "keyring" | "legacy" | "maxSources" | "rateLimitPerSec" | "rateBurst" | "decryptsPerSourcePerSec" | "decryptsPerSec" | "frames" | "challenges">> &
     ResponderOptions;
   /** Answers, keyed after authentication. */
   readonly #answerRate: RateLimiter;
@@ -149,6 +161,7 @@ export class Responder {
   /** Legacy requests have their own memory, so forged legacy requests cannot flush sealed query ids out. */
   readonly #legacyReplay: ReplayCache;
   readonly #counters: ResponderCounters;
+  readonly #challenges: ChallengeTable;
   #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number; legacyAnswer?: Uint8Array<ArrayBuffer> } | undefined;
   /** The monotonic time of the datagram being handled (read once per datagram). */
   #mono = 0;
@@ -164,8 +177,10 @@ export class Responder {
       nowMs: Date.now,
       describeCacheMs: 1000,
       monotonicMs: () => performance.now(),
+      clockFloorMs: CLOCK_FLOOR_MS,
       ...options,
     };
+    this.#challenges = new ChallengeTable({ maxEntries: 1024, ...options.challenges, monotonicMs: this.#o.monotonicMs });
     const rate = { ratePerSec: options.rateLimitPerSec ?? 10, burst: options.rateBurst ?? 20, maxSources: options.maxSources ?? 1024 };
     this.#answerRate = new RateLimiter(rate);
     this.#errorRate = new RateLimiter(rate);
@@ -181,6 +196,7 @@ export class Responder {
     this.#counters = {
       seen: 0,
       answered: 0,
+      challenged: 0,
       errorsSent: 0,
       dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
       bytesIn: 0,
@@ -243,9 +259,10 @@ export class Responder {
     return { decision: { action: "drop", reason, source, bytesIn, bytesOut: 0, legacy } };
   }
 
-  #reply(reply: Uint8Array<ArrayBuffer>, action: "answer" | "error", reason: DropReason | undefined, source: string, bytesIn: number, legacy: boolean): Handled {
+  #reply(reply: Uint8Array<ArrayBuffer>, action: "answer" | "challenge" | "error", reason: DropReason | undefined, source: string, bytesIn: number, legacy: boolean): Handled {
     const c = this.#counters;
     if (action === "answer") c.answered++;
+    else if (action === "challenge") c.challenged++;
     else {
       c.errorsSent++;
       c.dropped[reason!]++;
@@ -270,39 +287,68 @@ export class Responder {
   #handleFrame(data: Uint8Array, source: string, address: string): Handled {
     // Garbage is the common case under a flood: refuse it on its first bytes, before the decoder builds
     // a FrameError (an Error with a stack) for it.
-    if (!looksLikeQuery(data)) return data[3] === FRAME_TYPE.query || !looksLikeFrame(data) ? this.#refuse("malformed", "malformed", data, source, address) : this.#drop("not-query", source, data.length, false);
-    const d = decodeDatagram(data);
-    if (d.kind === "error") return this.#refuse("malformed", "malformed", data, source, address);
-    const frame = d.value;
-    if (frame.header.type !== "query") return this.#drop("not-query", source, data.length, false);
+    if (!looksLikeQuery(data)) return data[3] === FRAME_TYPE.query || data[3] === FRAME_TYPE.retry || !looksLikeFrame(data) ? this.#refuse("malformed", "malformed", data, source, address) : this.#drop("not-query", source, data.length, false);
+    const retry = data[3] === FRAME_TYPE.retry;
     // Everything up to the tag check answers with one code, "refused": a stranger learns nothing about
-    // which guess (magic, key) was right.
-    if (!bytesEqual(frame.header.channelId, this.#o.channelId)) return this.#refuse("channel", "refused", data, source, address);
-    const ring = this.#o.keyring;
-    let key: RingKey | undefined;
+    // which guess (magic, key) was right. These checks read the header in place, so a flood of forged
+    // frames over the decrypt budget costs no allocation beyond the datagram itself.
+    if (!bytesAt(data, 6, this.#o.channelId)) return this.#refuse("channel", "refused", data, source, address);
     if (this.#o.frames === false) return this.#refuse("key", "refused", data, source, address);
+    const ring = this.#o.keyring;
+    const sealed = (data[4]! & FLAG_SEALED) !== 0;
+    let key: RingKey | undefined;
     if (ring) {
-      key = frame.header.sealed ? findKey(ring, frame.header.keyId) : undefined;
+      key = sealed ? keyAt(ring, data, 10) : undefined;
       if (!key) return this.#refuse("key", "refused", data, source, address);
       if (!this.#budget.take(address, this.#mono)) return this.#drop("budget", source, data.length, false);
-    } else if (frame.header.sealed) return this.#refuse("key", "refused", data, source, address);
-    let payload;
-    try {
-      payload = this.#open(frame, ring);
-    } catch {
-      return this.#refuse("auth", "refused", data, source, address);
+    } else if (sealed) return this.#refuse("key", "refused", data, source, address);
+    // looksLikeQuery() checked the header; what the decoder would add: a sealed body holds a tag, an
+    // unsealed frame names no key. The header is then opened in place (no decoded frame to allocate).
+    let payload: Uint8Array;
+    if (key) {
+      if (data.length < HEADER_BYTES + TAG_BYTES) return this.#refuse("malformed", "malformed", data, source, address);
+      try {
+        payload = openAesGcmSync(key.aead, data.subarray(14, 26), data.subarray(0, HEADER_BYTES), data.subarray(HEADER_BYTES));
+      } catch {
+        return this.#refuse("auth", "refused", data, source, address);
+      }
+    } else {
+      if ((data[10]! | data[11]! | data[12]! | data[13]!) !== 0) return this.#refuse("malformed", "malformed", data, source, address);
+      payload = data.subarray(HEADER_BYTES);
     }
     let query;
+    let challenged: Uint8Array | undefined;
     try {
-      query = decodeQuery(payload);
+      if (retry) {
+        const r = decodeRetry(payload);
+        query = r;
+        challenged = r.challenge;
+      } else query = decodeQuery(payload);
     } catch {
       return this.#refuse("malformed", "malformed", data, source, address);
     }
     const now = this.#o.nowMs();
     const mono = this.#mono;
-    if (Math.abs(now - query.timeMs) > this.#o.maxSkewMs) return this.#refuse("stale", "stale", data, source, address);
-    if (!this.#replay.check(toHex(query.id), mono)) return this.#refuse("replay", "replay", data, source, address);
-    // Fresh and authentic (a captured query replayed keeps costing its sender budget): give the attempt back.
+    if (challenged) {
+      // A retry: the query again with our challenge. Its single use stands in for the time and id checks.
+      if (!key || this.#challenges.redeem(challenged, { address, op: "discovery", id: query.id, args: new Uint8Array() }) !== "ok") {
+        return this.#refuse("challenge", "stale", data, source, address);
+      }
+    } else {
+      // A clock we cannot judge by (ours before this version's date, or theirs outside max_skew): a sealed
+      // query gets a challenge instead of silence, so discovery works between hosts without an RTC.
+      const clock = now < this.#o.clockFloorMs ? "clock" : Math.abs(now - query.timeMs) > this.#o.maxSkewMs ? "stale" : undefined;
+      if (clock !== undefined) {
+        if (!key) return this.#refuse("stale", "stale", data, source, address);
+        if (!this.#answerRate.take(`${idKey(key.id)} ${source}`, mono)) return this.#drop("rate", source, data.length, false);
+        const challenge = this.#challenges.issue({ address, op: "discovery", id: query.id, args: new Uint8Array() });
+        const reply = sealFrame("challenge", this.#o.channelId, encodeChallenge({ id: query.id, challenge, ttlMs: Math.round(this.#challenges.ttlMs) }), { key });
+        const handled = this.#reply(reply, "challenge", undefined, source, data.length, false);
+        return { ...handled, decision: { ...handled.decision, challenged: clock } };
+      }
+      if (!this.#replay.check(idKey(query.id), mono)) return this.#refuse("replay", "replay", data, source, address);
+    }
+    // Fresh (or a redeemed retry) and authentic (a captured query replayed keeps costing its sender budget): give the attempt back.
     if (key) {
       this.#budget.refund(address);
       this.#budget.trust(address, mono);
@@ -310,14 +356,10 @@ export class Responder {
     // Only an authenticated query (or any fresh one on an unsealed channel) reaches this bucket, so forged
     // frames carrying a client's address cannot spend its answers. Sealed: per key and source port, so
     // clients behind one address do not starve each other.
-    const bucket = key ? `${toHex(key.id)} ${source}` : address;
+    const bucket = key ? `${idKey(key.id)} ${source}` : address;
     if (!this.#answerRate.take(bucket, mono)) return this.#drop("rate", source, data.length, false);
     const reply = sealFrame("answer", this.#o.channelId, encodeAnswerJson(query.id, now, this.#description().json), key ? { key } : {});
     return this.#reply(reply, "answer", undefined, source, data.length, false);
-  }
-
-  #open(frame: Frame, ring: Keyring | undefined): Uint8Array {
-    return openFrame(frame, ring).payload;
   }
 
   #handleLegacy(legacy: LegacyResponderOptions, data: Uint8Array, source: string, address: string): Handled {
@@ -348,6 +390,25 @@ export class Responder {
   }
 }
 
+/** Bytes as a Map key: one character per byte (cheaper to build and hash than hex, on every query). */
+function idKey(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
+
+/** Whether `data` holds `expected` at `offset`. */
+function bytesAt(data: Uint8Array, offset: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (data[offset + i] !== expected[i]) return false;
+  return true;
+}
+
+/** The ring key whose id `data` holds at `offset` (a loop, no closure: this runs per datagram). */
+function keyAt(ring: Keyring, data: Uint8Array, offset: number): RingKey | undefined {
+  for (const k of ring.keys) if (bytesAt(data, offset, k.id)) return k;
+  return undefined;
+}
+
 /** A well-formed header of any type (what decodeHeader would accept) whose length matches the datagram. */
 function looksLikeFrame(d: Uint8Array): boolean {
   return (
@@ -356,16 +417,16 @@ function looksLikeFrame(d: Uint8Array): boolean {
     d[1] === MARKER[1] &&
     d[2] === VERSION &&
     d[3]! >= 0x01 &&
-    d[3]! <= 0x03 &&
+    d[3]! <= 0x05 &&
     (d[4]! & ~FLAG_SEALED) === 0 &&
     d[5] === 0 &&
     ((d[26]! << 8) | d[27]!) === d.length - HEADER_BYTES
   );
 }
 
-/** {@link looksLikeFrame}, and a query. */
+/** {@link looksLikeFrame}, and a query (or a query's retry with a challenge). */
 function looksLikeQuery(d: Uint8Array): boolean {
-  return d[3] === FRAME_TYPE.query && looksLikeFrame(d);
+  return (d[3] === FRAME_TYPE.query || d[3] === FRAME_TYPE.retry) && looksLikeFrame(d);
 }
 
 /** Options for {@link runResponder}. */
@@ -386,14 +447,16 @@ export async function runResponder(socket: UdpEndpoint, responder: Responder, op
   const onAbort = () => void socket.close();
   if (signal.aborted) return socket.close();
   signal.addEventListener("abort", onAbort, { once: true });
-  const countError = () => responder.countError();
+  const onSent = (err?: Error) => {
+    if (err) responder.countError();
+  };
   try {
     // A batch is everything queued since the last read; each datagram is decided synchronously.
     for await (const batch of socket.batches()) {
       for (const d of batch) {
         const { reply, decision } = responder.handle(d.data, `${d.address}:${d.port}`);
         // Not awaited: the next datagram need not wait for this one's send callback.
-        if (reply) socket.send(reply, d.port, d.address).catch(countError);
+        if (reply) socket.post(reply, d.port, d.address, onSent);
         onDecision?.(decision);
       }
     }

@@ -49,6 +49,7 @@ table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
 td { border-top: 1px solid var(--line); padding: 0.1rem 0.25rem; vertical-align: top; }
 td:last-child { text-align: right; font-variant-numeric: tabular-nums; }
 button { font: inherit; font-size: 0.8rem; padding: 0 0.5rem; }
+details summary { font-size: 0.85rem; margin: 0.5rem 0 0.1rem; text-transform: uppercase; letter-spacing: 0.04em; opacity: 0.8; cursor: pointer; }
 footer { margin-top: 1.5rem; font-size: 0.85rem; }
 `;
 
@@ -65,12 +66,16 @@ export const PAGE_JS = String.raw`"use strict";
   var summary = document.getElementById("summary");
   var conn = document.getElementById("conn");
   var MAX_ROWS = 60;
+  var countersOpen = false;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
     if (text !== undefined) e.textContent = String(text);
     return e;
+  }
+  function num(v) {
+    return typeof v === "number" && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : String(v);
   }
   function show(v) {
     if (typeof v === "string") return v;
@@ -168,11 +173,15 @@ export const PAGE_JS = String.raw`"use strict";
       }
     }
     if (h.self && counters.length) {
-      c.appendChild(el("h3", "", "counters"));
-      c.appendChild(table(counters.map(function (x) {
+      var d = el("details");
+      d.open = countersOpen;
+      d.addEventListener("toggle", function () { countersOpen = d.open; });
+      d.appendChild(el("summary", "", "counters (" + counters.length + ")"));
+      d.appendChild(table(counters.map(function (x) {
         var labels = Object.keys(x.labels || {}).map(function (k) { return k + "=" + x.labels[k]; }).join(",");
-        return [x.name + (labels ? "{" + labels + "}" : ""), String(x.value)];
+        return [x.name + (labels ? "{" + labels + "}" : ""), num(x.value)];
       })));
+      c.appendChild(d);
     }
     return c;
   }
@@ -214,6 +223,12 @@ export const PAGE_JS = String.raw`"use strict";
   on(es, "metric", function (m) { metrics.set(m.host, m.metrics); });
   on(es, "gpio", function (l) { gpio.set(l.name, l); });
   on(es, "counters", function (c) { counters = c; });
+  on(es, "seen", function (seen) {
+    Object.keys(seen).forEach(function (name) {
+      var h = hosts.get(name);
+      if (h && typeof seen[name] === "number") h.lastSeenUnixMs = seen[name];
+    });
+  });
   setInterval(tick, 1000);
 })();
 `;

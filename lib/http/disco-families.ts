@@ -12,8 +12,9 @@ const STATES = ["alive", "suspect", "failed"] as const;
  * @param hosts every host, this one included
  * @param counters the daemon's counters (names without `disco_`)
  * @param build this host's name and version
+ * @param reserved family names the caller writes itself: counters with those names are left out
  */
-export function discoFamilies(hosts: readonly FleetHost[], counters: readonly CounterSample[], build: { host: string; version: string }): MetricFamily[] {
+export function discoFamilies(hosts: readonly FleetHost[], counters: readonly CounterSample[], build: { host: string; version: string }, reserved: ReadonlySet<string> = new Set()): MetricFamily[] {
   const byState = new Map<string, number>(STATES.map((s) => [s, 0]));
   const lastSeen: Sample[] = [];
   for (const h of hosts) {
@@ -34,7 +35,7 @@ export function discoFamilies(hosts: readonly FleetHost[], counters: readonly Co
     g.samples.push(c.labels ? { labels: c.labels, value: c.value } : { value: c.value });
   }
   for (const [name, g] of grouped) {
-    if (families.some((f) => f.name === name)) continue;
+    if (reserved.has(name) || families.some((f) => f.name === name)) continue;
     families.push({ name, help: g.help, type: g.type, samples: g.samples });
   }
   return families;

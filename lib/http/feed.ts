@@ -26,6 +26,8 @@ export interface FleetSources {
   readonly gpio?: GpioConfig;
   /** Also receive every fleet host's metrics (port of a backend whose beacon names none). */
   readonly fleetMetrics?: { readonly port: number };
+  /** This host's proxy backend (e.g. "tcp://127.0.0.1:9000"): every metric published here, `disco metrics --publish` too. */
+  readonly localBackend?: string;
 }
 
 /** Converts a membership record to the fleet's host shape. */
@@ -100,33 +102,49 @@ export async function feedFleet(fleet: FleetState, sources: FleetSources, signal
       })(),
     );
   }
-  let receiver: MetricsReceiver | undefined;
+  const fleetMetrics = sources.membership !== undefined && sources.fleetMetrics !== undefined;
+  const receiver = fleetMetrics || sources.localBackend !== undefined ? new MetricsReceiver(sources.fleetMetrics ? { port: sources.fleetMetrics.port } : {}) : undefined;
+  if (receiver && sources.localBackend !== undefined) {
+    try {
+      receiver.connect(sources.localBackend);
+    } catch {
+      // An endpoint the receiver cannot take (config checks it): this host's own metrics still come as events.
+    }
+  }
   if (sources.membership) {
-    if (sources.fleetMetrics) receiver = new MetricsReceiver({ port: sources.fleetMetrics.port });
     const events = sources.membership.subscribe({ signal, includeCurrent: true });
     jobs.push(
       (async () => {
         for await (const e of events) {
           if (e.host.host === fleet.host) continue;
           fleet.applyMembership(e.type, fleetHostOf(e.host));
-          receiver?.apply(e);
+          if (fleetMetrics) receiver?.apply(e);
         }
       })(),
     );
-    if (receiver) {
-      const r = receiver;
-      jobs.push(
-        (async () => {
-          for (;;) {
-            const m = await r.receive(signal);
-            if (!m) return;
-            if (m.host !== fleet.host) fleet.applyMetric(m.host, m.values);
-          }
-        })(),
-      );
-    }
   }
+  if (receiver) {
+    const r = receiver;
+    jobs.push(
+      (async () => {
+        for (;;) {
+          const m = await r.receive(signal);
+          if (!m) return;
+          // Hosts the table does not know (yet) are not listed from metrics alone.
+          if (m.host === fleet.host || fleet.hosts().some((h) => h.host === m.host)) fleet.applyMetric(m.host, m.values);
+        }
+      })(),
+    );
+  }
+  // Steady beacons raise no event: when each host was last heard is read from the table once a second.
+  const membership = sources.membership;
+  const touching = membership
+    ? setInterval(() => {
+        for (const r of membership.hosts()) fleet.touch(r.host, r.lastSeenUnixMs);
+      }, 1000)
+    : undefined;
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  clearInterval(touching);
   await receiver?.close();
   await Promise.allSettled(jobs);
 }

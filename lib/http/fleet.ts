@@ -173,6 +173,15 @@ export class FleetState implements FleetView {
     this.#subscribers.emit({ type, host });
   }
 
+  /**
+   * Updates when a host was last heard, without an event (steady beacons change nothing else; the page
+   * learns the times from the server's periodic `seen` event).
+   */
+  touch(host: string, lastSeenUnixMs: number): void {
+    const h = this.#others.get(host);
+    if (h && h.lastSeenUnixMs !== lastSeenUnixMs) this.#others.set(host, { ...h, lastSeenUnixMs });
+  }
+
   /** Applies a metric frame from a host: its values are merged over the host's earlier ones. */
   applyMetric(host: string, values: Readonly<Record<string, JsonValue>>, unixMs = this.#now()): void {
     const prev = this.#metrics.get(host);

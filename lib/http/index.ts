@@ -43,3 +43,5 @@ export {
 } from "./fleet.ts";
 export { runHttpServer, startHttpServer, type HttpServerHandle, type HttpServerOptions } from "./server.ts";
 export { attachGpio, feedFleet, fleetHostOf, gpioViewsOf, type FleetSources } from "./feed.ts";
+export { prepareHttpService, type HttpServiceOptions, type PreparedHttpService } from "./service.ts";
+export { countersFromStatus } from "./status-counters.ts";

@@ -29,8 +29,10 @@ export interface HttpServerOptions {
   readonly root?: string;
   /** Keep-alive comment interval on `/events`, in ms. @default 15000 */
   readonly pingIntervalMs?: number;
-  /** How often counters are pushed to `/events`, in ms. @default 5000 */
+  /** How often counters and last-seen times are pushed to `/events`, in ms. @default 2000 */
   readonly countersIntervalMs?: number;
+  /** Called with an error a request ran into (answered with 500). */
+  readonly onError?: (err: Error) => void;
 }
 
 /** A running server. */
@@ -119,9 +121,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const stop = new AbortController();
 
   const exposition = async (): Promise<string> => {
-    const families: MetricFamily[] = [
-      ...(await collectNodeFamilies({ root: options.root ?? "/" })),
-      ...discoFamilies(fleet.hosts(), fleet.counters(), { host: fleet.host, version: VERSION }),
+    const own: MetricFamily[] = [
       {
         name: "disco_http_requests_total",
         help: "HTTP requests served, by route.",
@@ -131,7 +131,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       { name: "disco_http_event_clients", help: "Open /events streams.", type: "gauge", samples: [{ value: hub.size }] },
       { name: "disco_http_event_clients_dropped_total", help: "/events streams closed for falling behind.", type: "counter", samples: [{ value: hub.dropped }] },
     ];
-    return renderExposition(families);
+    const node = await collectNodeFamilies({ root: options.root ?? "/" });
+    // The daemon's counters include this task's own, under the names written here: those are skipped.
+    const reserved = new Set([...own, ...node].map((f) => f.name));
+    return renderExposition([...node, ...discoFamilies(fleet.hosts(), fleet.counters(), { host: fleet.host, version: VERSION }, reserved), ...own]);
   };
 
   const writeGpio = async (req: Request, name: string): Promise<Response> => {
@@ -182,7 +185,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           return writeGpio(req, decodeURIComponent(path.slice("/api/gpio/".length)));
         }
         if (req.method !== "GET" && req.method !== "HEAD") return text("method not allowed", 405, { allow: "GET, HEAD" });
-        count(path.startsWith("/api/") || ["/", "/page.js", "/page.css", "/events", "/metrics", "/sd"].includes(path) ? path : "other");
+        count(path.startsWith("/api/") || ["/", "/page.js", "/page.css", "/favicon.ico", "/events", "/metrics", "/sd"].includes(path) ? path : "other");
         switch (path) {
           case "/":
             return respond(PAGE_HTML, 200, "text/html; charset=utf-8");
@@ -190,6 +193,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
             return respond(PAGE_JS, 200, "text/javascript; charset=utf-8");
           case "/page.css":
             return respond(PAGE_CSS, 200, "text/css; charset=utf-8");
+          case "/favicon.ico":
+            return respond(null, 204, "image/x-icon");
           case "/api/hosts":
             return json(fleet.hosts());
           case "/api/status":
@@ -212,7 +217,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
             return text("not found", 404);
         }
       },
-      error: (err) => text(`internal error: ${err.message}`, 500),
+      error: (err) => {
+        options.onError?.(err);
+        return text("internal error", 500);
+      },
     });
   } catch (err) {
     throw new HttpError(`cannot listen on ${address}:${options.port ?? 9180}: ${err instanceof Error ? err.message : String(err)}`, {
@@ -228,8 +236,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   })();
   const ping = setInterval(() => hub.broadcast(SSE_PING), options.pingIntervalMs ?? 15_000);
   const pushCounters = setInterval(() => {
-    if (hub.size) hub.broadcast(encodeSseEvent("counters", JSON.stringify(fleet.counters())));
-  }, options.countersIntervalMs ?? 5000);
+    if (!hub.size) return;
+    hub.broadcast(encodeSseEvent("counters", JSON.stringify(fleet.counters())));
+    const seen: Record<string, number> = {};
+    for (const h of fleet.hosts()) if (!h.self) seen[h.host] = h.lastSeenUnixMs;
+    hub.broadcast(encodeSseEvent("seen", JSON.stringify(seen)));
+  }, options.countersIntervalMs ?? 2000);
 
   const port = server.port ?? 0;
   const host = address.includes(":") ? `[${address}]` : address;

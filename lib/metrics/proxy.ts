@@ -22,11 +22,14 @@ export interface MetricsProxyOptions {
    * (256 connections, 16 per address, 10 s handshake, PING every 10 s and drop after 30 s of silence,
    * topics of 256 bytes, 100 per peer, 10,000 in all).
    */
-  readonly limits?: Partial<BackendLimitsConfig>;
+  readonly limits?: Partial<BackendLimits>;
 }
 
+/** What strangers on the backend (the proxy's XPUB) may hold: `[metrics]` limits, defined by the config. */
+export type BackendLimits = BackendLimitsConfig;
+
 /** Defaults of {@link MetricsProxyOptions.limits}. */
-export const DEFAULT_BACKEND_LIMITS: BackendLimitsConfig = {
+export const DEFAULT_BACKEND_LIMITS: BackendLimits = {
   maxConnections: 256,
   maxConnectionsPerAddress: 16,
   handshakeTimeoutMs: 10_000,
@@ -38,7 +41,7 @@ export const DEFAULT_BACKEND_LIMITS: BackendLimitsConfig = {
 };
 
 /** The backend socket's options: `socket`, then the limits (defaults where not given). */
-function backendOptions(socket: SocketOptions | undefined, limits: Partial<BackendLimitsConfig> | undefined): SocketOptions {
+function backendOptions(socket: SocketOptions | undefined, limits: Partial<BackendLimits> | undefined): SocketOptions {
   const l = { ...DEFAULT_BACKEND_LIMITS, ...limits };
   return {
     ...socket,

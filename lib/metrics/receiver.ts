@@ -4,8 +4,9 @@
  * connect, leave/failed disconnect) and/or a fixed endpoint list. disco.py instead rebuilt its socket
  * hourly; here a host that leaves or fails is disconnected at once.
  */
-import type { HostRecord, MembershipEvent } from "../beacon/types.ts";
+import type { HostRecord, MembershipEvent } from "../beacon/index.ts";
 import { formatEndpoint, parseEndpoint, SubSocket, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
+import { isValidHostName } from "../text/index.ts";
 import { MetricFrameError } from "./errors.ts";
 import { decodeMetric, METRIC_TOPIC, type Metric } from "./metric.ts";
 
@@ -21,9 +22,13 @@ export interface ReceiverOptions {
 }
 
 /**
- * The endpoint to reach a host's proxy backend: its announced endpoint (a `*` host replaced by the address
- * it was heard from), or `tcp://<address>:<port>`.
- * @returns undefined when the record has neither, or is a py-vault-multicast service (not a metrics host)
+ * The endpoint to reach a host's proxy backend. A sealed beacon's announced endpoint is followed as it is
+ * (its sender holds the key), with a `*` host replaced by the address it was heard from. An unsealed
+ * beacon's announcement is only believed about the port: the connection goes to the address the beacon
+ * came from, so a stranger's beacons cannot send this receiver to connect to hosts of their choosing
+ * (issue 9 #7). Without an announced tcp endpoint: `tcp://<address>:<port>`.
+ * @returns undefined when the record has no address to go to, or is a py-vault-multicast service (not a
+ *   metrics host)
  */
 export function backendEndpoint(host: HostRecord, port = DEFAULT_METRICS_PORT): string | undefined {
   if (host.source === "vault-multicast") return undefined;
@@ -31,10 +36,11 @@ export function backendEndpoint(host: HostRecord, port = DEFAULT_METRICS_PORT): 
   if (host.metricsEndpoint) {
     try {
       const ep = parseEndpoint(host.metricsEndpoint);
-      if (ep.transport === "tcp" && (ep.wildcard || ep.host === "0.0.0.0" || ep.host === "::")) {
+      if (ep.transport === "tcp" && ep.port > 0) {
+        const wildcard = ep.wildcard || ep.host === "0.0.0.0" || ep.host === "::";
+        if (host.sealed === true && !wildcard) return host.metricsEndpoint;
         return address ? formatEndpoint({ ...ep, host: address, wildcard: false }) : undefined;
       }
-      if (ep.transport === "tcp") return host.metricsEndpoint;
     } catch {
       // a malformed announcement: fall back to the address
     }
@@ -48,7 +54,7 @@ export class MetricsReceiver implements AsyncIterable<Metric>, AsyncDisposable {
   readonly #port: number;
   readonly #hosts = new Map<string, string>();
   readonly #fixed = new Set<string>();
-  /** Frames that were not metrics (counted, skipped). */
+  /** Frames that were not metrics, or named a host that breaks the host name rule (counted, skipped). */
   badFrames = 0;
 
   constructor(options: ReceiverOptions = {}) {
@@ -110,7 +116,8 @@ export class MetricsReceiver implements AsyncIterable<Metric>, AsyncDisposable {
   }
 
   /**
-   * The next metric; frames that are not metrics are counted in {@link badFrames} and skipped.
+   * The next metric; frames that are not metrics, or whose host name breaks the host name rule, are counted
+   * in {@link badFrames} and skipped.
    * @returns undefined when closed or `signal` aborted
    */
   async receive(signal?: AbortSignal): Promise<Metric | undefined> {
@@ -118,7 +125,10 @@ export class MetricsReceiver implements AsyncIterable<Metric>, AsyncDisposable {
       const parts = await this.#sub.receive(signal);
       if (!parts) return undefined;
       try {
-        return decodeMetric(parts[0]!);
+        const metric = decodeMetric(parts[0]!);
+        // The name is printed and keyed on like a beacon's: held to the same rule (lib/text).
+        if (isValidHostName(metric.host)) return metric;
+        this.badFrames++;
       } catch (err) {
         if (!(err instanceof MetricFrameError)) throw err;
         this.badFrames++;

@@ -4,9 +4,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SocketOptions } from "../zmtp/index.ts";
-import type { BackendLimitsConfig } from "../config/index.ts";
 import { collectHostMetrics, type CollectorName } from "./collectors.ts";
-import { MetricsProxy } from "./proxy.ts";
+import { MetricsProxy, type BackendLimits } from "./proxy.ts";
 import { DEFAULT_FRONTEND, MetricsPublisher } from "./publisher.ts";
 import type { Metric } from "./metric.ts";
 
@@ -30,7 +29,7 @@ export interface MetricsServiceOptions {
   /** Options of every socket (high-water mark, max message size). */
   readonly socket?: SocketOptions;
   /** The proxy backend's limits against strangers (`[metrics]` limits). @default MetricsProxy's */
-  readonly limits?: Partial<BackendLimitsConfig>;
+  readonly limits?: Partial<BackendLimits>;
   /** Wall clock in unix ms. @default Date.now */
   readonly nowMs?: () => number;
   /** Called once the proxy is bound (with its endpoints) or, without a proxy, once the publisher started. */

@@ -5,7 +5,8 @@
  * (re)connect it publishes the whole current state again. Reconnects back off from 1 s, doubling, to a cap;
  * a broker that is down only makes this task wait, never the others.
  */
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+// MQTT.js is loaded when a bridge runs: a daemon without [mqtt] does not pay for it.
+import type { IClientOptions, MqttClient } from "mqtt";
 import type { FleetEvent, FleetHost, FleetView, GpioLineView } from "../http/index.ts";
 import type { JsonValue } from "../python/index.ts";
 import { parseCommand } from "./commands.ts";
@@ -116,7 +117,8 @@ export class MqttBridge {
 
   /**
    * Runs until the signal: connects (and reconnects), publishes, takes commands. On the signal it publishes
-   * `offline` (a clean disconnect sends no last will) and disconnects.
+   * `offline` (a clean disconnect sends no last will) and disconnects — except when the signal's reason is
+   * "replaced" (a reload starts a successor that says `online` at once).
    * @returns when the signal aborts; never rejects for broker trouble (that is logged and retried)
    */
   async run(signal: AbortSignal): Promise<void> {
@@ -136,7 +138,12 @@ export class MqttBridge {
       ...(o.password !== undefined && { password: o.password }),
       ...(o.ca !== undefined && { ca: o.ca }),
     };
-    const client = mqtt.connect(o.url, clientOptions);
+    const { connect } = await import("mqtt");
+    // The URL is split here (WHATWG URL): given a string, MQTT.js calls Node's deprecated url.parse(), which
+    // prints a warning into the daemon's log.
+    const u = new URL(o.url);
+    const secure = u.protocol === "mqtts:";
+    const client = connect({ ...clientOptions, protocol: secure ? "mqtts" : "mqtt", hostname: u.hostname.replace(/^\[|\]$/g, ""), port: u.port ? Number(u.port) : secure ? 8883 : 1883 });
     this.#client = client;
     let backoffMs = o.reconnectMinMs ?? 1000;
     const maxMs = o.reconnectMaxMs ?? 60_000;
@@ -172,7 +179,8 @@ export class MqttBridge {
     } finally {
       for (const t of this.#timers) clearTimeout(t);
       this.#timers.clear();
-      if (client.connected) {
+      // A bridge replaced by a reload hands over to its successor (same client id) without an offline blip.
+      if (client.connected && signal.reason !== "replaced") {
         await client.publishAsync(this.#topics.availability, "offline", { qos: 1, retain: true }).catch(() => undefined);
       }
       await client.endAsync().catch(() => undefined);

@@ -8,3 +8,4 @@ export { KNOWN_SENSORS, buildDeviceConfig, encodeLineState, type DeviceConfig, t
 export { parseCommand } from "./commands.ts";
 export { memoryInFile, memoryInProcess, type DiscoveryMemory } from "./memory.ts";
 export { MqttBridge, type MqttBridgeOptions, type MqttBridgeStatus } from "./bridge.ts";
+export { prepareMqttService, type MqttServiceOptions, type PreparedMqttService } from "./service.ts";

@@ -26,3 +26,20 @@ function visible(c: string): string {
 export function escapeForTerminal(s: string): string {
   return UNSAFE_TEST.test(s) ? s.replace(UNSAFE, visible) : s;
 }
+
+// What JSON.stringify leaves raw that a terminal acts on: it escapes C0 already, not DEL, C1 or bidi.
+const JSON_UNSAFE = /[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const JSON_UNSAFE_TEST = /[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * `JSON.stringify` for output a person may read on a terminal (`--json`, NDJSON events): DEL, C1 and bidi
+ * characters are written as `\uHHHH` escapes too. Those can only occur inside JSON strings, where the
+ * escape means the same character, so `JSON.parse` gives back exactly the same value.
+ * @param value anything JSON.stringify takes (not undefined)
+ * @param space indentation, as for JSON.stringify
+ * @returns the JSON text
+ */
+export function jsonForTerminal(value: unknown, space?: number): string {
+  const s = JSON.stringify(value, null, space);
+  return JSON_UNSAFE_TEST.test(s) ? s.replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : s;
+}

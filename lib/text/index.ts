@@ -3,4 +3,4 @@
  * and escaping of untrusted text for terminals (used by every line lib/cli prints for people).
  */
 export { HOST_NAME_PATTERN, HOST_NAME_RULE, MAX_HOST_NAME_BYTES, isValidHostName } from "./host-name.ts";
-export { escapeForTerminal } from "./escape.ts";
+export { escapeForTerminal, jsonForTerminal } from "./escape.ts";

@@ -55,6 +55,7 @@ export type SocketEvent =
   | { readonly type: "handshake"; readonly endpoint: string; readonly remote: string; readonly peerType: string }
   | { readonly type: "connect-failed"; readonly endpoint: string; readonly error: ZmtpError; readonly retryMs: number }
   | { readonly type: "disconnected"; readonly endpoint: string; readonly remote: string }
+  /** A peer dropped for breaking the protocol, or (reason `over-limit`) a connection refused at a limit. */
   | { readonly type: "rejected"; readonly endpoint: string; readonly remote: string; readonly reason: ProtocolErrorReason | "frame"; readonly error: ZmtpError };
 
 interface Dialer {

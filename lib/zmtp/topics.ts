@@ -74,60 +74,105 @@ export class TopicSet {
   }
 }
 
+/** A node of {@link TopicIndex}: the bytes from its parent, its children by first byte, the peers ending here. */
+interface TrieNode<P> {
+  edge: Uint8Array;
+  readonly children: Map<number, TrieNode<P>>;
+  peers: Set<P> | undefined;
+}
+
+function node<P>(edge: Uint8Array): TrieNode<P> {
+  return { edge, children: new Map(), peers: undefined };
+}
+
 /**
- * Which peers hold which topic, so one message is matched against every peer in a few map lookups (one
- * per distinct topic length, at most the topic length limit + 1) instead of against each peer's topics
- * in turn: junk topics held by strangers cost the publisher almost nothing per message.
+ * Which peers hold which topic, in a radix tree over the topics' bytes: one message is matched against
+ * every peer's topics by walking its first bytes down the tree (at most the longest topic's length, one
+ * byte compare and one small map lookup per branch), whatever the number of topics or peers. Junk topics
+ * held by strangers cost the publisher nothing per message beyond the branches the message itself walks;
+ * memory is the topics' bytes plus at most two nodes per distinct topic.
  */
 export class TopicIndex<P> {
-  readonly #byKey = new Map<string, Set<P>>();
-  /** Topic length -> distinct topics of that length. */
-  readonly #lengths = new Map<number, number>();
-  /** The lengths, ascending. */
-  #sorted: number[] = [];
+  readonly #root: TrieNode<P> = node(new Uint8Array(0));
 
   /** Records that `peer` holds `topic` (idempotent). */
   add(topic: Uint8Array, peer: P): void {
-    const k = key(topic);
-    let peers = this.#byKey.get(k);
-    if (!peers) {
-      peers = new Set();
-      this.#byKey.set(k, peers);
-      const n = this.#lengths.get(k.length) ?? 0;
-      this.#lengths.set(k.length, n + 1);
-      if (n === 0) this.#sorted = [...this.#lengths.keys()].sort((a, b) => a - b);
+    let n = this.#root;
+    let pos = 0;
+    for (;;) {
+      if (pos === topic.length) {
+        (n.peers ??= new Set()).add(peer);
+        return;
+      }
+      const child = n.children.get(topic[pos]!);
+      if (!child) {
+        const leaf = node<P>(topic.slice(pos));
+        leaf.peers = new Set([peer]);
+        n.children.set(topic[pos]!, leaf);
+        return;
+      }
+      const edge = child.edge;
+      let common = 1;
+      while (common < edge.length && pos + common < topic.length && edge[common] === topic[pos + common]) common++;
+      if (common < edge.length) {
+        // Split the edge where the topic leaves it.
+        const mid = node<P>(edge.subarray(0, common));
+        child.edge = edge.subarray(common);
+        mid.children.set(child.edge[0]!, child);
+        n.children.set(mid.edge[0]!, mid);
+        n = mid;
+      } else n = child;
+      pos += common;
     }
-    peers.add(peer);
   }
 
   /** Records that `peer` no longer holds `topic`. */
   remove(topic: Uint8Array, peer: P): void {
-    const k = key(topic);
-    const peers = this.#byKey.get(k);
-    if (!peers?.delete(peer) || peers.size > 0) return;
-    this.#byKey.delete(k);
-    const n = this.#lengths.get(k.length)! - 1;
-    if (n > 0) this.#lengths.set(k.length, n);
-    else {
-      this.#lengths.delete(k.length);
-      this.#sorted = [...this.#lengths.keys()].sort((a, b) => a - b);
+    const path: TrieNode<P>[] = [this.#root];
+    let n = this.#root;
+    let pos = 0;
+    while (pos < topic.length) {
+      const child = n.children.get(topic[pos]!);
+      if (!child || !startsWith(topic, pos, child.edge)) return;
+      pos += child.edge.length;
+      n = child;
+      path.push(n);
+    }
+    if (!n.peers?.delete(peer)) return;
+    if (n.peers.size === 0) n.peers = undefined;
+    // Prune: drop empty leaves, and merge a peerless node with its only child, up the path.
+    for (let i = path.length - 1; i > 0; i--) {
+      const cur = path[i]!;
+      const parent = path[i - 1]!;
+      if (cur.peers) break;
+      if (cur.children.size === 0) parent.children.delete(cur.edge[0]!);
+      else if (cur.children.size === 1) {
+        const only = cur.children.values().next().value!;
+        const edge = new Uint8Array(cur.edge.length + only.edge.length);
+        edge.set(cur.edge, 0);
+        edge.set(only.edge, cur.edge.length);
+        only.edge = edge;
+        parent.children.set(edge[0]!, only);
+      } else break;
     }
   }
 
   /** Calls `fn` once for each peer holding a topic that is a prefix of `data`. */
   forEachMatch(data: Uint8Array, fn: (peer: P) => void): void {
-    const lengths = this.#sorted;
-    if (lengths.length === 0) return;
-    const longest = Math.min(data.length, lengths[lengths.length - 1]!);
-    const text = key(data.subarray(0, longest));
+    let n = this.#root;
+    let pos = 0;
     let only: Set<P> | undefined;
     let more: Set<P>[] | undefined;
-    for (const l of lengths) {
-      if (l > longest) break;
-      const peers = this.#byKey.get(l === longest ? text : text.slice(0, l));
-      if (!peers) continue;
-      if (!only) only = peers;
-      else (more ??= [only]).push(peers);
+    for (;;) {
+      if (n.peers) {
+        if (!only) only = n.peers;
+        else (more ??= [only]).push(n.peers);
+      }
+      if (pos === data.length) break;
+      const child = n.children.get(data[pos]!);
+      if (!child || !startsWith(data, pos, child.edge)) break;
+      pos += child.edge.length;
+      n = child;
     }
     if (!more) {
       if (only) for (const p of only) fn(p);
@@ -137,4 +182,11 @@ export class TopicIndex<P> {
     const seen = new Set<P>();
     for (const peers of more) for (const p of peers) if (!seen.has(p)) (seen.add(p), fn(p));
   }
+}
+
+/** Whether `bytes` holds `prefix` at `offset`. */
+function startsWith(bytes: Uint8Array, offset: number, prefix: Uint8Array): boolean {
+  if (offset + prefix.length > bytes.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[offset + i] !== prefix[i]) return false;
+  return true;
 }

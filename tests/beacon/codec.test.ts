@@ -160,6 +160,7 @@ describe("decodeDatagram()", () => {
     ["tiny interval", encodeUnsealedEnvelope(CHANNEL, bytes('{"v":1,"host":"a","boot":"0123456789abcdef","seq":1,"interval_ms":5}')), "malformed"],
     ["host with space", encodeUnsealedEnvelope(CHANNEL, bytes('{"v":1,"host":"a b","boot":"0123456789abcdef","seq":1,"interval_ms":1000}')), "bad-name"],
     ["host with an OSC 52 sequence", encodeUnsealedEnvelope(CHANNEL, bytes('{"v":1,"host":"a\\u001b]52;c;aGk=\\u0007","boot":"0123456789abcdef","seq":1,"interval_ms":1000}')), "bad-name"],
+    ["an address that is not an IP literal", encodeUnsealedEnvelope(CHANNEL, bytes('{"v":1,"host":"a","boot":"0123456789abcdef","seq":1,"interval_ms":1000,"addresses":["10.0.0.5\\u001b[2J"]}')), "malformed"],
     ["host not a string", encodeUnsealedEnvelope(CHANNEL, bytes('{"v":1,"host":7,"boot":"0123456789abcdef","seq":1,"interval_ms":1000}')), "malformed"],
     ["disco.py host with ESC", bytes("HOST a\x1b[2J 1"), "bad-name"],
     ["disco.py host with a leading '-'", bytes("HOST -rf 1"), "bad-name"],

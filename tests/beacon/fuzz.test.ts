@@ -26,7 +26,7 @@ const datagram = fc.oneof(
 );
 
 describe("decodeDatagram() fuzz", () => {
-  it("yields a beacon or a BeaconFrameError for 100,000 arbitrary datagrams", () => {
+  it("yields a beacon or a BeaconFrameError for 100,000 arbitrary datagrams", { timeout: 60_000 }, () => {
     const started = performance.now();
     fc.assert(
       fc.property(datagram, (b) => onlyFrameErrors(() => decodeDatagram(b, { channelId: CHANNEL }))),

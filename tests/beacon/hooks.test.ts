@@ -39,6 +39,13 @@ describe("hookEnv()", () => {
   });
 });
 
+describe("hookEnv() on a leave", () => {
+  it("says DISCO_STATE=left, not the alive state the goodbye came in", () => {
+    assert.equal(hookEnv({ type: "leave", host })["DISCO_STATE"], "left");
+    assert.equal(hookEnv({ type: "failed", host: { ...host, state: "failed" } })["DISCO_STATE"], "failed");
+  });
+});
+
 describe("HookRunner", () => {
   it("filters by event, bounds concurrency and the queue, never blocks push()", async () => {
     let running = 0;
@@ -70,6 +77,25 @@ describe("HookRunner", () => {
     assert.equal(peak, 2);
     assert.equal(runner.counters.succeeded, 5);
     assert.equal(calls[0], "/bin/sh -c x|h0");
+  });
+
+  it("never hands $DISCO_HOST to a command when the name breaks the host name rule", async () => {
+    const spawned: string[] = [];
+    const outcomes: string[] = [];
+    const runner = new HookRunner({
+      hooks: [{ command: "echo $DISCO_HOST > /tmp/$DISCO_HOST", events: [], timeoutMs: 1000 }],
+      spawn: async (_argv, env): Promise<HookOutcome> => {
+        spawned.push(env["DISCO_HOST"]!);
+        return { exitCode: 0, timedOut: false };
+      },
+      onOutcome: (_spec, e, o) => outcomes.push(`${e.host.host}: ${o instanceof Error ? o.name : "ran"}`),
+    });
+    for (const name of ["*", "../../etc/x", "-rf", "..", "a\x1b]52;c;aGk=\x07", "ok-name"]) runner.push({ type: "join", host: { ...host, host: name } });
+    await runner.idle();
+    assert.deepEqual(spawned, ["ok-name"]);
+    assert.equal(runner.counters.failed, 5);
+    assert.equal(outcomes.length, 5);
+    assert.ok(outcomes.every((o) => o.endsWith(": BeaconError")));
   });
 
   it("runs a real command with the env and kills one that overruns its timeout", async () => {

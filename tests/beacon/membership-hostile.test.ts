@@ -1,19 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { BeaconIngest, MembershipTable, encodeRichBeacon, encodeUnsealedEnvelope, type Clock, type MembershipEvent, type Observation } from "../../lib/beacon/index.ts";
-
-class FakeClock implements Clock {
-  now = 1000;
-  nowMs(): number {
-    return this.now;
-  }
-  unixNowMs(): number {
-    return 1_700_000_000_000 + this.now;
-  }
-  advance(ms: number): void {
-    this.now += ms;
-  }
-}
+import fc from "fast-check";
+import { FakeClock } from "./_clock.ts";
+import { BeaconIngest, MembershipTable, encodeRichBeacon, encodeUnsealedEnvelope, type MembershipEvent, type Observation } from "../../lib/beacon/index.ts";
 
 const obs = (host: string, extra: Partial<Observation> = {}): Observation => ({ host, address: "10.0.0.5", intervalMs: 1000, source: "disco.py", ...extra });
 const enc = new TextEncoder();
@@ -70,7 +59,7 @@ describe("MembershipTable capacity (issue 9 #5)", () => {
     assert.ok(seen.includes("leave:once") && seen.includes("leave:steady") && seen.includes("leave:sealed"), "followers hear that evicted live hosts are gone");
   });
 
-  it("after 100,000 spoofed disco.py beacons a newcomer is admitted and established hosts stay", () => {
+  it("after 100,000 spoofed disco.py beacons a newcomer is admitted and established hosts stay", { timeout: 60_000 }, () => {
     const clock = new FakeClock();
     const table = new MembershipTable({ clock });
     const ingest = new BeaconIngest({ channelId: CHANNEL, table, defaultIntervalMs: 15_000 });
@@ -87,7 +76,7 @@ describe("MembershipTable capacity (issue 9 #5)", () => {
     assert.equal(table.size, 4096, "bounded");
     assert.deepEqual(ingest.counters.snapshot().drops, {}, "every spoofed beacon was taken; none refused a place");
     const r = ingest.acceptNow({ data: enc.encode("HOST newcomer 1700000000"), address: "10.9.9.7", port: 9000 });
-    assert.equal(r.kind === "done" && r.beacon?.host, "newcomer");
+    assert.equal(r?.host, "newcomer");
     assert.equal(table.get("newcomer")?.state, "alive", "the newcomer is in");
     assert.equal(table.get("vault")?.state, "alive", "a sealed host is never pushed out by unsealed ones");
     assert.equal(table.get("steady")?.state, "alive", "an unsealed host heard twice outlives a flood of names heard once");
@@ -251,5 +240,59 @@ describe("MembershipTable learned pace (issue 10 #5)", () => {
       clock.advance(600_000);
     }
     assert.equal(table.get("glacial")?.intervalMs, 120_000);
+  });
+});
+
+describe("MembershipTable under arbitrary beacons (property)", () => {
+  type Op =
+    | { kind: "observe"; host: number; address: number; sealed: boolean; bye: boolean; learnPace: boolean; intervalMs: number }
+    | { kind: "tick"; advanceMs: number };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({
+      kind: fc.constant("observe" as const),
+      host: fc.nat(40),
+      address: fc.nat(6),
+      sealed: fc.boolean(),
+      bye: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+      learnPace: fc.boolean(),
+      intervalMs: fc.integer({ min: 100, max: 86_400_000 }),
+    }),
+    fc.record({ kind: fc.constant("tick" as const), advanceMs: fc.integer({ min: 0, max: 400_000 }) }),
+  );
+
+  it("stays within maxHosts, admits every acceptable newcomer, and keeps its bounds", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const clock = new FakeClock();
+        const table = new MembershipTable({ clock, maxHosts: 8, maxNamesPerAddress: 3, maxUnsealedIntervalMs: 300_000, forgetAfterMs: 60_000 });
+        for (const o of ops) {
+          if (o.kind === "tick") {
+            clock.advance(o.advanceMs);
+            table.tick();
+          } else {
+            const host = `h${o.host}`;
+            const known = table.get(host);
+            const r = table.observe({ host, address: `10.0.0.${o.address}`, intervalMs: o.intervalMs, source: o.sealed ? "disco-json" : "disco.py", sealed: o.sealed, bye: o.bye, learnPace: o.learnPace && !o.sealed });
+            if (r.accepted && !o.bye) {
+              const h = table.get(host)!;
+              assert.equal(h.state, "alive");
+              if (!o.sealed) assert.ok(h.intervalMs <= 300_000, `unsealed interval ${h.intervalMs}`);
+            }
+            if (!r.accepted) {
+              assert.ok(r.refused !== undefined);
+              if (r.refused === "source-limit") assert.ok(!known && !o.sealed, "only new unsealed names meet the quota");
+              if (r.refused === "sealed-name") assert.ok(!o.sealed && known?.sealed === true && known.state !== "failed");
+              if (r.refused === "foreign-bye") assert.ok(o.bye && !o.sealed);
+              assert.notEqual(r.refused, "bad-name");
+            }
+            if (!known && !o.bye && o.sealed) assert.ok(r.accepted, "a sealed newcomer is always admitted");
+          }
+          assert.ok(table.size <= 8, `size ${table.size}`);
+          const next = table.msUntilNextChange();
+          assert.ok(next === undefined || next >= 0);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,20 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MembershipTable, SequenceGuard, type Clock, type MembershipEvent, type Observation } from "../../lib/beacon/index.ts";
-
-/** A clock tests move by hand. */
-class FakeClock implements Clock {
-  now = 1000;
-  nowMs(): number {
-    return this.now;
-  }
-  unixNowMs(): number {
-    return 1_700_000_000_000 + this.now;
-  }
-  advance(ms: number): void {
-    this.now += ms;
-  }
-}
+import { FakeClock } from "./_clock.ts";
+import { MembershipTable, SequenceGuard, type MembershipEvent, type Observation } from "../../lib/beacon/index.ts";
 
 const beacon = (host: string, extra: Partial<Observation> = {}): Observation => ({ host, address: "10.0.0.5", intervalMs: 1000, source: "disco.py", ...extra });
 

@@ -7,7 +7,7 @@ import { LineReader } from "../_lines.ts";
 const enc = new TextEncoder();
 
 describe("runBeaconReceiver() memory (real sockets, child process)", () => {
-  it("stays bounded over 200,000 garbage datagrams (no reaction kept per datagram)", async () => {
+  it("stays bounded over 200,000 garbage datagrams (no reaction kept per datagram)", { timeout: 120_000 }, async () => {
     const child = Bun.spawn([process.execPath, join(import.meta.dir, "_flood-receiver.ts")], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
     try {
       const lines = new LineReader(child.stdout);

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { isLoopbackAddress, parseConfig, splitListen } from "../../lib/config/index.ts";
+import { advertisedHttpEndpoint, isLoopbackAddress, parseConfig, splitListen } from "../../lib/config/index.ts";
 import { configError, problems } from "./_problems.ts";
 
 describe("readHttp()", () => {
@@ -101,5 +101,44 @@ fleet = false
 
   it("refuses wildcards in topics and other URL schemes", () => {
     assert.deepEqual(problems('[mqtt]\nurl = "http://x:1"\nprefix = "a/#"\ndiscovery_prefix = "/ha"\n'), ["mqtt.url@2", "mqtt.prefix@3", "mqtt.discovery_prefix@4"]);
+  });
+});
+
+describe("config.example.toml [http] and [mqtt]", () => {
+  it("ships them off, and every documented key parses when uncommented", async () => {
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync(new URL("../../config.example.toml", import.meta.url), "utf8");
+    const shipped = parseConfig(text);
+    assert.equal(shipped.http.enabled, false);
+    assert.equal(shipped.mqtt.enabled, false);
+    const block = (header: string) => {
+      const start = text.indexOf(`# ${header}`);
+      const rest = text.slice(start);
+      const end = rest.search(/^\s*$/m);
+      return (end > 0 ? rest.slice(0, end) : rest).replace(/^# (?=[\[a-z_]+( =|\]))/gm, "");
+    };
+    const h = parseConfig(block("[http]")).http;
+    assert.deepEqual(h, { enabled: true, listen: "127.0.0.1:9180", address: "127.0.0.1", port: 9180, tokenFile: "/etc/disco/http-token", advertise: "http://10.0.0.5:9180", maxClients: 64 });
+    const m = parseConfig(block("[mqtt]")).mqtt;
+    assert.equal(m.url, "mqtt://broker.lan:1883");
+    assert.equal(m.caFile, "/etc/ssl/certs/broker-ca.pem");
+    assert.equal(m.fleet, true);
+    assert.equal(m.keepaliveMs, 30_000);
+  });
+});
+
+describe("advertisedHttpEndpoint()", () => {
+  const http = (text: string) => parseConfig(`[http]\n${text}`).http;
+  it("announces advertise, else a unicast listen, else a wildcard listen at this host's address", () => {
+    assert.equal(advertisedHttpEndpoint(http('listen = "0.0.0.0:9180"\ntoken_file = "/t"\nadvertise = "https://shed.lan/disco"\n'), "10.0.0.5"), "https://shed.lan/disco");
+    assert.equal(advertisedHttpEndpoint(http('listen = "10.0.0.5:9180"\ntoken_file = "/t"\n')), "http://10.0.0.5:9180");
+    assert.equal(advertisedHttpEndpoint(http('listen = "0.0.0.0:9180"\ntoken_file = "/t"\n'), "10.0.0.5"), "http://10.0.0.5:9180");
+    assert.equal(advertisedHttpEndpoint(http('listen = "[::]:9180"\ntoken_file = "/t"\n'), "fe80::1"), "http://[fe80::1]:9180");
+  });
+  it("announces nothing the LAN cannot reach or that is not known", () => {
+    assert.equal(advertisedHttpEndpoint(http("")), undefined, "loopback");
+    assert.equal(advertisedHttpEndpoint(http('listen = "0.0.0.0:9180"\ntoken_file = "/t"\n')), undefined, "a wildcard without an address");
+    assert.equal(advertisedHttpEndpoint(http('listen = "0.0.0.0:0"\ntoken_file = "/t"\n'), "10.0.0.5"), undefined, "port 0");
+    assert.equal(advertisedHttpEndpoint(parseConfig("").http, "10.0.0.5"), undefined, "[http] off");
   });
 });

@@ -2,8 +2,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseConfig } from "../../lib/config/index.ts";
-import { METRICS_COLLECTORS, isEndpointText } from "../../lib/config/metrics.ts";
-import { COLLECTOR_NAMES } from "../../lib/metrics/index.ts";
+import { METRICS_COLLECTORS, isEndpointText, type MetricsCollectorName } from "../../lib/config/metrics.ts";
+import { COLLECTOR_NAMES, type CollectorName } from "../../lib/metrics/index.ts";
+
+// Compile-time: config's copy of lib/metrics' collector names is the same type both ways (tsc fails otherwise).
+const sameCollectors: [MetricsCollectorName[], CollectorName[]] = [[] as CollectorName[], [] as MetricsCollectorName[]];
+void sameCollectors;
 import { parseEndpoint } from "../../lib/zmtp/index.ts";
 import { problems } from "./_problems.ts";
 

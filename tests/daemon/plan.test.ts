@@ -26,6 +26,8 @@ chip = "gpiochip0"
 line = 3
 [services]
 web = "http://one"
+[control]
+enabled = false
 `;
 
 /** The plan from BASE to `next`, as "name:action[!]" (! = conflicting). */

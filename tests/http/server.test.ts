@@ -50,6 +50,20 @@ describe("startHttpServer()", () => {
     await res.body?.cancel();
   });
 
+  it("/events pushes counters and when each peer was last heard (steady beacons raise no other event)", async () => {
+    const { fleet } = testFleet();
+    fleet.applyMembership("join", { host: "barn", state: "alive", lastSeenUnixMs: 1000, addresses: [] });
+    fleet.setProviders({ counters: () => [{ name: "x_total", help: "x", type: "counter", value: 7 }] });
+    await using server = await startHttpServer({ fleet, port: 0, countersIntervalMs: 20 });
+    const res = await fetch(`${server.url}/events`);
+    await readEvents(res, (e) => e.length >= 1);
+    fleet.touch("barn", 2000);
+    const events = await readEvents(res, (e) => e.some((x) => x.event === "seen" && x.data.includes("2000")));
+    assert.deepEqual(JSON.parse(events.find((e) => e.event === "counters")!.data), [{ name: "x_total", help: "x", type: "counter", value: 7 }]);
+    assert.deepEqual(JSON.parse(events.filter((e) => e.event === "seen").at(-1)!.data), { barn: 2000 });
+    await res.body?.cancel();
+  });
+
   it("refuses event streams over max_clients with 503", async () => {
     const { fleet } = testFleet();
     await using server = await startHttpServer({ fleet, port: 0, maxClients: 1 });
@@ -132,7 +146,13 @@ describe("startHttpServer()", () => {
   it("/metrics passes promtool check metrics (this machine's /proc, hostile names included)", { skip: promtoolUnavailable() }, async () => {
     const { fleet } = testFleet();
     fleet.applyMembership("join", { host: 'x"}\n', state: "suspect", lastSeenUnixMs: 1_700_000_000_000, addresses: [] });
-    fleet.setProviders({ counters: () => [{ name: "beacon_packets_total", help: "Beacons received.", type: "counter", value: 5 }] });
+    // The daemon's counters include the http task's own, under a name this server also writes: skipped, not a 500.
+    fleet.setProviders({
+      counters: () => [
+        { name: "beacon_packets_total", help: "Beacons received.", type: "counter", value: 5 },
+        { name: "http_requests_total", help: "duplicate of the server's own family", type: "counter", value: 1 },
+      ],
+    });
     await using server = await startHttpServer({ fleet, port: 0 });
     await fetch(`${server.url}/`);
     const res = await fetch(`${server.url}/metrics`);

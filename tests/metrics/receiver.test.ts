@@ -6,6 +6,24 @@ import { join } from "node:path";
 import type { HostRecord, MembershipEvent } from "../../lib/beacon/types.ts";
 import { backendEndpoint, MetricsProxy, MetricsReceiver, NoProxyError, publishMetric } from "../../lib/metrics/index.ts";
 import { within } from "../zmtp/_peer.ts";
+import { createServer, type Server } from "node:net";
+import { MembershipTable, encodeRichBeacon, encodeUnsealedEnvelope, runBeaconService } from "../../lib/beacon/index.ts";
+import { openUdp } from "../../lib/net/index.ts";
+
+/** A TCP listener that counts the connections it accepts. */
+async function listener(address: string, port: number): Promise<{ server: Server; port: number; accepted: () => number } | undefined> {
+  let n = 0;
+  const server = createServer((c) => {
+    n++;
+    c.destroy();
+  });
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(port, address, () => resolve(true));
+  });
+  if (!ok) return undefined;
+  return { server, port: (server.address() as { port: number }).port, accepted: () => n };
+}
 
 function record(host: string, over: Partial<HostRecord> = {}): HostRecord {
   return { host, addresses: ["127.0.0.1"], state: "alive", lastSeenMs: 0, lastSeenUnixMs: 0, intervalMs: 15000, source: "disco.py", ...over };
@@ -54,11 +72,69 @@ describe("backendEndpoint()", () => {
   it("uses the announced endpoint, replacing a wildcard host with the address heard from", () => {
     assert.equal(backendEndpoint(record("a", { addresses: ["10.0.0.5"] })), "tcp://10.0.0.5:9000");
     assert.equal(backendEndpoint(record("a", { addresses: ["10.0.0.5"] }), 9100), "tcp://10.0.0.5:9100");
-    assert.equal(backendEndpoint(record("a", { metricsEndpoint: "tcp://10.0.0.9:9001" })), "tcp://10.0.0.9:9001");
+    assert.equal(backendEndpoint(record("a", { metricsEndpoint: "tcp://10.0.0.9:9001", sealed: true })), "tcp://10.0.0.9:9001", "a sealed beacon is followed as announced");
     assert.equal(backendEndpoint(record("a", { addresses: ["10.0.0.5"], metricsEndpoint: "tcp://*:9001" })), "tcp://10.0.0.5:9001");
     assert.equal(backendEndpoint(record("a", { addresses: ["10.0.0.5"], metricsEndpoint: "garbage" })), "tcp://10.0.0.5:9000");
     assert.equal(backendEndpoint(record("a", { addresses: [] })), undefined);
+    assert.equal(backendEndpoint(record("a", { addresses: ["10.0.0.5"], metricsEndpoint: "tcp://10.0.0.5:*" })), "tcp://10.0.0.5:9000", "no port announced");
     assert.equal(backendEndpoint(record("10.0.0.7", { addresses: ["10.0.0.7"], source: "vault-multicast" })), undefined, "a vault service is no metrics host");
+  });
+});
+
+describe("backendEndpoint() for unsealed beacons (issue 9 #7)", () => {
+  it("goes to the beacon's source address whatever host the beacon names; keeps the announced port", () => {
+    const spoofed = (metricsEndpoint: string) => record("a", { addresses: ["10.0.0.66"], metricsEndpoint });
+    assert.equal(backendEndpoint(spoofed("tcp://10.0.0.9:9001")), "tcp://10.0.0.66:9001");
+    assert.equal(backendEndpoint(spoofed("tcp://192.0.2.1:22")), "tcp://10.0.0.66:22");
+    assert.equal(backendEndpoint(spoofed("tcp://[2001:db8::1]:9000")), "tcp://10.0.0.66:9000");
+    assert.equal(backendEndpoint(spoofed("tcp://victim.example:80")), "tcp://10.0.0.66:80", "no DNS name is ever looked up for a stranger");
+    assert.equal(backendEndpoint(spoofed("ipc:///var/tmp/disco")), "tcp://10.0.0.66:9000", "nor a local socket");
+    assert.equal(backendEndpoint({ ...spoofed("tcp://10.0.0.9:9001"), source: "disco-json" }), "tcp://10.0.0.66:9001", "an unsealed rich beacon alike");
+  });
+});
+
+describe("MetricsReceiver following spoofed beacons (real sockets)", () => {
+  it("connects only to the source address of unsealed beacons that announce a foreign endpoint", async () => {
+    // The attacker's beacons come from 127.0.0.1 and name 127.0.0.3 (any 127/8 address is loopback).
+    let source: Awaited<ReturnType<typeof listener>>;
+    let victim: Awaited<ReturnType<typeof listener>>;
+    for (let tries = 0; !victim; tries++) {
+      source?.server.close();
+      source = await listener("127.0.0.1", 0);
+      victim = await listener("127.0.0.3", source!.port);
+      assert.ok(tries < 20, "no port free on both addresses");
+    }
+    const port = source!.port;
+    const stop = new AbortController();
+    const table = new MembershipTable();
+    const channelId = new Uint8Array([1, 2, 3, 4]);
+    let ready!: (p: number) => void;
+    const bound = new Promise<number>((r) => (ready = r));
+    const service = runBeaconService({ signal: stop.signal, port: 0, listen: "127.0.0.1", send: false, targets: [], intervalMs: 1000, self: { host: "rx" }, channelId, table, onReady: ({ port: p }) => ready(p) });
+    await using receiver = new MetricsReceiver();
+    const following = receiver.follow(table.subscribe({ signal: stop.signal }), { signal: stop.signal });
+    const socketEvents = receiver.events(stop.signal);
+    try {
+      const beaconPort = await bound;
+      await using tx = await openUdp({ address: "127.0.0.1" });
+      for (let i = 0; i < 10; i++) {
+        const payload = encodeRichBeacon({ host: `fake${i}`, boot: "0123456789abcdef", seq: 1, intervalMs: 60_000, addresses: ["127.0.0.3"], metricsEndpoint: `tcp://127.0.0.3:${port}` });
+        await tx.send(encodeUnsealedEnvelope(channelId, payload), beaconPort, "127.0.0.1");
+      }
+      const deadline = performance.now() + 5000;
+      while (receiver.hosts.size < 10 || source!.accepted() === 0) {
+        assert.ok(performance.now() < deadline, `followed ${receiver.hosts.size} hosts, ${source!.accepted()} connections at the source`);
+        await within(socketEvents.next(), 5000, "a socket event");
+      }
+      assert.deepEqual(new Set(receiver.hosts.values()), new Set([`tcp://127.0.0.1:${port}`]));
+      assert.equal(victim!.accepted(), 0, "nothing reached the announced foreign endpoint");
+    } finally {
+      stop.abort();
+      await service;
+      await following;
+      source!.server.close();
+      victim!.server.close();
+    }
   });
 });
 

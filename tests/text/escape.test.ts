@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { escapeForTerminal } from "../../lib/text/index.ts";
+import { escapeForTerminal, jsonForTerminal } from "../../lib/text/index.ts";
 
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
@@ -30,6 +30,25 @@ describe("escapeForTerminal()", () => {
         const stripped = e.replace(/\\x[0-9a-f]{2}|\\u[0-9a-f]{4}/g, "");
         const safeOnly = s.replace(new RegExp(UNSAFE.source, "g"), "");
         if (!/\\[xu]/.test(s)) assert.equal(stripped, safeOnly);
+      }),
+    );
+  });
+});
+
+describe("jsonForTerminal()", () => {
+  it("escapes what JSON.stringify leaves raw for a terminal (DEL, C1, bidi)", () => {
+    assert.equal(jsonForTerminal({ h: "a\x1b\x7f\x9b\u202eb" }), '{"h":"a\\u001b\\u007f\\u009b\\u202eb"}');
+    assert.equal(jsonForTerminal([1, "x"], 2), JSON.stringify([1, "x"], null, 2));
+  });
+
+  it("parses back to the same value, with no control or bidi character in the text (property)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ unit: "binary", maxLength: 50 }), (v, s) => {
+        for (const value of [v, { s, v }]) {
+          const text = jsonForTerminal(value);
+          assert.ok(!UNSAFE.test(text));
+          assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(value)));
+        }
       }),
     );
   });

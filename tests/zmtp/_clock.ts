@@ -48,3 +48,27 @@ export class FakeClock implements ZmtpClock {
     this.#now = end;
   }
 }
+
+/**
+ * Runs `body` while, each time `socket` reports a lost or failed connection, the fake clock moves to its
+ * next timer (the redial): reconnects happen at once, and only when the socket asks for them.
+ */
+export async function redialing<T>(clock: FakeClock, socket: { events(signal?: AbortSignal): AsyncIterable<{ type: string }> }, body: () => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const pump = (async () => {
+    for await (const e of socket.events(ac.signal)) {
+      if (e.type !== "disconnected" && e.type !== "connect-failed" && e.type !== "rejected") continue;
+      // Let the event loop turn first: a refused ipc connect fails within microtasks, and redialing at once
+      // from there would starve every other I/O (the peer that is starting up included).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const due = clock.dueInMs[0];
+      if (due !== undefined) clock.advance(due);
+    }
+  })();
+  try {
+    return await body();
+  } finally {
+    ac.abort();
+    await pump;
+  }
+}

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunTransport, PubSocket, runProxy, SubSocket, XPubSocket, XSubSocket, type Transport } from "../../lib/zmtp/index.ts";
 import { memoryTransport } from "./_memory-transport.ts";
+import { FakeClock, redialing } from "./_clock.ts";
 import { within } from "./_peer.ts";
 
 const td = new TextDecoder();
@@ -69,14 +70,17 @@ for (const impl of implementations) {
       using env = setup();
       const first = new PubSocket({ transport: env.transport });
       const ep = await first.bind(env.ep("pub"));
-      await using sub = new SubSocket({ transport: env.transport, reconnectMs: 5, reconnectMaxMs: 50 });
+      const clock = new FakeClock();
+      await using sub = new SubSocket({ transport: env.transport, reconnectMs: 5, reconnectMaxMs: 50, clock });
       sub.subscribe();
       sub.connect(ep);
       await within(first.waitForSubscriber(), 5000, "first subscription");
-      await first.close();
       await using second = new PubSocket({ transport: env.transport });
-      await second.bind(ep);
-      await within(second.waitForSubscriber(), 5000, "subscription after the restart");
+      await redialing(clock, sub, async () => {
+        await first.close();
+        await second.bind(ep);
+        await within(second.waitForSubscriber(), 5000, "subscription after the restart");
+      });
       second.send("again");
       assert.deepEqual(text(await within(sub.receive(), 5000, "message")), ["again"]);
     });

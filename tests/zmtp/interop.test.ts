@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PubSocket, SubSocket, XPubSocket, XSubSocket, runProxy } from "../../lib/zmtp/index.ts";
 import { PyPeer, hex, msgLine, pyzmqUnavailable, within } from "./_peer.ts";
-import { FakeClock } from "./_clock.ts";
+import { FakeClock, redialing } from "./_clock.ts";
 import { CommandTap } from "./_tap.ts";
 
 const td = new TextDecoder();
@@ -43,13 +43,20 @@ for (const transport of ["tcp", "ipc"] as const) {
     it("pyzmq PUB → disco SUB, multipart, then the PUB restarts mid-stream and the SUB carries on", inTempDir(async () => {
       const first = new PyPeer(["pub", "bind", ep("pub")]);
       const [endpoint] = await first.ready();
-      await using sub = new SubSocket({ reconnectMs: 20, reconnectMaxMs: 200 });
+      const clock = new FakeClock();
+      await using sub = new SubSocket({ reconnectMs: 20, reconnectMaxMs: 200, clock });
       sub.subscribe("metric");
       sub.connect(endpoint!);
       assert.deepEqual(text(await receiveWhileRepeating(first, sub, ["metric shed", "part two"])), ["metric shed", "part two"]);
-      await first.close();
-      await using second = new PyPeer(["pub", "bind", endpoint!]);
-      await second.ready();
+      // Redials on the fake clock, each as soon as the subscriber reports the connection lost or refused.
+      const second = await redialing(clock, sub, async () => {
+        await first.close();
+        const peer = new PyPeer(["pub", "bind", endpoint!]);
+        await peer.ready();
+        await within(sub.waitForPeer(), 10_000, "reconnected to the restarted peer");
+        return peer;
+      });
+      await using _second = second;
       // Drain what the first peer's repeat left queued, then wait for the restarted peer's message.
       second.write(`repeat ${hex("metric after restart")}`);
       await within(
@@ -101,13 +108,13 @@ for (const transport of ["tcp", "ipc"] as const) {
       const tap = new CommandTap();
       await using pub = new PubSocket({ transport: tap.transport });
       const endpoint = await pub.bind(bindEp("pub"));
-      await using peer = new PyPeer(["sub", "connect", endpoint, "-", "hb=20"]);
+      await using peer = new PyPeer(["sub", "connect", endpoint, "-", "hb=20", "hbt=400"]);
       await peer.ready();
       await within(pub.waitForSubscriber(), 10_000, "subscription");
-      // No messages while libzmq sends 25 PINGs (every 20 ms: about eight times its 60 ms heartbeat
-      // timeout): only disco's PONGs keep the connection.
+      // No messages while libzmq sends 60 PINGs (every 20 ms: three times its 400 ms heartbeat timeout, a
+      // bound generous enough for a loaded machine): only disco's PONGs keep the connection.
       const pings = tap.count("received", "PING");
-      await tap.waitFor("received", "PING", pings + 25);
+      await tap.waitFor("received", "PING", pings + 60);
       assert.equal(pub.stats.disconnected, 0, "libzmq dropped the connection: PINGs were not answered");
       pub.send("still here");
       await peer.waitFor((l) => l === msgLine(["still here"]));

@@ -49,7 +49,7 @@ describe("TopicIndex", () => {
           for (const [, t] of sets) assert.equal(t.matches(m), t.topics().some((x) => isPrefix(x, m)));
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
   });
 });

@@ -2,7 +2,7 @@
 """A libzmq peer for disco's interop tests, driven over stdin/stdout (one line per event or command).
 
   peer.py pub|sub|xpub|xsub bind|connect ENDPOINT [TOPIC-HEX ...]   (sub: "-" subscribes to everything;
-                                                                      "hb=MS" turns on libzmq heartbeats)
+                                                                      "hb=MS" turns on libzmq heartbeats, "hbt=MS" sets their timeout)
   peer.py proxy FRONTEND BACKEND                                     (XSUB bind FRONTEND, XPUB bind BACKEND, zmq.proxy)
   peer.py metric ENDPOINT HOST NAME VALUE                            (PUB connect; a disco.py-style metric frame,
       "metric HOST json.dumps({NAME: VALUE, "_time": time.time()})", repeated every 20 ms until stdin closes;
@@ -67,6 +67,9 @@ def main():
             # libzmq heartbeats: PING every N ms, drop the peer when nothing comes back within 3 N.
             s.setsockopt(zmq.HEARTBEAT_IVL, int(a[3:]))
             s.setsockopt(zmq.HEARTBEAT_TIMEOUT, 3 * int(a[3:]))
+        elif a.startswith("hbt="):
+            # ... or within this many ms (after hb=): a bound a loaded machine's scheduling cannot break.
+            s.setsockopt(zmq.HEARTBEAT_TIMEOUT, int(a[4:]))
         elif mode == "sub":
             s.setsockopt(zmq.SUBSCRIBE, b"" if a == "-" else bytes.fromhex(a))
     if how == "bind":

@@ -1,17 +1,21 @@
 /**
  * The target's table of outstanding challenges: random, single use, short-lived on the target's monotonic
  * clock (never a wall clock), bound to the requester's address, the operation, its arguments and the
- * request id. Bounded: when full, the oldest challenge is forgotten. The clock and the random source are
+ * request id. Used by remote control (every state-changing operation) and by discovery (queries whose clock
+ * cannot be trusted). Bounded: when full, the oldest challenge is forgotten. The clock and the random source are
  * passed in, so the state machine runs on a fake clock in tests.
  */
 import { bytesEqual, toHex } from "../bytes.ts";
-import { CHALLENGE_BYTES, type ControlOp } from "./payload.ts";
+
+/** Bytes of a challenge. */
+export const CHALLENGE_BYTES = 16;
 
 /** What a challenge is bound to. */
 export interface ChallengeBinding {
   /** The requester's IP address (not the port). */
   readonly address: string;
-  readonly op: ControlOp;
+  /** What it is for, e.g. a control operation ("gpio-set") or "discovery". */
+  readonly op: string;
   readonly id: Uint8Array;
   readonly args: Uint8Array;
 }

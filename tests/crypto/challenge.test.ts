@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { ChallengeTable, type ChallengeBinding } from "../../lib/control/index.ts";
+import { ChallengeTable, type ChallengeBinding } from "../../lib/crypto/index.ts";
 
 /** A table on a fake clock with a counting random source. */
 function table(options: { ttlMs?: number; maxEntries?: number } = {}) {
