@@ -87,7 +87,6 @@ export async function resolveDiscoveryKeys(command: string, b: DiscoveryBasics, 
   const legacyKey = legacyKeyOrExplain(command, b.legacy, secrets, io, { requirePassword: command === "server" });
   if (legacyKey === null) return undefined;
   const keyring = await keyringFor(secrets, "discovery");
-  if (legacyKey === null) return undefined;
   return { ...(keyring && { keyring }), ...(legacyKey && { legacyKey }), rawKeys: secrets.rawKeys };
 }
 

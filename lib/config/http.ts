@@ -70,14 +70,15 @@ export function readHttp(s: Section, present: boolean): HttpConfig {
 
 /**
  * The base URL a host announces for its HTTP server: `advertise`, else `listen` (a wildcard listen
- * announces `address`, this host's LAN address, when given).
- * @returns the URL, or undefined when `[http]` is off or the URL cannot be known (a wildcard without an
- *   address, or port 0)
+ * announces `address`, this host's LAN address, when given). A loopback listen is not announced: no
+ * other host could reach it.
+ * @returns the URL, or undefined when `[http]` is off, listens on loopback, or the URL cannot be known (a
+ *   wildcard without an address, or port 0)
  */
 export function advertisedHttpEndpoint(http: HttpConfig, address?: string): string | undefined {
   if (!http.enabled) return undefined;
   if (http.advertise !== undefined) return http.advertise;
-  if (http.port === 0) return undefined;
+  if (http.port === 0 || isLoopbackAddress(http.address)) return undefined;
   const wildcard = http.address === "0.0.0.0" || http.address === "::";
   const host = wildcard ? address : http.address;
   if (host === undefined) return undefined;

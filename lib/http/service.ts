@@ -53,6 +53,8 @@ export async function prepareHttpService(o: HttpServiceOptions): Promise<Prepare
     ...(o.root !== undefined && { root: o.root }),
     ...(o.onError !== undefined && { onError: o.onError }),
   });
+  // A server the LAN cannot reach is not announced, but its own /sd and page still name it.
+  if (o.self.httpEndpoint === undefined && o.address !== "0.0.0.0" && o.address !== "::") fleet.setSelf({ ...o.self, httpEndpoint: server.url });
   return {
     server,
     fleet,

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { isLoopbackAddress, parseConfig, splitListen } from "../../lib/config/index.ts";
+import { advertisedHttpEndpoint, isLoopbackAddress, parseConfig, splitListen } from "../../lib/config/index.ts";
 import { configError, problems } from "./_problems.ts";
 
 describe("readHttp()", () => {
@@ -124,5 +124,21 @@ describe("config.example.toml [http] and [mqtt]", () => {
     assert.equal(m.caFile, "/etc/ssl/certs/broker-ca.pem");
     assert.equal(m.fleet, true);
     assert.equal(m.keepaliveMs, 30_000);
+  });
+});
+
+describe("advertisedHttpEndpoint()", () => {
+  const http = (text: string) => parseConfig(`[http]\n${text}`).http;
+  it("announces advertise, else a unicast listen, else a wildcard listen at this host's address", () => {
+    assert.equal(advertisedHttpEndpoint(http('listen = "0.0.0.0:9180"\ntoken_file = "/t"\nadvertise = "https://shed.lan/disco"\n'), "10.0.0.5"), "https://shed.lan/disco");
+    assert.equal(advertisedHttpEndpoint(http('listen = "10.0.0.5:9180"\ntoken_file = "/t"\n')), "http://10.0.0.5:9180");
+    assert.equal(advertisedHttpEndpoint(http('listen = "0.0.0.0:9180"\ntoken_file = "/t"\n'), "10.0.0.5"), "http://10.0.0.5:9180");
+    assert.equal(advertisedHttpEndpoint(http('listen = "[::]:9180"\ntoken_file = "/t"\n'), "fe80::1"), "http://[fe80::1]:9180");
+  });
+  it("announces nothing the LAN cannot reach or that is not known", () => {
+    assert.equal(advertisedHttpEndpoint(http("")), undefined, "loopback");
+    assert.equal(advertisedHttpEndpoint(http('listen = "0.0.0.0:9180"\ntoken_file = "/t"\n')), undefined, "a wildcard without an address");
+    assert.equal(advertisedHttpEndpoint(http('listen = "0.0.0.0:0"\ntoken_file = "/t"\n'), "10.0.0.5"), undefined, "port 0");
+    assert.equal(advertisedHttpEndpoint(parseConfig("").http, "10.0.0.5"), undefined, "[http] off");
   });
 });

@@ -163,6 +163,16 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
     }
   });
 
+  it("'disco config check' refuses legacy = true without a password, and notes what the legacy password exposes", () => {
+    const bad = Bun.spawnSync([disco, "config", "check", "-c", file("legacy-nopw.toml", `[discovery]\nlegacy = true\nkey_file = "${key}"\n`)], { stdout: "pipe", stderr: "pipe" });
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stderr.toString(), /legacy-nopw\.toml:\d*:? ?discovery\.legacy: needs password or password_file/);
+    const pw = file("legacy-check-pw", "x\n");
+    const ok = Bun.spawnSync([disco, "config", "check", "-c", file("legacy-pw.toml", `[discovery]\nlegacy = true\npassword_file = "${pw}"\n`)], { stdout: "pipe", stderr: "pipe" });
+    assert.equal(ok.exitCode, 0, ok.stderr.toString());
+    assert.match(ok.stdout.toString(), /note: discovery\.legacy: the password is PyDiscover's only/);
+  });
+
   it("'disco server' stops cleanly on SIGTERM and prints its counters with -v", async () => {
     const s = await startServer(["-m", "e2e-stop", "--key-file", key, "-v"], "disco");
     const r = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-stop", "--key-file", key, "-t", "1"]);
