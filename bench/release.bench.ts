@@ -2,7 +2,8 @@
  * Shipping figures (issue 12): the binary with and without --minify and --bytecode (size, start-up of
  * `--help` and `keygen`, peak RSS), binary and tarball sizes per target (xz -6 as released, gzip -9 beside
  * it), start-up native and under qemu-user (cortex-a53), and a discovery round trip under qemu. The
- * baseline is today's build (--minify-syntax, no bytecode): 109.5 MB, 51 MB gzip, 39 MB xz.
+ * baseline is the build before issue 12 (--minify-syntax, no bytecode): 109.5 MB, 51 MB gzip, 39 MB xz; the
+ * build is now --minify --bytecode (scripts/build.ts).
  *
  * Usage: bun bench/release.bench.ts [--quick]   (--quick: 3 runs per figure instead of 9, no tarballs)
  */
@@ -25,19 +26,25 @@ function build(out: string, flags: string[]): string {
   return out;
 }
 
-/** Median wall time and peak RSS of `cmd` over RUNS runs (one warm-up first: the page cache). */
-function measure(cmd: string[]): { ms: number; rssMb: number } {
-  Bun.spawnSync(cmd, { stdout: "ignore", stderr: "ignore" });
-  const times: number[] = [];
-  const rss: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    const p = Bun.spawnSync(cmd, { stdout: "ignore", stderr: "ignore" });
-    times.push(performance.now() - t0);
-    if (p.exitCode !== 0) throw new Error(`${cmd.join(" ")} exited ${p.exitCode}`);
-    rss.push((p.resourceUsage?.maxRSS ?? 0) / 1024);
+/**
+ * Median wall time and peak RSS (MiB) of each command over RUNS rounds, the commands interleaved round by
+ * round so that the machine's changing load falls on all of them alike (one warm-up round first).
+ */
+function measureAll(cmds: readonly string[][]): { ms: number; rssMb: number }[] {
+  const times = cmds.map(() => [] as number[]);
+  const rss = cmds.map(() => [] as number[]);
+  for (let r = -1; r < RUNS; r++) {
+    cmds.forEach((cmd, i) => {
+      const t0 = performance.now();
+      const p = Bun.spawnSync(cmd, { stdout: "ignore", stderr: "ignore" });
+      const ms = performance.now() - t0;
+      if (p.exitCode !== 0) throw new Error(`${cmd.join(" ")} exited ${p.exitCode}`);
+      if (r < 0) return;
+      times[i]?.push(ms);
+      rss[i]?.push((p.resourceUsage?.maxRSS ?? 0) / 2 ** 20); // bytes
+    });
   }
-  return { ms: median(times), rssMb: median(rss) };
+  return cmds.map((_, i) => ({ ms: median(times[i] ?? []), rssMb: median(rss[i] ?? []) }));
 }
 
 function packed(file: string, compressor: string[]): number {
@@ -52,39 +59,47 @@ function packed(file: string, compressor: string[]): number {
 try {
   console.log(`build variants (linux-x64, ${RUNS} runs each, median; RSS is peak resident set)`);
   const variants: [string, string[]][] = [
-    ["baseline (--minify-syntax)", []],
-    ["--minify", ["--minify"]],
-    ["--bytecode", ["--bytecode"]],
-    ["--minify --bytecode", ["--minify", "--bytecode"]],
+    ["baseline (--minify-syntax)", ["--no-minify", "--no-bytecode"]],
+    ["--minify", ["--no-bytecode"]],
+    ["--bytecode", ["--no-minify"]],
+    ["--minify --bytecode (the build)", []],
   ];
-  let base: { size: number; help: number; keygen: number } | undefined;
-  for (const [name, flags] of variants) {
-    const bin = build(join(tmp, name.replace(/\W+/g, "_"), "disco"), flags);
-    const size = statSync(bin).size;
-    const help = measure([bin, "--help"]);
-    const keygen = measure([bin, "keygen"]);
-    base ??= { size, help: help.ms, keygen: keygen.ms };
+  const bins = variants.map(([name, flags]) => build(join(tmp, name.replace(/\W+/g, "_"), "disco"), flags));
+  const help = measureAll(bins.map((bin) => [bin, "--help"]));
+  const keygen = measureAll(bins.map((bin) => [bin, "keygen"]));
+  const size0 = statSync(bins[0] ?? "").size;
+  variants.forEach(([name], i) => {
+    const size = statSync(bins[i] ?? "").size;
+    const h = help[i] ?? { ms: NaN, rssMb: NaN };
+    const k = keygen[i] ?? { ms: NaN, rssMb: NaN };
+    const h0 = help[0]?.ms ?? NaN;
+    const k0 = keygen[0]?.ms ?? NaN;
     console.log(
-      `  ${name.padEnd(28)} ${mb(size).padStart(9)} (${(size / base.size).toFixed(3)}x)  --help ${help.ms.toFixed(0)} ms (${(help.ms / base.help).toFixed(2)}x)  keygen ${keygen.ms.toFixed(0)} ms (${(keygen.ms / base.keygen).toFixed(2)}x)  rss ${keygen.rssMb.toFixed(1)} MB`,
+      `  ${name.padEnd(28)} ${mb(size).padStart(9)} (${(size / size0).toFixed(3)}x)  --help ${h.ms.toFixed(0)} ms (${(h.ms / h0).toFixed(2)}x)  keygen ${k.ms.toFixed(0)} ms (${(k.ms / k0).toFixed(2)}x)  rss ${k.rssMb.toFixed(1)} MiB`,
     );
-  }
+  });
 
-  console.log("\nper target (the release build)");
-  const x64 = build(join(tmp, "x64", "disco"), []);
-  const arm64Out = join(tmp, "arm64", "disco");
-  const b = Bun.spawnSync([process.execPath, join(ROOT, "scripts/build.ts"), "--target=bun-linux-arm64", "--outfile", arm64Out, `--executable-path=${ensureBunRuntime("arm64")}`], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (b.exitCode !== 0) throw new Error(b.stderr.toString());
-  for (const [name, bin] of [["linux-x64", x64], ["linux-arm64", arm64Out]] as const) {
+  console.log("\nper target");
+  const rt = ensureBunRuntime("arm64");
+  const arm64 = (out: string, flags: string[]) => {
+    const p = Bun.spawnSync([process.execPath, join(ROOT, "scripts/build.ts"), "--target=bun-linux-arm64", "--outfile", out, `--executable-path=${rt}`, ...flags], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    if (p.exitCode !== 0) throw new Error(p.stderr.toString());
+    return out;
+  };
+  const x64 = bins[0] ?? "";
+  const arm64Out = arm64(join(tmp, "arm64", "disco"), ["--no-minify", "--no-bytecode"]);
+  const arm64Bytecode = arm64(join(tmp, "arm64-bytecode", "disco"), []);
+  for (const [name, bin] of [["linux-x64 baseline", x64], ["linux-x64 (the build)", bins[3] ?? ""], ["linux-arm64 baseline", arm64Out], ["linux-arm64 (the build)", arm64Bytecode]] as const) {
     const size = statSync(bin).size;
     const sizes = quick ? "" : `  xz -6 ${mb(packed(bin, ["xz", "-6", "-T2"]))}  gzip -9 ${mb(packed(bin, ["gzip", "-9"]))}`;
-    console.log(`  ${name.padEnd(12)} binary ${mb(size)}${sizes}`);
+    console.log(`  ${name.padEnd(32)} binary ${mb(size)}${sizes}`);
   }
   const hasQemu = Bun.which("qemu-aarch64-static") !== null;
-  for (const [label, cmd] of [["native x64", [x64]], ...(hasQemu ? [["arm64 under qemu-user (cortex-a53)", [...QEMU, arm64Out]]] : [])] as [string, string[]][]) {
-    const help = measure([...cmd, "--help"]);
-    const keygen = measure([...cmd, "keygen"]);
-    console.log(`  start-up ${label}: --help ${help.ms.toFixed(0)} ms, keygen ${keygen.ms.toFixed(0)} ms, rss ${keygen.rssMb.toFixed(1)} MB`);
-  }
+  const starts: [string, string[]][] = [["native x64 baseline", [x64]], ["native x64 (the build)", [bins[3] ?? ""]]];
+  if (hasQemu) starts.push(["arm64 baseline under qemu-user (cortex-a53)", [...QEMU, arm64Out]], ["arm64 (the build) under qemu-user (cortex-a53)", [...QEMU, arm64Bytecode]]);
+  const sh = measureAll(starts.map(([, c]) => [...c, "--help"]));
+  const sk = measureAll(starts.map(([, c]) => [...c, "keygen"]));
+  starts.forEach(([label], i) => console.log(`  start-up ${label}: --help ${sh[i]?.ms.toFixed(0)} ms, keygen ${sk[i]?.ms.toFixed(0)} ms, rss ${sk[i]?.rssMb.toFixed(1)} MiB`));
 
   if (hasQemu) {
     // A discovery round trip with both ends arm64 under qemu, on loopback (the client's own rttMs).
@@ -105,7 +120,7 @@ try {
       if (!port) throw new Error(`the arm64 server did not listen: ${text}`);
       const rtts: number[] = [];
       for (let i = 0; i < (quick ? 2 : 5); i++) {
-        const c = Bun.spawnSync([...QEMU, join(tmp, "arm64", "disco-client"), "--to", `127.0.0.1:${port}`, "-m", "bench", "--key-file", key, "-t", "2", "--json"], { stdout: "pipe", stderr: "pipe" });
+        const c = Bun.spawnSync([...QEMU, join(tmp, "arm64-bytecode", "disco-client"), "--to", `127.0.0.1:${port}`, "-m", "bench", "--key-file", key, "-t", "2", "--json"], { stdout: "pipe", stderr: "pipe" });
         const doc = JSON.parse(c.stdout.toString() || "{}") as { hosts?: { rttMs: number }[] };
         const rtt = doc.hosts?.[0]?.rttMs;
         if (rtt !== undefined) rtts.push(rtt);
