@@ -4,25 +4,10 @@
  * `disco-client`) or the first argument, runs it, and turns its result or error into an exit code.
  * This is the only file that reads `process.argv` or calls `process.exit`.
  */
-import { COMMANDS, commandForProgram, EXIT_FAILURE, EXIT_USAGE, UsageError, type CliIo } from "./lib/cli/index.ts";
-import { ConfigError } from "./lib/config/index.ts";
-import { VERSION, versionLine } from "./lib/version.ts";
-
-const TOP_HELP = `disco ${VERSION}: find, describe, measure and drive a fleet of small Linux devices on a LAN.
-
-Usage: disco <command> [flags]        disco <command> --help   for a command's flags and examples
-
-Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
-
-Examples:
-  disco keygen > /etc/disco.key                 a key for [discovery] key_file
-  disco config check -c /etc/disco.toml         every problem in a config, with its line
-  disco-server -c /etc/disco.toml -v            answer discovery queries
-  disco-client -m magic --password-file F       list every server on the LAN
-
-Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
-`;
+import { COMMANDS, commandForProgram, EXIT_FAILURE, EXIT_USAGE, TOP_HELP, UsageError, type CliIo } from "./lib/cli/index.ts";
+import { ConfigError, formatProblem } from "./lib/config/index.ts";
+import { DiscoError } from "./lib/errors.ts";
+import { versionLine } from "./lib/version.ts";
 
 function makeIo(): CliIo {
   return {
@@ -30,7 +15,12 @@ function makeIo(): CliIo {
     err: (text) => void process.stderr.write(text),
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,
-    columns: process.stdout.columns,
+    get columns() {
+      return process.stdout.columns;
+    },
+    get rows() {
+      return process.stdout.rows;
+    },
     pid: process.pid,
     onReload: (listener) => {
       process.on("SIGHUP", listener);
@@ -40,7 +30,28 @@ function makeIo(): CliIo {
       process.on(name, listener);
       return () => void process.off(name, listener);
     },
+    onResize: (listener) => {
+      process.on("SIGWINCH", listener);
+      return () => void process.off("SIGWINCH", listener);
+    },
   };
+}
+
+/**
+ * Turns what a command threw into its message and exit code, in the command's own words: usage and config
+ * errors exit 2; any other disco error is a runtime failure (exit 1) shown by its message alone; anything
+ * else is a bug, shown as one (with its stack under --debug).
+ */
+function explain(name: string, err: unknown, debug: boolean): { text: string; code: number } {
+  if (err instanceof UsageError) return { text: `disco ${err.command}: ${err.message}\nTry 'disco ${err.command} --help'.\n`, code: EXIT_USAGE };
+  if (err instanceof ConfigError) {
+    // A file named by a flag has no config file of its own: the problem is the command's.
+    const text = err.file !== undefined ? err.format() : err.problems.map((p) => `disco ${name}: ${formatProblem(p).replace(/^config: /, "")}`).join("\n");
+    return { text: `${text}\n`, code: EXIT_USAGE };
+  }
+  if (err instanceof DiscoError) return { text: `disco ${name}: ${err.message}\n`, code: EXIT_FAILURE };
+  const what = err instanceof Error ? (debug && err.stack ? err.stack : `${err.name}: ${err.message}`) : String(err);
+  return { text: `disco ${name}: internal error (a bug; please report it): ${what}\n`, code: EXIT_FAILURE };
 }
 
 async function main(): Promise<number> {
@@ -58,7 +69,8 @@ async function main(): Promise<number> {
   }
   // Every command and both links answer --version (before a "--", after which arguments are operands).
   const operands = args.indexOf("--");
-  if (name === "--version" || name === "-V" || (operands < 0 ? args : args.slice(0, operands)).includes("--version")) {
+  const flags = operands < 0 ? args : args.slice(0, operands);
+  if (name === "--version" || name === "-V" || flags.includes("--version")) {
     io.out(`${versionLine()}\n`);
     return 0;
   }
@@ -77,17 +89,9 @@ async function main(): Promise<number> {
     const command = await entry.load();
     return await command.run(args, io, controller.signal);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`disco ${err.command}: ${err.message}\nTry 'disco ${err.command} --help'.\n`);
-      return EXIT_USAGE;
-    }
-    if (err instanceof ConfigError) {
-      io.err(`${err.format()}\n`);
-      return EXIT_USAGE;
-    }
-    const message = err instanceof Error ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : String(err);
-    io.err(`disco ${name}: ${message}\n`);
-    return EXIT_FAILURE;
+    const { text, code } = explain(name, err, flags.includes("--debug") || flags.includes("-v") || flags.includes("--verbose"));
+    io.err(text);
+    return code;
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);

@@ -4,6 +4,9 @@
  * /proc (steadier than rates on a shared machine). In-process benchmarks let the generator share the CPU
  * with the server it measures; here the server is alone in its process. Loopback only, bounded in time.
  * Prints figures; never fails on them.
+ *
+ * Usage: bun bench/discovery-process.bench.ts [--baseline PATH-TO-ANOTHER-dist/disco]   (e.g. a build of an
+ * earlier commit, measured in the same rounds)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -100,9 +103,13 @@ async function main(): Promise<void> {
   try {
     const server = await startServer([disco, "server", "-c", join(tmp, "bench.toml"), "-l", "127.0.0.1", "-p", "0"]);
     procs.push(server.proc);
+    const baselineAt = process.argv.indexOf("--baseline");
+    const baselineBinary = baselineAt > 0 ? process.argv[baselineAt + 1] : undefined;
+    const baseline = baselineBinary ? await startServer([baselineBinary, "server", "-c", join(tmp, "bench.toml"), "-l", "127.0.0.1", "-p", "0"]) : undefined;
+    if (baseline) procs.push(baseline.proc);
     const echo = await startServer([process.execPath, "-e", ECHO]);
     procs.push(echo.proc);
-    const best = { echo: 0, disco: 0, echoCpu: Infinity, discoCpu: Infinity };
+    const best = { echo: 0, disco: 0, echoCpu: Infinity, discoCpu: Infinity, base: 0, baseCpu: Infinity };
     for (let round = 0; round < ROUNDS; round++) {
       // Fresh queries per round (each id is answered once; times must be within max_skew).
       const parts: Uint8Array[] = [];
@@ -118,12 +125,22 @@ async function main(): Promise<void> {
       best.disco = Math.max(best.disco, d.perSec);
       best.echoCpu = Math.min(best.echoCpu, e.serverCpuUsPerReply);
       best.discoCpu = Math.min(best.discoCpu, d.serverCpuUsPerReply);
+      if (baseline) {
+        // The same queries again would be replays for disco-server, not for the baseline (its own memory).
+        const b = load(framesPath, baseline.proc.pid, baseline.port);
+        best.base = Math.max(best.base, b.perSec);
+        best.baseCpu = Math.min(best.baseCpu, b.serverCpuUsPerReply);
+      }
       if (d.replies < N * 0.99) console.log(`  (round ${round}: disco-server answered ${d.replies}/${N})`);
     }
     console.log(`compiled disco-server vs a bare Bun UDP echo, load from a Python client in another process (${WINDOW} in flight, best of ${ROUNDS}):`);
     console.log(`  bare Bun echo:               ${best.echo.toFixed(0).padStart(7)} replies/s, ${best.echoCpu.toFixed(1).padStart(5)} µs server CPU per reply`);
     console.log(`  disco-server, sealed:        ${best.disco.toFixed(0).padStart(7)} answers/s, ${best.discoCpu.toFixed(1).padStart(5)} µs server CPU per answer`);
     console.log(`  ratio disco-server/echo:     ${(best.disco / best.echo).toFixed(2)} by rate, ${(best.echoCpu / best.discoCpu).toFixed(2)} by server CPU per reply (target >= 0.5; 0.15-0.18 with WebCrypto)`);
+    if (baseline) {
+      console.log(`  baseline ${baselineBinary}: ${best.base.toFixed(0)} answers/s, ${best.baseCpu.toFixed(1)} µs server CPU per answer`);
+      console.log(`  ratio baseline/echo:         ${(best.base / best.echo).toFixed(2)} by rate, ${(best.echoCpu / best.baseCpu).toFixed(2)} by server CPU per reply`);
+    }
   } finally {
     for (const p of procs) p.kill("SIGTERM");
     await Promise.all(procs.map((p) => p.exited));

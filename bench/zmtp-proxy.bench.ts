@@ -224,6 +224,9 @@ if (reason) {
   console.log(`skipped: ${reason}`);
   process.exit(0);
 }
+// Always a fresh build: a dist/disco left from an older checkout would measure old code.
+const built = Bun.spawnSync([process.execPath, join(import.meta.dir, "..", "scripts", "build.ts")], { stdout: "ignore", stderr: "inherit" });
+if (built.exitCode !== 0) throw new Error("building dist/disco failed");
 const disco = ensureBuilt();
 
 const results: Record<string, { rate: number; received: number; cpuUsPerMessage: number }> = {};

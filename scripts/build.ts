@@ -35,11 +35,14 @@ const outfile = values.outfile ?? "dist/disco";
 mkdirSync(dirname(outfile), { recursive: true });
 // Compile beside the target and rename, so a test running the old binary never sees a half-written file.
 const tmp = `${outfile}.tmp${process.pid}`;
+// Worker threads are extra entry points: the binary embeds them under their path from the project root,
+// where lib/gpio/_pump.ts looks for its worker.
+const WORKERS = ["lib/gpio/_pump-worker.ts"];
 const commit = buildCommit();
 const cmd = [process.execPath, "build", "--compile", values.minify ? "--minify" : "--minify-syntax", "--sourcemap=none"];
 // --bytecode defaults to CommonJS, which has no top-level await (main.ts uses it): keep ESM.
 if (values.bytecode) cmd.push("--bytecode", "--format=esm");
-cmd.push(`--define=DISCO_COMMIT=${JSON.stringify(commit)}`, "main.ts", "--outfile", tmp);
+cmd.push(`--define=DISCO_COMMIT=${JSON.stringify(commit)}`, "main.ts", ...WORKERS, "--outfile", tmp);
 if (values.target) cmd.push(`--target=${values.target}`);
 if (values["executable-path"]) cmd.push(`--compile-executable-path=${values["executable-path"]}`);
 const proc = Bun.spawnSync(cmd, { stdout: "inherit", stderr: "inherit" });

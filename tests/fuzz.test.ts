@@ -7,7 +7,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { formatReport, fuzzTarget } from "../fuzz/run.ts";
-import { buildTargets } from "../fuzz/targets.ts";
+import { buildTargets, type FuzzTarget } from "../fuzz/targets.ts";
+import { DiscoError } from "../lib/errors.ts";
 
 const CASES = Number(process.env.FUZZ_CASES ?? 100_000);
 const SEED = crypto.getRandomValues(new Uint32Array(1))[0]!;
@@ -22,4 +23,36 @@ describe(`fuzz: ${CASES.toLocaleString("en")} cases per decoder, seed ${SEED} (r
       for (const s of r.stages) assert.ok(s.reached > 0, `no input reached "${s.stage}" (seed ${SEED})`);
     });
   }
+});
+
+describe("fuzzTarget()", () => {
+  class ToyError extends DiscoError {}
+  // Refuses inputs starting with 0x00 properly, and has a bug: a TypeError on inputs starting with 0xff.
+  const toy: FuzzTarget = {
+    name: "toy",
+    stages: ["accepted"],
+    seeds: [Uint8Array.of(1, 2, 3)],
+    maxBytes: 64,
+    allowed: [ToyError],
+    run(input, reach) {
+      if (input[0] === 0xff) throw new TypeError("bug");
+      if (input[0] === 0) throw new ToyError("refused");
+      reach(0);
+    },
+  };
+
+  it("reports an input that throws something other than the decoder's error, in hex", async () => {
+    const r = await fuzzTarget(toy, 5000, 1);
+    assert.ok(r.failureCount > 0);
+    assert.match(r.failures[0]!.hex, /^ff/);
+    assert.match(r.failures[0]!.error, /TypeError: bug/);
+    assert.ok(r.refused > 0 && r.stages[0]!.reached > 0);
+    assert.equal(r.refused + r.failureCount + r.stages[0]!.reached, 5000);
+  });
+
+  it("replays the same cases for the same seed", async () => {
+    const a = await fuzzTarget(toy, 3000, 42);
+    const b = await fuzzTarget(toy, 3000, 42);
+    assert.deepEqual([a.refused, a.failureCount, a.failures.map((f) => f.hex)], [b.refused, b.failureCount, b.failures.map((f) => f.hex)]);
+  });
 });

@@ -43,7 +43,7 @@ export class BeaconError extends DiscoError {
 }
 
 /** Untrusted bytes that are not a valid beacon. The receiver counts it by `reason` and drops the datagram. */
-export class BeaconFrameError extends DiscoError {
+export class BeaconFrameError extends BeaconError {
   override name = "BeaconFrameError";
   /** Why the datagram is not accepted. */
   readonly reason: DropReason;

@@ -58,7 +58,7 @@ export interface HookRunnerOptions {
 /**
  * The environment a hook gets for an event.
  * @returns DISCO_EVENT, DISCO_HOST, DISCO_ADDRESSES (space-separated, most recent source first),
- *   DISCO_ADDRESS (the first), DISCO_STATE, DISCO_SOURCE, DISCO_INTERVAL_MS, DISCO_LAST_SEEN (unix seconds),
+ *   DISCO_ADDRESS (the first), DISCO_STATE (alive, suspect, failed; "left" on a leave), DISCO_SOURCE, DISCO_INTERVAL_MS, DISCO_LAST_SEEN (unix seconds),
  *   and when known DISCO_VERSION, DISCO_METRICS, DISCO_GPIO (space-separated), DISCO_SERVICES (JSON)
  */
 export function hookEnv(event: MembershipEvent): Record<string, string> {
@@ -68,7 +68,8 @@ export function hookEnv(event: MembershipEvent): Record<string, string> {
     DISCO_HOST: h.host,
     DISCO_ADDRESSES: h.addresses.join(" "),
     DISCO_ADDRESS: h.addresses[0] ?? "",
-    DISCO_STATE: h.state,
+    // A leave is announced by a host still alive: the state it leaves in is "left", not its last one.
+    DISCO_STATE: event.type === "leave" ? "left" : h.state,
     DISCO_SOURCE: h.source,
     DISCO_INTERVAL_MS: String(h.intervalMs),
     DISCO_LAST_SEEN: String(Math.floor(h.lastSeenUnixMs / 1000)),

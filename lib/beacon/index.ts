@@ -28,9 +28,8 @@ export { BeaconCounters, type CountersSnapshot } from "./counters.ts";
 export { HookRunner, hookEnv, type HookCounters, type HookOutcome, type HookRunnerOptions, type HookSpawner, type HookSpec, type MembershipEventType } from "./hooks.ts";
 export { spawnHook } from "./hook-spawn.ts";
 export { createBeaconBuilder, randomBootId, type BeaconBuilder, type BeaconBuilderOptions, type BeaconFormat, type SelfDescription } from "./builder.ts";
-export { runBeaconSender, type BeaconSenderOptions } from "./sender.ts";
+export { formatTarget, runBeaconSender, splitTarget, type BeaconSenderOptions } from "./sender.ts";
 export { BeaconIngest, runBeaconReceiver, runMembershipTicker, type BeaconIngestOptions, type BeaconReceiverOptions, type ReceivedBeacon, type TickerOptions } from "./receiver.ts";
-// The UDP adapter lives in lib/net (shared with discovery); re-exported for existing importers.
 export { resolveTargets, type BeaconTargets } from "./targets.ts";
 export { runBeaconService, type BeaconServiceOptions } from "./service.ts";
 export {

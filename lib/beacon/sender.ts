@@ -13,7 +13,7 @@ export interface BeaconSenderOptions {
   signal: AbortSignal;
   socket: DatagramSink;
   builder: BeaconBuilder;
-  /** Addresses to send to (broadcast addresses, or unicast). */
+  /** Addresses to send to (broadcast addresses, or unicast); `ADDR:PORT` sends that one to its own port. */
   targets: readonly string[];
   port: number;
   intervalMs: number;
@@ -29,11 +29,27 @@ export interface BeaconSenderOptions {
 
 const ignore = (): void => undefined;
 
+/**
+ * A target as address and port: `ADDR:PORT` carries its own port, a bare address takes `port`.
+ * @example splitTarget("127.0.0.1:9001", 9000) // { address: "127.0.0.1", port: 9001 }
+ */
+export function splitTarget(target: string, port: number): { address: string; port: number } {
+  const i = target.lastIndexOf(":");
+  return i < 0 ? { address: target, port } : { address: target.slice(0, i), port: Number(target.slice(i + 1)) };
+}
+
+/** "ADDR:PORT" of a target, for messages. */
+export function formatTarget(target: string, port: number): string {
+  const t = splitTarget(target, port);
+  return `${t.address}:${t.port}`;
+}
+
 async function sendAll(o: BeaconSenderOptions, counters: BeaconCounters, data: Uint8Array): Promise<void> {
   await Promise.all(
     o.targets.map(async (target) => {
       try {
-        await o.socket.send(data, o.port, target);
+        const to = splitTarget(target, o.port);
+        await o.socket.send(data, to.port, to.address);
         counters.recordSent(data.length);
         o.onSent?.(target, data);
       } catch (err) {

@@ -4,14 +4,17 @@
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { ConfigError, HOST_NAME_PATTERN, HOST_NAME_RULE, parseConfig, parseServicesFile, type DiscoConfig } from "../config/index.ts";
+import { listIpv4Interfaces } from "../net/index.ts";
 import { UsageError } from "./errors.ts";
 
 /** The config path used when `-c` is not given; a missing default file means "all defaults". */
 export const DEFAULT_CONFIG_PATH = "/etc/disco.toml";
 
 /**
- * Loads and validates the config at `path`.
+ * Loads and validates the config at `path`: the interfaces it names must exist here, and its relative
+ * `password_file` / `key_file` are taken relative to the config file (not the current directory).
  * @param path the file; undefined means the default path, which may be missing
  * @returns the config and the file it came from (undefined when the defaults were used)
  * @throws {ConfigError} when the file cannot be read or has problems
@@ -26,7 +29,14 @@ export function loadConfigFile(path: string | undefined): { config: DiscoConfig;
     if (path === undefined && code === "ENOENT") return { config: parseConfig("") };
     throw new ConfigError([{ key: "", message: fileProblem(code, "config file") }], file, { cause: err });
   }
-  return { config: parseConfig(text, { file }), file };
+  const interfaces = [...new Set(listIpv4Interfaces().map((i) => i.name))];
+  const config = parseConfig(text, { file, interfaces });
+  const near = (p: string | undefined) => (p === undefined || isAbsolute(p) ? p : resolve(dirname(file), p));
+  const d = config.discovery;
+  const passwordFile = near(d.passwordFile);
+  const keyFile = near(d.keyFile);
+  const discovery = { ...d, ...(passwordFile !== undefined && { passwordFile }), ...(keyFile !== undefined && { keyFile }) };
+  return { config: { ...config, discovery }, file };
 }
 
 /**

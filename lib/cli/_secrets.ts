@@ -38,6 +38,7 @@ export interface ResolveSecretsOptions {
   /**
    * Legacy (PyDiscover) mode: the password is PyDiscover's raw AES key, so it derives no sealed key (guessing
    * it costs one AES block, and would recover every key derived from it). Sealing then needs a key.
+   * @default the config's `legacy`
    */
   legacy?: boolean;
 }
@@ -68,7 +69,8 @@ export async function resolveSecrets(command: string, o: ResolveSecretsOptions):
     if (d.keyFile !== undefined) keyTexts.push(...parseKeyFile(readNamedFile(d.keyFile, "discovery.key_file")).map((e) => e.text));
   }
   if (password === "") throw new UsageError(command, "the password is empty (check the password file)");
-  const derive = password !== undefined && !o.legacy;
+  // The config's legacy = true makes its password PyDiscover's for every command (beacons included).
+  const derive = password !== undefined && !(o.legacy ?? d.legacy);
   if (derive && o.verbose) io.err(`disco ${command}: deriving the key from the password (PBKDF2, slow on purpose)...\n`);
   const rawKeys = await collectRawKeys({ magic, ...(derive && { password }), keyTexts });
   return { rawKeys, ...(password !== undefined && { password }) };

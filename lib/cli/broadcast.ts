@@ -8,6 +8,7 @@ import {
   BeaconError,
   MembershipTable,
   createBeaconBuilder,
+  formatTarget,
   resolveBeaconSettings,
   runBeaconSender,
   runBeaconService,
@@ -23,7 +24,7 @@ import { VERSION } from "../version.ts";
 import { loadConfigFile, resolveHostName } from "./_config.ts";
 import { hostOffers } from "./_offers.ts";
 import { resolveSecrets, type Secrets } from "./_secrets.ts";
-import { parseDurationFlag, parseFlags, parseIntFlag, parseIpv4Flag } from "./_args.ts";
+import { checkInterfaceFlags, parseDurationFlag, parseFlags, parseIntFlag, parseIpv4Flag } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
@@ -85,7 +86,13 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
   if (intervalMs !== undefined && intervalMs < 100) throw new UsageError(command, `--delay must be at least 0.1 s, got ${intervalMs} ms`);
   if (v.format !== undefined && v.format !== "disco.py" && v.format !== "json") throw new UsageError(command, `--format expects disco.py or json, got '${v.format}'`);
   const host = resolveHostName(command, v.name, config);
-  for (const t of v.to ?? []) parseIpv4Flag(command, "--to", t, "127.255.255.255");
+  // --to ADDR[:PORT], as in disco-client: a port of its own overrides --port for that target.
+  for (const t of v.to ?? []) {
+    const [address = "", portText, ...rest] = t.split(":");
+    if (rest.length) throw new UsageError(command, `--to expects an IPv4 address with an optional :PORT, got '${t}'`);
+    parseIpv4Flag(command, "--to", address, "127.255.255.255");
+    if (portText !== undefined) parseIntFlag(command, "--to", portText, 1, 65535);
+  }
   const secrets = options.secrets ?? (await resolveSecrets(command, { config: config.discovery, magic: config.discovery.magic, io }));
   try {
     const settings = await resolveBeaconSettings(config, {
@@ -105,8 +112,9 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
     });
     return { ...settings, config };
   } catch (err) {
-    // The one BeaconError here: nothing to send to.
-    if (err instanceof BeaconError) throw new UsageError(command, "no interface to beacon on: no up, non-loopback IPv4 interface was found; name one with -i or give --to 127.255.255.255", { cause: err });
+    // The one BeaconError here: nothing to send to. Like disco-client's "nowhere to send", a fact of this
+    // host, not a wrong flag: a runtime failure (exit 1).
+    if (err instanceof BeaconError) throw new BeaconError("no interface to beacon on: no up, non-loopback IPv4 interface was found; name one with -i or give --to 127.255.255.255", { cause: err });
     throw err;
   }
 }
@@ -144,7 +152,7 @@ export function beaconServiceOptions(command: string, setup: BeaconSetup, io: Cl
     table,
     ...(x.counters && { counters: x.counters }),
     ...(x.debug && { onDrop: (reason, from, err) => io.err(`${escapeForTerminal(`dropped datagram from ${from}: ${reason} (${err.message})`)}\n`) }),
-    onSendError: (t, err) => io.err(`disco ${command}: send to ${t}:${setup.port} failed: ${err instanceof Error ? err.message : String(err)}\n`),
+    onSendError: (t, err) => io.err(`disco ${command}: send to ${formatTarget(t, setup.port)} failed: ${err instanceof Error ? err.message : String(err)}\n`),
   };
 }
 
@@ -164,7 +172,7 @@ export function formatCounters(s: CountersSnapshot): string {
   ].join("\n");
 }
 
-const HELP = `Usage: disco broadcast --send [--port 9000] [--delay 15] [-i IFACE]... [--to ADDR]... [--name NAME] [-c FILE]
+const HELP = `Usage: disco broadcast --send [--port 9000] [--delay 15] [-i IFACE]... [--to ADDR[:PORT]]... [--name NAME] [-c FILE]
        disco broadcast --receive [--port 9000] [--json] [--debug] [-c FILE]
 
 Beacons, compatible with disco.py both ways. --send sends "HOST <name> <unix seconds>" (or a rich JSON
@@ -178,13 +186,14 @@ Flags:
   --send                send beacons until stopped
   --receive             print beacons as they arrive
   -p, --port N          UDP port (default: [beacon] port, 9000)
-  -d, --delay SECONDS   interval between beacons (default: [beacon] interval, 15); also --interval
+  -d, --delay SECONDS   interval between beacons (default: [beacon] interval, 15); also --interval.
+                        (-d is disco.py's --delay here; in disco-server it is PyDiscover's --discover-info)
   -i, --interface NAME  beacon on this interface's broadcast address (repeatable)
-  --to ADDR             also send to this address, e.g. 127.255.255.255 (repeatable)
+  --to ADDR[:PORT]      also send to this address (its own port, else --port), e.g. 127.255.255.255 (repeatable)
   -n, --name NAME       host name to announce (default: [host] name, then the system host name)
   --format F            disco.py (default) or json
   --json                (--receive) one JSON object per beacon
-  --debug               log sends, drops with their reason, and counters on exit to stderr
+  -v, --verbose         log sends, drops with their reason, and counters on exit to stderr (also --debug)
   -c, --config FILE     config file (default /etc/disco.toml when present)
 
 Examples:
@@ -192,6 +201,9 @@ Examples:
   disco broadcast --send --to 127.255.255.255 --delay 1     this machine only, every second
   disco broadcast --receive --port 9000
   disco broadcast --receive --json --debug
+
+Stops on SIGINT/SIGTERM. Exit codes: 0 stopped, 1 runtime failure (no interface to beacon on, a port
+in use), 2 usage or config error.
 `;
 
 function beaconJson(b: ReceivedBeacon): string {
@@ -219,7 +231,6 @@ function beaconJson(b: ReceivedBeacon): string {
 /** `disco broadcast`: send or receive beacons. */
 export const command: Command = {
   name: "broadcast",
-  summary: "send or receive disco.py-compatible beacons",
   async run(argv, io, signal) {
     const { values: v, help } = parseFlags("broadcast", argv, { ...BEACON_FLAGS, send: { type: "boolean" }, receive: { type: "boolean" }, json: { type: "boolean" } });
     if (help) {
@@ -228,12 +239,13 @@ export const command: Command = {
     }
     if (v.send === v.receive) throw new UsageError("broadcast", "give exactly one of --send or --receive");
     if (v.send && v.json) throw new UsageError("broadcast", "--json applies to --receive");
+    checkInterfaceFlags("broadcast", "--interface", v.interface);
     const setup = await resolveBeaconSetup("broadcast", v, io, { needTargets: v.send === true });
     const counters = new BeaconCounters();
     if (v.send) {
       const builder = await createBeaconBuilder({ format: setup.format, self: setup.self, intervalMs: setup.intervalMs, channelId: setup.channelId, ...(setup.keyring && { keyring: setup.keyring }) });
       await using socket = await openUdp({ port: 0, reuseAddr: false, broadcast: true });
-      if (v.debug) io.err(`beaconing as ${setup.self.host} every ${setup.intervalMs / 1000} s to ${setup.targets.map((t) => `${t}:${setup.port}`).join(", ")} (${setup.format}${setup.keyring && setup.format === "json" ? ", sealed" : ""})\n`);
+      if (v.debug) io.err(`beaconing as ${setup.self.host} every ${setup.intervalMs / 1000} s to ${setup.targets.map((t) => formatTarget(t, setup.port)).join(", ")} (${setup.format}${setup.keyring && setup.format === "json" ? ", sealed" : ""})\n`);
       await runBeaconSender({
         signal,
         socket,
@@ -243,8 +255,8 @@ export const command: Command = {
         intervalMs: setup.intervalMs,
         goodbye: setup.goodbye,
         counters,
-        ...(v.debug && { onSent: (t: string, d: Uint8Array) => io.err(`sent ${d[0] === 0xfe ? `${d.length}-byte rich beacon` : new TextDecoder().decode(d)} to ${t}:${setup.port}\n`) }),
-        onError: (t, err) => io.err(`disco broadcast: send to ${t}:${setup.port} failed: ${err instanceof Error ? err.message : String(err)}\n`),
+        ...(v.debug && { onSent: (t: string, d: Uint8Array) => io.err(`sent ${d[0] === 0xfe ? `${d.length}-byte rich beacon` : new TextDecoder().decode(d)} to ${formatTarget(t, setup.port)}\n`) }),
+        onError: (t, err) => io.err(`disco broadcast: send to ${formatTarget(t, setup.port)} failed: ${err instanceof Error ? err.message : String(err)}\n`),
       });
       if (v.debug) io.err(`${formatCounters(counters.snapshot())}\n`);
       return 0;

@@ -1,10 +1,8 @@
-import { deriveChannelId } from "../crypto/index.ts";
-import { discover, type ClientEvent, type FoundHost, type Target } from "../discovery/index.ts";
-import { IPV4_PATTERN, NetError, openUdp, selectInterfaces } from "../net/index.ts";
-import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
-import { DISCOVERY_FLAGS, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
+import type { ClientEvent, FoundHost } from "../discovery/index.ts";
+import { NetError } from "../net/index.ts";
+import { parseDurationFlag, parseFlags } from "./_args.ts";
+import { askOnce, DISCOVERY_FLAGS, discoveryTargets, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
 import type { Command } from "./command.ts";
-import { UsageError } from "./errors.ts";
 import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 
 const HELP = `Usage: disco-client [-c FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F] [-t SECONDS]
@@ -20,37 +18,39 @@ default every up, non-loopback IPv4 interface), plus [discovery] broadcast and m
 
 Flags (they override the config file):
   -c, --config FILE       config file (default /etc/disco.toml)
-  -p, --port PORT         servers' UDP port (default 40000)
-  -m, --magic MAGIC       channel name (default "disco")
+  -p, --port PORT         servers' UDP port (default 40000, 50000 with --legacy)
+  -m, --magic MAGIC       channel name (default "disco", "fna349fn" with --legacy)
       --password-file F   first line is the shared password
       --key-file F        keys from 'disco keygen', one per line
       --password PW       the password itself: visible in 'ps'; prefer --password-file
-  -t, --timeout SECONDS   how long to collect answers (default 2; also 500ms)
+  -t, --timeout SECONDS   how long to collect answers (default 2, 5 with --legacy; also 500ms)
   -i, --interface IFACE   query this interface's broadcast address (repeatable)
       --to ADDR[:PORT]    query this address too: unicast, broadcast or multicast (repeatable)
       --json              print one JSON document instead of the table
-      --legacy            speak PyDiscover (INSECURE) to old pydiscover-server fleets
+      --legacy            speak PyDiscover (INSECURE) to old pydiscover-server fleets; the defaults
+                          become PyDiscover's (port 50000, magic fna349fn, 5 s)
   -v, --verbose           addresses, version, uptime and round-trip time; log each datagram to stderr
+                          (also --debug)
 
 Examples:
   disco-client -m shed --password-file /etc/disco.password
   disco-client -c /etc/disco.toml -v -t 5
   disco-client -i eth0 --json | jq '.hosts[].host'
   disco-client --to 127.255.255.255 -p 40001 -m test --key-file test.key    (servers on this machine)
-  disco-client --legacy -p 50000 -m fna349fn --password-file pw
+  disco-client --legacy --password-file pw                    (a drop-in for pydiscover-client)
 
 Exit codes: 0 at least one server answered, 1 none did, 2 usage or config error.
 `;
 
-function parseTarget(text: string, port: number): Target {
-  const [address = "", portText, ...rest] = text.split(":");
-  if (rest.length || !IPV4_PATTERN.test(address)) throw new UsageError("client", `--to expects an IPv4 address with an optional :PORT, got '${text}'`);
-  return { address, port: portText !== undefined ? parseIntFlag("client", "--to", portText, 1, 65535) : port };
-}
-
 function formatServices(services: Readonly<Record<string, unknown>>): string {
   const parts = Object.entries(services).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
   return parts.length ? parts.join(", ") : "-";
+}
+
+/** The address part of "ADDRESS:PORT". */
+function fromAddress(from: string): string {
+  const i = from.lastIndexOf(":");
+  return i > 0 ? from.slice(0, i) : from;
 }
 
 function formatUptime(sec: number | undefined): string {
@@ -88,7 +88,6 @@ function formatEvent(e: ClientEvent): string {
 /** `disco client` / `disco-client`: lists every server that answers. */
 export const command: Command = {
   name: "client",
-  summary: "find every server on the LAN (also installed as disco-client)",
   async run(argv, io, signal) {
     const { values: f, help } = parseFlags("client", argv, {
       ...DISCOVERY_FLAGS,
@@ -102,30 +101,10 @@ export const command: Command = {
       return 0;
     }
     const basics = resolveDiscoveryBasics("client", f, 1);
-    const { discovery: d, port, magic, legacy, verbose } = basics;
-    const timeoutMs = f.timeout !== undefined ? parseDurationFlag("client", "-t", f.timeout) : d.timeoutMs;
-    const explicit = (f.interface?.length ?? 0) > 0 || (f.to?.length ?? 0) > 0;
+    const { port, legacy, verbose } = basics;
+    const timeoutMs = f.timeout !== undefined ? parseDurationFlag("client", "--timeout", f.timeout) : basics.timeoutMs;
 
-    const targets: Target[] = [];
-    const addTarget = (t: Target) => {
-      if (!targets.some((x) => x.address === t.address && x.port === t.port)) targets.push(t);
-    };
-    // The outgoing interface for multicast (also for a group given with --to).
-    const multicastInterface = d.multicastInterface;
-    try {
-      const names = explicit ? (f.interface ?? []) : d.interfaces;
-      if (!explicit || names.length > 0) for (const i of selectInterfaces(names)) addTarget({ address: i.broadcast, port });
-    } catch (err) {
-      if (err instanceof NetError) throw new UsageError("client", err.message, { cause: err });
-      throw err;
-    }
-    for (const t of f.to ?? []) addTarget(parseTarget(t, port));
-    if (!explicit) {
-      for (const a of d.broadcast) addTarget({ address: a, port });
-      if (d.multicastGroup !== undefined) {
-        addTarget({ address: d.multicastGroup, port });
-      }
-    }
+    const targets = discoveryTargets("client", basics, { interfaces: f.interface, to: f.to });
     if (targets.length === 0) {
       io.err("disco client: nowhere to send the query: no up, non-loopback IPv4 interface. Use -i IFACE or --to ADDR.\n");
       return 1;
@@ -133,32 +112,21 @@ export const command: Command = {
 
     const keys = await resolveDiscoveryKeys("client", basics, f, io);
     if (!keys) return 2;
-    const { keyring, legacyKey } = keys;
-    if (verbose && !legacy && !keyring) io.err("disco client: no password or key: the query goes unsealed and only unsealed servers answer\n");
+    if (verbose && !legacy && !keys.keyring) io.err("disco client: no password or key: the query goes unsealed and only unsealed servers answer\n");
 
-    let socket;
+    let result;
     try {
-      socket = await openUdp({ address: "0.0.0.0", port: 0, broadcast: true, ...(multicastInterface !== undefined && { multicastInterface }) });
+      result = await askOnce(basics, keys, targets, {
+        timeoutMs,
+        signal,
+        ...(verbose && { onEvent: (e: ClientEvent) => io.err(`disco client: ${escapeForTerminal(formatEvent(e))}\n`) }),
+      });
     } catch (err) {
       if (err instanceof NetError) {
         io.err(`disco client: ${err.message}\n`);
         return 1;
       }
       throw err;
-    }
-    let result;
-    try {
-      result = await discover(socket, {
-        targets,
-        channelId: await deriveChannelId(magic),
-        ...(keyring && { keyring }),
-        timeoutMs,
-        signal,
-        ...(legacy && { legacy: { magic, ...(legacyKey && { key: legacyKey }) } }),
-        ...(verbose && { onEvent: (e: ClientEvent) => io.err(`disco client: ${escapeForTerminal(formatEvent(e))}\n`) }),
-      });
-    } finally {
-      await socket.close();
     }
 
     if (f.json) {
@@ -184,14 +152,20 @@ export const command: Command = {
       );
     } else if (result.hosts.length > 0) {
       const hosts = [...result.hosts].sort((a, b) => a.host.localeCompare(b.host));
+      // ADDRESS is where the answer came from (the address that reached us); -v adds every address it announces.
       const rows = verbose
-        ? [["HOST", "ADDRESSES", "VERSION", "UPTIME", "RTT", "SERVICES"], ...hosts.map((h) => [h.host, h.addresses.join(",") || "-", h.version ?? "-", formatUptime(h.uptimeSec), `${h.rttMs}ms`, formatServices(h.services)])]
-        : [["HOST", "SERVICES"], ...hosts.map((h) => [h.host, formatServices(h.services)])];
+        ? [["HOST", "ADDRESS", "ADDRESSES", "VERSION", "UPTIME", "RTT", "SERVICES"], ...hosts.map((h) => [h.host, fromAddress(h.from), h.addresses.join(",") || "-", h.version ?? "-", formatUptime(h.uptimeSec), `${h.rttMs}ms`, formatServices(h.services)])]
+        : [["HOST", "ADDRESS", "SERVICES"], ...hosts.map((h) => [h.host, fromAddress(h.from), formatServices(h.services)])];
       io.out(table(rows));
     }
     for (const r of result.refusals) io.err(`disco client: ${r.from} refused the query: ${escapeForTerminal(r.message)}\n`);
     for (const s of result.sendFailures) io.err(`disco client: could not send to ${s.target.address}:${s.target.port}: ${s.message}\n`);
     if (result.hosts.length > 0) return 0;
+    if (signal.aborted) {
+      // Stopped before the timeout: no claim about what the full wait would have found.
+      io.err("disco client: interrupted before the timeout; no server had answered yet\n");
+      return 1;
+    }
     if (result.refusals.length === 0) {
       io.err(
         `disco client: no server answered within ${timeoutMs / 1000}s (asked ${targets.map((t) => `${t.address}:${t.port}`).join(", ")}).\n` +

@@ -16,8 +16,15 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Whether standard output is a terminal (live views redraw in place only then). */
   readonly stdoutIsTTY: boolean;
-  /** Terminal width in columns when known. */
+  /** Terminal width in columns when known (read it again after a resize). */
   readonly columns?: number;
+  /** Terminal height in rows when known (read it again after a resize). */
+  readonly rows?: number;
+  /**
+   * Subscribes to terminal resizes (SIGWINCH for the process); returns the unsubscribe function. Absent
+   * where the size cannot change (tests, pipes).
+   */
+  onResize?(listener: () => void): () => void;
   /** This process's id (the daemon reports it in its status). */
   readonly pid?: number;
   /**
@@ -39,8 +46,6 @@ export type CatchableSignal = "SIGUSR1" | "SIGUSR2" | "SIGQUIT" | "SIGALRM" | "S
 export interface Command {
   /** The word after `disco` (`server`, `client`, `broadcast`, ...). */
   readonly name: string;
-  /** One line for the top-level `disco --help` list. */
-  readonly summary: string;
   /**
    * Runs the command.
    * @param argv the arguments after the command word

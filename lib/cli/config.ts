@@ -1,90 +1,161 @@
+/**
+ * `disco config check | show`: validate a config (every problem with its line, also the secret files it
+ * names), or print the effective config with every default filled in and the secrets redacted.
+ */
 import { parseFlags } from "./_args.ts";
 import { DEFAULT_CONFIG_PATH, loadConfigFile, readNamedFile } from "./_config.ts";
-import type { Command } from "./command.ts";
+import type { CliIo, Command } from "./command.ts";
+import { EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { UsageError } from "./errors.ts";
 import { decodeKey, KeyError, parseKeyFile, parsePasswordFile } from "../crypto/index.ts";
-import { ConfigError, type ConfigProblem } from "../config/index.ts";
+import { ConfigError, type ConfigProblem, type DiscoConfig } from "../config/index.ts";
 import { describeListenAddress } from "../net/index.ts";
 
-const HELP = `Usage: disco config check [-c FILE] [--quiet]
+const HELP = `Usage: disco config check [-c FILE] [--json] [-q]
+       disco config show [-c FILE]
 
-Validates a config file and prints every problem with its line, the key and what was expected.
-Also checks that password_file and key_file can be read and hold usable secrets, and explains a
-listen address other than 0.0.0.0 (which interface's unicast and broadcasts it hears).
+check: validates a config file and prints every problem with its line, the key and what was expected.
+       Also checks that password_file and key_file can be read and hold usable secrets, and that the
+       interfaces it names exist on this host; explains a listen address other than 0.0.0.0 (which
+       interface's unicast and broadcasts it hears).
+show:  prints the effective config as JSON: every default filled in (durations in ms, as the names say),
+       relative key and password files resolved, passwords and keys shown as "<redacted>".
+
+Without -c, ${DEFAULT_CONFIG_PATH} is used; when it does not exist, the config is every default (as for
+every other command).
 
 Flags:
   -c, --config FILE   the config (default ${DEFAULT_CONFIG_PATH})
-  -q, --quiet         print nothing when the config is fine
+      --json          check: one JSON document {"file", "ok", "problems": [{"key", "line", "message"}], "notes"}
+  -q, --quiet         check: print nothing when the config is fine
+  -v, --verbose       accepted for symmetry with the other commands (also --debug)
 
 Examples:
   disco config check -c config.example.toml
   disco config check -c /etc/disco.toml && systemctl reload disco
+  disco config check --json | jq '.problems[].key'
+  disco config show -c /etc/disco.toml | jq .discovery
 
-Exit codes: 0 valid, 2 problems found.
+Exit codes: 0 valid, 2 usage error or problems found.
 `;
 
-/** `disco config check`: validates a config. */
+/** Keys whose values are secrets, wherever they appear (a section another folder adds included). */
+const SECRET_KEY = /password$|^keys?$|token|secret/i;
+
+/** A copy of `value` with every secret replaced by "<redacted>" (file names of secrets are kept). */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && !/file$/i.test(k) ? (Array.isArray(v) ? v.map(() => "<redacted>") : "<redacted>") : redactSecrets(v)]),
+  );
+}
+
+/** The problems of the secret files a config names (unreadable, empty, not a key), and of legacy without a password. */
+function secretFileProblems(config: DiscoConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  // Collect every problem of both files rather than stopping at the first unreadable one.
+  const collect = (read: () => void) => {
+    try {
+      read();
+    } catch (err) {
+      if (err instanceof ConfigError) problems.push(...err.problems);
+      else throw err;
+    }
+  };
+  const { passwordFile, keyFile } = config.discovery;
+  if (passwordFile !== undefined) {
+    collect(() => {
+      if (parsePasswordFile(readNamedFile(passwordFile, "discovery.password_file")) === "") {
+        problems.push({ key: "discovery.password_file", message: `${passwordFile} holds an empty password` });
+      }
+    });
+  }
+  if (keyFile !== undefined) {
+    collect(() => {
+      const entries = parseKeyFile(readNamedFile(keyFile, "discovery.key_file"));
+      if (entries.length === 0) problems.push({ key: "discovery.key_file", message: `${keyFile} holds no key` });
+      for (const e of entries) {
+        try {
+          decodeKey(e.text);
+        } catch (err) {
+          if (!(err instanceof KeyError)) throw err;
+          problems.push({ key: "discovery.key_file", message: `${keyFile} line ${e.line}: ${err.message}` });
+        }
+      }
+    });
+  }
+  const d = config.discovery;
+  if (d.enabled && d.legacy && d.password === undefined && d.passwordFile === undefined) {
+    problems.push({ key: "discovery.legacy", message: "needs password or password_file (PyDiscover's password; keys cannot serve PyDiscover, and without a password it would answer in clear)" });
+  }
+  return problems;
+}
+
+/** What is worth knowing about a valid config: what its listen addresses mean, what legacy exposes. */
+function notes(config: DiscoConfig): string[] {
+  const d = config.discovery;
+  const out: string[] = [];
+  // What a listen address means is easy to get wrong (a unicast address used to make the server deaf to broadcasts).
+  for (const [key, address] of [["discovery.listen", d.listen], ["beacon.listen", config.beacon.listen]] as const) {
+    if (address !== "0.0.0.0") out.push(`${key} = ${describeListenAddress(address)}`);
+  }
+  if (d.enabled && d.legacy) out.push("discovery.legacy: the password is PyDiscover's only (exposed to the LAN; it seals nothing else)");
+  return out;
+}
+
+function check(path: string | undefined, json: boolean, quiet: boolean, io: CliIo): number {
+  const shown = path ?? DEFAULT_CONFIG_PATH;
+  let problems: readonly ConfigProblem[];
+  let file: string | undefined = path;
+  let config: DiscoConfig | undefined;
+  try {
+    const loaded = loadConfigFile(path);
+    file = loaded.file;
+    config = loaded.config;
+    problems = secretFileProblems(loaded.config);
+  } catch (err) {
+    if (!(err instanceof ConfigError) || !json) throw err;
+    problems = err.problems;
+  }
+  if (json) {
+    io.out(`${JSON.stringify({ file: file ?? null, ok: problems.length === 0, problems, notes: config && problems.length === 0 ? notes(config) : [] })}\n`);
+    return problems.length ? EXIT_USAGE : EXIT_OK;
+  }
+  if (problems.length) throw new ConfigError(problems, file);
+  if (!quiet) {
+    io.out(file !== undefined ? `${file}: ok\n` : `${shown} does not exist: every default applies (ok)\n`);
+    for (const n of notes(config!)) io.out(`note: ${n}\n`);
+  }
+  return EXIT_OK;
+}
+
+/** `disco config check | show`. */
 export const command: Command = {
   name: "config",
-  summary: "validate a config file and print every problem",
   async run(argv, io) {
-    const { values, positionals, help } = parseFlags("config", argv, {
-      config: { type: "string", short: "c" },
-      quiet: { type: "boolean", short: "q" },
-    }, true);
+    const { values, positionals, help } = parseFlags(
+      "config",
+      argv,
+      {
+        config: { type: "string", short: "c" },
+        quiet: { type: "boolean", short: "q" },
+        json: { type: "boolean" },
+      },
+      true,
+    );
     if (help) {
       io.out(HELP);
-      return 0;
+      return EXIT_OK;
     }
-    if (positionals[0] !== "check" || positionals.length > 1) {
-      throw new UsageError("config", positionals.length ? `unknown subcommand '${positionals.join(" ")}' (expected 'check')` : "missing subcommand: disco config check [-c FILE]");
-    }
-    const { config, file } = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
-    const problems: ConfigProblem[] = [];
-    const d = config.discovery;
-    // Collect every problem of both files rather than stopping at the first unreadable one.
-    const collect = (read: () => void) => {
-      try {
-        read();
-      } catch (err) {
-        if (err instanceof ConfigError) problems.push(...err.problems);
-        else throw err;
-      }
-    };
-    const { passwordFile, keyFile } = config.discovery;
-    if (passwordFile !== undefined) {
-      collect(() => {
-        if (parsePasswordFile(readNamedFile(passwordFile, "discovery.password_file")) === "") {
-          problems.push({ key: "discovery.password_file", message: `${passwordFile} holds an empty password` });
-        }
-      });
-    }
-    if (keyFile !== undefined) {
-      collect(() => {
-        const entries = parseKeyFile(readNamedFile(keyFile, "discovery.key_file"));
-        if (entries.length === 0) problems.push({ key: "discovery.key_file", message: `${keyFile} holds no key` });
-        for (const e of entries) {
-          try {
-            decodeKey(e.text);
-          } catch (err) {
-            if (!(err instanceof KeyError)) throw err;
-            problems.push({ key: "discovery.key_file", message: `${keyFile} line ${e.line}: ${err.message}` });
-          }
-        }
-      });
-    }
-    if (d.enabled && d.legacy && d.password === undefined && d.passwordFile === undefined) {
-      problems.push({ key: "discovery.legacy", message: "needs password or password_file (PyDiscover's password; keys cannot serve PyDiscover, and without a password it would answer in clear)" });
-    }
-    if (problems.length) throw new ConfigError(problems, file);
-    if (!values.quiet) {
-      io.out(`${file ?? DEFAULT_CONFIG_PATH}: ok\n`);
-      // What a listen address means is easy to get wrong (a unicast address used to make the server deaf to broadcasts).
-      for (const [key, address] of [["discovery.listen", d.listen], ["beacon.listen", config.beacon.listen]] as const) {
-        if (address !== "0.0.0.0") io.out(`note: ${key} = ${describeListenAddress(address)}\n`);
-      }
-      if (d.enabled && d.legacy) io.out("note: discovery.legacy: the password is PyDiscover's only (exposed to the LAN; it seals nothing else)\n");
-    }
-    return 0;
+    const [sub, ...extra] = positionals;
+    if (sub === undefined) throw new UsageError("config", "missing subcommand: check or show");
+    if (sub !== "check" && sub !== "show") throw new UsageError("config", `unknown subcommand '${sub}' (check, show)`);
+    if (extra.length) throw new UsageError("config", `unexpected argument '${extra[0]}'`);
+    if (sub === "check") return check(values.config, values.json === true, values.quiet === true, io);
+    if (values.json || values.quiet) throw new UsageError("config", "--json and --quiet are for check (show always prints JSON)");
+    const { config } = loadConfigFile(values.config);
+    io.out(`${JSON.stringify(redactSecrets(config), null, 2)}\n`);
+    return EXIT_OK;
   },
 };

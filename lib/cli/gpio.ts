@@ -2,6 +2,7 @@
  * `disco gpio info | get | set | watch`: inspect and drive GPIO lines, by their name in the config or as a
  * raw `chip:line`, through the gpiochip character device (uAPI v2) or sysfs.
  */
+import { statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command, CliIo } from "./command.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./command.ts";
@@ -28,8 +29,10 @@ const HELP = `Usage: disco gpio <info|get|set|watch> [flags]
 
   disco gpio info [--json]                     chips and lines: names, consumers, directions (like gpioinfo)
   disco gpio get NAME|CHIP:LINE [--json]       the value of a declared input or a raw line (like gpioget)
-  disco gpio set NAME|CHIP:LINE 0|1 [--hold D] drive an output; released on exit unless held for D
-                                               (a duration such as 5s, or "forever" until Ctrl-C)
+  disco gpio set NAME|CHIP:LINE 0|1 [--hold D | --exit]
+                                               drive an output and hold it until Ctrl-C / SIGTERM (like
+                                               gpioset); --hold D releases it after D (e.g. 5s); --exit
+                                               sets it and exits, leaving the value set (sysfs driver only)
   disco gpio watch [NAME|CHIP:LINE ...] [--json] [--count N]
                                                input changes as they happen (like gpiomon); NDJSON with --json;
                                                without names, every [[gpio.input]] of the config
@@ -40,7 +43,9 @@ Flags:
   --sysfs-root DIR      sysfs mount point for the sysfs driver (default: [gpio] sysfs_root, else /sys)
   --dev-dir DIR         where gpiochipN device nodes are (default /dev)
   --json                machine-readable output (watch: one JSON object per line)
-  --hold D              set: keep driving for D before releasing
+  --hold D              set: drive for D, then release the line and exit (default: until Ctrl-C / SIGTERM)
+  --exit                set: set and exit at once; the line stays exported and keeps its value (sysfs
+                        only: the gpiochip device releases a line when its process exits)
   --count N             watch: exit after N changes (initial values not counted)
 
 Remote (another host's declared lines, over the sealed channel; set only on its remote = true lines):
@@ -51,7 +56,9 @@ Examples:
   disco gpio info
   disco gpio get door
   disco gpio get gpiochip0:22
+  disco gpio set pump_drive 1                       until Ctrl-C
   disco gpio set pump_drive 1 --hold 5s
+  disco gpio set pump_drive 1 --exit --driver sysfs   stays 1 after disco exits
   disco gpio watch door --json
 
 Lines are addressed by the name given in the config, or as CHIP:LINE where CHIP is gpiochipN or the chip's
@@ -159,14 +166,23 @@ async function get(driver: GpioDriver, t: Target, json: boolean, io: CliIo): Pro
   return EXIT_OK;
 }
 
-async function set(driver: GpioDriver, t: Target, value: LineValue, holdMs: number | undefined, io: CliIo, signal: AbortSignal): Promise<number> {
+/**
+ * Drives an output: held until `signal` aborts (`holdMs` Infinity), for `holdMs`, or (`holdMs` 0, `--exit`)
+ * set and left set by a driver that keeps it.
+ */
+async function set(driver: GpioDriver, t: Target, value: LineValue, holdMs: number, io: CliIo, signal: AbortSignal): Promise<number> {
   if (t.kind === "input") throw new UsageError("gpio", `'${t.name}' is declared as an input; only outputs can be set`);
   if (t.kind === "pwm") throw new UsageError("gpio", `'${t.name}' is a PWM output; set its period_ms and duty in the config`);
-  const h = await driver.request(t.chip, t.line, { direction: "output", activeLow: t.activeLow, drive: t.drive ?? "push-pull", initial: value, consumer: "disco-set" });
+  const keep = holdMs === 0;
+  if (keep && driver.kind !== "sysfs") {
+    throw new UsageError("gpio", `--exit needs the sysfs driver (--driver sysfs): the ${driver.kind} driver releases the line when disco exits, so the value would not stay`);
+  }
+  const h = await driver.request(t.chip, t.line, { direction: "output", activeLow: t.activeLow, drive: t.drive ?? "push-pull", initial: value, consumer: "disco-set", ...(keep && { keepAfterClose: true }) });
   try {
     await h.write(value);
-    if (holdMs !== undefined) {
-      io.err(`disco gpio: ${t.name} = ${value}, holding ${Number.isFinite(holdMs) ? `for ${holdMs / 1000} s` : "until Ctrl-C"}\n`);
+    if (keep) io.err(`disco gpio: ${t.name} = ${value}, left set (the line stays exported)\n`);
+    else {
+      io.err(`disco gpio: ${t.name} = ${value}, holding ${Number.isFinite(holdMs) ? `for ${holdMs / 1000} s` : "until Ctrl-C / SIGTERM"}\n`);
       await waitAbort(signal, Number.isFinite(holdMs) ? holdMs : undefined);
     }
   } finally {
@@ -201,7 +217,6 @@ async function watch(driver: GpioDriver, targets: Target[], json: boolean, count
 /** `disco gpio` */
 export const command: Command = {
   name: "gpio",
-  summary: "inspect and drive GPIO lines (info, get, set, watch)",
   async run(argv, io, signal) {
     const { values, positionals, help } = parseFlags(
       "gpio",
@@ -213,6 +228,7 @@ export const command: Command = {
         "dev-dir": { type: "string" },
         json: { type: "boolean" },
         hold: { type: "string" },
+        exit: { type: "boolean" },
         count: { type: "string" },
         ...CONTROL_CLIENT_FLAGS,
       },
@@ -240,7 +256,7 @@ export const command: Command = {
     // Check the words before touching any device, so usage errors come first.
     let targets: Target[] = [];
     let value: LineValue = 0;
-    let holdMs: number | undefined;
+    let holdMs = Infinity;
     let count: number | undefined;
     if (sub === "info") {
       if (words.length) throw new UsageError("gpio", "info takes no arguments");
@@ -251,15 +267,22 @@ export const command: Command = {
       if (words.length !== 2) throw new UsageError("gpio", "set takes a line and a value: set NAME|CHIP:LINE 0|1");
       targets = [resolveTarget(words[0]!, gpio)];
       value = parseValue(words[1]!);
+      if (values.hold !== undefined && values.exit) throw new UsageError("gpio", "give --hold or --exit, not both");
       if (values.hold !== undefined) holdMs = values.hold === "forever" ? Infinity : parseDurationFlag("gpio", "--hold", values.hold);
+      if (values.exit) holdMs = 0;
     } else {
       targets = words.length ? words.map((w) => resolveTarget(w, gpio)) : gpio.inputs.map((i) => resolveTarget(i.name, gpio));
       if (!targets.length) throw new UsageError("gpio", "no [[gpio.input]] in the config: name a line, e.g. disco gpio watch gpiochip0:22");
       if (values.count !== undefined) count = parseIntFlag("gpio", "--count", values.count, 1, Number.MAX_SAFE_INTEGER);
     }
     if (values.hold !== undefined && sub !== "set") throw new UsageError("gpio", "--hold is for set");
+    if (values.exit && sub !== "set") throw new UsageError("gpio", "--exit is for set");
     if (values.count !== undefined && sub !== "watch") throw new UsageError("gpio", "--count is for watch");
 
+    for (const flag of ["sysfs-root", "dev-dir"] as const) {
+      const dir = values[flag];
+      if (dir !== undefined && !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError("gpio", `--${flag}: no such directory '${dir}'`);
+    }
     await using driver = await selectDriver(choice ?? gpio.driver, {
       sysfsRoot: values["sysfs-root"] ?? gpio.sysfsRoot,
       ...(values["dev-dir"] !== undefined ? { devDir: values["dev-dir"] } : {}),

@@ -6,41 +6,58 @@
  */
 import { BeaconCounters, runBeaconService, type CountersSnapshot, type HostRecord, type MembershipTable, type MembershipEvent } from "../beacon/index.ts";
 import { watchControl, ControlError } from "../daemon/index.ts";
+import type { FoundHost } from "../discovery/index.ts";
+import { NetError } from "../net/index.ts";
+import { VERSION } from "../version.ts";
 import { BEACON_FLAGS, beaconServiceOptions, formatCounters, resolveBeaconSetup, type BeaconFlagValues } from "./broadcast.ts";
 import { askDaemon, controlSocketPath } from "./_daemon-socket.ts";
-import { parseDurationFlag, parseFlags } from "./_args.ts";
+import { checkInterfaceFlags, parseDurationFlag, parseFlags } from "./_args.ts";
+import { askOnce, discoveryTargets, resolveDiscoveryBasics, resolveDiscoveryKeys, type DiscoveryBasics } from "./_discovery.ts";
+import { CLEAR_SCREEN, colorEnabled, frame, hostJson, liveLines, mergeAnswers, renderHosts, type HostView } from "./_hosts-view.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
-import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
+import { jsonForTerminal } from "../text/index.ts";
 
-const HELP = `Usage: disco hosts [--watch] [--json] [--stats] [-c FILE | --socket PATH]
-       disco hosts --listen [--watch] [--json] [--stats] [--timeout SECONDS] [--announce] [beacon flags]
+const HELP = `Usage: disco hosts [--watch] [--json] [--stats] [--ask] [-c FILE | --socket PATH]
+       disco hosts --listen [--watch] [--json] [--stats] [--ask] [--timeout SECONDS] [--announce] [beacon flags]
 
 The hosts heard by their beacons. When 'disco run' is running, its table answers at once, through the
 control socket ([daemon] control_socket of -c FILE or the default config, or --socket). With --listen,
 any listening flag (--port, --delay, --timeout, --announce, ...), or when no daemon answers (said in one
-line), it listens itself: for one beacon round (the interval plus a little, or --timeout), then prints
-the table. With --watch, a live table that redraws in place on a terminal; with --json or when stdout is
-not a terminal, one JSON event per line (NDJSON; from the daemon, the hosts it knows come first as joins):
+line), it listens itself: for one beacon round (the interval plus a little, or --timeout; it says so on
+stderr), then prints the table: host, address, state, beacon interval (~ when learned from a disco.py
+host's pace), version, last seen, services. With --watch, a live table that redraws in place on a
+terminal and fits it (failed and suspect hosts first, a "+N more" line for the rest, redrawn on a
+resize; the state coloured unless NO_COLOR is set); with --json or when stdout is not a terminal, one
+JSON event per line (NDJSON; from the daemon, the hosts it knows come first as joins):
   {"type":"join"|"update"|"suspect"|"leave"|"failed","host":{"host":..,"addresses":[..],"state":..,...}}
+In JSON a host has "ageMs" (since it was last heard) and "lastSeen" (ISO 8601); "lastSeenMs" is the
+listener's monotonic clock.
 A host is suspect after 2 missed beacons and failed after 3 (its own announced interval; for disco.py
 beacons, the pace learned from their arrivals, --delay until then); a goodbye removes it at once.
 
 Flags:
-  --watch               keep listening and show changes
+  -w, --watch           keep listening and show changes
   --listen              listen for beacons here instead of asking the daemon
   -s, --socket PATH     the daemon's control socket (default: the config's [daemon] control_socket)
-  --json                JSON: the table as an array (one-shot), or NDJSON events (--watch)
+  --json                JSON: {"hosts": [...]} (one-shot, with "stats" under --stats), or NDJSON events (--watch)
   --stats               also show counters (packets, bytes, errors, drops by reason, hosts, uptime, rate)
-  --timeout SECONDS     one-shot listening time (default: the interval + 10% + 0.5 s)
+  --ask                 also send one discovery query (the config's [discovery] magic, port, keys and
+                        interfaces, as disco-client) and merge the answers: services and version for
+                        beacon hosts that carry none (disco.py), a row ("answered") for servers that
+                        only answer; --watch asks once at the start (NDJSON: {"type":"answer",...})
+  -t, --timeout SECONDS one-shot listening time (default: the interval + 10% + 0.5 s)
   --announce            also send this host's beacons (and a goodbye on exit), like 'broadcast --send'
   -p, --port N          UDP port (default: [beacon] port, 9000)
-  -d, --delay SECONDS   beacon interval: sent with --announce; disco.py beacons' until learned (default 15)
+  -d, --delay SECONDS   beacon interval: sent with --announce; disco.py beacons' until learned (default 15);
+                        also --interval. (-d is disco.py's --delay here; in disco-server it is PyDiscover's
+                        --discover-info)
   -i, --interface NAME  (--announce) beacon on this interface (repeatable)
-  --to ADDR             (--announce) send to this address, e.g. 127.255.255.255 (repeatable)
+  --to ADDR[:PORT]      (--announce) send to this address (its own port, else --port), e.g. 127.255.255.255
   -n, --name NAME       (--announce) host name to announce
   --format F            (--announce) disco.py (default) or json
-  --debug               log readiness and dropped datagrams with their reason to stderr
+  -v, --verbose         log readiness and dropped datagrams with their reason to stderr (also --debug;
+                        it listens here)
   -c, --config FILE     config file (default /etc/disco.toml when present)
 
 Examples:
@@ -50,37 +67,84 @@ Examples:
   disco hosts --watch --json | jq .             events as they happen
   disco hosts --watch --announce --to 127.255.255.255 --delay 1 --name a    a member on this machine
   disco hosts --stats
+  disco hosts --ask -c /etc/disco.toml           beacons and discovery answers in one table
+
+Exit codes: 0 hosts found (--watch: stopped), 1 none found, 2 usage or config error.
 `;
 
-function ago(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 ? `${s % 60}s` : ""} ago`;
-  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m ago`;
+/** Draws one frame of the live table, fitted to the terminal as it is now. */
+function draw(io: CliIo, hosts: readonly HostView[], nowMs: number, footer: readonly string[], color: boolean): void {
+  const size = { ...(io.columns !== undefined && { columns: io.columns }), ...(io.rows !== undefined && { rows: io.rows }) };
+  io.out(frame(liveLines(hosts, footer, { nowMs, color, ...size })));
 }
 
-/** Renders the table, one host per line, columns padded. */
-export function renderTable(hosts: readonly HostRecord[], nowMs: number, columns?: number): string[] {
-  const width = columns !== undefined && columns >= 20 ? columns : 160;
-  const rows = [["HOST", "ADDRESSES", "STATE", "LAST SEEN", "SERVICES"]];
-  for (const h of hosts) {
-    // Everything here came from the LAN: escaped, so a name or service cannot drive the terminal.
-    rows.push([h.host, h.addresses.join(","), h.state, ago(nowMs - h.lastSeenMs), h.services ? Object.keys(h.services).join(",") : ""].map(escapeForTerminal));
+/** Starts redrawing: now, every second, and from a clear screen on a resize. @returns the stop function */
+function startRedraws(io: CliIo, redraw: () => void): () => void {
+  io.out(CLEAR_SCREEN);
+  redraw();
+  const timer = setInterval(redraw, 1000);
+  // A resize redraws from a clear screen: the old frame's lines may be wider or longer than the new one.
+  const unsubscribe = io.onResize?.(() => {
+    io.out(CLEAR_SCREEN);
+    redraw();
+  });
+  return () => {
+    clearInterval(timer);
+    unsubscribe?.();
+  };
+}
+
+/** One discovery round beside the beacons (--ask): the answers so far, and when the round is over. */
+interface Asking {
+  readonly answers: FoundHost[];
+  /** Called once the answers are in. */
+  onAnswers?: () => void;
+  /** Settles when the round is over; rejects with what failed (a usage or key problem). */
+  done: Promise<void>;
+}
+
+/**
+ * Starts --ask: the settings are checked now (a usage error before anything listens), the round runs in
+ * the background on the config's `[discovery]` channel (magic, port, keys, interfaces), as disco-client's.
+ */
+function startAsking(config: string | undefined, io: CliIo, signal: AbortSignal): Asking {
+  const basics = resolveDiscoveryBasics("hosts", { config }, 1);
+  const targets = discoveryTargets("hosts", basics, {});
+  const answers: FoundHost[] = [];
+  const asking: { answers: FoundHost[]; onAnswers?: () => void; done: Promise<void> } = { answers, done: Promise.resolve() };
+  asking.done = (async () => {
+    answers.push(...(await ask(io, basics, targets, signal)));
+    asking.onAnswers?.();
+  })();
+  // Awaited by whoever prints; this only keeps an early failure from counting as unhandled.
+  asking.done.catch(() => undefined);
+  return asking;
+}
+
+async function ask(io: CliIo, basics: DiscoveryBasics, targets: ReturnType<typeof discoveryTargets>, signal: AbortSignal): Promise<FoundHost[]> {
+  if (targets.length === 0) {
+    io.err("disco hosts: --ask: nowhere to send the query (no up, non-loopback IPv4 interface; set [discovery] broadcast)\n");
+    return [];
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").slice(0, width).trimEnd());
+  const keys = await resolveDiscoveryKeys("hosts", basics, {}, io);
+  if (!keys) return [];
+  try {
+    return (await askOnce(basics, keys, targets, { timeoutMs: basics.timeoutMs, signal })).hosts;
+  } catch (err) {
+    if (!(err instanceof NetError)) throw err;
+    io.err(`disco hosts: --ask: ${err.message}\n`);
+    return [];
+  }
 }
 
-const HOME = "\x1b[H";
-const CLEAR_LINE = "\x1b[K";
-const CLEAR_BELOW = "\x1b[J";
-const CLEAR_SCREEN = "\x1b[2J";
-
-function draw(io: CliIo, table: MembershipTable, counters: BeaconCounters | undefined, status: string): void {
-  const lines = renderTable(table.hosts(), performance.now(), io.columns);
-  lines.push("", status);
-  if (counters) lines.push("", ...formatCounters(counters.snapshot(table.activeCount)).split("\n"));
-  io.out(`${HOME}${lines.map((l) => `${l}${CLEAR_LINE}`).join("\n")}\n${CLEAR_BELOW}`);
+/** Prints the one-shot table (or JSON) of `hosts`. @returns 0, or 1 when there is nobody */
+function printHosts(io: CliIo, hosts: readonly HostView[], nowMs: number, json: boolean, stats: CountersSnapshot | undefined, nobody: string): number {
+  if (json) io.out(`${jsonForTerminal({ hosts: hosts.map((h) => hostJson(h, nowMs)), ...(stats && { stats }) })}\n`);
+  else if (hosts.length === 0) io.err(`disco hosts: ${nobody}\n`);
+  else io.out(`${renderHosts(hosts, { nowMs, color: colorEnabled(io), ...(io.columns !== undefined && { columns: io.columns }) }).join("\n")}\n`);
+  if (stats && !json) io.out(`\n${formatCounters(stats)}\n`);
+  // Looked and found nobody: exit 1, as disco-client does.
+  return hosts.length > 0 ? 0 : 1;
 }
 
 interface HostsFlags extends BeaconFlagValues {
@@ -89,6 +153,7 @@ interface HostsFlags extends BeaconFlagValues {
   stats?: boolean | undefined;
   timeout?: string | undefined;
   announce?: boolean | undefined;
+  ask?: boolean | undefined;
   debug?: boolean | undefined;
 }
 
@@ -100,6 +165,11 @@ interface DaemonHosts {
   readonly stats?: CountersSnapshot;
 }
 
+/** --watch --ask in NDJSON: one `{"type":"answer"}` line per host that answered. */
+function printAnswers(io: CliIo, answers: readonly FoundHost[]): void {
+  for (const h of mergeAnswers([], answers)) io.out(`${jsonForTerminal({ type: "answer", host: h })}\n`);
+}
+
 function applyEvent(hosts: Map<string, HostRecord>, e: MembershipEvent): void {
   if (e.type === "leave") hosts.delete(e.host.host);
   else hosts.set(e.host.host, e.host);
@@ -109,7 +179,7 @@ function applyEvent(hosts: Map<string, HostRecord>, e: MembershipEvent): void {
  * Asks the daemon.
  * @returns the exit code, or undefined when no daemon answered (after saying so in one line)
  */
-async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: AbortSignal): Promise<number | undefined> {
+async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: AbortSignal, asking: Asking | undefined): Promise<number | undefined> {
   const fallback = (reason: string) => {
     io.err(`disco hosts: ${reason}; listening for beacons here instead\n`);
     return undefined;
@@ -118,10 +188,8 @@ async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: Abor
     const asked = await askDaemon(path, { request: "hosts" });
     if (!asked.ok) return fallback(asked.reason);
     const r = asked.result as DaemonHosts;
-    if (v.json) io.out(`${jsonForTerminal(v.stats ? { hosts: r.hosts, stats: r.stats } : r.hosts)}\n`);
-    else io.out(r.hosts.length === 0 ? "the daemon has heard no hosts\n" : `${renderTable(r.hosts, r.nowMs, io.columns).join("\n")}\n`);
-    if (v.stats && !v.json && r.stats) io.out(`\n${formatCounters(r.stats)}\n`);
-    return 0;
+    await asking?.done;
+    return printHosts(io, mergeAnswers(r.hosts, asking?.answers ?? []), r.nowMs, v.json === true, v.stats ? r.stats : undefined, "the daemon has heard no hosts");
   }
   let watched;
   try {
@@ -135,29 +203,24 @@ async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: Abor
   const offsetMs = first.nowMs - performance.now();
   const hosts = new Map(first.hosts.map((h) => [h.host, h]));
   const ndjson = v.json || !io.stdoutIsTTY;
-  if (ndjson) for (const h of first.hosts) io.out(`${jsonForTerminal({ type: "join", host: h } satisfies MembershipEvent)}\n`);
-  const status = `the daemon's table on ${path} (Ctrl-C to stop)`;
-  const redraw = () => {
-    const lines = renderTable([...hosts.values()], performance.now() + offsetMs, io.columns);
-    lines.push("", status);
-    io.out(`${HOME}${lines.map((l) => `${l}${CLEAR_LINE}`).join("\n")}\n${CLEAR_BELOW}`);
-  };
-  let timer: ReturnType<typeof setInterval> | undefined;
-  if (!ndjson) {
-    io.out(CLEAR_SCREEN);
-    redraw();
-    timer = setInterval(redraw, 1000);
-  }
+  const now = () => performance.now() + offsetMs;
+  if (ndjson) for (const h of first.hosts) io.out(`${jsonForTerminal({ type: "join", host: hostJson(h, now()) } satisfies MembershipEvent)}\n`);
+  const status = `disco ${VERSION}: the daemon's table on ${path} (Ctrl-C to stop)`;
+  const color = colorEnabled(io);
+  const redraw = () => draw(io, mergeAnswers([...hosts.values()], asking?.answers ?? []), now(), [status], color);
+  if (asking) asking.onAnswers = ndjson ? () => printAnswers(io, asking.answers) : redraw;
+  const stopRedraws = ndjson ? undefined : startRedraws(io, redraw);
   try {
     for await (const event of watched.events) {
       const e = event as MembershipEvent;
       applyEvent(hosts, e);
-      if (ndjson) io.out(`${jsonForTerminal(e)}\n`);
+      if (ndjson) io.out(`${jsonForTerminal({ ...e, host: hostJson(e.host, now()) })}\n`);
       else redraw();
     }
   } finally {
-    clearInterval(timer);
+    stopRedraws?.();
   }
+  await asking?.done;
   if (!signal.aborted) io.err("disco hosts: the daemon closed the connection (it stopped or reloaded its control socket)\n");
   return 0;
 }
@@ -165,7 +228,6 @@ async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: Abor
 /** `disco hosts`: the membership table. */
 export const command: Command = {
   name: "hosts",
-  summary: "the hosts and services seen, once or live",
   async run(argv, io, signal) {
     const { values: v, help } = parseFlags("hosts", argv, {
       ...BEACON_FLAGS,
@@ -176,6 +238,7 @@ export const command: Command = {
       announce: { type: "boolean" },
       listen: { type: "boolean" },
       socket: { type: "string", short: "s" },
+      ask: { type: "boolean" },
     });
     if (help) {
       io.out(HELP);
@@ -183,18 +246,20 @@ export const command: Command = {
     }
     if (v.watch && v.timeout !== undefined) throw new UsageError("hosts", "--timeout applies to the one-shot table, not --watch");
     if (!v.announce && (v.to || v.interface || v.name || v.format)) throw new UsageError("hosts", "-i, --to, --name and --format apply to --announce");
+    checkInterfaceFlags("hosts", "--interface", v.interface);
     const listening = v.listen || v.announce || v.port !== undefined || v.delay !== undefined || v.interval !== undefined || v.timeout !== undefined || v.debug;
     if (listening && v.socket !== undefined) throw new UsageError("hosts", "--socket asks the daemon; --listen and the listening flags listen here instead");
+    const asking = v.ask ? startAsking(v.config, io, signal) : undefined;
     if (!listening) {
-      const asked = await askTheDaemon(controlSocketPath("hosts", { config: v.config, socket: v.socket }), v, io, signal);
+      const asked = await askTheDaemon(controlSocketPath("hosts", { config: v.config, socket: v.socket }), v, io, signal, asking);
       if (asked !== undefined) return asked;
     }
-    return listenForHosts(v, io, signal);
+    return listenForHosts(v, io, signal, asking);
   },
 };
 
 /** Listens for beacons here (the fallback, and --listen). */
-async function listenForHosts(v: HostsFlags, io: CliIo, signal: AbortSignal): Promise<number> {
+async function listenForHosts(v: HostsFlags, io: CliIo, signal: AbortSignal, asking: Asking | undefined): Promise<number> {
   const setup = await resolveBeaconSetup("hosts", v, io, { needTargets: v.announce === true });
   const counters = new BeaconCounters();
   const service = beaconServiceOptions("hosts", setup, io, { send: v.announce === true, counters, debug: v.debug === true });
@@ -207,22 +272,25 @@ async function listenForHosts(v: HostsFlags, io: CliIo, signal: AbortSignal): Pr
   if (v.watch) {
     const events = table.subscribe({ signal: view.signal });
     if (ndjson) {
+      if (asking) asking.onAnswers = () => printAnswers(io, asking.answers);
       views.push(
         (async () => {
-          for await (const e of events) io.out(`${jsonForTerminal(e satisfies MembershipEvent)}\n`);
+          for await (const e of events) io.out(`${jsonForTerminal({ ...(e satisfies MembershipEvent), host: hostJson(e.host, performance.now()) })}\n`);
         })(),
       );
     } else {
-      const status = `listening on UDP ${setup.port}${v.announce ? `, announcing ${setup.self.host}` : ""} (Ctrl-C to stop)`;
-      io.out(CLEAR_SCREEN);
-      draw(io, table, v.stats ? counters : undefined, status);
-      const timer = setInterval(() => draw(io, table, v.stats ? counters : undefined, status), 1000);
+      const status = `disco ${VERSION}: listening on UDP ${setup.port}, beacons every ${setup.intervalMs / 1000} s${v.announce ? `, announcing ${setup.self.host}` : ""} (Ctrl-C to stop)`;
+      const color = colorEnabled(io);
+      const footer = () => [status, ...(v.stats ? ["", ...formatCounters(counters.snapshot(table.activeCount)).split("\n")] : [])];
+      const redraw = () => draw(io, mergeAnswers(table.hosts(), asking?.answers ?? []), performance.now(), footer(), color);
+      if (asking) asking.onAnswers = redraw;
+      const stopRedraws = startRedraws(io, redraw);
       views.push(
         (async () => {
           try {
-            for await (const _ of events) draw(io, table, v.stats ? counters : undefined, status);
+            for await (const _ of events) redraw();
           } finally {
-            clearInterval(timer);
+            stopRedraws();
           }
         })(),
       );
@@ -236,20 +304,19 @@ async function listenForHosts(v: HostsFlags, io: CliIo, signal: AbortSignal): Pr
     await runBeaconService({
       ...service,
       signal: stop,
-      ...(v.debug && { onReady: ({ port }: { port: number }) => io.err(`listening on UDP ${port}\n`) }),
+      onReady: ({ port }: { port: number }) => {
+        // Said once the socket is bound: a beacon sent after this line is heard.
+        if (!v.watch) io.err(`disco hosts: listening for beacons on UDP ${port} for ${(timeoutMs / 1000).toFixed(1)} s (one beacon round; --timeout to change)\n`);
+        if (v.debug) io.err(`listening on UDP ${port}\n`);
+      },
     });
   } finally {
     view.abort();
     table.close();
     await Promise.all(views);
   }
+  await asking?.done;
   if (v.watch) return 0;
-  const hosts = table.hosts();
-  if (v.json) {
-    io.out(`${jsonForTerminal(v.stats ? { hosts, stats: counters.snapshot(table.activeCount) } : hosts)}\n`);
-    return 0;
-  }
-  io.out(hosts.length === 0 ? `no hosts heard on UDP ${setup.port} in ${(timeoutMs / 1000).toFixed(1)} s\n` : `${renderTable(hosts, performance.now(), io.columns).join("\n")}\n`);
-  if (v.stats) io.out(`\n${formatCounters(counters.snapshot(table.activeCount))}\n`);
-  return 0;
+  const nobody = signal.aborted ? "interrupted; no host had been heard yet" : `no hosts heard on UDP ${setup.port} in ${(timeoutMs / 1000).toFixed(1)} s`;
+  return printHosts(io, mergeAnswers(table.hosts(), asking?.answers ?? []), performance.now(), v.json === true, v.stats ? counters.snapshot(table.activeCount) : undefined, nobody);
 }

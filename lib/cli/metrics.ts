@@ -8,6 +8,7 @@ import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
 import { beaconServiceOptions, resolveBeaconSetup } from "./broadcast.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
+import { explainErrno } from "./_os-errors.ts";
 import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 import { MetricsProxy, MetricsReceiver, NoProxyError, formatMetric, publishMetric, type JsonValue } from "../metrics/index.ts";
 import { EndpointError, TransportError, parseEndpoint, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
@@ -24,7 +25,7 @@ Metrics the disco.py way, over ZeroMQ (disco speaks the ZMTP 3.1 wire protocol i
            Prints "Proxying metrics ('<frontend>' -> '<backend>')" as disco.py does.
 --publish  sends one frame "metric <host> <json>" through the local proxy: the values as the strings
            given, plus "_time" (unix seconds). It waits until the proxy is connected and a receiver has
-           subscribed, or --wait passes (then the metric goes to nobody, as with disco.py).
+           subscribed, or --wait passes (then the metric goes to nobody: disco says so and exits 1).
 --receive  listens for beacons (UDP --port, default 9000) and connects to the backend of every host
            heard, disconnecting hosts that leave or fail; --connect adds fixed backends. Prints each
            new host and each metric as disco.py does:
@@ -40,7 +41,7 @@ Flags:
   --json              (--receive) one JSON object per metric: {"host": ..., "values": {...}}
   -n, --name NAME     (--publish) host name in the frame (default: [host] name, then the system host name)
   --wait SECONDS      (--publish) longest wait for the proxy and a subscriber (default 2)
-  --debug             log connections, rejected peers and counters to stderr
+  -v, --verbose       log connections, rejected peers and counters to stderr (the same as --debug)
   -c, --config FILE   config file (default /etc/disco.toml when present)
 
 Examples:
@@ -50,6 +51,9 @@ Examples:
   disco metrics --receive
   disco metrics --receive --json --no-beacons --connect tcp://10.0.0.5:9000
   disco metrics --proxy --frontend tcp://127.0.0.1:5555 --backend tcp://127.0.0.1:9000 --debug
+
+Exit codes: 0 ok (--publish: a receiver was subscribed), 1 runtime failure (no proxy, nobody subscribed,
+an endpoint in use), 2 usage or config error.
 `;
 
 const FLAGS = {
@@ -79,7 +83,8 @@ function describeEvent(e: SocketEvent): string {
     case "handshake":
       return `${e.peerType} peer ${e.remote} ready on ${e.endpoint}`;
     case "connect-failed":
-      return `cannot connect to ${e.endpoint} (${e.error.message}); retrying in ${e.retryMs} ms`;
+      // The error names the endpoint already ("cannot connect to X: ...").
+      return `${e.error.message}; retrying in ${e.retryMs} ms`;
     case "disconnected":
       return `${e.remote} left ${e.endpoint}`;
     case "rejected":
@@ -103,7 +108,6 @@ async function logEvents(io: CliIo, prefix: string, events: AsyncIterable<Socket
 /** `disco metrics`. */
 export const command: Command = {
   name: "metrics",
-  summary: "publish, proxy or receive metrics over ZeroMQ (disco.py compatible)",
   async run(argv, io, signal) {
     const { values: v, positionals, help } = parseFlags("metrics", argv, FLAGS, true);
     if (help) {
@@ -136,7 +140,11 @@ export const command: Command = {
       });
     } catch (err) {
       if (err instanceof EndpointError) throw new UsageError("metrics", err.message, { cause: err });
-      if (err instanceof NoProxyError || err instanceof TransportError) {
+      if (err instanceof TransportError) {
+        io.err(`disco metrics: ${err.message}${explainErrno(err.code, { EADDRINUSE: "is another proxy running? choose another --frontend / --backend" })}\n`);
+        return 1;
+      }
+      if (err instanceof NoProxyError) {
         io.err(`disco metrics: ${err.message}\n`);
         return 1;
       }
@@ -159,7 +167,11 @@ async function publish(
   }
   const waitMs = o.wait !== undefined ? parseDurationFlag("metrics", "--wait", o.wait) : 2000;
   const r = await publishMetric(values, { host: o.name, frontend: o.frontend, waitMs, signal, socket: o.socket });
-  if (o.debug) io.err(`published to ${o.frontend}${r.subscribed ? "" : " (no receiver was subscribed: nobody got it)"}: ${formatMetric(r.metric)}\n`);
+  if (!r.subscribed) {
+    io.err(`disco metrics: published to ${o.frontend}, but no receiver was subscribed within ${waitMs / 1000} s: nobody got it (is 'disco metrics --receive' or a disco.py receiver connected to the proxy?)\n`);
+    return 1;
+  }
+  if (o.debug) io.err(`published to ${o.frontend}: ${formatMetric(r.metric)}\n`);
   return 0;
 }
 

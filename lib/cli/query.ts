@@ -43,7 +43,6 @@ function hostOf(a: ControlAnswer): string {
 /** `disco query` */
 export const command: Command = {
   name: "query",
-  summary: "run a declared [[query]] on every host (or one) and collect the answers",
   async run(argv, io, signal) {
     const { values: f, positionals, help } = parseFlags("query", argv, { ...CONTROL_CLIENT_FLAGS, config: { type: "string", short: "c" }, json: { type: "boolean" } }, true);
     if (help) {

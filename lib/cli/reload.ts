@@ -13,6 +13,7 @@ refused reload as a failed one.
 Flags:
   -c, --config FILE    find the socket through this config's [daemon] control_socket
   -s, --socket PATH    ask this socket (default: the default config's, else /run/disco/disco.sock)
+  -v, --verbose        accepted for symmetry with the other commands (also --debug)
 
 Examples:
   disco reload
@@ -24,7 +25,6 @@ Exit codes: 0 reloaded, 1 no daemon answers, 2 the reload was refused (or a usag
 /** `disco reload`: asks the running daemon to reload. */
 export const command: Command = {
   name: "reload",
-  summary: "ask the running daemon to reload its config (exit 2 when refused)",
   async run(argv, io) {
     const { values: v, help } = parseFlags("reload", argv, CONTROL_FLAGS);
     if (help) {

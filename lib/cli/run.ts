@@ -56,7 +56,8 @@ goodbye first); SIGUSR2 and the other catchable ones are logged and ignored.
 
 Flags:
   -c, --config FILE   the config (default ${DEFAULT_CONFIG_PATH}; a missing default means all defaults)
-      --name NAME     host name (default [host] name, else the system host name)
+  -n, --name NAME     host name (default [host] name, else the system host name)
+  -v, --verbose       accepted (also --debug); the daemon logs every task start, stop and reload
 
 Examples:
   disco run -c /etc/disco.toml
@@ -107,11 +108,10 @@ async function loadInput(configPath: string | undefined, name: string | undefine
 /** `disco run`: the daemon. */
 export const command: Command = {
   name: "run",
-  summary: "run the daemon: every capability the config enables",
   async run(argv, io, signal) {
     const { values: f, help } = parseFlags("run", argv, {
       config: { type: "string", short: "c" },
-      name: { type: "string" },
+      name: { type: "string", short: "n" },
     });
     if (help) {
       io.out(HELP);

@@ -24,26 +24,28 @@ With [[gpio.*]] lines or [[query]] in the config, it also serves them to 'disco 
 
 Flags (they override the config file):
   -c, --config FILE       config file (default /etc/disco.toml; [discovery], [services], [host])
-  -d, --discover-info F   services from a TOML file or a PyDiscover .cfg ([DEFAULT] section)
-  -p, --port PORT         UDP port (default 40000; 0 lets the OS choose, printed at start)
-  -m, --magic MAGIC       channel name; never sent in clear (default "disco")
+  -d, --discover-info F   services from a TOML file or a PyDiscover .cfg ([DEFAULT] section); -d is
+                          PyDiscover's meaning (in broadcast and hosts, -d is disco.py's --delay)
+  -p, --port PORT         UDP port (default 40000, 50000 with --legacy; 0 lets the OS choose, printed at start)
+  -m, --magic MAGIC       channel name; never sent in clear (default "disco", "fna349fn" with --legacy)
       --password-file F   first line is the shared password (PBKDF2, derived once at start-up)
       --key-file F        keys from 'disco keygen', one per line; the first seals
       --password PW       the password itself: works, but is visible in 'ps'; prefer --password-file
   -l, --listen ADDR       address to answer on (default 0.0.0.0: every interface). An address of this
                           host answers unicast to it and the broadcasts of its interface, from it
-      --name NAME         host name in answers (default [host] name, else the system host name)
+  -n, --name NAME         host name in answers (default [host] name, else the system host name)
       --disable-hidden    answer refused queries with a small error frame (never the magic or key)
       --legacy            also answer PyDiscover clients (INSECURE: unauthenticated AES-CTR). Needs a
                           password, which is then PyDiscover's only: it seals nothing else (give
-                          --key-file for sealed disco clients)
-  -v, --verbose           log every decision to stderr, and the counters on exit
+                          --key-file for sealed disco clients). The defaults become PyDiscover's
+                          (port 50000, magic fna349fn)
+  -v, --verbose           log every decision to stderr, and the counters on exit (also --debug)
 
 Examples:
   disco-server -c /etc/disco.toml -v
   disco-server -p 40000 -m shed --password-file /etc/disco.password -d services.cfg
   disco-server -l 127.0.0.1 -p 40001 -m test --key-file test.key --name bench-1 -v
-  disco-server --legacy -p 50000 -m fna349fn --password-file pw -d example.cfg   (PyDiscover fleet)
+  disco-server --legacy --password-file pw -d example.cfg     (a drop-in for pydiscover-server)
 
 Stops on SIGINT/SIGTERM. Exit codes: 0 stopped, 1 cannot listen, 2 usage or config error.
 `;
@@ -62,13 +64,12 @@ export function formatCounters(c: ResponderCounters): string {
 /** `disco server` / `disco-server`: answers discovery queries until stopped. */
 export const command: Command = {
   name: "server",
-  summary: "answer discovery queries (also installed as disco-server)",
   async run(argv, io, signal) {
     const { values: f, help } = parseFlags("server", argv, {
       ...DISCOVERY_FLAGS,
       "discover-info": { type: "string", short: "d" },
       listen: { type: "string", short: "l" },
-      name: { type: "string" },
+      name: { type: "string", short: "n" },
       "disable-hidden": { type: "boolean" },
     });
     if (help) {
@@ -134,6 +135,7 @@ export const command: Command = {
       });
     } catch (err) {
       if (err instanceof NetError) {
+        // lib/net names the errno already ("port in use", EADDRINUSE): add only what to do.
         const hint = err.code === "EADDRINUSE" ? " (another server on this port? choose another with -p)" : err.code === "EADDRNOTAVAIL" ? " (-l must be an address of this host)" : err.code === "EACCES" ? " (ports below 1024 need root)" : "";
         io.err(`disco server: ${err.message}${hint}\n`);
         stopAll.abort();

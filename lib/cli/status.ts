@@ -13,6 +13,7 @@ Flags:
   -c, --config FILE    find the socket through this config's [daemon] control_socket
   -s, --socket PATH    ask this socket (default: the default config's, else /run/disco/disco.sock)
       --json           the status as one JSON object
+  -v, --verbose        accepted for symmetry with the other commands (also --debug)
 
 Examples:
   disco status
@@ -76,7 +77,6 @@ export function formatStatus(s: DaemonStatus, nowUnixMs: number): string {
 /** `disco status`: asks the running daemon. */
 export const command: Command = {
   name: "status",
-  summary: "ask the running daemon how it is (tasks, reloads, hosts, counters)",
   async run(argv, io) {
     const { values: v, help } = parseFlags("status", argv, { ...CONTROL_FLAGS, json: { type: "boolean" } });
     if (help) {

@@ -41,12 +41,19 @@ function describe(v: unknown): string {
 
 const BAD: unique symbol = Symbol("bad value");
 
+/** A getter's options with a default: the getter then always returns a value. */
+type WithDefault<O, T> = O & { default: T };
+
 interface Base<T> {
   /** Value when the key is absent. */
   default?: T;
   /** Report a problem when the key is absent. */
   required?: boolean;
 }
+
+type StringOptions = Base<string> & { oneOf?: readonly string[]; pattern?: RegExp; patternText?: string; nonEmpty?: boolean };
+type RangeOptions = Base<number> & { min?: number; max?: number };
+type DurationOptions = Base<number> & { minMs?: number; maxMs?: number };
 
 /**
  * Reads one TOML table. Each getter marks its key as known; {@link Section.done} reports the keys that no
@@ -102,7 +109,9 @@ export class Section {
   }
 
   /** A string, optionally one of a set or matching a pattern. */
-  string(key: string, opts: Base<string> & { oneOf?: readonly string[]; pattern?: RegExp; patternText?: string; nonEmpty?: boolean } = {}): string | undefined {
+  string(key: string, opts: WithDefault<StringOptions, string>): string;
+  string(key: string, opts?: StringOptions): string | undefined;
+  string(key: string, opts: StringOptions = {}): string | undefined {
     const what = opts.oneOf
       ? `one of ${opts.oneOf.map((s) => JSON.stringify(s)).join(", ")}`
       : (opts.patternText ?? (opts.nonEmpty ? "a non-empty string" : "a string"));
@@ -116,7 +125,9 @@ export class Section {
   }
 
   /** An integer in `[min, max]`. */
-  int(key: string, opts: Base<number> & { min?: number; max?: number } = {}): number | undefined {
+  int(key: string, opts: WithDefault<RangeOptions, number>): number;
+  int(key: string, opts?: RangeOptions): number | undefined;
+  int(key: string, opts: RangeOptions = {}): number | undefined {
     const min = opts.min ?? Number.MIN_SAFE_INTEGER;
     const max = opts.max ?? Number.MAX_SAFE_INTEGER;
     const what = `a whole number from ${min} to ${max}`;
@@ -128,7 +139,9 @@ export class Section {
   }
 
   /** A number (integer or float) in `[min, max]`. */
-  number(key: string, opts: Base<number> & { min?: number; max?: number } = {}): number | undefined {
+  number(key: string, opts: WithDefault<RangeOptions, number>): number;
+  number(key: string, opts?: RangeOptions): number | undefined;
+  number(key: string, opts: RangeOptions = {}): number | undefined {
     const min = opts.min ?? -Infinity;
     const max = opts.max ?? Infinity;
     const what = `a number from ${min} to ${max}`;
@@ -140,12 +153,16 @@ export class Section {
   }
 
   /** A boolean. */
+  bool(key: string, opts: WithDefault<Base<boolean>, boolean>): boolean;
+  bool(key: string, opts?: Base<boolean>): boolean | undefined;
   bool(key: string, opts: Base<boolean> = {}): boolean | undefined {
     return this.#get(key, opts, "true or false", (v) => (typeof v === "boolean" ? v : BAD));
   }
 
   /** A duration: a number of seconds, or a string such as "500ms", "2s", "1m". Returns milliseconds. */
-  durationMs(key: string, opts: Base<number> & { minMs?: number; maxMs?: number } = {}): number | undefined {
+  durationMs(key: string, opts: WithDefault<DurationOptions, number>): number;
+  durationMs(key: string, opts?: DurationOptions): number | undefined;
+  durationMs(key: string, opts: DurationOptions = {}): number | undefined {
     const what = `a duration such as 2, "500ms", "2s" or "1m"${opts.minMs !== undefined ? ` (at least ${opts.minMs} ms)` : ""}`;
     return this.#get(key, opts, what, (v) => {
       const ms = parseDuration(v);
@@ -157,6 +174,8 @@ export class Section {
   }
 
   /** An array of strings. */
+  strings(key: string, opts: WithDefault<Base<readonly string[]>, readonly string[]>): readonly string[];
+  strings(key: string, opts?: Base<readonly string[]>): readonly string[] | undefined;
   strings(key: string, opts: Base<readonly string[]> = {}): readonly string[] | undefined {
     return this.#get(key, opts, "an array of strings", (v) => {
       if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) return BAD;

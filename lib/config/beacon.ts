@@ -66,34 +66,34 @@ export interface BeaconConfig {
 
 /** Reads and validates `[beacon]`. */
 export function readBeacon(s: Section): BeaconConfig {
-  const enabled = s.bool("enabled", { default: false })!;
-  const port = s.int("port", { default: 9000, min: 1, max: 65535 })!;
-  const listen = s.string("listen", { default: "0.0.0.0", pattern: IPV4_PATTERN, patternText: "an IPv4 address such as 0.0.0.0" })!;
+  const enabled = s.bool("enabled", { default: false });
+  const port = s.int("port", { default: 9000, min: 1, max: 65535 });
+  const listen = s.string("listen", { default: "0.0.0.0", pattern: IPV4_PATTERN, patternText: "an IPv4 address such as 0.0.0.0" });
   const interval = s.durationMs("interval", { minMs: 100, maxMs: 86_400_000 });
   const delay = s.durationMs("delay", { minMs: 100, maxMs: 86_400_000 });
   if (interval !== undefined && delay !== undefined) s.problem("delay", "set either interval or delay (the same setting), not both");
   const intervalMs = interval ?? delay ?? 15_000;
-  const interfaces = s.strings("interfaces", { default: [] })!;
-  const broadcast = s.strings("broadcast", { default: [] })!;
+  const interfaces = s.strings("interfaces", { default: [] });
+  const broadcast = s.strings("broadcast", { default: [] });
   broadcast.forEach((a, i) => {
     if (!IPV4_PATTERN.test(a)) s.problem(`broadcast[${i}]`, `expected an IPv4 address such as "127.255.255.255", got ${JSON.stringify(a)}`);
   });
-  const format = s.string("format", { default: "disco.py", oneOf: ["disco.py", "json"] })! as BeaconConfig["format"];
-  const suspectAfter = s.int("suspect_after", { default: 2, min: 1, max: 1000 })!;
-  const failedAfter = s.int("failed_after", { default: 3, min: 1, max: 1000 })!;
+  const format = s.string("format", { default: "disco.py", oneOf: ["disco.py", "json"] }) as BeaconConfig["format"];
+  const suspectAfter = s.int("suspect_after", { default: 2, min: 1, max: 1000 });
+  const failedAfter = s.int("failed_after", { default: 3, min: 1, max: 1000 });
   if (failedAfter < suspectAfter) s.problem("failed_after", `must be at least suspect_after (${suspectAfter}), got ${failedAfter}`);
-  const forgetAfterMs = s.durationMs("forget_after", { default: 600_000, minMs: 0 })!;
-  const goodbye = s.bool("goodbye", { default: true })!;
+  const forgetAfterMs = s.durationMs("forget_after", { default: 600_000, minMs: 0 });
+  const goodbye = s.bool("goodbye", { default: true });
   const acceptUnsealed = s.bool("accept_unsealed");
 
   const v = s.table("vault");
   const vaultInterface = v.string("interface", { pattern: IPV4_PATTERN, patternText: "the IPv4 address of a local interface, e.g. 127.0.0.1" });
   const vault: BeaconVaultConfig = {
-    enabled: v.bool("enabled", { default: false })!,
-    group: v.string("group", { default: "224.1.1.1", pattern: MULTICAST, patternText: "an IPv4 multicast address (224.0.0.0 to 239.255.255.255)" })!,
-    port: v.int("port", { default: 5004, min: 1, max: 65535 })!,
+    enabled: v.bool("enabled", { default: false }),
+    group: v.string("group", { default: "224.1.1.1", pattern: MULTICAST, patternText: "an IPv4 multicast address (224.0.0.0 to 239.255.255.255)" }),
+    port: v.int("port", { default: 5004, min: 1, max: 65535 }),
     ...(vaultInterface !== undefined && { interface: vaultInterface }),
-    intervalMs: v.durationMs("interval", { default: 10_000, minMs: 100 })!,
+    intervalMs: v.durationMs("interval", { default: 10_000, minMs: 100 }),
   };
   v.done();
 
@@ -104,11 +104,11 @@ export function readBeacon(s: Section): BeaconConfig {
     if (typeof raw === "string" && raw.trim().length > 0) command = raw;
     else if (Array.isArray(raw) && raw.length > 0 && raw.every((x) => typeof x === "string")) command = raw as string[];
     else h.problem("command", raw === undefined ? "is required (a shell command line, or a list such as [\"/usr/local/bin/on-join\", \"--verbose\"])" : "expected a command line or a non-empty list of strings");
-    const events = h.strings("events", { default: [] })!;
+    const events = h.strings("events", { default: [] });
     events.forEach((e, i) => {
       if (!HOOK_EVENTS.includes(e as BeaconHookEvent)) h.problem(`events[${i}]`, `expected one of ${HOOK_EVENTS.join(", ")}, got ${JSON.stringify(e)}`);
     });
-    const timeoutMs = h.durationMs("timeout", { default: 10_000, minMs: 10 })!;
+    const timeoutMs = h.durationMs("timeout", { default: 10_000, minMs: 10 });
     h.done();
     if (command !== undefined) hooks.push({ command, events: events.filter((e): e is BeaconHookEvent => HOOK_EVENTS.includes(e as BeaconHookEvent)), timeoutMs });
   }

@@ -20,13 +20,13 @@ const MAX_SOCKET_PATH_BYTES = 107;
 /** Reads and validates `[daemon]`. */
 export function readDaemon(s: Section): DaemonConfig {
   const absolute = { pattern: /^\//, patternText: "an absolute path" };
-  let controlSocket = s.string("control_socket", { default: DEFAULT_CONTROL_SOCKET, ...absolute })!;
+  let controlSocket = s.string("control_socket", { default: DEFAULT_CONTROL_SOCKET, ...absolute });
   if (new TextEncoder().encode(controlSocket).length > MAX_SOCKET_PATH_BYTES) {
     s.problem("control_socket", `a unix socket path must be at most ${MAX_SOCKET_PATH_BYTES} bytes, got ${controlSocket.length}`);
     controlSocket = DEFAULT_CONTROL_SOCKET;
   }
-  const stateDirectory = s.string("state_directory", { default: "/var/lib/disco", ...absolute })!;
-  const logFormat = s.string("log_format", { default: "text", oneOf: ["text", "json"] })! as "text" | "json";
+  const stateDirectory = s.string("state_directory", { default: "/var/lib/disco", ...absolute });
+  const logFormat = s.string("log_format", { default: "text", oneOf: ["text", "json"] }) as "text" | "json";
   s.done();
   return { controlSocket, stateDirectory, logFormat };
 }

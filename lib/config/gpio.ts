@@ -80,7 +80,12 @@ const DEFAULT_CHIP = "gpiochip0";
 
 /** Reports each of `keys` present in `t` as not belonging there. */
 function rejectKeys(t: Section, keys: readonly string[], why: (key: string) => string): void {
-  for (const k of keys) if (t.has(k)) t.problem(k, why(k));
+  // Only a key that is present is marked known, so the "unknown key" hint lists this table's own keys.
+  for (const k of keys) {
+    if (t.raw[k] === undefined) continue;
+    t.accept(k);
+    t.problem(k, why(k));
+  }
 }
 
 /**
@@ -89,7 +94,7 @@ function rejectKeys(t: Section, keys: readonly string[], why: (key: string) => s
  */
 export function readGpio(s: Section): GpioConfig {
   const driver = s.string("driver", { oneOf: GPIO_DRIVERS, default: "auto" }) as GpioDriverChoice;
-  const sysfsRoot = s.string("sysfs_root", { default: "/sys", nonEmpty: true })!;
+  const sysfsRoot = s.string("sysfs_root", { default: "/sys", nonEmpty: true });
   const names = new Map<string, string>();
   const claimed = new Map<string, string>();
   /** Claims a resource (`chip:line`, `pwmchipN/pwmM`) for this table, or reports who has it. */
@@ -112,10 +117,10 @@ export function readGpio(s: Section): GpioConfig {
   /** What outputs and inputs both declare: name, chip (default gpiochip0), line (claimed) and active_low. */
   const readDeclaredLine = (t: Section) => {
     const name = readName(t);
-    const chip = t.string("chip", { default: DEFAULT_CHIP, nonEmpty: true })!;
+    const chip = t.string("chip", { default: DEFAULT_CHIP, nonEmpty: true });
     const line = t.int("line", { required: true, min: 0, max: 65535 });
     claimLine(t, chip, line, name);
-    return { name, chip, line, activeLow: t.bool("active_low", { default: false })! };
+    return { name, chip, line, activeLow: t.bool("active_low", { default: false }) };
   };
 
   const outputs: GpioOutputConfig[] = [];
@@ -123,7 +128,7 @@ export function readGpio(s: Section): GpioConfig {
     const { name, chip, line, activeLow } = readDeclaredLine(t);
     const drive = t.string("drive", { oneOf: DRIVES, default: "push-pull" }) as GpioDrive;
     const initial = t.int("initial", { min: 0, max: 1, default: 0 }) as 0 | 1;
-    const remote = t.bool("remote", { default: false })!;
+    const remote = t.bool("remote", { default: false });
     rejectKeys(t, ["edge", "debounce_ms", "bias", "scan_interval"], (k) => `'${k}' is for inputs ([[gpio.input]]), not outputs`);
     t.done();
     if (name !== undefined && line !== undefined) outputs.push({ name, chip, line, activeLow, drive, initial, remote });
@@ -138,10 +143,10 @@ export function readGpio(s: Section): GpioConfig {
     const line = t.int("line", { min: 0, max: 65535 });
     const pwmchip = t.int("pwmchip", { min: 0, max: 65535 });
     const channel = t.int("channel", { min: 0, max: 65535 });
-    const activeLow = t.bool("active_low", { default: false })!;
+    const activeLow = t.bool("active_low", { default: false });
     const periodMs = t.number("period_ms", { required: true, min: 0.001, max: 3_600_000 });
-    const duty = t.number("duty", { min: 0, max: 1, default: 0 })!;
-    const remote = t.bool("remote", { default: false })!;
+    const duty = t.number("duty", { min: 0, max: 1, default: 0 });
+    const remote = t.bool("remote", { default: false });
     if (hasLine && hasPwmchip) t.problem("pwmchip", "set either line (software PWM) or pwmchip + channel (hardware PWM), not both");
     else if (!hasLine && !hasPwmchip) t.problem("line", "is required (or pwmchip + channel for hardware PWM)");
     if (hasPwmchip && !t.has("channel")) t.problem("channel", "is required with pwmchip");
@@ -165,7 +170,7 @@ export function readGpio(s: Section): GpioConfig {
     const { name, chip, line, activeLow } = readDeclaredLine(t);
     const bias = t.string("bias", { oneOf: BIASES, default: "as-is" }) as GpioBias;
     const edge = t.string("edge", { oneOf: EDGES, default: "none" }) as GpioEdge;
-    const debounceMs = t.number("debounce_ms", { min: 0, max: 60_000, default: 0 })!;
+    const debounceMs = t.number("debounce_ms", { min: 0, max: 60_000, default: 0 });
     const scanIntervalMs = t.durationMs("scan_interval", { minMs: 1 });
     if (t.has("debounce_ms") && debounceMs > 0 && edge === "none") t.problem("debounce_ms", "debounce needs edge detection (set edge = \"rising\", \"falling\" or \"both\")");
     if (scanIntervalMs !== undefined && edge !== "none") t.problem("scan_interval", "set either edge (events) or scan_interval (polling), not both");

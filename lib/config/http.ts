@@ -45,8 +45,8 @@ export function splitListen(text: string): { address: string; port: number } | u
 
 /** Reads and validates `[http]`; `present` says whether the table was in the file. */
 export function readHttp(s: Section, present: boolean): HttpConfig {
-  const enabled = s.bool("enabled", { default: present })!;
-  const listen = s.string("listen", { default: DEFAULT_HTTP_LISTEN })!;
+  const enabled = s.bool("enabled", { default: present });
+  const listen = s.string("listen", { default: DEFAULT_HTTP_LISTEN });
   const parts = splitListen(listen);
   if (!parts) s.problem("listen", `expected host:port such as "127.0.0.1:9180", "0.0.0.0:9180" or "[::1]:9180", got ${JSON.stringify(listen)}`);
   const { address, port } = parts ?? splitListen(DEFAULT_HTTP_LISTEN)!;
@@ -55,7 +55,7 @@ export function readHttp(s: Section, present: boolean): HttpConfig {
     s.problem("listen", `${address} is reachable from the LAN, so it needs token_file (a bearer token): the page, the API and /metrics describe the fleet. Use 127.0.0.1 to stay on this host`);
   }
   const advertise = s.string("advertise", { pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/, patternText: 'a base URL such as "http://10.0.0.5:9180"' });
-  const maxClients = s.int("max_clients", { default: 64, min: 1, max: 10_000 })!;
+  const maxClients = s.int("max_clients", { default: 64, min: 1, max: 10_000 });
   s.done();
   return {
     enabled,

@@ -5,7 +5,7 @@
 import { parse, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.ts";
 import { locateKeys } from "./_locate.ts";
-import { createCtx, isTable, Section } from "./_schema.ts";
+import { createCtx, isTable, report, Section } from "./_schema.ts";
 import { readDiscovery, type DiscoveryConfig } from "./discovery.ts";
 import { readBeacon, type BeaconConfig } from "./beacon.ts";
 import { readMetrics, type MetricsConfig } from "./metrics.ts";
@@ -24,6 +24,7 @@ export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig, ControlC
 export type { BackendLimitsConfig } from "./metrics.ts";
 export { DEFAULT_CONTROL_SOCKET, peekControlSocket } from "./daemon.ts";
 export { GPIO_DRIVERS } from "./gpio.ts";
+export { DISCO_DEFAULTS, PYDISCOVER_DEFAULTS, type LegacyDefaultKey } from "./discovery.ts";
 export { DEFAULT_HTTP_LISTEN, advertisedHttpEndpoint, isLoopbackAddress, splitListen, type HttpConfig } from "./http.ts";
 export type { MqttConfig } from "./mqtt.ts";
 
@@ -59,6 +60,11 @@ export interface DiscoConfig {
 export interface ParseConfigOptions {
   /** File name shown in problems. */
   file?: string;
+  /**
+   * The names of this host's IPv4 interfaces (the caller lists them; this folder does no I/O). When given,
+   * `[discovery] interfaces` and `[beacon] interfaces` must name some of them.
+   */
+  interfaces?: readonly string[];
 }
 
 /**
@@ -99,6 +105,14 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   const mqtt = readMqtt(root.table("mqtt"), raw["mqtt"] !== undefined);
   const daemon = readDaemon(root.table("daemon"));
   root.done();
+  const known = options.interfaces;
+  if (known) {
+    for (const [section, names] of [["discovery", discovery.interfaces], ["beacon", beacon.interfaces]] as const) {
+      names.forEach((n, i) => {
+        if (!known.includes(n)) report(ctx, `${section}.interfaces[${i}]`, `interface '${n}' does not exist here or has no IPv4 address (known: ${known.join(", ") || "none"})`);
+      });
+    }
+  }
   if (ctx.problems.length) {
     const sorted = [...ctx.problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
     throw new ConfigError(sorted, options.file);

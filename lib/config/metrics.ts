@@ -83,31 +83,31 @@ export interface MetricsConfig {
 /** Reads and validates `[metrics]`. */
 export function readMetrics(s: Section): MetricsConfig {
   const endpoint = (key: string, def: string) => {
-    const ep = s.string(key, { default: def })!;
+    const ep = s.string(key, { default: def });
     if (isEndpointText(ep)) return ep;
     s.problem(key, `expected ${ENDPOINT_TEXT}, got ${JSON.stringify(ep)}`);
     return def;
   };
-  const enabled = s.bool("enabled", { default: false })!;
-  const proxy = s.bool("proxy", { default: true })!;
+  const enabled = s.bool("enabled", { default: false });
+  const proxy = s.bool("proxy", { default: true });
   const frontend = endpoint("frontend", "ipc:///var/tmp/disco");
   const backend = endpoint("backend", "tcp://*:9000");
-  const connect = s.strings("connect", { default: [] })!;
+  const connect = s.strings("connect", { default: [] });
   connect.forEach((ep, i) => {
     if (!isEndpointText(ep) || ep.includes("*")) s.problem(`connect[${i}]`, `expected ${ENDPOINT_TEXT.replace('"tcp://*:9000", ', "")} (no *), got ${JSON.stringify(ep)}`);
   });
-  const port = s.int("port", { default: 9000, min: 1, max: 65535 })!;
-  const maxMessageBytes = s.int("max_message_bytes", { default: 1_048_576, min: 64, max: 268_435_456 })!;
-  const highWaterMark = s.int("high_water_mark", { default: 1000, min: 1, max: 10_000_000 })!;
-  const names = s.strings("collectors", { default: METRICS_COLLECTORS })!;
+  const port = s.int("port", { default: 9000, min: 1, max: 65535 });
+  const maxMessageBytes = s.int("max_message_bytes", { default: 1_048_576, min: 64, max: 268_435_456 });
+  const highWaterMark = s.int("high_water_mark", { default: 1000, min: 1, max: 10_000_000 });
+  const names = s.strings("collectors", { default: METRICS_COLLECTORS });
   const collectors: MetricsCollectorName[] = [];
   names.forEach((n, i) => {
     if ((METRICS_COLLECTORS as readonly string[]).includes(n)) collectors.push(n as MetricsCollectorName);
     else s.problem(`collectors[${i}]`, `unknown collector ${JSON.stringify(n)} (expected some of: ${METRICS_COLLECTORS.join(", ")})`);
   });
-  const intervalMs = s.durationMs("interval", { default: 60_000, minMs: 1000, maxMs: 86_400_000 })!;
-  const root = s.string("root", { default: "/", pattern: /^\//, patternText: "an absolute path" })!;
-  const heartbeatMs = s.durationMs("heartbeat_interval", { default: 10_000, minMs: 100, maxMs: 3_600_000 })!;
+  const intervalMs = s.durationMs("interval", { default: 60_000, minMs: 1000, maxMs: 86_400_000 });
+  const root = s.string("root", { default: "/", pattern: /^\//, patternText: "an absolute path" });
+  const heartbeatMs = s.durationMs("heartbeat_interval", { default: 10_000, minMs: 100, maxMs: 3_600_000 });
   // Unset, the idle timeout is 30 s or three heartbeats, whichever is longer.
   let idleTimeoutMs = s.durationMs("idle_timeout", { minMs: 100, maxMs: 86_400_000 }) ?? Math.max(30_000, 3 * heartbeatMs);
   if (idleTimeoutMs <= heartbeatMs) {
@@ -115,14 +115,14 @@ export function readMetrics(s: Section): MetricsConfig {
     idleTimeoutMs = heartbeatMs * 3;
   }
   const limits: BackendLimitsConfig = {
-    maxConnections: s.int("max_connections", { default: 256, min: 1, max: 1_000_000 })!,
-    maxConnectionsPerAddress: s.int("max_connections_per_address", { default: 16, min: 1, max: 1_000_000 })!,
-    handshakeTimeoutMs: s.durationMs("handshake_timeout", { default: 10_000, minMs: 100, maxMs: 3_600_000 })!,
+    maxConnections: s.int("max_connections", { default: 256, min: 1, max: 1_000_000 }),
+    maxConnectionsPerAddress: s.int("max_connections_per_address", { default: 16, min: 1, max: 1_000_000 }),
+    handshakeTimeoutMs: s.durationMs("handshake_timeout", { default: 10_000, minMs: 100, maxMs: 3_600_000 }),
     heartbeatMs,
     idleTimeoutMs,
-    maxTopicBytes: s.int("max_topic_bytes", { default: 256, min: 0, max: 1_048_576 })!,
-    maxTopicsPerPeer: s.int("max_topics_per_peer", { default: 100, min: 1, max: 10_000_000 })!,
-    maxTopics: s.int("max_topics", { default: 10_000, min: 1, max: 10_000_000 })!,
+    maxTopicBytes: s.int("max_topic_bytes", { default: 256, min: 0, max: 1_048_576 }),
+    maxTopicsPerPeer: s.int("max_topics_per_peer", { default: 100, min: 1, max: 10_000_000 }),
+    maxTopics: s.int("max_topics", { default: 10_000, min: 1, max: 10_000_000 }),
   };
   s.done();
   return { enabled, proxy, frontend, backend, connect, port, maxMessageBytes, highWaterMark, collectors, intervalMs, root, limits };

@@ -36,7 +36,7 @@ export interface MqttConfig {
 
 /** Reads and validates `[mqtt]`; `present` says whether the table was in the file. */
 export function readMqtt(s: Section, present: boolean): MqttConfig {
-  const enabled = s.bool("enabled", { default: present })!;
+  const enabled = s.bool("enabled", { default: present });
   const url = s.string("url", {
     ...(present && enabled ? { required: true } : { default: "" }),
     pattern: /^mqtts?:\/\/[^\s/]+\/?$/,
@@ -46,7 +46,7 @@ export function readMqtt(s: Section, present: boolean): MqttConfig {
   const passwordFile = s.string("password_file", { nonEmpty: true });
   const clientId = s.string("client_id", { pattern: /^[\x21-\x7e]{1,128}$/, patternText: "1-128 printable characters without spaces" });
   const topic = (key: string, def: string) => {
-    const v = s.string(key, { default: def })!;
+    const v = s.string(key, { default: def });
     if (!TOPIC_PART.test(v) || v.startsWith("/") || v.endsWith("/")) {
       s.problem(key, `expected ${TOPIC_TEXT}, got ${JSON.stringify(v)}`);
       return def;
@@ -55,11 +55,11 @@ export function readMqtt(s: Section, present: boolean): MqttConfig {
   };
   const prefix = topic("prefix", "disco");
   const discoveryPrefix = topic("discovery_prefix", "homeassistant");
-  const discovery = s.bool("discovery", { default: true })!;
-  const keepaliveMs = s.durationMs("keepalive", { default: 30_000, minMs: 1000, maxMs: 65_535_000 })!;
-  const reconnectMaxMs = s.durationMs("reconnect_max", { default: 60_000, minMs: 1000, maxMs: 3_600_000 })!;
+  const discovery = s.bool("discovery", { default: true });
+  const keepaliveMs = s.durationMs("keepalive", { default: 30_000, minMs: 1000, maxMs: 65_535_000 });
+  const reconnectMaxMs = s.durationMs("reconnect_max", { default: 60_000, minMs: 1000, maxMs: 3_600_000 });
   const caFile = s.string("ca_file", { nonEmpty: true });
-  const fleet = s.bool("fleet", { default: true })!;
+  const fleet = s.bool("fleet", { default: true });
   s.done();
   return {
     enabled,

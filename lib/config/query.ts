@@ -39,11 +39,11 @@ const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
  * @param queries the `[[query]]` tables
  */
 export function readControl(s: Section, queries: readonly Section[]): ControlConfig {
-  const enabled = s.bool("enabled", { default: true })!;
-  const port = s.int("port", { default: 40001, min: 1, max: 65535 })!;
-  const maxConcurrentQueries = s.int("max_concurrent_queries", { default: 4, min: 1, max: 256 })!;
-  const challengeTtlMs = s.durationMs("challenge_ttl", { default: 5000, minMs: 100, maxMs: 60_000 })!;
-  const timeoutMs = s.durationMs("timeout", { default: 3000, minMs: 10, maxMs: 3_600_000 })!;
+  const enabled = s.bool("enabled", { default: true });
+  const port = s.int("port", { default: 40001, min: 1, max: 65535 });
+  const maxConcurrentQueries = s.int("max_concurrent_queries", { default: 4, min: 1, max: 256 });
+  const challengeTtlMs = s.durationMs("challenge_ttl", { default: 5000, minMs: 100, maxMs: 60_000 });
+  const timeoutMs = s.durationMs("timeout", { default: 3000, minMs: 10, maxMs: 3_600_000 });
   s.done();
   const out: QueryConfig[] = [];
   const seen = new Map<string, string>();
@@ -63,7 +63,7 @@ export function readControl(s: Section, queries: readonly Section[]): ControlCon
       else shell = raw;
     } else if (Array.isArray(raw) && raw.length > 0 && raw.every((x) => typeof x === "string") && (raw[0] as string) !== "") argv = raw as string[];
     else t.problem("command", "expected a non-empty list of strings (program first) or a shell line");
-    const timeoutMs = t.durationMs("timeout", { default: 5000, minMs: 10, maxMs: 3_600_000 })!;
+    const timeoutMs = t.durationMs("timeout", { default: 5000, minMs: 10, maxMs: 3_600_000 });
     t.done();
     if (name !== undefined && (argv || shell !== undefined)) out.push({ name, ...(argv && { argv }), ...(shell !== undefined && { shell }), timeoutMs });
   }

@@ -3,6 +3,7 @@
  * challenge with the command (once per target), and collects every result until the timeout, or until the
  * first result when it expects exactly one target. Reads get their result straight away.
  */
+import { untilAborted } from "../async/index.ts";
 import { bytesEqual } from "../bytes.ts";
 import { OpenError, randomNonce, sealingKey, type Keyring } from "../crypto/index.ts";
 import type { UdpEndpoint } from "../net/index.ts";
@@ -116,12 +117,6 @@ export async function runControl(socket: UdpEndpoint, op: ControlOp, args: Uint8
   const done = new AbortController();
   const ended = AbortSignal.any([stop, done.signal]);
   const iterator = socket[Symbol.asyncIterator]();
-  // Abort ends the pending read: the loop below then sees "done".
-  const endRead = new Promise<IteratorResult<never>>((resolve) => {
-    if (ended.aborted) resolve({ value: undefined as never, done: true });
-    ended.addEventListener("abort", () => resolve({ value: undefined as never, done: true }), { once: true });
-  });
-
   for (const t of o.targets) {
     try {
       await socket.send(request, t.port, t.address);
@@ -134,8 +129,9 @@ export async function runControl(socket: UdpEndpoint, op: ControlOp, args: Uint8
   }
 
   while (!ended.aborted) {
-    const next = await Promise.race([iterator.next(), endRead]);
-    if (next.done) break;
+    // One short-lived wait per datagram: racing a long-lived promise would keep every datagram alive.
+    const next = await untilAborted(iterator.next(), ended);
+    if (next === undefined || next.done) break;
     const d = next.value;
     const from = `${d.address}:${d.port}`;
     let frame: ControlFrame;

@@ -1,7 +1,10 @@
 import { DiscoError } from "../errors.ts";
 
+/** The base of every control error (callers branch on the two below). */
+export abstract class ControlBaseError extends DiscoError {}
+
 /** Bytes that are not a well-formed control frame or payload. */
-export class ControlFrameError extends DiscoError {
+export class ControlFrameError extends ControlBaseError {
   override name = "ControlFrameError";
   /** Byte offset where the problem was found. */
   readonly offset: number;
@@ -18,7 +21,7 @@ export type ControlFailure =
   | "refused"; // the target answered with a non-ok status
 
 /** A remote operation that did not succeed. `status` is set when the target said why. */
-export class ControlError extends DiscoError {
+export class ControlError extends ControlBaseError {
   override name = "ControlError";
   readonly failure: ControlFailure;
   /** The target's status name when it answered. */

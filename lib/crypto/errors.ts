@@ -1,12 +1,17 @@
 import { DiscoError } from "../errors.ts";
 
+/** The base of every crypto error. */
+export class CryptoError extends DiscoError {
+  override name = "CryptoError";
+}
+
 /** Key material that cannot be used (wrong length, bad encoding). */
-export class KeyError extends DiscoError {
+export class KeyError extends CryptoError {
   override name = "KeyError";
 }
 
 /** A sealed frame that did not authenticate (wrong key, tampered bytes) or names no key of the keyring. */
-export class OpenError extends DiscoError {
+export class OpenError extends CryptoError {
   override name = "OpenError";
   /** Why: `unknown-key` (no key with that id) or `auth` (tag did not verify). */
   readonly reason: "unknown-key" | "auth";

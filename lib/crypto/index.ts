@@ -1,5 +1,5 @@
 /** Key derivation (WebCrypto, at start-up), keyrings, AES-256-GCM sealing (node:crypto, per datagram) and replay memory. */
-export { KeyError, OpenError } from "./errors.ts";
+export { CryptoError, KeyError, OpenError } from "./errors.ts";
 export {
   CHANNEL_ID_BYTES,
   KEY_BYTES,

@@ -1,7 +1,15 @@
 import { DiscoError } from "../errors.ts";
 
+/**
+ * The base of every daemon error; thrown as itself when the daemon cannot start or keep running (nothing
+ * enabled, or every task keeps failing).
+ */
+export class DaemonError extends DiscoError {
+  override name = "DaemonError";
+}
+
 /** A task of the daemon failed (not aborted); carries the task's name and its error as `cause`. */
-export class TaskError extends DiscoError {
+export class TaskError extends DaemonError {
   override name = "TaskError";
   readonly task: string;
   constructor(task: string, options?: { cause?: unknown }) {
@@ -10,13 +18,8 @@ export class TaskError extends DiscoError {
   }
 }
 
-/** The daemon cannot start or keep running: nothing enabled, or every task keeps failing. */
-export class DaemonError extends DiscoError {
-  override name = "DaemonError";
-}
-
 /** A control-socket request or response that is not what the protocol says. */
-export class ControlProtocolError extends DiscoError {
+export class ControlProtocolError extends DaemonError {
   override name = "ControlProtocolError";
   /** What the response's error says. */
   readonly code: "malformed" | "unknown-request" | "too-long" | "timeout" | "internal";
@@ -30,7 +33,7 @@ export class ControlProtocolError extends DiscoError {
 }
 
 /** The control socket could not be used: no daemon answers, or it answered something unusable. */
-export class ControlError extends DiscoError {
+export class ControlError extends DaemonError {
   override name = "ControlError";
   /** The errno when the socket could not be reached (ENOENT, ECONNREFUSED, EACCES, ...). */
   readonly errno?: string;

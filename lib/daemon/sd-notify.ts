@@ -7,7 +7,7 @@
  * (the CLI) reads `$NOTIFY_SOCKET`, `$WATCHDOG_USEC` and `$WATCHDOG_PID` and passes them in.
  */
 import { dlopen, ptr, read as readPtr, type Pointer } from "bun:ffi";
-import { DiscoError } from "../errors.ts";
+import { DaemonError } from "./errors.ts";
 
 /** `AF_UNIX`, `SOCK_DGRAM`, `SOCK_CLOEXEC`, `MSG_*`: asm-generic values, the same on x86-64 and arm64. */
 const AF_UNIX = 1;
@@ -37,7 +37,7 @@ function errno(c: Libc): number {
 }
 
 /** The notify socket could not be created (`socket(2)` failed: out of file descriptors, say). */
-export class NotifySocketError extends DiscoError {
+export class NotifySocketError extends DaemonError {
   override name = "NotifySocketError";
   /** The errno number `socket(2)` set. */
   readonly errno: number;

@@ -7,6 +7,7 @@ import type { UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
 import { ProtocolError } from "./errors.ts";
 import { bytesEqual } from "../bytes.ts";
+import { DiscoError } from "../errors.ts";
 import { decodeDatagram, MARKER } from "./frame.ts";
 import { encodeLegacyRequest, legacyCrypt, legacyDecodeText, parseLegacyAnswer, type LegacyKey } from "./legacy.ts";
 import { decodeAnswer, decodeChallenge, decodeError, describeErrorCode, encodeQuery, encodeRetry, QUERY_ID_BYTES, type ErrorCode, type HostInterfaces } from "./payload.ts";
@@ -142,7 +143,8 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       sent++;
       emit({ type: "sent", target, bytes: query.length });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      if (!(err instanceof DiscoError)) throw err;
+      const message = err.message;
       sendFailures.push({ target, message });
       emit({ type: "send-failed", target, message });
     }
@@ -168,7 +170,8 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       let parsed;
       try {
         parsed = parseLegacyAnswer(legacyDecodeText(legacyCrypt(legacy.key, data)), legacy.magic);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof DiscoError)) throw err;
         return drop(from, "auth");
       }
       if (parsed.kind === "error") return refuse(from, "legacy", parsed.message);
@@ -182,7 +185,8 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       let e;
       try {
         e = decodeError(frame.body);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof DiscoError)) throw err;
         return drop(from, "malformed");
       }
       if (!bytesEqual(e.nonce, nonce)) return drop(from, "unknown-id");
@@ -203,7 +207,8 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       let c;
       try {
         c = decodeChallenge(payload);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof DiscoError)) throw err;
         return drop(from, "malformed");
       }
       if (!bytesEqual(c.id, id) || !options.keyring || challenged.has(from)) return drop(from, "unknown-id");
@@ -216,7 +221,8 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
     let answer;
     try {
       answer = decodeAnswer(payload);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof DiscoError)) throw err;
       return drop(from, "malformed");
     }
     if (!bytesEqual(answer.id, id)) return drop(from, "unknown-id");
@@ -248,7 +254,8 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       if (r === "stop" || r.done) break;
       try {
         await handle(r.value.data, r.value.address, r.value.port);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof DiscoError)) throw err;
         drop(`${r.value.address}:${r.value.port}`, "malformed");
       }
     }

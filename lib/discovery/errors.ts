@@ -1,7 +1,12 @@
 import { DiscoError } from "../errors.ts";
 
+/** The base of every discovery error. */
+export class DiscoveryError extends DiscoError {
+  override name = "DiscoveryError";
+}
+
 /** Bytes that are not a well-formed discovery frame (too short, bad version, bad length, trailing bytes). */
-export class FrameError extends DiscoError {
+export class FrameError extends DiscoveryError {
   override name = "FrameError";
   /** Byte offset (from the start of the frame) where the problem was found. */
   readonly offset: number;
@@ -19,7 +24,7 @@ export type ProtocolReason =
   | "legacy"; // a PyDiscover datagram that does not parse
 
 /** A well-formed frame whose content breaks the protocol (wrong sealing, bad payload). */
-export class ProtocolError extends DiscoError {
+export class ProtocolError extends DiscoveryError {
   override name = "ProtocolError";
   readonly reason: ProtocolReason;
   constructor(reason: ProtocolReason, message: string, options?: { cause?: unknown }) {

@@ -1,5 +1,5 @@
 /** Discovery: the query/answer protocol of disco-server / disco-client (codec, responder, client, legacy). */
-export { FrameError, ProtocolError, type ProtocolReason } from "./errors.ts";
+export { DiscoveryError, FrameError, ProtocolError, type ProtocolReason } from "./errors.ts";
 export {
   CHANNEL_ID_BYTES,
   FLAG_SEALED,
@@ -98,5 +98,4 @@ export {
   type LegacyKey,
   type LegacyRequest,
 } from "./legacy.ts";
-// The UDP adapter lives in lib/net (shared with beacons); re-exported for existing importers.
 export { serveDiscovery, type ServeDiscoveryOptions } from "./serve.ts";

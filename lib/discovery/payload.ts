@@ -126,7 +126,8 @@ export function encodeQuery(q: QueryPayload): Uint8Array<ArrayBuffer> {
  */
 export function decodeQuery(bytes: Uint8Array): QueryPayload {
   if (bytes.length !== QUERY_PAYLOAD_BYTES) throw new ProtocolError("payload", `query payload must be ${QUERY_PAYLOAD_BYTES} bytes, got ${bytes.length}`);
-  return { id: bytes.subarray(0, QUERY_ID_BYTES), timeMs: readTime(bytes, QUERY_ID_BYTES) };
+  // A 16-byte copy rather than a view: a view of a small, fresh array costs Bun more than copying it.
+  return { id: bytes.slice(0, QUERY_ID_BYTES), timeMs: readTime(bytes, QUERY_ID_BYTES) };
 }
 
 /**

@@ -3,14 +3,20 @@
  * what it reads, so the main thread's event loop never blocks on GPIO events.
  */
 import { closeFd, eventfd, signalEventfd } from "./_libc.ts";
-import { PUMP_WORKER_SOURCE } from "./_pump-worker.ts";
+import type { PumpCommand, PumpMode, PumpReport } from "./_pump-worker.ts";
 import { GpioError } from "./errors.ts";
 
-type WorkerMessage =
-  | { op: "data"; fd: number; bytes: Uint8Array }
-  | { op: "error"; fd: number; errno: number }
-  | { op: "removed"; fd: number }
-  | { op: "stopped" };
+
+/**
+ * Where the worker's module is. From source or a bundle: beside this file. Inside the binary compiled by
+ * scripts/build.ts, which embeds the worker as a second entry point: at its path from the project root
+ * (the binary's files live under `/$bunfs/root/`, and `import.meta.url` names the binary itself, so a path
+ * relative to this file would miss it).
+ * @param here this module's `import.meta.url`
+ */
+export function workerModule(here: string): URL | string {
+  return here.startsWith("file:///$bunfs/") ? "./lib/gpio/_pump-worker.ts" : new URL("./_pump-worker.ts", here);
+}
 
 /** The edge-event worker of one driver. */
 export class EventPump {
@@ -24,9 +30,8 @@ export class EventPump {
     if (this.#worker) return this.#worker;
     this.#wakeFd = eventfd();
     if (this.#wakeFd < 0) throw new GpioError("eventfd() failed: cannot wait for GPIO edge events");
-    const url = URL.createObjectURL(new Blob([PUMP_WORKER_SOURCE], { type: "application/javascript" }));
-    const w = new Worker(url);
-    w.onmessage = (e: MessageEvent<WorkerMessage>) => {
+    const w = new Worker(workerModule(import.meta.url));
+    w.onmessage = (e: MessageEvent<PumpReport>) => {
       const m = e.data;
       if (m.op === "data") this.#sinks.get(m.fd)?.(m.bytes);
       else if (m.op === "error") this.#sinks.get(m.fd)?.(undefined);
@@ -35,12 +40,20 @@ export class EventPump {
         this.#removed.delete(m.fd);
       } else if (m.op === "stopped") this.#stopped?.();
     };
-    w.postMessage({ op: "init", wakeFd: this.#wakeFd });
+    // A worker that cannot load or dies fails every line it watched, rather than leaving them silent.
+    w.onerror = (e) => {
+      e.preventDefault();
+      for (const sink of [...this.#sinks.values()]) sink(undefined);
+      for (const done of this.#removed.values()) done();
+      this.#removed.clear();
+      this.#stopped?.();
+    };
+    w.postMessage({ op: "init", wakeFd: this.#wakeFd } satisfies PumpCommand);
     this.#worker = w;
     return w;
   }
 
-  #send(msg: object): void {
+  #send(msg: PumpCommand): void {
     this.#start().postMessage(msg);
     signalEventfd(this.#wakeFd);
   }
@@ -50,7 +63,7 @@ export class EventPump {
    * it from offset 0 on POLLPRI (a sysfs attribute the kernel notifies, e.g. a gpio `value` with `edge` set).
    * `sink` gets the bytes, or undefined when the fd failed.
    */
-  add(fd: number, sink: (bytes: Uint8Array | undefined) => void, mode: "read" | "pri" = "read"): void {
+  add(fd: number, sink: (bytes: Uint8Array | undefined) => void, mode: PumpMode = "read"): void {
     this.#sinks.set(fd, sink);
     this.#send({ op: "add", fd, mode });
     this.#worker?.ref();

@@ -142,6 +142,9 @@ export class CdevGpio extends DriverBase<CdevLine> {
   async request(chip: string, line: number, settings: LineSettings): Promise<LineHandle> {
     this.assertOpen();
     requireValidSettings(chip, line, settings);
+    if (settings.keepAfterClose) {
+      throw new GpioValueError(`${chip} line ${line}: the gpiochip device releases a line when its process exits, so it cannot leave a value set (use the sysfs driver, or keep the process running)`, { chip, line });
+    }
     const { fd, name } = this.#withChip(chip, (c) => {
       this.#requireLine(c, line);
       return { fd: this.#requestLine(c, line, settings), name: c.name };

@@ -213,6 +213,8 @@ interface SysfsLineOptions {
   readonly onRelease: () => void;
 }
 
+const DECODER = new TextDecoder();
+
 class SysfsLine extends LineBase {
   /** `<classDir>/gpio<number>` */
   readonly dir: string;
@@ -222,6 +224,9 @@ class SysfsLine extends LineBase {
   /** The `value` fd awaited for POLLPRI (interrupt mode). */
   #valueFd?: number;
   #scanWaiters: (() => void)[] = [];
+  /** The `value` fd kept for reads (see readValue). */
+  #readFd?: number;
+  readonly #readBuf = new Uint8Array(16);
 
   constructor(chip: string, line: number, settings: LineSettings, options: SysfsLineOptions) {
     super(chip, line, settings, options.onRelease);
@@ -305,8 +310,14 @@ class SysfsLine extends LineBase {
     this.#edges.feed(await this.read());
   }
 
+  /**
+   * A sysfs attribute read never blocks: one pread on a kept descriptor per sample, not a thread-pool round
+   * trip with a fresh 256 KB buffer (a 1 s scan was most of an idle daemon's CPU).
+   */
   protected async readValue(): Promise<LineValue> {
-    return (await readFile(join(this.dir, "value"), "utf8")).trim() === "0" ? 0 : 1;
+    this.#readFd ??= openSync(join(this.dir, "value"), constants.O_RDONLY);
+    const n = readSync(this.#readFd, this.#readBuf, 0, this.#readBuf.length, 0);
+    return DECODER.decode(this.#readBuf.subarray(0, n)).trim() === "0" ? 0 : 1;
   }
 
   protected async writeValue(value: LineValue): Promise<void> {
@@ -321,7 +332,11 @@ class SysfsLine extends LineBase {
       await this.#options.pump?.remove(this.#valueFd);
       closeSync(this.#valueFd);
     }
+    if (this.#readFd !== undefined) closeSync(this.#readFd);
+    this.#readFd = undefined;
     if (this.#edges) await this.#write("edge", "none").catch(() => undefined);
+    // Left exported, the kernel keeps driving the output's value after this process exits.
+    if (this.settings.keepAfterClose) return;
     await writeFile(join(this.#options.classDir, "unexport"), String(this.#options.number)).catch(() => undefined);
   }
 }

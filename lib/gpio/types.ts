@@ -30,6 +30,12 @@ export interface LineSettings {
   readonly initial?: LineValue;
   /** Consumer label the kernel shows (cdev; at most 31 bytes). @default "disco" */
   readonly consumer?: string;
+  /**
+   * Outputs only, sysfs only: `close()` leaves the line exported, so it keeps driving its value after the
+   * process exits (`disco gpio set --exit`). The cdev driver refuses it: the kernel releases a cdev line
+   * together with its file. @default false
+   */
+  readonly keepAfterClose?: boolean;
 }
 
 /** An edge seen on an input. */
@@ -120,6 +126,7 @@ export function describeSettingsProblem(s: LineSettings): string | undefined {
     if (s.debounceMs) return "debounce needs an input";
   } else {
     if (s.initial !== undefined) return "initial is for outputs";
+    if (s.keepAfterClose) return "keepAfterClose is for outputs";
     if (s.drive && s.drive !== "push-pull") return "drive is for outputs";
     if (s.debounceMs && (!s.edge || s.edge === "none")) return "debounce needs edge detection";
   }

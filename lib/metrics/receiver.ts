@@ -4,7 +4,7 @@
  * connect, leave/failed disconnect) and/or a fixed endpoint list. disco.py instead rebuilt its socket
  * hourly; here a host that leaves or fails is disconnected at once.
  */
-import type { HostRecord, MembershipEvent } from "../beacon/types.ts";
+import type { HostRecord, MembershipEvent } from "../beacon/index.ts";
 import { formatEndpoint, parseEndpoint, SubSocket, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
 import { isValidHostName } from "../text/index.ts";
 import { MetricFrameError } from "./errors.ts";

@@ -15,6 +15,7 @@ import { listIpv4Interfaces, type Ipv4Interface } from "./interfaces.ts";
 
 /** One received datagram. */
 export interface Datagram {
+  /** Its bytes, in memory of its own (a Node Buffer: its slice() is a view, which is safe here). */
   readonly data: Uint8Array;
   /** Source IPv4 address. */
   readonly address: string;
@@ -29,6 +30,11 @@ export interface DatagramSink {
 
 /** An open, bound UDP socket. */
 export interface UdpEndpoint extends DatagramSink, AsyncIterable<Datagram>, AsyncDisposable {
+  /**
+   * Sends one datagram without a promise (for receive loops that answer every datagram): `done` gets
+   * nothing on success, or the {@link NetError} `send` would reject with.
+   */
+  post(data: Uint8Array, port: number, address: string, done?: (error?: NetError) => void): void;
   /** The bound address. */
   readonly address: string;
   /** The bound port (the one the OS chose for port 0). */
@@ -122,7 +128,9 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
     w({ value: queue.splice(0), done: false });
   };
   const onMessage = (msg: Buffer, rinfo: { address: string; port: number }): void => {
-    const d: Datagram = { data: new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), address: rinfo.address, port: rinfo.port };
+    // The Buffer itself (a Uint8Array with its own memory per datagram): reaching its .buffer to make a plain
+    // view costs more than the rest of this handler.
+    const d: Datagram = { data: msg, address: rinfo.address, port: rinfo.port };
     if (waiting) {
       const w = waiting;
       waiting = undefined;
@@ -214,6 +222,23 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
     });
     return closing;
   };
+  const post = (bytes: Uint8Array, toPort: number, address: string, done?: (error?: NetError) => void): void => {
+    if (closed) return done?.(new NetError(`send to ${address}:${toPort} on a closed socket`));
+    // Bun's dgram turns anything but a Buffer into one through its .buffer, which for a small fresh
+    // Uint8Array costs more than copying it into a (pooled) Buffer.
+    const data = Buffer.isBuffer(bytes) ? bytes : Buffer.allocUnsafe(bytes.length);
+    if (data !== bytes) data.set(bytes);
+    // Bun: an ICMP "port unreachable" from an earlier datagram (to someone else) surfaces as ECONNREFUSED
+    // on the next send, and that datagram is lost: retry it once.
+    const attempt = (retry: boolean): void => {
+      socket.send(data, toPort, address, (err) => {
+        if (!err) return done?.();
+        if (retry && (err as NodeJS.ErrnoException).code === "ECONNREFUSED" && !closed) return attempt(false);
+        done?.(netError(`cannot send to ${address}:${toPort}`, err));
+      });
+    };
+    attempt(true);
+  };
   const end = async <T>(): Promise<IteratorResult<T>> => {
     await close();
     return { value: undefined, done: true };
@@ -226,20 +251,8 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
       return overflowed;
     },
     siblings,
-    send: (data, toPort, address) =>
-      new Promise<void>((resolve, reject) => {
-        if (closed) return reject(new NetError(`send to ${address}:${toPort} on a closed socket`));
-        // Bun: an ICMP "port unreachable" from an earlier datagram (to someone else) surfaces as
-        // ECONNREFUSED on the next send, and that datagram is lost: retry it once.
-        const attempt = (retry: boolean): void => {
-          socket.send(data, toPort, address, (err) => {
-            if (!err) return resolve();
-            if (retry && (err as NodeJS.ErrnoException).code === "ECONNREFUSED" && !closed) return attempt(false);
-            reject(netError(`cannot send to ${address}:${toPort}`, err));
-          });
-        };
-        attempt(true);
-      }),
+    send: (data, toPort, address) => new Promise<void>((resolve, reject) => post(data, toPort, address, (err) => (err ? reject(err) : resolve()))),
+    post,
     close,
     [Symbol.asyncDispose]: close,
     batches: () => ({

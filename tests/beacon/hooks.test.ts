@@ -39,6 +39,13 @@ describe("hookEnv()", () => {
   });
 });
 
+describe("hookEnv() on a leave", () => {
+  it("says DISCO_STATE=left, not the alive state the goodbye came in", () => {
+    assert.equal(hookEnv({ type: "leave", host })["DISCO_STATE"], "left");
+    assert.equal(hookEnv({ type: "failed", host: { ...host, state: "failed" } })["DISCO_STATE"], "failed");
+  });
+});
+
 describe("HookRunner", () => {
   it("filters by event, bounds concurrency and the queue, never blocks push()", async () => {
     let running = 0;

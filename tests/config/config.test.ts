@@ -133,9 +133,12 @@ describe("parseDuration()", () => {
     assert.equal(parseDuration("2m"), 120_000);
     assert.equal(parseDuration("1h"), 3_600_000);
     assert.equal(parseDuration("3"), 3000);
+    assert.equal(parseDuration("1m30s"), 90_000);
+    assert.equal(parseDuration("1h30m"), 5_400_000);
+    assert.equal(parseDuration("2s500ms"), 2500);
   });
   it("rejects zero, negatives and junk", () => {
-    for (const v of [0, -1, "0s", "-2s", "2 parsecs", "", true, null, [1]]) assert.equal(parseDuration(v), undefined, String(v));
+    for (const v of [0, -1, "0s", "-2s", "2 parsecs", "", "10 m", " 2s", "2s ", "30s1m", "1s1s", "ms", "h", "1.s", true, null, [1]]) assert.equal(parseDuration(v), undefined, String(v));
   });
 });
 

@@ -91,6 +91,10 @@ describe("readGpio()", () => {
     const keys = p.map((x) => x.key).sort();
     assert.deepEqual(keys, ["gpio.driver", "gpio.input[0].bias", "gpio.input[0].line", "gpio.input[0].name", "gpio.input[0].pin"]);
   });
+  it("the unknown-key hint of an input lists input keys only", () => {
+    const [p] = configError(`[[gpio.input]]\nname = "a"\nline = 3\npin = 3\n`).problems;
+    assert.equal(p?.message, "unknown key (expected one of: active_low, bias, chip, debounce_ms, edge, line, name, scan_interval)");
+  });
   it("a PWM needs a line or a pwmchip, and a period", () => {
     const p = problems(`[[gpio.pwm]]\nname = "p"\nduty = 2\n`);
     assert.deepEqual(p.map((x) => x.key).sort(), ["gpio.pwm[0].duty", "gpio.pwm[0].line", "gpio.pwm[0].period_ms"]);

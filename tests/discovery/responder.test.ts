@@ -12,6 +12,7 @@ import {
   legacyCrypt,
   legacyDecodeText,
   openFrame,
+  DecryptBudget,
   RateLimiter,
   Responder,
   sealFrame,
@@ -163,5 +164,44 @@ describe("RateLimiter", () => {
     assert.equal(l.take("c", 0), true); // evicts b (a was touched more recently)
     assert.equal(l.size, 2);
     assert.equal(l.take("b", 0), true, "b was forgotten, so it starts with a full bucket");
+  });
+});
+
+describe("DecryptBudget", () => {
+  it("take() spends a source's budget and the strangers' bucket; refund() gives an authentic attempt back", () => {
+    const b = new DecryptBudget({ perSourcePerSec: 3, globalPerSec: 100 });
+    assert.deepEqual([b.take("a", 0), b.take("a", 0), b.take("a", 0), b.take("a", 0)], [true, true, true, false]);
+    b.refund("a");
+    assert.equal(b.take("a", 0), true, "a refunded attempt can be taken again");
+    assert.equal(b.take("b", 0), true, "other sources have their own budget");
+  });
+
+  it("a flood from strangers empties their bucket but not the one of recently authenticated sources", () => {
+    const b = new DecryptBudget({ perSourcePerSec: 1000, globalPerSec: 5 });
+    b.trust("client", 0);
+    for (let i = 0; i < 5; i++) assert.equal(b.take(`stranger-${i}`, 0), true);
+    assert.equal(b.take("stranger-x", 0), false, "the strangers' bucket is empty");
+    assert.equal(b.take("client", 0), true, "a known client draws from its own bucket");
+    assert.equal(b.take("client", 60_001), true, "the buckets refill");
+    assert.equal(b.take("stranger-y", 60_001), true);
+  });
+});
+
+describe("Responder decrypt budget", () => {
+  it("drops forged frames over a source's budget without decrypting, and keeps answering authentic ones", async () => {
+    const { r } = makeResponder({ decryptsPerSourcePerSec: 5 });
+    const forged = async () => {
+      const b = await query();
+      b[b.length - 1]! ^= 1;
+      return b;
+    };
+    const reasons: (string | undefined)[] = [];
+    for (let i = 0; i < 8; i++) reasons.push(r.handle(await forged(), "10.0.0.9:1").decision.reason);
+    assert.deepEqual(reasons, ["auth", "auth", "auth", "auth", "auth", "budget", "budget", "budget"]);
+    // Authentic queries from another source are answered, and being refunded, never run out.
+    for (let i = 0; i < 20; i++) {
+      const h = r.handle(await query({ id: crypto.getRandomValues(new Uint8Array(16)) }), "10.0.0.7:1");
+      assert.equal(h.decision.action, "answer", `query ${i}: ${h.decision.reason}`);
+    }
   });
 });

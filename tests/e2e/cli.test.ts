@@ -38,7 +38,7 @@ describe("dist/disco (multi-call binary)", () => {
   it("an unknown flag exits 2 and points to --help", () => {
     const r = run(["keygen", "--bogus"]);
     assert.equal(r.code, 2);
-    assert.match(r.err, /Unknown option '--bogus'/);
+    assert.match(r.err, /^disco keygen: unknown flag '--bogus'/);
     assert.match(r.err, /Try 'disco keygen --help'/);
   });
 

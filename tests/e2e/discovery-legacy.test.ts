@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { ensureBuilt } from "../_bin.ts";
 import { LineReader } from "../_lines.ts";
+import { createLan, netnsUnavailable } from "../net/_netns.ts";
 
 const PYTHON = "/usr/bin/python3";
 const hasPyaes = Bun.spawnSync([PYTHON, "-c", "import pyaes"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
@@ -24,21 +25,24 @@ def crypt(password, data):
     return pyaes.AESModeOfOperationCTR(key).encrypt(data)
 `;
 
-// A PyDiscover-style client: one request to 127.0.0.1:PORT, prints the decrypted answer.
+// A PyDiscover-style client: one request to ADDRESS:PORT (default 127.0.0.1), prints the decrypted answer.
 const CLIENT = `${COMMON}
 magic, port, password = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+address = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
 s.settimeout(5)
-s.sendto(crypt(password, ("%s%s" % (magic, time.time())).encode()), ("127.0.0.1", port))
+s.sendto(crypt(password, ("%s%s" % (magic, time.time())).encode()), (address, port))
 data, addr = s.recvfrom(65535)
 print(crypt(password, data).decode(errors="ignore"))
 `;
 
-// A PyDiscover-style server: answers one fresh request on 127.0.0.1:0 with magic#OK#json.
+// A PyDiscover-style server: answers one fresh request on ADDRESS:PORT (default 127.0.0.1:0) with magic#OK#json.
 const SERVER = `${COMMON}
 magic, password = sys.argv[1], sys.argv[2]
+address, port = (sys.argv[3], int(sys.argv[4])) if len(sys.argv) > 4 else ("127.0.0.1", 0)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
+s.bind((address, port))
 print("port %d" % s.getsockname()[1], flush=True)
 data, addr = s.recvfrom(65535)
 text = crypt(password, data).decode(errors="ignore")
@@ -86,5 +90,48 @@ describe("--legacy against a Python/pyaes PyDiscover peer", { skip }, () => {
     assert.deepEqual(doc.hosts[0].services, { register: "10.0.0.9", name: "py" });
     await out.waitFor(/served/);
     assert.equal(await server.exited, 0);
+  });
+});
+
+// PyDiscover's own defaults (port 50000, magic "fna349fn", a 5 s client wait) are fixed, well-known values,
+// so these run in namespaces of their own, where nobody else's test can hold port 50000.
+const nsSkip = skip ?? netnsUnavailable();
+
+describe("--legacy takes PyDiscover's defaults (no -p, -m or -t), both ways", { skip: nsSkip }, () => {
+  let disco = "";
+  const tmp = mkdtempSync(join(tmpdir(), "disco-legacy-ns-"));
+  before(() => {
+    disco = ensureBuilt();
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("a stock PyDiscover client (port 50000, magic fna349fn, broadcast) gets 'disco-server --legacy'", async () => {
+    await using lan = await createLan(2);
+    const [serverHost, clientHost] = lan.hosts;
+    const services = join(tmp, "info.cfg");
+    writeFileSync(services, "[DEFAULT]\nregister = 10.0.0.1\n");
+    const pw = join(tmp, "pw");
+    writeFileSync(pw, "s3cret\n");
+    const server = serverHost!.spawn([join(disco, "..", "disco-server"), "--legacy", "--password-file", pw, "-d", services]);
+    await new LineReader(server.stderr).waitFor(/listening on 0\.0\.0\.0:50000 .*legacy/);
+    const r = clientHost!.exec([PYTHON, "-c", CLIENT, "fna349fn", "50000", "s3cret", lan.broadcast]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'fna349fn#OK#{"register": "10.0.0.1"}');
+  });
+
+  it("'disco-client --legacy' finds a stock PyDiscover server and waits PyDiscover's 5 s", { timeout: 30_000 }, async () => {
+    await using lan = await createLan(2);
+    const [serverHost, clientHost] = lan.hosts;
+    const server = serverHost!.spawn([PYTHON, "-c", SERVER, "fna349fn", "pw", "0.0.0.0", "50000"]);
+    await new LineReader(server.stdout).waitFor(/port 50000/);
+    const t0 = performance.now();
+    const r = clientHost!.exec([join(disco, "..", "disco-client"), "--legacy", "--password", "pw", "-i", "eth0", "--json"]);
+    const elapsedMs = performance.now() - t0;
+    assert.equal(r.exitCode, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual(doc.queried, [`${lan.broadcast}:50000`]);
+    assert.deepEqual(doc.hosts[0].services, { register: "10.0.0.9", name: "py" });
+    // It collects every answer until the timeout: PyDiscover's 5 s, not disco's 2 s.
+    assert.ok(elapsedMs >= 4500, `returned after ${elapsedMs.toFixed(0)} ms`);
   });
 });

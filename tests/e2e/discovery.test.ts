@@ -53,9 +53,9 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
     const b = await startServer(["-m", "e2e", "--key-file", key, "--name", "beta", "-d", cfgB]);
     const r = await client(["--to", `127.255.255.255:${a.port}`, "--to", `127.255.255.255:${b.port}`, "-m", "e2e", "--key-file", key, "-t", "1"]);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^HOST\s+SERVICES$/m);
-    assert.match(r.out, /^alpha\s+web=http:\/\/alpha\/, ssh=22$/m);
-    assert.match(r.out, /^beta\s+mqtt=tcp:\/\/beta:1883$/m);
+    assert.match(r.out, /^HOST\s+ADDRESS\s+SERVICES$/m);
+    assert.match(r.out, /^alpha\s+127\.0\.0\.1\s+web=http:\/\/alpha\/, ssh=22$/m);
+    assert.match(r.out, /^beta\s+127\.0\.0\.1\s+mqtt=tcp:\/\/beta:1883$/m);
   });
 
   it("targets come from the config (interfaces, broadcast) or from -i lo", async () => {
@@ -82,8 +82,8 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
     assert.ok(doc.hosts[0].rttMs >= 0);
     const v = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-json", "--key-file", key, "-t", "1", "-v"]);
     assert.equal(v.code, 0, v.err);
-    assert.match(v.out, /^HOST\s+ADDRESSES\s+VERSION\s+UPTIME\s+RTT\s+SERVICES$/m);
-    assert.match(v.out, /^gamma\s+\S*127\.0\.0\.1\S*\s+\d+\.\d+\.\d+\s+\d+s\s+[\d.]+ms\s+-$/m);
+    assert.match(v.out, /^HOST\s+ADDRESS\s+ADDRESSES\s+VERSION\s+UPTIME\s+RTT\s+SERVICES$/m);
+    assert.match(v.out, /^gamma\s+127\.0\.0\.1\s+\S*127\.0\.0\.1\S*\s+\d+\.\d+\.\d+\s+\d+s\s+[\d.]+ms\s+-$/m);
   });
 
   it("with a password: the right one is answered; a wrong one gets silence and exit 1 (hidden)", async () => {
@@ -163,6 +163,16 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
     }
   });
 
+  it("'disco config check' refuses legacy = true without a password, and notes what the legacy password exposes", () => {
+    const bad = Bun.spawnSync([disco, "config", "check", "-c", file("legacy-nopw.toml", `[discovery]\nlegacy = true\nkey_file = "${key}"\n`)], { stdout: "pipe", stderr: "pipe" });
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stderr.toString(), /legacy-nopw\.toml:\d*:? ?discovery\.legacy: needs password or password_file/);
+    const pw = file("legacy-check-pw", "x\n");
+    const ok = Bun.spawnSync([disco, "config", "check", "-c", file("legacy-pw.toml", `[discovery]\nlegacy = true\npassword_file = "${pw}"\n`)], { stdout: "pipe", stderr: "pipe" });
+    assert.equal(ok.exitCode, 0, ok.stderr.toString());
+    assert.match(ok.stdout.toString(), /note: discovery\.legacy: the password is PyDiscover's only/);
+  });
+
   it("'disco server' stops cleanly on SIGTERM and prints its counters with -v", async () => {
     const s = await startServer(["-m", "e2e-stop", "--key-file", key, "-v"], "disco");
     const r = await client(["--to", `127.0.0.1:${s.port}`, "-m", "e2e-stop", "--key-file", key, "-t", "1"]);
@@ -176,7 +186,7 @@ describe("disco-server <-> disco-client (compiled binary, loopback)", () => {
   it("bad flags exit 2", async () => {
     const r = await client(["-p", "seventy"]);
     assert.equal(r.code, 2);
-    assert.match(r.err, /-p expects a whole number/);
+    assert.match(r.err, /^disco client: --port expects a whole number/);
     const t = await client(["--to", "localhost"]);
     assert.equal(t.code, 2);
     assert.match(t.err, /--to expects an IPv4 address/);

@@ -104,7 +104,7 @@ describe("disco hosts (compiled binary, loopback)", () => {
     const frames = out.text.split("\x1b[H");
     const last = frames[frames.length - 1]!;
     assert.equal(last.split("HOST").length - 1, 1, "one header per frame");
-    assert.match(last, /tty-host\s+127\.0\.0\.1\s+alive/);
+    assert.match(last, /tty-host\s+127\.0\.0\.1\s+\x1b\[32malive\x1b\[0m/, "the state coloured (green)");
     assert.match(last, /packets received/);
     assert.ok(!out.text.includes('"type":"join"'), "no NDJSON on a terminal");
     // End the child of `script` by its PID.

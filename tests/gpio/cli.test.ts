@@ -7,7 +7,7 @@ import { command } from "../../lib/cli/gpio.ts";
 import { UsageError, type CliIo } from "../../lib/cli/index.ts";
 import { createSysfsTree, type SysfsTree } from "./_sysfs-tree.ts";
 
-function capture(onOut?: (text: string) => void): { io: CliIo; out: () => string; err: () => string } {
+function capture(onOut?: (text: string) => void, onErr?: (text: string) => void): { io: CliIo; out: () => string; err: () => string } {
   let out = "";
   let err = "";
   return {
@@ -16,7 +16,10 @@ function capture(onOut?: (text: string) => void): { io: CliIo; out: () => string
         out += t;
         onOut?.(t);
       },
-      err: (t) => void (err += t),
+      err: (t) => {
+        err += t;
+        onErr?.(t);
+      },
       env: {},
       stdoutIsTTY: false,
     },
@@ -53,12 +56,34 @@ describe("disco gpio (sysfs driver over a temp tree)", () => {
     assert.equal(await command.run(["get", "gpiochip0:3", "--driver", "sysfs", "--sysfs-root", tree.root], c.io, never), 0);
     assert.equal(c.out(), "1\n");
   });
-  it("set drives a declared output by name", async () => {
+  it("set drives a declared output by name and holds it until the signal, then releases it", async () => {
     using tree = createSysfsTree();
     const cfg = configFile(tree, `[gpio]\ndriver = "sysfs"\nsysfs_root = "${tree.root}"\n[[gpio.output]]\nname = "pump"\nline = 2\n`);
-    const c = capture();
-    assert.equal(await command.run(["set", "pump", "1", "-c", cfg], c.io, never), 0);
+    const stop = new AbortController();
+    let holding!: () => void;
+    const held = new Promise<void>((r) => (holding = r));
+    const c = capture(undefined, (t) => t.includes("holding") && holding());
+    const run = command.run(["set", "pump", "1", "-c", cfg], c.io, stop.signal);
+    await held;
+    assert.match(c.err(), /pump = 1, holding until Ctrl-C \/ SIGTERM/);
     assert.equal(readFileSync(join(tree.lineDir(2), "value"), "utf8"), "1");
+    assert.equal(readFileSync(join(tree.root, "class", "gpio", "unexport"), "utf8"), "", "released while holding");
+    stop.abort();
+    assert.equal(await run, 0);
+    assert.equal(readFileSync(join(tree.root, "class", "gpio", "unexport"), "utf8"), String(tree.base + 2));
+  });
+  it("set --exit sets and exits at once, leaving the sysfs line exported with its value", async () => {
+    using tree = createSysfsTree();
+    const c = capture();
+    assert.equal(await command.run(["set", "gpiochip0:5", "1", "--exit", "--driver", "sysfs", "--sysfs-root", tree.root], c.io, never), 0);
+    assert.equal(readFileSync(join(tree.lineDir(5), "value"), "utf8"), "1");
+    assert.equal(readFileSync(join(tree.root, "class", "gpio", "unexport"), "utf8"), "");
+    assert.match(c.err(), /left set/);
+  });
+  it("set --exit is refused for the cdev driver, and with --hold", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "disco-dev-"));
+    await assert.rejects(command.run(["set", "gpiochip0:5", "1", "--exit", "--driver", "cdev", "--dev-dir", empty], capture().io, never), (e) => e instanceof UsageError && /--exit needs the sysfs driver/.test(e.message));
+    await assert.rejects(command.run(["set", "gpiochip0:5", "1", "--exit", "--hold", "1s"], capture().io, never), (e) => e instanceof UsageError && /not both/.test(e.message));
   });
   it("set refuses a value other than 0/1, and an unknown name, as usage errors", async () => {
     using tree = createSysfsTree();
@@ -104,5 +129,12 @@ describe("disco gpio info against the config", () => {
     const c = capture();
     assert.equal(await command.run(["info", "-c", cfg, "--driver", "sysfs", "--sysfs-root", tree.root], c.io, never), 1);
     assert.match(c.err(), /config line 'door' uses chip 'gpiochip4', which does not exist here \(chips: gpiochip0\)/);
+  });
+});
+
+describe("disco gpio flag values", () => {
+  it("--sysfs-root and --dev-dir that are not directories are usage errors", async () => {
+    await assert.rejects(command.run(["info", "--driver", "sysfs", "--sysfs-root", "/nonexist"], capture().io, never), (e) => e instanceof UsageError && /--sysfs-root: no such directory '\/nonexist'/.test(e.message));
+    await assert.rejects(command.run(["info", "--driver", "cdev", "--dev-dir", "/nonexist"], capture().io, never), (e) => e instanceof UsageError && /--dev-dir/.test(e.message));
   });
 });

@@ -99,7 +99,7 @@ describe("beacons on a LAN of namespaces (compiled binary, 1 s interval)", { ski
     // A fresh one-shot listener on dev0 (a second socket on port 9000: SO_REUSEADDR) sees one row per host.
     const once = devices[0]!.host.exec([disco, "hosts", "--json", "--delay", "1", "--timeout", "1.6"]);
     assert.equal(once.exitCode, 0, once.stderr);
-    const rows = (JSON.parse(once.stdout) as { host: string; state: string }[]).map((h) => h.host);
+    const rows = (JSON.parse(once.stdout) as { hosts: { host: string; state: string }[] }).hosts.map((h) => h.host);
     assert.deepEqual(rows, all, "exactly one row per host");
     for (const d of devices) assert.equal(d.proc.exitCode, null, `${d.name} is still running`);
   });

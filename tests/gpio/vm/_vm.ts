@@ -39,8 +39,12 @@ export async function bootVm(timeoutMs = 240_000): Promise<VmRun> {
   const runner = join(CACHE, "gpio-runner.js");
   const b = Bun.spawnSync([process.execPath, "build", "--target=bun", join(VM_DIR, "runner.ts"), "--outfile", runner], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   if (b.exitCode !== 0) throw new Error(`bundling the runner failed: ${b.stderr.toString()}`);
+  // The drivers start their poll worker from "./_pump-worker.ts" beside the bundle that loads them.
+  const worker = join(CACHE, "_pump-worker.ts");
+  const w = Bun.spawnSync([process.execPath, "build", "--target=bun", join(ROOT, "lib", "gpio", "_pump-worker.ts"), "--outfile", worker], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (w.exitCode !== 0) throw new Error(`bundling the GPIO poll worker failed: ${w.stderr.toString()}`);
   const initrd = join(CACHE, "initrd.gz");
-  const i = Bun.spawnSync(["sh", join(VM_DIR, "build-initrd.sh"), CACHE, initrd, discoCopy, runner], { stdout: "pipe", stderr: "pipe" });
+  const i = Bun.spawnSync(["sh", join(VM_DIR, "build-initrd.sh"), CACHE, initrd, discoCopy, runner, worker], { stdout: "pipe", stderr: "pipe" });
   if (i.exitCode !== 0) throw new Error(`build-initrd.sh failed: ${i.stderr.toString()}`);
   return bootQemu({ cache: CACHE, initrd, append: "console=ttyS0 quiet panic=-1", timeoutMs, consoleLog: CONSOLE_LOG });
 }

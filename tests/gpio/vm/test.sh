@@ -42,6 +42,23 @@ wait $SETPID
 check "set --hold exits 0" 0 "$?"
 check "released line returns to its pull" 0 "$(simval 3)"
 
+# The default, as gpioset: held until SIGTERM, and it says so.
+$D gpio set $CHIP:3 1 2>/tmp/set.err &
+SETPID=$!
+wait_for sh -c "[ \"\$(cat $SIM/sim_gpio3/value)\" = 1 ]"
+check "set without --hold holds the line" 1 "$(simval 3)"
+contains "set says it holds until Ctrl-C" "holding until Ctrl-C / SIGTERM" "$(cat /tmp/set.err)"
+kill -TERM $SETPID
+wait $SETPID
+check "set without --hold exits 0 on SIGTERM" 0 "$?"
+# --exit: the sysfs driver leaves the line exported, still driven after disco exits; cdev cannot.
+out=$($D gpio set $CHIP:0 1 --exit --driver sysfs 2>&1); rc=$?
+check "set --exit exits 0 at once" 0 "$rc"
+check "set --exit leaves the sysfs line driven" 1 "$(simval 0)"
+out=$($D gpio set $CHIP:0 1 --exit --driver cdev 2>&1); rc=$?
+check "set --exit with the cdev driver is a usage error" 2 "$rc"
+for d in /sys/class/gpio/gpio[0-9]*; do [ -e "$d/value" ] && echo "${d##*/gpio}" > /sys/class/gpio/unexport; done
+
 out=$($D gpio set $CHIP:7 0 2>&1); rc=$?
 check "set on the hogged line exits 1" 1 "$rc"
 contains "busy hog names its consumer" "used by 'hog7'" "$out"
