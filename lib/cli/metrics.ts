@@ -4,6 +4,7 @@
  */
 import { runBeaconService } from "../beacon/index.ts";
 import { loadConfigFile, resolveHostName } from "./_config.ts";
+import type { BackendLimitsConfig } from "../config/index.ts";
 import { parseDurationFlag, parseFlags, parseIntFlag } from "./_args.ts";
 import { beaconServiceOptions, resolveBeaconSetup } from "./broadcast.ts";
 import type { CliIo, Command } from "./command.ts";
@@ -128,7 +129,7 @@ export const command: Command = {
 
     try {
       if (v.publish) return await publish(io, signal, positionals, { frontend, socket, name: resolveHostName("metrics", v.name, config), wait: v.wait, debug: v.debug === true });
-      if (v.proxy) return await proxy(io, signal, { frontend, backend, socket, debug: v.debug === true });
+      if (v.proxy) return await proxy(io, signal, { frontend, backend, socket, limits: m.limits, debug: v.debug === true });
       return await receive(io, signal, {
         socket,
         port: m.port,
@@ -175,8 +176,8 @@ async function publish(
   return 0;
 }
 
-async function proxy(io: CliIo, signal: AbortSignal, o: { frontend: string; backend: string; socket: SocketOptions; debug: boolean }): Promise<number> {
-  await using p = await MetricsProxy.open({ frontend: o.frontend, backend: o.backend, socket: o.socket });
+async function proxy(io: CliIo, signal: AbortSignal, o: { frontend: string; backend: string; socket: SocketOptions; limits: BackendLimitsConfig; debug: boolean }): Promise<number> {
+  await using p = await MetricsProxy.open({ frontend: o.frontend, backend: o.backend, socket: o.socket, limits: o.limits });
   const logs = o.debug
     ? (async () => {
         for await (const { side, event } of p.events(signal)) io.err(`${side}: ${describeEvent(event)}\n`);

@@ -35,6 +35,7 @@ export const metricsBuilder: Builder<MetricsSlice> = {
         intervalMs: m.intervalMs,
         root: m.root,
         socket: { highWaterMark: m.highWaterMark, maxMessageBytes: m.maxMessageBytes },
+        limits: m.limits,
         onReady: ({ frontend, backend }) => {
           ctx.log.info(`metrics: ${backend ? `proxy ${frontend} -> ${backend}` : `publishing to ${frontend}`}`, { task: "metrics" });
           ready();

@@ -2,6 +2,7 @@
  * The client engine: sends one query to every target, then collects every answer until the timeout,
  * drops answers to queries it did not send, and dedupes by host.
  */
+import { untilAborted } from "../async/index.ts";
 import { OpenError, type Keyring } from "../crypto/index.ts";
 import type { UdpEndpoint } from "../net/index.ts";
 import { openFrame, sealFrame } from "./envelope.ts";
@@ -245,13 +246,11 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
 
   if (sent > 0) {
     const it = socket[Symbol.asyncIterator]();
-    const stopped = new Promise<"stop">((resolve) => {
-      if (deadline.aborted) resolve("stop");
-      deadline.addEventListener("abort", () => resolve("stop"), { once: true });
-    });
     for (;;) {
-      const r = await Promise.race([it.next(), stopped]);
-      if (r === "stop" || r.done) break;
+      // One short-lived wait per datagram: racing a promise that lives until the deadline kept every
+      // datagram of a flood alive until then.
+      const r = await untilAborted(it.next(), deadline);
+      if (r === undefined || r.done) break;
       try {
         await handle(r.value.data, r.value.address, r.value.port);
       } catch (err) {

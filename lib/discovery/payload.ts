@@ -9,6 +9,7 @@
  * retry   id(16, the query's) time_ms(8) challenge(16)         (the query again, with the challenge)
  * ```
  */
+import { HOST_NAME_RULE, isValidHostName } from "../text/index.ts";
 import { ProtocolError } from "./errors.ts";
 import { NONCE_BYTES } from "./frame.ts";
 
@@ -176,7 +177,8 @@ function bad(message: string): never {
 export function toSelfDescription(v: unknown): SelfDescription {
   if (!isRecord(v)) bad("description is not a JSON object");
   const { host, addresses, version, uptimeSec, services, interfaces } = v;
-  if (typeof host !== "string" || host.length === 0 || host.length > 253) bad("description.host must be a non-empty string");
+  // The name reaches terminals, hooks and file names: the one strict rule, as for beacons and metrics.
+  if (typeof host !== "string" || !isValidHostName(host)) bad(`description.host must be ${HOST_NAME_RULE}`);
   if (!Array.isArray(addresses) || addresses.length > 256 || !addresses.every((a) => typeof a === "string")) bad("description.addresses must be a list of strings");
   if (typeof version !== "string" || version.length > 64) bad("description.version must be a string");
   if (typeof uptimeSec !== "number" || !Number.isFinite(uptimeSec) || uptimeSec < 0) bad("description.uptimeSec must be a non-negative number");

@@ -118,7 +118,9 @@ export async function feedFleet(fleet: FleetState, sources: FleetSources, signal
         for await (const e of events) {
           if (e.host.host === fleet.host) continue;
           fleet.applyMembership(e.type, fleetHostOf(e.host));
-          if (fleetMetrics) receiver?.apply(e);
+          // Only hosts that serve metrics: a rich beacon names its backend; disco.py's beacon sender runs one.
+          const serves = e.host.metricsEndpoint !== undefined || e.host.source === "disco.py";
+          if (fleetMetrics && receiver && (serves || receiver.hosts.has(e.host.host))) receiver.apply(e);
         }
       })(),
     );

@@ -86,6 +86,9 @@ describe("payload codec", () => {
   const bad: [string, unknown][] = [
     ["not an object", [1]],
     ["empty host", { host: "", addresses: [], version: "v", uptimeSec: 0, services: {} }],
+    ["a host name with an escape sequence", { host: "h\u001b]52;c;aGk=\u0007", addresses: [], version: "v", uptimeSec: 0, services: {} }],
+    ["a host name that traverses", { host: "../etc", addresses: [], version: "v", uptimeSec: 0, services: {} }],
+    ["a host name with a leading dash", { host: "-rf", addresses: [], version: "v", uptimeSec: 0, services: {} }],
     ["addresses not strings", { host: "h", addresses: [1], version: "v", uptimeSec: 0, services: {} }],
     ["negative uptime", { host: "h", addresses: [], version: "v", uptimeSec: -1, services: {} }],
     ["services a list", { host: "h", addresses: [], version: "v", uptimeSec: 0, services: [] }],

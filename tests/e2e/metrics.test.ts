@@ -85,6 +85,24 @@ describe("disco metrics (compiled binary)", () => {
       await proxy.waitFor("err", /^forwarded 1 messages, 1 subscriptions/);
     }));
 
+  it("the [metrics] backend limits of -c reach the proxy: a connection over max_connections_per_address is refused", () =>
+    withTempDir(async (dir) => {
+      const config = join(dir, "disco.toml");
+      await Bun.write(config, "[metrics]\nmax_connections_per_address = 1\n");
+      await using proxy = spawn(["metrics", "--proxy", "-c", config, "--frontend", `ipc://${dir}/front`, "--backend", "tcp://127.0.0.1:0", "--debug"]);
+      const [, , backend] = /^proxy: frontend (\S+) backend (\S+)$/.exec(await proxy.waitFor("err", /^proxy: frontend /))!;
+      const { port } = new URL(backend!.replace(/^tcp:/, "http:"));
+      const first = await Bun.connect({ hostname: "127.0.0.1", port: Number(port), socket: { data() {} } });
+      const second = await Bun.connect({ hostname: "127.0.0.1", port: Number(port), socket: { data() {} } });
+      try {
+        // "of 1", not the default 16: the config value reached the socket.
+        assert.match(await proxy.waitFor("err", /rejected .*over-limit/), /over the limit of 1 connections from 127\.0\.0\.1/);
+      } finally {
+        first.end();
+        second.end();
+      }
+    }));
+
   it("a second --proxy on the same endpoints exits 1 and leaves the first one working", () =>
     withProxy(async ({ proxy, frontend, backend }) => {
       const again = run(["metrics", "--proxy", "--frontend", frontend, "--backend", backend]);

@@ -4,7 +4,7 @@
  * with the real dist/disco), and asserts every expected PASS line and no FAIL line on the serial console.
  * Skips only when qemu or the cached kernel/modules cannot be had (see tests/gpio/vm/prepare.sh).
  */
-import { describe, it, before } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CONTRACT_CASES } from "./_contract.ts";
 import { bootVm, vmUnavailable, type VmRun } from "./vm/_vm.ts";
@@ -45,7 +45,10 @@ const CLI_CHECKS = [
 describe("gpio-sim VM (real kernel)", { skip: why }, () => {
   let run: VmRun;
   let lines: string[];
-  before(async () => {
+  // Booting and running everything under TCG takes about a minute alone and over two on a loaded machine.
+  // The boot is this first test (bun applies its global --timeout to hooks, 120 s under npm test, but honours
+  // a test's own), with bootVm()'s 240 s kill of qemu inside the 300 s here; the tests below read its log.
+  it("boots the VM and runs the suite inside", { timeout: 300_000 }, async () => {
     run = await bootVm();
     lines = run.log.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "").split(/\r?\n/);
     console.log(`VM boot + tests: ${(run.wallMs / 1000).toFixed(1)} s wall`);
