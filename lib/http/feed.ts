@@ -8,6 +8,7 @@ import type { GpioConfig } from "../config/index.ts";
 import type { GpioLines, InputChange } from "../gpio/index.ts";
 import { MetricsReceiver, type Metric } from "../metrics/index.ts";
 import { FleetState, type FleetHost, type GpioLineView } from "./fleet.ts";
+import { followedHttpEndpoint } from "./sd.ts";
 
 /** Where a fleet view's facts come from. */
 export interface FleetSources {
@@ -30,8 +31,12 @@ export interface FleetSources {
   readonly localBackend?: string;
 }
 
-/** Converts a membership record to the fleet's host shape. */
+/**
+ * Converts a membership record to the fleet's host shape. The HTTP endpoint is the one to follow
+ * ({@link followedHttpEndpoint}): an unsealed beacon's goes to the address it came from.
+ */
 export function fleetHostOf(r: HostRecord): FleetHost {
+  const httpEndpoint = followedHttpEndpoint(r);
   return {
     host: r.host,
     state: r.state,
@@ -41,7 +46,7 @@ export function fleetHostOf(r: HostRecord): FleetHost {
     ...(r.services !== undefined && { services: r.services }),
     ...(r.gpio !== undefined && { gpio: r.gpio }),
     ...(r.metricsEndpoint !== undefined && { metricsEndpoint: r.metricsEndpoint }),
-    ...(r.httpEndpoint !== undefined && { httpEndpoint: r.httpEndpoint }),
+    ...(httpEndpoint !== undefined && { httpEndpoint }),
   };
 }
 

@@ -27,7 +27,7 @@ export {
   type NodeCollectOptions,
 } from "./node-exporter.ts";
 export { discoFamilies } from "./disco-families.ts";
-export { buildServiceDiscovery, parseHttpEndpoint, type SdTargetGroup } from "./sd.ts";
+export { buildServiceDiscovery, followedHttpEndpoint, parseHttpEndpoint, type AnnouncedHttp, type SdTargetGroup } from "./sd.ts";
 export { encodeSseEvent, SSE_PING, SseHub, type SseHubOptions } from "./sse.ts";
 export {
   FleetState,

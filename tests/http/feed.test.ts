@@ -4,7 +4,7 @@ import { Subscribers } from "../../lib/async/index.ts";
 import { MembershipTable, type Clock } from "../../lib/beacon/index.ts";
 import { parseConfig } from "../../lib/config/index.ts";
 import { FakeGpio, openLines, type InputChange } from "../../lib/gpio/index.ts";
-import { attachGpio, feedFleet, FleetState, gpioViewsOf, type FleetEvent } from "../../lib/http/index.ts";
+import { attachGpio, feedFleet, FleetState, gpioViewsOf, startHttpServer, type FleetEvent } from "../../lib/http/index.ts";
 import type { Metric } from "../../lib/metrics/index.ts";
 
 const GPIO = parseConfig(`
@@ -55,6 +55,31 @@ describe("feedFleet()", () => {
     assert.deepEqual(fleet.hosts().map((h) => h.host), ["shed", "barn"]);
     stop.abort();
     await running;
+  });
+
+  it("an unsealed beacon's HTTP endpoint reaches /sd only at its source address; a sealed one as announced", async () => {
+    const clock: Clock = { nowMs: () => 0, unixNowMs: () => 1_700_000_000_000 };
+    const membership = new MembershipTable({ clock });
+    // A spoofed unsealed beacon from 10.0.0.9 naming somebody else's host for every Prometheus to scrape.
+    membership.observe({ host: "evil", address: "10.0.0.9", intervalMs: 1000, source: "disco-json", boot: "e", httpEndpoint: "http://203.0.113.5:6666/steal" });
+    membership.observe({ host: "barn", address: "10.0.0.3", intervalMs: 1000, source: "disco-json", boot: "b", sealed: true, httpEndpoint: "http://10.0.0.30:9180" });
+    const fleet = new FleetState({ self: { host: "shed", addresses: [] } });
+    const stop = new AbortController();
+    const seen = fleet.subscribe({ signal: stop.signal });
+    const running = feedFleet(fleet, { membership }, stop.signal);
+    try {
+      await next(seen);
+      await next(seen);
+      assert.equal(fleet.hosts().find((h) => h.host === "evil")?.httpEndpoint, "http://10.0.0.9:6666/steal", "the page's links follow the source address too");
+      await using server = await startHttpServer({ fleet, port: 0 });
+      assert.deepEqual(await (await fetch(`${server.url}/sd`)).json(), [
+        { targets: ["10.0.0.30:9180"], labels: { host: "barn", state: "alive" } },
+        { targets: ["10.0.0.9:6666"], labels: { host: "evil", state: "alive", __metrics_path__: "/steal/metrics" } },
+      ]);
+    } finally {
+      stop.abort();
+      await running;
+    }
   });
 
   it("attachGpio() writes remote outputs through the held lines", async () => {

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { buildServiceDiscovery, discoFamilies, parseHttpEndpoint, renderExposition, type FleetHost } from "../../lib/http/index.ts";
+import { buildServiceDiscovery, discoFamilies, followedHttpEndpoint, parseHttpEndpoint, renderExposition, type FleetHost } from "../../lib/http/index.ts";
 
 const HOSTS: FleetHost[] = [
   { host: "shed", state: "alive", lastSeenUnixMs: 0, addresses: ["10.77.0.2"], version: "0.1.0", httpEndpoint: "http://10.77.0.2:9180", self: true },
@@ -23,6 +23,27 @@ describe("buildServiceDiscovery()", () => {
     assert.equal(parseHttpEndpoint("http://user:pw@10.0.0.1/"), undefined);
     assert.equal(parseHttpEndpoint("not a url"), undefined);
     assert.deepEqual(parseHttpEndpoint("http://[::1]:9180"), { target: "[::1]:9180", scheme: "http", path: "" });
+  });
+});
+
+describe("followedHttpEndpoint()", () => {
+  it("follows an unsealed beacon's port and path only at its source address", () => {
+    assert.equal(followedHttpEndpoint({ addresses: ["10.0.0.9"], httpEndpoint: "http://203.0.113.5:6666/x/" }), "http://10.0.0.9:6666/x");
+    assert.equal(followedHttpEndpoint({ sealed: false, addresses: ["10.0.0.9", "203.0.113.5"], httpEndpoint: "https://203.0.113.5" }), "https://10.0.0.9");
+    assert.equal(followedHttpEndpoint({ addresses: ["fd00::9"], httpEndpoint: "http://[fd00::1]:9180" }), "http://[fd00::9]:9180");
+    assert.equal(followedHttpEndpoint({ addresses: [], httpEndpoint: "http://203.0.113.5:6666" }), undefined, "no source address: nothing to follow");
+    assert.equal(followedHttpEndpoint({ addresses: ["fe80::1%eth0"], httpEndpoint: "http://203.0.113.5:6666" }), undefined, "an address a URL cannot hold is not replaced by the announced one");
+  });
+
+  it("trusts a sealed beacon's endpoint as announced, except a wildcard host", () => {
+    assert.equal(followedHttpEndpoint({ sealed: true, addresses: ["10.0.0.9"], httpEndpoint: "http://10.0.0.5:9180/d" }), "http://10.0.0.5:9180/d");
+    assert.equal(followedHttpEndpoint({ sealed: true, addresses: ["10.0.0.9"], httpEndpoint: "http://0.0.0.0:9180" }), "http://10.0.0.9:9180");
+    assert.equal(followedHttpEndpoint({ sealed: true, addresses: ["10.0.0.9"], httpEndpoint: "http://[::]:9180" }), "http://10.0.0.9:9180");
+  });
+
+  it("follows nothing for a missing or non-http announcement", () => {
+    assert.equal(followedHttpEndpoint({ addresses: ["10.0.0.9"] }), undefined);
+    assert.equal(followedHttpEndpoint({ sealed: true, addresses: ["10.0.0.9"], httpEndpoint: "javascript:alert(1)" }), undefined);
   });
 });
 
