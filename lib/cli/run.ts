@@ -164,11 +164,12 @@ export const command: Command = {
     const socketPath = input.config.daemon.controlSocket;
     const handle = async (r: ControlRequest): Promise<unknown> => {
       if (r.request === "status") return daemon.status();
-      if (r.request === "reload") return reload();
+      if (r.request === "reload") return daemon.requestReload(reload);
       const stats = daemon.status().tasks.find((t) => t.name === "beacons")?.counters;
       return { nowMs: performance.now(), hosts: daemon.context.membership.hosts(), ...(stats && { stats }) };
     };
-    const unsubscribe = [io.onReload?.(() => void reload())];
+    // A burst of SIGHUPs (or `disco reload`s) while one reload is prepared is one more reload, not one each.
+    const unsubscribe = [io.onReload?.(() => void daemon.requestReload(reload))];
     let stopping: Promise<void> | undefined;
     const stop = (why: string) => {
       if (stopping) return;

@@ -55,6 +55,10 @@ export class Daemon {
   #started = 0;
   #startedMono = 0;
   #reloading: Promise<unknown> = Promise.resolve();
+  /** The requested reload that has not begun yet (every request meanwhile joins it). */
+  #queuedRequest: Promise<ReloadOutcome> | undefined;
+  /** The last requested reload, settled or not: the next one begins after it. */
+  #lastRequest: Promise<unknown> = Promise.resolve();
   #exit: ((e: DaemonExit) => void) | undefined;
   readonly #exited: Promise<DaemonExit>;
   #stopping = false;
@@ -122,6 +126,25 @@ export class Daemon {
     const run = this.#reloading.then(() => this.#reload(input));
     this.#reloading = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Asks for a reload that `attempt` carries out (read the config, then {@link reload}). Requests coalesce:
+   * while one reload is being prepared, every further request joins a single next one, which begins when
+   * the current one ends and so reads the config as it is by then. A burst of SIGHUPs is one reload (or
+   * two, when the burst began during one), not one each.
+   * @param attempt reads the input and reloads; a request that joins a queued one does not run its own
+   * @returns the outcome of the reload that serves this request (begun after the request came)
+   */
+  requestReload(attempt: () => Promise<ReloadOutcome>): Promise<ReloadOutcome> {
+    if (this.#queuedRequest) return this.#queuedRequest;
+    const queued = this.#lastRequest.then(() => {
+      this.#queuedRequest = undefined;
+      return attempt();
+    });
+    this.#queuedRequest = queued;
+    this.#lastRequest = queued.catch(() => undefined);
+    return queued;
   }
 
   /**

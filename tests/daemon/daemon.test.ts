@@ -151,6 +151,47 @@ describe("Daemon.reload()", () => {
   });
 });
 
+describe("Daemon.requestReload()", () => {
+  it("coalesces requests made while a reload is being prepared into at most one more reload", async () => {
+    const { daemon } = setup();
+    await daemon.start(input({ a: { v: 1 } }));
+    await settle();
+    let attempts = 0;
+    const gates: (() => void)[] = [];
+    const attempt = async () => {
+      attempts++;
+      const v = attempts + 1;
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return daemon.reload(input({ a: { v } }));
+    };
+    const burst = [daemon.requestReload(attempt), daemon.requestReload(attempt), daemon.requestReload(attempt)];
+    await settle();
+    assert.equal(attempts, 1, "a burst from idle is one reload");
+    assert.ok(burst.every((p) => p === burst[0]));
+    const during = [daemon.requestReload(attempt), daemon.requestReload(attempt), daemon.requestReload(attempt), daemon.requestReload(attempt)];
+    assert.ok(during.every((p) => p === during[0]) && during[0] !== burst[0], "requests while one is prepared join one next reload");
+    await settle();
+    assert.equal(attempts, 1, "the next one waits for the current one");
+    gates[0]!();
+    assert.equal((await burst[0]!).generation, 2);
+    await settle();
+    assert.equal(attempts, 2, "then exactly one more");
+    const later = daemon.requestReload(attempt);
+    assert.notEqual(later, during[0], "a request after the next one began gets its own");
+    gates[1]!();
+    const outcomes = await Promise.all(during);
+    assert.ok(outcomes.every((o) => o.ok && o.generation === 3));
+    await settle();
+    assert.equal(attempts, 3);
+    gates[2]!();
+    assert.equal((await later).generation, 4);
+    await settle();
+    assert.equal(attempts, 3, "nothing more runs");
+    assert.equal(daemon.status().generation, 4);
+    await daemon.stop();
+  });
+});
+
 describe("Daemon supervision", () => {
   it("gives up (exit 'failing') when every task failed five times in a row", async () => {
     const { daemon, clock } = setup();
