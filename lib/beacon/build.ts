@@ -6,7 +6,6 @@
  * so a daemon that replaces the task on reload is never seen to leave and join. `disco run`, `disco hosts`,
  * `disco broadcast` and `disco metrics --receive` all build their beacons here.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type { BeaconConfig, DiscoConfig, DiscoveryConfig } from "../config/index.ts";
 import { createKeyring, deriveChannelId, type Keyring } from "../crypto/index.ts";
 import { openUdp, type OpenUdp, type UdpEndpoint } from "../net/index.ts";
@@ -304,7 +303,7 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
       const hookTask = hooks?.run(table.subscribe({ signal: hookStop.signal }));
       const tasks: Promise<void>[] = [
         runBeaconReceiver({ signal, datagrams: rx.batches(), ...(vaultRx && { vault: vaultRx }), ingest, ...(o.onBeacon && { onBeacon: o.onBeacon }) }),
-        runDeadlineTicker(signal, table, o.tickMs ?? 60_000),
+        runDeadlineTicker(table, { signal, capMs: o.tickMs ?? 60_000 }),
       ];
       if (tx) {
         const sender = { signal, socket: tx, builder, targets: s.targets, port: s.port, intervalMs: s.intervalMs, goodbye: false, counters };
@@ -335,29 +334,69 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
   };
 }
 
+/** Options of {@link runDeadlineTicker}. */
+export interface DeadlineTickerOptions {
+  readonly signal: AbortSignal;
+  /** Longest sleep between ticks, in ms. @default 60000 */
+  readonly capMs?: number;
+  /** What it sleeps on (a fake clock in tests). @default setTimeout / clearTimeout */
+  readonly timer?: { set(wake: () => void, ms: number): unknown; clear(handle: unknown): void };
+}
+
+const REAL_TIMER: NonNullable<DeadlineTickerOptions["timer"]> = {
+  set: (wake, ms) => setTimeout(wake, ms),
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 /**
  * Ages the table: sleeps until the next host is due to change state (at most `capMs`), waking early on a
  * join or update, whose deadline may be sooner. At idle that is one wake-up per beacon round, not ten a
- * second — the difference between invisible and measurable on a Pi Zero.
+ * second — the difference between invisible and measurable on a Pi Zero. Each sleep is its own promise,
+ * released with its timer and abort listener when it ends, and one reader follows the table's events for
+ * the whole run: nothing is added per tick (racing a long-lived "changed" promise on every tick added a
+ * reaction each time that was never released, forever once the table's subscription had ended).
+ * @param table the table to age
+ * @returns when the signal aborts
  */
-async function runDeadlineTicker(signal: AbortSignal, table: MembershipTable, capMs: number): Promise<void> {
+export async function runDeadlineTicker(table: MembershipTable, options: DeadlineTickerOptions): Promise<void> {
+  const { signal } = options;
+  const capMs = options.capMs ?? 60_000;
+  const timer = options.timer ?? REAL_TIMER;
+  let changed = false;
+  let wake: (() => void) | undefined;
   const events = table.subscribe({ signal });
+  const watching = (async () => {
+    for await (const _ of events) {
+      changed = true;
+      wake?.();
+    }
+  })();
   try {
-    const never = new Promise<IteratorResult<MembershipEvent>>(() => undefined);
-    const nextChange = () => events.next().then((r) => (r.done ? never : r));
-    let changed = nextChange();
     while (!signal.aborted) {
-      const waitMs = Math.max(1, Math.min(capMs, table.msUntilNextChange() ?? capMs));
-      const woke = await Promise.race([sleep(waitMs, undefined, { signal }).then(() => "due" as const, () => "stop" as const), changed.then(() => "changed" as const)]);
-      if (woke === "stop") break;
-      if (woke === "changed") {
-        changed = nextChange();
+      if (!changed) {
+        const waitMs = Math.max(1, Math.min(capMs, table.msUntilNextChange() ?? capMs));
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            timer.clear(handle);
+            signal.removeEventListener("abort", done);
+            wake = undefined;
+            resolve();
+          };
+          const handle = timer.set(done, waitMs);
+          signal.addEventListener("abort", done, { once: true });
+          wake = done;
+        });
+      }
+      if (signal.aborted) break;
+      if (changed) {
+        changed = false;
         continue;
       }
       table.tick();
     }
   } finally {
     await events.return?.();
+    await watching;
   }
 }
 

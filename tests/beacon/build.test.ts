@@ -17,6 +17,8 @@ import { parseConfig } from "../../lib/config/index.ts";
 import { createKeyring } from "../../lib/crypto/index.ts";
 import { openUdp } from "../../lib/net/index.ts";
 import { freeUdpPort } from "../_bin.ts";
+import { runDeadlineTicker } from "../../lib/beacon/build.ts";
+import { FakeClock } from "./_clock.ts";
 
 const KEY = new Uint8Array(32).fill(3) as Uint8Array<ArrayBuffer>;
 const CHANNEL = new Uint8Array([9, 9, 9, 9]);
@@ -126,5 +128,72 @@ describe("prepareBeacons() (loopback)", () => {
       if (say) assert.match(next, /^BYE me \d+$/);
       else assert.equal(next, "probe");
     }
+  });
+});
+
+/** A timer that fires only when told, counting what is set and cleared. */
+class FakeTimer {
+  pending = new Map<number, { wake: () => void; ms: number }>();
+  set = 0;
+  cleared = 0;
+  #next = 0;
+  readonly timer = {
+    set: (wake: () => void, ms: number): unknown => {
+      this.set++;
+      const id = this.#next++;
+      this.pending.set(id, { wake, ms });
+      return id;
+    },
+    clear: (handle: unknown): void => {
+      if (this.pending.delete(handle as number)) this.cleared++;
+    },
+  };
+  /** The one sleep in progress. */
+  only(): { wake: () => void; ms: number } {
+    assert.equal(this.pending.size, 1, "exactly one sleep in progress");
+    return [...this.pending.values()][0]!;
+  }
+}
+
+async function settleTicker(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+}
+
+describe("runDeadlineTicker()", () => {
+  it("sleeps until the next host is due, wakes early on a change, and keeps one sleep at a time (also once the table's events end)", async () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock, suspectAfter: 2, failedAfter: 3 });
+    const seen = table.subscribe();
+    table.observe({ host: "slow", address: "10.0.0.1", intervalMs: 1000, source: "disco-json", boot: "s" });
+    assert.equal((await seen.next()).value?.type, "join");
+    const t = new FakeTimer();
+    const stop = new AbortController();
+    const running = runDeadlineTicker(table, { signal: stop.signal, capMs: 60_000, timer: t.timer });
+    await settleTicker();
+    assert.equal(t.only().ms, 2001, "until the slow host is due (tick() acts 1 ms past the threshold)");
+    table.observe({ host: "fast", address: "10.0.0.2", intervalMs: 100, source: "disco-json", boot: "f" });
+    assert.equal((await seen.next()).value?.type, "join");
+    await settleTicker();
+    assert.equal(t.only().ms, 201, "a join woke it: the fast host is due sooner");
+    clock.advance(201);
+    t.only().wake();
+    const suspect = await seen.next();
+    assert.equal(suspect.value?.type, "suspect");
+    assert.equal(suspect.value?.host.host, "fast");
+    await settleTicker();
+    assert.equal(t.only().ms, 100, "then until the fast host fails");
+    // Many ticks at the cap with nothing due: still one sleep at a time, every ended one released.
+    table.close();
+    for (let i = 0; i < 50; i++) {
+      const sleep = t.only();
+      clock.advance(sleep.ms);
+      sleep.wake();
+      await settleTicker();
+    }
+    assert.ok(t.set > 50, "it still ticks once the table's events have ended");
+    assert.equal(t.pending.size, 1);
+    stop.abort();
+    await running;
+    assert.equal(t.pending.size, 0, "a stop clears the sleep in progress");
   });
 });
