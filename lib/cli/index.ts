@@ -46,6 +46,7 @@ export function commandForProgram(program: string): string | undefined {
 export const TOP_HELP = `disco ${VERSION}: find, describe, measure and drive a fleet of small Linux devices on a LAN.
 
 Usage: disco <command> [flags]        disco <command> --help   for a command's flags and examples
+       disco --version                the version and build (also -V, and after any command)
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}

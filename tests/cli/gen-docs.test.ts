@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { commandHelps, flagsOfHelp, generatedFiles } from "../../scripts/gen-docs.ts";
-import { COMMANDS, UsageError, type CliIo } from "../../lib/cli/index.ts";
+import { COMMANDS, TOP_HELP, UsageError, type CliIo } from "../../lib/cli/index.ts";
 import { ROOT } from "../_bin.ts";
 
 const quiet: CliIo = { out: () => undefined, err: () => undefined, env: {}, stdoutIsTTY: false };
@@ -11,6 +11,12 @@ const quiet: CliIo = { out: () => undefined, err: () => undefined, env: {}, stdo
 describe("scripts/gen-docs.ts", () => {
   it("the man page and the completions on disk are what the help text generates (run 'bun scripts/gen-docs.ts')", async () => {
     for (const [path, text] of await generatedFiles()) assert.equal(readFileSync(join(ROOT, path), "utf8"), text, `${path} is out of date`);
+  });
+
+  it("the top-level help teaches 'disco --version', and the man page carries it", async () => {
+    assert.match(TOP_HELP, /^ +disco --version +\S/m);
+    const man = new Map(await generatedFiles()).get("docs/disco.1");
+    assert.match(man ?? "", /disco --version/);
   });
 
   it("flagsOfHelp() reads short, long, value and description, and adds --help and --version", () => {
