@@ -6,6 +6,7 @@ import { loadServicesFile, resolveHostName } from "./_config.ts";
 import { DISCOVERY_FLAGS, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
 import { createDescriber } from "./_offers.ts";
 import type { CliIo, Command } from "./command.ts";
+import { explainErrno } from "./_os-errors.ts";
 import { CONTROL_PURPOSE, hasControlToServe } from "../control/index.ts";
 import { createKeyring } from "../crypto/index.ts";
 import { runControlTarget } from "./_control.ts";
@@ -112,7 +113,7 @@ export const command: Command = {
         }).then(
           () => 0,
           (err: unknown) => {
-            io.err(`disco server: control: ${err instanceof Error ? err.message : String(err)}${err instanceof NetError && err.code === "EADDRINUSE" ? " (another server on this port? set [control] port)" : ""}\n`);
+            io.err(`disco server: control: ${err instanceof Error ? err.message : String(err)}${err instanceof NetError ? explainErrno(err.code, { EADDRINUSE: "another server on this port? set [control] port" }) : ""}\n`);
             stopAll.abort();
             return 1;
           },
@@ -135,8 +136,7 @@ export const command: Command = {
       });
     } catch (err) {
       if (err instanceof NetError) {
-        // lib/net names the errno already ("port in use", EADDRINUSE): add only what to do.
-        const hint = err.code === "EADDRINUSE" ? " (another server on this port? choose another with -p)" : err.code === "EADDRNOTAVAIL" ? " (-l must be an address of this host)" : err.code === "EACCES" ? " (ports below 1024 need root)" : "";
+        const hint = explainErrno(err.code, { EADDRINUSE: "another server on this port? choose another with -p", EADDRNOTAVAIL: "-l must be an address of this host", EACCES: "ports below 1024 need root" });
         io.err(`disco server: ${err.message}${hint}\n`);
         stopAll.abort();
         await control;

@@ -1,4 +1,6 @@
-import { DiscoError } from "../errors.ts";
+import { DiscoError, errnoMeaning } from "../errors.ts";
+import { NetError } from "../net/index.ts";
+import { TransportError } from "../zmtp/index.ts";
 
 /**
  * The base of every daemon error; thrown as itself when the daemon cannot start or keep running (nothing
@@ -43,8 +45,13 @@ export class ControlError extends DaemonError {
   }
 }
 
-/** An error's message for logs and status (no stack, no class name for plain errors). */
+/**
+ * An error's message for logs and status (no stack, no class name for plain errors). A failed bind or
+ * connect also says what its errno means ("cannot bind UDP 0.0.0.0:9000: EADDRINUSE (address in use)").
+ */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  const code = err instanceof NetError || err instanceof TransportError ? err.code : undefined;
+  const meaning = code !== undefined ? errnoMeaning(code) : undefined;
+  return meaning !== undefined ? `${err.message} (${meaning})` : err.message;
 }

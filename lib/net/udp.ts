@@ -290,9 +290,8 @@ async function bindSocket(address: string, port: number, reuseAddr: boolean): Pr
     });
   } catch (err) {
     socket.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    const hint = code === "EADDRINUSE" ? " (port in use; another receiver without SO_REUSEADDR?)" : code === "EACCES" ? " (permission denied)" : "";
-    throw netError(`cannot bind UDP ${address}:${port}${hint}`, err);
+    // The errno goes in `code` (and the message); commands say what it means in their own words.
+    throw netError(`cannot bind UDP ${address}:${port}`, err);
   }
   return socket;
 }

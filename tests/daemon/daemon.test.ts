@@ -2,7 +2,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createBeaconIdentity } from "../../lib/beacon/index.ts";
 import { parseConfig } from "../../lib/config/index.ts";
-import { Daemon, type Builder, type DaemonInput, type Prepared } from "../../lib/daemon/index.ts";
+import { Daemon, errorMessage, type Builder, type DaemonInput, type Prepared } from "../../lib/daemon/index.ts";
+import { NetError } from "../../lib/net/index.ts";
+import { TransportError } from "../../lib/zmtp/index.ts";
 import { aborted, FakeClock, memoryLogger } from "./_fakes.ts";
 
 /** A fake capability: its slice comes from `input.secrets.password` as JSON, e.g. {"a": {"v": 1}}. */
@@ -189,6 +191,16 @@ describe("Daemon.requestReload()", () => {
     assert.equal(attempts, 3, "nothing more runs");
     assert.equal(daemon.status().generation, 4);
     await daemon.stop();
+  });
+});
+
+describe("errorMessage()", () => {
+  it("says what a failed bind's errno means, keeping the address and port", () => {
+    assert.equal(errorMessage(new NetError("cannot bind UDP 0.0.0.0:9000: EADDRINUSE", { code: "EADDRINUSE" })), "cannot bind UDP 0.0.0.0:9000: EADDRINUSE (address in use)");
+    assert.equal(errorMessage(new TransportError("cannot bind tcp://127.0.0.1:9000: x", "tcp://127.0.0.1:9000", { code: "EACCES" })), "cannot bind tcp://127.0.0.1:9000: x (permission denied)");
+    assert.equal(errorMessage(new NetError("no such interface eth9")), "no such interface eth9");
+    assert.equal(errorMessage(Object.assign(new Error("ENOENT: no such file"), { code: "ENOENT" })), "ENOENT: no such file", "a plain error is left as it is");
+    assert.equal(errorMessage("text"), "text");
   });
 });
 

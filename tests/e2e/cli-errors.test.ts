@@ -161,13 +161,13 @@ describe("runtime outcomes: found nobody, interrupted, nobody subscribed, in use
     assert.match(err.text, /interrupted before the timeout/);
   });
 
-  it("server: a port in use says so (EADDRINUSE), exit 1", async () => {
+  it("server: a port in use says 'address in use' with the port, exit 1", async () => {
     const held = createSocket({ type: "udp4", reuseAddr: false });
     await new Promise<void>((r) => held.bind(0, "127.0.0.1", () => r()));
     try {
       const r = run(["server", "-c", EMPTY, "-l", "127.0.0.1", "-p", String(held.address().port)]);
       assert.equal(r.code, 1);
-      assert.match(r.err, /port in use.*EADDRINUSE/);
+      assert.match(r.err, new RegExp(`^disco server: cannot bind UDP 127\\.0\\.0\\.1:${held.address().port}: EADDRINUSE \\(address in use: another server on this port\\? choose another with -p\\)\n$`));
       assert.doesNotMatch(r.err, LEAKS);
     } finally {
       held.close();

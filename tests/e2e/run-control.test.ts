@@ -109,7 +109,7 @@ describe("disco run: the control socket (compiled binary, loopback)", () => {
     writeFileSync(d.file, configText({ ...d, discoveryPort: holder.port }));
     const taken = cli(["reload", "-c", d.file]);
     assert.equal(taken.code, 2);
-    assert.match(taken.err, /discovery: cannot bind UDP 127\.0\.0\.1:\d+.*EADDRINUSE/);
+    assert.match(taken.err, /discovery: cannot bind UDP 127\.0\.0\.1:\d+: EADDRINUSE \(address in use\)/);
     const after = status(d.socket);
     assert.equal(after.generation, 2);
     assert.equal(after.lastReload?.ok, false);

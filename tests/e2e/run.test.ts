@@ -140,7 +140,7 @@ describe("disco run (compiled binary)", () => {
       const p = Bun.spawnSync([disco, "run", "-c", file], { stdout: "pipe", stderr: "pipe", timeout: 40_000 });
       const text = p.stderr.toString();
       assert.equal(p.exitCode, 1, text);
-      assert.equal(text.match(/discovery: cannot bind UDP 127\.0\.0\.1:\d+.*EADDRINUSE.*; restarting in/g)?.length, 5, text);
+      assert.equal(text.match(/discovery: cannot bind UDP 127\.0\.0\.1:\d+: EADDRINUSE \(address in use\); restarting in/g)?.length, 5, text);
       assert.match(text, /every task failed 5 times in a row: discovery: cannot bind/);
     } finally {
       blocker.kill("SIGKILL");
