@@ -10,17 +10,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { BeaconConfig, DiscoConfig, DiscoveryConfig } from "../config/index.ts";
 import { createKeyring, deriveChannelId, type Keyring } from "../crypto/index.ts";
 import { openUdp, type OpenUdp, type UdpEndpoint } from "../net/index.ts";
-import { randomBootId, type BeaconBuilder, type BeaconFormat, type SelfDescription } from "./builder.ts";
+import { checkSelfDescription, encodeBeacon, randomBootId, type BeaconBuilder, type BeaconFormat, type SelfDescription } from "./builder.ts";
 import { BeaconCounters } from "./counters.ts";
-import { MAX_BEACON_BYTES } from "./decode.ts";
-import { encodeDiscoPyBeacon } from "./disco-py.ts";
-import { encodeUnsealedEnvelope } from "./envelope.ts";
 import { BeaconError, type BeaconFrameError, type DropReason } from "./errors.ts";
 import { HookRunner, type HookOutcome, type HookSpawner, type HookSpec } from "./hooks.ts";
 import { MembershipTable } from "./membership.ts";
 import { BeaconIngest, runBeaconReceiver, type ReceivedBeacon } from "./receiver.ts";
-import { encodeRichBeacon } from "./rich.ts";
-import { sealBeacon } from "./seal.ts";
 import { runBeaconSender } from "./sender.ts";
 import { resolveTargets } from "./targets.ts";
 import type { MembershipEvent } from "./types.ts";
@@ -156,33 +151,9 @@ export interface LiveBeaconBuilderOptions {
  * @throws {RangeError} when the host name has white space
  */
 export async function createLiveBeaconBuilder(o: LiveBeaconBuilderOptions): Promise<LiveBeaconBuilder> {
-  const now = o.unixNowMs ?? Date.now;
-  const encode = (self: SelfDescription, seq: number, bye: boolean): Promise<Uint8Array> | Uint8Array => {
-    if (o.format === "disco.py") return encodeDiscoPyBeacon(self.host, now() / 1000, { bye });
-    const payload = encodeRichBeacon({
-      host: self.host,
-      boot: o.identity.boot,
-      seq,
-      intervalMs: Math.round(o.intervalMs),
-      addresses: self.addresses ?? [],
-      ...(self.version !== undefined && { version: self.version }),
-      ...(self.services !== undefined && Object.keys(self.services).length > 0 && { services: self.services }),
-      ...(self.metricsEndpoint !== undefined && { metricsEndpoint: self.metricsEndpoint }),
-      ...(self.gpio !== undefined && self.gpio.length > 0 && { gpio: self.gpio }),
-      ...(self.httpEndpoint !== undefined && { httpEndpoint: self.httpEndpoint }),
-      unixMs: Math.round(now()),
-      ...(bye && { bye: true }),
-    });
-    return o.keyring ? sealBeacon(o.keyring, o.channelId, payload) : encodeUnsealedEnvelope(o.channelId, payload);
-  };
-  const check = async (self: SelfDescription): Promise<void> => {
-    encodeDiscoPyBeacon(self.host, 0); // validates the host name
-    if (o.format !== "json") return;
-    const probe = await encode(self, Number.MAX_SAFE_INTEGER, true);
-    if (probe.length > MAX_BEACON_BYTES) {
-      throw new BeaconError(`the rich beacon would be ${probe.length} bytes, over the ${MAX_BEACON_BYTES}-byte limit: shorten [services] or the GPIO list`);
-    }
-  };
+  const encoding = { format: o.format, boot: o.identity.boot, intervalMs: o.intervalMs, channelId: o.channelId, ...(o.keyring && { keyring: o.keyring }), unixNowMs: o.unixNowMs ?? Date.now };
+  const encode = (self: SelfDescription, seq: number, bye: boolean) => encodeBeacon(self, { ...encoding, seq, bye });
+  const check = (self: SelfDescription) => checkSelfDescription(self, o.format, (s) => encode(s, Number.MAX_SAFE_INTEGER, true));
   await check(o.self);
   let self = o.self;
   return {
