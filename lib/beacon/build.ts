@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { BeaconConfig, DiscoConfig, DiscoveryConfig } from "../config/index.ts";
 import { createKeyring, deriveChannelId, type Keyring } from "../crypto/index.ts";
 import { openUdp, type OpenUdp, type UdpEndpoint } from "../net/index.ts";
+import { openBeaconSockets } from "./sockets.ts";
 import { checkSelfDescription, encodeBeacon, randomBootId, type BeaconBuilder, type BeaconFormat, type SelfDescription } from "./builder.ts";
 import { BeaconCounters } from "./counters.ts";
 import { BeaconError, type BeaconFrameError, type DropReason } from "./errors.ts";
@@ -224,7 +225,6 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
   const open = o.openUdp ?? openUdp;
   const table = o.table ?? new MembershipTable(s.membership);
   const counters = o.counters ?? new BeaconCounters();
-  const send = o.send ?? true;
   const builder = await createLiveBeaconBuilder({
     format: s.format,
     self: s.self,
@@ -233,27 +233,13 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
     ...(s.keyring && { keyring: s.keyring }),
     identity: o.identity ?? createBeaconIdentity(),
   });
-  const sockets: UdpEndpoint[] = [];
-  const close = async () => void (await Promise.all(sockets.map((x) => x.close())));
-  let rx: UdpEndpoint;
-  let vaultRx: UdpEndpoint | undefined;
-  let tx: UdpEndpoint | undefined;
-  try {
-    const onOverflow = () => counters.recordDrop("overload");
-    rx = await open({ port: s.port, address: s.listen, reuseAddr: true, onOverflow });
-    sockets.push(rx);
-    if (s.vault) {
-      vaultRx = await open({ port: s.vault.port, reuseAddr: true, onOverflow, multicast: { group: s.vault.group, ...(s.vault.interface && { interface: s.vault.interface }) } });
-      sockets.push(vaultRx);
-    }
-    if (send) {
-      tx = await open({ port: 0, reuseAddr: false, broadcast: true });
-      sockets.push(tx);
-    }
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  const { rx, vaultRx, tx, close } = await openBeaconSockets(open, {
+    port: s.port,
+    listen: s.listen,
+    ...(s.vault && { vault: s.vault }),
+    send: o.send ?? true,
+    counters,
+  });
   const hooks =
     o.runHooks && s.hooks.length > 0 && o.spawnHook
       ? new HookRunner({ hooks: s.hooks, spawn: o.spawnHook, ...(o.hookBaseEnv && { baseEnv: o.hookBaseEnv }), ...(o.onHookOutcome && { onOutcome: o.onHookOutcome }) })
@@ -282,7 +268,7 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
         tasks.push(
           runBeaconSender({ ...sender, ...(o.onSendError && { onError: o.onSendError }), ...(o.onSent && { onSent: o.onSent }) }).then(async () => {
             if (s.goodbye && (goodbye?.() ?? true)) {
-              await sendGoodbye(tx!, builder, s, counters, o.onSendError);
+              await sendGoodbye(tx, builder, s, counters, o.onSendError);
             }
           }),
         );

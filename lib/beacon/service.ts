@@ -10,7 +10,8 @@ import { HookRunner, type HookSpawner, type HookSpec, type HookOutcome } from ".
 import { MembershipTable, type Clock } from "./membership.ts";
 import { BeaconIngest, runBeaconReceiver, runMembershipTicker, type ReceivedBeacon } from "./receiver.ts";
 import { runBeaconSender } from "./sender.ts";
-import { openUdp, type OpenUdp, type UdpEndpoint } from "../net/index.ts";
+import { openUdp, type OpenUdp } from "../net/index.ts";
+import { openBeaconSockets } from "./sockets.ts";
 import type { MembershipEvent } from "./types.ts";
 
 /** Options for {@link runBeaconService}. */
@@ -68,19 +69,16 @@ export async function runBeaconService(o: BeaconServiceOptions): Promise<void> {
     channelId: o.channelId,
     ...(o.keyring && { keyring: o.keyring }),
   });
-  const sockets: UdpEndpoint[] = [];
+  // hearInterface: a unicast listen address still hears the beacons broadcast on its interface.
+  const { rx, vaultRx, tx, close } = await openBeaconSockets(open, {
+    port: o.port ?? 9000,
+    listen: o.listen ?? "0.0.0.0",
+    hearInterface: true,
+    ...(o.vault && { vault: o.vault }),
+    send: o.send !== false,
+    counters,
+  });
   try {
-    const onOverflow = () => counters.recordDrop("overload");
-    // hearInterface: a unicast listen address still hears the beacons broadcast on its interface.
-    const rx = await open({ port: o.port ?? 9000, address: o.listen ?? "0.0.0.0", reuseAddr: true, onOverflow, hearInterface: true });
-    sockets.push(rx);
-    let vaultRx: UdpEndpoint | undefined;
-    if (o.vault) {
-      vaultRx = await open({ port: o.vault.port, reuseAddr: true, onOverflow, multicast: { group: o.vault.group, ...(o.vault.interface && { interface: o.vault.interface }) } });
-      sockets.push(vaultRx);
-    }
-    const tx = o.send === false ? undefined : await open({ port: 0, reuseAddr: false, broadcast: true });
-    if (tx) sockets.push(tx);
     const ingest = new BeaconIngest({
       channelId: o.channelId,
       ...(o.keyring && { keyring: o.keyring }),
@@ -121,6 +119,6 @@ export async function runBeaconService(o: BeaconServiceOptions): Promise<void> {
     hookStop.abort();
     await hookTask;
   } finally {
-    await Promise.all(sockets.map((s) => s.close()));
+    await close();
   }
 }
