@@ -26,7 +26,7 @@ import { findMissingChips, openLines, selectDriver, type GpioLines } from "../gp
 import { IPV4_PATTERN, openUdp } from "../net/index.ts";
 import { parseDurationFlag, parseIntFlag } from "./_args.ts";
 import { fleetTargets } from "./_discovery.ts";
-import { keyringFor, resolveSecretsOrExplain, type SecretFlags } from "./_secrets.ts";
+import { keyringFor, resolveSecretsOrExplain, SECRET_FLAGS, type SecretFlags } from "./_secrets.ts";
 import type { CliIo } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
@@ -35,9 +35,7 @@ export const CONTROL_CLIENT_FLAGS = {
   host: { type: "string", short: "H" },
   port: { type: "string", short: "p" },
   magic: { type: "string", short: "m" },
-  password: { type: "string" },
-  "password-file": { type: "string" },
-  "key-file": { type: "string" },
+  ...SECRET_FLAGS,
   timeout: { type: "string", short: "t" },
   interface: { type: "string", short: "i", multiple: true },
   to: { type: "string", multiple: true },

@@ -8,7 +8,7 @@ import { discover, type ClientEvent, type DiscoverResult, type LegacyKey, type T
 import { IPV4_PATTERN, NetError, openUdp, selectInterfaces } from "../net/index.ts";
 import { parseIntFlag } from "./_args.ts";
 import { loadConfigFile } from "./_config.ts";
-import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain, type SecretFlags } from "./_secrets.ts";
+import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain, SECRET_FLAGS, type SecretFlags } from "./_secrets.ts";
 import type { CliIo } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
@@ -17,9 +17,7 @@ export const DISCOVERY_FLAGS = {
   config: { type: "string", short: "c" },
   port: { type: "string", short: "p" },
   magic: { type: "string", short: "m" },
-  password: { type: "string" },
-  "password-file": { type: "string" },
-  "key-file": { type: "string" },
+  ...SECRET_FLAGS,
   legacy: { type: "boolean" },
   verbose: { type: "boolean", short: "v" },
 } as const;
