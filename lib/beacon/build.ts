@@ -10,14 +10,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { BeaconConfig, DiscoConfig, DiscoveryConfig } from "../config/index.ts";
 import { createKeyring, deriveChannelId, type Keyring } from "../crypto/index.ts";
 import { openUdp, type OpenUdp, type UdpEndpoint } from "../net/index.ts";
-import { openBeaconSockets } from "./sockets.ts";
 import { checkSelfDescription, encodeBeacon, randomBootId, type BeaconBuilder, type BeaconFormat, type SelfDescription } from "./builder.ts";
 import { BeaconCounters } from "./counters.ts";
-import { BeaconError, type BeaconFrameError, type DropReason } from "./errors.ts";
-import { HookRunner, type HookOutcome, type HookSpawner, type HookSpec } from "./hooks.ts";
+import { BeaconError } from "./errors.ts";
+import type { HookRunner, HookSpec } from "./hooks.ts";
 import { MembershipTable } from "./membership.ts";
-import { BeaconIngest, runBeaconReceiver, type ReceivedBeacon } from "./receiver.ts";
+import { BeaconIngest, runBeaconReceiver } from "./receiver.ts";
 import { runBeaconSender } from "./sender.ts";
+import { createHookRunner, type BeaconTaskCallbacks } from "./service.ts";
+import { openBeaconSockets } from "./sockets.ts";
 import { resolveTargets } from "./targets.ts";
 import type { MembershipEvent } from "./types.ts";
 
@@ -169,7 +170,7 @@ export async function createLiveBeaconBuilder(o: LiveBeaconBuilderOptions): Prom
 }
 
 /** What {@link prepareBeacons} takes besides the settings. */
-export interface PrepareBeaconsOptions {
+export interface PrepareBeaconsOptions extends BeaconTaskCallbacks {
   /** Send beacons (false: only listen). @default true */
   send?: boolean;
   /** The table to fill; a long-lived one survives a replaced task. @default a new one from the settings */
@@ -180,13 +181,6 @@ export interface PrepareBeaconsOptions {
   counters?: BeaconCounters;
   /** Run the settings' hooks (only the daemon and `hosts --announce` do). @default false */
   runHooks?: boolean;
-  spawnHook?: HookSpawner;
-  /** Environment every hook gets besides DISCO_* (e.g. PATH). */
-  hookBaseEnv?: Readonly<Record<string, string>>;
-  onHookOutcome?: (spec: HookSpec, event: MembershipEvent, outcome: HookOutcome | Error) => void;
-  onBeacon?: (b: ReceivedBeacon) => void;
-  onDrop?: (reason: DropReason, from: string, error: BeaconFrameError) => void;
-  onSendError?: (target: string, error: unknown) => void;
   onSent?: (target: string, data: Uint8Array) => void;
   /**
    * Longest wait of the membership ticker between checks, in ms: it otherwise sleeps until the next host
@@ -240,10 +234,7 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
     send: o.send ?? true,
     counters,
   });
-  const hooks =
-    o.runHooks && s.hooks.length > 0 && o.spawnHook
-      ? new HookRunner({ hooks: s.hooks, spawn: o.spawnHook, ...(o.hookBaseEnv && { baseEnv: o.hookBaseEnv }), ...(o.onHookOutcome && { onOutcome: o.onHookOutcome }) })
-      : undefined;
+  const hooks = o.runHooks ? createHookRunner(s.hooks, o) : undefined;
   const run = async ({ signal, goodbye }: { signal: AbortSignal; goodbye?: () => boolean }): Promise<void> => {
     try {
       const ingest = new BeaconIngest({

@@ -14,8 +14,25 @@ import { openUdp, type OpenUdp } from "../net/index.ts";
 import { openBeaconSockets } from "./sockets.ts";
 import type { MembershipEvent } from "./types.ts";
 
+/** What both {@link runBeaconService} and prepareBeacons let the caller plug in: the hook spawner and the event callbacks. */
+export interface BeaconTaskCallbacks {
+  spawnHook?: HookSpawner;
+  /** Environment every hook gets besides DISCO_* (e.g. PATH). */
+  hookBaseEnv?: Readonly<Record<string, string>>;
+  onHookOutcome?: (spec: HookSpec, event: MembershipEvent, outcome: HookOutcome | Error) => void;
+  onBeacon?: (b: ReceivedBeacon) => void;
+  onDrop?: (reason: DropReason, from: string, error: BeaconFrameError) => void;
+  onSendError?: (target: string, error: unknown) => void;
+}
+
+/** A runner of `hooks` with the callbacks' spawner, or undefined when there are no hooks or no spawner. */
+export function createHookRunner(hooks: readonly HookSpec[], o: BeaconTaskCallbacks): HookRunner | undefined {
+  if (hooks.length === 0 || !o.spawnHook) return undefined;
+  return new HookRunner({ hooks, spawn: o.spawnHook, ...(o.hookBaseEnv && { baseEnv: o.hookBaseEnv }), ...(o.onHookOutcome && { onOutcome: o.onHookOutcome }) });
+}
+
 /** Options for {@link runBeaconService}. */
-export interface BeaconServiceOptions {
+export interface BeaconServiceOptions extends BeaconTaskCallbacks {
   signal: AbortSignal;
   /** UDP port of beacons. @default 9000 */
   port?: number;
@@ -40,13 +57,6 @@ export interface BeaconServiceOptions {
   table?: MembershipTable;
   counters?: BeaconCounters;
   hooks?: readonly HookSpec[];
-  spawnHook?: HookSpawner;
-  /** Environment every hook gets besides DISCO_* (e.g. PATH). */
-  hookBaseEnv?: Readonly<Record<string, string>>;
-  onHookOutcome?: (spec: HookSpec, event: MembershipEvent, outcome: HookOutcome | Error) => void;
-  onBeacon?: (b: ReceivedBeacon) => void;
-  onDrop?: (reason: DropReason, from: string, error: BeaconFrameError) => void;
-  onSendError?: (target: string, error: unknown) => void;
   /** Called once the sockets are bound (tests wait for it). */
   onReady?: (info: { port: number }) => void;
   clock?: Clock;
@@ -89,9 +99,7 @@ export async function runBeaconService(o: BeaconServiceOptions): Promise<void> {
       counters,
       ...(o.onDrop && { onDrop: o.onDrop }),
     });
-    const hooks = o.hooks && o.hooks.length > 0 && o.spawnHook
-      ? new HookRunner({ hooks: o.hooks, spawn: o.spawnHook, ...(o.hookBaseEnv && { baseEnv: o.hookBaseEnv }), ...(o.onHookOutcome && { onOutcome: o.onHookOutcome }) })
-      : undefined;
+    const hooks = createHookRunner(o.hooks ?? [], o);
     // Hooks stop taking events when the receiver stops, but still see the goodbye-time events before that.
     const hookStop = new AbortController();
     const hookTask = hooks?.run(table.subscribe({ signal: hookStop.signal }));
