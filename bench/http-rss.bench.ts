@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBuilt } from "../tests/_bin.ts";
+import { daemonConfigHead } from "../tests/http/_daemon.ts";
 import { LineReader } from "../tests/_lines.ts";
 import { freeTcpPort, mosquittoUnavailable, startMosquitto, watch } from "../tests/mqtt/_mosquitto.ts";
 
@@ -21,14 +22,7 @@ process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 await using broker = await startMosquitto();
 
 function base(name: string, metricsPort: number, beaconPort: number): string {
-  return `[host]
-name = "${name}"
-[discovery]
-enabled = false
-[daemon]
-state_directory = "${join(dir, name)}"
-control_socket = "${join(dir, name, "disco.sock")}"
-[beacon]
+  return `${daemonConfigHead(name, dir)}[beacon]
 enabled = true
 port = ${beaconPort}
 broadcast = ["127.255.255.255"]

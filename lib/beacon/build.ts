@@ -9,18 +9,15 @@
 import type { BeaconConfig, DiscoConfig, DiscoveryConfig } from "../config/index.ts";
 import { createKeyring, deriveChannelId, type Keyring } from "../crypto/index.ts";
 import { openUdp, type OpenUdp, type UdpEndpoint } from "../net/index.ts";
-import { randomBootId, type BeaconBuilder, type BeaconFormat, type SelfDescription } from "./builder.ts";
+import { checkSelfDescription, encodeBeacon, randomBootId, type BeaconBuilder, type BeaconFormat, type SelfDescription } from "./builder.ts";
 import { BeaconCounters } from "./counters.ts";
-import { MAX_BEACON_BYTES } from "./decode.ts";
-import { encodeDiscoPyBeacon } from "./disco-py.ts";
-import { encodeUnsealedEnvelope } from "./envelope.ts";
-import { BeaconError, type BeaconFrameError, type DropReason } from "./errors.ts";
-import { HookRunner, type HookOutcome, type HookSpawner, type HookSpec } from "./hooks.ts";
+import { BeaconError } from "./errors.ts";
+import type { HookRunner, HookSpec } from "./hooks.ts";
 import { MembershipTable } from "./membership.ts";
-import { BeaconIngest, runBeaconReceiver, type ReceivedBeacon } from "./receiver.ts";
-import { encodeRichBeacon } from "./rich.ts";
-import { sealBeacon } from "./seal.ts";
+import { BeaconIngest, runBeaconReceiver } from "./receiver.ts";
 import { runBeaconSender } from "./sender.ts";
+import { createHookRunner, type BeaconTaskCallbacks } from "./service.ts";
+import { openBeaconSockets } from "./sockets.ts";
 import { resolveTargets } from "./targets.ts";
 import type { MembershipEvent } from "./types.ts";
 
@@ -155,33 +152,9 @@ export interface LiveBeaconBuilderOptions {
  * @throws {RangeError} when the host name has white space
  */
 export async function createLiveBeaconBuilder(o: LiveBeaconBuilderOptions): Promise<LiveBeaconBuilder> {
-  const now = o.unixNowMs ?? Date.now;
-  const encode = (self: SelfDescription, seq: number, bye: boolean): Promise<Uint8Array> | Uint8Array => {
-    if (o.format === "disco.py") return encodeDiscoPyBeacon(self.host, now() / 1000, { bye });
-    const payload = encodeRichBeacon({
-      host: self.host,
-      boot: o.identity.boot,
-      seq,
-      intervalMs: Math.round(o.intervalMs),
-      addresses: self.addresses ?? [],
-      ...(self.version !== undefined && { version: self.version }),
-      ...(self.services !== undefined && Object.keys(self.services).length > 0 && { services: self.services }),
-      ...(self.metricsEndpoint !== undefined && { metricsEndpoint: self.metricsEndpoint }),
-      ...(self.gpio !== undefined && self.gpio.length > 0 && { gpio: self.gpio }),
-      ...(self.httpEndpoint !== undefined && { httpEndpoint: self.httpEndpoint }),
-      unixMs: Math.round(now()),
-      ...(bye && { bye: true }),
-    });
-    return o.keyring ? sealBeacon(o.keyring, o.channelId, payload) : encodeUnsealedEnvelope(o.channelId, payload);
-  };
-  const check = async (self: SelfDescription): Promise<void> => {
-    encodeDiscoPyBeacon(self.host, 0); // validates the host name
-    if (o.format !== "json") return;
-    const probe = await encode(self, Number.MAX_SAFE_INTEGER, true);
-    if (probe.length > MAX_BEACON_BYTES) {
-      throw new BeaconError(`the rich beacon would be ${probe.length} bytes, over the ${MAX_BEACON_BYTES}-byte limit: shorten [services] or the GPIO list`);
-    }
-  };
+  const encoding = { format: o.format, boot: o.identity.boot, intervalMs: o.intervalMs, channelId: o.channelId, ...(o.keyring && { keyring: o.keyring }), unixNowMs: o.unixNowMs ?? Date.now };
+  const encode = (self: SelfDescription, seq: number, bye: boolean) => encodeBeacon(self, { ...encoding, seq, bye });
+  const check = (self: SelfDescription) => checkSelfDescription(self, o.format, (s) => encode(s, Number.MAX_SAFE_INTEGER, true));
   await check(o.self);
   let self = o.self;
   return {
@@ -196,7 +169,7 @@ export async function createLiveBeaconBuilder(o: LiveBeaconBuilderOptions): Prom
 }
 
 /** What {@link prepareBeacons} takes besides the settings. */
-export interface PrepareBeaconsOptions {
+export interface PrepareBeaconsOptions extends BeaconTaskCallbacks {
   /** Send beacons (false: only listen). @default true */
   send?: boolean;
   /** The table to fill; a long-lived one survives a replaced task. @default a new one from the settings */
@@ -207,13 +180,6 @@ export interface PrepareBeaconsOptions {
   counters?: BeaconCounters;
   /** Run the settings' hooks (only the daemon and `hosts --announce` do). @default false */
   runHooks?: boolean;
-  spawnHook?: HookSpawner;
-  /** Environment every hook gets besides DISCO_* (e.g. PATH). */
-  hookBaseEnv?: Readonly<Record<string, string>>;
-  onHookOutcome?: (spec: HookSpec, event: MembershipEvent, outcome: HookOutcome | Error) => void;
-  onBeacon?: (b: ReceivedBeacon) => void;
-  onDrop?: (reason: DropReason, from: string, error: BeaconFrameError) => void;
-  onSendError?: (target: string, error: unknown) => void;
   onSent?: (target: string, data: Uint8Array) => void;
   /**
    * Longest wait of the membership ticker between checks, in ms: it otherwise sleeps until the next host
@@ -252,7 +218,6 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
   const open = o.openUdp ?? openUdp;
   const table = o.table ?? new MembershipTable(s.membership);
   const counters = o.counters ?? new BeaconCounters();
-  const send = o.send ?? true;
   const builder = await createLiveBeaconBuilder({
     format: s.format,
     self: s.self,
@@ -261,31 +226,14 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
     ...(s.keyring && { keyring: s.keyring }),
     identity: o.identity ?? createBeaconIdentity(),
   });
-  const sockets: UdpEndpoint[] = [];
-  const close = async () => void (await Promise.all(sockets.map((x) => x.close())));
-  let rx: UdpEndpoint;
-  let vaultRx: UdpEndpoint | undefined;
-  let tx: UdpEndpoint | undefined;
-  try {
-    const onOverflow = () => counters.recordDrop("overload");
-    rx = await open({ port: s.port, address: s.listen, reuseAddr: true, onOverflow });
-    sockets.push(rx);
-    if (s.vault) {
-      vaultRx = await open({ port: s.vault.port, reuseAddr: true, onOverflow, multicast: { group: s.vault.group, ...(s.vault.interface && { interface: s.vault.interface }) } });
-      sockets.push(vaultRx);
-    }
-    if (send) {
-      tx = await open({ port: 0, reuseAddr: false, broadcast: true });
-      sockets.push(tx);
-    }
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  const hooks =
-    o.runHooks && s.hooks.length > 0 && o.spawnHook
-      ? new HookRunner({ hooks: s.hooks, spawn: o.spawnHook, ...(o.hookBaseEnv && { baseEnv: o.hookBaseEnv }), ...(o.onHookOutcome && { onOutcome: o.onHookOutcome }) })
-      : undefined;
+  const { rx, vaultRx, tx, close } = await openBeaconSockets(open, {
+    port: s.port,
+    listen: s.listen,
+    ...(s.vault && { vault: s.vault }),
+    send: o.send ?? true,
+    counters,
+  });
+  const hooks = o.runHooks ? createHookRunner(s.hooks, o) : undefined;
   const run = async ({ signal, goodbye }: { signal: AbortSignal; goodbye?: () => boolean }): Promise<void> => {
     try {
       const ingest = new BeaconIngest({
@@ -310,7 +258,7 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
         tasks.push(
           runBeaconSender({ ...sender, ...(o.onSendError && { onError: o.onSendError }), ...(o.onSent && { onSent: o.onSent }) }).then(async () => {
             if (s.goodbye && (goodbye?.() ?? true)) {
-              await sendGoodbye(tx!, builder, s, counters, o.onSendError);
+              await sendGoodbye(tx, builder, s, counters, o.onSendError);
             }
           }),
         );

@@ -68,31 +68,55 @@ export async function createBeaconBuilder(options: BeaconBuilderOptions): Promis
   let seq = 0;
   const channelId = options.channelId;
   if (format === "json" && !channelId) throw new BeaconError("a rich (json) beacon needs the channel id");
-  const build = async (bye = false): Promise<Uint8Array> => {
-    if (format === "disco.py") return encodeDiscoPyBeacon(self.host, now() / 1000, { bye });
-    const payload = encodeRichBeacon({
-      host: self.host,
-      boot,
-      seq: seq++,
-      intervalMs: Math.round(options.intervalMs),
-      addresses: self.addresses ?? [],
-      ...(self.version !== undefined && { version: self.version }),
-      ...(self.services !== undefined && Object.keys(self.services).length > 0 && { services: self.services }),
-      ...(self.metricsEndpoint !== undefined && { metricsEndpoint: self.metricsEndpoint }),
-      ...(self.gpio !== undefined && self.gpio.length > 0 && { gpio: self.gpio }),
-      ...(self.httpEndpoint !== undefined && { httpEndpoint: self.httpEndpoint }),
-      unixMs: Math.round(now()),
-      ...(bye && { bye: true }),
-    });
-    return options.keyring ? sealBeacon(options.keyring, channelId!, payload) : encodeUnsealedEnvelope(channelId!, payload);
-  };
-  encodeDiscoPyBeacon(self.host, 0); // validates the host name
-  if (format === "json") {
-    const probe = await build(true);
-    seq = 0;
-    if (probe.length > MAX_BEACON_BYTES) {
-      throw new BeaconError(`the rich beacon would be ${probe.length} bytes, over the ${MAX_BEACON_BYTES}-byte limit: shorten [services] or the GPIO list`);
-    }
-  }
+  const encoding = { format, boot, intervalMs: options.intervalMs, channelId: channelId!, ...(options.keyring && { keyring: options.keyring }), unixNowMs: now };
+  const build = async (bye = false): Promise<Uint8Array> => encodeBeacon(self, { ...encoding, seq: format === "json" ? seq++ : 0, bye });
+  await checkSelfDescription(self, format, (s) => encodeBeacon(s, { ...encoding, seq: 0, bye: true }));
   return { format, boot, build };
+}
+
+/** What {@link encodeBeacon} needs besides the self-description. */
+export interface EncodeBeaconOptions {
+  format: BeaconFormat;
+  boot: string;
+  seq: number;
+  intervalMs: number;
+  channelId: Uint8Array;
+  keyring?: Keyring;
+  unixNowMs: () => number;
+  bye: boolean;
+}
+
+/** One beacon datagram: disco.py text, or a rich beacon in its (sealed when a keyring is given) envelope. */
+export function encodeBeacon(self: SelfDescription, o: EncodeBeaconOptions): Promise<Uint8Array> | Uint8Array {
+  if (o.format === "disco.py") return encodeDiscoPyBeacon(self.host, o.unixNowMs() / 1000, { bye: o.bye });
+  const payload = encodeRichBeacon({
+    host: self.host,
+    boot: o.boot,
+    seq: o.seq,
+    intervalMs: Math.round(o.intervalMs),
+    addresses: self.addresses ?? [],
+    ...(self.version !== undefined && { version: self.version }),
+    ...(self.services !== undefined && Object.keys(self.services).length > 0 && { services: self.services }),
+    ...(self.metricsEndpoint !== undefined && { metricsEndpoint: self.metricsEndpoint }),
+    ...(self.gpio !== undefined && self.gpio.length > 0 && { gpio: self.gpio }),
+    ...(self.httpEndpoint !== undefined && { httpEndpoint: self.httpEndpoint }),
+    unixMs: Math.round(o.unixNowMs()),
+    ...(o.bye && { bye: true }),
+  });
+  return o.keyring ? sealBeacon(o.keyring, o.channelId, payload) : encodeUnsealedEnvelope(o.channelId, payload);
+}
+
+/**
+ * Checks that a self-description can be sent: a valid host name and, for rich beacons, a goodbye
+ * (`probe`, the largest form) that fits in one datagram.
+ * @throws {BeaconError} when a rich beacon would be larger than MAX_BEACON_BYTES
+ * @throws {RangeError} when the host name has whitespace
+ */
+export async function checkSelfDescription(self: SelfDescription, format: BeaconFormat, probe: (self: SelfDescription) => Promise<Uint8Array> | Uint8Array): Promise<void> {
+  encodeDiscoPyBeacon(self.host, 0); // validates the host name
+  if (format !== "json") return;
+  const bytes = await probe(self);
+  if (bytes.length > MAX_BEACON_BYTES) {
+    throw new BeaconError(`the rich beacon would be ${bytes.length} bytes, over the ${MAX_BEACON_BYTES}-byte limit: shorten [services] or the GPIO list`);
+  }
 }

@@ -10,11 +10,29 @@ import { HookRunner, type HookSpawner, type HookSpec, type HookOutcome } from ".
 import { MembershipTable, type Clock } from "./membership.ts";
 import { BeaconIngest, runBeaconReceiver, runMembershipTicker, type ReceivedBeacon } from "./receiver.ts";
 import { runBeaconSender } from "./sender.ts";
-import { openUdp, type OpenUdp, type UdpEndpoint } from "../net/index.ts";
+import { openUdp, type OpenUdp } from "../net/index.ts";
+import { openBeaconSockets } from "./sockets.ts";
 import type { MembershipEvent } from "./types.ts";
 
+/** What both {@link runBeaconService} and prepareBeacons let the caller plug in: the hook spawner and the event callbacks. */
+export interface BeaconTaskCallbacks {
+  spawnHook?: HookSpawner;
+  /** Environment every hook gets besides DISCO_* (e.g. PATH). */
+  hookBaseEnv?: Readonly<Record<string, string>>;
+  onHookOutcome?: (spec: HookSpec, event: MembershipEvent, outcome: HookOutcome | Error) => void;
+  onBeacon?: (b: ReceivedBeacon) => void;
+  onDrop?: (reason: DropReason, from: string, error: BeaconFrameError) => void;
+  onSendError?: (target: string, error: unknown) => void;
+}
+
+/** A runner of `hooks` with the callbacks' spawner, or undefined when there are no hooks or no spawner. */
+export function createHookRunner(hooks: readonly HookSpec[], o: BeaconTaskCallbacks): HookRunner | undefined {
+  if (hooks.length === 0 || !o.spawnHook) return undefined;
+  return new HookRunner({ hooks, spawn: o.spawnHook, ...(o.hookBaseEnv && { baseEnv: o.hookBaseEnv }), ...(o.onHookOutcome && { onOutcome: o.onHookOutcome }) });
+}
+
 /** Options for {@link runBeaconService}. */
-export interface BeaconServiceOptions {
+export interface BeaconServiceOptions extends BeaconTaskCallbacks {
   signal: AbortSignal;
   /** UDP port of beacons. @default 9000 */
   port?: number;
@@ -39,13 +57,6 @@ export interface BeaconServiceOptions {
   table?: MembershipTable;
   counters?: BeaconCounters;
   hooks?: readonly HookSpec[];
-  spawnHook?: HookSpawner;
-  /** Environment every hook gets besides DISCO_* (e.g. PATH). */
-  hookBaseEnv?: Readonly<Record<string, string>>;
-  onHookOutcome?: (spec: HookSpec, event: MembershipEvent, outcome: HookOutcome | Error) => void;
-  onBeacon?: (b: ReceivedBeacon) => void;
-  onDrop?: (reason: DropReason, from: string, error: BeaconFrameError) => void;
-  onSendError?: (target: string, error: unknown) => void;
   /** Called once the sockets are bound (tests wait for it). */
   onReady?: (info: { port: number }) => void;
   clock?: Clock;
@@ -68,19 +79,16 @@ export async function runBeaconService(o: BeaconServiceOptions): Promise<void> {
     channelId: o.channelId,
     ...(o.keyring && { keyring: o.keyring }),
   });
-  const sockets: UdpEndpoint[] = [];
+  // hearInterface: a unicast listen address still hears the beacons broadcast on its interface.
+  const { rx, vaultRx, tx, close } = await openBeaconSockets(open, {
+    port: o.port ?? 9000,
+    listen: o.listen ?? "0.0.0.0",
+    hearInterface: true,
+    ...(o.vault && { vault: o.vault }),
+    send: o.send !== false,
+    counters,
+  });
   try {
-    const onOverflow = () => counters.recordDrop("overload");
-    // hearInterface: a unicast listen address still hears the beacons broadcast on its interface.
-    const rx = await open({ port: o.port ?? 9000, address: o.listen ?? "0.0.0.0", reuseAddr: true, onOverflow, hearInterface: true });
-    sockets.push(rx);
-    let vaultRx: UdpEndpoint | undefined;
-    if (o.vault) {
-      vaultRx = await open({ port: o.vault.port, reuseAddr: true, onOverflow, multicast: { group: o.vault.group, ...(o.vault.interface && { interface: o.vault.interface }) } });
-      sockets.push(vaultRx);
-    }
-    const tx = o.send === false ? undefined : await open({ port: 0, reuseAddr: false, broadcast: true });
-    if (tx) sockets.push(tx);
     const ingest = new BeaconIngest({
       channelId: o.channelId,
       ...(o.keyring && { keyring: o.keyring }),
@@ -91,9 +99,7 @@ export async function runBeaconService(o: BeaconServiceOptions): Promise<void> {
       counters,
       ...(o.onDrop && { onDrop: o.onDrop }),
     });
-    const hooks = o.hooks && o.hooks.length > 0 && o.spawnHook
-      ? new HookRunner({ hooks: o.hooks, spawn: o.spawnHook, ...(o.hookBaseEnv && { baseEnv: o.hookBaseEnv }), ...(o.onHookOutcome && { onOutcome: o.onHookOutcome }) })
-      : undefined;
+    const hooks = createHookRunner(o.hooks ?? [], o);
     // Hooks stop taking events when the receiver stops, but still see the goodbye-time events before that.
     const hookStop = new AbortController();
     const hookTask = hooks?.run(table.subscribe({ signal: hookStop.signal }));
@@ -121,6 +127,6 @@ export async function runBeaconService(o: BeaconServiceOptions): Promise<void> {
     hookStop.abort();
     await hookTask;
   } finally {
-    await Promise.all(sockets.map((s) => s.close()));
+    await close();
   }
 }

@@ -23,9 +23,10 @@ import {
 import { createKeyring, deriveChannelId, type Keyring } from "../crypto/index.ts";
 import { discover, type Target } from "../discovery/index.ts";
 import { findMissingChips, openLines, selectDriver, type GpioLines } from "../gpio/index.ts";
-import { IPV4_PATTERN, NetError, openUdp, selectInterfaces } from "../net/index.ts";
+import { IPV4_PATTERN, openUdp } from "../net/index.ts";
 import { parseDurationFlag, parseIntFlag } from "./_args.ts";
-import { keyringFor, resolveSecretsOrExplain, type SecretFlags } from "./_secrets.ts";
+import { fleetTargets } from "./_discovery.ts";
+import { keyringFor, resolveSecretsOrExplain, SECRET_FLAGS, type SecretFlags } from "./_secrets.ts";
 import type { CliIo } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
@@ -34,9 +35,7 @@ export const CONTROL_CLIENT_FLAGS = {
   host: { type: "string", short: "H" },
   port: { type: "string", short: "p" },
   magic: { type: "string", short: "m" },
-  password: { type: "string" },
-  "password-file": { type: "string" },
-  "key-file": { type: "string" },
+  ...SECRET_FLAGS,
   timeout: { type: "string", short: "t" },
   interface: { type: "string", short: "i", multiple: true },
   to: { type: "string", multiple: true },
@@ -85,28 +84,12 @@ function parseHostPort(command: string, text: string, port: number): ControlTarg
   return { address, port: portText !== undefined ? parseIntFlag(command, "--host", portText, 1, 65535) : port };
 }
 
-/** The broadcast targets of `[discovery]` (and -i/--to), as disco-client picks them. */
+/** The broadcast targets of `[discovery]` (and -i/--to) on `port`, as disco-client picks them; --to takes no port here. */
 function broadcastTargets(command: string, config: DiscoConfig, f: ControlClientFlags, port: number): Target[] {
-  const d = config.discovery;
-  const out: Target[] = [];
-  const add = (t: Target) => void (out.some((x) => x.address === t.address && x.port === t.port) || out.push(t));
-  const explicit = (f.interface?.length ?? 0) > 0 || (f.to?.length ?? 0) > 0;
-  try {
-    const names = explicit ? (f.interface ?? []) : d.interfaces;
-    if (!explicit || names.length > 0) for (const i of selectInterfaces(names)) add({ address: i.broadcast, port });
-  } catch (err) {
-    if (err instanceof NetError) throw new UsageError(command, err.message, { cause: err });
-    throw err;
-  }
-  for (const t of f.to ?? []) {
+  return fleetTargets(command, config.discovery, port, { interfaces: f.interface, to: f.to }, (t) => {
     if (!IPV4_PATTERN.test(t)) throw new UsageError(command, `--to expects an IPv4 address, got '${t}'`);
-    add({ address: t, port });
-  }
-  if (!explicit) {
-    for (const a of d.broadcast) add({ address: a, port });
-    if (d.multicastGroup !== undefined) add({ address: d.multicastGroup, port });
-  }
-  return out;
+    return { address: t, port };
+  });
 }
 
 /**

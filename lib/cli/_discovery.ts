@@ -8,7 +8,7 @@ import { discover, type ClientEvent, type DiscoverResult, type LegacyKey, type T
 import { IPV4_PATTERN, NetError, openUdp, selectInterfaces } from "../net/index.ts";
 import { parseIntFlag } from "./_args.ts";
 import { loadConfigFile } from "./_config.ts";
-import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain, type SecretFlags } from "./_secrets.ts";
+import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain, SECRET_FLAGS, type SecretFlags } from "./_secrets.ts";
 import type { CliIo } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
@@ -17,9 +17,7 @@ export const DISCOVERY_FLAGS = {
   config: { type: "string", short: "c" },
   port: { type: "string", short: "p" },
   magic: { type: "string", short: "m" },
-  password: { type: "string" },
-  "password-file": { type: "string" },
-  "key-file": { type: "string" },
+  ...SECRET_FLAGS,
   legacy: { type: "boolean" },
   verbose: { type: "boolean", short: "v" },
 } as const;
@@ -110,7 +108,15 @@ function parseTarget(command: string, text: string, port: number): Target {
  * @throws {UsageError} on an unknown interface or a bad --to
  */
 export function discoveryTargets(command: string, b: DiscoveryBasics, f: TargetFlags): Target[] {
-  const d = b.discovery;
+  return fleetTargets(command, b.discovery, b.port, f, (t) => parseTarget(command, t, b.port));
+}
+
+/**
+ * The broadcast targets of `[discovery]` (and -i/--to) on `port`, as {@link discoveryTargets} picks them,
+ * each --to read by `parseTo`: what the discovery commands and the control clients both send to.
+ * @throws {UsageError} on an unknown interface (and whatever `parseTo` throws)
+ */
+export function fleetTargets(command: string, d: DiscoveryConfig, port: number, f: TargetFlags, parseTo: (text: string) => Target): Target[] {
   const explicit = (f.interfaces?.length ?? 0) > 0 || (f.to?.length ?? 0) > 0;
   const targets: Target[] = [];
   const add = (t: Target) => {
@@ -118,15 +124,15 @@ export function discoveryTargets(command: string, b: DiscoveryBasics, f: TargetF
   };
   try {
     const names = explicit ? (f.interfaces ?? []) : d.interfaces;
-    if (!explicit || names.length > 0) for (const i of selectInterfaces(names)) add({ address: i.broadcast, port: b.port });
+    if (!explicit || names.length > 0) for (const i of selectInterfaces(names)) add({ address: i.broadcast, port });
   } catch (err) {
     if (err instanceof NetError) throw new UsageError(command, err.message, { cause: err });
     throw err;
   }
-  for (const t of f.to ?? []) add(parseTarget(command, t, b.port));
+  for (const t of f.to ?? []) add(parseTo(t));
   if (!explicit) {
-    for (const a of d.broadcast) add({ address: a, port: b.port });
-    if (d.multicastGroup !== undefined) add({ address: d.multicastGroup, port: b.port });
+    for (const a of d.broadcast) add({ address: a, port });
+    if (d.multicastGroup !== undefined) add({ address: d.multicastGroup, port });
   }
   return targets;
 }

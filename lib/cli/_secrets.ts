@@ -9,7 +9,14 @@ import { readNamedFile } from "./_config.ts";
 import type { CliIo } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
-/** Flags that name secrets (discovery commands have them; others use the config only). */
+/** The flags that name secrets, for a command's flag table (discovery commands and control clients have them; others use the config only). */
+export const SECRET_FLAGS = {
+  password: { type: "string" },
+  "password-file": { type: "string" },
+  "key-file": { type: "string" },
+} as const;
+
+/** The parsed values of {@link SECRET_FLAGS}. */
 export interface SecretFlags {
   password?: string | undefined;
   "password-file"?: string | undefined;

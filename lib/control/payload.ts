@@ -108,20 +108,39 @@ function readOp(byte: number): ControlOp {
   return op;
 }
 
+/** Requests and commands share one layout: the operation byte, fixed fields, a 16-bit args length, the args. */
+function encodeWithArgs(op: ControlOp, fields: readonly Uint8Array[], args: Uint8Array): Uint8Array<ArrayBuffer> {
+  checkArgs(args);
+  const head = fields.reduce((at, f) => at + f.length, 1);
+  const out = new Uint8Array(head + 2 + args.length);
+  out[0] = CONTROL_OP[op];
+  let at = 1;
+  for (const f of fields) {
+    out.set(f, at);
+    at += f.length;
+  }
+  out[head] = args.length >>> 8;
+  out[head + 1] = args.length & 0xff;
+  out.set(args, head + 2);
+  return out;
+}
+/** The operation and args of that layout, whose fixed part ends at `head`. */
+function decodeWithArgs(b: Uint8Array, head: number, what: string): { op: ControlOp; args: Uint8Array } {
+  need(b, head + 2, what);
+  const op = readOp(b[0]!);
+  const n = (b[head]! << 8) | b[head + 1]!;
+  if (n > MAX_ARGS_BYTES) throw new ControlFrameError(`args of ${n} bytes exceed ${MAX_ARGS_BYTES}`, head);
+  if (b.length !== head + 2 + n) throw new ControlFrameError(`${what} of ${b.length} bytes, expected ${head + 2 + n}`, Math.min(b.length, head + 2 + n));
+  return { op, args: b.subarray(head + 2) };
+}
+
 /**
  * Encodes a request.
  * @throws {RangeError} on a bad id length or args over {@link MAX_ARGS_BYTES}
  */
 export function encodeRequest(p: OperationPayload): Uint8Array<ArrayBuffer> {
   exact("id", p.id, REQUEST_ID_BYTES);
-  checkArgs(p.args);
-  const out = new Uint8Array(1 + REQUEST_ID_BYTES + 2 + p.args.length);
-  out[0] = CONTROL_OP[p.op];
-  out.set(p.id, 1);
-  out[17] = p.args.length >>> 8;
-  out[18] = p.args.length & 0xff;
-  out.set(p.args, 19);
-  return out;
+  return encodeWithArgs(p.op, [p.id], p.args);
 }
 
 /**
@@ -129,12 +148,8 @@ export function encodeRequest(p: OperationPayload): Uint8Array<ArrayBuffer> {
  * @throws {ControlFrameError} on a bad length or an unknown operation
  */
 export function decodeRequest(b: Uint8Array): OperationPayload {
-  need(b, 19, "request");
-  const op = readOp(b[0]!);
-  const n = (b[17]! << 8) | b[18]!;
-  if (n > MAX_ARGS_BYTES) throw new ControlFrameError(`args of ${n} bytes exceed ${MAX_ARGS_BYTES}`, 17);
-  if (b.length !== 19 + n) throw new ControlFrameError(`request of ${b.length} bytes, expected ${19 + n}`, Math.min(b.length, 19 + n));
-  return { op, id: b.subarray(1, 17), args: b.subarray(19) };
+  const { op, args } = decodeWithArgs(b, 1 + REQUEST_ID_BYTES, "request");
+  return { op, id: b.subarray(1, 17), args };
 }
 
 /**
@@ -144,15 +159,7 @@ export function decodeRequest(b: Uint8Array): OperationPayload {
 export function encodeCommand(p: CommandPayload): Uint8Array<ArrayBuffer> {
   exact("id", p.id, REQUEST_ID_BYTES);
   exact("challenge", p.challenge, CHALLENGE_BYTES);
-  checkArgs(p.args);
-  const out = new Uint8Array(1 + REQUEST_ID_BYTES + CHALLENGE_BYTES + 2 + p.args.length);
-  out[0] = CONTROL_OP[p.op];
-  out.set(p.id, 1);
-  out.set(p.challenge, 17);
-  out[33] = p.args.length >>> 8;
-  out[34] = p.args.length & 0xff;
-  out.set(p.args, 35);
-  return out;
+  return encodeWithArgs(p.op, [p.id, p.challenge], p.args);
 }
 
 /**
@@ -160,12 +167,8 @@ export function encodeCommand(p: CommandPayload): Uint8Array<ArrayBuffer> {
  * @throws {ControlFrameError} on a bad length or an unknown operation
  */
 export function decodeCommand(b: Uint8Array): CommandPayload {
-  need(b, 35, "command");
-  const op = readOp(b[0]!);
-  const n = (b[33]! << 8) | b[34]!;
-  if (n > MAX_ARGS_BYTES) throw new ControlFrameError(`args of ${n} bytes exceed ${MAX_ARGS_BYTES}`, 33);
-  if (b.length !== 35 + n) throw new ControlFrameError(`command of ${b.length} bytes, expected ${35 + n}`, Math.min(b.length, 35 + n));
-  return { op, id: b.subarray(1, 17), challenge: b.subarray(17, 33), args: b.subarray(35) };
+  const { op, args } = decodeWithArgs(b, 1 + REQUEST_ID_BYTES + CHALLENGE_BYTES, "command");
+  return { op, id: b.subarray(1, 17), challenge: b.subarray(17, 33), args };
 }
 
 /** Bytes of a challenge payload (the same layout as discovery's challenge). */

@@ -27,11 +27,9 @@ export {
   DEFAULT_MAX_TOPIC_BYTES,
   DEFAULT_MAX_TOPICS,
   DEFAULT_MAX_TOPICS_PER_PEER,
-  ZmtpSocket,
-  type SocketEvent,
   type SocketOptions,
-  type SocketStats,
-} from "./socket.ts";
+} from "./socket-options.ts";
+export { ZmtpSocket, type SocketEvent, type SocketStats } from "./socket.ts";
 export { systemClock, type Timer, type ZmtpClock } from "./clock.ts";
 export { PubSocket, XPubSocket, type OutgoingMessage } from "./pub.ts";
 export { SubSocket, XSubSocket } from "./sub.ts";

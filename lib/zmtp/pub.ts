@@ -6,7 +6,8 @@
 import { receiving, toParts, type OutgoingMessage } from "./_receiving.ts";
 import { encodeSubscription } from "./command.ts";
 import type { Session } from "./session.ts";
-import { ZmtpSocket, type SocketOptions } from "./socket.ts";
+import type { SocketOptions } from "./socket-options.ts";
+import { ZmtpSocket } from "./socket.ts";
 import { TopicIndex, TopicSet } from "./topics.ts";
 
 export type { OutgoingMessage } from "./_receiving.ts";

@@ -10,17 +10,6 @@ import { Session, type SessionOwner, type SocketType } from "./session.ts";
 import { resolveSocketOptions, type ResolvedSocketOptions, type SocketOptions } from "./socket-options.ts";
 import type { Connection, Listener } from "./transport.ts";
 
-export {
-  DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
-  DEFAULT_MAX_TOPIC_BYTES,
-  DEFAULT_MAX_TOPICS,
-  DEFAULT_MAX_TOPICS_PER_PEER,
-  resolveSocketOptions,
-  type ResolvedSocketOptions,
-  type SocketOptions,
-} from "./socket-options.ts";
-
 /** Counters of a socket. */
 export interface SocketStats {
   /** Peers with a completed handshake now. */

@@ -6,7 +6,8 @@
 import { receiving, toParts, type OutgoingMessage } from "./_receiving.ts";
 import { decodeSubscription } from "./command.ts";
 import type { Session } from "./session.ts";
-import { ZmtpSocket, type SocketOptions } from "./socket.ts";
+import type { SocketOptions } from "./socket-options.ts";
+import { ZmtpSocket } from "./socket.ts";
 import { TopicSet } from "./topics.ts";
 
 const EMPTY = new Uint8Array(0);

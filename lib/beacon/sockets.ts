@@ -1,0 +1,56 @@
+/**
+ * The beacon sockets — receiver, py-vault-multicast listener, sender — bound together: what both
+ * {@link runBeaconService} and {@link prepareBeacons} open before anything runs.
+ */
+import type { OpenUdp, UdpEndpoint } from "../net/index.ts";
+import type { BeaconCounters } from "./counters.ts";
+
+/** What {@link openBeaconSockets} binds. */
+export interface BeaconSocketsOptions {
+  port: number;
+  /** Address the receiver binds. */
+  listen: string;
+  /** A unicast listen address still hears the beacons broadcast on its interface. @default false */
+  hearInterface?: boolean;
+  vault?: { readonly group: string; readonly port: number; readonly interface?: string };
+  /** Open a sender socket. */
+  send: boolean;
+  /** Counts receive-queue overflows as `overload` drops. */
+  counters: BeaconCounters;
+}
+
+/** The bound sockets; `close` closes all of them. */
+export interface BeaconSockets {
+  readonly rx: UdpEndpoint;
+  readonly vaultRx?: UdpEndpoint;
+  readonly tx?: UdpEndpoint;
+  close(): Promise<void>;
+}
+
+/**
+ * Binds the beacon sockets; on a failure the ones already bound are closed.
+ * @throws {NetError} when a socket cannot be bound or a group joined
+ */
+export async function openBeaconSockets(open: OpenUdp, o: BeaconSocketsOptions): Promise<BeaconSockets> {
+  const sockets: UdpEndpoint[] = [];
+  const close = async () => void (await Promise.all(sockets.map((x) => x.close())));
+  try {
+    const onOverflow = () => o.counters.recordDrop("overload");
+    const rx = await open({ port: o.port, address: o.listen, reuseAddr: true, onOverflow, ...(o.hearInterface && { hearInterface: true }) });
+    sockets.push(rx);
+    let vaultRx: UdpEndpoint | undefined;
+    if (o.vault) {
+      vaultRx = await open({ port: o.vault.port, reuseAddr: true, onOverflow, multicast: { group: o.vault.group, ...(o.vault.interface && { interface: o.vault.interface }) } });
+      sockets.push(vaultRx);
+    }
+    let tx: UdpEndpoint | undefined;
+    if (o.send) {
+      tx = await open({ port: 0, reuseAddr: false, broadcast: true });
+      sockets.push(tx);
+    }
+    return { rx, ...(vaultRx && { vaultRx }), ...(tx && { tx }), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
