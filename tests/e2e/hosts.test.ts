@@ -98,11 +98,13 @@ describe("disco hosts (compiled binary, loopback)", () => {
     const out = new LineReader(pty.proc.stdout);
     await using s = spawn([disco, "broadcast", "--send", "--to", "127.255.255.255", "--name", "tty-host", "--port", String(port), "--delay", "1"]);
     // Two redraws that each show the host: the screen is redrawn, not appended to.
-    await out.waitText((t) => t.split("\x1b[H").filter((frame) => frame.includes("tty-host")).length >= 2, { timeoutMs: 10_000, what: "two frames showing tty-host" });
+    // A frame arrives in several writes: count only frames that are complete (their counters, below the
+    // table, have arrived too), and look at the last complete one.
+    const complete = (t: string) => t.split("\x1b[H").filter((frame) => frame.includes("tty-host") && frame.includes("packets received"));
+    await out.waitText((t) => complete(t).length >= 2, { timeoutMs: 10_000, what: "two complete frames showing tty-host" });
     assert.ok(out.text.includes("\x1b[2J"), "clears the screen first");
     assert.ok(out.text.includes("\x1b[J"), "clears what is left below each frame");
-    const frames = out.text.split("\x1b[H");
-    const last = frames[frames.length - 1]!;
+    const last = complete(out.text).at(-1)!;
     assert.equal(last.split("HOST").length - 1, 1, "one header per frame");
     assert.match(last, /tty-host\s+127\.0\.0\.1\s+\x1b\[32malive\x1b\[0m/, "the state coloured (green)");
     assert.match(last, /packets received/);
