@@ -229,6 +229,8 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
   const { rx, vaultRx, tx, close } = await openBeaconSockets(open, {
     port: s.port,
     listen: s.listen,
+    // A unicast listen address still hears the beacons broadcast on its interface (as runBeaconService).
+    hearInterface: true,
     ...(s.vault && { vault: s.vault }),
     send: o.send ?? true,
     counters,

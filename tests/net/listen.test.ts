@@ -69,6 +69,23 @@ describe("listen = <one unicast address> (compiled binary, namespaces)", { skip 
     await out.waitFor(/Received broadcast from 10\.77\.0\.1 : HOST bcast-sender \d+/, { timeoutMs: 5000 });
   });
 
+  it("the daemon's beacons with [beacon] listen = <its address> hear broadcast beacons too", async () => {
+    await using lan = await createLan(2);
+    const [tx, rx] = lan.hosts;
+    const dir = mkdtempSync(join(tmp, "run-"));
+    const cfg = join(dir, "disco.toml");
+    writeFileSync(
+      cfg,
+      `[host]\nname = "uni-daemon"\n[discovery]\nenabled = false\n[beacon]\nenabled = true\nlisten = "${rx!.ip}"\nport = 9000\ninterval = "1s"\n` +
+        `[daemon]\ncontrol_socket = "${dir}/disco.sock"\nstate_directory = "${dir}"\n`,
+    );
+    const daemon = rx!.spawn([disco, "run", "-c", cfg]);
+    const err = new LineReader(daemon.stderr);
+    await err.waitFor(/beacons: sending to .* and listening on port 9000/);
+    tx!.spawn([disco, "broadcast", "--send", "--to", lan.broadcast, "--delay", "1", "--name", "bcast-sender"]);
+    await err.waitFor(/beacons: join bcast-sender/, { timeoutMs: 5000 });
+  });
+
   it("config check explains a unicast listen address", async () => {
     await using lan = await createLan(1);
     const [h] = lan.hosts;
