@@ -39,6 +39,14 @@ const CLI_CHECKS = [
   "the held line returns to its pull",
   "named input with bias pull-up reads 1",
   "info marks declared lines",
+  "remote set of a remote = true line exits 0",
+  "remote set drives the real line (sim value)",
+  "remote get reads it back",
+  "remote set of a local-only line exits 2",
+  "remote set of a local-only line says why",
+  "the local-only line is unchanged",
+  "the target logs the remote write with its source",
+  "the serving disco-server exits 0 on SIGTERM",
   "permission message suggests the gpio group",
 ];
 

@@ -109,6 +109,44 @@ check "the held line returns to its pull" 1 "$(simval 6)"
 check "named input with bias pull-up reads 1" 1 "$($D gpio get door -c /tmp/disco.toml 2>&1)"
 contains "info marks declared lines" "<- door" "$($D gpio info -c /tmp/disco.toml 2>&1)"
 
+# Remote GPIO (issue 10) against the real kernel: disco-server serves the declared lines over the sealed
+# control channel on loopback; a remote = true line is driven, a local-only one is refused.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+$D keygen > /tmp/remote.key
+cat > /tmp/remote.toml <<TOML
+[host]
+name = "vm-target"
+[discovery]
+magic = "vm"
+key_file = "/tmp/remote.key"
+[[gpio.output]]
+name = "rpump"
+chip = "$CHIP"
+line = 1
+remote = true
+
+[[gpio.output]]
+name = "rsiren"
+chip = "$CHIP"
+line = 2
+TOML
+$D server -c /tmp/remote.toml -p 40000 -l 127.0.0.1 -v 2>/tmp/remote-server.err &
+SRVPID=$!
+wait_for grep -q "control: listening" /tmp/remote-server.err
+R="$D gpio -m vm --key-file /tmp/remote.key --host 127.0.0.1 -t 5"
+out=$($R set rpump 1 2>&1); rc=$?
+check "remote set of a remote = true line exits 0" 0 "$rc"
+check "remote set drives the real line (sim value)" 1 "$(simval 1)"
+check "remote get reads it back" 1 "$($R get rpump 2>&1)"
+out=$($R set rsiren 1 2>&1); rc=$?
+check "remote set of a local-only line exits 2" 2 "$rc"
+contains "remote set of a local-only line says why" "does not accept remote writes" "$out"
+check "the local-only line is unchanged" 0 "$(simval 2)"
+contains "the target logs the remote write with its source" "remote write rpump = 1 from 127.0.0.1" "$(cat /tmp/remote-server.err)"
+kill -TERM $SRVPID
+wait $SRVPID
+check "the serving disco-server exits 0 on SIGTERM" 0 "$?"
+
 echo 'nobody:x:65534:65534:nobody:/:/bin/sh' > /etc/passwd
 echo 'nobody:x:65534:' > /etc/group
 chmod 600 /dev/$CHIP
