@@ -132,8 +132,14 @@ function notifySocket(path: string) {
   return { out, texts, kill: () => proc.kill("SIGKILL") };
 }
 
-async function idle(): Promise<void> {
-  console.log(`1. idle: RSS after ${RSS_AT_MS / 1000} s, CPU over ${CPU_WINDOW_MS / 1000} s (daemon and floor side by side)`);
+/** The `Environment=` settings of systemd/disco.service: the daemon is measured as the unit runs it. */
+function unitEnvironment(): Record<string, string> {
+  const unit = readFileSync(join(ROOT, "systemd", "disco.service"), "utf8");
+  return Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+async function idle(label: string, env: Record<string, string>): Promise<void> {
+  console.log(`1. idle, ${label}: RSS after ${RSS_AT_MS / 1000} s, CPU over ${CPU_WINDOW_MS / 1000} s (daemon and floor side by side)`);
   const floorSrc = join(dir, "floor.ts");
   writeFileSync(floorSrc, "setInterval(() => {}, 15_000);\n");
   const floorBin = join(dir, "floor");
@@ -141,7 +147,7 @@ async function idle(): Promise<void> {
   if (built.exitCode !== 0) throw new Error("cannot compile the floor binary");
   const file = await allOn("idle", { beaconPort: await freeUdpPort() });
   const floor = Bun.spawn([floorBin], { stdout: "ignore", stderr: "ignore" });
-  const daemon = Bun.spawn([disco, "run", "-c", file], { stdout: "ignore", stderr: "pipe" });
+  const daemon = Bun.spawn([disco, "run", "-c", file], { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env } });
   const log = new LineReader(daemon.stderr);
   try {
     await log.waitFor(/running discovery, beacons, metrics, gpio/, { timeoutMs: 20_000 });
@@ -259,6 +265,8 @@ async function reloads(): Promise<void> {
 }
 
 mkdirSync(dir, { recursive: true });
-await idle();
+const unitEnv = unitEnvironment();
+await idle(`as disco.service runs it (${Object.entries(unitEnv).map(([k, v]) => `${k}=${v}`).join(" ") || "no Environment="})`, unitEnv);
+await idle("bare binary, Bun's defaults", {});
 await startup();
 await reloads();
