@@ -8,7 +8,7 @@ import { BeaconCounters, prepareBeacons, resolveBeaconSettings } from "../beacon
 import type { BeaconConfig, DiscoConfig } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 import { errorMessage } from "./errors.ts";
-import { hostOffers, offerConfig, type OfferConfig } from "./offers.ts";
+import { announcedOffers, offerConfig, type OfferConfig } from "./offers.ts";
 import { sameSlice } from "./plan.ts";
 import type { Builder } from "./types.ts";
 
@@ -28,10 +28,7 @@ function settingsFor(slice: BeaconsSlice) {
       host: slice.self.host,
       version: VERSION,
       rawKeys: slice.rawKeys,
-      offers: (address) => {
-        const o = hostOffers(slice.self, address);
-        return { ...(o.metricsEndpoint !== undefined && { metricsEndpoint: o.metricsEndpoint }), ...(o.httpEndpoint !== undefined && { httpEndpoint: o.httpEndpoint }), gpio: o.gpio.map((g) => g.name) };
-      },
+      offers: (address) => announcedOffers(slice.self, address),
     },
   );
 }

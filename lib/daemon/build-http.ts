@@ -8,7 +8,7 @@ import type { DiscoConfig, GpioConfig, HttpConfig } from "../config/index.ts";
 import { countersFromStatus, prepareHttpService, type FleetSources } from "../http/index.ts";
 import { VERSION } from "../version.ts";
 import { DaemonError } from "./errors.ts";
-import { hostOffers, localAddresses, offerConfig } from "./offers.ts";
+import { announcedOffers, localAddresses, offerConfig } from "./offers.ts";
 import { sameSlice } from "./plan.ts";
 import type { Builder, DaemonContext } from "./types.ts";
 
@@ -46,15 +46,12 @@ export function fleetViewSlice(config: DiscoConfig, host: string): FleetViewSlic
 /** This host as the page and the bridge show it. */
 export function selfOf(slice: FleetViewSlice) {
   const addresses = localAddresses("0.0.0.0");
-  const offers = hostOffers(slice.metricsEndpointConfig, addresses[0]);
   return {
     host: slice.host,
     addresses,
     version: VERSION,
     services: slice.services,
-    gpio: offers.gpio.map((g) => g.name),
-    ...(offers.metricsEndpoint !== undefined && { metricsEndpoint: offers.metricsEndpoint }),
-    ...(offers.httpEndpoint !== undefined && { httpEndpoint: offers.httpEndpoint }),
+    ...announcedOffers(slice.metricsEndpointConfig, addresses[0]),
   };
 }
 

@@ -51,6 +51,21 @@ export function hostOffers(config: (Pick<DiscoConfig, "metrics" | "gpio"> & Part
 }
 
 /**
+ * The offers as rich beacons and the fleet view announce them: the endpoints, and the GPIO lines by name.
+ * @param config the host's config, or its {@link OfferConfig}
+ * @param address this host's address on the LAN (see {@link hostOffers})
+ * @returns the announced offers
+ */
+export function announcedOffers(config: Parameters<typeof hostOffers>[0], address?: string): { gpio: string[]; metricsEndpoint?: string; httpEndpoint?: string } {
+  const o = hostOffers(config, address);
+  return {
+    gpio: o.gpio.map((g) => g.name),
+    ...(o.metricsEndpoint !== undefined && { metricsEndpoint: o.metricsEndpoint }),
+    ...(o.httpEndpoint !== undefined && { httpEndpoint: o.httpEndpoint }),
+  };
+}
+
+/**
  * The addresses a host announces for a bind address: that address, or for 0.0.0.0 every non-loopback IPv4
  * address (loopback ones only when there is nothing else).
  */
