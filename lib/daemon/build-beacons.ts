@@ -9,7 +9,7 @@ import type { BeaconConfig, DiscoConfig } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 import { errorMessage } from "./errors.ts";
 import { announcedOffers, offerConfig, type OfferConfig } from "./offers.ts";
-import { sameSlice } from "./plan.ts";
+import { sameSlice, sameSliceExcept } from "./plan.ts";
 import type { Builder } from "./types.ts";
 
 /** What beacons depend on: restart-worthy settings, and the self-description they carry. */
@@ -61,9 +61,7 @@ export const beaconsBuilder: Builder<BeaconsSlice> = {
       run: ({ signal }) => beacons.run({ signal, goodbye: () => signal.reason !== "replaced" }),
       close: () => beacons.close(),
       update: async (next) => {
-        const { self: _a, ...restOld } = slice;
-        const { self: _b, ...restNew } = next;
-        if (!sameSlice(restOld, restNew)) return undefined;
+        if (!sameSliceExcept(slice, next, "self")) return undefined;
         const nextSettings = await settingsFor(next);
         if (!sameSlice(nextSettings.targets, settings.targets)) return undefined;
         const commit = await beacons.stageSelf(nextSettings.self);

@@ -5,7 +5,7 @@ import { importLegacyKey, serveDiscovery, type Responder } from "../discovery/in
 import { startBound } from "./_bound.ts";
 import { DaemonError } from "./errors.ts";
 import { createDescriber, offerConfig, type OfferConfig } from "./offers.ts";
-import { sameSlice } from "./plan.ts";
+import { sameSliceExcept } from "./plan.ts";
 import type { Builder } from "./types.ts";
 
 /** What the responder depends on: restart-worthy settings, and the self-description it answers with. */
@@ -59,9 +59,7 @@ export const discoveryBuilder: Builder<DiscoverySlice> = {
     return {
       ...task,
       update: async (next) => {
-        const { self: _a, ...restOld } = slice;
-        const { self: _b, ...restNew } = next;
-        if (!sameSlice(restOld, restNew)) return undefined;
+        if (!sameSliceExcept(slice, next, "self")) return undefined;
         const nextDescribe = createDescriber(next.self, { host: next.self.host, listen: next.config.listen });
         nextDescribe(); // a description that cannot be encoded fails here, not in the responder
         return () => {

@@ -6,7 +6,7 @@
 import type { GpioConfig } from "../config/index.ts";
 import { findMissingChips, GpioError, inputChangeMetric, openLines, selectDriver } from "../gpio/index.ts";
 import { MetricsPublisher } from "../metrics/index.ts";
-import { sameSlice } from "./plan.ts";
+import { sameSliceExcept } from "./plan.ts";
 import type { Builder } from "./types.ts";
 
 /** What the GPIO task depends on. */
@@ -79,7 +79,7 @@ export const gpioBuilder: Builder<GpioSlice> = {
       },
       // Only where input changes are published can change in place; other changes reopen the lines.
       update: async (next) => {
-        if (!sameSlice({ ...slice, publishTo: undefined }, { ...next, publishTo: undefined })) return undefined;
+        if (!sameSliceExcept(slice, next, "publishTo")) return undefined;
         return () => {
           publishTo = next.publishTo;
           slice = next;

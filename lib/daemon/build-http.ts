@@ -9,7 +9,7 @@ import { countersFromStatus, prepareHttpService, type FleetSources } from "../ht
 import { VERSION } from "../version.ts";
 import { DaemonError } from "./errors.ts";
 import { announcedOffers, localAddresses, offerConfig } from "./offers.ts";
-import { sameSlice } from "./plan.ts";
+import { sameSliceExcept } from "./plan.ts";
 import type { Builder, DaemonContext } from "./types.ts";
 
 /** What the HTTP task (and the MQTT task) depend on. */
@@ -112,7 +112,7 @@ export const httpBuilder: Builder<FleetViewSlice> = {
       close: service.close,
       // Only this host's services changed: the page shows the new ones, the server and its streams stay.
       update: async (next) => {
-        if (!sameSlice({ ...slice, services: undefined }, { ...next, services: undefined })) return undefined;
+        if (!sameSliceExcept(slice, next, "services")) return undefined;
         return () => service.fleet.setSelf(selfOf(next));
       },
     };

@@ -54,7 +54,7 @@ export { createLogger, type LogFields, type LogLevel, type Logger, type LoggerOp
 export { SystemdLink, type SystemdLinkOptions } from "./systemd.ts";
 export { NotifySocketError, encodeNotify, encodeSockaddrUn, openNotifier, watchdogIntervalMs, type Notifier } from "./sd-notify.ts";
 export { summarizeStatus, type DaemonStatus, type HostCounts, type ReloadOutcome, type TaskState, type TaskStatus } from "./status.ts";
-export { planReload, sameSlice, type PlanAction, type PlanStep, type PlannedBuilder } from "./plan.ts";
+export { planReload, sameSlice, sameSliceExcept, type PlanAction, type PlanStep, type PlannedBuilder } from "./plan.ts";
 export { SupervisedTask, backoffMs, systemSupervisorClock, type BackoffOptions, type SupervisedTaskOptions, type SupervisorClock } from "./supervisor.ts";
 export { Daemon, type DaemonExit, type DaemonOptions } from "./daemon.ts";
 export { createDescriber, hostOffers, localAddresses, offerConfig, type DescriberOptions, type HostOffers, type OfferConfig } from "./offers.ts";

@@ -57,3 +57,11 @@ export function sameSlice(a: unknown, b: unknown): boolean {
   if (ka.length !== kb.length) return false;
   return ka.every((k) => Object.hasOwn(b, k) && sameSlice((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
+
+/**
+ * {@link sameSlice} but for one key: whether a task can take `next` in place (only `key` changed).
+ * @returns true when `a` and `b` are equal apart from `key`
+ */
+export function sameSliceExcept<T extends object>(a: T, b: T, key: keyof T): boolean {
+  return sameSlice({ ...a, [key]: undefined }, { ...b, [key]: undefined });
+}

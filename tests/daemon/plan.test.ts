@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseConfig } from "../../lib/config/index.ts";
-import { DEFAULT_BUILDERS, planReload, sameSlice, type DaemonInput } from "../../lib/daemon/index.ts";
+import { DEFAULT_BUILDERS, planReload, sameSlice, sameSliceExcept, type DaemonInput } from "../../lib/daemon/index.ts";
 
 const KEY = new Uint8Array(32).fill(7) as Uint8Array<ArrayBuffer>;
 
@@ -50,6 +50,15 @@ describe("sameSlice()", () => {
 
   it("is true for a value and its structured clone, whatever the value", () => {
     fc.assert(fc.property(fc.jsonValue(), (v) => sameSlice(v, structuredClone(v))));
+  });
+});
+
+describe("sameSliceExcept()", () => {
+  it("ignores the named key only", () => {
+    const a = { port: 1, self: { host: "a" } };
+    assert.equal(sameSliceExcept(a, { port: 1, self: { host: "b" } }, "self"), true);
+    assert.equal(sameSliceExcept(a, { port: 2, self: { host: "a" } }, "self"), false);
+    assert.equal(sameSliceExcept(a, { port: 1, self: { host: "b" } }, "port"), false);
   });
 });
 
