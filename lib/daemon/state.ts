@@ -38,7 +38,6 @@ export function openPersistentIdentity(directory: string, o: PersistentIdentityO
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== "ENOENT" && code !== "ENOTDIR") o.onProblem?.(`${path}: ${errorMessage(err)}; starting a new identity`);
   }
-  let reserved = next;
   let writable = true;
   const reserve = (upTo: number) => {
     if (!writable) return;
@@ -51,7 +50,7 @@ export function openPersistentIdentity(directory: string, o: PersistentIdentityO
       o.onProblem?.(`cannot keep the beacon identity in ${directory} (${errorMessage(err)}): a restart will start a new one`);
     }
   };
-  reserved = next + block;
+  let reserved = next + block;
   reserve(reserved);
   const inner = createBeaconIdentity(boot, next);
   return {
