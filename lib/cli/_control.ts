@@ -142,7 +142,6 @@ export async function resolveControlClient(command: string, config: DiscoConfig,
       }
     },
   });
-  address ??= result.hosts.find((h) => h.host === name)?.from.split(":")[0];
   if (address === undefined) {
     const seen = result.hosts.map((h) => h.host);
     io.err(`disco ${command}: no host named '${name}' answered a discovery round within ${d.timeoutMs / 1000}s${seen.length ? ` (found: ${seen.join(", ")})` : ""}; give its address with --host ADDR\n`);

@@ -18,20 +18,22 @@
  * ```
  */
 import { CHANNEL_ID_BYTES, KEY_ID_BYTES, NONCE_BYTES, TAG_BYTES } from "../crypto/index.ts";
+import { FLAG_SEALED, HEADER_BYTES, MARKER, MAX_FRAME_BYTES, VERSION } from "../discovery/index.ts";
 import { ControlFrameError } from "./errors.ts";
 
+// The header is discovery's (docs/PROTOCOL.md, "Frame"): its constants are discovery's, not copies that could drift.
 /** The first two bytes of every frame (shared with discovery). */
-export const CONTROL_MARKER = Uint8Array.of(0xd1, 0x5c);
+export const CONTROL_MARKER = MARKER;
 /** Protocol version byte (shared with discovery). */
-export const CONTROL_VERSION = 0x01;
+export const CONTROL_VERSION = VERSION;
 /** Header size in bytes. */
-export const CONTROL_HEADER_BYTES = 28;
+export const CONTROL_HEADER_BYTES = HEADER_BYTES;
 /** Largest control datagram (the largest UDP payload over IPv4): a result with 5 KB of JSON-escaped output fits. */
-export const MAX_CONTROL_FRAME_BYTES = 65_507;
+export const MAX_CONTROL_FRAME_BYTES = MAX_FRAME_BYTES;
 /** Flag bit: the body is sealed with AES-256-GCM. */
-export const CONTROL_FLAG_SEALED = 0x01;
+export const CONTROL_FLAG_SEALED = FLAG_SEALED;
 
-/** Control frame types (0x10..0x14; discovery uses 0x01..0x03). */
+/** Control frame types (0x10..0x14; discovery uses 0x01..0x05). */
 export const CONTROL_FRAME_TYPE = { request: 0x10, challenge: 0x11, command: 0x12, result: 0x13, refusal: 0x14 } as const;
 /** A control frame type name. */
 export type ControlFrameType = keyof typeof CONTROL_FRAME_TYPE;

@@ -3,7 +3,7 @@
  * refusal, or silence), runs the operation once per redeemed challenge, and keeps counters. No sockets here;
  * {@link runControlServer} connects it to a {@link UdpEndpoint}.
  */
-import { toHex } from "../bytes.ts";
+import { bytesEqual, toHex } from "../bytes.ts";
 import { ChallengeTable, OpenError, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
 import { DecryptBudget } from "../discovery/index.ts";
 import type { Datagram, UdpEndpoint } from "../net/index.ts";
@@ -227,7 +227,7 @@ export class ControlServer {
       return this.#refuse("malformed", "malformed", data, address, port);
     }
     if (frame.type !== "request" && frame.type !== "command") return this.#drop("not-request", address, port);
-    if (toHex(frame.channelId) !== toHex(this.#o.channelId)) return this.#refuse("channel", "channel", data, address, port);
+    if (!bytesEqual(frame.channelId, this.#o.channelId)) return this.#refuse("channel", "channel", data, address, port);
     const ring = this.#o.keyring;
     // Remote control never runs on an unsealed channel; say so even in hidden mode (there is no secret to hide).
     if (!ring) return this.#refuse("unsealed", "unsealed", data, address, port, true);
