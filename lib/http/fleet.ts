@@ -4,28 +4,22 @@
  * {@link FleetState} is the implementation the daemon feeds; tests feed it directly.
  */
 import { Subscribers } from "../async/index.ts";
+import type { HostRecord } from "../beacon/index.ts";
 import type { JsonValue } from "../python/index.ts";
 
-/** Membership states. */
-export type HostState = "alive" | "suspect" | "failed";
+/** Membership states (the membership table's own). */
+export type HostState = HostRecord["state"];
 
-/** One host of the fleet (this host included, with `self: true`). */
-export interface FleetHost {
-  readonly host: string;
-  readonly state: HostState;
-  /** Wall-clock unix ms when last heard (this host: now). */
-  readonly lastSeenUnixMs: number;
-  readonly addresses: readonly string[];
-  readonly version?: string;
-  readonly services?: Readonly<Record<string, unknown>>;
-  /** GPIO interface names the host announces. */
-  readonly gpio?: readonly string[];
-  readonly metricsEndpoint?: string;
-  /** Base URL of the host's HTTP server (`http://10.0.0.5:9180`), when it announces one. */
-  readonly httpEndpoint?: string;
-  /** True for the host this process runs on. */
-  readonly self?: boolean;
-}
+/**
+ * One host of the fleet (this host included, with `self: true`): the membership record's announced fields,
+ * without the table's bookkeeping (monotonic times, pace, source). `lastSeenUnixMs` is now for this host;
+ * `httpEndpoint` is the one to follow (`followedHttpEndpoint` in sd.ts).
+ */
+export type FleetHost = Pick<HostRecord, "host" | "state" | "lastSeenUnixMs" | "addresses"> &
+  Partial<Pick<HostRecord, "version" | "services" | "gpio" | "metricsEndpoint" | "httpEndpoint">> & {
+    /** True for the host this process runs on. */
+    readonly self?: boolean;
+  };
 
 /** One of this host's GPIO lines. */
 export interface GpioLineView {
