@@ -138,7 +138,7 @@ export async function feedFleet(fleet: FleetState, sources: FleetSources, signal
           const m = await r.receive(signal);
           if (!m) return;
           // Hosts the table does not know (yet) are not listed from metrics alone.
-          if (m.host === fleet.host || fleet.hosts().some((h) => h.host === m.host)) fleet.applyMetric(m.host, m.values);
+          if (fleet.knows(m.host)) fleet.applyMetric(m.host, m.values);
         }
       })(),
     );

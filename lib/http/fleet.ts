@@ -134,6 +134,11 @@ export class FleetState implements FleetView {
     return [this.#selfHost(), ...this.#others.values()];
   }
 
+  /** True for this host and every host the membership table has listed (and not seen leave). */
+  knows(host: string): boolean {
+    return host === this.host || this.#others.has(host);
+  }
+
   metrics(): ReadonlyMap<string, HostMetrics> {
     return this.#metrics;
   }
