@@ -14,7 +14,7 @@ import { followedHttpEndpoint } from "./sd.ts";
 export interface FleetSources {
   /** The membership table (beacons). */
   readonly membership?: {
-    hosts(): readonly HostRecord[];
+    get(host: string): HostRecord | undefined;
     subscribe(options: { signal?: AbortSignal; includeCurrent?: boolean }): AsyncIterable<MembershipEvent>;
   };
   /** This host's published metrics and input changes, from now on. */
@@ -143,15 +143,11 @@ export async function feedFleet(fleet: FleetState, sources: FleetSources, signal
       })(),
     );
   }
-  // Steady beacons raise no event: when each host was last heard is read from the table once a second.
+  // Steady beacons raise no event: when each host was last heard is read from the table when asked.
   const membership = sources.membership;
-  const touching = membership
-    ? setInterval(() => {
-        for (const r of membership.hosts()) fleet.touch(r.host, r.lastSeenUnixMs);
-      }, 1000)
-    : undefined;
+  if (membership) fleet.setProviders({ lastSeen: (host) => membership.get(host)?.lastSeenUnixMs });
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-  clearInterval(touching);
+  if (membership) fleet.setProviders({ lastSeen: () => undefined });
   await receiver?.close();
   await Promise.allSettled(jobs);
 }

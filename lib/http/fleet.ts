@@ -104,6 +104,7 @@ export class FleetState implements FleetView {
   readonly #maxMetrics: number;
   #status: () => Readonly<Record<string, unknown>> = () => ({});
   #counters: () => readonly CounterSample[] = () => [];
+  #lastSeen: (host: string) => number | undefined = () => undefined;
   writeGpio?: GpioWriter;
 
   constructor(options: FleetStateOptions) {
@@ -120,10 +121,14 @@ export class FleetState implements FleetView {
     this.#subscribers.emit({ type: "update", host: this.#selfHost() });
   }
 
-  /** Where {@link status} and {@link counters} come from. */
-  setProviders(p: { status?: () => Readonly<Record<string, unknown>>; counters?: () => readonly CounterSample[] }): void {
+  /**
+   * Where {@link status} and {@link counters} come from, and when each other host was last heard (steady
+   * beacons raise no membership event, so {@link hosts} reads the time from its source, e.g. the table).
+   */
+  setProviders(p: { status?: () => Readonly<Record<string, unknown>>; counters?: () => readonly CounterSample[]; lastSeen?: (host: string) => number | undefined }): void {
     if (p.status) this.#status = p.status;
     if (p.counters) this.#counters = p.counters;
+    if (p.lastSeen) this.#lastSeen = p.lastSeen;
   }
 
   #selfHost(): FleetHost {
@@ -131,7 +136,11 @@ export class FleetState implements FleetView {
   }
 
   hosts(): readonly FleetHost[] {
-    return [this.#selfHost(), ...this.#others.values()];
+    const others = [...this.#others.values()].map((h) => {
+      const lastSeenUnixMs = this.#lastSeen(h.host);
+      return lastSeenUnixMs === undefined || lastSeenUnixMs === h.lastSeenUnixMs ? h : { ...h, lastSeenUnixMs };
+    });
+    return [this.#selfHost(), ...others];
   }
 
   /** True for this host and every host the membership table has listed (and not seen leave). */
@@ -170,15 +179,6 @@ export class FleetState implements FleetView {
       this.#others.set(host.host, host);
     }
     this.#subscribers.emit({ type, host });
-  }
-
-  /**
-   * Updates when a host was last heard, without an event (steady beacons change nothing else; the page
-   * learns the times from the server's periodic `seen` event).
-   */
-  touch(host: string, lastSeenUnixMs: number): void {
-    const h = this.#others.get(host);
-    if (h && h.lastSeenUnixMs !== lastSeenUnixMs) this.#others.set(host, { ...h, lastSeenUnixMs });
   }
 
   /** Applies a metric frame from a host: its values are merged over the host's earlier ones. */
