@@ -14,7 +14,7 @@ import { followedHttpEndpoint } from "./sd.ts";
 export interface FleetSources {
   /** The membership table (beacons). */
   readonly membership?: {
-    hosts(): readonly HostRecord[];
+    get(host: string): HostRecord | undefined;
     subscribe(options: { signal?: AbortSignal; includeCurrent?: boolean }): AsyncIterable<MembershipEvent>;
   };
   /** This host's published metrics and input changes, from now on. */
@@ -138,20 +138,16 @@ export async function feedFleet(fleet: FleetState, sources: FleetSources, signal
           const m = await r.receive(signal);
           if (!m) return;
           // Hosts the table does not know (yet) are not listed from metrics alone.
-          if (m.host === fleet.host || fleet.hosts().some((h) => h.host === m.host)) fleet.applyMetric(m.host, m.values);
+          if (fleet.knows(m.host)) fleet.applyMetric(m.host, m.values);
         }
       })(),
     );
   }
-  // Steady beacons raise no event: when each host was last heard is read from the table once a second.
+  // Steady beacons raise no event: when each host was last heard is read from the table when asked.
   const membership = sources.membership;
-  const touching = membership
-    ? setInterval(() => {
-        for (const r of membership.hosts()) fleet.touch(r.host, r.lastSeenUnixMs);
-      }, 1000)
-    : undefined;
+  if (membership) fleet.setProviders({ lastSeen: (host) => membership.get(host)?.lastSeenUnixMs });
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-  clearInterval(touching);
+  if (membership) fleet.setProviders({ lastSeen: () => undefined });
   await receiver?.close();
   await Promise.allSettled(jobs);
 }

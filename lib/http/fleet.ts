@@ -4,28 +4,22 @@
  * {@link FleetState} is the implementation the daemon feeds; tests feed it directly.
  */
 import { Subscribers } from "../async/index.ts";
+import type { HostRecord } from "../beacon/index.ts";
 import type { JsonValue } from "../python/index.ts";
 
-/** Membership states. */
-export type HostState = "alive" | "suspect" | "failed";
+/** Membership states (the membership table's own). */
+export type HostState = HostRecord["state"];
 
-/** One host of the fleet (this host included, with `self: true`). */
-export interface FleetHost {
-  readonly host: string;
-  readonly state: HostState;
-  /** Wall-clock unix ms when last heard (this host: now). */
-  readonly lastSeenUnixMs: number;
-  readonly addresses: readonly string[];
-  readonly version?: string;
-  readonly services?: Readonly<Record<string, unknown>>;
-  /** GPIO interface names the host announces. */
-  readonly gpio?: readonly string[];
-  readonly metricsEndpoint?: string;
-  /** Base URL of the host's HTTP server (`http://10.0.0.5:9180`), when it announces one. */
-  readonly httpEndpoint?: string;
-  /** True for the host this process runs on. */
-  readonly self?: boolean;
-}
+/**
+ * One host of the fleet (this host included, with `self: true`): the membership record's announced fields,
+ * without the table's bookkeeping (monotonic times, pace, source). `lastSeenUnixMs` is now for this host;
+ * `httpEndpoint` is the one to follow (`followedHttpEndpoint` in sd.ts).
+ */
+export type FleetHost = Pick<HostRecord, "host" | "state" | "lastSeenUnixMs" | "addresses"> &
+  Partial<Pick<HostRecord, "version" | "services" | "gpio" | "metricsEndpoint" | "httpEndpoint">> & {
+    /** True for the host this process runs on. */
+    readonly self?: boolean;
+  };
 
 /** One of this host's GPIO lines. */
 export interface GpioLineView {
@@ -110,6 +104,7 @@ export class FleetState implements FleetView {
   readonly #maxMetrics: number;
   #status: () => Readonly<Record<string, unknown>> = () => ({});
   #counters: () => readonly CounterSample[] = () => [];
+  #lastSeen: (host: string) => number | undefined = () => undefined;
   writeGpio?: GpioWriter;
 
   constructor(options: FleetStateOptions) {
@@ -126,10 +121,14 @@ export class FleetState implements FleetView {
     this.#subscribers.emit({ type: "update", host: this.#selfHost() });
   }
 
-  /** Where {@link status} and {@link counters} come from. */
-  setProviders(p: { status?: () => Readonly<Record<string, unknown>>; counters?: () => readonly CounterSample[] }): void {
+  /**
+   * Where {@link status} and {@link counters} come from, and when each other host was last heard (steady
+   * beacons raise no membership event, so {@link hosts} reads the time from its source, e.g. the table).
+   */
+  setProviders(p: { status?: () => Readonly<Record<string, unknown>>; counters?: () => readonly CounterSample[]; lastSeen?: (host: string) => number | undefined }): void {
     if (p.status) this.#status = p.status;
     if (p.counters) this.#counters = p.counters;
+    if (p.lastSeen) this.#lastSeen = p.lastSeen;
   }
 
   #selfHost(): FleetHost {
@@ -137,7 +136,16 @@ export class FleetState implements FleetView {
   }
 
   hosts(): readonly FleetHost[] {
-    return [this.#selfHost(), ...this.#others.values()];
+    const others = [...this.#others.values()].map((h) => {
+      const lastSeenUnixMs = this.#lastSeen(h.host);
+      return lastSeenUnixMs === undefined || lastSeenUnixMs === h.lastSeenUnixMs ? h : { ...h, lastSeenUnixMs };
+    });
+    return [this.#selfHost(), ...others];
+  }
+
+  /** True for this host and every host the membership table has listed (and not seen leave). */
+  knows(host: string): boolean {
+    return host === this.host || this.#others.has(host);
   }
 
   metrics(): ReadonlyMap<string, HostMetrics> {
@@ -171,15 +179,6 @@ export class FleetState implements FleetView {
       this.#others.set(host.host, host);
     }
     this.#subscribers.emit({ type, host });
-  }
-
-  /**
-   * Updates when a host was last heard, without an event (steady beacons change nothing else; the page
-   * learns the times from the server's periodic `seen` event).
-   */
-  touch(host: string, lastSeenUnixMs: number): void {
-    const h = this.#others.get(host);
-    if (h && h.lastSeenUnixMs !== lastSeenUnixMs) this.#others.set(host, { ...h, lastSeenUnixMs });
   }
 
   /** Applies a metric frame from a host: its values are merged over the host's earlier ones. */

@@ -30,7 +30,8 @@ async function next<T>(it: AsyncIterator<T>): Promise<T> {
 
 describe("feedFleet()", () => {
   it("follows membership (self excluded), this host's metrics and input changes", async () => {
-    const clock: Clock = { nowMs: () => 0, unixNowMs: () => 1_700_000_000_000 };
+    let unixMs = 1_700_000_000_000;
+    const clock: Clock = { nowMs: () => 0, unixNowMs: () => unixMs };
     const membership = new MembershipTable({ clock });
     membership.observe({ host: "barn", address: "10.0.0.3", intervalMs: 1000, source: "disco-json", boot: "b", httpEndpoint: "http://10.0.0.3:9180" });
     const daemon = new Subscribers<{ type: "metric"; metric: Metric } | { type: "input"; change: InputChange }>();
@@ -53,6 +54,9 @@ describe("feedFleet()", () => {
     const g = await next(seen);
     assert.deepEqual(g, { type: "gpio", line: { name: "door", kind: "input", remote: false, value: 1 } });
     assert.deepEqual(fleet.hosts().map((h) => h.host), ["shed", "barn"]);
+    unixMs += 5000;
+    membership.observe({ host: "barn", address: "10.0.0.3", intervalMs: 1000, source: "disco-json", boot: "b", httpEndpoint: "http://10.0.0.3:9180" });
+    assert.equal(fleet.hosts().find((h) => h.host === "barn")?.lastSeenUnixMs, 1_700_000_005_000, "a steady beacon's time reaches the view without an event");
     stop.abort();
     await running;
   });
