@@ -21,14 +21,7 @@ export { formatEndpoint, parseEndpoint, type Endpoint } from "./endpoint.ts";
 export type { Connection, ConnectionHandler, Listener, Transport } from "./transport.ts";
 export { bunTransport } from "./bun-transport.ts";
 export type { SocketType } from "./session.ts";
-export {
-  DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
-  DEFAULT_MAX_TOPIC_BYTES,
-  DEFAULT_MAX_TOPICS,
-  DEFAULT_MAX_TOPICS_PER_PEER,
-  type SocketOptions,
-} from "./socket-options.ts";
+export { DEFAULT_MAX_TOPICS_PER_PEER, type SocketOptions } from "./socket-options.ts";
 export { ZmtpSocket, type SocketEvent, type SocketStats } from "./socket.ts";
 export { systemClock, type Timer, type ZmtpClock } from "./clock.ts";
 export { PubSocket, XPubSocket, type OutgoingMessage } from "./pub.ts";

@@ -152,7 +152,8 @@ export class Session implements ConnectionHandler {
 
   data(chunk: Uint8Array): void {
     if (this.#done) return;
-    this.#heardMs = this.#opts.clock.nowMs();
+    // Only the heartbeat reads it: no clock call per chunk on a socket without heartbeats.
+    if (this.#heartbeat) this.#heardMs = this.#opts.clock.nowMs();
     let events: DecoderEvent[];
     try {
       events = this.#decoder.feed(chunk);

@@ -74,16 +74,8 @@ export interface ResolvedSocketOptions {
   readonly maxTopics: number;
 }
 
-/** Default of {@link SocketOptions.maxConnections}. */
-export const DEFAULT_MAX_CONNECTIONS = 256;
-/** Default of {@link SocketOptions.maxConnectionsPerAddress}. */
-export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 16;
-/** Default of {@link SocketOptions.maxTopicBytes}. */
-export const DEFAULT_MAX_TOPIC_BYTES = 256;
-/** Default of {@link SocketOptions.maxTopicsPerPeer}. */
+/** Default of {@link SocketOptions.maxTopicsPerPeer} (tests subscribe one past it). */
 export const DEFAULT_MAX_TOPICS_PER_PEER = 10_000;
-/** Default of {@link SocketOptions.maxTopics}. */
-export const DEFAULT_MAX_TOPICS = 100_000;
 
 /** Merges defaults into socket options. */
 export function resolveSocketOptions(o: SocketOptions = {}): ResolvedSocketOptions {
@@ -99,11 +91,11 @@ export function resolveSocketOptions(o: SocketOptions = {}): ResolvedSocketOptio
     heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? (o.heartbeatMs ?? 0) * 3,
     ipv6: o.ipv6 ?? false,
     clock: o.clock ?? systemClock,
-    maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-    maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
-    maxTopicBytes: o.maxTopicBytes ?? DEFAULT_MAX_TOPIC_BYTES,
+    maxConnections: o.maxConnections ?? 256,
+    maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? 16,
+    maxTopicBytes: o.maxTopicBytes ?? 256,
     maxTopicsPerPeer: o.maxTopicsPerPeer ?? DEFAULT_MAX_TOPICS_PER_PEER,
-    maxTopics: o.maxTopics ?? DEFAULT_MAX_TOPICS,
+    maxTopics: o.maxTopics ?? 100_000,
   };
   for (const k of ["maxConnections", "maxConnectionsPerAddress", "maxTopicsPerPeer", "maxTopics"] as const) {
     if (!(r[k] >= 1)) throw new RangeError(`${k} must be at least 1`);
