@@ -75,7 +75,10 @@ export function readHttp(s: Section, present: boolean): HttpConfig {
  * @returns the URL, or undefined when `[http]` is off, listens on loopback, or the URL cannot be known (a
  *   wildcard without an address, or port 0)
  */
-export function advertisedHttpEndpoint(http: HttpConfig, address?: string): string | undefined {
+/** The part of `[http]` that decides the URL a host announces (see {@link advertisedHttpEndpoint}). */
+export type AdvertisedHttp = Pick<HttpConfig, "enabled" | "advertise" | "address" | "port">;
+
+export function advertisedHttpEndpoint(http: AdvertisedHttp, address?: string): string | undefined {
   if (!http.enabled) return undefined;
   if (http.advertise !== undefined) return http.advertise;
   if (http.port === 0 || isLoopbackAddress(http.address)) return undefined;

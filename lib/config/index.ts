@@ -25,7 +25,7 @@ export type { BackendLimitsConfig } from "./metrics.ts";
 export { DEFAULT_CONTROL_SOCKET, peekControlSocket } from "./daemon.ts";
 export { GPIO_DRIVERS } from "./gpio.ts";
 export { DISCO_DEFAULTS, PYDISCOVER_DEFAULTS, type LegacyDefaultKey } from "./discovery.ts";
-export { DEFAULT_HTTP_LISTEN, advertisedHttpEndpoint, isLoopbackAddress, splitListen, type HttpConfig } from "./http.ts";
+export { DEFAULT_HTTP_LISTEN, advertisedHttpEndpoint, isLoopbackAddress, splitListen, type AdvertisedHttp, type HttpConfig } from "./http.ts";
 export type { MqttConfig } from "./mqtt.ts";
 
 // The host name rule is defined once, in lib/text (the wire decoders use the same one).

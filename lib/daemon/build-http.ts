@@ -17,7 +17,6 @@ export interface FleetViewSlice {
   readonly host: string;
   readonly services: DiscoConfig["services"];
   readonly gpio: GpioConfig;
-  readonly http: HttpConfig;
   /** The metrics root of proc/ and sys/ (node_exporter families). */
   readonly root: string;
   /** This host's proxy backend, to hear every metric published here; undefined without a proxy. */
@@ -35,7 +34,6 @@ export function fleetViewSlice(config: DiscoConfig, host: string): FleetViewSlic
     host,
     services: config.services,
     gpio: config.gpio,
-    http: config.http,
     root: m.root,
     ...(localBackend !== undefined && { localBackend }),
     ...(config.beacon.enabled && { fleetMetricsPort: m.port }),
@@ -84,10 +82,15 @@ export async function readSecretLine(path: string, key: string): Promise<string>
   return line;
 }
 
+/** The HTTP server's slice: the fleet view and all of `[http]` (the MQTT slice carries only the fleet view). */
+export interface HttpSlice extends FleetViewSlice {
+  readonly http: HttpConfig;
+}
+
 /** `[http]`: the web server. */
-export const httpBuilder: Builder<FleetViewSlice> = {
+export const httpBuilder: Builder<HttpSlice> = {
   name: "http",
-  slice: ({ config, host }) => (config.http.enabled ? fleetViewSlice(config, host) : undefined),
+  slice: ({ config, host }) => (config.http.enabled ? { ...fleetViewSlice(config, host), http: config.http } : undefined),
   // The same address cannot be bound twice: a changed server on the same listen stops the old one first.
   conflicts: (a, b) => a.http.address === b.http.address && a.http.port === b.http.port && a.http.port !== 0,
   async prepare(slice, ctx) {

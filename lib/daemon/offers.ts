@@ -2,7 +2,7 @@
  * What this host offers to others, from its config: the metrics endpoint and GPIO lines that discovery
  * answers and rich beacons announce, and the self-description discovery answers with.
  */
-import { advertisedHttpEndpoint, type DiscoConfig, type HttpConfig, type MetricsConfig } from "../config/index.ts";
+import { advertisedHttpEndpoint, type AdvertisedHttp, type DiscoConfig, type MetricsConfig } from "../config/index.ts";
 import { describeHost, type SelfDescription } from "../discovery/index.ts";
 import { describeGpioInterfaces, type GpioInterface } from "../gpio/index.ts";
 import { listIpv4Interfaces } from "../net/index.ts";
@@ -23,14 +23,16 @@ export interface OfferConfig {
   readonly metrics: Pick<MetricsConfig, "enabled" | "proxy" | "backend">;
   /** Declared GPIO lines by name and direction. */
   readonly gpio: readonly GpioInterface[];
-  /** `[http]`, whose advertised URL is announced. */
-  readonly http?: HttpConfig;
+  /** What of `[http]` decides its advertised URL (only that: a change to its other keys announces nothing new). */
+  readonly http?: AdvertisedHttp;
 }
 
 /** The {@link OfferConfig} of a config. */
 export function offerConfig(config: Pick<DiscoConfig, "metrics" | "gpio"> & Partial<Pick<DiscoConfig, "http">>): OfferConfig {
   const { enabled, proxy, backend } = config.metrics;
-  return { metrics: { enabled, proxy, backend }, gpio: describeGpioInterfaces(config.gpio), ...(config.http?.enabled && { http: config.http }) };
+  const h = config.http;
+  const http = h?.enabled ? { http: { enabled: h.enabled, ...(h.advertise !== undefined && { advertise: h.advertise }), address: h.address, port: h.port } } : {};
+  return { metrics: { enabled, proxy, backend }, gpio: describeGpioInterfaces(config.gpio), ...http };
 }
 
 /**

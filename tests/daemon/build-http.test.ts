@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../../lib/config/index.ts";
-import { httpBuilder, mqttBuilder, planReload, type DaemonInput } from "../../lib/daemon/index.ts";
+import { beaconsBuilder, httpBuilder, mqttBuilder, planReload, sameSlice, type DaemonInput } from "../../lib/daemon/index.ts";
 import { Subscribers } from "../../lib/async/index.ts";
 import type { DaemonContext, DaemonEvent, DaemonLogger } from "../../lib/daemon/index.ts";
 import { fakeContext, memoryLogger } from "./_fakes.ts";
@@ -33,6 +33,19 @@ describe("httpBuilder and mqttBuilder", () => {
     assert.equal(httpBuilder.conflicts!(a, c), true);
     const steps = planReload([httpBuilder], new Map([["http", a]]), new Map([["http", c]]));
     assert.equal(steps[0]!.action, "change");
+  });
+
+  it("an [http] key that does not change the announced URL leaves the MQTT and beacon slices as they are", () => {
+    const mqtt = '[mqtt]\nurl = "mqtt://127.0.0.1:1"\n[beacon]\nenabled = true\n';
+    const a = input(`${mqtt}[http]\nlisten = "0.0.0.0:9180"\ntoken_file = "/t"\n`);
+    const b = input(`${mqtt}[http]\nlisten = "0.0.0.0:9180"\ntoken_file = "/t"\nmax_clients = 3\n`);
+    const moved = input(`${mqtt}[http]\nlisten = "0.0.0.0:9181"\ntoken_file = "/t"\n`);
+    assert.equal(sameSlice(httpBuilder.slice(a), httpBuilder.slice(b)), false);
+    assert.equal(sameSlice(mqttBuilder.slice(a), mqttBuilder.slice(b)), true);
+    assert.equal(sameSlice(beaconsBuilder.slice(a), beaconsBuilder.slice(b)), true);
+    // A new port is a new announced URL: the bridge's and the beacons' self-description change.
+    assert.equal(sameSlice(mqttBuilder.slice(a), mqttBuilder.slice(moved)), false);
+    assert.equal(sameSlice(beaconsBuilder.slice(a), beaconsBuilder.slice(moved)), false);
   });
 
   it("prepare binds (a taken port fails before anything stops), serves /api/hosts, and updates services in place", async () => {
