@@ -8,7 +8,7 @@
  */
 import type { BeaconConfig, DiscoConfig, DiscoveryConfig } from "../config/index.ts";
 import { createKeyring, deriveChannelId, type Keyring } from "../crypto/index.ts";
-import { openUdp, type OpenUdp, type UdpEndpoint } from "../net/index.ts";
+import { openUdp, type OpenUdp } from "../net/index.ts";
 import { checkSelfDescription, encodeBeacon, randomBootId, type BeaconBuilder, type BeaconFormat, type SelfDescription } from "./builder.ts";
 import { BeaconCounters } from "./counters.ts";
 import { BeaconError } from "./errors.ts";
@@ -256,12 +256,18 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
         runDeadlineTicker(table, { signal, capMs: o.tickMs ?? 60_000 }),
       ];
       if (tx) {
-        const sender = { signal, socket: tx, builder, targets: s.targets, port: s.port, intervalMs: s.intervalMs, goodbye: false, counters };
         tasks.push(
-          runBeaconSender({ ...sender, ...(o.onSendError && { onError: o.onSendError }), ...(o.onSent && { onSent: o.onSent }) }).then(async () => {
-            if (s.goodbye && (goodbye?.() ?? true)) {
-              await sendGoodbye(tx, builder, s, counters, o.onSendError);
-            }
+          runBeaconSender({
+            signal,
+            socket: tx,
+            builder,
+            targets: s.targets,
+            port: s.port,
+            intervalMs: s.intervalMs,
+            goodbye: () => s.goodbye && (goodbye?.() ?? true),
+            counters,
+            ...(o.onSendError && { onError: o.onSendError }),
+            ...(o.onSent && { onSent: o.onSent }),
           }),
         );
       }
@@ -348,19 +354,4 @@ export async function runDeadlineTicker(table: MembershipTable, options: Deadlin
     await events.return?.();
     await watching;
   }
-}
-
-async function sendGoodbye(tx: UdpEndpoint, builder: BeaconBuilder, s: BeaconSettings, counters: BeaconCounters, onError?: (target: string, error: unknown) => void): Promise<void> {
-  const data = await builder.build(true);
-  await Promise.all(
-    s.targets.map(async (t) => {
-      try {
-        await tx.send(data, s.port, t);
-        counters.recordSent(data.length);
-      } catch (err) {
-        counters.recordError();
-        onError?.(t, err);
-      }
-    }),
-  );
 }
