@@ -11,12 +11,11 @@ import { createKeyring, deriveChannelId, type Keyring } from "../crypto/index.ts
 import { openUdp, type OpenUdp } from "../net/index.ts";
 import { checkSelfDescription, encodeBeacon, randomBootId, type BeaconBuilder, type BeaconFormat, type SelfDescription } from "./builder.ts";
 import { BeaconCounters } from "./counters.ts";
-import { BeaconError } from "./errors.ts";
-import type { HookRunner, HookSpec } from "./hooks.ts";
+import { BeaconError, type BeaconFrameError, type DropReason } from "./errors.ts";
+import { HookRunner, type HookOutcome, type HookSpawner, type HookSpec } from "./hooks.ts";
 import { MembershipTable } from "./membership.ts";
-import { BeaconIngest, runBeaconReceiver } from "./receiver.ts";
+import { BeaconIngest, runBeaconReceiver, type ReceivedBeacon } from "./receiver.ts";
 import { runBeaconSender } from "./sender.ts";
-import { createHookRunner, type BeaconTaskCallbacks } from "./service.ts";
 import { openBeaconSockets } from "./sockets.ts";
 import { resolveTargets } from "./targets.ts";
 import type { MembershipEvent } from "./types.ts";
@@ -168,6 +167,23 @@ export async function createLiveBeaconBuilder(o: LiveBeaconBuilderOptions): Prom
   };
 }
 
+/** What both runBeaconService and {@link prepareBeacons} let the caller plug in: the hook spawner and the event callbacks. */
+export interface BeaconTaskCallbacks {
+  spawnHook?: HookSpawner;
+  /** Environment every hook gets besides DISCO_* (e.g. PATH). */
+  hookBaseEnv?: Readonly<Record<string, string>>;
+  onHookOutcome?: (spec: HookSpec, event: MembershipEvent, outcome: HookOutcome | Error) => void;
+  onBeacon?: (b: ReceivedBeacon) => void;
+  onDrop?: (reason: DropReason, from: string, error: BeaconFrameError) => void;
+  onSendError?: (target: string, error: unknown) => void;
+}
+
+/** A runner of `hooks` with the callbacks' spawner, or undefined when there are no hooks or no spawner. */
+export function createHookRunner(hooks: readonly HookSpec[], o: BeaconTaskCallbacks): HookRunner | undefined {
+  if (hooks.length === 0 || !o.spawnHook) return undefined;
+  return new HookRunner({ hooks, spawn: o.spawnHook, ...(o.hookBaseEnv && { baseEnv: o.hookBaseEnv }), ...(o.onHookOutcome && { onOutcome: o.onHookOutcome }) });
+}
+
 /** What {@link prepareBeacons} takes besides the settings. */
 export interface PrepareBeaconsOptions extends BeaconTaskCallbacks {
   /** Send beacons (false: only listen). @default true */
@@ -229,7 +245,7 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
   const { rx, vaultRx, tx, close } = await openBeaconSockets(open, {
     port: s.port,
     listen: s.listen,
-    // A unicast listen address still hears the beacons broadcast on its interface (as runBeaconService).
+    // A unicast listen address still hears the beacons broadcast on its interface.
     hearInterface: true,
     ...(s.vault && { vault: s.vault }),
     send: o.send ?? true,
