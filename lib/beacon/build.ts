@@ -8,15 +8,14 @@
  */
 import type { BeaconConfig, DiscoConfig, DiscoveryConfig } from "../config/index.ts";
 import { createKeyring, deriveChannelId, type Keyring } from "../crypto/index.ts";
-import { openUdp, type OpenUdp, type UdpEndpoint } from "../net/index.ts";
+import { openUdp, type OpenUdp } from "../net/index.ts";
 import { checkSelfDescription, encodeBeacon, randomBootId, type BeaconBuilder, type BeaconFormat, type SelfDescription } from "./builder.ts";
 import { BeaconCounters } from "./counters.ts";
-import { BeaconError } from "./errors.ts";
-import type { HookRunner, HookSpec } from "./hooks.ts";
+import { BeaconError, type BeaconFrameError, type DropReason } from "./errors.ts";
+import { HookRunner, type HookOutcome, type HookSpawner, type HookSpec } from "./hooks.ts";
 import { MembershipTable } from "./membership.ts";
-import { BeaconIngest, runBeaconReceiver } from "./receiver.ts";
+import { BeaconIngest, runBeaconReceiver, type ReceivedBeacon } from "./receiver.ts";
 import { runBeaconSender } from "./sender.ts";
-import { createHookRunner, type BeaconTaskCallbacks } from "./service.ts";
 import { openBeaconSockets } from "./sockets.ts";
 import { resolveTargets } from "./targets.ts";
 import type { MembershipEvent } from "./types.ts";
@@ -168,6 +167,23 @@ export async function createLiveBeaconBuilder(o: LiveBeaconBuilderOptions): Prom
   };
 }
 
+/** What both runBeaconService and {@link prepareBeacons} let the caller plug in: the hook spawner and the event callbacks. */
+export interface BeaconTaskCallbacks {
+  spawnHook?: HookSpawner;
+  /** Environment every hook gets besides DISCO_* (e.g. PATH). */
+  hookBaseEnv?: Readonly<Record<string, string>>;
+  onHookOutcome?: (spec: HookSpec, event: MembershipEvent, outcome: HookOutcome | Error) => void;
+  onBeacon?: (b: ReceivedBeacon) => void;
+  onDrop?: (reason: DropReason, from: string, error: BeaconFrameError) => void;
+  onSendError?: (target: string, error: unknown) => void;
+}
+
+/** A runner of `hooks` with the callbacks' spawner, or undefined when there are no hooks or no spawner. */
+export function createHookRunner(hooks: readonly HookSpec[], o: BeaconTaskCallbacks): HookRunner | undefined {
+  if (hooks.length === 0 || !o.spawnHook) return undefined;
+  return new HookRunner({ hooks, spawn: o.spawnHook, ...(o.hookBaseEnv && { baseEnv: o.hookBaseEnv }), ...(o.onHookOutcome && { onOutcome: o.onHookOutcome }) });
+}
+
 /** What {@link prepareBeacons} takes besides the settings. */
 export interface PrepareBeaconsOptions extends BeaconTaskCallbacks {
   /** Send beacons (false: only listen). @default true */
@@ -229,7 +245,7 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
   const { rx, vaultRx, tx, close } = await openBeaconSockets(open, {
     port: s.port,
     listen: s.listen,
-    // A unicast listen address still hears the beacons broadcast on its interface (as runBeaconService).
+    // A unicast listen address still hears the beacons broadcast on its interface.
     hearInterface: true,
     ...(s.vault && { vault: s.vault }),
     send: o.send ?? true,
@@ -256,12 +272,18 @@ export async function prepareBeacons(s: BeaconSettings, o: PrepareBeaconsOptions
         runDeadlineTicker(table, { signal, capMs: o.tickMs ?? 60_000 }),
       ];
       if (tx) {
-        const sender = { signal, socket: tx, builder, targets: s.targets, port: s.port, intervalMs: s.intervalMs, goodbye: false, counters };
         tasks.push(
-          runBeaconSender({ ...sender, ...(o.onSendError && { onError: o.onSendError }), ...(o.onSent && { onSent: o.onSent }) }).then(async () => {
-            if (s.goodbye && (goodbye?.() ?? true)) {
-              await sendGoodbye(tx, builder, s, counters, o.onSendError);
-            }
+          runBeaconSender({
+            signal,
+            socket: tx,
+            builder,
+            targets: s.targets,
+            port: s.port,
+            intervalMs: s.intervalMs,
+            goodbye: () => s.goodbye && (goodbye?.() ?? true),
+            counters,
+            ...(o.onSendError && { onError: o.onSendError }),
+            ...(o.onSent && { onSent: o.onSent }),
           }),
         );
       }
@@ -348,19 +370,4 @@ export async function runDeadlineTicker(table: MembershipTable, options: Deadlin
     await events.return?.();
     await watching;
   }
-}
-
-async function sendGoodbye(tx: UdpEndpoint, builder: BeaconBuilder, s: BeaconSettings, counters: BeaconCounters, onError?: (target: string, error: unknown) => void): Promise<void> {
-  const data = await builder.build(true);
-  await Promise.all(
-    s.targets.map(async (t) => {
-      try {
-        await tx.send(data, s.port, t);
-        counters.recordSent(data.length);
-      } catch (err) {
-        counters.recordError();
-        onError?.(t, err);
-      }
-    }),
-  );
 }

@@ -9,7 +9,7 @@ import type { DatagramSink } from "../net/index.ts";
 
 /** Options for {@link runBeaconSender}. */
 export interface BeaconSenderOptions {
-  /** Stops sending; a goodbye follows when `goodbye` is true. */
+  /** Stops sending; a goodbye follows when `goodbye` says so. */
   signal: AbortSignal;
   socket: DatagramSink;
   builder: BeaconBuilder;
@@ -17,8 +17,11 @@ export interface BeaconSenderOptions {
   targets: readonly string[];
   port: number;
   intervalMs: number;
-  /** Send a goodbye on abort. @default true */
-  goodbye?: boolean;
+  /**
+   * Send a goodbye on abort; a function is asked then (a task replaced by a newer one with the same identity
+   * says no). @default true
+   */
+  goodbye?: boolean | (() => boolean);
   /** @default new BeaconCounters() */
   counters?: BeaconCounters;
   /** Called after each datagram is sent (for `--debug`). */
@@ -74,5 +77,6 @@ export async function runBeaconSender(options: BeaconSenderOptions): Promise<voi
     // Rejects with an AbortError on abort, which the loop condition then sees.
     await sleep(waitMs, undefined, { signal }).catch(ignore);
   }
-  if (options.goodbye ?? true) await sendAll(options, counters, await options.builder.build(true));
+  const goodbye = options.goodbye ?? true;
+  if (typeof goodbye === "function" ? goodbye() : goodbye) await sendAll(options, counters, await options.builder.build(true));
 }

@@ -1,35 +1,14 @@
 /**
- * Beacons as one task: a sender, a receiver feeding a membership table, the ticker that ages hosts, and
- * hooks — what `disco hosts --announce` and the daemon run. Sockets come from an injectable opener.
+ * Beacons as one task from loose options: {@link prepareBeacons} then its run, for the commands that hold
+ * no settings object (`disco hosts --announce`, `broadcast`, `metrics --receive`) and tests.
  */
 import type { Keyring } from "../crypto/index.ts";
-import { createBeaconBuilder, type BeaconFormat, type SelfDescription } from "./builder.ts";
-import { BeaconCounters } from "./counters.ts";
-import type { DropReason, BeaconFrameError } from "./errors.ts";
-import { HookRunner, type HookSpawner, type HookSpec, type HookOutcome } from "./hooks.ts";
+import type { OpenUdp } from "../net/index.ts";
+import { prepareBeacons, type BeaconSettings, type BeaconTaskCallbacks } from "./build.ts";
+import type { BeaconFormat, SelfDescription } from "./builder.ts";
+import type { BeaconCounters } from "./counters.ts";
+import type { HookSpec } from "./hooks.ts";
 import { MembershipTable, type Clock } from "./membership.ts";
-import { BeaconIngest, runBeaconReceiver, runMembershipTicker, type ReceivedBeacon } from "./receiver.ts";
-import { runBeaconSender } from "./sender.ts";
-import { openUdp, type OpenUdp } from "../net/index.ts";
-import { openBeaconSockets } from "./sockets.ts";
-import type { MembershipEvent } from "./types.ts";
-
-/** What both {@link runBeaconService} and prepareBeacons let the caller plug in: the hook spawner and the event callbacks. */
-export interface BeaconTaskCallbacks {
-  spawnHook?: HookSpawner;
-  /** Environment every hook gets besides DISCO_* (e.g. PATH). */
-  hookBaseEnv?: Readonly<Record<string, string>>;
-  onHookOutcome?: (spec: HookSpec, event: MembershipEvent, outcome: HookOutcome | Error) => void;
-  onBeacon?: (b: ReceivedBeacon) => void;
-  onDrop?: (reason: DropReason, from: string, error: BeaconFrameError) => void;
-  onSendError?: (target: string, error: unknown) => void;
-}
-
-/** A runner of `hooks` with the callbacks' spawner, or undefined when there are no hooks or no spawner. */
-export function createHookRunner(hooks: readonly HookSpec[], o: BeaconTaskCallbacks): HookRunner | undefined {
-  if (hooks.length === 0 || !o.spawnHook) return undefined;
-  return new HookRunner({ hooks, spawn: o.spawnHook, ...(o.hookBaseEnv && { baseEnv: o.hookBaseEnv }), ...(o.onHookOutcome && { onOutcome: o.onHookOutcome }) });
-}
 
 /** Options for {@link runBeaconService}. */
 export interface BeaconServiceOptions extends BeaconTaskCallbacks {
@@ -69,64 +48,31 @@ export interface BeaconServiceOptions extends BeaconTaskCallbacks {
  * @throws {NetError} when a socket cannot be opened
  */
 export async function runBeaconService(o: BeaconServiceOptions): Promise<void> {
-  const open = o.openUdp ?? openUdp;
   const table = o.table ?? new MembershipTable(o.clock ? { clock: o.clock } : {});
-  const counters = o.counters ?? new BeaconCounters();
-  const builder = await createBeaconBuilder({
-    format: o.format ?? "disco.py",
-    self: o.self,
-    intervalMs: o.intervalMs,
-    channelId: o.channelId,
-    ...(o.keyring && { keyring: o.keyring }),
-  });
-  // hearInterface: a unicast listen address still hears the beacons broadcast on its interface.
-  const { rx, vaultRx, tx, close } = await openBeaconSockets(open, {
+  const settings: BeaconSettings = {
     port: o.port ?? 9000,
     listen: o.listen ?? "0.0.0.0",
-    hearInterface: true,
-    ...(o.vault && { vault: o.vault }),
+    intervalMs: o.intervalMs,
+    format: o.format ?? "disco.py",
+    targets: o.targets,
+    self: o.self,
+    channelId: o.channelId,
+    ...(o.keyring && { keyring: o.keyring }),
+    acceptUnsealed: o.acceptUnsealed ?? true,
+    goodbye: o.goodbye ?? true,
+    // 10 s: BeaconIngest's default for py-vault-multicast, which announces no interval.
+    ...(o.vault && { vault: { ...o.vault, intervalMs: o.vault.intervalMs ?? 10_000 } }),
+    hooks: o.hooks ?? [],
+    membership: { suspectAfter: 1, failedAfter: 3, forgetAfterMs: 600_000 }, // unused: the table is given
+  };
+  await using beacons = await prepareBeacons(settings, {
+    ...o,
     send: o.send !== false,
-    counters,
+    table,
+    runHooks: true,
+    // As the interval ticker this replaced: at least one check every 100 ms.
+    tickMs: 100,
   });
-  try {
-    const ingest = new BeaconIngest({
-      channelId: o.channelId,
-      ...(o.keyring && { keyring: o.keyring }),
-      acceptUnsealed: o.acceptUnsealed ?? true,
-      defaultIntervalMs: o.intervalMs,
-      ...(o.vault?.intervalMs !== undefined && { vaultIntervalMs: o.vault.intervalMs }),
-      table,
-      counters,
-      ...(o.onDrop && { onDrop: o.onDrop }),
-    });
-    const hooks = createHookRunner(o.hooks ?? [], o);
-    // Hooks stop taking events when the receiver stops, but still see the goodbye-time events before that.
-    const hookStop = new AbortController();
-    const hookTask = hooks?.run(table.subscribe({ signal: hookStop.signal }));
-    o.onReady?.({ port: rx.port });
-    const tasks: Promise<void>[] = [
-      runBeaconReceiver({ signal: o.signal, datagrams: rx.batches(), ...(vaultRx && { vault: vaultRx }), ingest, ...(o.onBeacon && { onBeacon: o.onBeacon }) }),
-      runMembershipTicker({ signal: o.signal, table }),
-    ];
-    if (tx) {
-      tasks.push(
-        runBeaconSender({
-          signal: o.signal,
-          socket: tx,
-          builder,
-          targets: o.targets,
-          port: o.port ?? 9000,
-          intervalMs: o.intervalMs,
-          goodbye: o.goodbye ?? true,
-          counters,
-          ...(o.onSendError && { onError: o.onSendError }),
-        }),
-      );
-    }
-    await Promise.all(tasks);
-    hookStop.abort();
-    await hookTask;
-  } finally {
-    await close();
-  }
+  o.onReady?.({ port: beacons.port });
+  await beacons.run({ signal: o.signal });
 }

@@ -1,6 +1,6 @@
 /**
- * The beacon sockets — receiver, py-vault-multicast listener, sender — bound together: what both
- * {@link runBeaconService} and {@link prepareBeacons} open before anything runs.
+ * The beacon sockets — receiver, py-vault-multicast listener, sender — bound together: what
+ * {@link prepareBeacons} opens before anything runs.
  */
 import type { OpenUdp, UdpEndpoint } from "../net/index.ts";
 import type { BeaconCounters } from "./counters.ts";
