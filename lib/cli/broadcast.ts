@@ -39,7 +39,6 @@ export const BEACON_FLAGS = {
   to: { type: "string", multiple: true },
   name: { type: "string", short: "n" },
   format: { type: "string" },
-  debug: { type: "boolean" },
 } as const;
 
 /** The values of {@link BEACON_FLAGS} as parsed. */
