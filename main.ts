@@ -9,6 +9,12 @@ import { ConfigError, formatProblem } from "./lib/config/index.ts";
 import { DiscoError } from "./lib/errors.ts";
 import { versionLine } from "./lib/version.ts";
 
+/** Listens for a process signal; returns the unsubscribe. */
+function onProcessSignal(name: NodeJS.Signals, listener: () => void): () => void {
+  process.on(name, listener);
+  return () => void process.off(name, listener);
+}
+
 function makeIo(): CliIo {
   return {
     out: (text) => void process.stdout.write(text),
@@ -22,18 +28,9 @@ function makeIo(): CliIo {
       return process.stdout.rows;
     },
     pid: process.pid,
-    onReload: (listener) => {
-      process.on("SIGHUP", listener);
-      return () => void process.off("SIGHUP", listener);
-    },
-    onSignal: (name, listener) => {
-      process.on(name, listener);
-      return () => void process.off(name, listener);
-    },
-    onResize: (listener) => {
-      process.on("SIGWINCH", listener);
-      return () => void process.off("SIGWINCH", listener);
-    },
+    onReload: (listener) => onProcessSignal("SIGHUP", listener),
+    onSignal: onProcessSignal,
+    onResize: (listener) => onProcessSignal("SIGWINCH", listener),
   };
 }
 

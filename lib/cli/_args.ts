@@ -15,7 +15,8 @@ export const COMMON_FLAGS = {
   debug: { type: "boolean" },
 } as const;
 
-type Values<O extends OptionsConfig> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: boolean }>>["values"];
+/** The values `parseFlags` returns for a flag table, typed by it (so a table's values type is never kept by hand). */
+export type FlagValues<O extends OptionsConfig> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: boolean }>>["values"];
 
 /** How a flag is named in a message: as typed, with its long name when typed short (`-c (--config)`). */
 function flagName(rawName: string, name: string): string {
@@ -65,7 +66,7 @@ export function parseFlags<O extends OptionsConfig>(command: string, argv: reado
     values.debug = true;
   }
   return {
-    values: values as Values<O> & { verbose?: boolean; debug?: boolean },
+    values: values as FlagValues<O> & { verbose?: boolean; debug?: boolean },
     positionals: parsed.positionals,
     help: help === true,
   };

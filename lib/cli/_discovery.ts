@@ -6,7 +6,7 @@ import { PYDISCOVER_DEFAULTS, type DiscoConfig, type DiscoveryConfig } from "../
 import { deriveChannelId, type Keyring } from "../crypto/index.ts";
 import { discover, type ClientEvent, type DiscoverResult, type LegacyKey, type Target } from "../discovery/index.ts";
 import { IPV4_PATTERN, NetError, openUdp, selectInterfaces } from "../net/index.ts";
-import { parseIntFlag } from "./_args.ts";
+import { parseIntFlag, type FlagValues } from "./_args.ts";
 import { loadConfigFile } from "./_config.ts";
 import { keyringFor, LEGACY_WARNING, legacyKeyOrExplain, resolveSecretsOrExplain, SECRET_FLAGS, type SecretFlags } from "./_secrets.ts";
 import type { CliIo } from "./command.ts";
@@ -23,13 +23,7 @@ export const DISCOVERY_FLAGS = {
 } as const;
 
 /** The values of {@link DISCOVERY_FLAGS} as parsed. */
-export interface DiscoveryFlagValues {
-  config?: string | undefined;
-  port?: string | undefined;
-  magic?: string | undefined;
-  legacy?: boolean | undefined;
-  verbose?: boolean | undefined;
-}
+export type DiscoveryFlagValues = FlagValues<typeof DISCOVERY_FLAGS>;
 
 /** The settings both commands derive from flags over config. */
 export interface DiscoveryBasics {

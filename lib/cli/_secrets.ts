@@ -5,6 +5,7 @@
 import type { DiscoveryConfig } from "../config/index.ts";
 import { collectRawKeys, createKeyring, KeyError, parseKeyFile, parsePasswordFile, type Keyring } from "../crypto/index.ts";
 import { importLegacyKey, type LegacyKey } from "../discovery/index.ts";
+import type { FlagValues } from "./_args.ts";
 import { readNamedFile } from "./_config.ts";
 import type { CliIo } from "./command.ts";
 import { UsageError } from "./errors.ts";
@@ -17,11 +18,7 @@ export const SECRET_FLAGS = {
 } as const;
 
 /** The parsed values of {@link SECRET_FLAGS}. */
-export interface SecretFlags {
-  password?: string | undefined;
-  "password-file"?: string | undefined;
-  "key-file"?: string | undefined;
-}
+export type SecretFlags = FlagValues<typeof SECRET_FLAGS>;
 
 /** The fleet's secret material after flags and config were merged and files read. */
 export interface Secrets {

@@ -24,7 +24,7 @@ import { VERSION } from "../version.ts";
 import { loadConfigFile, resolveHostName } from "./_config.ts";
 import { hostOffers } from "./_offers.ts";
 import { resolveSecrets, type Secrets } from "./_secrets.ts";
-import { checkInterfaceFlags, parseDurationFlag, parseFlags, parseIntFlag, parseIpv4Flag } from "./_args.ts";
+import { checkInterfaceFlags, parseDurationFlag, parseFlags, parseIntFlag, parseIpv4Flag, type FlagValues } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
@@ -39,20 +39,10 @@ export const BEACON_FLAGS = {
   to: { type: "string", multiple: true },
   name: { type: "string", short: "n" },
   format: { type: "string" },
-  debug: { type: "boolean" },
 } as const;
 
 /** The values of {@link BEACON_FLAGS} as parsed. */
-export interface BeaconFlagValues {
-  config?: string | undefined;
-  port?: string | undefined;
-  delay?: string | undefined;
-  interval?: string | undefined;
-  interface?: string[] | undefined;
-  to?: string[] | undefined;
-  name?: string | undefined;
-  format?: string | undefined;
-}
+export type BeaconFlagValues = FlagValues<typeof BEACON_FLAGS>;
 
 /** Everything a beacon command needs, from flags over config over defaults (lib/beacon resolves it). */
 export interface BeaconSetup extends BeaconSettings {

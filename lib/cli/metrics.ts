@@ -69,7 +69,6 @@ const FLAGS = {
   json: { type: "boolean" },
   name: { type: "string", short: "n" },
   wait: { type: "string" },
-  debug: { type: "boolean" },
   config: { type: "string", short: "c" },
 } as const;
 

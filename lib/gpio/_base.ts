@@ -24,6 +24,23 @@ export function hasEdgeDetection(s: LineSettings): boolean {
   return s.direction === "input" && !!s.edge && s.edge !== "none";
 }
 
+/**
+ * Calls `sample` every `intervalMs` on one interval timer (not an abortable sleep per sample, which cost an
+ * idle daemon about 0.3 ms of CPU a turn). A tick is skipped while the previous sample still runs; a failed
+ * sample is dropped and retried at the next tick.
+ * @returns stops the timer
+ */
+export function sampleEvery(intervalMs: number, sample: () => Promise<void>): () => void {
+  let busy = false;
+  const done = () => void (busy = false);
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    sample().then(done, done);
+  }, intervalMs);
+  return () => clearInterval(timer);
+}
+
 /** @throws {LineNotFoundError} when `line` is not an offset on a chip of `lines` lines */
 export function requireLine(chip: string, line: number, lines: number): void {
   if (!Number.isInteger(line) || line < 0 || line >= lines) throw new LineNotFoundError(chip, line, lines);

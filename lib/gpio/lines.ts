@@ -4,7 +4,7 @@
  */
 import { access, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { hasEdgeDetection, isChipName } from "./_base.ts";
+import { hasEdgeDetection, isChipName, sampleEvery } from "./_base.ts";
 import { AsyncQueue } from "../async/index.ts";
 import { CdevGpio } from "./cdev.ts";
 import { monotonicNs } from "./_clock.ts";
@@ -166,25 +166,15 @@ async function watchOne(name: string, h: LineHandle, scanMs: number, q: AsyncQue
     }
     return;
   }
-  // One interval timer for the whole scan, not an abortable sleep per sample (that cost an idle daemon
-  // about 0.3 ms of CPU a turn); a failed sample is retried at the next tick.
   await new Promise<void>((resolve) => {
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      h.read().then(
-        (v) => {
-          busy = false;
-          if (v === last || signal.aborted) return;
-          last = v;
-          q.push({ name, value: v, cause: "scan", timestampNs: monotonicNs() });
-        },
-        () => void (busy = false),
-      );
-    }, scanMs);
+    const stopSampling = sampleEvery(scanMs, async () => {
+      const v = await h.read();
+      if (v === last || signal.aborted) return;
+      last = v;
+      q.push({ name, value: v, cause: "scan", timestampNs: monotonicNs() });
+    });
     const stop = () => {
-      clearInterval(timer);
+      stopSampling();
       resolve();
     };
     if (signal.aborted) stop();

@@ -10,7 +10,7 @@
 import { readdir, readFile, readlink, realpath, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { closeSync, constants, openSync, readSync, statfsSync } from "node:fs";
-import { compareChipNames, DriverBase, hasEdgeDetection, isChipName, LineBase, requireLine, requireValidSettings } from "./_base.ts";
+import { compareChipNames, DriverBase, hasEdgeDetection, isChipName, LineBase, requireLine, requireValidSettings, sampleEvery } from "./_base.ts";
 import { monotonicNs } from "./_clock.ts";
 import { LevelEdges } from "./_level-edges.ts";
 import { retryAfterExport } from "./_export.ts";
@@ -220,7 +220,8 @@ class SysfsLine extends LineBase {
   readonly dir: string;
   readonly #options: SysfsLineOptions;
   #edges?: LevelEdges;
-  #timer?: ReturnType<typeof setInterval>;
+  /** Stops the scan timer (scan mode only). */
+  #stopScan?: () => void;
   /** The `value` fd awaited for POLLPRI (interrupt mode). */
   #valueFd?: number;
   #scanWaiters: (() => void)[] = [];
@@ -285,19 +286,14 @@ class SysfsLine extends LineBase {
   }
 
   #startScan(): void {
-    let busy = false;
-    this.#timer = setInterval(async () => {
-      if (busy || this.released) return;
-      busy = true;
+    this.#stopScan = sampleEvery(this.#options.scanIntervalMs, async () => {
+      if (this.released) return;
       try {
         this.#edges?.feed(await this.read());
-      } catch {
-        // a failed sample is retried at the next tick; release stops the timer
       } finally {
-        busy = false;
         this.#wakeScanWaiters();
       }
-    }, this.#options.scanIntervalMs);
+    });
   }
 
   /**
@@ -306,7 +302,7 @@ class SysfsLine extends LineBase {
    */
   async nextScan(): Promise<void> {
     if (this.released || !this.#edges) return;
-    if (this.#timer) return new Promise((r) => this.#scanWaiters.push(r));
+    if (this.#stopScan) return new Promise((r) => this.#scanWaiters.push(r));
     this.#edges.feed(await this.read());
   }
 
@@ -325,7 +321,7 @@ class SysfsLine extends LineBase {
   }
 
   protected async release(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#stopScan?.();
     this.#edges?.stop();
     this.#wakeScanWaiters();
     if (this.#valueFd !== undefined) {
