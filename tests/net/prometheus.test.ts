@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBuilt } from "../_bin.ts";
+import { LineReader } from "../_lines.ts";
 import { fleetDaemonConfig } from "../http/_daemon.ts";
 import { checkMetrics, promtoolUnavailable } from "../http/_promtool.ts";
 import { createLan, netnsUnavailable, type LanHost } from "./_netns.ts";
@@ -39,12 +40,15 @@ describe("Prometheus scrapes the fleet found through /sd (namespaces, compiled b
       writeFileSync(join(dir, "token"), `${TOKEN}\n`, { mode: 0o600 });
       await using lan = await createLan(3);
       const [a, b, prom] = lan.hosts as [LanHost, LanHost, LanHost];
+      const logs: LineReader[] = [];
       for (const [h, name] of [[a, "prom-a"], [b, "prom-b"]] as const) {
         writeFileSync(join(dir, `${name}.toml`), fleetDaemonConfig(name, dir, { intervalMs: 500 }, `\n[http]\nlisten = "0.0.0.0:9180"\ntoken_file = "${join(dir, "token")}"\n`));
-        h.spawn([disco, "run", "-c", join(dir, `${name}.toml`)]);
+        logs.push(new LineReader(h.spawn([disco, "run", "-c", join(dir, `${name}.toml`)]).stderr));
       }
-      // /sd of host a lists both daemons once their beacons are heard.
-      const deadline = Date.now() + 20_000;
+      // /sd of host a lists both daemons once a has heard b's beacon: wait for that event, then read /sd
+      // (the fleet view follows the membership event a moment later, hence the short bounded retry).
+      await logs[0]!.waitFor(/beacons: join prom-b/, { timeoutMs: 20_000 });
+      const deadline = Date.now() + 5_000;
       let sd: { targets: string[]; labels: Record<string, string> }[] = [];
       while (Date.now() < deadline) {
         try {
@@ -109,6 +113,8 @@ scrape_configs:
           // Prometheus still starting
         }
         if (targets.length === 2 && targets.every((t) => t.health === "up")) break;
+        // Prometheus publishes no event to wait on: pace the poll instead of starting a process per turn.
+        await new Promise((r) => setTimeout(r, 200));
       }
       if (!(targets.length === 2 && targets.every((t) => t.health === "up"))) {
         promProc.kill("SIGKILL");
