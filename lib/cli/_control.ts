@@ -24,7 +24,7 @@ import { createKeyring, deriveChannelId, type Keyring } from "../crypto/index.ts
 import { discover, type Target } from "../discovery/index.ts";
 import { findMissingChips, openLines, selectDriver, type GpioLines } from "../gpio/index.ts";
 import { IPV4_PATTERN, openUdp } from "../net/index.ts";
-import { parseDurationFlag, parseIntFlag } from "./_args.ts";
+import { parseDurationFlag, parseIntFlag, type FlagValues } from "./_args.ts";
 import { fleetTargets } from "./_discovery.ts";
 import { keyringFor, resolveSecretsOrExplain, SECRET_FLAGS, type SecretFlags } from "./_secrets.ts";
 import type { CliIo } from "./command.ts";
@@ -42,16 +42,8 @@ export const CONTROL_CLIENT_FLAGS = {
   verbose: { type: "boolean", short: "v" },
 } as const;
 
-/** The parsed values of {@link CONTROL_CLIENT_FLAGS}. */
-export interface ControlClientFlags extends SecretFlags {
-  host?: string | undefined;
-  port?: string | undefined;
-  magic?: string | undefined;
-  timeout?: string | undefined;
-  interface?: string[] | undefined;
-  to?: string[] | undefined;
-  verbose?: boolean | undefined;
-}
+/** The parsed values of {@link CONTROL_CLIENT_FLAGS} (derived from the table, so the two cannot drift). */
+export type ControlClientFlags = FlagValues<typeof CONTROL_CLIENT_FLAGS>;
 
 /** The help text for the shared flags. */
 export const CONTROL_CLIENT_HELP = `  -H, --host HOST         a host name (found by a discovery round) or ADDR[:PORT]
