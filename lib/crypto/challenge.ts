@@ -50,6 +50,10 @@ export class ChallengeTable {
   readonly #now: () => number;
   readonly #random: (bytes: Uint8Array<ArrayBuffer>) => void;
   readonly #entries = new Map<string, Entry>();
+  // Issue order as a queue of keys (from #head on; redeemed ones stay until they reach the head): taking a
+  // Map's first key after many deletions at its head scans the deleted slots in Bun, as in the replay cache.
+  #order: string[] = [];
+  #head = 0;
 
   /** @throws {RangeError} on a non-positive ttl or table size */
   constructor(options: ChallengeTableOptions = {}) {
@@ -73,12 +77,19 @@ export class ChallengeTable {
   issue(binding: ChallengeBinding): Uint8Array<ArrayBuffer> {
     const now = this.#now();
     this.#sweep(now);
-    while (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+    while (this.#entries.size >= this.#max) this.#entries.delete(this.#shift()!);
     const challenge = new Uint8Array(CHALLENGE_BYTES);
     this.#random(challenge);
     // Copies: the binding's bytes are views into a datagram buffer that will be reused.
     const b: ChallengeBinding = { address: binding.address, op: binding.op, id: binding.id.slice(), args: binding.args.slice() };
-    this.#entries.set(toHex(challenge), { binding: b, expiresMs: now + this.ttlMs });
+    const key = toHex(challenge);
+    this.#entries.set(key, { binding: b, expiresMs: now + this.ttlMs });
+    this.#order.push(key);
+    // Redeemed keys behind a live one wait for it to expire: bound them too (amortized, one pass per max).
+    if (this.#order.length - this.#head > 2 * this.#max) {
+      this.#order = this.#order.slice(this.#head).filter((k) => this.#entries.has(k));
+      this.#head = 0;
+    }
     return challenge;
   }
 
@@ -103,10 +114,25 @@ export class ChallengeTable {
   }
 
   #sweep(now: number): void {
-    // Insertion order is expiry order (one ttl for all), so the expired ones are at the front.
-    for (const [k, e] of this.#entries) {
-      if (now < e.expiresMs) break;
-      this.#entries.delete(k);
+    // Issue order is expiry order (one ttl for all), so the expired ones are at the front.
+    while (this.#head < this.#order.length) {
+      const e = this.#entries.get(this.#order[this.#head]!);
+      if (e !== undefined && now < e.expiresMs) break;
+      if (e !== undefined) this.#entries.delete(this.#order[this.#head]!);
+      this.#shift();
     }
+  }
+
+  /** Takes the oldest key off the issue order (it may have been redeemed already). */
+  #shift(): string | undefined {
+    const key = this.#order[this.#head++];
+    if (this.#head === this.#order.length) {
+      this.#order = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#order.length) {
+      this.#order = this.#order.slice(this.#head);
+      this.#head = 0;
+    }
+    return key;
   }
 }

@@ -23,7 +23,6 @@ export {
   importAeadKey,
   openAesGcm,
   openAesGcmSync,
-  openWithKeyring,
   openWithKeyringSync,
   randomNonce,
   requireKey,

@@ -205,11 +205,3 @@ export function sealingKey(ring: Keyring): RingKey {
 export function openWithKeyringSync(ring: Keyring, keyId: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array<ArrayBuffer> {
   return openAesGcmSync(requireKey(ring, keyId).aead, nonce, aad, sealed);
 }
-
-/**
- * {@link openWithKeyringSync} as a promise (for callers written against the WebCrypto-era API).
- * @throws {OpenError} `unknown-key` when no key has that id, `auth` when the tag does not verify
- */
-export function openWithKeyring(ring: Keyring, keyId: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-  return settled(() => openWithKeyringSync(ring, keyId, nonce, aad, sealed));
-}

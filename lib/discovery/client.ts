@@ -163,6 +163,7 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
     emit({ type: "answer", from: found.from, host: found.host, rttMs: found.rttMs, duplicate: false });
   };
 
+  // A payload that does not decode throws a DiscoError: the receive loop drops it as "malformed".
   const handle = async (data: Uint8Array, address: string, port: number): Promise<void> => {
     const from = `${address}:${port}`;
     const rttMs = Math.round((mono() - sentAt) * 10) / 10;
@@ -183,13 +184,7 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
     if (d.kind === "error") return drop(from, "malformed");
     const frame = d.value;
     if (frame.header.type === "error") {
-      let e;
-      try {
-        e = decodeError(frame.body);
-      } catch (err) {
-        if (!(err instanceof DiscoError)) throw err;
-        return drop(from, "malformed");
-      }
+      const e = decodeError(frame.body);
       if (!bytesEqual(e.nonce, nonce)) return drop(from, "unknown-id");
       return refuse(from, e.code, describeErrorCode(e.code));
     }
@@ -205,13 +200,7 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
     }
     if (frame.header.type === "challenge") {
       // One extra round trip, once per server: the query again, with the server's challenge.
-      let c;
-      try {
-        c = decodeChallenge(payload);
-      } catch (err) {
-        if (!(err instanceof DiscoError)) throw err;
-        return drop(from, "malformed");
-      }
+      const c = decodeChallenge(payload);
       if (!bytesEqual(c.id, id) || !options.keyring || challenged.has(from)) return drop(from, "unknown-id");
       challenged.add(from);
       emit({ type: "challenge", from, rttMs });
@@ -219,13 +208,7 @@ export async function discover(socket: UdpEndpoint, options: DiscoverOptions): P
       await socket.send(retry, port, address).catch(() => undefined);
       return;
     }
-    let answer;
-    try {
-      answer = decodeAnswer(payload);
-    } catch (err) {
-      if (!(err instanceof DiscoError)) throw err;
-      return drop(from, "malformed");
-    }
+    const answer = decodeAnswer(payload);
     if (!bytesEqual(answer.id, id)) return drop(from, "unknown-id");
     const desc = answer.description;
     add(

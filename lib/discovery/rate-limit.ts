@@ -22,17 +22,17 @@ interface Bucket {
 export class RateLimiter {
   readonly #rate: number;
   readonly #burst: number;
-  readonly #max: number;
-  #buckets = new Map<string, Bucket>();
+  readonly #buckets: LruTable<Bucket>;
 
   /** @throws {RangeError} on a non-positive rate, burst or table size */
   constructor(options: RateLimiterOptions = {}) {
     this.#rate = options.ratePerSec ?? 10;
     this.#burst = options.burst ?? 20;
-    this.#max = options.maxSources ?? 1024;
+    const maxSources = options.maxSources ?? 1024;
     if (!(this.#rate > 0)) throw new RangeError(`ratePerSec must be positive, got ${this.#rate}`);
     if (!(this.#burst >= 1)) throw new RangeError(`burst must be at least 1, got ${this.#burst}`);
-    if (!(this.#max >= 1)) throw new RangeError(`maxSources must be at least 1, got ${this.#max}`);
+    if (!(maxSources >= 1)) throw new RangeError(`maxSources must be at least 1, got ${maxSources}`);
+    this.#buckets = new LruTable(maxSources);
   }
 
   /**
@@ -42,19 +42,14 @@ export class RateLimiter {
    * @returns true when allowed, false when over the rate
    */
   take(source: string, nowMs: number): boolean {
-    let b = this.#buckets.get(source);
+    let b = this.#buckets.use(source);
     if (b) {
-      this.#buckets.delete(source); // re-inserted below: the Map's order is least recently seen first
       b.tokens = Math.min(this.#burst, b.tokens + (Math.max(0, nowMs - b.atMs) * this.#rate) / 1000);
       b.atMs = nowMs;
     } else {
       b = { tokens: this.#burst, atMs: nowMs };
-      if (this.#buckets.size >= this.#max) {
-        const oldest = this.#buckets.keys().next().value;
-        if (oldest !== undefined) this.#buckets.delete(oldest);
-      }
+      this.#buckets.add(source, b);
     }
-    this.#buckets.set(source, b);
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
@@ -62,7 +57,7 @@ export class RateLimiter {
 
   /** Gives one token back to a tracked source (up to its burst); a forgotten source is left alone. */
   refund(source: string): void {
-    const b = this.#buckets.get(source);
+    const b = this.#buckets.peek(source);
     if (b) b.tokens = Math.min(this.#burst, b.tokens + 1);
   }
 
@@ -98,8 +93,7 @@ export class DecryptBudget {
   readonly #perSource: RateLimiter;
   readonly #strangers: TokenBucket;
   readonly #known: TokenBucket;
-  readonly #trusted = new Map<string, number>();
-  readonly #maxSources: number;
+  readonly #trusted: LruTable<{ atMs: number }>;
   /** The global bucket the last take() drew from (take and refund happen within one synchronous handling). */
   #last: TokenBucket | undefined;
 
@@ -107,8 +101,9 @@ export class DecryptBudget {
   constructor(options: DecryptBudgetOptions = {}) {
     const perSource = options.perSourcePerSec ?? 500;
     const global = options.globalPerSec ?? 20_000;
-    this.#maxSources = options.maxSources ?? 1024;
-    this.#perSource = new RateLimiter({ ratePerSec: perSource, burst: Math.max(1, Math.ceil(perSource)), maxSources: this.#maxSources });
+    const maxSources = options.maxSources ?? 1024;
+    this.#perSource = new RateLimiter({ ratePerSec: perSource, burst: Math.max(1, Math.ceil(perSource)), maxSources });
+    this.#trusted = new LruTable(maxSources);
     this.#strangers = new TokenBucket(global);
     this.#known = new TokenBucket(global);
   }
@@ -121,7 +116,7 @@ export class DecryptBudget {
    */
   take(address: string, nowMs: number): boolean {
     if (!this.#perSource.take(address, nowMs)) return false;
-    const at = this.#trusted.get(address);
+    const at = this.#trusted.peek(address)?.atMs;
     const known = at !== undefined && nowMs - at < TRUSTED_FOR_MS;
     this.#last = known ? this.#known : this.#strangers;
     if (this.#last.take(nowMs)) return true;
@@ -140,13 +135,13 @@ export class DecryptBudget {
 
   /** Records that a source sent an authenticated query (it then draws from the known sources' bucket). */
   trust(address: string, nowMs: number): void {
-    const at = this.#trusted.get(address);
-    if (at !== undefined && nowMs - at < 1000 && nowMs >= at) return; // fresh enough: spare the Map a reorder
-    this.#trusted.delete(address);
-    this.#trusted.set(address, nowMs);
-    if (this.#trusted.size > this.#maxSources) {
-      const oldest = this.#trusted.keys().next().value;
-      if (oldest !== undefined) this.#trusted.delete(oldest);
+    const entry = this.#trusted.peek(address);
+    if (entry && nowMs - entry.atMs < 1000 && nowMs >= entry.atMs) return; // fresh enough: spare the reorder
+    if (entry) {
+      this.#trusted.use(address);
+      entry.atMs = nowMs;
+    } else {
+      this.#trusted.add(address, { atMs: nowMs });
     }
   }
 }
@@ -175,5 +170,75 @@ class TokenBucket {
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+}
+
+interface Slot<V> {
+  readonly key: string;
+  readonly value: V;
+  older: Slot<V> | undefined;
+  newer: Slot<V> | undefined;
+}
+
+/**
+ * A bounded table that forgets its least recently used key first: a Map for lookup, a linked list for the
+ * order. Taking a Map's first key after many deletions at its head scans the deleted slots in Bun (1 to 6 µs
+ * per new source at 1,024 to 8,192 sources), so the order is not kept by deleting and re-inserting keys.
+ */
+class LruTable<V> {
+  readonly #slots = new Map<string, Slot<V>>();
+  readonly #max: number;
+  #oldest: Slot<V> | undefined;
+  #newest: Slot<V> | undefined;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get size(): number {
+    return this.#slots.size;
+  }
+
+  /** The value for `key`, leaving the order alone. */
+  peek(key: string): V | undefined {
+    return this.#slots.get(key)?.value;
+  }
+
+  /** The value for `key`, which becomes the most recently used. */
+  use(key: string): V | undefined {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return undefined;
+    if (slot !== this.#newest) {
+      this.#unlink(slot);
+      this.#append(slot);
+    }
+    return slot.value;
+  }
+
+  /** Adds a key that is not in the table as the most recently used, forgetting the oldest when full. */
+  add(key: string, value: V): void {
+    if (this.#slots.size >= this.#max && this.#oldest !== undefined) {
+      const oldest = this.#oldest;
+      this.#unlink(oldest);
+      this.#slots.delete(oldest.key);
+    }
+    const slot: Slot<V> = { key, value, older: undefined, newer: undefined };
+    this.#slots.set(key, slot);
+    this.#append(slot);
+  }
+
+  #unlink(slot: Slot<V>): void {
+    if (slot.older) slot.older.newer = slot.newer;
+    else this.#oldest = slot.newer;
+    if (slot.newer) slot.newer.older = slot.older;
+    else this.#newest = slot.older;
+    slot.older = slot.newer = undefined;
+  }
+
+  #append(slot: Slot<V>): void {
+    slot.older = this.#newest;
+    if (this.#newest) this.#newest.newer = slot;
+    else this.#oldest = slot;
+    this.#newest = slot;
   }
 }

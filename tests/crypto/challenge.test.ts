@@ -128,4 +128,34 @@ describe("ChallengeTable on a fake clock", () => {
       }),
     );
   });
+
+  it("issue() / redeem() keep size and outcomes of a table in issue order, over expiry, eviction and redeems", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.nat(20), fc.nat()), { maxLength: 400 }), (steps) => {
+        const { t, clock } = table({ ttlMs: 50, maxEntries: 5 });
+        const ref = new Map<string, number>(); // challenge -> expiry, in issue order
+        const live: Uint8Array[] = [];
+        const hex = (u: Uint8Array) => Buffer.from(u).toString("hex");
+        for (const [redeem, dtMs, pick] of steps) {
+          clock.now += dtMs;
+          if (redeem && live.length > 0) {
+            const c = live.splice(pick % live.length, 1)[0]!;
+            const expires = ref.get(hex(c));
+            ref.delete(hex(c));
+            assert.equal(t.redeem(c, binding()), expires !== undefined && clock.now < expires ? "ok" : "unknown");
+          } else {
+            for (const [k, expires] of ref) {
+              if (clock.now < expires) break;
+              ref.delete(k);
+            }
+            while (ref.size >= 5) ref.delete(ref.keys().next().value!);
+            const c = t.issue(binding());
+            ref.set(hex(c), clock.now + 50);
+            live.push(c);
+          }
+          assert.equal(t.size, ref.size);
+        }
+      }),
+    );
+  });
 });

@@ -165,6 +165,24 @@ describe("RateLimiter", () => {
     assert.equal(l.size, 2);
     assert.equal(l.take("b", 0), true, "b was forgotten, so it starts with a full bucket");
   });
+
+  it("take() forgets sources in least-recently-seen order over many takes (against a reference table)", () => {
+    const max = 8;
+    const l = new RateLimiter({ ratePerSec: 1e-9, burst: 3, maxSources: max });
+    const ref = new Map<string, number>(); // source -> tokens left, least recently seen first
+    let seed = 1;
+    for (let i = 0; i < 5000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const source = `s${seed % 13}`;
+      const left = ref.get(source);
+      ref.delete(source);
+      if (left === undefined && ref.size >= max) ref.delete(ref.keys().next().value!);
+      const tokens = left ?? 3;
+      ref.set(source, Math.max(0, tokens - 1));
+      assert.equal(l.take(source, 0), tokens >= 1, `take ${i} (${source})`);
+      assert.equal(l.size, ref.size);
+    }
+  });
 });
 
 describe("DecryptBudget", () => {
