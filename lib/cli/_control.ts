@@ -26,7 +26,7 @@ import { findMissingChips, openLines, selectDriver, type GpioLines } from "../gp
 import { IPV4_PATTERN, openUdp } from "../net/index.ts";
 import { parseDurationFlag, parseIntFlag, type FlagValues } from "./_args.ts";
 import { fleetTargets } from "./_discovery.ts";
-import { keyringFor, resolveSecretsOrExplain, SECRET_FLAGS, type SecretFlags } from "./_secrets.ts";
+import { keyringFor, resolveSecretsOrExplain, SECRET_FLAGS } from "./_secrets.ts";
 import type { CliIo } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
