@@ -22,7 +22,7 @@ import { openUdp } from "../net/index.ts";
 import type { DiscoConfig } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 import { loadConfigFile, resolveHostName } from "./_config.ts";
-import { hostOffers } from "./_offers.ts";
+import { announcedOffers } from "../offers/index.ts";
 import { resolveSecrets, type Secrets } from "./_secrets.ts";
 import { checkInterfaceFlags, parseDurationFlag, parseFlags, parseIntFlag, parseIpv4Flag, type FlagValues } from "./_args.ts";
 import type { CliIo, Command } from "./command.ts";
@@ -95,10 +95,7 @@ export async function resolveBeaconSetup(command: string, v: BeaconFlagValues, i
       ...(v.format !== undefined && { format: v.format as BeaconFormat }),
       ...(v.interface && { interfaces: v.interface }),
       ...(v.to && { broadcast: v.to }),
-      offers: (address) => {
-        const o = hostOffers(config, address);
-        return { ...(o.metricsEndpoint !== undefined && { metricsEndpoint: o.metricsEndpoint }), ...(o.httpEndpoint !== undefined && { httpEndpoint: o.httpEndpoint }), gpio: o.gpio.map((g) => g.name) };
-      },
+      offers: (address) => announcedOffers(config, address),
     });
     return { ...settings, config };
   } catch (err) {

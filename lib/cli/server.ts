@@ -4,7 +4,7 @@ import { describeListenAddress, NetError } from "../net/index.ts";
 import { parseFlags, parseIpv4Flag } from "./_args.ts";
 import { loadServicesFile, resolveHostName } from "./_config.ts";
 import { DISCOVERY_FLAGS, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
-import { createDescriber } from "./_offers.ts";
+import { createDescriber } from "../offers/index.ts";
 import type { CliIo, Command } from "./command.ts";
 import { explainErrno } from "./_os-errors.ts";
 import { CONTROL_PURPOSE, hasControlToServe } from "../control/index.ts";

@@ -8,7 +8,7 @@ import { BeaconCounters, prepareBeacons, resolveBeaconSettings } from "../beacon
 import type { BeaconConfig, DiscoConfig } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 import { errorMessage } from "./errors.ts";
-import { announcedOffers, offerConfig, type OfferConfig } from "./offers.ts";
+import { announcedOffers, offerConfig, type OfferConfig } from "../offers/index.ts";
 import { sameSlice, sameSliceExcept } from "./plan.ts";
 import type { Builder } from "./types.ts";
 

@@ -4,7 +4,7 @@ import { createKeyring } from "../crypto/index.ts";
 import { importLegacyKey, serveDiscovery, type Responder } from "../discovery/index.ts";
 import { startBound } from "./_bound.ts";
 import { DaemonError } from "./errors.ts";
-import { createDescriber, offerConfig, type OfferConfig } from "./offers.ts";
+import { createDescriber, offerConfig, type OfferConfig } from "../offers/index.ts";
 import { sameSliceExcept } from "./plan.ts";
 import type { Builder } from "./types.ts";
 

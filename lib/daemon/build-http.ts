@@ -8,7 +8,7 @@ import type { DiscoConfig, GpioConfig, HttpConfig } from "../config/index.ts";
 import { countersFromStatus, prepareHttpService, type FleetSources } from "../http/index.ts";
 import { VERSION } from "../version.ts";
 import { DaemonError } from "./errors.ts";
-import { announcedOffers, localAddresses, offerConfig } from "./offers.ts";
+import { announcedOffers, localAddresses, offerConfig } from "../offers/index.ts";
 import { sameSliceExcept } from "./plan.ts";
 import type { Builder, DaemonContext } from "./types.ts";
 

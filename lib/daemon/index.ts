@@ -57,7 +57,6 @@ export { summarizeStatus, type DaemonStatus, type HostCounts, type ReloadOutcome
 export { planReload, sameSlice, sameSliceExcept, type PlanAction, type PlanStep, type PlannedBuilder } from "./plan.ts";
 export { SupervisedTask, backoffMs, systemSupervisorClock, type BackoffOptions, type SupervisedTaskOptions, type SupervisorClock } from "./supervisor.ts";
 export { Daemon, type DaemonExit, type DaemonOptions } from "./daemon.ts";
-export { createDescriber, hostOffers, localAddresses, offerConfig, type DescriberOptions, type HostOffers, type OfferConfig } from "./offers.ts";
 export { openPersistentIdentity, type PersistentIdentityOptions } from "./state.ts";
 export { discoveryBuilder, type DiscoverySlice } from "./build-discovery.ts";
 export { beaconsBuilder, type BeaconsSlice } from "./build-beacons.ts";
