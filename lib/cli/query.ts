@@ -5,6 +5,7 @@
  */
 import { encodeQueryArgs, MAX_QUERY_PAYLOAD_BYTES, type ControlAnswer } from "../control/index.ts";
 import { parseFlags } from "./_args.ts";
+import { NAME_PATTERN, NAME_RULE } from "../config/index.ts";
 import { loadConfigFile } from "./_config.ts";
 import { askTargets, CONTROL_CLIENT_FLAGS, CONTROL_CLIENT_HELP, describeRefusal, describeSilence, exitForStatus, resolveControlClient } from "./_control.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Command } from "./command.ts";
@@ -55,7 +56,7 @@ export const command: Command = {
       return EXIT_USAGE;
     }
     if (extra.length) throw new UsageError("query", `one query name and at most one payload, got ${positionals.length} words (quote the payload)`);
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new UsageError("query", `'${name}' is not a query name (1-64 letters, digits, '_', '.' or '-')`);
+    if (!NAME_PATTERN.test(name)) throw new UsageError("query", `'${name}' is not a query name (expected ${NAME_RULE})`);
     const payload = enc.encode(payloadText ?? "");
     if (payload.length > MAX_QUERY_PAYLOAD_BYTES) throw new UsageError("query", `the payload is ${payload.length} bytes; at most ${MAX_QUERY_PAYLOAD_BYTES}`);
     const { config } = loadConfigFile(f.config);

@@ -8,6 +8,11 @@ import { lineOf } from "./_locate.ts";
 import { parseDuration } from "./duration.ts";
 
 /** Shared state of one validation pass. */
+/** The names of declared things (GPIO lines, queries): one rule, one text. */
+export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/** {@link NAME_PATTERN} in words, for problems and usage errors. */
+export const NAME_RULE = "a name of 1-64 letters, digits, '_', '.' or '-'";
+
 export interface Ctx {
   readonly problems: ConfigProblem[];
   readonly lines: ReadonlyMap<string, number>;

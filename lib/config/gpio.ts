@@ -3,7 +3,7 @@
  * `[[gpio.input]]`. Validation reports duplicate names, a line claimed twice and impossible combinations,
  * each with its key and line. Whether a chip exists is checked at run time against the system.
  */
-import type { Section } from "./_schema.ts";
+import { NAME_PATTERN, NAME_RULE, type Section } from "./_schema.ts";
 
 /** The GPIO drivers a config (or `disco gpio --driver`) can choose. */
 export const GPIO_DRIVERS = ["auto", "cdev", "sysfs"] as const;
@@ -74,8 +74,6 @@ export interface GpioConfig {
   readonly inputs: readonly GpioInputConfig[];
 }
 
-const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-const NAME_TEXT = "a name of 1-64 letters, digits, '_', '.' or '-'";
 const DEFAULT_CHIP = "gpiochip0";
 
 /** Reports each of `keys` present in `t` as not belonging there. */
@@ -107,7 +105,7 @@ export function readGpio(s: Section): GpioConfig {
     if (line !== undefined) claim(t, `${chip}:${line}`, `${chip} line ${line}`, "line", name);
   };
   const readName = (t: Section) => {
-    const name = t.string("name", { required: true, pattern: NAME, patternText: NAME_TEXT });
+    const name = t.string("name", { required: true, pattern: NAME_PATTERN, patternText: NAME_RULE });
     if (name === undefined) return undefined;
     const prev = names.get(name);
     if (prev) t.problem("name", `duplicate name '${name}' (already used by ${prev})`);

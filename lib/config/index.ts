@@ -18,6 +18,7 @@ import { readMqtt, type MqttConfig } from "./mqtt.ts";
 import { HOST_NAME_PATTERN, HOST_NAME_RULE } from "../text/index.ts";
 
 export { ConfigError, formatProblem, type ConfigProblem } from "./errors.ts";
+export { NAME_PATTERN, NAME_RULE } from "./_schema.ts";
 export { parseDuration } from "./duration.ts";
 export { parseIniServices } from "./ini.ts";
 export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig, ControlConfig, QueryConfig, DaemonConfig };

@@ -2,7 +2,7 @@
  * `[control]` (the remote-control endpoint: remote GPIO and fleet queries) and `[[query]]` (the fleet
  * queries this host answers, like serf's query handlers).
  */
-import type { Section } from "./_schema.ts";
+import { NAME_PATTERN, NAME_RULE, type Section } from "./_schema.ts";
 
 /** `[[query]]`: one named command this host runs when asked. */
 export interface QueryConfig {
@@ -31,8 +31,6 @@ export interface ControlConfig {
   readonly queries: readonly QueryConfig[];
 }
 
-const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-
 /**
  * Reads and validates `[control]` and `[[query]]`; every problem is reported with its key.
  * @param s the `[control]` section
@@ -48,7 +46,7 @@ export function readControl(s: Section, queries: readonly Section[]): ControlCon
   const out: QueryConfig[] = [];
   const seen = new Map<string, string>();
   for (const t of queries) {
-    const name = t.string("name", { required: true, pattern: NAME, patternText: "a name of 1-64 letters, digits, '_', '.' or '-'" });
+    const name = t.string("name", { required: true, pattern: NAME_PATTERN, patternText: NAME_RULE });
     if (name !== undefined) {
       const prev = seen.get(name);
       if (prev) t.problem("name", `duplicate query name '${name}' (already used by ${prev})`);
