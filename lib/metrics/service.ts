@@ -35,6 +35,8 @@ export interface MetricsServiceOptions {
   readonly nowMs?: () => number;
   /** Called once the proxy is bound (with its endpoints) or, without a proxy, once the publisher started. */
   readonly onReady?: (info: { frontend: string; backend?: string }) => void;
+  /** Called with the proxy once it is bound, and with undefined when it closes (the daemon publishes input changes into it). */
+  readonly onProxy?: (proxy: MetricsProxy | undefined) => void;
   /** Called after each publish (for logs). */
   readonly onPublish?: (metric: Metric, peers: number) => void;
 }
@@ -50,6 +52,7 @@ export async function runMetricsService(o: MetricsServiceOptions): Promise<void>
   try {
     const frontend = proxy?.frontend ?? o.frontend ?? DEFAULT_FRONTEND;
     const forwarding = proxy?.run(o.signal);
+    if (proxy) o.onProxy?.(proxy);
     // With the proxy in this process, the collectors hand their frames straight to its backend; a PUB
     // socket over the frontend is only for a proxy elsewhere (`proxy = false`).
     const now = o.nowMs ?? Date.now;
@@ -75,6 +78,7 @@ export async function runMetricsService(o: MetricsServiceOptions): Promise<void>
     }
     await forwarding;
   } finally {
+    if (proxy) o.onProxy?.(undefined);
     await proxy?.close();
   }
 }
