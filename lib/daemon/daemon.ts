@@ -227,7 +227,8 @@ export class Daemon {
       gpio,
       proxy,
       emit: (e) => {
-        if (e.type === "metric") this.#latest = e.metric;
+        // Metrics other publishers send under other names (through the proxy) are fanned out, not "ours".
+        if (e.type === "metric" && e.metric.host === this.#input?.host) this.#latest = e.metric;
         this.#events.emit(e);
       },
       subscribe: (options) => this.#events.subscribe(options ?? {}),
