@@ -5,7 +5,7 @@
  *
  * Per-datagram AES-GCM runs synchronously through `node:crypto` (BoringSSL in Bun): WebCrypto hands every
  * call to a worker thread and back, which held the sealed paths to about a third of a bare socket.
- * WebCrypto stays for the start-up work (HKDF, PBKDF2) and for callers that hold a `CryptoKey`.
+ * WebCrypto stays for the start-up work (HKDF, PBKDF2).
  */
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
 import { bytesEqual } from "../bytes.ts";
@@ -129,46 +129,6 @@ export function openAesGcmSync(key: AeadKey, nonce: Uint8Array, aad: Uint8Array,
   } catch (err) {
     return notAuthentic(err);
   }
-}
-
-/**
- * AES-256-GCM encrypt. A ring key (`AeadKey`) runs synchronously through {@link sealAesGcmSync}; a WebCrypto
- * `CryptoKey` through `crypto.subtle`. The inputs may be views into larger buffers.
- * @returns ciphertext with the 16-byte tag appended
- */
-export function sealAesGcm(key: AeadKey | CryptoKey, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-  if (!isCryptoKey(key)) return settled(() => sealAesGcmSync(key, nonce, aad, plaintext));
-  return crypto.subtle.encrypt(gcmParams(nonce, aad), key, plaintext as Uint8Array<ArrayBuffer>).then(toBytes);
-}
-
-/**
- * AES-256-GCM decrypt and verify; see {@link sealAesGcm} for the two kinds of key.
- * @throws {OpenError} with reason `auth` when the tag does not verify
- */
-export function openAesGcm(key: AeadKey | CryptoKey, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-  if (!isCryptoKey(key)) return settled(() => openAesGcmSync(key, nonce, aad, sealed));
-  return crypto.subtle.decrypt(gcmParams(nonce, aad), key, sealed as Uint8Array<ArrayBuffer>).then(toBytes, notAuthentic);
-}
-
-/** A synchronous result as a settled promise: a throw becomes a rejection, as the WebCrypto API's would. */
-function settled<T>(run: () => T): Promise<T> {
-  try {
-    return Promise.resolve(run());
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
-
-function isCryptoKey(key: AeadKey | CryptoKey): key is CryptoKey {
-  return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
-}
-
-function gcmParams(nonce: Uint8Array, aad: Uint8Array): Parameters<SubtleCrypto["encrypt"]>[0] {
-  return { name: "AES-GCM", iv: nonce as Uint8Array<ArrayBuffer>, additionalData: aad as Uint8Array<ArrayBuffer>, tagLength: 128 };
-}
-
-function toBytes(b: ArrayBuffer): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(b);
 }
 
 function notAuthentic(err: unknown): never {

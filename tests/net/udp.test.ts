@@ -90,6 +90,31 @@ describe("openUdp()", () => {
     await assert.rejects(openUdp({ port: a.port, address: "127.0.0.1" }), (e: unknown) => e instanceof NetError && e.code === "EADDRINUSE");
   });
 
+  it("recvBufferBytes asks the kernel for a larger SO_RCVBUF on every socket of the endpoint", async () => {
+    await using plain = await openUdp({ port: 0, address: "127.0.0.1" });
+    await using big = await openUdp({ port: 0, address: "127.0.0.1", recvBufferBytes: 1 << 20 });
+    assert.ok(plain.recvBufferBytes > 0, `default SO_RCVBUF ${plain.recvBufferBytes}`);
+    // The kernel doubles the request and caps it at net.core.rmem_max; either way it grows past the default
+    // unless rmem_max is the default itself.
+    const rmemMax = Number(await Bun.file("/proc/sys/net/core/rmem_max").text());
+    if (rmemMax * 2 > plain.recvBufferBytes) assert.ok(big.recvBufferBytes > plain.recvBufferBytes, `${big.recvBufferBytes} <= ${plain.recvBufferBytes}`);
+    await big.close();
+    assert.equal(big.recvBufferBytes, -1, "a closed endpoint has no buffer");
+  });
+
+  it("sends from a plain Uint8Array view into a larger buffer, only its bytes", async () => {
+    await using rx = await openUdp({ port: 0, address: "127.0.0.1" });
+    await using tx = await openUdp({ port: 0, address: "127.0.0.1" });
+    const whole = new Uint8Array([9, 1, 2, 3, 9]);
+    await tx.send(whole.subarray(1, 4), rx.port, "127.0.0.1");
+    assert.deepEqual([...(await first(rx)).data], [1, 2, 3]);
+  });
+
+  it("reports a send the OS refuses as a NetError with its code (broadcast without SO_BROADCAST)", async () => {
+    await using tx = await openUdp({ port: 0, address: "127.0.0.1" });
+    await assert.rejects(tx.send(new Uint8Array([1]), 9, "127.255.255.255"), (e: unknown) => e instanceof NetError && e.code === "EACCES");
+  });
+
   it("send() retries once when an earlier datagram's port-unreachable surfaces as ECONNREFUSED", async () => {
     // A port nobody listens on: each datagram to it brings back an ICMP port unreachable, which Bun reports
     // on the socket's next send (and that datagram would be lost without the retry).
