@@ -165,6 +165,8 @@ export class Responder {
   #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number; legacyAnswer?: Uint8Array<ArrayBuffer> } | undefined;
   /** The monotonic time of the datagram being handled (read once per datagram). */
   #mono = 0;
+  /** Each ring key's id as a rate-limit key, built once rather than once per answer. */
+  readonly #keyNames: ReadonlyMap<RingKey, string>;
 
   /** @throws {RangeError} on a bad channel id, rate settings, or legacy mode without a key */
   constructor(options: ResponderOptions) {
@@ -180,6 +182,7 @@ export class Responder {
       clockFloorMs: CLOCK_FLOOR_MS,
       ...options,
     };
+    this.#keyNames = new Map((options.keyring?.keys ?? []).map((k) => [k, idKey(k.id)]));
     this.#challenges = new ChallengeTable({ maxEntries: 1024, ...options.challenges, monotonicMs: this.#o.monotonicMs });
     const rate = { ratePerSec: options.rateLimitPerSec ?? 10, burst: options.rateBurst ?? 20, maxSources: options.maxSources ?? 1024 };
     this.#answerRate = new RateLimiter(rate);
@@ -235,9 +238,10 @@ export class Responder {
    * Handles one datagram. Never throws for any input bytes.
    * @param data the datagram
    * @param source "address:port" (reply limits key on it after authentication, on the address before)
+   * @param address the address part of `source`, when the caller has it (spares cutting it out)
    * @returns the reply to send back to the source, if any, and the decision
    */
-  handle(data: Uint8Array, source: string): Handled {
+  handle(data: Uint8Array, source: string, address: string = source.slice(0, source.lastIndexOf(":"))): Handled {
     const c = this.#counters;
     c.seen++;
     c.bytesIn += data.length;
@@ -245,7 +249,6 @@ export class Responder {
     if (legacy) c.legacySeen++;
     this.#mono = this.#o.monotonicMs();
     if (data.length > this.#o.maxQueryBytes) return this.#drop("oversize", source, data.length, legacy);
-    const address = source.slice(0, source.lastIndexOf(":"));
     try {
       return legacy ? this.#handleLegacy(this.#o.legacy!, data, source, address) : this.#handleFrame(data, source, address);
     } catch {
@@ -340,7 +343,7 @@ export class Responder {
       const clock = now < this.#o.clockFloorMs ? "clock" : Math.abs(now - query.timeMs) > this.#o.maxSkewMs ? "stale" : undefined;
       if (clock !== undefined) {
         if (!key) return this.#refuse("stale", "stale", data, source, address);
-        if (!this.#answerRate.take(`${idKey(key.id)} ${source}`, mono)) return this.#drop("rate", source, data.length, false);
+        if (!this.#answerRate.take(`${this.#keyNames.get(key)} ${source}`, mono)) return this.#drop("rate", source, data.length, false);
         const challenge = this.#challenges.issue({ address, op: "discovery", id: query.id, args: new Uint8Array() });
         const reply = sealFrame("challenge", this.#o.channelId, encodeChallenge({ id: query.id, challenge, ttlMs: Math.round(this.#challenges.ttlMs) }), { key });
         const handled = this.#reply(reply, "challenge", undefined, source, data.length, false);
@@ -356,7 +359,7 @@ export class Responder {
     // Only an authenticated query (or any fresh one on an unsealed channel) reaches this bucket, so forged
     // frames carrying a client's address cannot spend its answers. Sealed: per key and source port, so
     // clients behind one address do not starve each other.
-    const bucket = key ? `${idKey(key.id)} ${source}` : address;
+    const bucket = key ? `${this.#keyNames.get(key)} ${source}` : address;
     if (!this.#answerRate.take(bucket, mono)) return this.#drop("rate", source, data.length, false);
     const reply = sealFrame("answer", this.#o.channelId, encodeAnswerJson(query.id, now, this.#description().json), key ? { key } : {});
     return this.#reply(reply, "answer", undefined, source, data.length, false);
@@ -390,12 +393,20 @@ export class Responder {
   }
 }
 
-/** Bytes as a Map key: one character per byte (cheaper to build and hash than hex, on every query). */
-function idKey(bytes: Uint8Array): string {
+/**
+ * Bytes as a Map key (cheaper to build and hash than hex, on every query): a 16-byte query id as 8 UTF-16
+ * code units in one call (a flat string; adding characters one by one builds a rope the Map must flatten),
+ * other lengths one character per byte.
+ */
+function idKey(b: Uint8Array): string {
+  if (b.length === 16) {
+    return String.fromCharCode((b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!, (b[4]! << 8) | b[5]!, (b[6]! << 8) | b[7]!, (b[8]! << 8) | b[9]!, (b[10]! << 8) | b[11]!, (b[12]! << 8) | b[13]!, (b[14]! << 8) | b[15]!);
+  }
   let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
   return s;
 }
+
 
 /** Whether `data` holds `expected` at `offset`. */
 function bytesAt(data: Uint8Array, offset: number, expected: Uint8Array): boolean {
@@ -454,7 +465,7 @@ export async function runResponder(socket: UdpEndpoint, responder: Responder, op
     // A batch is everything queued since the last read; each datagram is decided synchronously.
     for await (const batch of socket.batches()) {
       for (const d of batch) {
-        const { reply, decision } = responder.handle(d.data, `${d.address}:${d.port}`);
+        const { reply, decision } = responder.handle(d.data, `${d.address}:${d.port}`, d.address);
         // Not awaited: the next datagram need not wait for this one's send callback.
         if (reply) socket.post(reply, d.port, d.address, onSent);
         onDecision?.(decision);
