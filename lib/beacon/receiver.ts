@@ -4,13 +4,14 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { untilAborted } from "../async/index.ts";
-import { openWithKeyringSync, type Keyring } from "../crypto/index.ts";
+import { findKeyAt, openAesGcmAt, openWithKeyringSync, type Keyring } from "../crypto/index.ts";
 import { BeaconCounters } from "./counters.ts";
 import { decodeDatagram, MAX_BEACON_BYTES, type DecodedDatagram } from "./decode.ts";
+import { isSealedFor, SEALED_HEADER_BYTES } from "./envelope.ts";
 import { BeaconFrameError, type DropReason } from "./errors.ts";
 import type { MembershipTable, Observation, Refusal } from "./membership.ts";
 import { decodeRichBeacon, type RichBeacon } from "./rich.ts";
-import { openFailure } from "./seal.ts";
+import { FORGED_MESSAGE, openFailure, UNKNOWN_KEY_MESSAGE } from "./seal.ts";
 import { SequenceGuard } from "./sequence.ts";
 import type { Datagram } from "../net/index.ts";
 import { decodeVaultAnnouncement, type VaultAnnouncement } from "./vault.ts";
@@ -104,6 +105,23 @@ export class BeaconIngest {
    */
   acceptNow(d: Datagram): ReceivedBeacon | undefined {
     this.counters.recordReceived(d.data.length);
+    const ring = this.#o.keyring;
+    // A keyed fleet's beacons: checked and opened in place, without an envelope object and its views.
+    // Anything else (including a malformed sealed header) takes the decoder, which names what is wrong.
+    if (ring && d.data.length <= this.#maxBytes && isSealedFor(d.data, this.#o.channelId)) {
+      const key = findKeyAt(ring, d.data, 8);
+      if (!key) return this.#refuse("unknown-key", d, () => UNKNOWN_KEY_MESSAGE);
+      // A forged flood is the costly case: its drop builds no error unless --debug asks.
+      const plain = openAesGcmAt(key.aead, d.data, 12, SEALED_HEADER_BYTES);
+      if (!plain) return this.#refuse("forged", d, () => FORGED_MESSAGE);
+      let rich: RichBeacon;
+      try {
+        rich = decodeRichBeacon(plain);
+      } catch (err) {
+        return this.#drop(err, d);
+      }
+      return this.#applyRich(rich, d, true);
+    }
     let decoded: DecodedDatagram;
     try {
       decoded = decodeDatagram(d.data, { channelId: this.#o.channelId, maxBytes: this.#maxBytes });
@@ -111,7 +129,6 @@ export class BeaconIngest {
       return this.#drop(err, d);
     }
     if (decoded.kind === "sealed") {
-      const ring = this.#o.keyring;
       if (!ring) return this.#refuse("unknown-key", d, () => "sealed beacon but no key is configured");
       const e = decoded.envelope;
       let plain: Uint8Array;

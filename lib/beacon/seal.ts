@@ -44,14 +44,17 @@ export function openBeaconSync(ring: Keyring, envelope: Extract<Envelope, { seal
   }
 }
 
+/** What a drop for `unknown-key` says. */
+export const UNKNOWN_KEY_MESSAGE = "sealed with a key this node does not have";
+/** What a drop for `forged` says. */
+export const FORGED_MESSAGE = "sealed beacon did not authenticate (wrong key or altered bytes)";
+
 /**
  * Why opening a sealed beacon failed, from the error lib/crypto threw, with the message for people.
  * @returns the drop reason (`unknown-key` or `forged`) and its message
  */
 export function openFailure(err: unknown): { reason: "unknown-key" | "forged"; message: string } {
-  return err instanceof OpenError && err.reason === "unknown-key"
-    ? { reason: "unknown-key", message: "sealed with a key this node does not have" }
-    : { reason: "forged", message: "sealed beacon did not authenticate (wrong key or altered bytes)" };
+  return err instanceof OpenError && err.reason === "unknown-key" ? { reason: "unknown-key", message: UNKNOWN_KEY_MESSAGE } : { reason: "forged", message: FORGED_MESSAGE };
 }
 
 function toBeaconError(err: unknown): never {

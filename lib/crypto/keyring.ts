@@ -131,6 +131,29 @@ export function openAesGcmSync(key: AeadKey, nonce: Uint8Array, aad: Uint8Array,
   }
 }
 
+/**
+ * Opens a sealed datagram in place, for receive loops: the 12-byte nonce at `nonceAt`, the AAD
+ * `datagram[0, aadBytes)`, then the ciphertext and the 16-byte tag up to the end. Four views of the datagram
+ * and no copy of the plaintext; a frame that does not authenticate costs no error of ours (a forged flood).
+ * @param key from {@link importAeadKey} (a ring key's `aead`)
+ * @returns the plaintext (a Buffer of its own: its slice() is a view), or undefined when it does not
+ *   authenticate or is shorter than its AAD and tag
+ */
+export function openAesGcmAt(key: AeadKey, datagram: Uint8Array, nonceAt: number, aadBytes: number): Uint8Array | undefined {
+  const end = datagram.length - TAG_BYTES;
+  if (end < aadBytes || nonceAt + NONCE_BYTES > datagram.length) return undefined;
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, datagram.subarray(nonceAt, nonceAt + NONCE_BYTES), { authTagLength: TAG_BYTES });
+    decipher.setAAD(datagram.subarray(0, aadBytes));
+    decipher.setAuthTag(datagram.subarray(end));
+    const plain = decipher.update(datagram.subarray(aadBytes, end));
+    decipher.final(); // throws when the tag does not verify; nothing is returned before that
+    return plain;
+  } catch {
+    return undefined;
+  }
+}
+
 function notAuthentic(err: unknown): never {
   throw new OpenError("auth", "the frame did not authenticate (wrong key or altered bytes)", { cause: err });
 }
@@ -139,6 +162,19 @@ function notAuthentic(err: unknown): never {
 export function findKey(ring: Keyring, id: Uint8Array): RingKey | undefined {
   // A plain loop: this runs for every sealed datagram received.
   for (const k of ring.keys) if (bytesEqual(k.id, id)) return k;
+  return undefined;
+}
+
+/**
+ * The key whose 4-byte id `bytes` holds at `offset`, compared in place (no view: this runs per datagram).
+ * @returns the key, or undefined when the ring has none with that id (or the bytes end first)
+ */
+export function findKeyAt(ring: Keyring, bytes: Uint8Array, offset: number): RingKey | undefined {
+  if (offset + KEY_ID_BYTES > bytes.length) return undefined;
+  for (const k of ring.keys) {
+    const id = k.id;
+    if (bytes[offset] === id[0] && bytes[offset + 1] === id[1] && bytes[offset + 2] === id[2] && bytes[offset + 3] === id[3]) return k;
+  }
   return undefined;
 }
 

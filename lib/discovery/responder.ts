@@ -3,7 +3,7 @@
  * counters. No sockets here; {@link runResponder} connects it to a {@link UdpEndpoint}. Synchronous: the
  * AES work is `node:crypto`, so one datagram is decided before the next is looked at.
  */
-import { ChallengeTable, openAesGcmSync, ReplayCache, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
+import { ChallengeTable, findKeyAt, openAesGcmAt, ReplayCache, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
 import { CLOCK_FLOOR_MS } from "../version.ts";
 import type { UdpEndpoint } from "../net/index.ts";
 import { sealFrame } from "./envelope.ts";
@@ -301,7 +301,7 @@ export class Responder {
     const sealed = (data[4]! & FLAG_SEALED) !== 0;
     let key: RingKey | undefined;
     if (ring) {
-      key = sealed ? keyAt(ring, data, 10) : undefined;
+      key = sealed ? findKeyAt(ring, data, 10) : undefined;
       if (!key) return this.#refuse("key", "refused", data, source, address);
       if (!this.#budget.take(address, this.#mono)) return this.#drop("budget", source, data.length, false);
     } else if (sealed) return this.#refuse("key", "refused", data, source, address);
@@ -310,11 +310,9 @@ export class Responder {
     let payload: Uint8Array;
     if (key) {
       if (data.length < HEADER_BYTES + TAG_BYTES) return this.#refuse("malformed", "malformed", data, source, address);
-      try {
-        payload = openAesGcmSync(key.aead, data.subarray(14, 26), data.subarray(0, HEADER_BYTES), data.subarray(HEADER_BYTES));
-      } catch {
-        return this.#refuse("auth", "refused", data, source, address);
-      }
+      const opened = openAesGcmAt(key.aead, data, 14, HEADER_BYTES);
+      if (!opened) return this.#refuse("auth", "refused", data, source, address);
+      payload = opened;
     } else {
       if ((data[10]! | data[11]! | data[12]! | data[13]!) !== 0) return this.#refuse("malformed", "malformed", data, source, address);
       payload = data.subarray(HEADER_BYTES);
@@ -414,11 +412,6 @@ function bytesAt(data: Uint8Array, offset: number, expected: Uint8Array): boolea
   return true;
 }
 
-/** The ring key whose id `data` holds at `offset` (a loop, no closure: this runs per datagram). */
-function keyAt(ring: Keyring, data: Uint8Array, offset: number): RingKey | undefined {
-  for (const k of ring.keys) if (bytesAt(data, offset, k.id)) return k;
-  return undefined;
-}
 
 /** A well-formed header of any type (what decodeHeader would accept) whose length matches the datagram. */
 function looksLikeFrame(d: Uint8Array): boolean {
