@@ -5,7 +5,7 @@
  */
 import { ChallengeTable, findKeyAt, openAesGcmAt, ReplayCache, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
 import { CLOCK_FLOOR_MS } from "../version.ts";
-import type { UdpEndpoint } from "../net/index.ts";
+import type { OutgoingDatagram, UdpEndpoint } from "../net/index.ts";
 import { sealFrame } from "./envelope.ts";
 import { CHANNEL_ID_BYTES, FLAG_SEALED, FRAME_TYPE, HEADER_BYTES, MARKER, TAG_BYTES, VERSION } from "./frame.ts";
 import {
@@ -455,14 +455,16 @@ export async function runResponder(socket: UdpEndpoint, responder: Responder, op
     if (err) responder.countError();
   };
   try {
-    // A batch is everything queued since the last read; each datagram is decided synchronously.
+    // A batch is everything queued since the last read; each datagram is decided synchronously, and the
+    // batch's replies leave together (one system call for many). Not awaited: sends report through onSent.
     for await (const batch of socket.batches()) {
+      const replies: OutgoingDatagram[] = [];
       for (const d of batch) {
         const { reply, decision } = responder.handle(d.data, `${d.address}:${d.port}`, d.address);
-        // Not awaited: the next datagram need not wait for this one's send callback.
-        if (reply) socket.post(reply, d.port, d.address, onSent);
+        if (reply) replies.push({ data: reply, port: d.port, address: d.address });
         onDecision?.(decision);
       }
+      socket.postMany(replies, onSent);
     }
   } finally {
     signal.removeEventListener("abort", onAbort);

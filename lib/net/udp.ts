@@ -30,6 +30,13 @@ export interface DatagramSink {
   send(data: Uint8Array, port: number, address: string): Promise<void>;
 }
 
+/** A datagram to send. */
+export interface OutgoingDatagram {
+  readonly data: Uint8Array;
+  readonly port: number;
+  readonly address: string;
+}
+
 /** An open, bound UDP socket. */
 export interface UdpEndpoint extends DatagramSink, AsyncIterable<Datagram>, AsyncDisposable {
   /**
@@ -38,6 +45,11 @@ export interface UdpEndpoint extends DatagramSink, AsyncIterable<Datagram>, Asyn
    * returns (the kernel usually takes the datagram at once).
    */
   post(data: Uint8Array, port: number, address: string, done?: (error?: NetError) => void): void;
+  /**
+   * {@link post} for several datagrams at once, in order: one `sendmmsg(2)` for as many as the kernel takes
+   * (a receive loop answering a batch). `done` runs once per datagram, as for `post`.
+   */
+  postMany(datagrams: readonly OutgoingDatagram[], done?: (error?: NetError) => void): void;
   /** The bound address. */
   readonly address: string;
   /** The bound port (the one the OS chose for port 0). */
@@ -266,6 +278,26 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
     if (pending.length >= maxQueued) return done?.(new NetError(`cannot send to ${address}:${toPort}: ${maxQueued} datagrams already wait for the kernel`, { code: "ENOBUFS" }));
     pending.push(p);
   };
+  const postMany = (datagrams: readonly OutgoingDatagram[], done?: (error?: NetError) => void): void => {
+    if (datagrams.length === 0) return;
+    if (closed || pending.length > 0 || datagrams.length === 1) {
+      for (const d of datagrams) post(d.data, d.port, d.address, done);
+      return;
+    }
+    const flat: (Uint8Array | number | string)[] = [];
+    for (const d of datagrams) flat.push(d.data, d.port, d.address);
+    let took: number;
+    try {
+      took = socket.sendMany(flat);
+    } catch {
+      // One of them was refused (and which is not known): each goes on its own, and reports its own error.
+      for (const d of datagrams) post(d.data, d.port, d.address, done);
+      return;
+    }
+    for (let i = 0; i < took; i++) done?.();
+    // The kernel took only the first `took` (a full send buffer): the rest wait for drain, in order.
+    for (let i = took; i < datagrams.length; i++) post(datagrams[i]!.data, datagrams[i]!.port, datagrams[i]!.address, done);
+  };
   const end = async <T>(): Promise<IteratorResult<T>> => {
     await close();
     return { value: undefined, done: true };
@@ -287,6 +319,7 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
     siblings,
     send: (data, toPort, address) => new Promise<void>((resolve, reject) => post(data, toPort, address, (err) => (err ? reject(err) : resolve()))),
     post,
+    postMany,
     close,
     [Symbol.asyncDispose]: close,
     batches: () => ({

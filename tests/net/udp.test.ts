@@ -115,6 +115,25 @@ describe("openUdp()", () => {
     await assert.rejects(tx.send(new Uint8Array([1]), 9, "127.255.255.255"), (e: unknown) => e instanceof NetError && e.code === "EACCES");
   });
 
+  it("postMany() sends every datagram in order, and reports each one (a refused one with its NetError)", async () => {
+    await using rx = await openUdp({ port: 0, address: "127.0.0.1" });
+    await using tx = await openUdp({ port: 0, address: "127.0.0.1" });
+    const results: (string | undefined)[] = [];
+    const many = [1, 2, 3, 4, 5].map((i) => ({ data: new Uint8Array([i]), port: rx.port, address: "127.0.0.1" }));
+    tx.postMany(many, (err) => results.push(err?.code));
+    assert.deepEqual(await collect(rx, 5, 5000), [1, 2, 3, 4, 5]);
+    assert.deepEqual([...results], [undefined, undefined, undefined, undefined, undefined]);
+    // A broadcast without SO_BROADCAST among them: the kernel refuses that one, the others still go.
+    results.length = 0;
+    await using rx2 = await openUdp({ port: 0, address: "127.0.0.1" });
+    tx.postMany([{ data: new Uint8Array([9]), port: rx2.port, address: "127.255.255.255" }, { data: new Uint8Array([7]), port: rx2.port, address: "127.0.0.1" }], (err) => results.push(err?.code));
+    assert.deepEqual(await collect(rx2, 1, 5000), [7]);
+    assert.deepEqual([...results].sort(), ["EACCES", undefined]);
+    await tx.close();
+    tx.postMany(many, (err) => results.push(err?.message));
+    assert.equal(results.length, 7);
+  });
+
   it("send() retries once when an earlier datagram's port-unreachable surfaces as ECONNREFUSED", async () => {
     // A port nobody listens on: each datagram to it brings back an ICMP port unreachable, which Bun reports
     // on the socket's next send (and that datagram would be lost without the retry).
