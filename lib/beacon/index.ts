@@ -14,6 +14,7 @@ export {
   UNSEALED_HEADER_BYTES,
   decodeEnvelope,
   encodeSealedHeader,
+  isSealedFor,
   encodeUnsealedEnvelope,
   type Envelope,
 } from "./envelope.ts";
