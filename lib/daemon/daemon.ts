@@ -342,7 +342,10 @@ export class Daemon {
       }
       return this.#refuse(problems);
     }
-    // Phase 3: commit.
+    // Phase 3: commit. The table outlives the beacon tasks: it takes the new times (a changed [beacon]
+    // replaces the beacon task, whose ticker then sleeps by them).
+    const b = input.config.beacon;
+    this.#membership?.retime({ suspectAfter: b.suspectAfter, failedAfter: b.failedAfter, forgetAfterMs: b.forgetAfterMs });
     for (const s of staged) {
       s.commit();
       s.task.updated(s.slice);
