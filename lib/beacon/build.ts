@@ -13,13 +13,28 @@ import { checkSelfDescription, encodeBeacon, randomBootId, type BeaconBuilder, t
 import { BeaconCounters } from "./counters.ts";
 import { BeaconError, type BeaconFrameError, type DropReason } from "./errors.ts";
 import { HookRunner, type HookOutcome, type HookSpawner, type HookSpec } from "./hooks.ts";
-import { MembershipTable } from "./membership.ts";
+import { MembershipTable, type MembershipOptions } from "./membership.ts";
 import { BeaconIngest, runBeaconReceiver, type ReceivedBeacon } from "./receiver.ts";
 import { runBeaconSender } from "./sender.ts";
 import { openBeaconSockets } from "./sockets.ts";
 import { resolveTargets } from "./targets.ts";
 import type { MembershipEvent } from "./types.ts";
 
+
+/** The membership table's times and limits that `[beacon]` sets. */
+export type MembershipSettings = Pick<MembershipOptions, "suspectAfter" | "failedAfter" | "forgetAfterMs" | "maxHosts" | "maxNamesPerAddress" | "maxUnsealedIntervalMs">;
+
+/** The membership table's times and limits from `[beacon]` (the daemon's table, and each command's). */
+export function membershipOptionsOf(b: BeaconConfig): MembershipSettings {
+  return {
+    suspectAfter: b.suspectAfter,
+    failedAfter: b.failedAfter,
+    forgetAfterMs: b.forgetAfterMs,
+    maxHosts: b.maxHosts,
+    maxNamesPerAddress: b.maxNamesPerAddress,
+    maxUnsealedIntervalMs: b.maxUnsealedIntervalMs,
+  };
+}
 /** Everything beacons need but their sockets: the config's `[beacon]` with overrides applied, resolved. */
 export interface BeaconSettings {
   readonly port: number;
@@ -38,7 +53,7 @@ export interface BeaconSettings {
   readonly vault?: { readonly group: string; readonly port: number; readonly interface?: string; readonly intervalMs: number };
   readonly hooks: readonly HookSpec[];
   /** The membership table's thresholds. */
-  readonly membership: { readonly suspectAfter: number; readonly failedAfter: number; readonly forgetAfterMs: number };
+  readonly membership: MembershipSettings;
 }
 
 /** What {@link resolveBeaconSettings} takes besides the config. */
@@ -104,7 +119,7 @@ export async function resolveBeaconSettings(config: BeaconConfigSlice, o: Beacon
     goodbye: b.goodbye,
     ...(b.vault.enabled && { vault: { group: b.vault.group, port: b.vault.port, ...(b.vault.interface && { interface: b.vault.interface }), intervalMs: b.vault.intervalMs } }),
     hooks: b.hooks,
-    membership: { suspectAfter: b.suspectAfter, failedAfter: b.failedAfter, forgetAfterMs: b.forgetAfterMs },
+    membership: membershipOptionsOf(b),
   };
 }
 

@@ -37,6 +37,7 @@ export {
   createBeaconIdentity,
   createLiveBeaconBuilder,
   prepareBeacons,
+  membershipOptionsOf,
   resolveBeaconSettings,
   type BeaconConfigSlice,
   type BeaconIdentity,
@@ -44,6 +45,7 @@ export {
   type BeaconSettingsOptions,
   type LiveBeaconBuilder,
   type LiveBeaconBuilderOptions,
+  type MembershipSettings,
   type PrepareBeaconsOptions,
   type PreparedBeacons,
 } from "./build.ts";

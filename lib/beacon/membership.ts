@@ -144,9 +144,9 @@ export class MembershipTable {
   #suspectAfter: number;
   #failedAfter: number;
   #forgetAfterMs: number;
-  readonly #maxHosts: number;
-  readonly #maxNamesPerAddress: number;
-  readonly #maxUnsealedIntervalMs: number;
+  #maxHosts: number;
+  #maxNamesPerAddress: number;
+  #maxUnsealedIntervalMs: number;
   readonly #maxQueued: number;
   readonly #clock: Clock;
 
@@ -256,18 +256,35 @@ export class MembershipTable {
   }
 
   /**
-   * Changes when hosts turn suspect, failed and forgotten (a reloaded config), keeping every host and its
-   * state; the next {@link tick} judges them by the new times.
+   * Takes new times and limits (a reloaded config), keeping every host and its state: the next {@link tick}
+   * judges them by the new times. A smaller `maxHosts` evicts at once, as admissions do (failed hosts
+   * first, then unsealed ones); a smaller `maxNamesPerAddress` or `maxUnsealedIntervalMs` applies to the
+   * beacons heard from now on.
+   * @returns the hosts evicted to fit `maxHosts`
    * @throws {RangeError} as the constructor does, changing nothing
    */
-  retime(timings: Pick<MembershipOptions, "suspectAfter" | "failedAfter" | "forgetAfterMs">): void {
-    const suspectAfter = timings.suspectAfter ?? this.#suspectAfter;
-    const failedAfter = timings.failedAfter ?? this.#failedAfter;
+  reconfigure(options: Pick<MembershipOptions, "suspectAfter" | "failedAfter" | "forgetAfterMs" | "maxHosts" | "maxNamesPerAddress" | "maxUnsealedIntervalMs">): HostRecord[] {
+    const suspectAfter = options.suspectAfter ?? this.#suspectAfter;
+    const failedAfter = options.failedAfter ?? this.#failedAfter;
+    const maxHosts = options.maxHosts ?? this.#maxHosts;
+    const maxNamesPerAddress = options.maxNamesPerAddress ?? this.#maxNamesPerAddress;
     if (!(suspectAfter >= 1)) throw new RangeError(`suspectAfter must be at least 1, got ${suspectAfter}`);
     if (!(failedAfter >= suspectAfter)) throw new RangeError(`failedAfter (${failedAfter}) must be at least suspectAfter (${suspectAfter})`);
+    if (!(maxHosts >= 1)) throw new RangeError(`maxHosts must be at least 1, got ${maxHosts}`);
+    if (!(maxNamesPerAddress >= 1)) throw new RangeError(`maxNamesPerAddress must be at least 1, got ${maxNamesPerAddress}`);
     this.#suspectAfter = suspectAfter;
     this.#failedAfter = failedAfter;
-    this.#forgetAfterMs = timings.forgetAfterMs ?? this.#forgetAfterMs;
+    this.#forgetAfterMs = options.forgetAfterMs ?? this.#forgetAfterMs;
+    this.#maxHosts = maxHosts;
+    this.#maxNamesPerAddress = maxNamesPerAddress;
+    this.#maxUnsealedIntervalMs = options.maxUnsealedIntervalMs ?? this.#maxUnsealedIntervalMs;
+    const evicted: HostRecord[] = [];
+    while (this.#hosts.size > this.#maxHosts) {
+      const e = this.#evictOne();
+      if (!e) break;
+      evicted.push(e);
+    }
+    return evicted;
   }
 
   /**

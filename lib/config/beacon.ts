@@ -53,6 +53,12 @@ export interface BeaconConfig {
   readonly failedAfter: number;
   /** How long a failed host stays listed, in ms. @default 600000 */
   readonly forgetAfterMs: number;
+  /** Most hosts the membership table holds (a newcomer is always admitted, evicting another). @default 4096 */
+  readonly maxHosts: number;
+  /** Names unsealed beacons from one source address may hold in the table. @default 16 */
+  readonly maxNamesPerAddress: number;
+  /** Longest interval an unsealed beacon may announce (or its learned pace may reach), in ms. @default 300000 */
+  readonly maxUnsealedIntervalMs: number;
   /** Send a goodbye on clean shutdown. @default true */
   readonly goodbye: boolean;
   /**
@@ -83,6 +89,9 @@ export function readBeacon(s: Section): BeaconConfig {
   const failedAfter = s.int("failed_after", { default: 3, min: 1, max: 1000 });
   if (failedAfter < suspectAfter) s.problem("failed_after", `must be at least suspect_after (${suspectAfter}), got ${failedAfter}`);
   const forgetAfterMs = s.durationMs("forget_after", { default: 600_000, minMs: 0 });
+  const maxHosts = s.int("max_hosts", { default: 4096, min: 1, max: 1_000_000 });
+  const maxNamesPerAddress = s.int("max_names_per_address", { default: 16, min: 1, max: 65_536 });
+  const maxUnsealedIntervalMs = s.durationMs("max_unsealed_interval", { default: 300_000, minMs: 100, maxMs: 86_400_000 });
   const goodbye = s.bool("goodbye", { default: true });
   const acceptUnsealed = s.bool("accept_unsealed");
 
@@ -124,6 +133,9 @@ export function readBeacon(s: Section): BeaconConfig {
     suspectAfter,
     failedAfter,
     forgetAfterMs,
+    maxHosts,
+    maxNamesPerAddress,
+    maxUnsealedIntervalMs,
     goodbye,
     ...(acceptUnsealed !== undefined && { acceptUnsealed }),
     vault,

@@ -5,7 +5,7 @@
  * in place; any failure leaves the running generation as it was and says why.
  */
 import { Subscribers } from "../async/index.ts";
-import { MembershipTable, type BeaconIdentity, type HookSpawner } from "../beacon/index.ts";
+import { MembershipTable, membershipOptionsOf, type BeaconIdentity, type HookSpawner } from "../beacon/index.ts";
 import type { GpioLines } from "../gpio/index.ts";
 import type { Metric, MetricsProxy } from "../metrics/index.ts";
 import { DaemonError, errorMessage } from "./errors.ts";
@@ -97,7 +97,7 @@ export class Daemon {
     const slices = this.#slices(input);
     if (slices.size === 0) throw new DaemonError(NOTHING_ENABLED);
     const b = input.config.beacon;
-    const membership = new MembershipTable({ suspectAfter: b.suspectAfter, failedAfter: b.failedAfter, forgetAfterMs: b.forgetAfterMs });
+    const membership = new MembershipTable(membershipOptionsOf(b));
     this.#membership = membership;
     this.#ctx = this.#createContext(membership);
     this.#watching = this.#watchMembership(membership);
@@ -343,10 +343,9 @@ export class Daemon {
       }
       return this.#refuse(problems);
     }
-    // Phase 3: commit. The table outlives the beacon tasks: it takes the new times (a changed [beacon]
-    // replaces the beacon task, whose ticker then sleeps by them).
-    const b = input.config.beacon;
-    this.#membership?.retime({ suspectAfter: b.suspectAfter, failedAfter: b.failedAfter, forgetAfterMs: b.forgetAfterMs });
+    // Phase 3: commit. The table outlives the beacon tasks: it takes the new times and limits (a changed
+    // [beacon] replaces the beacon task, whose ticker then sleeps by them).
+    this.#membership?.reconfigure(membershipOptionsOf(input.config.beacon));
     for (const s of staged) {
       s.commit();
       s.task.updated(s.slice);
@@ -387,3 +386,4 @@ export class Daemon {
     return outcome;
   }
 }
+

@@ -35,21 +35,47 @@ describe("MembershipTable", () => {
     assert.equal(table.size, 1);
   });
 
-  it("retime() judges hosts by the new times at the next tick, keeping them and their state; bad times change nothing", () => {
+  it("reconfigure() judges hosts by the new times at the next tick, keeping them and their state; bad times change nothing", () => {
     const { table, clock } = setup();
     table.observe(beacon("a"));
     clock.advance(1500);
     assert.deepEqual(table.tick(), [], "1.5 intervals: alive with the default suspect_after = 2");
-    table.retime({ suspectAfter: 1, failedAfter: 5, forgetAfterMs: 1000 });
+    table.reconfigure({ suspectAfter: 1, failedAfter: 5, forgetAfterMs: 1000 });
     assert.equal(table.get("a")?.state, "alive", "retime itself emits nothing");
     assert.deepEqual(table.tick().map((e) => e.type), ["suspect"]);
     assert.equal(table.msUntilNextChange(), 3501, "failed at 5 intervals now, not 3");
-    assert.throws(() => table.retime({ suspectAfter: 4, failedAfter: 2 }), RangeError);
+    assert.throws(() => table.reconfigure({ suspectAfter: 4, failedAfter: 2 }), RangeError);
     clock.advance(3501);
     assert.deepEqual(table.tick().map((e) => e.type), ["failed"], "the refused times did not apply");
     clock.advance(1001);
     table.tick();
     assert.equal(table.size, 0, "forgotten after the new forget_after");
+  });
+
+  it("reconfigure() with a smaller maxHosts evicts at once (failed first, then unsealed), with leave events; new limits bind new beacons", async () => {
+    const { table, clock } = setup();
+    const events: string[] = [];
+    const follow = (async () => {
+      for await (const e of table.subscribe()) events.push(`${e.type}:${e.host.host}`);
+    })();
+    table.observe(beacon("sealed-1", { sealed: true, address: "10.0.0.1" }));
+    table.observe(beacon("old", { address: "10.0.0.2", intervalMs: 100 }));
+    clock.advance(301);
+    table.tick(); // old fails
+    table.observe(beacon("plain", { address: "10.0.0.3" }));
+    table.observe(beacon("plain", { address: "10.0.0.3" }));
+    const evicted = table.reconfigure({ maxHosts: 2, maxNamesPerAddress: 1 });
+    assert.deepEqual(evicted.map((h) => h.host), ["old"], "the failed host goes first");
+    assert.deepEqual(table.reconfigure({ maxHosts: 1 }).map((h) => h.host), ["plain"], "then the unsealed one");
+    assert.deepEqual(table.hosts().map((h) => h.host), ["sealed-1"]);
+    table.reconfigure({ maxHosts: 10 });
+    assert.equal(table.observe(beacon("x", { address: "10.0.0.9" })).accepted, true);
+    assert.deepEqual(table.observe(beacon("y", { address: "10.0.0.9" })), { accepted: false, refused: "source-limit" }, "one name per address now");
+    assert.throws(() => table.reconfigure({ maxHosts: 0 }), RangeError);
+    table.close();
+    await follow;
+    assert.ok(events.includes("leave:plain"), events.join(" "));
+    assert.ok(!events.includes("leave:old"), "a failed host evicted gets no leave");
   });
 
   it("uses each sender's own interval", () => {

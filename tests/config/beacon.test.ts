@@ -17,6 +17,9 @@ describe("readBeacon()", () => {
       suspectAfter: 2,
       failedAfter: 3,
       forgetAfterMs: 600000,
+      maxHosts: 4096,
+      maxNamesPerAddress: 16,
+      maxUnsealedIntervalMs: 300000,
       goodbye: true,
       vault: { enabled: false, group: "224.1.1.1", port: 5004, intervalMs: 10000 },
       hooks: [],
@@ -35,6 +38,9 @@ format = "json"
 suspect_after = 3
 failed_after = 5
 forget_after = "1m"
+max_hosts = 20000
+max_names_per_address = 64
+max_unsealed_interval = "90s"
 goodbye = false
 accept_unsealed = true
 [beacon.vault]
@@ -54,6 +60,7 @@ command = ["/usr/local/bin/notify", "--quiet"]
     assert.equal(b.format, "json");
     assert.equal(b.failedAfter, 5);
     assert.equal(b.forgetAfterMs, 60000);
+    assert.deepEqual([b.maxHosts, b.maxNamesPerAddress, b.maxUnsealedIntervalMs], [20000, 64, 90000]);
     assert.equal(b.acceptUnsealed, true);
     assert.deepEqual(b.vault, { enabled: true, group: "239.1.2.3", port: 5005, interface: "127.0.0.1", intervalMs: 2000 });
     assert.deepEqual(b.hooks, [
@@ -73,12 +80,28 @@ broadcast = ["everywhere"]
 suspect_after = 4
 failed_after = 3
 colour = "red"
+max_hosts = 0
+max_names_per_address = "many"
+max_unsealed_interval = "2d"
 [beacon.vault]
 group = "10.0.0.1"
 [[beacon.hooks]]
 events = ["boom"]
 `),
-      ["beacon.port@2", "beacon.format@3", "beacon.delay@5", "beacon.broadcast[0]@6", "beacon.failed_after@8", "beacon.colour@9", "beacon.vault.group@11", "beacon.hooks[0].command@12", "beacon.hooks[0].events[0]@13"],
+      [
+        "beacon.port@2",
+        "beacon.format@3",
+        "beacon.delay@5",
+        "beacon.broadcast[0]@6",
+        "beacon.failed_after@8",
+        "beacon.colour@9",
+        "beacon.max_hosts@10",
+        "beacon.max_names_per_address@11",
+        "beacon.max_unsealed_interval@12",
+        "beacon.vault.group@14",
+        "beacon.hooks[0].command@15",
+        "beacon.hooks[0].events[0]@16",
+      ],
     );
   });
 });

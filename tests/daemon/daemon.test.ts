@@ -84,7 +84,7 @@ function setup() {
 }
 
 describe("Daemon.reload()", () => {
-  it("gives the membership table (which outlives every task) the reloaded [beacon] times; hosts stay", async () => {
+  it("gives the membership table (which outlives every task) the reloaded [beacon] times and limits; hosts stay", async () => {
     const { daemon } = setup();
     await daemon.start(input({ a: { v: 1 } }));
     const table = daemon.context.membership;
@@ -95,6 +95,10 @@ describe("Daemon.reload()", () => {
     assert.equal(r.ok, true);
     assert.ok(due() > 4900 && due() <= 5001, `suspect after 5 intervals once reloaded, due in ${due()} ms`);
     assert.equal(table.get("peer")?.state, "alive");
+    table.observe({ host: "other", address: "10.0.0.6", intervalMs: 1000, source: "disco.py" });
+    const r2 = await daemon.reload({ ...input({ a: { v: 1 } }), config: parseConfig("[beacon]\nmax_hosts = 1\n") });
+    assert.equal(r2.ok, true);
+    assert.equal(table.size, 1, "a smaller max_hosts evicts at once");
     await daemon.stop();
   });
 
