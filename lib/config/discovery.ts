@@ -33,6 +33,10 @@ export interface DiscoveryConfig {
   readonly rateLimitPerSec: number;
   /** Burst allowance per source. @default 20 */
   readonly rateBurst: number;
+  /** Failed decrypt attempts per second for strangers in all (sources that authenticated lately have their own bucket of this size). @default 20000 */
+  readonly decryptBudget: number;
+  /** Failed decrypt attempts per second from one source address. @default 500 */
+  readonly decryptBudgetPerAddress: number;
   /** How long the client collects answers, in ms. @default 2000 */
   readonly timeoutMs: number;
   /** Queries older or newer than this (by the sender's clock) are dropped, in ms. @default 30000 */
@@ -90,6 +94,8 @@ export function readDiscovery(s: Section): DiscoveryConfig {
   const hidden = s.bool("hidden", { default: true });
   const rateLimitPerSec = s.number("rate_limit", { default: 10, min: 0.1, max: 100_000 });
   const rateBurst = s.int("rate_burst", { default: 20, min: 1, max: 100_000 });
+  const decryptBudget = s.int("decrypt_budget", { default: 20_000, min: 1, max: 10_000_000 });
+  const decryptBudgetPerAddress = s.int("decrypt_budget_per_address", { default: 500, min: 1, max: 10_000_000 });
   const timeoutMs = s.durationMs("timeout", { default: defaults.timeoutMs, minMs: 10, maxMs: 3_600_000 });
   // Capped: a sealed query outside max_skew gets a challenge (docs/PROTOCOL.md), so a huge skew buys nothing
   // and would leave replays to the bounded id memory alone.
@@ -111,6 +117,8 @@ export function readDiscovery(s: Section): DiscoveryConfig {
     hidden,
     rateLimitPerSec,
     rateBurst,
+    decryptBudget,
+    decryptBudgetPerAddress,
     timeoutMs,
     maxSkewMs,
     legacy,

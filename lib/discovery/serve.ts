@@ -48,6 +48,8 @@ export async function serveDiscovery(o: ServeDiscoveryOptions): Promise<Responde
     hidden: c.hidden,
     rateLimitPerSec: c.rateLimitPerSec,
     rateBurst: c.rateBurst,
+    decryptsPerSec: c.decryptBudget,
+    decryptsPerSourcePerSec: c.decryptBudgetPerAddress,
     maxSkewMs: c.maxSkewMs,
     ...(c.legacy && o.legacyKey && { legacy: { magic: c.magic, key: o.legacyKey } }),
     // Legacy without a key: the password is PyDiscover's only, so disco frames are not answered at all.

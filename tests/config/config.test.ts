@@ -54,7 +54,7 @@ describe("parseConfig()", () => {
     [
       "unknown keys name what was expected",
       "[discovery]\nprot = 1\n",
-      ["t.toml:2: discovery.prot: unknown key (expected one of: broadcast, enabled, hidden, interfaces, key, key_file, keys, legacy, listen, magic, max_skew, multicast_group, multicast_interface, password, password_file, port, rate_burst, rate_limit, timeout)"],
+      ["t.toml:2: discovery.prot: unknown key (expected one of: broadcast, decrypt_budget, decrypt_budget_per_address, enabled, hidden, interfaces, key, key_file, keys, legacy, listen, magic, max_skew, multicast_group, multicast_interface, password, password_file, port, rate_burst, rate_limit, timeout)"],
     ],
     [
       "secrets: both password forms, malformed keys",

@@ -7,6 +7,7 @@ import {
   decodeDatagram,
   describeHost,
   encodeAnswer,
+  encodeQuery,
   sealFrame,
   serveDiscovery,
   discover,
@@ -141,5 +142,36 @@ describe("discover() <-> runResponder() over 127.0.0.1", () => {
     assert.deepEqual(result.hosts.map((h) => h.host), ["served"]);
     assert.equal(counters.answered, 1);
     assert.equal(counters.seen, 1);
+  });
+
+  it("serveDiscovery() takes the pre-authentication budget from [discovery] decrypt_budget_per_address", async () => {
+    const config = { ...parseConfig('[discovery]\nmagic = "loop"\nlisten = "127.0.0.1"\ndecrypt_budget_per_address = 3\n').discovery, port: 0 };
+    assert.deepEqual([config.decryptBudget, config.decryptBudgetPerAddress], [20_000, 3]);
+    const controller = new AbortController();
+    let resolvePort: (p: number) => void = () => undefined;
+    const port = new Promise<number>((r) => (resolvePort = r));
+    let seen = 0;
+    let allSeen!: () => void;
+    const done = new Promise<void>((r) => (allSeen = r));
+    const serving = serveDiscovery({
+      signal: controller.signal,
+      config,
+      keyring: ring,
+      describe: () => describeHost({ host: "served", addresses: [], version: "t", uptimeSec: 0 }),
+      onListening: (_address, p) => resolvePort(p),
+      onDecision: () => void (++seen === 10 && allSeen()),
+    });
+    // Forged: a valid key id, a tag that fails (the last byte flipped).
+    await using sender = await openUdp({ address: "127.0.0.1", port: 0 });
+    const to = await port;
+    for (let i = 0; i < 10; i++) {
+      const frame = sealFrame("query", chan, encodeQuery({ id: crypto.getRandomValues(new Uint8Array(16)), timeMs: Date.now() }), { key: ring.keys[0]! });
+      frame[frame.length - 1]! ^= 1;
+      await sender.send(frame, to, "127.0.0.1");
+    }
+    await done;
+    controller.abort();
+    const counters = await serving;
+    assert.deepEqual([counters.dropped.auth, counters.dropped.budget], [3, 7], "three attempts, then dropped unread");
   });
 });
