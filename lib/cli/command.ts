@@ -37,6 +37,12 @@ export interface CliIo {
    * silently); returns the unsubscribe function. Absent in tests.
    */
   onSignal?(name: CatchableSignal, listener: () => void): () => void;
+  /**
+   * Asks the runtime to give back what start-up left behind: a full collection, and the compiled code of
+   * functions that ran once (they compile again if they run again). The daemon calls it once, a moment
+   * after READY. Absent in tests.
+   */
+  releaseStartupMemory?(): void;
 }
 
 /** Signals a command may take over (SIGINT / SIGTERM abort the command's signal; SIGHUP is onReload). */

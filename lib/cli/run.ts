@@ -68,6 +68,9 @@ Exit codes: 0 stopped by a signal, 1 every task kept failing, 2 usage or config 
 enables nothing).
 `;
 
+/** How long after READY the daemon gives back what start-up left behind ({@link CliIo.releaseStartupMemory}). */
+const STARTUP_SETTLE_MS = 2000;
+
 /** A logger whose format can change on reload, writing to stderr (journald stamps lines itself). */
 function switchableLogger(io: CliIo, format: "text" | "json"): DaemonLogger & { setFormat(format: "text" | "json"): void } {
   const journal = io.env["JOURNAL_STREAM"] !== undefined && io.env["JOURNAL_STREAM"] !== "";
@@ -212,6 +215,9 @@ export const command: Command = {
     started = true;
     log.info(`running ${daemon.status().tasks.map((t) => t.name).join(", ")} (generation 1)${control ? `; control socket ${socketPath}` : ""}`);
     if (!stopping) systemd.ready(statusLine(daemon));
+    // Start-up (config, keys, binding, the first beacon) leaves garbage and code that ran once: give it
+    // back once things have settled, off the path to READY and the first beacon.
+    const settle = io.releaseStartupMemory && setTimeout(() => io.releaseStartupMemory?.(), STARTUP_SETTLE_MS);
     try {
       const exit = await daemon.wait();
       await control?.close();
@@ -223,6 +229,7 @@ export const command: Command = {
       log.info("stopped");
       return 0;
     } finally {
+      clearTimeout(settle);
       cleanup();
     }
   },
