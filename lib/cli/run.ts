@@ -24,7 +24,7 @@ import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
 import { DEFAULT_CONFIG_PATH, loadConfigFile, resolveHostName } from "./_config.ts";
 import { resolveSecrets } from "./_secrets.ts";
-import type { CliIo, Command } from "./command.ts";
+import { releaseStartupMemoryLater, type CliIo, type Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
 const HELP = `Usage: disco run [-c FILE] [--name NAME]
@@ -67,9 +67,6 @@ Examples:
 Exit codes: 0 stopped by a signal, 1 every task kept failing, 2 usage or config error (also: the config
 enables nothing).
 `;
-
-/** How long after READY the daemon gives back what start-up left behind ({@link CliIo.releaseStartupMemory}). */
-const STARTUP_SETTLE_MS = 2000;
 
 /** A logger whose format can change on reload, writing to stderr (journald stamps lines itself). */
 function switchableLogger(io: CliIo, format: "text" | "json"): DaemonLogger & { setFormat(format: "text" | "json"): void } {
@@ -217,7 +214,7 @@ export const command: Command = {
     if (!stopping) systemd.ready(statusLine(daemon));
     // Start-up (config, keys, binding, the first beacon) leaves garbage and code that ran once: give it
     // back once things have settled, off the path to READY and the first beacon.
-    const settle = io.releaseStartupMemory && setTimeout(() => io.releaseStartupMemory?.(), STARTUP_SETTLE_MS);
+    const cancelSettle = releaseStartupMemoryLater(io);
     try {
       const exit = await daemon.wait();
       await control?.close();
@@ -229,7 +226,7 @@ export const command: Command = {
       log.info("stopped");
       return 0;
     } finally {
-      clearTimeout(settle);
+      cancelSettle();
       cleanup();
     }
   },
