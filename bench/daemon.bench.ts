@@ -61,6 +61,8 @@ magic = "bench"
 key_file = "${keyFile}"
 port = ${await freeUdpPort()}
 listen = "127.0.0.1"
+[control]
+port = ${await freeUdpPort()}
 [beacon]
 enabled = true
 port = ${o.beaconPort}

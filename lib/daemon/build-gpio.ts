@@ -5,7 +5,7 @@
  */
 import type { GpioConfig } from "../config/index.ts";
 import { findMissingChips, GpioError, inputChangeMetric, openLines, selectDriver } from "../gpio/index.ts";
-import { MetricsPublisher } from "../metrics/index.ts";
+import { createMetric, encodeMetric, MetricsPublisher, type Metric } from "../metrics/index.ts";
 import { sameSliceExcept } from "./plan.ts";
 import type { Builder } from "./types.ts";
 
@@ -13,14 +13,21 @@ import type { Builder } from "./types.ts";
 export interface GpioSlice {
   readonly host: string;
   readonly gpio: GpioConfig;
-  /** Where input changes are published (the metrics frontend), when metrics are enabled. */
-  readonly publishTo?: string;
+  /**
+   * Where input changes are published, when metrics are enabled: into this daemon's own proxy (`local`), or
+   * to the frontend of a proxy elsewhere (`[metrics] proxy = false`).
+   */
+  readonly publishTo?: { readonly local: true } | { readonly frontend: string };
 }
 
 /** `[gpio]` with lines declared: outputs, PWM and inputs. */
 export const gpioBuilder: Builder<GpioSlice> = {
   name: "gpio",
-  slice: ({ config, host }) => (config.gpio.enabled ? { host, gpio: config.gpio, ...(config.metrics.enabled && { publishTo: config.metrics.frontend }) } : undefined),
+  slice: ({ config, host }) => {
+    if (!config.gpio.enabled) return undefined;
+    const m = config.metrics;
+    return { host, gpio: config.gpio, ...(m.enabled && { publishTo: m.proxy ? { local: true } : { frontend: m.frontend } }) };
+  },
   // The same lines cannot be requested twice: a new GPIO task releases the old one's lines first.
   conflicts: () => true,
   async prepare(slice, ctx) {
@@ -54,19 +61,31 @@ export const gpioBuilder: Builder<GpioSlice> = {
     return {
       run: async ({ signal }) => {
         ctx.gpio.set(lines);
+        // A PUB socket only for a proxy elsewhere: one in this daemon takes the frames straight (ctx.proxy),
+        // and a connected socket would wake the event loop every second for nothing.
         let publisher: MetricsPublisher | undefined;
         let publishing: string | undefined;
         const closing: Promise<void>[] = [];
+        const publish = (values: ReturnType<typeof inputChangeMetric>): Metric | undefined => {
+          const to = publishTo;
+          if (to === undefined) return undefined;
+          if ("local" in to) {
+            const metric = createMetric(slice.host, values, Date.now());
+            ctx.proxy.get()?.publish(encodeMetric(metric));
+            return metric;
+          }
+          if (publishing !== to.frontend) {
+            if (publisher) closing.push(publisher.close());
+            publisher = new MetricsPublisher(slice.host, { frontend: to.frontend });
+            publishing = to.frontend;
+          }
+          return publisher!.publish(values).metric;
+        };
         try {
           for await (const change of lines.changes(signal)) {
             changes++;
             if (change.cause !== "initial") log.info(`gpio: ${change.name} = ${change.value} (${change.cause})`, { task: "gpio", line: change.name, value: change.value });
-            if (publishing !== publishTo) {
-              if (publisher) closing.push(publisher.close());
-              publisher = publishTo !== undefined ? new MetricsPublisher(slice.host, { frontend: publishTo }) : undefined;
-              publishing = publishTo;
-            }
-            const metric = publisher?.publish(inputChangeMetric(change)).metric;
+            const metric = publish(inputChangeMetric(change));
             ctx.emit({ type: "input", change });
             if (metric) ctx.emit({ type: "metric", metric });
           }

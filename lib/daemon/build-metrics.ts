@@ -1,6 +1,6 @@
 /** The metrics builder: `[metrics]` -> the bound ZeroMQ proxy and the host collectors published through it. */
 import type { MetricsConfig } from "../config/index.ts";
-import { runMetricsService } from "../metrics/index.ts";
+import { runMetricsService, type MetricsProxy } from "../metrics/index.ts";
 import { startBound } from "./_bound.ts";
 import type { Builder } from "./types.ts";
 
@@ -24,6 +24,7 @@ export const metricsBuilder: Builder<MetricsSlice> = {
     const m = slice.metrics;
     let published = 0;
     let peers = 0;
+    let mine: MetricsProxy | undefined;
     const task = await startBound((signal, ready) =>
       runMetricsService({
         signal,
@@ -39,6 +40,13 @@ export const metricsBuilder: Builder<MetricsSlice> = {
         onReady: ({ frontend, backend }) => {
           ctx.log.info(`metrics: ${backend ? `proxy ${frontend} -> ${backend}` : `publishing to ${frontend}`}`, { task: "metrics" });
           ready();
+        },
+        // Only the task that set it clears it: a replacement may have set its own meanwhile.
+        onProxy: (proxy) => {
+          if (proxy) {
+            mine = proxy;
+            ctx.proxy.set(proxy);
+          } else if (mine && ctx.proxy.get() === mine) ctx.proxy.set(undefined);
         },
         onPublish: (metric, n) => {
           published++;

@@ -7,7 +7,7 @@
 import { Subscribers } from "../async/index.ts";
 import { MembershipTable, type BeaconIdentity, type HookSpawner } from "../beacon/index.ts";
 import type { GpioLines } from "../gpio/index.ts";
-import type { Metric } from "../metrics/index.ts";
+import type { Metric, MetricsProxy } from "../metrics/index.ts";
 import { DaemonError, errorMessage } from "./errors.ts";
 import { planReload, type PlanStep } from "./plan.ts";
 import type { DaemonStatus, ReloadOutcome, TaskStatus } from "./status.ts";
@@ -47,6 +47,7 @@ export class Daemon {
   readonly #events = new Subscribers<DaemonEvent>();
   #latest: Metric | undefined;
   #gpio: GpioLines | undefined;
+  #proxy: Pick<MetricsProxy, "publish"> | undefined;
   #membership: MembershipTable | undefined;
   #ctx: DaemonContext | undefined;
   #input: DaemonInput | undefined;
@@ -218,11 +219,13 @@ export class Daemon {
 
   #createContext(membership: MembershipTable): DaemonContext {
     const gpio: Slot<GpioLines> = { get: () => this.#gpio, set: (v) => void (this.#gpio = v) };
+    const proxy: DaemonContext["proxy"] = { get: () => this.#proxy, set: (v) => void (this.#proxy = v) };
     return {
       log: this.#o.log,
       membership,
       identity: this.#o.identity,
       gpio,
+      proxy,
       emit: (e) => {
         if (e.type === "metric") this.#latest = e.metric;
         this.#events.emit(e);

@@ -5,7 +5,7 @@
 import type { BeaconIdentity, HookSpawner, MembershipTable } from "../beacon/index.ts";
 import type { DiscoConfig } from "../config/index.ts";
 import type { GpioLines, InputChange } from "../gpio/index.ts";
-import type { Metric } from "../metrics/index.ts";
+import type { Metric, MetricsProxy } from "../metrics/index.ts";
 import type { LogFields } from "./log.ts";
 import type { DaemonStatus } from "./status.ts";
 
@@ -55,6 +55,8 @@ export interface DaemonContext {
   readonly identity: BeaconIdentity;
   /** The GPIO lines the gpio task holds (remote GPIO and MQTT switches drive them). */
   readonly gpio: Slot<GpioLines>;
+  /** The metrics task's proxy while it runs: input changes are published into it, not over a socket. */
+  readonly proxy: Slot<Pick<MetricsProxy, "publish">>;
   /** Latest metrics and input changes, to every subscriber. */
   emit(event: DaemonEvent): void;
   subscribe(options?: { signal?: AbortSignal }): AsyncIterableIterator<DaemonEvent>;

@@ -3,7 +3,7 @@
  * read from `/proc` and `/sys` under a configurable root (tests point it at a fake tree). A missing or
  * unreadable source is skipped, never an error. Values are strings, as disco.py publishes them.
  */
-import { readdir, readFile, statfs } from "node:fs/promises";
+import { readdirSync, readFileSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 
 /** The collectors, by name. */
@@ -92,35 +92,39 @@ export function pickTemperature(zones: readonly { type: string; milliC: number }
   return cpu ? { cpu_temperature: fixed(cpu.milliC / 1000, 1) } : {};
 }
 
-async function text(path: string): Promise<string | undefined> {
+/**
+ * A /proc or /sys file, read synchronously: these never block, and each async read was a thread-pool round
+ * trip (and, on an idle daemon, a pool thread started again) for a few hundred bytes.
+ */
+function text(path: string): string | undefined {
   try {
-    return await readFile(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch {
     return undefined;
   }
 }
 
-async function thermalZones(root: string): Promise<{ type: string; milliC: number }[]> {
+function thermalZones(root: string): { type: string; milliC: number }[] {
   const dir = join(root, "sys/class/thermal");
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => n.startsWith("thermal_zone")).sort((a, b) => Number(a.slice(12)) - Number(b.slice(12)));
+    names = readdirSync(dir).filter((n) => n.startsWith("thermal_zone")).sort((a, b) => Number(a.slice(12)) - Number(b.slice(12)));
   } catch {
     return [];
   }
   const zones: { type: string; milliC: number }[] = [];
   for (const n of names) {
-    const t = await text(join(dir, n, "temp"));
+    const t = text(join(dir, n, "temp"));
     const milliC = t === undefined ? NaN : Number(t.trim());
     if (!Number.isFinite(milliC)) continue;
-    zones.push({ type: ((await text(join(dir, n, "type"))) ?? "").trim(), milliC });
+    zones.push({ type: (text(join(dir, n, "type")) ?? "").trim(), milliC });
   }
   return zones;
 }
 
-async function disk(root: string, path: string): Promise<MetricValues> {
+function disk(root: string, path: string): MetricValues {
   try {
-    const s = await statfs(join(root, path));
+    const s = statfsSync(join(root, path));
     const used = Number(s.blocks) - Number(s.bfree);
     const usable = used + Number(s.bavail);
     if (usable <= 0) return {};
@@ -136,8 +140,8 @@ async function disk(root: string, path: string): Promise<MetricValues> {
  */
 export async function collect(name: CollectorName, options: CollectOptions = {}): Promise<MetricValues> {
   const root = options.root ?? "/";
-  const parse = async (file: string, fn: (t: string) => MetricValues) => {
-    const t = await text(join(root, file));
+  const parse = (file: string, fn: (t: string) => MetricValues) => {
+    const t = text(join(root, file));
     return t === undefined ? {} : fn(t);
   };
   switch (name) {
@@ -150,7 +154,7 @@ export async function collect(name: CollectorName, options: CollectOptions = {})
     case "network":
       return parse("proc/net/dev", parseNetDev);
     case "temperature":
-      return pickTemperature(await thermalZones(root));
+      return pickTemperature(thermalZones(root));
     case "disk":
       return disk(root, options.diskPath ?? "/");
   }

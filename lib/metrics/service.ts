@@ -7,7 +7,8 @@ import type { SocketOptions } from "../zmtp/index.ts";
 import { collectHostMetrics, type CollectorName } from "./collectors.ts";
 import { MetricsProxy, type BackendLimits } from "./proxy.ts";
 import { DEFAULT_FRONTEND, MetricsPublisher } from "./publisher.ts";
-import type { Metric } from "./metric.ts";
+import { createMetric, encodeMetric, type Metric } from "./metric.ts";
+import type { JsonValue } from "../python/index.ts";
 
 /** Options of {@link runMetricsService}. */
 export interface MetricsServiceOptions {
@@ -34,6 +35,8 @@ export interface MetricsServiceOptions {
   readonly nowMs?: () => number;
   /** Called once the proxy is bound (with its endpoints) or, without a proxy, once the publisher started. */
   readonly onReady?: (info: { frontend: string; backend?: string }) => void;
+  /** Called with the proxy once it is bound, and with undefined when it closes (the daemon publishes input changes into it). */
+  readonly onProxy?: (proxy: MetricsProxy | undefined) => void;
   /** Called after each publish (for logs). */
   readonly onPublish?: (metric: Metric, peers: number) => void;
 }
@@ -49,7 +52,16 @@ export async function runMetricsService(o: MetricsServiceOptions): Promise<void>
   try {
     const frontend = proxy?.frontend ?? o.frontend ?? DEFAULT_FRONTEND;
     const forwarding = proxy?.run(o.signal);
-    await using publisher = new MetricsPublisher(o.host, { frontend, ...(o.nowMs && { nowMs: o.nowMs }), ...(o.socket && { socket: o.socket }) });
+    if (proxy) o.onProxy?.(proxy);
+    // With the proxy in this process, the collectors hand their frames straight to its backend; a PUB
+    // socket over the frontend is only for a proxy elsewhere (`proxy = false`).
+    const now = o.nowMs ?? Date.now;
+    await using remote = proxy ? undefined : new MetricsPublisher(o.host, { frontend, nowMs: now, ...(o.socket && { socket: o.socket }) });
+    const publish = (values: Record<string, JsonValue>): { metric: Metric; peers: number } => {
+      if (remote) return remote.publish(values);
+      const metric = createMetric(o.host, values, now());
+      return { metric, peers: proxy!.publish(encodeMetric(metric)) };
+    };
     o.onReady?.({ frontend, ...(proxy && { backend: proxy.backend }) });
     const names = o.collectors;
     const intervalMs = o.intervalMs ?? 60_000;
@@ -58,7 +70,7 @@ export async function runMetricsService(o: MetricsServiceOptions): Promise<void>
       if (!names || names.length > 0) {
         const values = await collectHostMetrics(names, collectOpts);
         if (Object.keys(values).length > 0 && !o.signal.aborted) {
-          const { metric, peers } = publisher.publish(values);
+          const { metric, peers } = publish(values);
           o.onPublish?.(metric, peers);
         }
       }
@@ -66,6 +78,7 @@ export async function runMetricsService(o: MetricsServiceOptions): Promise<void>
     }
     await forwarding;
   } finally {
+    if (proxy) o.onProxy?.(undefined);
     await proxy?.close();
   }
 }

@@ -164,8 +164,9 @@ export class MqttBridge {
       const was = this.#connected;
       this.#connected = false;
       if (signal.aborted) return;
-      if (was) o.log?.(`mqtt: connection to ${o.url} lost${this.#lastError ? ` (${this.#lastError})` : ""}; reconnecting`);
       const wait = backoffMs;
+      if (was) o.log?.(`mqtt: connection to ${o.url} lost${this.#lastError ? ` (${this.#lastError})` : ""}; reconnecting`);
+      else o.log?.(`mqtt: cannot connect to ${o.url}${this.#lastError ? ` (${this.#lastError})` : ""}; retrying in ${wait < 1000 ? `${wait} ms` : `${Math.round(wait / 1000)} s`}`);
       backoffMs = Math.min(backoffMs * 2, maxMs);
       this.#later(wait, () => {
         if (!signal.aborted && !client.connected) client.reconnect();

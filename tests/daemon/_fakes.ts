@@ -53,11 +53,13 @@ const noHooks: HookSpawner = async () => ({ exitCode: 0, timedOut: false });
 export function fakeContext(log: DaemonLogger = memoryLogger()): DaemonContext {
   const membership = new MembershipTable();
   let lines: unknown;
+  let proxy: DaemonContext["proxy"] extends { get(): infer P } ? P : never;
   return {
     log,
     membership,
     identity: createBeaconIdentity("00112233aabbccdd"),
     gpio: { get: () => lines as never, set: (v) => void (lines = v) },
+    proxy: { get: () => proxy, set: (v) => void (proxy = v) },
     emit: () => undefined,
     subscribe: () => {
       throw new Error("not in this fake");

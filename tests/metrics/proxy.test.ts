@@ -155,3 +155,33 @@ describe("MetricsProxy backend against a hostile LAN", () => {
 async function* sideEvents(proxy: MetricsProxy, side: "frontend" | "backend", signal?: AbortSignal) {
   for await (const e of proxy.events(signal)) if (e.side === side) yield e.event;
 }
+
+describe("MetricsProxy.publish()", () => {
+  it("hands a message to the backend's subscribers without any publisher on the frontend", async () => {
+    await using proxy = await MetricsProxy.open({ frontend: "tcp://127.0.0.1:0", backend: "tcp://127.0.0.1:0" });
+    const ac = new AbortController();
+    const running = proxy.run(ac.signal);
+    const sub = new SubSocket();
+    try {
+      sub.subscribe("metric");
+      sub.connect(proxy.backend);
+      await within(sub.waitForPeer(), 5000, "receiver connected");
+      // The subscription reaches the XPUB asynchronously: publish until the receiver has one message.
+      const got = sub.receive();
+      let n = 0;
+      for (let i = 0; i < 500 && n === 0; i++) {
+        n = proxy.publish([te.encode("metric"), te.encode(`{"host":"h","_time":${i}}`)]);
+        if (n === 0) await new Promise((r) => setImmediate(r));
+      }
+      assert.equal(n, 1, "one receiver took it");
+      const message = await within(got, 5000, "the message");
+      assert.equal(td.decode(message![0]), "metric");
+      assert.equal(proxy.stats.frontend.peers, 0, "nothing connected to the frontend");
+      assert.equal(proxy.publish([te.encode("other"), te.encode("x")]), 0, "a topic nobody holds goes to nobody");
+    } finally {
+      await sub.close();
+      ac.abort();
+      await running;
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MetricsReceiver, runMetricsService } from "../../lib/metrics/index.ts";
@@ -35,6 +35,10 @@ describe("runMetricsService()", () => {
       const m = await within(receiver.receive(), 5000, "a collected metric");
       assert.equal(m?.host, "svc");
       assert.deepEqual({ ...m?.values, _time: 0 }, { load1: "1.50", load5: "1.00", load15: "0.50", _time: 0 });
+      // The collectors publish into the proxy in this process: the frontend holds its listening socket and no
+      // connection (a connected socket would wake the event loop every second).
+      const unix = readFileSync("/proc/net/unix", "utf8").split("\n").filter((l) => l.endsWith(` ${dir}/front`));
+      assert.equal(unix.length, 1, unix.join("\n"));
       ac.abort();
       await within(running, 5000, "service stops on abort");
     } finally {

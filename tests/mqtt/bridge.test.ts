@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { MqttBridge, memoryInFile } from "../../lib/mqtt/index.ts";
 import { testFleet } from "../http/_fleet.ts";
 import { freeTcpPort, mosquittoUnavailable, startMosquitto, watch } from "./_mosquitto.ts";
+import { within } from "../zmtp/_peer.ts";
 
 const skip = mosquittoUnavailable();
 const LINES = [
@@ -105,12 +106,15 @@ describe("MqttBridge against a real mosquitto", { skip }, () => {
     const { fleet } = testFleet(LINES);
     const port = await freeTcpPort();
     const stop = new AbortController();
-    const bridge = new MqttBridge({ fleet, url: `mqtt://127.0.0.1:${port}`, reconnectMinMs: 20, reconnectMaxMs: 100 });
+    let failed!: (line: string) => void;
+    const failure = new Promise<string>((r) => (failed = r));
+    const log = (line: string) => void (/cannot connect/.test(line) && failed(line));
+    const bridge = new MqttBridge({ fleet, url: `mqtt://127.0.0.1:${port}`, reconnectMinMs: 20, reconnectMaxMs: 100, log });
     const running = bridge.run(stop.signal);
     // Other work goes on while the broker is away: fleet changes are taken, nothing queues.
     fleet.applyGpio({ name: "door", kind: "input", value: 1, remote: false });
-    const deadline = Date.now() + 10_000;
-    while (!bridge.status().lastError && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    // The failed attempt is said, with the reason and when it is tried again.
+    assert.match(await within(failure, 10_000, "a logged connect failure"), /^mqtt: cannot connect to mqtt:\/\/127\.0\.0\.1:\d+ \(.*(ECONNREFUSED|connect).*\); retrying in \d+ ms$/i);
     assert.match(bridge.status().lastError ?? "", /ECONNREFUSED|connect/i);
     assert.equal(bridge.status().connected, false);
     await using broker = await startMosquitto(port);
