@@ -84,8 +84,6 @@ line = 2
 name = "door"
 line = 3
 scan_interval = "1s"`}
-[control]
-port = ${await freeUdpPort()}
 [services]
 ${o.services ?? 'web = "http://one"'}
 `;
