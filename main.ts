@@ -31,9 +31,6 @@ function makeIo(): CliIo {
     onReload: (listener) => onProcessSignal("SIGHUP", listener),
     onSignal: onProcessSignal,
     onResize: (listener) => onProcessSignal("SIGWINCH", listener),
-    // JavaScriptCore's shrinkFootprintWhenIdle behind Bun.shrink(): about 1 MB of the idle daemon's
-    // anonymous memory (bench/daemon.bench.ts part 1). Marked deprecated in bun-types, so looked up, not assumed.
-    releaseStartupMemory: () => (Bun as { shrink?: () => void }).shrink?.(),
   };
 }
 

@@ -37,12 +37,6 @@ export interface CliIo {
    * silently); returns the unsubscribe function. Absent in tests.
    */
   onSignal?(name: CatchableSignal, listener: () => void): () => void;
-  /**
-   * Asks the runtime to give back what start-up left behind: a full collection, and the compiled code of
-   * functions that ran once (they compile again if they run again). The daemon calls it once, a moment
-   * after READY. Absent in tests.
-   */
-  releaseStartupMemory?(): void;
 }
 
 /** Signals a command may take over (SIGINT / SIGTERM abort the command's signal; SIGHUP is onReload). */
@@ -68,17 +62,3 @@ export interface Command {
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
-
-/** How long after a long-running command is up (READY, listening) it gives back what start-up left behind. */
-export const STARTUP_SETTLE_MS = 2000;
-
-/**
- * Calls {@link CliIo.releaseStartupMemory} once, {@link STARTUP_SETTLE_MS} from now: off the path to the
- * first answer or beacon, after the first round of work has compiled what it needs.
- * @returns the cancel (call it when the command stops)
- */
-export function releaseStartupMemoryLater(io: CliIo): () => void {
-  if (!io.releaseStartupMemory) return () => undefined;
-  const timer = setTimeout(() => io.releaseStartupMemory?.(), STARTUP_SETTLE_MS);
-  return () => clearTimeout(timer);
-}

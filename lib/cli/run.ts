@@ -24,7 +24,7 @@ import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
 import { DEFAULT_CONFIG_PATH, loadConfigFile, resolveHostName } from "./_config.ts";
 import { resolveSecrets } from "./_secrets.ts";
-import { releaseStartupMemoryLater, type CliIo, type Command } from "./command.ts";
+import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
 const HELP = `Usage: disco run [-c FILE] [--name NAME]
@@ -212,9 +212,6 @@ export const command: Command = {
     started = true;
     log.info(`running ${daemon.status().tasks.map((t) => t.name).join(", ")} (generation 1)${control ? `; control socket ${socketPath}` : ""}`);
     if (!stopping) systemd.ready(statusLine(daemon));
-    // Start-up (config, keys, binding, the first beacon) leaves garbage and code that ran once: give it
-    // back once things have settled, off the path to READY and the first beacon.
-    const cancelSettle = releaseStartupMemoryLater(io);
     try {
       const exit = await daemon.wait();
       await control?.close();
@@ -226,7 +223,6 @@ export const command: Command = {
       log.info("stopped");
       return 0;
     } finally {
-      cancelSettle();
       cleanup();
     }
   },

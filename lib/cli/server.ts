@@ -5,7 +5,7 @@ import { parseFlags, parseIpv4Flag } from "./_args.ts";
 import { loadServicesFile, resolveHostName } from "./_config.ts";
 import { DISCOVERY_FLAGS, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
 import { createDescriber } from "../offers/index.ts";
-import { releaseStartupMemoryLater, type CliIo, type Command } from "./command.ts";
+import type { CliIo, Command } from "./command.ts";
 import { explainErrno } from "./_os-errors.ts";
 import { CONTROL_PURPOSE, hasControlToServe } from "../control/index.ts";
 import { createKeyring } from "../crypto/index.ts";
@@ -120,7 +120,6 @@ export const command: Command = {
         )
       : Promise.resolve(0);
     let counters: ResponderCounters;
-    let cancelSettle: () => void = () => undefined;
     try {
       counters = await serveDiscovery({
         signal: both,
@@ -132,8 +131,6 @@ export const command: Command = {
           const broadcast = siblings.filter((b) => b.kind === "broadcast").map((b) => ` and broadcast ${b.address}`).join("");
           io.err(`disco server: listening on ${address}:${boundPort}${broadcast}${d.multicastGroup ? ` and group ${d.multicastGroup}` : ""} as '${host}' (${mode})\n`);
           if (address !== "0.0.0.0") io.err(`disco server: listen = ${describeListenAddress(address)}\n`);
-          cancelSettle();
-          cancelSettle = releaseStartupMemoryLater(io);
         },
         ...(verbose && { onDecision: (dec: Decision) => io.err(formatDecision(dec)) }),
       });
@@ -148,8 +145,6 @@ export const command: Command = {
       stopAll.abort();
       await control;
       throw err;
-    } finally {
-      cancelSettle();
     }
     stopAll.abort();
     const controlExit = await control;
