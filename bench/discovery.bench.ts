@@ -1,7 +1,8 @@
 /**
  * Discovery benchmarks (print figures, never fail on them):
  *  1. responder throughput on loopback: sealed queries and legacy requests answered per second, against a
- *     bare node:dgram echo in the same runtime driven by the same load generator (the ceiling);
+ *     bare node:dgram echo in the same runtime driven by the same load generator (issue 9's ceiling) and a
+ *     bare `Bun.udpSocket` echo (the native socket disco's own layer uses: the stronger ceiling);
  *  2. completeness and time with 20 responders in network namespaces (root only);
  *  3. idle RSS of the compiled disco-server after 10 s.
  */
@@ -111,18 +112,59 @@ async function bareEcho(frames: Uint8Array[]) {
   return r;
 }
 
+async function bareNativeEcho(frames: Uint8Array[]) {
+  const echo = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0, socket: { data: (s, m, port, address) => void s.send(m, port, address) } });
+  const r = await drive(echo.port, frames);
+  echo.close();
+  return r;
+}
+
+/**
+ * A bare Bun.udpSocket echo that answers each event-loop turn's datagrams with one sendMany, as
+ * runResponder answers a batch: the ceiling for a responder that batches its replies.
+ */
+async function bareBatchedEcho(frames: Uint8Array[]) {
+  let out: (Uint8Array | number | string)[] = [];
+  let scheduled = false;
+  const echo = await Bun.udpSocket({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data: (s, m, port, address) => {
+        out.push(m, port, address);
+        if (scheduled) return;
+        scheduled = true;
+        setImmediate(() => {
+          scheduled = false;
+          s.sendMany(out);
+          out = [];
+        });
+      },
+    },
+  });
+  const r = await drive(echo.port, frames);
+  echo.close();
+  return r;
+}
+
 async function throughput(): Promise<void> {
   const N = 20_000;
   const ROUNDS = 3;
   console.log(`responder throughput (loopback, ${WINDOW} in flight, same process as the load generator; best of ${ROUNDS} interleaved rounds):`);
-  const best = { echo: 0, sealed: 0, legacy: 0 };
-  const cpu = { echo: Infinity, sealed: Infinity, legacy: Infinity };
+  const best = { echo: 0, native: 0, batched: 0, sealed: 0, legacy: 0 };
+  const cpu = { echo: Infinity, native: Infinity, batched: Infinity, sealed: Infinity, legacy: Infinity };
   for (let round = 0; round < ROUNDS; round++) {
     // Fresh frames per round: each query id is answered once.
     const f = await makeFrames(N);
     const echo = await bareEcho(f.sealed);
     best.echo = Math.max(best.echo, echo.perSec);
     cpu.echo = Math.min(cpu.echo, echo.cpuUsPerReply);
+    const native = await bareNativeEcho(f.sealed);
+    best.native = Math.max(best.native, native.perSec);
+    cpu.native = Math.min(cpu.native, native.cpuUsPerReply);
+    const batched = await bareBatchedEcho(f.sealed);
+    best.batched = Math.max(best.batched, batched.perSec);
+    cpu.batched = Math.min(cpu.batched, batched.cpuUsPerReply);
     const sealed = await driveResponder(f.sealed, { channelId: f.chan, keyring: f.ring });
     if (sealed.counters.answered < N * 0.99) console.log(`  (round ${round}: sealed answered ${sealed.counters.answered}/${N}: ${JSON.stringify(sealed.counters.dropped)})`);
     best.sealed = Math.max(best.sealed, sealed.perSec);
@@ -133,11 +175,15 @@ async function throughput(): Promise<void> {
     cpu.legacy = Math.min(cpu.legacy, legacy.cpuUsPerReply);
   }
   const line = (what: string, k: keyof typeof best) => `  ${what.padEnd(27)}${best[k].toFixed(0).padStart(7)} replies/s, ${cpu[k].toFixed(1).padStart(5)} µs CPU per reply (generator + server)`;
-  console.log(line("bare UDP echo (ceiling):", "echo"));
+  console.log(line("bare node:dgram echo:", "echo"));
+  console.log(line("bare Bun.udpSocket echo:", "native"));
+  console.log(line("bare batched echo:", "batched"));
   console.log(line("sealed queries answered:", "sealed"));
   console.log(line("legacy requests answered:", "legacy"));
-  console.log(`  ratio sealed/echo:           ${(best.sealed / best.echo).toFixed(2)} by rate, ${(cpu.echo / cpu.sealed).toFixed(2)} by CPU per reply (target >= 0.7; 0.34 with WebCrypto)`);
-  console.log(`  ratio legacy/echo:           ${(best.legacy / best.echo).toFixed(2)} by rate, ${(cpu.echo / cpu.legacy).toFixed(2)} by CPU per reply`);
+  console.log(`  ratio sealed/echo:           ${(best.sealed / best.echo).toFixed(2)} by rate, ${(cpu.echo / cpu.sealed).toFixed(2)} by CPU per reply (node:dgram echo; target >= 0.7; 0.34 with WebCrypto)`);
+  console.log(`  ratio sealed/native echo:    ${(best.sealed / best.native).toFixed(2)} by rate, ${(cpu.native / cpu.sealed).toFixed(2)} by CPU per reply (Bun.udpSocket echo)`);
+  console.log(`  ratio sealed/batched echo:   ${(best.sealed / best.batched).toFixed(2)} by rate, ${(cpu.batched / cpu.sealed).toFixed(2)} by CPU per reply (Bun.udpSocket echo answering each batch with one sendMany, as the responder does)`);
+  console.log(`  ratio legacy/echo:           ${(best.legacy / best.echo).toFixed(2)} by rate, ${(cpu.echo / cpu.legacy).toFixed(2)} by CPU per reply (node:dgram echo)`);
   // Where the time goes: the two AES-GCM operations of one answer, without any socket.
   const f = await makeFrames(8000);
   const answer = new Uint8Array(200);

@@ -4,7 +4,7 @@
  * (lib/<folder>/index.ts); the GPIO uAPI structs are not exported there, so they come from lib/gpio/uapi.ts.
  */
 import { parse as parseToml, TomlError } from "smol-toml";
-import { BeaconFrameError, decodeDatagram as decodeBeacon, decodeEnvelope, decodeRichBeacon, decodeVaultAnnouncement, encodeDiscoPyBeacon, encodeRichBeacon, encodeUnsealedEnvelope, encodeVaultAnnouncement, openBeacon, sealBeacon } from "../lib/beacon/index.ts";
+import { BeaconFrameError, decodeDatagram as decodeBeacon, decodeEnvelope, decodeRichBeacon, decodeVaultAnnouncement, encodeDiscoPyBeacon, encodeRichBeacon, encodeUnsealedEnvelope, encodeVaultAnnouncement, openBeaconSync, sealBeacon } from "../lib/beacon/index.ts";
 import { ConfigError, parseConfig, parseIniServices } from "../lib/config/index.ts";
 import { createKeyring, deriveChannelId, KeyError, OpenError, sealingKey, type Keyring } from "../lib/crypto/index.ts";
 import {
@@ -263,7 +263,7 @@ async function beaconTargets(channel: Uint8Array, ring: Keyring): Promise<FuzzTa
         const d = decodeBeacon(input, options);
         if (d.kind !== "sealed") return;
         reach(1);
-        const payload = await openBeacon(ring, d.envelope);
+        const payload = openBeaconSync(ring, d.envelope);
         reach(2);
         decodeRichBeacon(payload);
         reach(3);

@@ -88,6 +88,26 @@ export function isSealedEnvelope(bytes: Uint8Array): boolean {
 }
 
 /**
+ * Whether a datagram is a well-formed sealed rich beacon of this channel, read in place (marker, version,
+ * flags exactly "sealed", reserved byte, channel id, room for the header and the tag): what
+ * {@link decodeEnvelope} would accept as sealed, for receive loops that open it without decoding it first.
+ * @param channelId 4 bytes
+ */
+export function isSealedFor(bytes: Uint8Array, channelId: Uint8Array): boolean {
+  return (
+    bytes.length >= SEALED_HEADER_BYTES + TAG_BYTES &&
+    bytes[0] === ENVELOPE_MARKER &&
+    bytes[1] === ENVELOPE_VERSION &&
+    bytes[2] === FLAG_SEALED &&
+    bytes[3] === 0 &&
+    bytes[4] === channelId[0] &&
+    bytes[5] === channelId[1] &&
+    bytes[6] === channelId[2] &&
+    bytes[7] === channelId[3]
+  );
+}
+
+/**
  * Decodes an envelope (a whole datagram: beacons are never split, so there is no "need more bytes").
  * @param bytes the datagram
  * @returns the header fields and payload views (no copies)

@@ -14,13 +14,14 @@ export {
   UNSEALED_HEADER_BYTES,
   decodeEnvelope,
   encodeSealedHeader,
+  isSealedFor,
   encodeUnsealedEnvelope,
   type Envelope,
 } from "./envelope.ts";
 export { RICH_VERSION, decodeRichBeacon, encodeRichBeacon, type RichBeacon } from "./rich.ts";
 export { VAULT_GROUP, VAULT_PORT, decodeVaultAnnouncement, encodeVaultAnnouncement, type VaultAnnouncement } from "./vault.ts";
 export { MAX_BEACON_BYTES, decodeDatagram, type DecodeOptions, type DecodedDatagram } from "./decode.ts";
-export { openBeacon, openBeaconSync, sealBeacon, type SealOptions } from "./seal.ts";
+export { openBeaconSync, sealBeacon, type SealOptions } from "./seal.ts";
 export { SequenceGuard, type SequenceGuardOptions } from "./sequence.ts";
 export { MembershipTable, systemClock, type Clock, type MembershipOptions, type Observation, type ObserveResult, type Refusal, type SubscribeOptions } from "./membership.ts";
 export { PACE_MIN_GAP_MS, PACE_MIN_SAMPLES, PACE_WINDOW, PaceEstimator } from "./pace.ts";

@@ -141,9 +141,9 @@ export class MembershipTable {
   /** Source address -> unsealed live names it holds. */
   readonly #quota = new Map<string, number>();
   readonly #subscribers = new Subscribers<MembershipEvent>();
-  readonly #suspectAfter: number;
-  readonly #failedAfter: number;
-  readonly #forgetAfterMs: number;
+  #suspectAfter: number;
+  #failedAfter: number;
+  #forgetAfterMs: number;
   readonly #maxHosts: number;
   readonly #maxNamesPerAddress: number;
   readonly #maxUnsealedIntervalMs: number;
@@ -253,6 +253,21 @@ export class MembershipTable {
     if (before.state === "failed") return { accepted: true, event: this.#emit({ type: "join", host: record }) };
     if (restarted || differs(before, record)) return { accepted: true, event: this.#emit({ type: "update", host: record }) };
     return { accepted: true };
+  }
+
+  /**
+   * Changes when hosts turn suspect, failed and forgotten (a reloaded config), keeping every host and its
+   * state; the next {@link tick} judges them by the new times.
+   * @throws {RangeError} as the constructor does, changing nothing
+   */
+  retime(timings: Pick<MembershipOptions, "suspectAfter" | "failedAfter" | "forgetAfterMs">): void {
+    const suspectAfter = timings.suspectAfter ?? this.#suspectAfter;
+    const failedAfter = timings.failedAfter ?? this.#failedAfter;
+    if (!(suspectAfter >= 1)) throw new RangeError(`suspectAfter must be at least 1, got ${suspectAfter}`);
+    if (!(failedAfter >= suspectAfter)) throw new RangeError(`failedAfter (${failedAfter}) must be at least suspectAfter (${suspectAfter})`);
+    this.#suspectAfter = suspectAfter;
+    this.#failedAfter = failedAfter;
+    this.#forgetAfterMs = timings.forgetAfterMs ?? this.#forgetAfterMs;
   }
 
   /**

@@ -4,13 +4,14 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { untilAborted } from "../async/index.ts";
-import { openWithKeyringSync, type Keyring } from "../crypto/index.ts";
+import { findKeyAt, openAesGcmAt, type Keyring } from "../crypto/index.ts";
 import { BeaconCounters } from "./counters.ts";
 import { decodeDatagram, MAX_BEACON_BYTES, type DecodedDatagram } from "./decode.ts";
+import { isSealedFor, SEALED_HEADER_BYTES } from "./envelope.ts";
 import { BeaconFrameError, type DropReason } from "./errors.ts";
 import type { MembershipTable, Observation, Refusal } from "./membership.ts";
 import { decodeRichBeacon, type RichBeacon } from "./rich.ts";
-import { openFailure } from "./seal.ts";
+import { FORGED_MESSAGE, UNKNOWN_KEY_MESSAGE } from "./seal.ts";
 import { SequenceGuard } from "./sequence.ts";
 import type { Datagram } from "../net/index.ts";
 import { decodeVaultAnnouncement, type VaultAnnouncement } from "./vault.ts";
@@ -104,32 +105,18 @@ export class BeaconIngest {
    */
   acceptNow(d: Datagram): ReceivedBeacon | undefined {
     this.counters.recordReceived(d.data.length);
+    const ring = this.#o.keyring;
+    // A keyed fleet's beacons: checked and opened in place, without an envelope object and its views.
+    // Anything else (including a malformed sealed header) takes the decoder, which names what is wrong.
+    if (ring && d.data.length <= this.#maxBytes && isSealedFor(d.data, this.#o.channelId)) return this.#acceptSealed(ring, d);
     let decoded: DecodedDatagram;
     try {
       decoded = decodeDatagram(d.data, { channelId: this.#o.channelId, maxBytes: this.#maxBytes });
     } catch (err) {
       return this.#drop(err, d);
     }
-    if (decoded.kind === "sealed") {
-      const ring = this.#o.keyring;
-      if (!ring) return this.#refuse("unknown-key", d, () => "sealed beacon but no key is configured");
-      const e = decoded.envelope;
-      let plain: Uint8Array;
-      try {
-        plain = openWithKeyringSync(ring, e.keyId, e.nonce, e.header, e.ciphertext);
-      } catch (err) {
-        // A forged flood is the costly case: its drop builds no further error unless --debug asks.
-        const f = openFailure(err);
-        return this.#refuse(f.reason, d, () => f.message);
-      }
-      let rich: RichBeacon;
-      try {
-        rich = decodeRichBeacon(plain);
-      } catch (err) {
-        return this.#drop(err, d);
-      }
-      return this.#applyRich(rich, d, true);
-    }
+    // (With a keyring, a sealed beacon the decoder accepts has the layout isSealedFor() checks.)
+    if (decoded.kind === "sealed") return ring ? this.#acceptSealed(ring, d) : this.#refuse("unknown-key", d, () => "sealed beacon but no key is configured");
     if (!this.#acceptUnsealed) return this.#refuse("unsealed", d, () => "unsealed beacon refused (a key is set and accept_unsealed is false)");
     if (decoded.kind === "rich") return this.#applyRich(decoded.beacon, d, false);
     const b = decoded.beacon;
@@ -137,6 +124,22 @@ export class BeaconIngest {
     const obs: Observation = { host: b.host, address: d.address, intervalMs: this.#defaultIntervalMs, source: "disco.py", learnPace: true, ...(b.bye && { bye: true }) };
     if (!this.#apply(obs, d)) return undefined;
     return { from: d.address, format: "disco.py", sealed: false, host: b.host, bye: b.bye, unixSeconds: b.unixSeconds, text: b.text };
+  }
+
+  /** Opens a sealed beacon of this channel (header already checked) in place, then checks and applies it. */
+  #acceptSealed(ring: Keyring, d: Datagram): ReceivedBeacon | undefined {
+    const key = findKeyAt(ring, d.data, 8);
+    if (!key) return this.#refuse("unknown-key", d, () => UNKNOWN_KEY_MESSAGE);
+    // A forged flood is the costly case: its drop builds no error unless --debug asks.
+    const plain = openAesGcmAt(key.aead, d.data, 12, SEALED_HEADER_BYTES);
+    if (!plain) return this.#refuse("forged", d, () => FORGED_MESSAGE);
+    let rich: RichBeacon;
+    try {
+      rich = decodeRichBeacon(plain);
+    } catch (err) {
+      return this.#drop(err, d);
+    }
+    return this.#applyRich(rich, d, true);
   }
 
   #applyRich(rich: RichBeacon, d: Datagram, sealed: boolean): ReceivedBeacon | undefined {

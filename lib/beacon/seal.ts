@@ -1,9 +1,9 @@
 /**
  * Sealing and opening rich beacons with a keyring (AES-256-GCM, the 24-byte header as AAD, a fresh random
- * nonce per datagram). Opening is synchronous (`node:crypto` through lib/crypto): the receive path runs once
- * per datagram. No sockets.
+ * nonce per datagram). Synchronous (`node:crypto` through lib/crypto): the receive path runs once per
+ * datagram. No sockets.
  */
-import { openWithKeyringSync, OpenError, randomNonce, sealAesGcm, sealingKey, type Keyring } from "../crypto/index.ts";
+import { openWithKeyringSync, OpenError, randomNonce, sealAesGcmInto, sealingKey, TAG_BYTES, type Keyring } from "../crypto/index.ts";
 import { encodeSealedHeader, SEALED_HEADER_BYTES, type Envelope } from "./envelope.ts";
 import { BeaconFrameError } from "./errors.ts";
 
@@ -20,13 +20,14 @@ export interface SealOptions {
  * @param payload the beacon JSON
  * @returns the whole datagram
  */
-export async function sealBeacon(ring: Keyring, channelId: Uint8Array, payload: Uint8Array, options: SealOptions = {}): Promise<Uint8Array> {
+export function sealBeacon(ring: Keyring, channelId: Uint8Array, payload: Uint8Array, options: SealOptions = {}): Uint8Array {
   const key = sealingKey(ring);
-  const header = encodeSealedHeader(channelId, key.id, options.nonce ?? randomNonce());
-  const sealed = await sealAesGcm(key.aead, header.subarray(12, 24), header, payload);
-  const out = new Uint8Array(SEALED_HEADER_BYTES + sealed.length);
+  const nonce = options.nonce ?? randomNonce();
+  // The header on its own is the AAD; the ciphertext and tag go straight into the datagram.
+  const header = encodeSealedHeader(channelId, key.id, nonce);
+  const out = new Uint8Array(SEALED_HEADER_BYTES + payload.length + TAG_BYTES);
   out.set(header);
-  out.set(sealed, SEALED_HEADER_BYTES);
+  sealAesGcmInto(key.aead, nonce, header, payload, out, SEALED_HEADER_BYTES);
   return out;
 }
 
@@ -43,27 +44,17 @@ export function openBeaconSync(ring: Keyring, envelope: Extract<Envelope, { seal
   }
 }
 
-/**
- * {@link openBeaconSync} as a promise.
- * @returns the payload JSON bytes
- * @throws {BeaconFrameError} `unknown-key` or `forged`
- */
-export function openBeacon(ring: Keyring, envelope: Extract<Envelope, { sealed: true }>): Promise<Uint8Array> {
-  try {
-    return Promise.resolve(openBeaconSync(ring, envelope));
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
+/** What a drop for `unknown-key` says. */
+export const UNKNOWN_KEY_MESSAGE = "sealed with a key this node does not have";
+/** What a drop for `forged` says. */
+export const FORGED_MESSAGE = "sealed beacon did not authenticate (wrong key or altered bytes)";
 
 /**
  * Why opening a sealed beacon failed, from the error lib/crypto threw, with the message for people.
  * @returns the drop reason (`unknown-key` or `forged`) and its message
  */
 export function openFailure(err: unknown): { reason: "unknown-key" | "forged"; message: string } {
-  return err instanceof OpenError && err.reason === "unknown-key"
-    ? { reason: "unknown-key", message: "sealed with a key this node does not have" }
-    : { reason: "forged", message: "sealed beacon did not authenticate (wrong key or altered bytes)" };
+  return err instanceof OpenError && err.reason === "unknown-key" ? { reason: "unknown-key", message: UNKNOWN_KEY_MESSAGE } : { reason: "forged", message: FORGED_MESSAGE };
 }
 
 function toBeaconError(err: unknown): never {

@@ -104,7 +104,7 @@ export async function runControl(socket: UdpEndpoint, op: ControlOp, args: Uint8
   const key = sealingKey(o.keyring);
   const id = crypto.getRandomValues(new Uint8Array(REQUEST_ID_BYTES));
   const nonce = randomNonce();
-  const request = await sealControlFrame("request", o.channelId, key, encodeRequest({ op, id, args }), nonce);
+  const request = sealControlFrame("request", o.channelId, key, encodeRequest({ op, id, args }), nonce);
   const answers = new Map<string, ControlAnswer>();
   const refusals: ControlRefusal[] = [];
   const commanded = new Set<string>();
@@ -163,7 +163,7 @@ export async function runControl(socket: UdpEndpoint, op: ControlOp, args: Uint8
     }
     let payload: Uint8Array;
     try {
-      payload = (await openControlFrame(frame, o.keyring)).payload;
+      payload = openControlFrame(frame, o.keyring).payload;
     } catch (err) {
       emit({ type: "ignored", from, reason: err instanceof OpenError ? err.reason : "malformed" });
       continue;
@@ -178,7 +178,7 @@ export async function runControl(socket: UdpEndpoint, op: ControlOp, args: Uint8
         emit({ type: "challenge", from, ttlMs: c.ttlMs, ms: elapsed() });
         if (commanded.has(from)) continue;
         commanded.add(from);
-        const command = await sealControlFrame("command", o.channelId, key, encodeCommand({ op, id, challenge: c.challenge, args }));
+        const command = sealControlFrame("command", o.channelId, key, encodeCommand({ op, id, challenge: c.challenge, args }));
         emit({ type: "command", to: from, bytes: command });
         await socket.send(command, d.port, d.address).catch((err: unknown) => {
           sendFailures.push({ target: { address: d.address, port: d.port }, message: err instanceof Error ? err.message : String(err) });

@@ -234,7 +234,7 @@ export class ControlServer {
     if (!frame.sealed) return this.#refuse("key", "key", data, address, port);
     let opened;
     try {
-      opened = await openControlFrame(frame, ring);
+      opened = openControlFrame(frame, ring);
     } catch (err) {
       if (err instanceof OpenError && err.reason === "auth") return this.#refuse("auth", "auth", data, address, port);
       if (err instanceof OpenError) return this.#refuse("key", "key", data, address, port);
@@ -259,7 +259,7 @@ export class ControlServer {
       const challenge = this.#challenges.issue({ address, op: p.op, id: p.id, args: p.args });
       this.#c.challenges++;
       const payload = encodeChallenge({ id: p.id, challenge, ttlMs: Math.round(this.#challenges.ttlMs) });
-      return { reply: await sealControlFrame("challenge", this.#o.channelId, opened.key, payload) };
+      return { reply: sealControlFrame("challenge", this.#o.channelId, opened.key, payload) };
     }
     const redeemed = this.#challenges.redeem(p.challenge, { address, op: p.op, id: p.id, args: p.args });
     if (redeemed === "unknown") return reply({ status: "unknown-challenge", body: { message: "the challenge is unknown, already used or expired (a replay, or a command sent too late)" } });
@@ -275,7 +275,7 @@ export class ControlServer {
       const message = typeof outcome.body["message"] === "string" ? outcome.body["message"] : undefined;
       this.#o.onEvent?.({ type: "refused", op, status: outcome.status, who, ...(message !== undefined && { message }) });
     }
-    return { reply: await sealControlFrame("result", this.#o.channelId, key, encodeResult({ id, status: outcome.status, body: this.#o.host !== undefined ? { host: this.#o.host, ...outcome.body } : outcome.body })) };
+    return { reply: sealControlFrame("result", this.#o.channelId, key, encodeResult({ id, status: outcome.status, body: this.#o.host !== undefined ? { host: this.#o.host, ...outcome.body } : outcome.body })) };
   }
 
   async #read(op: ControlOp, args: Uint8Array): Promise<Outcome> {

@@ -5,7 +5,7 @@
  *
  * Per-datagram AES-GCM runs synchronously through `node:crypto` (BoringSSL in Bun): WebCrypto hands every
  * call to a worker thread and back, which held the sealed paths to about a third of a bare socket.
- * WebCrypto stays for the start-up work (HKDF, PBKDF2) and for callers that hold a `CryptoKey`.
+ * WebCrypto stays for the start-up work (HKDF, PBKDF2).
  */
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
 import { bytesEqual } from "../bytes.ts";
@@ -132,43 +132,26 @@ export function openAesGcmSync(key: AeadKey, nonce: Uint8Array, aad: Uint8Array,
 }
 
 /**
- * AES-256-GCM encrypt. A ring key (`AeadKey`) runs synchronously through {@link sealAesGcmSync}; a WebCrypto
- * `CryptoKey` through `crypto.subtle`. The inputs may be views into larger buffers.
- * @returns ciphertext with the 16-byte tag appended
+ * Opens a sealed datagram in place, for receive loops: the 12-byte nonce at `nonceAt`, the AAD
+ * `datagram[0, aadBytes)`, then the ciphertext and the 16-byte tag up to the end. Four views of the datagram
+ * and no copy of the plaintext; a frame that does not authenticate costs no error of ours (a forged flood).
+ * @param key from {@link importAeadKey} (a ring key's `aead`)
+ * @returns the plaintext (a Buffer of its own: its slice() is a view), or undefined when it does not
+ *   authenticate or is shorter than its AAD and tag
  */
-export function sealAesGcm(key: AeadKey | CryptoKey, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-  if (!isCryptoKey(key)) return settled(() => sealAesGcmSync(key, nonce, aad, plaintext));
-  return crypto.subtle.encrypt(gcmParams(nonce, aad), key, plaintext as Uint8Array<ArrayBuffer>).then(toBytes);
-}
-
-/**
- * AES-256-GCM decrypt and verify; see {@link sealAesGcm} for the two kinds of key.
- * @throws {OpenError} with reason `auth` when the tag does not verify
- */
-export function openAesGcm(key: AeadKey | CryptoKey, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-  if (!isCryptoKey(key)) return settled(() => openAesGcmSync(key, nonce, aad, sealed));
-  return crypto.subtle.decrypt(gcmParams(nonce, aad), key, sealed as Uint8Array<ArrayBuffer>).then(toBytes, notAuthentic);
-}
-
-/** A synchronous result as a settled promise: a throw becomes a rejection, as the WebCrypto API's would. */
-function settled<T>(run: () => T): Promise<T> {
+export function openAesGcmAt(key: AeadKey, datagram: Uint8Array, nonceAt: number, aadBytes: number): Uint8Array | undefined {
+  const end = datagram.length - TAG_BYTES;
+  if (end < aadBytes || nonceAt + NONCE_BYTES > datagram.length) return undefined;
   try {
-    return Promise.resolve(run());
-  } catch (err) {
-    return Promise.reject(err);
+    const decipher = createDecipheriv("aes-256-gcm", key, datagram.subarray(nonceAt, nonceAt + NONCE_BYTES), { authTagLength: TAG_BYTES });
+    decipher.setAAD(datagram.subarray(0, aadBytes));
+    decipher.setAuthTag(datagram.subarray(end));
+    const plain = decipher.update(datagram.subarray(aadBytes, end));
+    decipher.final(); // throws when the tag does not verify; nothing is returned before that
+    return plain;
+  } catch {
+    return undefined;
   }
-}
-
-function isCryptoKey(key: AeadKey | CryptoKey): key is CryptoKey {
-  return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
-}
-
-function gcmParams(nonce: Uint8Array, aad: Uint8Array): Parameters<SubtleCrypto["encrypt"]>[0] {
-  return { name: "AES-GCM", iv: nonce as Uint8Array<ArrayBuffer>, additionalData: aad as Uint8Array<ArrayBuffer>, tagLength: 128 };
-}
-
-function toBytes(b: ArrayBuffer): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(b);
 }
 
 function notAuthentic(err: unknown): never {
@@ -179,6 +162,19 @@ function notAuthentic(err: unknown): never {
 export function findKey(ring: Keyring, id: Uint8Array): RingKey | undefined {
   // A plain loop: this runs for every sealed datagram received.
   for (const k of ring.keys) if (bytesEqual(k.id, id)) return k;
+  return undefined;
+}
+
+/**
+ * The key whose 4-byte id `bytes` holds at `offset`, compared in place (no view: this runs per datagram).
+ * @returns the key, or undefined when the ring has none with that id (or the bytes end first)
+ */
+export function findKeyAt(ring: Keyring, bytes: Uint8Array, offset: number): RingKey | undefined {
+  if (offset + KEY_ID_BYTES > bytes.length) return undefined;
+  for (const k of ring.keys) {
+    const id = k.id;
+    if (bytes[offset] === id[0] && bytes[offset + 1] === id[1] && bytes[offset + 2] === id[2] && bytes[offset + 3] === id[3]) return k;
+  }
   return undefined;
 }
 

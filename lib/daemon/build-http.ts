@@ -19,8 +19,6 @@ export interface FleetViewSlice {
   readonly gpio: GpioConfig;
   /** The metrics root of proc/ and sys/ (node_exporter families). */
   readonly root: string;
-  /** This host's proxy backend, to hear every metric published here; undefined without a proxy. */
-  readonly localBackend?: string;
   /** Whether beacons run (then every fleet host's metrics are received, on this port by default). */
   readonly fleetMetricsPort?: number;
   readonly metricsEndpointConfig: ReturnType<typeof offerConfig>;
@@ -29,13 +27,11 @@ export interface FleetViewSlice {
 /** The fleet-view part of a config, shared by the HTTP and MQTT slices. */
 export function fleetViewSlice(config: DiscoConfig, host: string): FleetViewSlice {
   const m = config.metrics;
-  const localBackend = m.enabled && m.proxy ? m.backend.replace(/^tcp:\/\/(\*|0\.0\.0\.0):/, "tcp://127.0.0.1:") : undefined;
   return {
     host,
     services: config.services,
     gpio: config.gpio,
     root: m.root,
-    ...(localBackend !== undefined && { localBackend }),
     ...(config.beacon.enabled && { fleetMetricsPort: m.port }),
     metricsEndpointConfig: offerConfig(config),
   };
@@ -62,7 +58,6 @@ export function fleetSourcesOf(slice: FleetViewSlice, ctx: DaemonContext): Fleet
     lines: () => ctx.gpio.get(),
     gpio: slice.gpio,
     ...(slice.fleetMetricsPort !== undefined && { fleetMetrics: { port: slice.fleetMetricsPort } }),
-    ...(slice.localBackend !== undefined && { localBackend: slice.localBackend }),
   };
 }
 

@@ -48,6 +48,8 @@ export const metricsBuilder: Builder<MetricsSlice> = {
             ctx.proxy.set(proxy);
           } else if (mine && ctx.proxy.get() === mine) ctx.proxy.set(undefined);
         },
+        // What scripts on this host publish through the frontend reaches the page and the MQTT bridge here.
+        onForwarded: (metric) => ctx.emit({ type: "metric", metric }),
         onPublish: (metric, n) => {
           published++;
           peers = n;

@@ -227,7 +227,8 @@ export class Daemon {
       gpio,
       proxy,
       emit: (e) => {
-        if (e.type === "metric") this.#latest = e.metric;
+        // Metrics other publishers send under other names (through the proxy) are fanned out, not "ours".
+        if (e.type === "metric" && e.metric.host === this.#input?.host) this.#latest = e.metric;
         this.#events.emit(e);
       },
       subscribe: (options) => this.#events.subscribe(options ?? {}),
@@ -342,7 +343,10 @@ export class Daemon {
       }
       return this.#refuse(problems);
     }
-    // Phase 3: commit.
+    // Phase 3: commit. The table outlives the beacon tasks: it takes the new times (a changed [beacon]
+    // replaces the beacon task, whose ticker then sleeps by them).
+    const b = input.config.beacon;
+    this.#membership?.retime({ suspectAfter: b.suspectAfter, failedAfter: b.failedAfter, forgetAfterMs: b.forgetAfterMs });
     for (const s of staged) {
       s.commit();
       s.task.updated(s.slice);

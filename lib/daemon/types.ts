@@ -35,7 +35,10 @@ export interface DaemonLogger {
   error(message: string, fields?: LogFields): void;
 }
 
-/** What the daemon fans out to whoever listens (the HTTP page, MQTT): metrics published and input changes. */
+/**
+ * What the daemon fans out to whoever listens (the HTTP page, MQTT): metrics published here (by the daemon,
+ * and by other publishers through its proxy, under any host name) and input changes.
+ */
 export type DaemonEvent = { readonly type: "metric"; readonly metric: Metric } | { readonly type: "input"; readonly change: InputChange };
 
 /** A value one task owns and others read (the GPIO lines of the current generation). */

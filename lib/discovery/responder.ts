@@ -3,9 +3,9 @@
  * counters. No sockets here; {@link runResponder} connects it to a {@link UdpEndpoint}. Synchronous: the
  * AES work is `node:crypto`, so one datagram is decided before the next is looked at.
  */
-import { ChallengeTable, openAesGcmSync, ReplayCache, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
+import { ChallengeTable, findKeyAt, openAesGcmAt, ReplayCache, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
 import { CLOCK_FLOOR_MS } from "../version.ts";
-import type { UdpEndpoint } from "../net/index.ts";
+import type { OutgoingDatagram, UdpEndpoint } from "../net/index.ts";
 import { sealFrame } from "./envelope.ts";
 import { CHANNEL_ID_BYTES, FLAG_SEALED, FRAME_TYPE, HEADER_BYTES, MARKER, TAG_BYTES, VERSION } from "./frame.ts";
 import {
@@ -165,6 +165,8 @@ export class Responder {
   #described: { json: Uint8Array; services: Readonly<Record<string, unknown>>; atMs: number; legacyAnswer?: Uint8Array<ArrayBuffer> } | undefined;
   /** The monotonic time of the datagram being handled (read once per datagram). */
   #mono = 0;
+  /** Each ring key's id as a rate-limit key, built once rather than once per answer. */
+  readonly #keyNames: ReadonlyMap<RingKey, string>;
 
   /** @throws {RangeError} on a bad channel id, rate settings, or legacy mode without a key */
   constructor(options: ResponderOptions) {
@@ -180,6 +182,7 @@ export class Responder {
       clockFloorMs: CLOCK_FLOOR_MS,
       ...options,
     };
+    this.#keyNames = new Map((options.keyring?.keys ?? []).map((k) => [k, idKey(k.id)]));
     this.#challenges = new ChallengeTable({ maxEntries: 1024, ...options.challenges, monotonicMs: this.#o.monotonicMs });
     const rate = { ratePerSec: options.rateLimitPerSec ?? 10, burst: options.rateBurst ?? 20, maxSources: options.maxSources ?? 1024 };
     this.#answerRate = new RateLimiter(rate);
@@ -235,9 +238,10 @@ export class Responder {
    * Handles one datagram. Never throws for any input bytes.
    * @param data the datagram
    * @param source "address:port" (reply limits key on it after authentication, on the address before)
+   * @param address the address part of `source`, when the caller has it (spares cutting it out)
    * @returns the reply to send back to the source, if any, and the decision
    */
-  handle(data: Uint8Array, source: string): Handled {
+  handle(data: Uint8Array, source: string, address: string = source.slice(0, source.lastIndexOf(":"))): Handled {
     const c = this.#counters;
     c.seen++;
     c.bytesIn += data.length;
@@ -245,7 +249,6 @@ export class Responder {
     if (legacy) c.legacySeen++;
     this.#mono = this.#o.monotonicMs();
     if (data.length > this.#o.maxQueryBytes) return this.#drop("oversize", source, data.length, legacy);
-    const address = source.slice(0, source.lastIndexOf(":"));
     try {
       return legacy ? this.#handleLegacy(this.#o.legacy!, data, source, address) : this.#handleFrame(data, source, address);
     } catch {
@@ -298,7 +301,7 @@ export class Responder {
     const sealed = (data[4]! & FLAG_SEALED) !== 0;
     let key: RingKey | undefined;
     if (ring) {
-      key = sealed ? keyAt(ring, data, 10) : undefined;
+      key = sealed ? findKeyAt(ring, data, 10) : undefined;
       if (!key) return this.#refuse("key", "refused", data, source, address);
       if (!this.#budget.take(address, this.#mono)) return this.#drop("budget", source, data.length, false);
     } else if (sealed) return this.#refuse("key", "refused", data, source, address);
@@ -307,11 +310,9 @@ export class Responder {
     let payload: Uint8Array;
     if (key) {
       if (data.length < HEADER_BYTES + TAG_BYTES) return this.#refuse("malformed", "malformed", data, source, address);
-      try {
-        payload = openAesGcmSync(key.aead, data.subarray(14, 26), data.subarray(0, HEADER_BYTES), data.subarray(HEADER_BYTES));
-      } catch {
-        return this.#refuse("auth", "refused", data, source, address);
-      }
+      const opened = openAesGcmAt(key.aead, data, 14, HEADER_BYTES);
+      if (!opened) return this.#refuse("auth", "refused", data, source, address);
+      payload = opened;
     } else {
       if ((data[10]! | data[11]! | data[12]! | data[13]!) !== 0) return this.#refuse("malformed", "malformed", data, source, address);
       payload = data.subarray(HEADER_BYTES);
@@ -340,7 +341,7 @@ export class Responder {
       const clock = now < this.#o.clockFloorMs ? "clock" : Math.abs(now - query.timeMs) > this.#o.maxSkewMs ? "stale" : undefined;
       if (clock !== undefined) {
         if (!key) return this.#refuse("stale", "stale", data, source, address);
-        if (!this.#answerRate.take(`${idKey(key.id)} ${source}`, mono)) return this.#drop("rate", source, data.length, false);
+        if (!this.#answerRate.take(`${this.#keyNames.get(key)} ${source}`, mono)) return this.#drop("rate", source, data.length, false);
         const challenge = this.#challenges.issue({ address, op: "discovery", id: query.id, args: new Uint8Array() });
         const reply = sealFrame("challenge", this.#o.channelId, encodeChallenge({ id: query.id, challenge, ttlMs: Math.round(this.#challenges.ttlMs) }), { key });
         const handled = this.#reply(reply, "challenge", undefined, source, data.length, false);
@@ -356,7 +357,7 @@ export class Responder {
     // Only an authenticated query (or any fresh one on an unsealed channel) reaches this bucket, so forged
     // frames carrying a client's address cannot spend its answers. Sealed: per key and source port, so
     // clients behind one address do not starve each other.
-    const bucket = key ? `${idKey(key.id)} ${source}` : address;
+    const bucket = key ? `${this.#keyNames.get(key)} ${source}` : address;
     if (!this.#answerRate.take(bucket, mono)) return this.#drop("rate", source, data.length, false);
     const reply = sealFrame("answer", this.#o.channelId, encodeAnswerJson(query.id, now, this.#description().json), key ? { key } : {});
     return this.#reply(reply, "answer", undefined, source, data.length, false);
@@ -390,12 +391,20 @@ export class Responder {
   }
 }
 
-/** Bytes as a Map key: one character per byte (cheaper to build and hash than hex, on every query). */
-function idKey(bytes: Uint8Array): string {
+/**
+ * Bytes as a Map key (cheaper to build and hash than hex, on every query): a 16-byte query id as 8 UTF-16
+ * code units in one call (a flat string; adding characters one by one builds a rope the Map must flatten),
+ * other lengths one character per byte.
+ */
+function idKey(b: Uint8Array): string {
+  if (b.length === 16) {
+    return String.fromCharCode((b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!, (b[4]! << 8) | b[5]!, (b[6]! << 8) | b[7]!, (b[8]! << 8) | b[9]!, (b[10]! << 8) | b[11]!, (b[12]! << 8) | b[13]!, (b[14]! << 8) | b[15]!);
+  }
   let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
   return s;
 }
+
 
 /** Whether `data` holds `expected` at `offset`. */
 function bytesAt(data: Uint8Array, offset: number, expected: Uint8Array): boolean {
@@ -403,11 +412,6 @@ function bytesAt(data: Uint8Array, offset: number, expected: Uint8Array): boolea
   return true;
 }
 
-/** The ring key whose id `data` holds at `offset` (a loop, no closure: this runs per datagram). */
-function keyAt(ring: Keyring, data: Uint8Array, offset: number): RingKey | undefined {
-  for (const k of ring.keys) if (bytesAt(data, offset, k.id)) return k;
-  return undefined;
-}
 
 /** A well-formed header of any type (what decodeHeader would accept) whose length matches the datagram. */
 function looksLikeFrame(d: Uint8Array): boolean {
@@ -451,14 +455,16 @@ export async function runResponder(socket: UdpEndpoint, responder: Responder, op
     if (err) responder.countError();
   };
   try {
-    // A batch is everything queued since the last read; each datagram is decided synchronously.
+    // A batch is everything queued since the last read; each datagram is decided synchronously, and the
+    // batch's replies leave together (one system call for many). Not awaited: sends report through onSent.
     for await (const batch of socket.batches()) {
+      const replies: OutgoingDatagram[] = [];
       for (const d of batch) {
-        const { reply, decision } = responder.handle(d.data, `${d.address}:${d.port}`);
-        // Not awaited: the next datagram need not wait for this one's send callback.
-        if (reply) socket.post(reply, d.port, d.address, onSent);
+        const { reply, decision } = responder.handle(d.data, `${d.address}:${d.port}`, d.address);
+        if (reply) replies.push({ data: reply, port: d.port, address: d.address });
         onDecision?.(decision);
       }
+      socket.postMany(replies, onSent);
     }
   } finally {
     signal.removeEventListener("abort", onAbort);

@@ -1,7 +1,8 @@
 /**
- * Feeds a {@link FleetState} from the daemon's sources: the membership table, this host's metric and
- * input events, the GPIO lines it holds (for writes), and optionally the metrics every fleet host
- * publishes (a SUB socket on each host's proxy backend, following membership).
+ * Feeds a {@link FleetState} from the daemon's sources: the membership table, the metrics published on
+ * this host and its input events (in process: no socket to its own proxy), the GPIO lines it holds (for
+ * writes), and optionally the metrics every fleet host publishes (a SUB socket on each host's proxy
+ * backend, following membership).
  */
 import type { HostRecord, MembershipEvent } from "../beacon/index.ts";
 import type { GpioConfig } from "../config/index.ts";
@@ -17,7 +18,10 @@ export interface FleetSources {
     get(host: string): HostRecord | undefined;
     subscribe(options: { signal?: AbortSignal; includeCurrent?: boolean }): AsyncIterable<MembershipEvent>;
   };
-  /** This host's published metrics and input changes, from now on. */
+  /**
+   * Metrics published on this host (the daemon's, and those other publishers send through its proxy, e.g.
+   * `disco metrics --publish`) and input changes, from now on.
+   */
   readonly events?: (signal: AbortSignal) => AsyncIterable<{ readonly type: "metric"; readonly metric: Metric } | { readonly type: "input"; readonly change: InputChange }>;
   /** This host's latest metric, for a start that comes after it. */
   readonly latestMetric?: () => Metric | undefined;
@@ -27,8 +31,6 @@ export interface FleetSources {
   readonly gpio?: GpioConfig;
   /** Also receive every fleet host's metrics (port of a backend whose beacon names none). */
   readonly fleetMetrics?: { readonly port: number };
-  /** This host's proxy backend (e.g. "tcp://127.0.0.1:9000"): every metric published here, `disco metrics --publish` too. */
-  readonly localBackend?: string;
 }
 
 /**
@@ -98,7 +100,8 @@ export async function feedFleet(fleet: FleetState, sources: FleetSources, signal
       (async () => {
         for await (const e of events) {
           if (e.type === "metric") {
-            if (e.metric.host === fleet.host) fleet.applyMetric(e.metric.host, e.metric.values);
+            // Hosts the table does not know (yet) are not listed from metrics alone.
+            if (fleet.knows(e.metric.host)) fleet.applyMetric(e.metric.host, e.metric.values);
           } else {
             const view = fleet.gpio().find((l) => l.name === e.change.name);
             if (view) fleet.applyGpio({ ...view, value: e.change.value });
@@ -108,14 +111,7 @@ export async function feedFleet(fleet: FleetState, sources: FleetSources, signal
     );
   }
   const fleetMetrics = sources.membership !== undefined && sources.fleetMetrics !== undefined;
-  const receiver = fleetMetrics || sources.localBackend !== undefined ? new MetricsReceiver(sources.fleetMetrics ? { port: sources.fleetMetrics.port } : {}) : undefined;
-  if (receiver && sources.localBackend !== undefined) {
-    try {
-      receiver.connect(sources.localBackend);
-    } catch {
-      // An endpoint the receiver cannot take (config checks it): this host's own metrics still come as events.
-    }
-  }
+  const receiver = fleetMetrics ? new MetricsReceiver(sources.fleetMetrics ? { port: sources.fleetMetrics.port } : {}) : undefined;
   if (sources.membership) {
     const events = sources.membership.subscribe({ signal, includeCurrent: true });
     jobs.push(

@@ -96,10 +96,11 @@ export class MetricsProxy implements AsyncDisposable {
    * Forwards until `signal` aborts. Upstream it asks the publishers for every message while any receiver
    * holds a subscription, and filters per receiver itself: nothing a stranger subscribes to reaches a
    * publisher, so junk cannot crowd out a real receiver's subscription.
+   * @param options.tap also called with every message a publisher sent (the proxy then asks them for all)
    * @returns the proxy's counters
    */
-  run(signal: AbortSignal): Promise<ProxyStats> {
-    return runProxy(this.#xsub, this.#xpub, { signal, forward: "everything" });
+  run(signal: AbortSignal, options: { tap?: (parts: readonly Uint8Array[]) => void } = {}): Promise<ProxyStats> {
+    return runProxy(this.#xsub, this.#xpub, { signal, forward: "everything", ...(options.tap && { tap: options.tap }) });
   }
 
   /**

@@ -7,7 +7,8 @@ import type { SocketOptions } from "../zmtp/index.ts";
 import { collectHostMetrics, type CollectorName } from "./collectors.ts";
 import { MetricsProxy, type BackendLimits } from "./proxy.ts";
 import { DEFAULT_FRONTEND, MetricsPublisher } from "./publisher.ts";
-import { createMetric, encodeMetric, type Metric } from "./metric.ts";
+import { createMetric, decodeMetric, encodeMetric, type Metric } from "./metric.ts";
+import { isValidHostName } from "../text/index.ts";
 import type { JsonValue } from "../python/index.ts";
 
 /** Options of {@link runMetricsService}. */
@@ -37,6 +38,12 @@ export interface MetricsServiceOptions {
   readonly onReady?: (info: { frontend: string; backend?: string }) => void;
   /** Called with the proxy once it is bound, and with undefined when it closes (the daemon publishes input changes into it). */
   readonly onProxy?: (proxy: MetricsProxy | undefined) => void;
+  /**
+   * Called with each metric another publisher sent through the proxy's frontend (`disco metrics --publish`,
+   * disco.py scripts on this host): readers in this process need no connection to the backend. Frames that
+   * are not metrics, or name a host that breaks the host name rule, are skipped.
+   */
+  readonly onForwarded?: (metric: Metric) => void;
   /** Called after each publish (for logs). */
   readonly onPublish?: (metric: Metric, peers: number) => void;
 }
@@ -51,7 +58,20 @@ export async function runMetricsService(o: MetricsServiceOptions): Promise<void>
   const proxy = o.proxy === false ? undefined : await MetricsProxy.open({ ...(o.frontend && { frontend: o.frontend }), ...(o.backend && { backend: o.backend }), ...(o.socket && { socket: o.socket }), ...(o.limits && { limits: o.limits }) });
   try {
     const frontend = proxy?.frontend ?? o.frontend ?? DEFAULT_FRONTEND;
-    const forwarding = proxy?.run(o.signal);
+    const onForwarded = o.onForwarded;
+    const tap = onForwarded
+      ? (parts: readonly Uint8Array[]) => {
+          if (parts.length !== 1) return;
+          let metric: Metric;
+          try {
+            metric = decodeMetric(parts[0]!);
+          } catch {
+            return;
+          }
+          if (isValidHostName(metric.host)) onForwarded(metric);
+        }
+      : undefined;
+    const forwarding = proxy?.run(o.signal, tap ? { tap } : {});
     if (proxy) o.onProxy?.(proxy);
     // With the proxy in this process, the collectors hand their frames straight to its backend; a PUB
     // socket over the frontend is only for a proxy elsewhere (`proxy = false`).

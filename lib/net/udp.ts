@@ -1,7 +1,9 @@
 /**
- * The UDP adapter shared by discovery and beacons (node:dgram, which Bun implements with SO_REUSEADDR,
- * SO_BROADCAST and multicast membership). Received datagrams are read as an async iterable (one by one or
- * in batches) through a bounded queue: when the reader falls behind, new datagrams are dropped and counted.
+ * The UDP adapter shared by discovery and beacons, on Bun's native `Bun.udpSocket` (node:dgram in Bun is a
+ * JS layer over the same socket that adds an EventEmitter emit, an rinfo object and a Buffer conversion per
+ * datagram: about a third of a bare echo's CPU). Received datagrams are read as an async iterable (one by
+ * one or in batches) through a bounded queue: when the reader falls behind, new datagrams are dropped and
+ * counted. Sends the kernel cannot take at once (EAGAIN) wait in a bounded queue until the socket drains.
  *
  * Listening on one unicast address: Linux delivers a broadcast only to sockets bound to the wildcard or to
  * that broadcast address, and a multicast datagram only to sockets bound to the wildcard or the group. With
@@ -9,13 +11,13 @@
  * interface's directed broadcast address, and the multicast group), reads them all as one stream, and sends
  * only from the unicast socket, so replies leave from the address it was told to listen on.
  */
-import { createSocket, type Socket } from "node:dgram";
 import { NetError } from "./errors.ts";
+import { getRecvBufferBytes, setRecvBufferBytes } from "./_sockopt.ts";
 import { listIpv4Interfaces, type Ipv4Interface } from "./interfaces.ts";
 
 /** One received datagram. */
 export interface Datagram {
-  /** Its bytes, in memory of its own (a Node Buffer: its slice() is a view, which is safe here). */
+  /** Its bytes, in memory of its own (a Buffer Bun allocates per datagram: its slice() is a view, which is safe here). */
   readonly data: Uint8Array;
   /** Source IPv4 address. */
   readonly address: string;
@@ -28,13 +30,26 @@ export interface DatagramSink {
   send(data: Uint8Array, port: number, address: string): Promise<void>;
 }
 
+/** A datagram to send. */
+export interface OutgoingDatagram {
+  readonly data: Uint8Array;
+  readonly port: number;
+  readonly address: string;
+}
+
 /** An open, bound UDP socket. */
 export interface UdpEndpoint extends DatagramSink, AsyncIterable<Datagram>, AsyncDisposable {
   /**
    * Sends one datagram without a promise (for receive loops that answer every datagram): `done` gets
-   * nothing on success, or the {@link NetError} `send` would reject with.
+   * nothing on success, or the {@link NetError} `send` would reject with. `done` may run before `post`
+   * returns (the kernel usually takes the datagram at once).
    */
   post(data: Uint8Array, port: number, address: string, done?: (error?: NetError) => void): void;
+  /**
+   * {@link post} for several datagrams at once, in order: one `sendmmsg(2)` for as many as the kernel takes
+   * (a receive loop answering a batch). `done` runs once per datagram, as for `post`.
+   */
+  postMany(datagrams: readonly OutgoingDatagram[], done?: (error?: NetError) => void): void;
   /** The bound address. */
   readonly address: string;
   /** The bound port (the one the OS chose for port 0). */
@@ -48,6 +63,8 @@ export interface UdpEndpoint extends DatagramSink, AsyncIterable<Datagram>, Asyn
   readonly overflowed: number;
   /** Extra addresses bound on the same port to hear the interface (`hearInterface`); empty otherwise. */
   readonly siblings: readonly SiblingBinding[];
+  /** SO_RCVBUF of the sending socket as the kernel reports it (twice what it grants the data), or -1. */
+  readonly recvBufferBytes: number;
   /** Closes the socket and ends the iteration. Idempotent. */
   close(): Promise<void>;
 }
@@ -66,7 +83,10 @@ export interface OpenUdpOptions {
   multicast?: { group: string; interface?: string };
   /** Local address multicast sends leave from (e.g. "127.0.0.1"). */
   multicastInterface?: string;
-  /** Received datagrams held for a slow reader; more are dropped (and counted). @default 4096 */
+  /**
+   * Received datagrams held for a slow reader; more are dropped (and counted). Also the bound of sends
+   * waiting for the kernel (more fail with ENOBUFS). @default 4096
+   */
   maxQueued?: number;
   /** Called for each datagram dropped because the queue is full. */
   onOverflow?: () => void;
@@ -94,6 +114,19 @@ export interface SiblingBinding {
 }
 
 type Waiter<T> = ((r: IteratorResult<T>) => void) | undefined;
+type BunUdp = Bun.udp.Socket<"buffer">;
+
+/** A send the kernel refused with EAGAIN, waiting for the socket to drain. */
+interface PendingSend {
+  readonly data: Uint8Array;
+  readonly port: number;
+  readonly address: string;
+  readonly done: ((error?: NetError) => void) | undefined;
+}
+
+/** `Bun.udpSocket` bind flags (uSockets' LIBUS_LISTEN_*), which Bun's node:dgram passes too; not in bun-types. */
+const LISTEN_REUSE_ADDR = 16;
+const LISTEN_DISALLOW_REUSE_PORT_FAILURE = 32;
 
 function netError(what: string, err: unknown): NetError {
   const code = (err as NodeJS.ErrnoException).code;
@@ -127,10 +160,8 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
     waitingBatch = undefined;
     w({ value: queue.splice(0), done: false });
   };
-  const onMessage = (msg: Buffer, rinfo: { address: string; port: number }): void => {
-    // The Buffer itself (a Uint8Array with its own memory per datagram): reaching its .buffer to make a plain
-    // view costs more than the rest of this handler.
-    const d: Datagram = { data: msg, address: rinfo.address, port: rinfo.port };
+  const onMessage = (data: Uint8Array, port: number, address: string): void => {
+    const d: Datagram = { data, address, port };
     if (waiting) {
       const w = waiting;
       waiting = undefined;
@@ -148,10 +179,24 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
       onOverflow?.();
     }
   };
+  const pending: PendingSend[] = [];
+  // Set once the sending socket exists (the handler is shared by every socket of the endpoint).
+  let sendNow: (p: PendingSend, retry: boolean) => boolean = () => false;
+  const handler: Bun.udp.SocketHandler<"buffer"> = {
+    data: (_s, data, port, address) => onMessage(data, port, address),
+    // Asynchronous socket errors (ICMP unreachable and the like, from the kernel's error queue) must not end
+    // the process or the endpoint; sends report their own errors.
+    error: () => undefined,
+    drain: () => {
+      let sent = 0;
+      while (sent < pending.length && sendNow(pending[sent]!, true)) sent++;
+      pending.splice(0, sent);
+    },
+  };
   const address = options.address ?? "0.0.0.0";
-  const socket = await bindSocket(address, options.port ?? 0, reuseAddr);
-  const sockets: Socket[] = [socket];
-  const port = socket.address().port;
+  const socket = await bindSocket(address, options.port ?? 0, reuseAddr, handler);
+  const sockets: BunUdp[] = [socket];
+  const port = socket.port;
   const siblings: SiblingBinding[] = [];
   const where = `${address}:${port}`;
   const siblingsOf = options.hearInterface ? interfaceOf(address, options.interfaces ?? listIpv4Interfaces()) : undefined;
@@ -166,11 +211,11 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
   if (siblingsOf) {
     try {
       if (siblingsOf.broadcast !== address) {
-        sockets.push(await bindSocket(siblingsOf.broadcast, port, reuseAddr));
+        sockets.push(await bindSocket(siblingsOf.broadcast, port, reuseAddr, handler));
         siblings.push({ address: siblingsOf.broadcast, kind: "broadcast" });
       }
       if (options.multicast) {
-        const group = await bindSocket(options.multicast.group, port, reuseAddr);
+        const group = await bindSocket(options.multicast.group, port, reuseAddr, handler);
         sockets.push(group);
         try {
           group.addMembership(options.multicast.group, options.multicast.interface ?? address);
@@ -184,20 +229,30 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
       throw err;
     }
   }
-  for (const s of sockets) {
-    if (options.recvBufferBytes !== undefined) {
+  if (options.recvBufferBytes !== undefined) {
+    for (const s of sockets) {
       try {
-        s.setRecvBufferSize(options.recvBufferBytes);
+        setRecvBufferBytes(fdOf(s), options.recvBufferBytes);
       } catch {
-        // Best effort: a smaller buffer only means earlier drops under a burst.
+        // Best effort (no libc to call): a smaller buffer only means earlier drops under a burst.
       }
     }
-    // Asynchronous socket errors (ICMP unreachable and the like) must not end the process; sends report
-    // their own errors through their callback.
-    s.on("error", () => undefined);
-    s.on("message", onMessage);
   }
-  const bound = socket.address();
+  const bound = socket.address;
+
+  /** Hands one datagram to the kernel; false when it would block (then it is still to be sent). */
+  sendNow = (p, retry) => {
+    try {
+      if (!socket.send(p.data, p.port, p.address)) return false;
+    } catch (err) {
+      // A port unreachable from an earlier datagram can surface on this send: that datagram goes again.
+      if (retry && (err as NodeJS.ErrnoException).code === "ECONNREFUSED" && !closed) return sendNow(p, false);
+      p.done?.(netError(`cannot send to ${p.address}:${p.port}`, err));
+      return true;
+    }
+    p.done?.();
+    return true;
+  };
 
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
@@ -208,36 +263,40 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
       const wb = waitingBatch;
       waitingBatch = undefined;
       wb?.({ value: undefined, done: true });
-      let open = sockets.length;
-      const one = (): void => {
-        if (--open === 0) resolve();
-      };
-      for (const s of sockets) {
-        try {
-          s.close(one);
-        } catch {
-          one();
-        }
-      }
+      for (const s of sockets) s.close();
+      for (const p of pending.splice(0)) p.done?.(new NetError(`send to ${p.address}:${p.port} cancelled: the socket closed`, { code: "ECANCELED" }));
+      // Bun closes a UDP socket synchronously; resolve on the next turn so readers see the end first.
+      setImmediate(resolve);
     });
     return closing;
   };
-  const post = (bytes: Uint8Array, toPort: number, address: string, done?: (error?: NetError) => void): void => {
+  const post = (data: Uint8Array, toPort: number, address: string, done?: (error?: NetError) => void): void => {
     if (closed) return done?.(new NetError(`send to ${address}:${toPort} on a closed socket`));
-    // Bun's dgram turns anything but a Buffer into one through its .buffer, which for a small fresh
-    // Uint8Array costs more than copying it into a (pooled) Buffer.
-    const data = Buffer.isBuffer(bytes) ? bytes : Buffer.allocUnsafe(bytes.length);
-    if (data !== bytes) data.set(bytes);
-    // Bun: an ICMP "port unreachable" from an earlier datagram (to someone else) surfaces as ECONNREFUSED
-    // on the next send, and that datagram is lost: retry it once.
-    const attempt = (retry: boolean): void => {
-      socket.send(data, toPort, address, (err) => {
-        if (!err) return done?.();
-        if (retry && (err as NodeJS.ErrnoException).code === "ECONNREFUSED" && !closed) return attempt(false);
-        done?.(netError(`cannot send to ${address}:${toPort}`, err));
-      });
-    };
-    attempt(true);
+    const p: PendingSend = { data, port: toPort, address, done };
+    // Behind datagrams already waiting for the kernel, in order; the kernel takes the rest at once.
+    if (pending.length === 0 && sendNow(p, true)) return;
+    if (pending.length >= maxQueued) return done?.(new NetError(`cannot send to ${address}:${toPort}: ${maxQueued} datagrams already wait for the kernel`, { code: "ENOBUFS" }));
+    pending.push(p);
+  };
+  const postMany = (datagrams: readonly OutgoingDatagram[], done?: (error?: NetError) => void): void => {
+    if (datagrams.length === 0) return;
+    if (closed || pending.length > 0 || datagrams.length === 1) {
+      for (const d of datagrams) post(d.data, d.port, d.address, done);
+      return;
+    }
+    const flat: (Uint8Array | number | string)[] = [];
+    for (const d of datagrams) flat.push(d.data, d.port, d.address);
+    let took: number;
+    try {
+      took = socket.sendMany(flat);
+    } catch {
+      // One of them was refused (and which is not known): each goes on its own, and reports its own error.
+      for (const d of datagrams) post(d.data, d.port, d.address, done);
+      return;
+    }
+    for (let i = 0; i < took; i++) done?.();
+    // The kernel took only the first `took` (a full send buffer): the rest wait for drain, in order.
+    for (let i = took; i < datagrams.length; i++) post(datagrams[i]!.data, datagrams[i]!.port, datagrams[i]!.address, done);
   };
   const end = async <T>(): Promise<IteratorResult<T>> => {
     await close();
@@ -250,9 +309,17 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
     get overflowed() {
       return overflowed;
     },
+    get recvBufferBytes() {
+      try {
+        return closed ? -1 : getRecvBufferBytes(fdOf(socket));
+      } catch {
+        return -1;
+      }
+    },
     siblings,
     send: (data, toPort, address) => new Promise<void>((resolve, reject) => post(data, toPort, address, (err) => (err ? reject(err) : resolve()))),
     post,
+    postMany,
     close,
     [Symbol.asyncDispose]: close,
     batches: () => ({
@@ -277,23 +344,26 @@ export async function openUdp(options: OpenUdpOptions = {}): Promise<UdpEndpoint
   };
 }
 
-/** Binds one node:dgram socket. @throws {NetError} with the OS's code */
-async function bindSocket(address: string, port: number, reuseAddr: boolean): Promise<Socket> {
-  const socket = createSocket({ type: "udp4", reuseAddr });
+/** The socket's file descriptor (Bun has it; bun-types does not declare it). */
+function fdOf(socket: BunUdp): number {
+  return (socket as BunUdp & { readonly fd: number }).fd;
+}
+
+/** Binds one native UDP socket. @throws {NetError} with the OS's code */
+async function bindSocket(address: string, port: number, reuseAddr: boolean, handler: Bun.udp.SocketHandler<"buffer">): Promise<BunUdp> {
+  const options: Bun.udp.SocketOptions<"buffer"> & { flags: number } = {
+    hostname: address,
+    port,
+    binaryType: "buffer",
+    flags: LISTEN_DISALLOW_REUSE_PORT_FAILURE | (reuseAddr ? LISTEN_REUSE_ADDR : 0),
+    socket: handler,
+  };
   try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.bind(port, address, () => {
-        socket.off("error", reject);
-        resolve();
-      });
-    });
+    return await Bun.udpSocket(options);
   } catch (err) {
-    socket.close();
     // The errno goes in `code` (and the message); commands say what it means in their own words.
     throw netError(`cannot bind UDP ${address}:${port}`, err);
   }
-  return socket;
 }
 
 /**

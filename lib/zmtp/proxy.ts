@@ -31,6 +31,12 @@ export interface ProxyOptions {
    * shared by every stranger on the backend). @default "everything"
    */
   readonly forward?: "everything" | "topics";
+  /**
+   * Also hands every forwarded message to this function (a reader in the same process, such as the
+   * daemon's web page, that would otherwise connect to the backend). With a tap the proxy subscribes
+   * upstream to everything for as long as it runs, whether or not a backend peer holds a topic.
+   */
+  readonly tap?: (parts: readonly Uint8Array[]) => void;
 }
 
 const ALL = Uint8Array.of(1);
@@ -50,9 +56,15 @@ export async function runProxy(frontend: XSubSocket, backend: XPubSocket, option
   const everything = (options.forward ?? "everything") === "everything";
   // Distinct topics the backend holds (XPUB reports a topic's first subscribe and last cancel only).
   let topics = 0;
+  const tap = options.tap;
+  if (tap) {
+    stats.upstream++;
+    frontend.send(ALL);
+  }
   frontend.sink = (parts) => {
     stats.forwarded++;
     backend.send(parts);
+    tap?.(parts);
   };
   backend.sink = (parts) => {
     const s = parts.length === 1 ? decodeSubscription(parts[0]!) : undefined;
@@ -67,11 +79,11 @@ export async function runProxy(frontend: XSubSocket, backend: XPubSocket, option
       return;
     }
     if (s.subscribe) {
-      if (++topics === 1) {
+      if (++topics === 1 && !tap) {
         stats.upstream++;
         frontend.send(ALL);
       }
-    } else if (topics > 0 && --topics === 0) {
+    } else if (topics > 0 && --topics === 0 && !tap) {
       stats.upstream++;
       frontend.send(NONE);
     }

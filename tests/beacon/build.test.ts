@@ -8,7 +8,7 @@ import {
   decodeRichBeacon,
   encodeDiscoPyBeacon,
   MembershipTable,
-  openBeacon,
+  openBeaconSync,
   prepareBeacons,
   resolveBeaconSettings,
   type MembershipEvent,
@@ -55,7 +55,7 @@ describe("createLiveBeaconBuilder()", () => {
     const read = async (d: Uint8Array) => {
       const decoded = decodeDatagram(d, { channelId: CHANNEL });
       assert.equal(decoded.kind, "sealed");
-      return decodeRichBeacon(await openBeacon(keyring, (decoded as Extract<typeof decoded, { kind: "sealed" }>).envelope));
+      return decodeRichBeacon(openBeaconSync(keyring, (decoded as Extract<typeof decoded, { kind: "sealed" }>).envelope));
     };
     const first = await read(await b.build());
     assert.deepEqual([first.boot, first.seq, first.services], ["0011223344556677", 41, { v: 1 }]);

@@ -12,7 +12,7 @@ import {
   encodeRichBeacon,
   encodeUnsealedEnvelope,
   encodeVaultAnnouncement,
-  openBeacon,
+  openBeaconSync,
   sealBeacon,
   type DropReason,
 } from "../../lib/beacon/index.ts";
@@ -114,7 +114,7 @@ describe("rich beacon envelope", () => {
     const d = decodeDatagram(golden, { channelId: CHANNEL });
     assert.equal(d.kind, "sealed");
     if (d.kind !== "sealed") return;
-    assert.equal(text(await openBeacon(ring, d.envelope)), RICH_JSON);
+    assert.equal(text(openBeaconSync(ring, d.envelope)), RICH_JSON);
   });
 
   it("refuses a flipped bit as forged, another key as unknown-key", async () => {
@@ -126,10 +126,10 @@ describe("rich beacon envelope", () => {
       bad[i]! ^= 1;
       const d = decodeDatagram(bad, { channelId: CHANNEL });
       assert.equal(d.kind, "sealed");
-      if (d.kind === "sealed") await assert.rejects(openBeacon(ring, d.envelope), (e: unknown) => e instanceof BeaconFrameError && e.reason === "forged");
+      if (d.kind === "sealed") assert.throws(() => openBeaconSync(ring, d.envelope), (e: unknown) => e instanceof BeaconFrameError && e.reason === "forged");
     }
     const d = decodeDatagram(frame, { channelId: CHANNEL });
-    if (d.kind === "sealed") await assert.rejects(openBeacon(other, d.envelope), (e: unknown) => e instanceof BeaconFrameError && e.reason === "unknown-key");
+    if (d.kind === "sealed") assert.throws(() => openBeaconSync(other, d.envelope), (e: unknown) => e instanceof BeaconFrameError && e.reason === "unknown-key");
   });
 
   it("decodes every prefix of a frame without crashing (only BeaconFrameError)", () => {

@@ -35,6 +35,23 @@ describe("MembershipTable", () => {
     assert.equal(table.size, 1);
   });
 
+  it("retime() judges hosts by the new times at the next tick, keeping them and their state; bad times change nothing", () => {
+    const { table, clock } = setup();
+    table.observe(beacon("a"));
+    clock.advance(1500);
+    assert.deepEqual(table.tick(), [], "1.5 intervals: alive with the default suspect_after = 2");
+    table.retime({ suspectAfter: 1, failedAfter: 5, forgetAfterMs: 1000 });
+    assert.equal(table.get("a")?.state, "alive", "retime itself emits nothing");
+    assert.deepEqual(table.tick().map((e) => e.type), ["suspect"]);
+    assert.equal(table.msUntilNextChange(), 3501, "failed at 5 intervals now, not 3");
+    assert.throws(() => table.retime({ suspectAfter: 4, failedAfter: 2 }), RangeError);
+    clock.advance(3501);
+    assert.deepEqual(table.tick().map((e) => e.type), ["failed"], "the refused times did not apply");
+    clock.advance(1001);
+    table.tick();
+    assert.equal(table.size, 0, "forgotten after the new forget_after");
+  });
+
   it("uses each sender's own interval", () => {
     const { table, clock } = setup();
     table.observe(beacon("fast", { intervalMs: 100 }));

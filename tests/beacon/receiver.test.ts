@@ -59,6 +59,26 @@ describe("BeaconIngest", () => {
     assert.equal(s.dropped, 4);
   });
 
+  it("a keyed ingest names what is wrong with a sealed-looking beacon it does not open in place", async () => {
+    const ring = await keyring(7);
+    const ingest = new BeaconIngest({ channelId: CHANNEL, keyring: ring, maxBytes: 300 });
+    const builder = await createBeaconBuilder({ format: "json", self: { host: "pi" }, intervalMs: 1000, channelId: CHANNEL, keyring: ring });
+    const good = await builder.build();
+    const cases: [string, Uint8Array][] = [
+      ["malformed", Uint8Array.from(good, (b, i) => (i === 3 ? 1 : b))], // reserved byte
+      ["malformed", Uint8Array.from(good, (b, i) => (i === 2 ? 3 : b))], // an unknown flag
+      ["truncated", good.subarray(0, 39)], // shorter than header and tag
+      ["foreign-channel", Uint8Array.from(good, (b, i) => (i === 4 ? b ^ 1 : b))],
+      ["oversized", Uint8Array.from({ length: 301 }, (_, i) => good[i % good.length]!)],
+    ];
+    for (const [reason, bytes] of cases) {
+      const before = ingest.counters.drops(reason as "malformed");
+      assert.equal(ingest.acceptNow(dg(bytes)), undefined, reason);
+      assert.equal(ingest.counters.drops(reason as "malformed"), before + 1, reason);
+    }
+    assert.equal(ingest.acceptNow(dg(good))?.host, "pi", "and the good one still opens");
+  });
+
   it("drops foreign-channel rich beacons", async () => {
     const ingest = new BeaconIngest({ channelId: CHANNEL });
     const other = await createBeaconBuilder({ format: "json", self: { host: "x" }, intervalMs: 1000, channelId: new Uint8Array([9, 9, 9, 9]) });

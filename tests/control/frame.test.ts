@@ -268,7 +268,7 @@ describe("control frames: properties", () => {
         } catch (err) {
           return assert.ok(err instanceof ControlFrameError);
         }
-        await assert.rejects(openControlFrame(f, ring), (e: unknown) => e instanceof DiscoError);
+        assert.throws(() => openControlFrame(f, ring), (e: unknown) => e instanceof DiscoError);
       }),
       { numRuns: 200 },
     );

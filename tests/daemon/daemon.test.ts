@@ -84,6 +84,20 @@ function setup() {
 }
 
 describe("Daemon.reload()", () => {
+  it("gives the membership table (which outlives every task) the reloaded [beacon] times; hosts stay", async () => {
+    const { daemon } = setup();
+    await daemon.start(input({ a: { v: 1 } }));
+    const table = daemon.context.membership;
+    table.observe({ host: "peer", address: "10.0.0.5", intervalMs: 1000, source: "disco.py" });
+    const due = () => table.msUntilNextChange() ?? NaN;
+    assert.ok(due() > 1900 && due() <= 2001, `suspect after 2 intervals by default, due in ${due()} ms`);
+    const r = await daemon.reload({ ...input({ a: { v: 1 } }), config: parseConfig("[beacon]\nsuspect_after = 5\nfailed_after = 8\n") });
+    assert.equal(r.ok, true);
+    assert.ok(due() > 4900 && due() <= 5001, `suspect after 5 intervals once reloaded, due in ${due()} ms`);
+    assert.equal(table.get("peer")?.state, "alive");
+    await daemon.stop();
+  });
+
   it("carries an unchanged task over, updates a self-description in place, replaces a changed one after preparing it", async () => {
     const { j, daemon } = setup();
     await daemon.start(input({ a: { v: 1, self: "x" }, b: { v: 1, port: 10 } }));

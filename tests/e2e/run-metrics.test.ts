@@ -1,8 +1,9 @@
 /**
- * `disco run` with the metrics proxy and a GPIO input (compiled binary, loopback, a sysfs temp tree): the
- * input's changes and the collectors reach a receiver on the backend without the daemon connecting to its
- * own frontend (a connected socket would wake an idle daemon every second). An outside publisher (disco.py's
- * `metrics --publish`) still gets through the frontend.
+ * `disco run` with the metrics proxy, a GPIO input (a sysfs temp tree) and the web page (compiled binary,
+ * loopback): the input's changes and the collectors reach a receiver on the backend without the daemon
+ * connecting to its own frontend, and what an outside publisher (`disco metrics --publish`, disco.py) sends
+ * through the frontend reaches both that receiver and the page without the daemon connecting to its own
+ * backend (a connected socket would wake an idle daemon every second).
  */
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +13,7 @@ import { join } from "node:path";
 import { MetricsReceiver, type Metric } from "../../lib/metrics/index.ts";
 import { LineReader } from "../_lines.ts";
 import { ensureBuilt, freeUdpPort, spawn } from "../_bin.ts";
+import { freeTcpPort } from "../mqtt/_mosquitto.ts";
 import { createSysfsTree } from "../gpio/_sysfs-tree.ts";
 import { within } from "../zmtp/_peer.ts";
 
@@ -21,6 +23,14 @@ const tree = createSysfsTree();
 
 /** Unix sockets in /proc/net/unix bound to `path` (the listener, plus one per accepted connection). */
 const socketsAt = (path: string) => readFileSync("/proc/net/unix", "utf8").split("\n").filter((l) => l.endsWith(` ${path}`));
+
+/** Established TCP connections (client side) to 127.0.0.1:`port`, from /proc/net/tcp. */
+const connectionsTo = (port: number) =>
+  readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[2] === `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}` && f[3] === "01").length;
 
 /** The next metric from `receiver` that satisfies `ok`. */
 async function metricWhere(receiver: MetricsReceiver, ok: (m: Metric) => boolean): Promise<Metric> {
@@ -40,9 +50,10 @@ describe("disco run with [metrics] and [gpio] (compiled binary)", () => {
     tree[Symbol.dispose]();
   });
 
-  it("publishes input changes and collectors into its own proxy, with no connection to its frontend", async () => {
+  it("publishes input changes and collectors into its own proxy, and shows what others publish, with no connection to itself", async () => {
     const frontend = join(dir, "front.ipc");
-    const backendPort = await freeUdpPort(); // a free port number; TCP on loopback
+    const backendPort = await freeTcpPort();
+    const httpPort = await freeTcpPort();
     const cfg = join(dir, "disco.toml");
     writeFileSync(
       cfg,
@@ -67,6 +78,8 @@ sysfs_root = "${tree.root}"
 name = "door"
 line = 3
 scan_interval = "10ms"
+[http]
+listen = "127.0.0.1:${httpPort}"
 `,
     );
     await using daemon = spawn([disco, "run", "-c", cfg]);
@@ -85,5 +98,17 @@ scan_interval = "10ms"
     assert.equal(pub.exitCode, 0, pub.stderr.toString());
     const outside = await within(metricWhere(receiver, (m) => m.host === "outside"), 10_000, "the outside publisher's metric");
     assert.equal(outside.values["temp"], "21");
+    // A script on this host publishing under its name shows on the page, taken from the proxy in process.
+    const mine = Bun.spawnSync([disco, "metrics", "--publish", "custom", "7", "--frontend", `ipc://${frontend}`, "--name", "m-1"], { stdout: "pipe", stderr: "pipe" });
+    assert.equal(mine.exitCode, 0, mine.stderr.toString());
+    const deadline = performance.now() + 10_000;
+    let shown: unknown;
+    while (performance.now() < deadline) {
+      const metrics = (await (await fetch(`http://127.0.0.1:${httpPort}/api/metrics`)).json()) as Record<string, { values: Record<string, unknown> }>;
+      shown = metrics["m-1"]?.values["custom"];
+      if (shown === "7") break;
+    }
+    assert.equal(shown, "7", "the page shows the script's metric");
+    assert.equal(connectionsTo(backendPort), 1, "only this test's receiver is connected to the backend");
   });
 });

@@ -90,6 +90,50 @@ describe("openUdp()", () => {
     await assert.rejects(openUdp({ port: a.port, address: "127.0.0.1" }), (e: unknown) => e instanceof NetError && e.code === "EADDRINUSE");
   });
 
+  it("recvBufferBytes asks the kernel for a larger SO_RCVBUF on every socket of the endpoint", async () => {
+    await using plain = await openUdp({ port: 0, address: "127.0.0.1" });
+    await using big = await openUdp({ port: 0, address: "127.0.0.1", recvBufferBytes: 1 << 20 });
+    assert.ok(plain.recvBufferBytes > 0, `default SO_RCVBUF ${plain.recvBufferBytes}`);
+    // The kernel doubles the request and caps it at net.core.rmem_max; either way it grows past the default
+    // unless rmem_max is the default itself.
+    const rmemMax = Number(await Bun.file("/proc/sys/net/core/rmem_max").text());
+    if (rmemMax * 2 > plain.recvBufferBytes) assert.ok(big.recvBufferBytes > plain.recvBufferBytes, `${big.recvBufferBytes} <= ${plain.recvBufferBytes}`);
+    await big.close();
+    assert.equal(big.recvBufferBytes, -1, "a closed endpoint has no buffer");
+  });
+
+  it("sends from a plain Uint8Array view into a larger buffer, only its bytes", async () => {
+    await using rx = await openUdp({ port: 0, address: "127.0.0.1" });
+    await using tx = await openUdp({ port: 0, address: "127.0.0.1" });
+    const whole = new Uint8Array([9, 1, 2, 3, 9]);
+    await tx.send(whole.subarray(1, 4), rx.port, "127.0.0.1");
+    assert.deepEqual([...(await first(rx)).data], [1, 2, 3]);
+  });
+
+  it("reports a send the OS refuses as a NetError with its code (broadcast without SO_BROADCAST)", async () => {
+    await using tx = await openUdp({ port: 0, address: "127.0.0.1" });
+    await assert.rejects(tx.send(new Uint8Array([1]), 9, "127.255.255.255"), (e: unknown) => e instanceof NetError && e.code === "EACCES");
+  });
+
+  it("postMany() sends every datagram in order, and reports each one (a refused one with its NetError)", async () => {
+    await using rx = await openUdp({ port: 0, address: "127.0.0.1" });
+    await using tx = await openUdp({ port: 0, address: "127.0.0.1" });
+    const results: (string | undefined)[] = [];
+    const many = [1, 2, 3, 4, 5].map((i) => ({ data: new Uint8Array([i]), port: rx.port, address: "127.0.0.1" }));
+    tx.postMany(many, (err) => results.push(err?.code));
+    assert.deepEqual(await collect(rx, 5, 5000), [1, 2, 3, 4, 5]);
+    assert.deepEqual([...results], [undefined, undefined, undefined, undefined, undefined]);
+    // A broadcast without SO_BROADCAST among them: the kernel refuses that one, the others still go.
+    results.length = 0;
+    await using rx2 = await openUdp({ port: 0, address: "127.0.0.1" });
+    tx.postMany([{ data: new Uint8Array([9]), port: rx2.port, address: "127.255.255.255" }, { data: new Uint8Array([7]), port: rx2.port, address: "127.0.0.1" }], (err) => results.push(err?.code));
+    assert.deepEqual(await collect(rx2, 1, 5000), [7]);
+    assert.deepEqual([...results].sort(), ["EACCES", undefined]);
+    await tx.close();
+    tx.postMany(many, (err) => results.push(err?.message));
+    assert.equal(results.length, 7);
+  });
+
   it("send() retries once when an earlier datagram's port-unreachable surfaces as ECONNREFUSED", async () => {
     // A port nobody listens on: each datagram to it brings back an ICMP port unreachable, which Bun reports
     // on the socket's next send (and that datagram would be lost without the retry).

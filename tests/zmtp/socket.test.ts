@@ -254,6 +254,26 @@ describe("ZMTP 3.0 peers", () => {
     }
   });
 
+  it("runProxy() with a tap asks publishers for everything with no subscriber on the backend, and hands the tap each message", async () => {
+    await using xsub = new XSubSocket();
+    await using xpub = new XPubSocket();
+    const front = await xsub.bind("tcp://127.0.0.1:0");
+    await xpub.bind("tcp://127.0.0.1:0");
+    const ac = new AbortController();
+    let tapped!: (parts: readonly Uint8Array[]) => void;
+    const got = new Promise<readonly Uint8Array[]>((r) => (tapped = r));
+    const running = runProxy(xsub, xpub, { signal: ac.signal, tap: (parts) => tapped(parts) });
+    await using pub = new PubSocket();
+    pub.connect(front);
+    assert.ok(await within(pub.waitForSubscriber(), 5000, "the tap's subscription upstream"));
+    assert.equal(pub.send(["metric a", "b"]), 1);
+    assert.deepEqual(text([...(await within(got, 5000, "the message at the tap"))]), ["metric a", "b"]);
+    ac.abort();
+    const stats = await running;
+    assert.equal(stats.forwarded, 1);
+    assert.equal(stats.upstream, 1);
+  });
+
   it("runProxy() forwards a subscription that reached the XPUB before the proxy started", async () => {
     await using xsub = new XSubSocket();
     await using xpub = new XPubSocket();
