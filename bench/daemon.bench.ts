@@ -3,7 +3,8 @@
  *  1. Idle RSS after 30 s and idle CPU over 60 s of an all-on daemon (discovery, sealed 15 s beacons, the
  *     metrics proxy with 60 s collectors, GPIO over a sysfs temp tree), next to the floor: a compiled Bun
  *     binary that only runs a 15 s setInterval. Both run at the same time, so they share the machine's noise.
- *     Targets: RSS <= 40 MB, CPU <= 2x the floor. Besides VmRSS: PSS, the executable's mapped pages per ELF
+ *     Targets: RSS <= 40 MB, CPU <= 2x the floor; the same daemon without its once-a-second scanned input
+ *     runs beside them, to show what the scan costs. Besides VmRSS: PSS, the executable's mapped pages per ELF
  *     section, and the working set (pages referenced during the CPU window, /proc/PID/clear_refs): most of
  *     the RSS is page cache of the binary mapped at start-up, in 64 kB / large-folio chunks, and not touched
  *     again (bench/_proc-memory.ts says why that matters).
@@ -49,7 +50,7 @@ function freeTcpPort(): Promise<number> {
 }
 
 /** A config with every capability on, on loopback; `extra` lines go to [services]. */
-async function allOn(name: string, o: { beaconPort: number; interval?: string; services?: string; metrics?: boolean; gpio?: boolean } ): Promise<string> {
+async function allOn(name: string, o: { beaconPort: number; interval?: string; services?: string; metrics?: boolean; gpio?: boolean; input?: boolean }): Promise<string> {
   const file = join(dir, `${name}.toml`);
   const text = `[host]
 name = "${name}"
@@ -80,10 +81,10 @@ sysfs_root = "${tree.root}"
 [[gpio.output]]
 name = "pump"
 line = 2
-[[gpio.input]]
+${o.input === false ? "" : `[[gpio.input]]
 name = "door"
 line = 3
-scan_interval = "1s"`}
+scan_interval = "1s"`}`}
 [services]
 ${o.services ?? 'web = "http://one"'}
 `;
@@ -145,17 +146,23 @@ async function idle(label: string, env: Record<string, string>): Promise<void> {
   const built = Bun.spawnSync([process.execPath, "build", "--compile", floorSrc, "--outfile", floorBin], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
   if (built.exitCode !== 0) throw new Error("cannot compile the floor binary");
   const file = await allOn("idle", { beaconPort: await freeUdpPort() });
+  // The same daemon without the input scanned every second (its outputs held): what the scan costs.
+  const quietFile = await allOn("idle-noinput", { beaconPort: await freeUdpPort(), input: false });
   const floor = Bun.spawn([floorBin], { stdout: "ignore", stderr: "ignore" });
   const daemon = Bun.spawn([disco, "run", "-c", file], { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env } });
+  const quiet = Bun.spawn([disco, "run", "-c", quietFile], { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env } });
   const log = new LineReader(daemon.stderr);
+  const quietLog = new LineReader(quiet.stderr);
   try {
     await log.waitFor(/running discovery, beacons, metrics, gpio/, { timeoutMs: 20_000 });
+    await quietLog.waitFor(/running discovery, beacons, metrics, gpio/, { timeoutMs: 20_000 });
     // Start-up work (module loading, the first collection) is not idle: the window opens 5 s after start.
     await sleep(5000);
     // The working-set window opens with the CPU window: from here on, what the pages referenced are.
     clearReferenced(daemon.pid);
     clearReferenced(floor.pid);
     const d0 = threadCpu(daemon.pid);
+    const q0 = threadCpu(quiet.pid);
     const f0 = threadCpu(floor.pid);
     const ds0 = statCpuMs(daemon.pid);
     const fs0 = statCpuMs(floor.pid);
@@ -166,6 +173,7 @@ async function idle(label: string, env: Record<string, string>): Promise<void> {
     const fSections = residentSections(floor.pid, floorBin);
     await sleep(CPU_WINDOW_MS - (RSS_AT_MS - 5000));
     const dCpu = cpuMsBetween(d0, threadCpu(daemon.pid));
+    const qCpu = cpuMsBetween(q0, threadCpu(quiet.pid));
     const fCpu = cpuMsBetween(f0, threadCpu(floor.pid));
     const dWs = workingSet(daemon.pid, disco);
     const fWs = workingSet(floor.pid, floorBin);
@@ -176,12 +184,14 @@ async function idle(label: string, env: Record<string, string>): Promise<void> {
     const ws = (w: ReturnType<typeof workingSet>) => `${mb(w.anon + w.exe + w.otherFiles)} MB (anon ${mb(w.anon)}, executable ${mb(w.exe)}, other files ${mb(w.otherFiles)})`;
     console.log(`   working set over the ${CPU_WINDOW_MS / 1000} s window (pages referenced while idle): daemon ${ws(dWs)}, floor ${ws(fWs)}`);
     console.log(`   CPU over ${CPU_WINDOW_MS / 1000} s: daemon ${dCpu.toFixed(1)} ms, floor ${fCpu.toFixed(1)} ms: ${(dCpu / Math.max(fCpu, 0.1)).toFixed(1)}x the floor  (target <= 2x); /proc/PID/stat ticks: ${dStat} ms vs ${fStat} ms`);
-    const errors = log.lines.filter((l) => / (warn|error) /.test(l));
+    console.log(`     the same daemon without the input scanned every second: ${qCpu.toFixed(1)} ms, ${(qCpu / Math.max(fCpu, 0.1)).toFixed(1)}x the floor (the 1 s scan: ${(dCpu - qCpu).toFixed(1)} ms a minute)`);
+    const errors = [...log.lines, ...quietLog.lines].filter((l) => / (warn|error) /.test(l));
     if (errors.length) console.log(`   (daemon warnings: ${errors.join(" | ")})`);
   } finally {
     daemon.kill("SIGTERM");
+    quiet.kill("SIGTERM");
     floor.kill("SIGKILL");
-    await Promise.all([daemon.exited, floor.exited]);
+    await Promise.all([daemon.exited, quiet.exited, floor.exited]);
   }
 }
 
