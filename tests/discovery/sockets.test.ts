@@ -124,8 +124,9 @@ describe("discover() <-> runResponder() over 127.0.0.1", () => {
     assert.deepEqual(result.dropped, { "unknown-id": 1, key: 1, malformed: 1 });
   });
 
-  it("serveDiscovery() serves the [discovery] config until aborted and returns its counters", async () => {
-    const config = { ...parseConfig('[discovery]\nmagic = "loop"\nlisten = "127.0.0.1"\n').discovery, port: 0 };
+  /** serveDiscovery() on a parsed `[discovery]` table (port 0), with the keyring above; abort to stop it. */
+  function serve(toml: string, onDecision?: () => void) {
+    const config = { ...parseConfig(`[discovery]\nmagic = "loop"\nlisten = "127.0.0.1"\n${toml}`).discovery, port: 0 };
     const controller = new AbortController();
     let resolvePort: (p: number) => void = () => undefined;
     const port = new Promise<number>((r) => (resolvePort = r));
@@ -135,9 +136,15 @@ describe("discover() <-> runResponder() over 127.0.0.1", () => {
       keyring: ring,
       describe: () => describeHost({ host: "served", addresses: [], version: "t", uptimeSec: 0 }),
       onListening: (_address, p) => resolvePort(p),
+      ...(onDecision && { onDecision }),
     });
+    return { config, port, serving, stop: () => controller.abort() };
+  }
+
+  it("serveDiscovery() serves the [discovery] config until aborted and returns its counters", async () => {
+    const { port, serving, stop } = serve("");
     const result = await ask([await port]);
-    controller.abort();
+    stop();
     const counters = await serving;
     assert.deepEqual(result.hosts.map((h) => h.host), ["served"]);
     assert.equal(counters.answered, 1);
@@ -145,22 +152,11 @@ describe("discover() <-> runResponder() over 127.0.0.1", () => {
   });
 
   it("serveDiscovery() takes the pre-authentication budget from [discovery] decrypt_budget_per_address", async () => {
-    const config = { ...parseConfig('[discovery]\nmagic = "loop"\nlisten = "127.0.0.1"\ndecrypt_budget_per_address = 3\n').discovery, port: 0 };
-    assert.deepEqual([config.decryptBudget, config.decryptBudgetPerAddress], [20_000, 3]);
-    const controller = new AbortController();
-    let resolvePort: (p: number) => void = () => undefined;
-    const port = new Promise<number>((r) => (resolvePort = r));
     let seen = 0;
     let allSeen!: () => void;
     const done = new Promise<void>((r) => (allSeen = r));
-    const serving = serveDiscovery({
-      signal: controller.signal,
-      config,
-      keyring: ring,
-      describe: () => describeHost({ host: "served", addresses: [], version: "t", uptimeSec: 0 }),
-      onListening: (_address, p) => resolvePort(p),
-      onDecision: () => void (++seen === 10 && allSeen()),
-    });
+    const { config, port, serving, stop } = serve("decrypt_budget_per_address = 3\n", () => void (++seen === 10 && allSeen()));
+    assert.deepEqual([config.decryptBudget, config.decryptBudgetPerAddress], [20_000, 3]);
     // Forged: a valid key id, a tag that fails (the last byte flipped).
     await using sender = await openUdp({ address: "127.0.0.1", port: 0 });
     const to = await port;
@@ -170,7 +166,7 @@ describe("discover() <-> runResponder() over 127.0.0.1", () => {
       await sender.send(frame, to, "127.0.0.1");
     }
     await done;
-    controller.abort();
+    stop();
     const counters = await serving;
     assert.deepEqual([counters.dropped.auth, counters.dropped.budget], [3, 7], "three attempts, then dropped unread");
   });
