@@ -104,6 +104,17 @@ export async function createLan(count: number): Promise<Lan> {
       if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
     }
     await Promise.all(procs.map((p) => p.exited.catch(() => undefined)));
+    // A wrapper that forks its command (faketime does) leaves the command running when it is killed: end
+    // whatever still runs in this LAN's own namespaces, by PID (a namespace whose name is deleted lives on
+    // until its last process has exited).
+    const left = namespaces.flatMap((ns) => run(["ip", "netns", "pids", ns]).stdout.split(/\s+/).filter(Boolean).map(Number));
+    for (const pid of left) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
     for (const ns of namespaces.reverse()) run(["ip", "netns", "del", ns]);
   };
 
