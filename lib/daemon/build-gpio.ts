@@ -5,7 +5,7 @@
  */
 import type { GpioConfig } from "../config/index.ts";
 import { findMissingChips, GpioError, inputChangeMetric, openLines, selectDriver } from "../gpio/index.ts";
-import { createMetric, encodeMetric, MetricsPublisher, type Metric } from "../metrics/index.ts";
+import { createMetric, MetricsPublisher, type Metric } from "../metrics/index.ts";
 import { sameSliceExcept } from "./plan.ts";
 import type { Builder } from "./types.ts";
 
@@ -70,9 +70,9 @@ export const gpioBuilder: Builder<GpioSlice> = {
           const to = publishTo;
           if (to === undefined) return undefined;
           if ("local" in to) {
-            const metric = createMetric(slice.host, values, Date.now());
-            ctx.proxy.get()?.publish(encodeMetric(metric));
-            return metric;
+            const proxy = ctx.proxy.get();
+            // With the proxy down (restarting) the change is still fanned out, as a PUB socket would drop it.
+            return proxy ? proxy.publishMetric(slice.host, values, Date.now()).metric : createMetric(slice.host, values, Date.now());
           }
           if (publishing !== to.frontend) {
             if (publisher) closing.push(publisher.close());

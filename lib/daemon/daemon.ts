@@ -47,7 +47,7 @@ export class Daemon {
   readonly #events = new Subscribers<DaemonEvent>();
   #latest: Metric | undefined;
   #gpio: GpioLines | undefined;
-  #proxy: Pick<MetricsProxy, "publish"> | undefined;
+  #proxy: Pick<MetricsProxy, "publish" | "publishMetric"> | undefined;
   #membership: MembershipTable | undefined;
   #ctx: DaemonContext | undefined;
   #input: DaemonInput | undefined;

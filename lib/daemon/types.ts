@@ -59,7 +59,7 @@ export interface DaemonContext {
   /** The GPIO lines the gpio task holds (remote GPIO and MQTT switches drive them). */
   readonly gpio: Slot<GpioLines>;
   /** The metrics task's proxy while it runs: input changes are published into it, not over a socket. */
-  readonly proxy: Slot<Pick<MetricsProxy, "publish">>;
+  readonly proxy: Slot<Pick<MetricsProxy, "publish" | "publishMetric">>;
   /** Latest metrics and input changes, to every subscriber. */
   emit(event: DaemonEvent): void;
   subscribe(options?: { signal?: AbortSignal }): AsyncIterableIterator<DaemonEvent>;

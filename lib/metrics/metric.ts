@@ -8,6 +8,7 @@
  * topic  host
  * ```
  */
+import { isValidHostName } from "../text/index.ts";
 import { MetricFrameError } from "./errors.ts";
 import { pyJsonDumps, type JsonValue } from "../python/index.ts";
 
@@ -75,6 +76,21 @@ export function decodeMetric(frame: Uint8Array): Metric {
     throw new MetricFrameError("metric values are not a JSON object", hostEnd + 1);
   }
   return { host, values: values as Record<string, JsonValue> };
+}
+
+/**
+ * A received frame as a metric, or undefined for a frame that is not one or whose host name breaks the host
+ * name rule (lib/text): the name is printed and keyed on like a beacon's.
+ */
+export function acceptMetricFrame(frame: Uint8Array): Metric | undefined {
+  let metric: Metric;
+  try {
+    metric = decodeMetric(frame);
+  } catch (err) {
+    if (err instanceof MetricFrameError) return undefined;
+    throw err;
+  }
+  return isValidHostName(metric.host) ? metric : undefined;
 }
 
 /**

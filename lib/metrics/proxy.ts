@@ -4,7 +4,9 @@
  */
 import type { BackendLimitsConfig } from "../config/index.ts";
 import { runProxy, XPubSocket, XSubSocket, type OutgoingMessage, type ProxyStats, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
+import { createMetric, encodeMetric, type Metric } from "./metric.ts";
 import { DEFAULT_FRONTEND } from "./publisher.ts";
+import type { JsonValue } from "../python/index.ts";
 
 /** disco.py's default backend: every interface, port 9000. */
 export const DEFAULT_BACKEND = "tcp://*:9000";
@@ -112,6 +114,16 @@ export class MetricsProxy implements AsyncDisposable {
    */
   publish(message: OutgoingMessage): number {
     return this.#xpub.send(message);
+  }
+
+  /**
+   * {@link publish} of a metric built here (the host name, the values and the time).
+   * @returns the metric sent and how many receivers took it
+   * @throws {RangeError} on a host name that is not one word or a `_time` value given
+   */
+  publishMetric(host: string, values: Readonly<Record<string, JsonValue>>, nowMs: number): { metric: Metric; peers: number } {
+    const metric = createMetric(host, values, nowMs);
+    return { metric, peers: this.publish(encodeMetric(metric)) };
   }
 
   /** Counters of the frontend (publishers) and backend (receivers) sockets. */

@@ -6,9 +6,7 @@
  */
 import type { HostRecord, MembershipEvent } from "../beacon/index.ts";
 import { formatEndpoint, parseEndpoint, SubSocket, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
-import { isValidHostName } from "../text/index.ts";
-import { MetricFrameError } from "./errors.ts";
-import { decodeMetric, METRIC_TOPIC, type Metric } from "./metric.ts";
+import { acceptMetricFrame, METRIC_TOPIC, type Metric } from "./metric.ts";
 
 /** disco.py's metrics (and beacon) port. */
 export const DEFAULT_METRICS_PORT = 9000;
@@ -124,15 +122,9 @@ export class MetricsReceiver implements AsyncIterable<Metric>, AsyncDisposable {
     for (;;) {
       const parts = await this.#sub.receive(signal);
       if (!parts) return undefined;
-      try {
-        const metric = decodeMetric(parts[0]!);
-        // The name is printed and keyed on like a beacon's: held to the same rule (lib/text).
-        if (isValidHostName(metric.host)) return metric;
-        this.badFrames++;
-      } catch (err) {
-        if (!(err instanceof MetricFrameError)) throw err;
-        this.badFrames++;
-      }
+      const metric = acceptMetricFrame(parts[0]!);
+      if (metric) return metric;
+      this.badFrames++;
     }
   }
 

@@ -7,8 +7,7 @@ import type { SocketOptions } from "../zmtp/index.ts";
 import { collectHostMetrics, type CollectorName } from "./collectors.ts";
 import { MetricsProxy, type BackendLimits } from "./proxy.ts";
 import { DEFAULT_FRONTEND, MetricsPublisher } from "./publisher.ts";
-import { createMetric, decodeMetric, encodeMetric, type Metric } from "./metric.ts";
-import { isValidHostName } from "../text/index.ts";
+import { acceptMetricFrame, type Metric } from "./metric.ts";
 import type { JsonValue } from "../python/index.ts";
 
 /** Options of {@link runMetricsService}. */
@@ -61,14 +60,8 @@ export async function runMetricsService(o: MetricsServiceOptions): Promise<void>
     const onForwarded = o.onForwarded;
     const tap = onForwarded
       ? (parts: readonly Uint8Array[]) => {
-          if (parts.length !== 1) return;
-          let metric: Metric;
-          try {
-            metric = decodeMetric(parts[0]!);
-          } catch {
-            return;
-          }
-          if (isValidHostName(metric.host)) onForwarded(metric);
+          const metric = parts.length === 1 ? acceptMetricFrame(parts[0]!) : undefined;
+          if (metric) onForwarded(metric);
         }
       : undefined;
     const forwarding = proxy?.run(o.signal, tap ? { tap } : {});
@@ -77,11 +70,7 @@ export async function runMetricsService(o: MetricsServiceOptions): Promise<void>
     // socket over the frontend is only for a proxy elsewhere (`proxy = false`).
     const now = o.nowMs ?? Date.now;
     await using remote = proxy ? undefined : new MetricsPublisher(o.host, { frontend, nowMs: now, ...(o.socket && { socket: o.socket }) });
-    const publish = (values: Record<string, JsonValue>): { metric: Metric; peers: number } => {
-      if (remote) return remote.publish(values);
-      const metric = createMetric(o.host, values, now());
-      return { metric, peers: proxy!.publish(encodeMetric(metric)) };
-    };
+    const publish = (values: Record<string, JsonValue>): { metric: Metric; peers: number } => (remote ? remote.publish(values) : proxy!.publishMetric(o.host, values, now()));
     o.onReady?.({ frontend, ...(proxy && { backend: proxy.backend }) });
     const names = o.collectors;
     const intervalMs = o.intervalMs ?? 60_000;
