@@ -26,17 +26,18 @@ export function hasEdgeDetection(s: LineSettings): boolean {
 
 /**
  * Calls `sample` every `intervalMs` on one interval timer (not an abortable sleep per sample, which cost an
- * idle daemon about 0.3 ms of CPU a turn). A tick is skipped while the previous sample still runs; a failed
- * sample is dropped and retried at the next tick.
+ * idle daemon about 0.3 ms of CPU a turn). `sample` is synchronous: every driver reads a line with one
+ * non-blocking syscall, and a chain of promises per tick was a measurable part of a scanned input's cost
+ * (bench/daemon.bench.ts part 1). A sample that throws is dropped; the next tick tries again.
  * @returns stops the timer
  */
-export function sampleEvery(intervalMs: number, sample: () => Promise<void>): () => void {
-  let busy = false;
-  const done = () => void (busy = false);
+export function sampleEvery(intervalMs: number, sample: () => void): () => void {
   const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    sample().then(done, done);
+    try {
+      sample();
+    } catch {
+      // an I/O error on one read: the line is read again at the next tick
+    }
   }, intervalMs);
   return () => clearInterval(timer);
 }
@@ -78,8 +79,8 @@ export abstract class LineBase implements LineHandle {
     return this.#released;
   }
 
-  /** Reads the logical value (the handle is not released). */
-  protected abstract readValue(): Promise<LineValue> | LineValue;
+  /** Reads the logical value (the handle is not released): one non-blocking syscall, never a wait. */
+  protected abstract readValue(): LineValue;
   /** Sets the logical value of an output (checked: not released, an output, 0 or 1). */
   protected abstract writeValue(value: LineValue): Promise<void> | void;
   /** Frees what the driver holds for the line; called once, after event streams have ended. */
@@ -96,8 +97,12 @@ export abstract class LineBase implements LineHandle {
   }
 
   async read(): Promise<LineValue> {
+    return this.readNow();
+  }
+
+  readNow(): LineValue {
     if (this.#released) throw new LineReleasedError(this.chip, this.line);
-    return await this.readValue();
+    return this.readValue();
   }
 
   async write(value: LineValue): Promise<void> {

@@ -167,8 +167,8 @@ async function watchOne(name: string, h: LineHandle, scanMs: number, q: AsyncQue
     return;
   }
   await new Promise<void>((resolve) => {
-    const stopSampling = sampleEvery(scanMs, async () => {
-      const v = await h.read();
+    const stopSampling = sampleEvery(scanMs, () => {
+      const v = h.readNow();
       if (v === last || signal.aborted) return;
       last = v;
       q.push({ name, value: v, cause: "scan", timestampNs: monotonicNs() });

@@ -213,8 +213,6 @@ interface SysfsLineOptions {
   readonly onRelease: () => void;
 }
 
-const DECODER = new TextDecoder();
-
 class SysfsLine extends LineBase {
   /** `<classDir>/gpio<number>` */
   readonly dir: string;
@@ -286,10 +284,10 @@ class SysfsLine extends LineBase {
   }
 
   #startScan(): void {
-    this.#stopScan = sampleEvery(this.#options.scanIntervalMs, async () => {
+    this.#stopScan = sampleEvery(this.#options.scanIntervalMs, () => {
       if (this.released) return;
       try {
-        this.#edges?.feed(await this.read());
+        this.#edges?.feed(this.readNow());
       } finally {
         this.#wakeScanWaiters();
       }
@@ -310,10 +308,11 @@ class SysfsLine extends LineBase {
    * A sysfs attribute read never blocks: one pread on a kept descriptor per sample, not a thread-pool round
    * trip with a fresh 256 KB buffer (a 1 s scan was most of an idle daemon's CPU).
    */
-  protected async readValue(): Promise<LineValue> {
+  protected readValue(): LineValue {
     this.#readFd ??= openSync(join(this.dir, "value"), constants.O_RDONLY);
     const n = readSync(this.#readFd, this.#readBuf, 0, this.#readBuf.length, 0);
-    return DECODER.decode(this.#readBuf.subarray(0, n)).trim() === "0" ? 0 : 1;
+    // The attribute is "0\n" or "1\n"; anything but a leading "0" reads as 1, as the kernel never writes it.
+    return n > 0 && this.#readBuf[0] === 0x30 /* "0" */ ? 0 : 1;
   }
 
   protected async writeValue(value: LineValue): Promise<void> {

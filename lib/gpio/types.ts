@@ -85,6 +85,12 @@ export interface LineHandle extends AsyncDisposable {
   readonly settings: Readonly<LineSettings>;
   /** Reads the logical value. @throws {GpioError} after release or on an I/O error */
   read(): Promise<LineValue>;
+  /**
+   * Reads the logical value at once: every driver's read is one non-blocking syscall (an ioctl, a pread of
+   * a sysfs attribute). What the input scanners call on every tick.
+   * @throws {GpioError} after release or on an I/O error
+   */
+  readNow(): LineValue;
   /** Drives an output. @throws {GpioValueError} on an input or a value other than 0/1 */
   write(value: LineValue): Promise<void>;
   /**
