@@ -5,7 +5,7 @@
  */
 import type { HostRecord } from "../beacon/index.ts";
 import type { FoundHost } from "../discovery/index.ts";
-import { escapeForTerminal } from "../text/index.ts";
+import { compareNatural, escapeForTerminal } from "../text/index.ts";
 import type { CliIo } from "./command.ts";
 
 /**
@@ -90,7 +90,7 @@ function formatInterval(h: HostView): string {
 
 /** Hosts in display order: failed, suspect, alive; by name within a state. */
 export function sortHosts<H extends HostView>(hosts: readonly H[]): H[] {
-  return [...hosts].sort((a, b) => STATE_RANK[a.state] - STATE_RANK[b.state] || a.host.localeCompare(b.host));
+  return [...hosts].sort((a, b) => STATE_RANK[a.state] - STATE_RANK[b.state] || compareNatural(a.host, b.host));
 }
 
 const HEADER = ["HOST", "ADDRESS", "STATE", "EVERY", "VERSION", "LAST SEEN", "SERVICES"] as const;

@@ -3,7 +3,7 @@ import { NetError } from "../net/index.ts";
 import { parseDurationFlag, parseFlags } from "./_args.ts";
 import { askOnce, DISCOVERY_FLAGS, discoveryTargets, resolveDiscoveryBasics, resolveDiscoveryKeys } from "./_discovery.ts";
 import type { Command } from "./command.ts";
-import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
+import { compareNatural, escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 
 const HELP = `Usage: disco-client [-c FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F] [-t SECONDS]
                     [-i IFACE]... [--to ADDR[:PORT]]... [--json] [--legacy] [-v]
@@ -151,7 +151,7 @@ export const command: Command = {
         )}\n`,
       );
     } else if (result.hosts.length > 0) {
-      const hosts = [...result.hosts].sort((a, b) => a.host.localeCompare(b.host));
+      const hosts = [...result.hosts].sort((a, b) => compareNatural(a.host, b.host));
       // ADDRESS is where the answer came from (the address that reached us); -v adds every address it announces.
       const rows = verbose
         ? [["HOST", "ADDRESS", "ADDRESSES", "VERSION", "UPTIME", "RTT", "SERVICES"], ...hosts.map((h) => [h.host, fromAddress(h.from), h.addresses.join(",") || "-", h.version ?? "-", formatUptime(h.uptimeSec), `${h.rttMs}ms`, formatServices(h.services)])]

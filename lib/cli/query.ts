@@ -6,6 +6,7 @@
 import { encodeQueryArgs, MAX_QUERY_PAYLOAD_BYTES, type ControlAnswer } from "../control/index.ts";
 import { parseFlags } from "./_args.ts";
 import { NAME_PATTERN, NAME_RULE } from "../config/index.ts";
+import { compareNatural } from "../text/index.ts";
 import { loadConfigFile } from "./_config.ts";
 import { askTargets, CONTROL_CLIENT_FLAGS, CONTROL_CLIENT_HELP, describeRefusal, describeSilence, exitForStatus, resolveControlClient } from "./_control.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Command } from "./command.ts";
@@ -79,7 +80,7 @@ export const command: Command = {
         )}\n`,
       );
     } else {
-      for (const a of [...ok].sort((x, y) => hostOf(x).localeCompare(hostOf(y)))) {
+      for (const a of [...ok].sort((x, y) => compareNatural(hostOf(x), hostOf(y)))) {
         const b = a.body;
         const exit = b["timedOut"] ? "timed out" : b["exitCode"] === null ? "killed" : `exit ${String(b["exitCode"])}`;
         io.out(`== ${hostOf(a)} (${a.from.split(":")[0]}) ${exit}, ${a.ms} ms\n`);

@@ -4,6 +4,7 @@
  * Each driver only adds its I/O.
  */
 import { Subscribers } from "../async/index.ts";
+import { compareNatural } from "../text/index.ts";
 import { GpioError, GpioValueError, LineNotFoundError, LineReleasedError } from "./errors.ts";
 import { describeSettingsProblem, type ChipInfo, type EdgeEvent, type GpioDriver, type LineHandle, type LineInfo, type LineSettings, type LineValue } from "./types.ts";
 
@@ -14,9 +15,9 @@ export function isChipName(name: string): boolean {
   return CHIP_NAME.test(name);
 }
 
-/** Orders chip names as a person would (`gpiochip2` before `gpiochip10`). */
+/** Orders chip names as a person would (`gpiochip2` before `gpiochip10`), without loading ICU (lib/text). */
 export function compareChipNames(a: string, b: string): number {
-  return a.localeCompare(b, "en", { numeric: true });
+  return compareNatural(a, b);
 }
 
 /** Whether settings ask for edge events (an input with `edge` other than "none"). */

@@ -1,6 +1,8 @@
 /**
- * Text rules shared by every capability: the host name rule (one definition, used where a name enters)
- * and escaping of untrusted text for terminals (used by every line lib/cli prints for people).
+ * Text rules shared by every capability: the host name rule (one definition, used where a name enters),
+ * escaping of untrusted text for terminals (used by every line lib/cli prints for people), and the order
+ * names are listed in.
  */
 export { HOST_NAME_PATTERN, HOST_NAME_RULE, MAX_HOST_NAME_BYTES, isValidHostName } from "./host-name.ts";
 export { escapeForTerminal, jsonForTerminal } from "./escape.ts";
+export { compareNatural } from "./compare.ts";
