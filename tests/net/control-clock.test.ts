@@ -1,6 +1,6 @@
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBuilt } from "../_bin.ts";
@@ -15,6 +15,22 @@ function faketimeUnavailable(): string | undefined {
 }
 
 const skip = netnsUnavailable() ?? faketimeUnavailable();
+
+/**
+ * faketime keeps its settings in /dev/shm under the PID of the faketime process and removes them only when
+ * it exits by itself. The LAN ends a long-running one with SIGKILL, and a stale pair makes a later faketime
+ * that is given the same PID fail (`shm_open failed: File exists`). Disposing removes the pairs of the PIDs
+ * listed (processes this test started).
+ */
+function faketimeLeftovers(): AsyncDisposable & { pids: number[] } {
+  const pids: number[] = [];
+  return {
+    pids,
+    [Symbol.asyncDispose]: async () => {
+      for (const pid of pids) for (const f of [`faketime_shm_${pid}`, `sem.faketime_sem_${pid}`]) rmSync(join("/dev/shm", f), { force: true });
+    },
+  };
+}
 // A device without an RTC after boot. DONT_FAKE_MONOTONIC keeps the monotonic clock real, as it is on such a device.
 const AT_1970 = ["env", "DONT_FAKE_MONOTONIC=1", "faketime", "1970-01-01 00:05:00"];
 
@@ -30,6 +46,8 @@ describe("clocks at 1970 on a LAN of network namespaces (faketime)", { skip }, (
 
   it("a server at 1970 is found (with one challenge round, shown by -v) and driven; a client at 1970 finds every server", async () => {
     using tree = createSysfsTree();
+    // Declared before the LAN, so it runs after the LAN has ended its processes.
+    await using _shm = faketimeLeftovers();
     await using lan = await createLan(3);
     const [old, fresh, client] = lan.hosts;
     const cfg = (name: string, gpio: string) => {
@@ -39,6 +57,7 @@ describe("clocks at 1970 on a LAN of network namespaces (faketime)", { skip }, (
     };
     const gpio = `[gpio]\ndriver = "sysfs"\nsysfs_root = "${tree.root}"\n[[gpio.output]]\nname = "pump"\nline = 1\nremote = true\n`;
     const oldServer = old!.spawn([...AT_1970, disco, "server", "-c", cfg("rtc-less", gpio), "-v"]);
+    _shm.pids.push(oldServer.pid);
     const oldLog = new LineReader(oldServer.stderr);
     const freshLog = new LineReader(fresh!.spawn([disco, "server", "-c", cfg("fresh", ""), "-v"]).stderr);
     await Promise.all([oldLog.waitFor(/control: listening/), freshLog.waitFor(/listening on 0\.0\.0\.0:40000/)]);
