@@ -13,16 +13,12 @@ import { checkSelfDescription, encodeBeacon, randomBootId, type BeaconBuilder, t
 import { BeaconCounters } from "./counters.ts";
 import { BeaconError, type BeaconFrameError, type DropReason } from "./errors.ts";
 import { HookRunner, type HookOutcome, type HookSpawner, type HookSpec } from "./hooks.ts";
-import { MembershipTable, type MembershipOptions } from "./membership.ts";
+import { MembershipTable, type MembershipSettings } from "./membership.ts";
 import { BeaconIngest, runBeaconReceiver, type ReceivedBeacon } from "./receiver.ts";
 import { runBeaconSender } from "./sender.ts";
 import { openBeaconSockets } from "./sockets.ts";
 import { resolveTargets } from "./targets.ts";
 import type { MembershipEvent } from "./types.ts";
-
-
-/** The membership table's times and limits that `[beacon]` sets. */
-export type MembershipSettings = Pick<MembershipOptions, "suspectAfter" | "failedAfter" | "forgetAfterMs" | "maxHosts" | "maxNamesPerAddress" | "maxUnsealedIntervalMs">;
 
 /** The membership table's times and limits from `[beacon]` (the daemon's table, and each command's). */
 export function membershipOptionsOf(b: BeaconConfig): MembershipSettings {
@@ -35,6 +31,7 @@ export function membershipOptionsOf(b: BeaconConfig): MembershipSettings {
     maxUnsealedIntervalMs: b.maxUnsealedIntervalMs,
   };
 }
+
 /** Everything beacons need but their sockets: the config's `[beacon]` with overrides applied, resolved. */
 export interface BeaconSettings {
   readonly port: number;

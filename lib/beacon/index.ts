@@ -23,7 +23,7 @@ export { VAULT_GROUP, VAULT_PORT, decodeVaultAnnouncement, encodeVaultAnnounceme
 export { MAX_BEACON_BYTES, decodeDatagram, type DecodeOptions, type DecodedDatagram } from "./decode.ts";
 export { openBeaconSync, sealBeacon, type SealOptions } from "./seal.ts";
 export { SequenceGuard, type SequenceGuardOptions } from "./sequence.ts";
-export { MembershipTable, systemClock, type Clock, type MembershipOptions, type Observation, type ObserveResult, type Refusal, type SubscribeOptions } from "./membership.ts";
+export { MembershipTable, systemClock, type Clock, type MembershipOptions, type MembershipSettings, type Observation, type ObserveResult, type Refusal, type SubscribeOptions } from "./membership.ts";
 export { PACE_MIN_GAP_MS, PACE_MIN_SAMPLES, PACE_WINDOW, PaceEstimator } from "./pace.ts";
 export { BeaconCounters, type CountersSnapshot } from "./counters.ts";
 export { HookRunner, hookEnv, type HookCounters, type HookOutcome, type HookRunnerOptions, type HookSpawner, type HookSpec, type MembershipEventType } from "./hooks.ts";
@@ -45,7 +45,6 @@ export {
   type BeaconSettingsOptions,
   type LiveBeaconBuilder,
   type LiveBeaconBuilderOptions,
-  type MembershipSettings,
   type PrepareBeaconsOptions,
   type PreparedBeacons,
 } from "./build.ts";

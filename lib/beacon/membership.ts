@@ -72,6 +72,38 @@ export interface MembershipOptions {
   clock?: Clock;
 }
 
+/** The table's times and limits: what `[beacon]` sets, and what {@link MembershipTable.reconfigure} takes. */
+export type MembershipSettings = Pick<MembershipOptions, "suspectAfter" | "failedAfter" | "forgetAfterMs" | "maxHosts" | "maxNamesPerAddress" | "maxUnsealedIntervalMs">;
+
+const DEFAULT_SETTINGS: Required<MembershipSettings> = {
+  suspectAfter: 2,
+  failedAfter: 3,
+  forgetAfterMs: 600_000,
+  maxHosts: 4096,
+  maxNamesPerAddress: 16,
+  maxUnsealedIntervalMs: 300_000,
+};
+
+/**
+ * `o` over `base` (what `o` leaves out stays), checked.
+ * @throws {RangeError} when failedAfter is below suspectAfter or a count is below 1
+ */
+function checkedSettings(o: MembershipSettings, base: Required<MembershipSettings>): Required<MembershipSettings> {
+  const s: Required<MembershipSettings> = {
+    suspectAfter: o.suspectAfter ?? base.suspectAfter,
+    failedAfter: o.failedAfter ?? base.failedAfter,
+    forgetAfterMs: o.forgetAfterMs ?? base.forgetAfterMs,
+    maxHosts: o.maxHosts ?? base.maxHosts,
+    maxNamesPerAddress: o.maxNamesPerAddress ?? base.maxNamesPerAddress,
+    maxUnsealedIntervalMs: o.maxUnsealedIntervalMs ?? base.maxUnsealedIntervalMs,
+  };
+  if (!(s.suspectAfter >= 1)) throw new RangeError(`suspectAfter must be at least 1, got ${s.suspectAfter}`);
+  if (!(s.failedAfter >= s.suspectAfter)) throw new RangeError(`failedAfter (${s.failedAfter}) must be at least suspectAfter (${s.suspectAfter})`);
+  if (!(s.maxHosts >= 1)) throw new RangeError(`maxHosts must be at least 1, got ${s.maxHosts}`);
+  if (!(s.maxNamesPerAddress >= 1)) throw new RangeError(`maxNamesPerAddress must be at least 1, got ${s.maxNamesPerAddress}`);
+  return s;
+}
+
 /**
  * Why the table refused a beacon: a new name beyond its source address's quota, a goodbye from an address
  * the host was never heard on, an unsealed beacon for a name a sealed host holds, a name that breaks the
@@ -141,29 +173,16 @@ export class MembershipTable {
   /** Source address -> unsealed live names it holds. */
   readonly #quota = new Map<string, number>();
   readonly #subscribers = new Subscribers<MembershipEvent>();
-  #suspectAfter: number;
-  #failedAfter: number;
-  #forgetAfterMs: number;
-  #maxHosts: number;
-  #maxNamesPerAddress: number;
-  #maxUnsealedIntervalMs: number;
+  /** The times and limits: from the constructor, then from each {@link reconfigure}. */
+  #s: Required<MembershipSettings>;
   readonly #maxQueued: number;
   readonly #clock: Clock;
 
   /** @throws {RangeError} when failedAfter is below suspectAfter or a count is below 1 */
   constructor(options: MembershipOptions = {}) {
-    this.#suspectAfter = options.suspectAfter ?? 2;
-    this.#failedAfter = options.failedAfter ?? 3;
-    this.#forgetAfterMs = options.forgetAfterMs ?? 600_000;
-    this.#maxHosts = options.maxHosts ?? 4096;
-    this.#maxNamesPerAddress = options.maxNamesPerAddress ?? 16;
-    this.#maxUnsealedIntervalMs = options.maxUnsealedIntervalMs ?? 300_000;
+    this.#s = checkedSettings(options, DEFAULT_SETTINGS);
     this.#maxQueued = options.maxQueued ?? 1024;
     this.#clock = options.clock ?? systemClock;
-    if (!(this.#suspectAfter >= 1)) throw new RangeError(`suspectAfter must be at least 1, got ${this.#suspectAfter}`);
-    if (!(this.#failedAfter >= this.#suspectAfter)) throw new RangeError(`failedAfter (${this.#failedAfter}) must be at least suspectAfter (${this.#suspectAfter})`);
-    if (!(this.#maxHosts >= 1)) throw new RangeError(`maxHosts must be at least 1, got ${this.#maxHosts}`);
-    if (!(this.#maxNamesPerAddress >= 1)) throw new RangeError(`maxNamesPerAddress must be at least 1, got ${this.#maxNamesPerAddress}`);
   }
 
   /**
@@ -186,8 +205,8 @@ export class MembershipTable {
     let evicted: HostRecord | undefined;
     if (!entry) {
       if (!isValidHostName(obs.host)) return { accepted: false, refused: "bad-name" };
-      if (!sealed && (this.#quota.get(obs.address) ?? 0) >= this.#maxNamesPerAddress) return { accepted: false, refused: "source-limit" };
-      if (this.#hosts.size >= this.#maxHosts) evicted = this.#evictOne();
+      if (!sealed && (this.#quota.get(obs.address) ?? 0) >= this.#s.maxNamesPerAddress) return { accepted: false, refused: "source-limit" };
+      if (this.#hosts.size >= this.#s.maxHosts) evicted = this.#evictOne();
     }
     let intervalMs = obs.intervalMs;
     let learnedMs: number | undefined;
@@ -196,9 +215,9 @@ export class MembershipTable {
       pace ??= new PaceEstimator();
       pace.arrive(now);
       learnedMs = pace.estimateMs();
-      if (learnedMs !== undefined) intervalMs = learnedMs = Math.min(learnedMs, this.#maxUnsealedIntervalMs);
+      if (learnedMs !== undefined) intervalMs = learnedMs = Math.min(learnedMs, this.#s.maxUnsealedIntervalMs);
     }
-    if (!sealed) intervalMs = Math.min(intervalMs, this.#maxUnsealedIntervalMs);
+    if (!sealed) intervalMs = Math.min(intervalMs, this.#s.maxUnsealedIntervalMs);
     if (entry && this.#unchanged(entry, obs, intervalMs, sealed)) {
       // The common case, a steady beacon from the same address: only the times (and a learned pace) move.
       entry.heard.set(obs.address, now);
@@ -215,7 +234,7 @@ export class MembershipTable {
     const heard = entry?.heard ?? new Map<string, number>();
     heard.delete(obs.address);
     heard.set(obs.address, now);
-    const staleMs = this.#failedAfter * intervalMs;
+    const staleMs = this.#s.failedAfter * intervalMs;
     for (const [addr, at] of heard) if (now - at > staleMs) heard.delete(addr);
     while (heard.size > MAX_ADDRESSES) heard.delete(heard.keys().next().value!);
     const addresses = [...heard.keys()].reverse();
@@ -263,23 +282,10 @@ export class MembershipTable {
    * @returns the hosts evicted to fit `maxHosts`
    * @throws {RangeError} as the constructor does, changing nothing
    */
-  reconfigure(options: Pick<MembershipOptions, "suspectAfter" | "failedAfter" | "forgetAfterMs" | "maxHosts" | "maxNamesPerAddress" | "maxUnsealedIntervalMs">): HostRecord[] {
-    const suspectAfter = options.suspectAfter ?? this.#suspectAfter;
-    const failedAfter = options.failedAfter ?? this.#failedAfter;
-    const maxHosts = options.maxHosts ?? this.#maxHosts;
-    const maxNamesPerAddress = options.maxNamesPerAddress ?? this.#maxNamesPerAddress;
-    if (!(suspectAfter >= 1)) throw new RangeError(`suspectAfter must be at least 1, got ${suspectAfter}`);
-    if (!(failedAfter >= suspectAfter)) throw new RangeError(`failedAfter (${failedAfter}) must be at least suspectAfter (${suspectAfter})`);
-    if (!(maxHosts >= 1)) throw new RangeError(`maxHosts must be at least 1, got ${maxHosts}`);
-    if (!(maxNamesPerAddress >= 1)) throw new RangeError(`maxNamesPerAddress must be at least 1, got ${maxNamesPerAddress}`);
-    this.#suspectAfter = suspectAfter;
-    this.#failedAfter = failedAfter;
-    this.#forgetAfterMs = options.forgetAfterMs ?? this.#forgetAfterMs;
-    this.#maxHosts = maxHosts;
-    this.#maxNamesPerAddress = maxNamesPerAddress;
-    this.#maxUnsealedIntervalMs = options.maxUnsealedIntervalMs ?? this.#maxUnsealedIntervalMs;
+  reconfigure(options: MembershipSettings): HostRecord[] {
+    this.#s = checkedSettings(options, this.#s);
     const evicted: HostRecord[] = [];
-    while (this.#hosts.size > this.#maxHosts) {
+    while (this.#hosts.size > this.#s.maxHosts) {
       const e = this.#evictOne();
       if (!e) break;
       evicted.push(e);
@@ -298,14 +304,14 @@ export class MembershipTable {
     for (const [name, entry] of this.#hosts) {
       const r = entry.record;
       const elapsed = now - r.lastSeenMs;
-      const failAt = this.#failedAfter * r.intervalMs;
+      const failAt = this.#s.failedAfter * r.intervalMs;
       if (r.state === "failed") {
-        if (elapsed - failAt > this.#forgetAfterMs) this.#remove(name, entry);
+        if (elapsed - failAt > this.#s.forgetAfterMs) this.#remove(name, entry);
         continue;
       }
       let state: HostRecord["state"] = r.state;
       if (elapsed > failAt) state = "failed";
-      else if (elapsed > this.#suspectAfter * r.intervalMs) state = "suspect";
+      else if (elapsed > this.#s.suspectAfter * r.intervalMs) state = "suspect";
       if (state === r.state) continue;
       entry.record = { ...r, state };
       if (state === "failed") this.#place(name, entry);
@@ -323,8 +329,8 @@ export class MembershipTable {
     const now = this.#clock.nowMs();
     let next = Infinity;
     for (const { record: r } of this.#hosts.values()) {
-      const failAt = this.#failedAfter * r.intervalMs;
-      const after = r.state === "alive" ? this.#suspectAfter * r.intervalMs : r.state === "suspect" ? failAt : failAt + this.#forgetAfterMs;
+      const failAt = this.#s.failedAfter * r.intervalMs;
+      const after = r.state === "alive" ? this.#s.suspectAfter * r.intervalMs : r.state === "suspect" ? failAt : failAt + this.#s.forgetAfterMs;
       // tick() acts once the time is strictly past the threshold: 1 ms after it.
       next = Math.min(next, r.lastSeenMs + after + 1 - now);
     }

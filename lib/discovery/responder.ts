@@ -405,13 +405,11 @@ function idKey(b: Uint8Array): string {
   return s;
 }
 
-
 /** Whether `data` holds `expected` at `offset`. */
 function bytesAt(data: Uint8Array, offset: number, expected: Uint8Array): boolean {
   for (let i = 0; i < expected.length; i++) if (data[offset + i] !== expected[i]) return false;
   return true;
 }
-
 
 /** A well-formed header of any type (what decodeHeader would accept) whose length matches the datagram. */
 function looksLikeFrame(d: Uint8Array): boolean {
