@@ -1,12 +1,13 @@
 /**
  * systemd's readiness protocol (sd_notify(3)) without libsystemd: `KEY=value` lines in one datagram to the
  * `AF_UNIX`/`SOCK_DGRAM` socket named by `$NOTIFY_SOCKET`. `node:dgram` has no unix datagram sockets, so the
- * socket is libc's, through `bun:ffi` (loaded on first use, as lib/gpio/_libc.ts does).
+ * socket is libc's, through `bun:ffi` (lib/libc.ts: loaded on first use).
  *
  * The encoder and the watchdog arithmetic are pure; only {@link openNotifier} touches the kernel. The caller
  * (the CLI) reads `$NOTIFY_SOCKET`, `$WATCHDOG_USEC` and `$WATCHDOG_PID` and passes them in.
  */
-import { dlopen, ptr, read as readPtr, type Pointer } from "bun:ffi";
+import { ptr } from "bun:ffi";
+import { errnoFrom, lazyLibc } from "../libc.ts";
 import { DaemonError } from "./errors.ts";
 
 /** `AF_UNIX`, `SOCK_DGRAM`, `SOCK_CLOEXEC`, `MSG_*`: asm-generic values, the same on x86-64 and arm64. */
@@ -19,22 +20,12 @@ const MSG_NOSIGNAL = 0x4000;
 const SOCKADDR_UN_BYTES = 110;
 const SUN_PATH_BYTES = 108;
 
-const SYMBOLS = {
+const load = lazyLibc({
   socket: { args: ["i32", "i32", "i32"], returns: "i32" },
   sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i64" },
   close: { args: ["i32"], returns: "i32" },
   __errno_location: { args: [], returns: "ptr" },
-} as const;
-
-type Libc = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
-let libc: Libc | undefined;
-function load(): Libc {
-  libc ??= dlopen("libc.so.6", SYMBOLS).symbols;
-  return libc;
-}
-function errno(c: Libc): number {
-  return readPtr.i32(c.__errno_location() as Pointer, 0);
-}
+});
 
 /** The notify socket could not be created (`socket(2)` failed: out of file descriptors, say). */
 export class NotifySocketError extends DaemonError {
@@ -112,7 +103,10 @@ export function openNotifier(socketPath: string | undefined): Notifier | undefin
   const addr = encodeSockaddrUn(socketPath);
   const c = load();
   let fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw new NotifySocketError(`cannot create the notify socket (errno ${errno(c)})`, errno(c));
+  if (fd < 0) {
+    const errno = errnoFrom(c.__errno_location);
+    throw new NotifySocketError(`cannot create the notify socket (errno ${errno})`, errno);
+  }
   let failures = 0;
   return {
     send(fields) {

@@ -2,8 +2,10 @@
  * CLOCK_MONOTONIC in nanoseconds: the clock the kernel stamps GPIO edge events with, so scanned events
  * (sysfs, fake) and kernel events (cdev) compare. `process.hrtime` in Bun has its own origin, hence libc.
  */
-import { dlopen, ptr } from "bun:ffi";
-import { LIBC_PATH } from "./_libc.ts";
+import { ptr } from "bun:ffi";
+import { lazyLibc } from "../libc.ts";
+
+const load = lazyLibc({ clock_gettime: { args: ["i32", "ptr"], returns: "i32" } });
 
 let clock: ((id: number, ts: ReturnType<typeof ptr>) => number) | undefined | null;
 const ts = new BigInt64Array(2);
@@ -12,7 +14,7 @@ const ts = new BigInt64Array(2);
 export function monotonicNs(): bigint {
   if (clock === undefined) {
     try {
-      clock = dlopen(LIBC_PATH, { clock_gettime: { args: ["i32", "ptr"], returns: "i32" } }).symbols.clock_gettime;
+      clock = load().clock_gettime;
     } catch {
       clock = null;
     }

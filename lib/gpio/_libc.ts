@@ -2,26 +2,16 @@
  * The few libc calls the cdev driver needs, through `bun:ffi` (no native addon). Loaded on first use, so
  * importing lib/gpio on a machine without glibc only fails when the cdev driver is actually used.
  */
-import { dlopen, ptr, read as readPtr, type Pointer } from "bun:ffi";
+import { ptr } from "bun:ffi";
+import { errnoFrom, lazyLibc } from "../libc.ts";
 
-const SYMBOLS = {
+const load = lazyLibc({
   ioctl: { args: ["i32", "u64", "ptr"], returns: "i32" },
   __errno_location: { args: [], returns: "ptr" },
   eventfd: { args: ["u32", "i32"], returns: "i32" },
   write: { args: ["i32", "ptr", "u64"], returns: "i64" },
   close: { args: ["i32"], returns: "i32" },
-} as const;
-
-type Libc = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
-let libc: Libc | undefined;
-
-/** libc's path; glibc on Debian/Raspberry Pi OS (x86-64 and arm64). */
-export const LIBC_PATH = "libc.so.6";
-
-function load(): Libc {
-  libc ??= dlopen(LIBC_PATH, SYMBOLS).symbols;
-  return libc;
-}
+});
 
 /** Linux errno numbers (asm-generic, the same on x86-64, arm and arm64) to names. */
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
@@ -42,8 +32,7 @@ export function ioctl(fd: number, request: number, buf: Uint8Array): number | st
   const c = load();
   const r = c.ioctl(fd, BigInt(request), ptr(buf));
   if (r >= 0) return r;
-  const loc = c.__errno_location() as Pointer;
-  return errnoName(readPtr.i32(loc, 0));
+  return errnoName(errnoFrom(c.__errno_location));
 }
 
 /** Creates an eventfd (counter starting at 0), used to wake the event worker. @returns the fd or -1 */

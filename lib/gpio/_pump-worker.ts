@@ -9,7 +9,8 @@
  * the eventfd `wakeFd`, and the worker handles as many commands as the counter says before polling again.
  * Worker -> main: {@link PumpReport}.
  */
-import { dlopen, ptr, read as readPtr, type Pointer } from "bun:ffi";
+import { dlopen, ptr } from "bun:ffi";
+import { errnoFrom, LIBC_PATH } from "../libc.ts";
 
 /** What the main thread tells the worker. */
 export type PumpCommand =
@@ -43,7 +44,7 @@ const scope = globalThis as unknown as {
   postMessage(m: PumpReport): void;
 };
 
-const c = dlopen("libc.so.6", {
+const c = dlopen(LIBC_PATH, {
   poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
   read: { args: ["i32", "ptr", "u64"], returns: "i64" },
   pread: { args: ["i32", "ptr", "u64", "i64"], returns: "i64" },
@@ -81,7 +82,7 @@ scope.onmessage = (e) => {
 };
 
 function errno(): number {
-  return readPtr.i32(c.__errno_location() as Pointer, 0);
+  return errnoFrom(c.__errno_location);
 }
 
 /** Reports what one ready fd has, or its failure (the fd is then dropped). */

@@ -2,24 +2,17 @@
  * SO_RCVBUF through setsockopt(2)/getsockopt(2) with `bun:ffi`: `Bun.udpSocket` has no option for it.
  * libc is loaded on first use, so a socket that never asks for a buffer size never loads it.
  */
-import { dlopen, ptr } from "bun:ffi";
+import { ptr } from "bun:ffi";
+import { lazyLibc } from "../libc.ts";
 
 /** `<asm-generic/socket.h>`: the same on x86-64, arm and arm64. */
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 
-const SYMBOLS = {
+const load = lazyLibc({
   setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
   getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
-} as const;
-
-let libc: ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"] | undefined;
-
-function load(): NonNullable<typeof libc> {
-  // glibc on Debian and Raspberry Pi OS (x86-64 and arm64).
-  libc ??= dlopen("libc.so.6", SYMBOLS).symbols;
-  return libc;
-}
+});
 
 /**
  * Asks the kernel for a receive buffer of `bytes` on socket `fd` (it doubles the value for its own
