@@ -46,8 +46,6 @@ export class Daemon {
   readonly #tasks = new Map<string, SupervisedTask>();
   readonly #events = new Subscribers<DaemonEvent>();
   #latest: Metric | undefined;
-  #gpio: GpioLines | undefined;
-  #proxy: Pick<MetricsProxy, "publish" | "publishMetric"> | undefined;
   #membership: MembershipTable | undefined;
   #ctx: DaemonContext | undefined;
   #input: DaemonInput | undefined;
@@ -218,8 +216,8 @@ export class Daemon {
   }
 
   #createContext(membership: MembershipTable): DaemonContext {
-    const gpio: Slot<GpioLines> = { get: () => this.#gpio, set: (v) => void (this.#gpio = v) };
-    const proxy: DaemonContext["proxy"] = { get: () => this.#proxy, set: (v) => void (this.#proxy = v) };
+    const gpio = slot<GpioLines>();
+    const proxy = slot<Pick<MetricsProxy, "publish" | "publishMetric">>();
     return {
       log: this.#o.log,
       membership,
@@ -387,3 +385,8 @@ export class Daemon {
   }
 }
 
+/** A value one task owns and others read, held only by the slot. */
+function slot<T>(): Slot<T> {
+  let value: T | undefined;
+  return { get: () => value, set: (v) => void (value = v) };
+}
