@@ -385,8 +385,8 @@ export class Daemon {
   }
 }
 
-/** A value one task owns and others read, held only by the slot. */
-function slot<T>(): Slot<T> {
+/** A value one task owns and others read, held only by the slot (the daemon's context, and test fakes). */
+export function slot<T>(): Slot<T> {
   let value: T | undefined;
   return { get: () => value, set: (v) => void (value = v) };
 }

@@ -56,7 +56,7 @@ export { NotifySocketError, encodeNotify, encodeSockaddrUn, openNotifier, watchd
 export { summarizeStatus, type DaemonStatus, type HostCounts, type ReloadOutcome, type TaskState, type TaskStatus } from "./status.ts";
 export { planReload, sameSlice, sameSliceExcept, type PlanAction, type PlanStep, type PlannedBuilder } from "./plan.ts";
 export { SupervisedTask, backoffMs, systemSupervisorClock, type BackoffOptions, type SupervisedTaskOptions, type SupervisorClock } from "./supervisor.ts";
-export { Daemon, type DaemonExit, type DaemonOptions } from "./daemon.ts";
+export { Daemon, slot, type DaemonExit, type DaemonOptions } from "./daemon.ts";
 export { openPersistentIdentity, type PersistentIdentityOptions } from "./state.ts";
 export { discoveryBuilder, type DiscoverySlice } from "./build-discovery.ts";
 export { beaconsBuilder, type BeaconsSlice } from "./build-beacons.ts";

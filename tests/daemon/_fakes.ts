@@ -1,6 +1,6 @@
 /** Fakes for daemon tests: a manual clock for the supervisor and a context that logs into an array. */
 import { createBeaconIdentity, MembershipTable, type HookSpawner } from "../../lib/beacon/index.ts";
-import type { DaemonContext, DaemonLogger, SupervisorClock } from "../../lib/daemon/index.ts";
+import { slot, type DaemonContext, type DaemonLogger, type SupervisorClock } from "../../lib/daemon/index.ts";
 
 /** A clock that moves only when told; sleeps resolve when their time comes or their signal aborts. */
 export class FakeClock implements SupervisorClock {
@@ -52,14 +52,12 @@ const noHooks: HookSpawner = async () => ({ exitCode: 0, timedOut: false });
 /** A context for calling builders and supervised tasks directly. */
 export function fakeContext(log: DaemonLogger = memoryLogger()): DaemonContext {
   const membership = new MembershipTable();
-  let lines: unknown;
-  let proxy: DaemonContext["proxy"] extends { get(): infer P } ? P : never;
   return {
     log,
     membership,
     identity: createBeaconIdentity("00112233aabbccdd"),
-    gpio: { get: () => lines as never, set: (v) => void (lines = v) },
-    proxy: { get: () => proxy, set: (v) => void (proxy = v) },
+    gpio: slot(),
+    proxy: slot(),
     emit: () => undefined,
     subscribe: () => {
       throw new Error("not in this fake");
