@@ -16,6 +16,7 @@ import { ensureBuilt, freeUdpPort, spawn } from "../_bin.ts";
 import { freeTcpPort } from "../mqtt/_mosquitto.ts";
 import { createSysfsTree } from "../gpio/_sysfs-tree.ts";
 import { within } from "../zmtp/_peer.ts";
+import { readEvents } from "../http/_fleet.ts";
 
 let disco = "";
 const dir = mkdtempSync(join(tmpdir(), "disco-run-metrics-"));
@@ -99,16 +100,20 @@ listen = "127.0.0.1:${httpPort}"
     const outside = await within(metricWhere(receiver, (m) => m.host === "outside"), 10_000, "the outside publisher's metric");
     assert.equal(outside.values["temp"], "21");
     // A script on this host publishing under its name shows on the page, taken from the proxy in process.
+    const page = await fetch(`http://127.0.0.1:${httpPort}/events`);
+    await readEvents(page, (e) => e.some((x) => x.event === "snapshot"));
     const mine = Bun.spawnSync([disco, "metrics", "--publish", "custom", "7", "--frontend", `ipc://${frontend}`, "--name", "m-1"], { stdout: "pipe", stderr: "pipe" });
     assert.equal(mine.exitCode, 0, mine.stderr.toString());
-    const deadline = performance.now() + 10_000;
-    let shown: unknown;
-    while (performance.now() < deadline) {
-      const metrics = (await (await fetch(`http://127.0.0.1:${httpPort}/api/metrics`)).json()) as Record<string, { values: Record<string, unknown> }>;
-      shown = metrics["m-1"]?.values["custom"];
-      if (shown === "7") break;
-    }
-    assert.equal(shown, "7", "the page shows the script's metric");
+    const shownOnPage = (e: { event: string; data: string }) => {
+      if (e.event !== "metric") return false;
+      const m = JSON.parse(e.data) as { host: string; metrics: { values: Record<string, unknown> } };
+      return m.host === "m-1" && m.metrics.values["custom"] === "7";
+    };
+    const events = await readEvents(page, (e) => e.some(shownOnPage), 10_000);
+    await page.body?.cancel();
+    assert.ok(events.some(shownOnPage), "the page shows the script's metric");
+    const metrics = (await (await fetch(`http://127.0.0.1:${httpPort}/api/metrics`)).json()) as Record<string, { values: Record<string, unknown> }>;
+    assert.equal(metrics["m-1"]?.values["custom"], "7", "and so does its API");
     assert.equal(connectionsTo(backendPort), 1, "only this test's receiver is connected to the backend");
   });
 });
