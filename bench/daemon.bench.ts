@@ -16,12 +16,11 @@
  * Usage: bun bench/daemon.bench.ts [--quick]   (--quick: 10 s idle windows, for a smoke run)
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeKey, generateKey } from "../lib/crypto/index.ts";
 import { openUdp } from "../lib/net/index.ts";
-import { ensureBuilt, freeUdpPort, ROOT } from "../tests/_bin.ts";
+import { ensureBuilt, freeTcpPort, freeUdpPort, ROOT } from "../tests/_bin.ts";
 import { LineReader } from "../tests/_lines.ts";
 import { createSysfsTree } from "../tests/gpio/_sysfs-tree.ts";
 import { clearReferenced, dropFromPageCache, formatSections, mb, memoryFigures, residentSections, workingSet } from "./_proc-memory.ts";
@@ -39,16 +38,6 @@ process.on("exit", () => {
 const keyFile = join(dir, "disco.key");
 writeFileSync(keyFile, `${encodeKey(generateKey())}\n`, { mode: 0o600 });
 const CLK_TCK = 100;
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A config with every capability on, on loopback; `extra` lines go to [services]. */
 async function allOn(name: string, o: { beaconPort: number; interval?: string; services?: string; metrics?: boolean; gpio?: boolean; input?: boolean }): Promise<string> {

@@ -6,10 +6,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureBuilt } from "../tests/_bin.ts";
+import { ensureBuilt, freeTcpPort } from "../tests/_bin.ts";
 import { daemonConfigHead } from "../tests/http/_daemon.ts";
 import { LineReader } from "../tests/_lines.ts";
-import { freeTcpPort, mosquittoUnavailable, startMosquitto, watch } from "../tests/mqtt/_mosquitto.ts";
+import { mosquittoUnavailable, startMosquitto, watch } from "../tests/mqtt/_mosquitto.ts";
 
 const skip = mosquittoUnavailable();
 if (skip) {

@@ -4,6 +4,7 @@
  * process's output with tests/_lines.ts.
  */
 import { createSocket } from "node:dgram";
+import { createServer } from "node:net";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
@@ -26,6 +27,15 @@ export async function freeUdpPort(): Promise<number> {
   const s = createSocket("udp4");
   await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
   const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (bound to 0 and released). */
+export async function freeTcpPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  const port = (s.address() as { port: number }).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }

@@ -6,22 +6,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { ensureBuilt, freeUdpPort, spawn } from "../_bin.ts";
+import { ensureBuilt, freeTcpPort, freeUdpPort, spawn } from "../_bin.ts";
 import { LineReader } from "../_lines.ts";
 import { createSysfsTree } from "../gpio/_sysfs-tree.ts";
 
 const DISCO = ensureBuilt();
-
-/** A TCP port that was free a moment ago (bound to 0 and released). */
-async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe("disco run serves remote control (compiled binary)", () => {
   it("remote set and get on the daemon's own lines, a query, and remote watch of its input changes", async () => {

@@ -3,11 +3,11 @@
  * moment ago, started and killed (by PID) with the test scope. Readiness is its "running" log line.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { LineReader } from "../_lines.ts";
+import { freeTcpPort } from "../_bin.ts";
 
 /** Where Debian installs the broker. */
 export const MOSQUITTO = "/usr/sbin/mosquitto";
@@ -15,15 +15,6 @@ export const MOSQUITTO = "/usr/sbin/mosquitto";
 /** Why mosquitto tests cannot run here, or false. */
 export function mosquittoUnavailable(): string | false {
   return existsSync(MOSQUITTO) ? false : "mosquitto missing (apt-get install mosquitto)";
-}
-
-/** A free TCP port on 127.0.0.1 (bound to 0 and released). */
-export async function freeTcpPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** A running broker. */

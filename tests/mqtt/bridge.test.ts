@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MqttBridge, memoryInFile } from "../../lib/mqtt/index.ts";
 import { testFleet } from "../http/_fleet.ts";
-import { freeTcpPort, mosquittoUnavailable, startMosquitto, watch } from "./_mosquitto.ts";
+import { freeTcpPort } from "../_bin.ts";
+import { mosquittoUnavailable, startMosquitto, watch } from "./_mosquitto.ts";
 import { within } from "../zmtp/_peer.ts";
 
 const skip = mosquittoUnavailable();
