@@ -153,26 +153,23 @@ async function throughput(): Promise<void> {
   console.log(`responder throughput (loopback, ${WINDOW} in flight, same process as the load generator; best of ${ROUNDS} interleaved rounds):`);
   const best = { echo: 0, native: 0, batched: 0, sealed: 0, legacy: 0 };
   const cpu = { echo: Infinity, native: Infinity, batched: Infinity, sealed: Infinity, legacy: Infinity };
+  /** Keeps a run's figures when they beat the best so far. */
+  const keep = (k: keyof typeof best, r: { perSec: number; cpuUsPerReply: number }) => {
+    best[k] = Math.max(best[k], r.perSec);
+    cpu[k] = Math.min(cpu[k], r.cpuUsPerReply);
+  };
   for (let round = 0; round < ROUNDS; round++) {
     // Fresh frames per round: each query id is answered once.
     const f = await makeFrames(N);
-    const echo = await bareEcho(f.sealed);
-    best.echo = Math.max(best.echo, echo.perSec);
-    cpu.echo = Math.min(cpu.echo, echo.cpuUsPerReply);
-    const native = await bareNativeEcho(f.sealed);
-    best.native = Math.max(best.native, native.perSec);
-    cpu.native = Math.min(cpu.native, native.cpuUsPerReply);
-    const batched = await bareBatchedEcho(f.sealed);
-    best.batched = Math.max(best.batched, batched.perSec);
-    cpu.batched = Math.min(cpu.batched, batched.cpuUsPerReply);
+    keep("echo", await bareEcho(f.sealed));
+    keep("native", await bareNativeEcho(f.sealed));
+    keep("batched", await bareBatchedEcho(f.sealed));
     const sealed = await driveResponder(f.sealed, { channelId: f.chan, keyring: f.ring });
     if (sealed.counters.answered < N * 0.99) console.log(`  (round ${round}: sealed answered ${sealed.counters.answered}/${N}: ${JSON.stringify(sealed.counters.dropped)})`);
-    best.sealed = Math.max(best.sealed, sealed.perSec);
-    cpu.sealed = Math.min(cpu.sealed, sealed.cpuUsPerReply);
+    keep("sealed", sealed);
     const legacy = await driveResponder(f.legacy, { channelId: f.chan, keyring: f.ring, legacy: { magic: "bench", key: f.legacyKey } });
     if (legacy.counters.answered < N * 0.99) console.log(`  (round ${round}: legacy answered ${legacy.counters.answered}/${N}: ${JSON.stringify(legacy.counters.dropped)})`);
-    best.legacy = Math.max(best.legacy, legacy.perSec);
-    cpu.legacy = Math.min(cpu.legacy, legacy.cpuUsPerReply);
+    keep("legacy", legacy);
   }
   const line = (what: string, k: keyof typeof best) => `  ${what.padEnd(27)}${best[k].toFixed(0).padStart(7)} replies/s, ${cpu[k].toFixed(1).padStart(5)} µs CPU per reply (generator + server)`;
   console.log(line("bare node:dgram echo:", "echo"));
