@@ -10,8 +10,8 @@
  * shared with every other process running the binary, and reclaimable without swap. The working set says
  * what the process actually keeps using.
  */
-import { dlopen, FFIType } from "bun:ffi";
 import { closeSync, fsyncSync, openSync, readFileSync, readSync, realpathSync, writeFileSync } from "node:fs";
+import { lazyLibc } from "../lib/libc.ts";
 
 const PAGE_BYTES = 4096;
 const MB = 1024 * 1024;
@@ -108,6 +108,7 @@ export function residentSections(pid: number, exe: string): Map<string, number> 
 }
 
 const POSIX_FADV_DONTNEED = 4;
+const libc = lazyLibc({ posix_fadvise: { args: ["i32", "i64", "i64", "i32"], returns: "i32" } });
 
 /**
  * Drops a file's pages from the page cache (fsync, then posix_fadvise DONTNEED; pages a running process
@@ -116,16 +117,14 @@ const POSIX_FADV_DONTNEED = 4;
  * maps a whole folio, so the same program shows several MB more RSS than when it was read from disk.
  */
 export function dropFromPageCache(path: string): void {
-  const libc = dlopen("libc.so.6", { posix_fadvise: { args: [FFIType.i32, FFIType.i64, FFIType.i64, FFIType.i32], returns: FFIType.i32 } });
   const fd = openSync(path, "r");
   try {
     // Dirty pages (a file just written) are not dropped: written back first.
     fsyncSync(fd);
-    const rc = libc.symbols.posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    const rc = libc().posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
     if (rc !== 0) throw new Error(`posix_fadvise(${path}) failed: errno ${rc}`);
   } finally {
     closeSync(fd);
-    libc.close();
   }
 }
 
