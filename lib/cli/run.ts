@@ -20,6 +20,7 @@ import {
   type DaemonInput,
   type DaemonLogger,
 } from "../daemon/index.ts";
+import { pageOutWhenSettled } from "../page-out.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
 import { DEFAULT_CONFIG_PATH, loadConfigFile, resolveHostName } from "./_config.ts";
@@ -105,6 +106,14 @@ async function loadInput(configPath: string | undefined, name: string | undefine
   }
 }
 
+/** How long after start (or a reload) the daemon gives back its start-up pages (lib/page-out.ts). */
+const PAGE_OUT_AFTER_MS = 2000;
+
+/** Bytes as MB with one decimal. */
+function mib(bytes: number): string {
+  return (bytes / 1048576).toFixed(1);
+}
+
 /** `disco run`: the daemon. */
 export const command: Command = {
   name: "run",
@@ -129,6 +138,14 @@ export const command: Command = {
     const watchdogMs = watchdogIntervalMs(io.env["WATCHDOG_USEC"], io.env["WATCHDOG_PID"], io.pid ?? 0);
     const systemd = new SystemdLink({ ...(notifier && { notifier }), ...(watchdogMs !== undefined && { watchdogMs }), monotonicUsec: () => monotonicNs() / 1000n });
     let started = false;
+    // Once started (and after each reload), the start-up pages of the binary go back to the kernel.
+    const pageOut = pageOutWhenSettled({
+      delayMs: PAGE_OUT_AFTER_MS,
+      done: (r) => {
+        if (r instanceof Error) log.info(`${r.message}; the start-up pages stay mapped`);
+        else log.debug(`gave back the executable's start-up pages: RSS ${mib(r.rssBefore)} -> ${mib(r.rssAfter)} MB`);
+      },
+    });
     const daemon: Daemon = new Daemon({
       builders: DEFAULT_BUILDERS,
       log,
@@ -159,6 +176,7 @@ export const command: Command = {
         return outcome;
       } finally {
         if (!stopping) systemd.ready(statusLine(daemon));
+        pageOut.request();
       }
     };
     const socketPath = input.config.daemon.controlSocket;
@@ -189,6 +207,7 @@ export const command: Command = {
     }
     unsubscribe.push(io.onSignal?.("SIGPIPE", () => undefined));
     const cleanup = () => {
+      pageOut.cancel();
       for (const u of unsubscribe) u?.();
       signal.removeEventListener("abort", onAbort);
       systemd.close();
@@ -212,6 +231,7 @@ export const command: Command = {
     started = true;
     log.info(`running ${daemon.status().tasks.map((t) => t.name).join(", ")} (generation 1)${control ? `; control socket ${socketPath}` : ""}`);
     if (!stopping) systemd.ready(statusLine(daemon));
+    pageOut.request();
     try {
       const exit = await daemon.wait();
       await control?.close();

@@ -10,6 +10,7 @@ import { explainErrno } from "./_os-errors.ts";
 import { CONTROL_PURPOSE, hasControlToServe } from "../control/index.ts";
 import { createKeyring } from "../crypto/index.ts";
 import { runControlTarget } from "./_control.ts";
+import { pageOutWhenSettled } from "../page-out.ts";
 
 const HELP = `Usage: disco-server [-c FILE] [-d FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F]
                     [-l ADDR] [--name NAME] [--disable-hidden] [--legacy] [-v]
@@ -119,6 +120,13 @@ export const command: Command = {
           },
         )
       : Promise.resolve(0);
+    // Once listening, a long-running server gives back its start-up pages, as the daemon does.
+    const pageOut = pageOutWhenSettled({
+      delayMs: 2000,
+      done: (r) => {
+        if (verbose) io.err(`disco server: ${r instanceof Error ? `${r.message}; the start-up pages stay mapped` : `gave back the executable's start-up pages: RSS ${(r.rssBefore / 1048576).toFixed(1)} -> ${(r.rssAfter / 1048576).toFixed(1)} MB`}\n`);
+      },
+    });
     let counters: ResponderCounters;
     try {
       counters = await serveDiscovery({
@@ -131,10 +139,12 @@ export const command: Command = {
           const broadcast = siblings.filter((b) => b.kind === "broadcast").map((b) => ` and broadcast ${b.address}`).join("");
           io.err(`disco server: listening on ${address}:${boundPort}${broadcast}${d.multicastGroup ? ` and group ${d.multicastGroup}` : ""} as '${host}' (${mode})\n`);
           if (address !== "0.0.0.0") io.err(`disco server: listen = ${describeListenAddress(address)}\n`);
+          pageOut.request();
         },
         ...(verbose && { onDecision: (dec: Decision) => io.err(formatDecision(dec)) }),
       });
     } catch (err) {
+      pageOut.cancel();
       if (err instanceof NetError) {
         const hint = explainErrno(err.code, { EADDRINUSE: "another server on this port? choose another with -p", EADDRNOTAVAIL: "-l must be an address of this host", EACCES: "ports below 1024 need root" });
         io.err(`disco server: ${err.message}${hint}\n`);
@@ -146,6 +156,7 @@ export const command: Command = {
       await control;
       throw err;
     }
+    pageOut.cancel();
     stopAll.abort();
     const controlExit = await control;
     if (verbose) io.err(`disco server: stopped; ${formatCounters(counters)}\n`);
