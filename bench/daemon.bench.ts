@@ -7,15 +7,16 @@
  *     Targets: RSS <= 40 MB, CPU <= 2x the floor; the same daemon without its once-a-second scanned input
  *     runs beside them, to show what the scan costs. Besides VmRSS: PSS, the executable's mapped pages per ELF
  *     section, and the working set (pages referenced during the CPU window, /proc/PID/clear_refs): most of
- *     the RSS is page cache of the binary mapped at start-up, in 64 kB / large-folio chunks, and not touched
- *     again (bench/_proc-memory.ts says why that matters).
+ *     the RSS would be page cache of the binary mapped at start-up, in 64 kB / large-folio chunks, and not
+ *     touched again (bench/_proc-memory.ts says why that matters); the daemon gives those pages back 2 s
+ *     after READY=1 (lib/page-out.ts), and the bench prints its RSS before and after.
  *  2. start -> READY=1 and start -> first beacon, with a key file (median of 10). Target < 50 ms.
  *  3. reload -> READY=1 with an unchanged config, a [services] change (in place) and a beacon interval change
  *     (a replaced task) (median of 20 each).
  *  4. A peer's leave / join events for this host during 100 reloads (target 0).
  * Usage: bun bench/daemon.bench.ts [--quick]   (--quick: 10 s idle windows, for a smoke run)
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeKey, generateKey } from "../lib/crypto/index.ts";
@@ -38,6 +39,7 @@ process.on("exit", () => {
 const keyFile = join(dir, "disco.key");
 writeFileSync(keyFile, `${encodeKey(generateKey())}\n`, { mode: 0o600 });
 const CLK_TCK = 100;
+const PAGE_OUT_NOTE = "madvise(MADV_DONTNEED) over its read-only mappings 2 s after READY=1, lib/page-out.ts";
 
 /** A config with every capability on, on loopback; `extra` lines go to [services]. */
 async function allOn(name: string, o: { beaconPort: number; interval?: string; services?: string; metrics?: boolean; gpio?: boolean; input?: boolean }): Promise<string> {
@@ -102,6 +104,13 @@ function cpuMsBetween(a: Map<string, number>, b: Map<string, number>): number {
   return ns / 1e6;
 }
 
+/** Minor and major page faults of the process so far (/proc/PID/stat). */
+function faults(pid: number): { minor: number; major: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { minor: Number(fields[7]), major: Number(fields[9]) };
+}
+
 /** utime + stime in ms from /proc/PID/stat (every thread, ended ones too; 10 ms resolution). */
 function statCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -140,11 +149,16 @@ async function idle(label: string, env: Record<string, string>): Promise<void> {
   const quietFile = await allOn("idle-noinput", { beaconPort: await freeUdpPort(), input: false });
   // Both binaries are read from disk, as an installed one is: what the build just wrote would sit in the
   // page cache in large folios and show about 5 MB more RSS for either (bench/_proc-memory.ts).
+  // The second daemon runs from a copy: a host runs one daemon, and the kernel leaves alone the pages
+  // that two processes map, so two daemons of one file would keep each other's start-up pages mapped.
+  const quietBin = join(dir, "disco-copy");
+  copyFileSync(disco, quietBin);
   dropFromPageCache(floorBin);
   dropFromPageCache(disco);
+  dropFromPageCache(quietBin);
   const floor = Bun.spawn([floorBin], { stdout: "ignore", stderr: "ignore" });
   const daemon = Bun.spawn([disco, "run", "-c", file], { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env } });
-  const quiet = Bun.spawn([disco, "run", "-c", quietFile], { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env } });
+  const quiet = Bun.spawn([quietBin, "run", "-c", quietFile], { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env } });
   const log = new LineReader(daemon.stderr);
   const quietLog = new LineReader(quiet.stderr);
   try {
@@ -159,6 +173,8 @@ async function idle(label: string, env: Record<string, string>): Promise<void> {
     const q0 = threadCpu(quiet.pid);
     const f0 = threadCpu(floor.pid);
     const ds0 = statCpuMs(daemon.pid);
+    const df0 = faults(daemon.pid);
+    const ff0 = faults(floor.pid);
     const fs0 = statCpuMs(floor.pid);
     await sleep(RSS_AT_MS - 5000);
     const dm = memoryFigures(daemon.pid);
@@ -171,14 +187,19 @@ async function idle(label: string, env: Record<string, string>): Promise<void> {
     const fCpu = cpuMsBetween(f0, threadCpu(floor.pid));
     const dWs = workingSet(daemon.pid, disco);
     const fWs = workingSet(floor.pid, floorBin);
+    const df1 = faults(daemon.pid);
+    const ff1 = faults(floor.pid);
     const dStat = statCpuMs(daemon.pid) - ds0;
     const fStat = statCpuMs(floor.pid) - fs0;
-    console.log(`   RSS at ${RSS_AT_MS / 1000} s:  daemon ${mb(dm.rss)} MB (anon ${mb(dm.anon)}, file-backed ${mb(dm.file)}; PSS ${mb(dm.pss)}), floor ${mb(fm.rss)} MB (anon ${mb(fm.anon)}, file ${mb(fm.file)}; PSS ${mb(fm.pss)}): +${mb(dm.rss - fm.rss)} MB  (target <= 40 MB)`);
+    console.log(`   RSS at ${RSS_AT_MS / 1000} s:  daemon ${mb(dm.rss)} MB (anon ${mb(dm.anon)}, file-backed ${mb(dm.file)}; PSS ${mb(dm.pss)}), floor ${mb(fm.rss)} MB (anon ${mb(fm.anon)}, file ${mb(fm.file)}; PSS ${mb(fm.pss)}): ${dm.rss >= fm.rss ? "+" : "-"}${mb(Math.abs(dm.rss - fm.rss))} MB  (target <= 40 MB)`);
     console.log(`     of it, the executable's own pages: daemon ${formatSections(dSections)}; floor ${formatSections(fSections)} (MB; .bun is the embedded bundle)`);
     const ws = (w: ReturnType<typeof workingSet>) => `${mb(w.anon + w.exe + w.otherFiles)} MB (anon ${mb(w.anon)}, executable ${mb(w.exe)}, other files ${mb(w.otherFiles)})`;
     console.log(`   working set over the ${CPU_WINDOW_MS / 1000} s window (pages referenced while idle): daemon ${ws(dWs)}, floor ${ws(fWs)}`);
     console.log(`   CPU over ${CPU_WINDOW_MS / 1000} s: daemon ${dCpu.toFixed(1)} ms, floor ${fCpu.toFixed(1)} ms: ${(dCpu / Math.max(fCpu, 0.1)).toFixed(1)}x the floor  (target <= 2x); /proc/PID/stat ticks: ${dStat} ms vs ${fStat} ms`);
+    console.log(`     page faults in the window: daemon ${df1.minor - df0.minor} minor, ${df1.major - df0.major} major (code given back at start-up and run again: a beacon round, a collection); floor ${ff1.minor - ff0.minor} minor, ${ff1.major - ff0.major} major`);
     console.log(`     the same daemon without the input scanned every second: ${qCpu.toFixed(1)} ms, ${(qCpu / Math.max(fCpu, 0.1)).toFixed(1)}x the floor (the 1 s scan: ${(dCpu - qCpu).toFixed(1)} ms a minute)`);
+    const pagedOut = log.lines.find((l) => l.includes("gave back the executable's start-up pages"));
+    console.log(`   ${pagedOut ? pagedOut.replace(/^.*gave back/, "the daemon gave back").replace(/ task=.*$/, "") : "the daemon did not give back its start-up pages"} (${PAGE_OUT_NOTE})`);
     const errors = [...log.lines, ...quietLog.lines].filter((l) => / (warn|error) /.test(l));
     if (errors.length) console.log(`   (daemon warnings: ${errors.join(" | ")})`);
   } finally {

@@ -156,7 +156,11 @@ async function main(): Promise<void> {
       return { sent: Number(/sent (\d+)/.exec(floodOut)?.[1] ?? NaN), seconds, cpu: cpuUs(pid) - cpu0, rss0, rssMax, rss1: rssKb(pid), asked, answered };
     };
     const daemon = server!.spawn([disco, "run", "-c", cfg]);
-    await new LineReader(daemon.stderr).waitFor(/discovery: answering on/);
+    const daemonLog = new LineReader(daemon.stderr);
+    await daemonLog.waitFor(/discovery: answering on/);
+    // RSS growth is measured from after the daemon gave back its start-up pages (lib/page-out.ts):
+    // from before, that drop would hide what the flood adds.
+    await daemonLog.waitFor(/start-up pages/, { timeoutMs: 10_000 });
     const d = await floodAt(daemon, true);
     daemon.kill("SIGTERM");
     await daemon.exited;

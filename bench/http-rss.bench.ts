@@ -1,7 +1,9 @@
 /**
  * RSS of the compiled daemon with `[http]` and `[mqtt]` on, next to the same daemon without them
  * (discovery off, beacons + metrics proxy + collectors on, loopback only). Each daemon runs 10 s, then
- * VmRSS is read from /proc; a real mosquitto on loopback is the broker. Figures only.
+ * VmRSS is read from /proc (after each daemon gave back its start-up pages, 2 s after it started: the
+ * difference is the memory and code [http] and [mqtt] really use); a real mosquitto on loopback is the
+ * broker. Figures only.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
