@@ -27,6 +27,7 @@ const CHECKS = [
   "start: runs as user disco",
   "start: the second disco sees the daemon join",
   "status: shows the daemon's STATUS line",
+  "start: the daemon gives back its start-up pages (user disco, the unit's filters)",
   "reload (good config): systemctl reload exits 0",
   "reload (good config): same process",
   "reload (good config): active",

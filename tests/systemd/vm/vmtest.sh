@@ -81,6 +81,16 @@ contains "start: the second disco sees the daemon join" '"vm-daemon"' "$(cat /tm
 wait_for 10 sh -c 'systemctl status disco.service --no-pager | grep -q "Status: \""'
 contains "status: shows the daemon's STATUS line" 'Status: "' "$(systemctl status disco.service --no-pager 2>&1)"
 
+# --- the start-up pages go back to the kernel: as user disco, who cannot write the binary, and under the
+# unit's system-call filter (lib/page-out.ts)
+wait_for 15 log_has "start-up pages"
+paged=$(journalctl -u disco.service --no-pager -o cat | grep "start-up pages" | head -1)
+rss_before=$(printf '%s' "$paged" | sed -n 's/.*RSS \([0-9.]*\) -> \([0-9.]*\) MB.*/\1/p')
+rss_after=$(printf '%s' "$paged" | sed -n 's/.*RSS \([0-9.]*\) -> \([0-9.]*\) MB.*/\2/p')
+check "start: the daemon gives back its start-up pages (user disco, the unit's filters)" "less than half" \
+  "$(awk -v b="${rss_before:-0}" -v a="${rss_after:-0}" 'BEGIN { print (b > 0 && a < b / 2) ? "less than half" : "not given back: " b " -> " a }')"
+echo "BENCH systemd ${paged#*gave back } (RssShmem here: the root file system is a tmpfs); now $(grep -E "^(VmRSS|RssAnon|RssShmem)" /proc/"$(prop MainPID)"/status | tr -s " \t\n" " ")"
+
 # --- reload: a good config, then a bad one (refused: the daemon keeps running, same PID)
 pid=$(prop MainPID)
 good b
