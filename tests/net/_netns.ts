@@ -41,8 +41,9 @@ const PREFIX = "dt";
 export function netnsUnavailable(): string | undefined {
   if (process.platform !== "linux") return "network namespaces need Linux";
   if (process.getuid?.() !== 0) return "network namespace tests need root (CAP_NET_ADMIN); run as root or in CI";
-  const ip = spawnSync(["ip", "-V"], { stdout: "ignore", stderr: "ignore" });
-  if (!ip.success) return "network namespace tests need iproute2 ('ip'); apt-get install iproute2";
+  // (Bun's spawnSync throws for a missing executable rather than failing: asked first.)
+  const ip = Bun.which("ip") ? spawnSync(["ip", "-V"], { stdout: "ignore", stderr: "ignore" }) : undefined;
+  if (!ip?.success) return "network namespace tests need iproute2 ('ip'); apt-get install iproute2";
   return undefined;
 }
 
