@@ -103,6 +103,12 @@ let n = 0;
 Bun.udpSocket({ hostname: "0.0.0.0", port: 40000, socket: { data: () => n++ } }).then(() => console.error("sink listening"));
 `;
 
+/** The `Environment=` settings of systemd/disco.service. */
+function unitEnvironment(): Record<string, string> {
+  const unit = readFileSync(join(ROOT, "systemd", "disco.service"), "utf8");
+  return Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
 function rssKb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
 }
@@ -165,7 +171,8 @@ async function main(): Promise<void> {
       }
       return { sent: Number(/sent (\d+)/.exec(floodOut)?.[1] ?? NaN), seconds, cpu: cpuUs(pid) - cpu0, rss0, rssMax, rss1: rssKb(pid), anon0, anonMax, asked, answered };
     };
-    const daemon = server!.spawn([disco, "run", "-c", cfg]);
+    // As disco.service runs it: with the unit's Environment= settings.
+    const daemon = server!.spawn([disco, "run", "-c", cfg], { env: unitEnvironment() });
     const daemonLog = new LineReader(daemon.stderr);
     await daemonLog.waitFor(/discovery: answering on/);
     // Measured from after the daemon gave back its start-up pages (lib/page-out.ts): from before, that drop
