@@ -141,6 +141,13 @@ export function pageOutExecutable(): PageOutResult {
 
 const SYSTEM_CLOCK = { sleep: (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }).catch(() => undefined) };
 
+/** One line for a log: what a page-out gave back, or why it gave back nothing. */
+export function describePageOut(outcome: PageOutResult | PageOutError): string {
+  if (outcome instanceof PageOutError) return `${outcome.message}; the start-up pages stay mapped`;
+  const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
+  return `gave back the executable's start-up pages: RSS ${mb(outcome.rssBefore)} -> ${mb(outcome.rssAfter)} MB`;
+}
+
 /** Options of {@link pageOutWhenSettled}. */
 export interface PageOutWhenSettledOptions {
   /** How long after the last `request()` the pages go back. */

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { adviceFor, mappingsOf, PageOutError, pageOutExecutable, pageOutWhenSettled, rssBytes, type PageOutResult } from "../lib/page-out.ts";
+import { adviceFor, describePageOut, mappingsOf, PageOutError, pageOutExecutable, pageOutWhenSettled, rssBytes, type PageOutResult } from "../lib/page-out.ts";
 import { FakeClock } from "./daemon/_fakes.ts";
 
 /** A /proc/PID/smaps excerpt: header lines as in /proc/PID/maps, each followed by its figures. */
@@ -54,6 +54,13 @@ describe("page-out: /proc parsing", () => {
     const r = pageOutExecutable();
     assert.ok(r.dontneed >= 1 && r.dontneed + r.pageout >= 2, `mappings of ${r.path} in\n${maps.slice(0, 600)}`);
     assert.ok(r.rssBefore > 0 && r.rssAfter > 0);
+  });
+});
+
+describe("page-out: the log line", () => {
+  it("says what was given back, or why nothing was", () => {
+    assert.equal(describePageOut({ path: "/x", dontneed: 2, pageout: 3, rssBefore: 44 * 1048576, rssAfter: 13.04 * 1048576 }), "gave back the executable's start-up pages: RSS 44.0 -> 13.0 MB");
+    assert.equal(describePageOut(new PageOutError("madvise(MADV_DONTNEED) over /x failed (EPERM: refused by a seccomp filter)")), "madvise(MADV_DONTNEED) over /x failed (EPERM: refused by a seccomp filter); the start-up pages stay mapped");
   });
 });
 

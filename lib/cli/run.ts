@@ -20,7 +20,7 @@ import {
   type DaemonInput,
   type DaemonLogger,
 } from "../daemon/index.ts";
-import { pageOutWhenSettled } from "../page-out.ts";
+import { describePageOut, pageOutWhenSettled } from "../page-out.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
 import { DEFAULT_CONFIG_PATH, loadConfigFile, resolveHostName } from "./_config.ts";
@@ -109,11 +109,6 @@ async function loadInput(configPath: string | undefined, name: string | undefine
 /** How long after start (or a reload) the daemon gives back its start-up pages (lib/page-out.ts). */
 const PAGE_OUT_AFTER_MS = 2000;
 
-/** Bytes as MB with one decimal. */
-function mib(bytes: number): string {
-  return (bytes / 1048576).toFixed(1);
-}
-
 /** `disco run`: the daemon. */
 export const command: Command = {
   name: "run",
@@ -142,8 +137,8 @@ export const command: Command = {
     const pageOut = pageOutWhenSettled({
       delayMs: PAGE_OUT_AFTER_MS,
       done: (r) => {
-        if (r instanceof Error) log.info(`${r.message}; the start-up pages stay mapped`);
-        else log.debug(`gave back the executable's start-up pages: RSS ${mib(r.rssBefore)} -> ${mib(r.rssAfter)} MB`);
+        if (r instanceof Error) log.info(describePageOut(r));
+        else log.debug(describePageOut(r));
       },
     });
     const daemon: Daemon = new Daemon({
@@ -175,8 +170,10 @@ export const command: Command = {
         if (outcome.ok) log.setFormat(next.config.daemon.logFormat);
         return outcome;
       } finally {
-        if (!stopping) systemd.ready(statusLine(daemon));
-        pageOut.request();
+        if (!stopping) {
+          systemd.ready(statusLine(daemon));
+          pageOut.request();
+        }
       }
     };
     const socketPath = input.config.daemon.controlSocket;

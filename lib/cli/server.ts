@@ -10,7 +10,7 @@ import { explainErrno } from "./_os-errors.ts";
 import { CONTROL_PURPOSE, hasControlToServe } from "../control/index.ts";
 import { createKeyring } from "../crypto/index.ts";
 import { runControlTarget } from "./_control.ts";
-import { pageOutWhenSettled } from "../page-out.ts";
+import { describePageOut, pageOutWhenSettled } from "../page-out.ts";
 
 const HELP = `Usage: disco-server [-c FILE] [-d FILE] [-p PORT] [-m MAGIC] [--password-file F | --key-file F]
                     [-l ADDR] [--name NAME] [--disable-hidden] [--legacy] [-v]
@@ -124,7 +124,7 @@ export const command: Command = {
     const pageOut = pageOutWhenSettled({
       delayMs: 2000,
       done: (r) => {
-        if (verbose) io.err(`disco server: ${r instanceof Error ? `${r.message}; the start-up pages stay mapped` : `gave back the executable's start-up pages: RSS ${(r.rssBefore / 1048576).toFixed(1)} -> ${(r.rssAfter / 1048576).toFixed(1)} MB`}\n`);
+        if (verbose) io.err(`disco server: ${describePageOut(r)}\n`);
       },
     });
     let counters: ResponderCounters;
