@@ -7,7 +7,7 @@
  *  3. idle RSS of the compiled disco-server after 10 s.
  */
 import dgram from "node:dgram";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createKeyring, deriveChannelId } from "../lib/crypto/index.ts";
@@ -201,6 +201,7 @@ async function lan20(disco: string): Promise<void> {
     return;
   }
   const tmp = mkdtempSync(join(tmpdir(), "disco-bench-"));
+  await using _tmp = { [Symbol.asyncDispose]: async () => rmSync(tmp, { recursive: true, force: true }) };
   const key = join(tmp, "key");
   writeFileSync(key, Bun.spawnSync([disco, "keygen"]).stdout.toString());
   await using lan = await createLan(21);
@@ -219,6 +220,7 @@ async function lan20(disco: string): Promise<void> {
 
 async function idleRss(disco: string): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), "disco-bench-rss-"));
+  await using _tmp = { [Symbol.asyncDispose]: async () => rmSync(tmp, { recursive: true, force: true }) };
   const key = join(tmp, "key");
   writeFileSync(key, Bun.spawnSync([disco, "keygen"]).stdout.toString());
   const p = Bun.spawn([disco, "server", "-l", "127.0.0.1", "-p", "0", "-m", "rss", "--key-file", key], { stdout: "pipe", stderr: "pipe" });
