@@ -22,7 +22,7 @@
  * rest is page cache that the kernel drops first when it needs memory.
  */
 import { readFileSync, readlinkSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleepUnlessAborted } from "./async/index.ts";
 import { DiscoError } from "./errors.ts";
 import { errnoFrom, lazyLibc } from "./libc.ts";
 
@@ -140,8 +140,6 @@ export function pageOutExecutable(): PageOutResult {
   return { path: exe, dontneed, pageout, rssBefore: before ?? 0, rssAfter: after ?? 0 };
 }
 
-const SYSTEM_CLOCK = { sleep: (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }).catch(() => undefined) };
-
 /** One line for a log: what a page-out gave back, or why it gave back nothing. */
 export function describePageOut(outcome: PageOutResult | PageOutError): string {
   if (outcome instanceof PageOutError) return `${outcome.message}; the start-up pages stay mapped`;
@@ -149,15 +147,18 @@ export function describePageOut(outcome: PageOutResult | PageOutError): string {
   return `gave back the executable's start-up pages: RSS ${mb(outcome.rssBefore)} -> ${mb(outcome.rssAfter)} MB`;
 }
 
+/** How long a started (or reloaded) process runs before its start-up pages go back: its first rounds. */
+export const SETTLE_MS = 2000;
+
 /** Options of {@link pageOutWhenSettled}. */
 export interface PageOutWhenSettledOptions {
-  /** How long after the last `request()` the pages go back. */
-  readonly delayMs: number;
+  /** How long after the last `request()` the pages go back. @default {@link SETTLE_MS} */
+  readonly delayMs?: number;
   /** Receives what was given back, or why nothing was. */
   readonly done: (outcome: PageOutResult | PageOutError) => void;
   /** @default {@link pageOutExecutable} */
   readonly pageOut?: () => PageOutResult;
-  /** Waits `ms`, or less when the signal aborts (never rejects). @default node:timers/promises */
+  /** Waits `ms`, or less when the signal aborts (never rejects). @default {@link sleepUnlessAborted} */
   readonly clock?: { sleep(ms: number, signal: AbortSignal): Promise<void> };
 }
 
@@ -167,7 +168,7 @@ export interface PageOutWhenSettledOptions {
  * runs. `cancel()` drops a pending page-out (call it on stop: the wait holds the event loop).
  */
 export function pageOutWhenSettled(options: PageOutWhenSettledOptions): { request(): void; cancel(): void } {
-  const { delayMs, done, pageOut = pageOutExecutable, clock = SYSTEM_CLOCK } = options;
+  const { delayMs = SETTLE_MS, done, pageOut = pageOutExecutable, clock = { sleep: sleepUnlessAborted } } = options;
   let pending: AbortController | undefined;
   const cancel = () => {
     pending?.abort();

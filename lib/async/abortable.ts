@@ -5,6 +5,7 @@
  * {@link untilAborted} instead makes one short-lived promise per wait and removes its abort listener as soon
  * as the step settles, so nothing outlives the turn.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * Resolves with `step`'s value, or with `undefined` as soon as `signal` aborts (at once when it already
@@ -40,6 +41,14 @@ export function untilAborted<T>(step: Promise<T>, signal: AbortSignal): Promise<
       },
     );
   });
+}
+
+/**
+ * Resolves after `ms`, or early when `signal` aborts; never rejects (an abort is an ordinary end of the wait).
+ * @example await sleepUnlessAborted(1000, signal); if (signal.aborted) return;
+ */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, undefined, { signal }).catch(swallow);
 }
 
 function swallow(): void {}

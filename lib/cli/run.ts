@@ -106,9 +106,6 @@ async function loadInput(configPath: string | undefined, name: string | undefine
   }
 }
 
-/** How long after start (or a reload) the daemon gives back its start-up pages (lib/page-out.ts). */
-const PAGE_OUT_AFTER_MS = 2000;
-
 /** `disco run`: the daemon. */
 export const command: Command = {
   name: "run",
@@ -135,7 +132,6 @@ export const command: Command = {
     let started = false;
     // Once started (and after each reload), the start-up pages of the binary go back to the kernel.
     const pageOut = pageOutWhenSettled({
-      delayMs: PAGE_OUT_AFTER_MS,
       done: (r) => {
         if (r instanceof Error) log.info(describePageOut(r));
         else log.debug(describePageOut(r));

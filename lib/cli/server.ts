@@ -122,7 +122,6 @@ export const command: Command = {
       : Promise.resolve(0);
     // Once listening, a long-running server gives back its start-up pages, as the daemon does.
     const pageOut = pageOutWhenSettled({
-      delayMs: 2000,
       done: (r) => {
         if (verbose) io.err(`disco server: ${describePageOut(r)}\n`);
       },

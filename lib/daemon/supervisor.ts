@@ -3,7 +3,7 @@
  * stop) closes it, waits a backoff (1 s doubling to 60 s, on an injectable clock), prepares it again from
  * the same slice and runs it again, until stopped. Every failure is logged and shown in the status.
  */
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleepUnlessAborted } from "../async/index.ts";
 import { errorMessage } from "./errors.ts";
 import type { TaskState, TaskStatus } from "./status.ts";
 import type { Builder, DaemonContext, Prepared, StopReason } from "./types.ts";
@@ -20,7 +20,7 @@ export interface SupervisorClock {
 export const systemSupervisorClock: SupervisorClock = {
   nowMs: () => performance.now(),
   unixNowMs: () => Date.now(),
-  sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+  sleep: sleepUnlessAborted,
 };
 
 /** Backoff settings. */

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { untilAborted } from "../../lib/async/index.ts";
+import { sleepUnlessAborted, untilAborted } from "../../lib/async/index.ts";
 
 /** Runs `wait` on 200 fresh objects, one after another, and returns weak references to them. */
 async function waitedValues(wait: (step: Promise<object>) => Promise<unknown>): Promise<WeakRef<object>[]> {
@@ -49,5 +49,17 @@ describe("untilAborted()", () => {
     }
     assert.ok(alive(ours) <= 20, `${alive(ours)} of 200 values waited on through untilAborted are still reachable`);
     assert.ok(alive(raced) >= 180, `control: ${alive(raced)} of 200 values raced against a long-lived promise are still reachable`);
+  });
+});
+
+describe("sleepUnlessAborted()", () => {
+  it("ends early, without rejecting, when the signal aborts (already or while it waits)", async () => {
+    const ac = new AbortController();
+    const t0 = performance.now();
+    const waiting = sleepUnlessAborted(60_000, ac.signal);
+    ac.abort();
+    assert.equal(await waiting, undefined);
+    assert.equal(await sleepUnlessAborted(60_000, AbortSignal.abort()), undefined);
+    assert.ok(performance.now() - t0 < 30_000, "did not wait out the minute");
   });
 });
