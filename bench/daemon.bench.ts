@@ -26,7 +26,8 @@ import { openUdp } from "../lib/net/index.ts";
 import { ensureBuilt, freeTcpPort, freeUdpPort, ROOT } from "../tests/_bin.ts";
 import { LineReader } from "../tests/_lines.ts";
 import { createSysfsTree } from "../tests/gpio/_sysfs-tree.ts";
-import { clearReferenced, dropFromPageCache, formatSections, mb, memoryFigures, residentSections, workingSet } from "./_proc-memory.ts";
+import { clearReferenced, dropFromPageCache, formatSections, mb, memoryFigures, procStat, residentSections, workingSet } from "./_proc-memory.ts";
+import { unitEnvironment } from "./_unit.ts";
 
 const quick = process.argv.includes("--quick");
 const RSS_AT_MS = quick ? 10_000 : 30_000;
@@ -40,7 +41,6 @@ process.on("exit", () => {
 });
 const keyFile = join(dir, "disco.key");
 writeFileSync(keyFile, `${encodeKey(generateKey())}\n`, { mode: 0o600 });
-const CLK_TCK = 100;
 const PAGE_OUT_NOTE = "madvise(MADV_DONTNEED) over its read-only mappings 2 s after READY=1, lib/page-out.ts";
 
 /** A config with every capability on, on loopback; `extra` lines go to [services]. */
@@ -106,20 +106,6 @@ function cpuMsBetween(a: Map<string, number>, b: Map<string, number>): number {
   return ns / 1e6;
 }
 
-/** Minor and major page faults of the process so far (/proc/PID/stat). */
-function faults(pid: number): { minor: number; major: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { minor: Number(fields[7]), major: Number(fields[9]) };
-}
-
-/** utime + stime in ms from /proc/PID/stat (every thread, ended ones too; 10 ms resolution). */
-function statCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
@@ -131,12 +117,6 @@ function notifySocket(path: string) {
   const out = new LineReader(proc.stdout);
   const texts = () => out.lines.filter((l) => l !== "BOUND").map((l) => Buffer.from(l, "hex").toString());
   return { out, texts, kill: () => proc.kill("SIGKILL") };
-}
-
-/** The `Environment=` settings of systemd/disco.service: the daemon is measured as the unit runs it. */
-function unitEnvironment(): Record<string, string> {
-  const unit = readFileSync(join(ROOT, "systemd", "disco.service"), "utf8");
-  return Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]));
 }
 
 async function idle(label: string, env: Record<string, string>): Promise<void> {
@@ -174,10 +154,8 @@ async function idle(label: string, env: Record<string, string>): Promise<void> {
     const d0 = threadCpu(daemon.pid);
     const q0 = threadCpu(quiet.pid);
     const f0 = threadCpu(floor.pid);
-    const ds0 = statCpuMs(daemon.pid);
-    const df0 = faults(daemon.pid);
-    const ff0 = faults(floor.pid);
-    const fs0 = statCpuMs(floor.pid);
+    const ds0 = procStat(daemon.pid);
+    const fs0 = procStat(floor.pid);
     await sleep(RSS_AT_MS - 5000);
     const dm = memoryFigures(daemon.pid);
     const fm = memoryFigures(floor.pid);
@@ -189,16 +167,16 @@ async function idle(label: string, env: Record<string, string>): Promise<void> {
     const fCpu = cpuMsBetween(f0, threadCpu(floor.pid));
     const dWs = workingSet(daemon.pid, disco);
     const fWs = workingSet(floor.pid, floorBin);
-    const df1 = faults(daemon.pid);
-    const ff1 = faults(floor.pid);
-    const dStat = statCpuMs(daemon.pid) - ds0;
-    const fStat = statCpuMs(floor.pid) - fs0;
+    const ds1 = procStat(daemon.pid);
+    const fs1 = procStat(floor.pid);
+    const dStat = ds1.cpuMs - ds0.cpuMs;
+    const fStat = fs1.cpuMs - fs0.cpuMs;
     console.log(`   RSS at ${RSS_AT_MS / 1000} s:  daemon ${mb(dm.rss)} MB (anon ${mb(dm.anon)}, file-backed ${mb(dm.file)}; PSS ${mb(dm.pss)}), floor ${mb(fm.rss)} MB (anon ${mb(fm.anon)}, file ${mb(fm.file)}; PSS ${mb(fm.pss)}): ${dm.rss >= fm.rss ? "+" : "-"}${mb(Math.abs(dm.rss - fm.rss))} MB  (target <= 40 MB)`);
     console.log(`     of it, the executable's own pages: daemon ${formatSections(dSections)}; floor ${formatSections(fSections)} (MB; .bun is the embedded bundle)`);
     const ws = (w: ReturnType<typeof workingSet>) => `${mb(w.anon + w.exe + w.otherFiles)} MB (anon ${mb(w.anon)}, executable ${mb(w.exe)}, other files ${mb(w.otherFiles)})`;
     console.log(`   working set over the ${CPU_WINDOW_MS / 1000} s window (pages referenced while idle): daemon ${ws(dWs)}, floor ${ws(fWs)}`);
     console.log(`   CPU over ${CPU_WINDOW_MS / 1000} s: daemon ${dCpu.toFixed(1)} ms, floor ${fCpu.toFixed(1)} ms: ${(dCpu / Math.max(fCpu, 0.1)).toFixed(1)}x the floor  (target <= 2x); /proc/PID/stat ticks: ${dStat} ms vs ${fStat} ms`);
-    console.log(`     page faults in the window: daemon ${df1.minor - df0.minor} minor, ${df1.major - df0.major} major (code given back at start-up and run again: a beacon round, a collection); floor ${ff1.minor - ff0.minor} minor, ${ff1.major - ff0.major} major`);
+    console.log(`     page faults in the window: daemon ${ds1.minorFaults - ds0.minorFaults} minor, ${ds1.majorFaults - ds0.majorFaults} major (code given back at start-up and run again: a beacon round, a collection); floor ${fs1.minorFaults - fs0.minorFaults} minor, ${fs1.majorFaults - fs0.majorFaults} major`);
     console.log(`     the same daemon without the input scanned every second: ${qCpu.toFixed(1)} ms, ${(qCpu / Math.max(fCpu, 0.1)).toFixed(1)}x the floor (the 1 s scan: ${(dCpu - qCpu).toFixed(1)} ms a minute)`);
     // A second window: by now every periodic path (scan, beacon round, collection) has run since the
     // page-out, so what remains is the daemon's cost all day long.
@@ -212,8 +190,8 @@ async function idle(label: string, env: Record<string, string>): Promise<void> {
     const dCpu2 = cpuMsBetween(d2, threadCpu(daemon.pid));
     const qCpu2 = cpuMsBetween(q2, threadCpu(quiet.pid));
     const fCpu2 = cpuMsBetween(f2, threadCpu(floor.pid));
-    const df2 = faults(daemon.pid);
-    console.log(`   CPU over the next ${CPU_WINDOW_MS / 1000} s (steady state): daemon ${dCpu2.toFixed(1)} ms (without the scanned input ${qCpu2.toFixed(1)} ms), floor ${fCpu2.toFixed(1)} ms: ${(dCpu2 / Math.max(fCpu2, 0.1)).toFixed(1)}x the floor (${(qCpu2 / Math.max(fCpu2, 0.1)).toFixed(1)}x without the input); daemon page faults ${df2.minor - df1.minor} minor, ${df2.major - df1.major} major`);
+    const ds2 = procStat(daemon.pid);
+    console.log(`   CPU over the next ${CPU_WINDOW_MS / 1000} s (steady state): daemon ${dCpu2.toFixed(1)} ms (without the scanned input ${qCpu2.toFixed(1)} ms), floor ${fCpu2.toFixed(1)} ms: ${(dCpu2 / Math.max(fCpu2, 0.1)).toFixed(1)}x the floor (${(qCpu2 / Math.max(fCpu2, 0.1)).toFixed(1)}x without the input); daemon page faults ${ds2.minorFaults - ds1.minorFaults} minor, ${ds2.majorFaults - ds1.majorFaults} major`);
     const pagedOut = log.lines.find((l) => l.includes("gave back the executable's start-up pages"));
     console.log(`   ${pagedOut ? pagedOut.replace(/^.*gave back/, "the daemon gave back").replace(/ task=.*$/, "") : "the daemon did not give back its start-up pages"} (${PAGE_OUT_NOTE})`);
     const errors = [...log.lines, ...quietLog.lines].filter((l) => / (warn|error) /.test(l));

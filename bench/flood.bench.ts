@@ -5,12 +5,14 @@
  * legitimate queries answered (target >= 99%), the daemon's RSS growth (target <= 20 MB) and its CPU time
  * per flood datagram. Bounded: the flood stops after 10 s whatever happens. Never fails on the figures.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBuilt, ROOT } from "../tests/_bin.ts";
 import { LineReader } from "../tests/_lines.ts";
 import { createLan, netnsUnavailable, type LanHost } from "../tests/net/_netns.ts";
+import { memoryFigures, procStat } from "./_proc-memory.ts";
+import { unitEnvironment } from "./_unit.ts";
 
 const FLOOD_SECONDS = 10;
 const FLOOD_PER_SEC = 100_000;
@@ -103,26 +105,8 @@ let n = 0;
 Bun.udpSocket({ hostname: "0.0.0.0", port: 40000, socket: { data: () => n++ } }).then(() => console.error("sink listening"));
 `;
 
-/** The `Environment=` settings of systemd/disco.service. */
-function unitEnvironment(): Record<string, string> {
-  const unit = readFileSync(join(ROOT, "systemd", "disco.service"), "utf8");
-  return Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]));
-}
-
-function rssKb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
-}
-
-/** RssAnon in kB: the process's own memory (JavaScript heap, malloc), what a leak grows; code pages are not in it. */
-function anonKb(pid: number): number {
-  return Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
-}
-
-function cpuUs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10_000;
-}
+/** CPU time in µs. */
+const cpuUs = (pid: number) => procStat(pid).cpuMs * 1000;
 
 async function main(): Promise<void> {
   const why = netnsUnavailable();
@@ -147,8 +131,8 @@ async function main(): Promise<void> {
     );
     const floodAt = async (proc: ReturnType<LanHost["spawn"]>, withClients: boolean) => {
       const pid = proc.pid;
-      const rss0 = rssKb(pid);
-      const anon0 = anonKb(pid);
+      // VmRSS, and RssAnon: the process's own memory (heap, malloc), what a leak grows; code pages are not in it.
+      const { rss: rss0, anon: anon0 } = memoryFigures(pid);
       const cpu0 = cpuUs(pid);
       const t0 = performance.now();
       const flooder = attacker!.spawn([process.execPath, join(tmp, "flooder.ts"), keyText, server!.ip, "40000", String(FLOOD_PER_SEC), String(FLOOD_SECONDS)]);
@@ -156,8 +140,9 @@ async function main(): Promise<void> {
       let rssMax = rss0;
       let anonMax = anon0;
       const sampler = setInterval(() => {
-        rssMax = Math.max(rssMax, rssKb(pid));
-        anonMax = Math.max(anonMax, anonKb(pid));
+        const m = memoryFigures(pid);
+        rssMax = Math.max(rssMax, m.rss);
+        anonMax = Math.max(anonMax, m.anon);
       }, 250);
       const [floodOut, ...clientOuts] = await Promise.all([new Response(flooder.stdout).text(), ...asking.map((p) => new Response(p.stdout).text())]);
       clearInterval(sampler);
@@ -169,7 +154,7 @@ async function main(): Promise<void> {
         asked += Number(m?.[1] ?? 0);
         answered += Number(m?.[2] ?? 0);
       }
-      return { sent: Number(/sent (\d+)/.exec(floodOut)?.[1] ?? NaN), seconds, cpu: cpuUs(pid) - cpu0, rss0, rssMax, rss1: rssKb(pid), anon0, anonMax, asked, answered };
+      return { sent: Number(/sent (\d+)/.exec(floodOut)?.[1] ?? NaN), seconds, cpu: cpuUs(pid) - cpu0, rss0, rssMax, rss1: memoryFigures(pid).rss, anon0, anonMax, asked, answered };
     };
     // As disco.service runs it: with the unit's Environment= settings.
     const daemon = server!.spawn([disco, "run", "-c", cfg], { env: unitEnvironment() });
@@ -193,7 +178,7 @@ async function main(): Promise<void> {
     };
     const b = await floor(SINK);
     const n = await floor(SINK_NATIVE);
-    const mb = (kb: number) => (kb / 1024).toFixed(1);
+    const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
     console.log(`flood at the discovery port of 'disco run' (namespaces; ${FLOOD_SECONDS} s, half garbage, half forged sealed queries with a valid key id):`);
     console.log(`  flood sent:                  ${d.sent} datagrams (${(d.sent / FLOOD_SECONDS).toFixed(0)}/s; target ${FLOOD_PER_SEC}/s)`);
     console.log(`  legitimate queries answered: ${d.answered}/${d.asked} = ${((100 * d.answered) / Math.max(1, d.asked)).toFixed(1)}% (${CLIENTS} clients at 5 queries/s; target >= 99%)`);
