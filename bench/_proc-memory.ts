@@ -16,6 +16,9 @@ import { lazyLibc } from "../lib/libc.ts";
 const PAGE_BYTES = 4096;
 const MB = 1024 * 1024;
 
+/** Clock ticks per second of /proc/PID/stat (USER_HZ: 100 on Linux). */
+const CLK_TCK = 100;
+
 /** CPU time (utime + stime, every thread, ended ones too: 10 ms resolution) and page faults, from /proc/PID/stat. */
 export function procStat(pid: number): { cpuMs: number; minorFaults: number; majorFaults: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -23,9 +26,6 @@ export function procStat(pid: number): { cpuMs: number; minorFaults: number; maj
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return { cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK, minorFaults: Number(f[7]), majorFaults: Number(f[9]) };
 }
-
-/** Clock ticks per second of /proc/PID/stat (USER_HZ: 100 on Linux). */
-const CLK_TCK = 100;
 
 /** `/proc/PID/status` and `/proc/PID/smaps_rollup` figures, in bytes. */
 export interface MemoryFigures {

@@ -10,8 +10,8 @@
  * - `MADV_DONTNEED` on a read-only mapping (code, read-only data) that holds no private page. Such a
  *   mapping is nothing but clean copies of the file: a page used again is mapped again at its next touch,
  *   from the page cache (or read back from the file), with the same bytes (the kernel refuses writes to
- *   a running executable, ETXTBSY; an upgrade that replaces the file leaves this process the old inode). It needs no permission, so it
- *   works for the unit's unprivileged user. A read-only mapping WITH private pages (RELRO data relocated
+ *   a running executable, ETXTBSY; an upgrade that replaces the file leaves this process the old inode).
+ *   It needs no permission, so it works for the unit's unprivileged user. A read-only mapping WITH private pages (RELRO data relocated
  *   at start-up, JavaScriptCore's frozen config) would lose them, so it is never given this advice.
  * - `MADV_PAGEOUT` (Linux 5.4) on the others: it reclaims clean file pages and keeps private ones (there
  *   is no swap to page them to). The kernel only applies it to file pages of a file the process could
