@@ -26,7 +26,7 @@ export interface ControlRequest {
 }
 
 /** Why a request was not answered. */
-export type ControlErrorCode = "malformed" | "unknown-request" | "too-long" | "timeout" | "internal";
+export type ControlErrorCode = "malformed" | "unknown-request" | "too-long" | "timeout" | "busy" | "internal";
 
 /** A response line. */
 export type ControlResponse =

@@ -92,16 +92,26 @@ export async function openControlServer(o: ControlServerOptions): Promise<Contro
   const idleMs = o.idleTimeoutMs ?? 10_000;
   const maxClients = o.maxClients ?? 32;
   const maxQueued = o.maxQueuedBytes ?? 1_048_576;
-  const clients = new Set<Socket>();
+  /** Every connection until it is closed, refused ones too: close() destroys what is left. */
+  const open = new Set<Socket>();
+  let serving = 0;
   const stop = new AbortController();
   // Half-open: a client may end its side right after its request (`socat`, `nc -N`) and still get the answer.
+  // Our side ends with endAndDestroy(), so a client that never ends its own cannot keep a connection (and
+  // the daemon's stop) waiting.
   const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
-    if (clients.size >= maxClients) {
-      socket.end(encodeResponse({ ok: false, error: { code: "internal", message: `too many clients (${maxClients})` } }));
+    open.add(socket);
+    socket.once("close", () => open.delete(socket));
+    socket.on("error", () => undefined);
+    if (serving >= maxClients) {
+      endAndDestroy(socket, encodeResponse({ ok: false, error: { code: "busy", message: `too many clients (${maxClients}); try again` } }));
       return;
     }
-    clients.add(socket);
-    serveClient(socket, o, { idleMs, maxQueued, signal: stop.signal }).finally(() => clients.delete(socket));
+    serving++;
+    serveClient(socket, o, { idleMs, maxQueued, signal: stop.signal }).finally(() => {
+      serving--;
+      endAndDestroy(socket);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -123,8 +133,8 @@ export async function openControlServer(o: ControlServerOptions): Promise<Contro
   const close = () =>
     (closing ??= new Promise<void>((resolve) => {
       stop.abort();
-      for (const c of clients) c.destroy();
       server.close(() => resolve());
+      for (const c of open) c.destroy();
     }).then(() => {
       try {
         unlinkSync(path);
@@ -219,8 +229,31 @@ async function serveClient(socket: Socket, o: ControlServerOptions, x: { idleMs:
     }
   } finally {
     clearTimeout(timer);
-    socket.end();
   }
+}
+
+/**
+ * Ends our side (after `last`, if given) and closes the connection once the client has ended its side too,
+ * or after a second at most: with allowHalfOpen, end() alone would leave it open for as long as the client
+ * likes. What the client still sends meanwhile is read and dropped, so its writes do not fail before it has
+ * read our last line.
+ */
+function endAndDestroy(socket: Socket, last?: Uint8Array): void {
+  if (socket.destroyed) return;
+  const done = () => socket.destroy();
+  const timer = setTimeout(done, 1000);
+  socket.once("close", () => clearTimeout(timer));
+  socket.removeAllListeners("data");
+  socket.on("data", () => undefined);
+  // Closed once both hold: what we wrote is sent ("finish"), and the client has ended its side.
+  let waiting = 2;
+  const half = () => {
+    if (--waiting === 0) done();
+  };
+  if (socket.readableEnded) half();
+  else socket.once("end", half);
+  if (last) socket.end(last, half);
+  else socket.end(half);
 }
 
 /** Options for {@link requestControl}. */

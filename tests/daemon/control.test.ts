@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, statSync, writeFileSync } from "node:fs";
-import { createConnection } from "node:net";
+import { createConnection, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openControlServer, requestControl, watchControl, type ControlRequest } from "../../lib/daemon/index.ts";
@@ -70,6 +70,34 @@ describe("openControlServer() / requestControl()", () => {
     await using _server = await openControlServer({ path, handle });
     const lines = await raw(path, "x".repeat(1_100_000), { end: false });
     assert.match(lines[0] ?? "", /"code":"too-long"/);
+  });
+
+  it("close() is not held up by a client that keeps its half of the connection open (refused or timed out)", async () => {
+    const path = socketPath();
+    const server = await openControlServer({ path, handle, maxClients: 1, idleTimeoutMs: 300 });
+    // A client that never ends its side: the server's end() alone would leave the connection half-open.
+    const halfOpen = (bytes: string) =>
+      new Promise<{ socket: Socket; line: Promise<string> }>((resolve, reject) => {
+        const s = createConnection({ path, allowHalfOpen: true });
+        const line = new Promise<string>((done) => {
+          let text = "";
+          s.on("data", (c) => {
+            text += c.toString();
+            if (text.includes("\n")) done(text.trim());
+          });
+        });
+        s.on("error", reject);
+        s.once("connect", () => resolve({ socket: s, line }));
+        s.write(bytes);
+      });
+    // Accepted in order: the first holds the one place, the second is refused at once.
+    const holder = await halfOpen('{"request":"sta');
+    const refused = await halfOpen("");
+    assert.match(await refused.line, /too many clients \(1\)/);
+    assert.match(await holder.line, /"code":"timeout"/);
+    const closed = await Promise.race([server.close().then(() => "closed"), new Promise((r) => setTimeout(() => r("still open after 5 s"), 5000).unref())]);
+    assert.equal(closed, "closed");
+    for (const c of [holder, refused]) c.socket.destroy();
   });
 
   it("replaces a stale socket file, but not a live daemon's socket or a file that is not a socket", async () => {
