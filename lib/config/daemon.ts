@@ -34,14 +34,44 @@ export function readDaemon(s: Section): DaemonConfig {
 /**
  * The `[daemon] control_socket` of a config text that may have other problems (so `disco reload -c FILE`
  * still finds the daemon to tell it the file is broken). Reads nothing else and validates nothing else.
- * @returns the path, or undefined when the text has none (or is not TOML)
+ * A text that is not TOML at all (the most common broken reload: a typo in some other section) is scanned
+ * line by line for the key in its `[daemon]` table (or as `daemon.control_socket` before any table).
+ * @returns the path, or undefined when the text has none
  */
 export function peekControlSocket(text: string): string | undefined {
+  let parsed: unknown;
   try {
-    const daemon = (parse(text) as Record<string, unknown>)["daemon"];
-    const path = typeof daemon === "object" && daemon !== null ? (daemon as Record<string, unknown>)["control_socket"] : undefined;
-    return typeof path === "string" && path.startsWith("/") ? path : undefined;
+    parsed = parse(text);
   } catch {
-    return undefined;
+    return scanControlSocket(text);
   }
+  const daemon = (parsed as Record<string, unknown>)["daemon"];
+  const path = typeof daemon === "object" && daemon !== null ? (daemon as Record<string, unknown>)["control_socket"] : undefined;
+  return typeof path === "string" && path.startsWith("/") ? path : undefined;
+}
+
+// One line `key = "basic"` or `key = 'literal'`, with an optional comment; escapes in a basic string are
+// not needed for a path and make the line not match (the scan then finds nothing rather than a wrong path).
+const SOCKET_LINE = /^\s*(daemon\s*\.\s*)?control_socket\s*=\s*(?:"([^"\\]*)"|'([^']*)')\s*(#.*)?$/;
+const TABLE_LINE = /^\s*\[\s*([A-Za-z0-9_.\s-]+?)\s*\]\s*(#.*)?$/;
+
+function scanControlSocket(text: string): string | undefined {
+  let table: string | undefined = "";
+  for (const line of text.split(/\r?\n/)) {
+    const t = TABLE_LINE.exec(line);
+    if (t) {
+      table = t[1]!.replace(/\s+/g, "");
+      continue;
+    }
+    // A table header that does not parse (`[daemon`): nothing after it can be placed.
+    if (/^\s*\[/.test(line)) table = undefined;
+    const m = SOCKET_LINE.exec(line);
+    if (!m || table === undefined) continue;
+    const dotted = m[1] !== undefined;
+    if ((dotted && table === "") || (!dotted && table === "daemon")) {
+      const path = m[2] ?? m[3]!;
+      return path.startsWith("/") ? path : undefined;
+    }
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { parseConfig } from "../../lib/config/index.ts";
+import { parseConfig, peekControlSocket } from "../../lib/config/index.ts";
 import { problems } from "./_problems.ts";
 
 describe("readDaemon()", () => {
@@ -21,5 +21,23 @@ describe("readDaemon()", () => {
       "daemon.bogus@5",
     ]);
     assert.deepEqual(problems(`[daemon]\ncontrol_socket = "/${"x".repeat(107)}"\n`), ["daemon.control_socket@2"]);
+  });
+});
+
+describe("peekControlSocket()", () => {
+  it("finds the socket of a config with problems, and of one that is not TOML at all", () => {
+    assert.equal(peekControlSocket('[daemon]\ncontrol_socket = "/tmp/a.sock"\n[beacon]\nbogus = 1\n'), "/tmp/a.sock");
+    // A typo elsewhere makes the whole text unparsable: the line scan still finds the key in [daemon].
+    assert.equal(peekControlSocket('[daemon]\ncontrol_socket = "/tmp/b.sock" # ours\n[beacon\nport = 1\n'), "/tmp/b.sock");
+    assert.equal(peekControlSocket("[beacon\nport = 1\n[ daemon ]\ncontrol_socket = '/tmp/c.sock'\n"), "/tmp/c.sock");
+    assert.equal(peekControlSocket('daemon.control_socket = "/tmp/d.sock"\n[beacon\n'), "/tmp/d.sock");
+  });
+
+  it("finds nothing where the key is not [daemon]'s, is relative, or follows a header it cannot read", () => {
+    assert.equal(peekControlSocket('[beacon\n[other]\ncontrol_socket = "/tmp/x.sock"\n'), undefined);
+    assert.equal(peekControlSocket('[daemon]\ncontrol_socket = "x.sock"\n[beacon\n'), undefined);
+    assert.equal(peekControlSocket('[daemon\ncontrol_socket = "/tmp/x.sock"\n'), undefined);
+    assert.equal(peekControlSocket("[daemon]\n[beacon\n"), undefined);
+    assert.equal(peekControlSocket(""), undefined);
   });
 });
