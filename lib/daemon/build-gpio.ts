@@ -30,7 +30,7 @@ export const gpioBuilder: Builder<GpioSlice> = {
   },
   // The same lines cannot be requested twice: a new GPIO task releases the old one's lines first.
   conflicts: () => true,
-  async prepare(slice, ctx) {
+  async prepare(slice, ctx, how) {
     const g = slice.gpio;
     const log = ctx.log;
     const driver = await selectDriver(g.driver, { sysfsRoot: g.sysfsRoot });
@@ -51,9 +51,16 @@ export const gpioBuilder: Builder<GpioSlice> = {
       await lines.close();
       await driver.close();
     };
+    const failed = () => lines.failures.map((f) => `${f.name}: ${f.error.message}`).join("; ");
+    // At start the lines that open are held and the others shown as failed; a reload that would lose a
+    // line is refused instead, and the running lines stay as they are.
+    if (how?.reload && lines.failures.length > 0) {
+      await close();
+      throw new GpioError(`${lines.failures.length === 1 ? "a declared line" : `${lines.failures.length} declared lines`} cannot be opened (${failed()})`);
+    }
     if (opened === 0 && lines.failures.length > 0) {
       await close();
-      throw new GpioError(`no declared line could be opened (${lines.failures.map((f) => `${f.name}: ${f.error.message}`).join("; ")})`);
+      throw new GpioError(`no declared line could be opened (${failed()})`);
     }
     log.info(`gpio: ${lines.inputs.size} inputs, ${lines.outputs.size} outputs, ${lines.pwms.size} pwm through ${driver.kind}`, { task: "gpio" });
     let changes = 0;

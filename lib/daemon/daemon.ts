@@ -286,7 +286,7 @@ export class Daemon {
     const conflicting: PlanStep[] = [];
     const prepareFresh = async (name: string) => {
       try {
-        fresh.set(name, await builder(name).prepare(next.get(name), ctx));
+        fresh.set(name, await builder(name).prepare(next.get(name), ctx, { reload: true }));
       } catch (err) {
         problems.push(`${name}: ${errorMessage(err)}`);
       }

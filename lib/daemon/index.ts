@@ -49,7 +49,7 @@ export {
   type ControlResponse,
 } from "./control-codec.ts";
 export { openControlServer, requestControl, watchControl, type ControlServer, type ControlServerOptions, type RequestControlOptions } from "./control.ts";
-export type { Builder, DaemonContext, DaemonEvent, DaemonInput, DaemonLogger, DaemonSecrets, Prepared, Slot, StopReason } from "./types.ts";
+export type { Builder, DaemonContext, PrepareMode, DaemonEvent, DaemonInput, DaemonLogger, DaemonSecrets, Prepared, Slot, StopReason } from "./types.ts";
 export { createLogger, type LogFields, type LogLevel, type Logger, type LoggerOptions } from "./log.ts";
 export { SystemdLink, type SystemdLinkOptions } from "./systemd.ts";
 export { NotifySocketError, encodeNotify, encodeSockaddrUn, openNotifier, watchdogIntervalMs, type Notifier } from "./sd-notify.ts";

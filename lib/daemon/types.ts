@@ -113,6 +113,11 @@ export interface Prepared<S = unknown> {
  *   },
  * };
  */
+/** How {@link Builder.prepare} is called: for a start (or a restart after a failure), or for a reload. */
+export interface PrepareMode {
+  readonly reload: boolean;
+}
+
 export interface Builder<S = unknown> {
   /** The task's name in logs and status ("discovery", "beacons", ...). */
   readonly name: string;
@@ -130,7 +135,9 @@ export interface Builder<S = unknown> {
   conflicts?(old: S, next: S): boolean;
   /**
    * Does everything that can fail: keys, interfaces, binding sockets, opening lines.
+   * @param how `reload: true` when this prepares a reload's new generation: what a start would accept in
+   *   part (some GPIO lines open, others not) is then refused, so the running generation stays
    * @throws anything: a reload is refused with the error's message, a start puts the task in backoff
    */
-  prepare(slice: S, ctx: DaemonContext): Promise<Prepared<S>>;
+  prepare(slice: S, ctx: DaemonContext, how?: PrepareMode): Promise<Prepared<S>>;
 }

@@ -103,6 +103,11 @@ describe("disco run: the control socket (compiled binary, loopback)", () => {
     const bad = cli(["reload", "-c", d.file]);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /refused, generation 2 keeps running:\n {2}.*d\d\.toml:\d+: beacon\.bogus: unknown key/);
+    // Not TOML at all: -c still finds the daemon's socket in the file, and the daemon names the line.
+    writeFileSync(d.file, `${configText(d)}[beacon\n`);
+    const broken = cli(["reload", "-c", d.file]);
+    assert.equal(broken.code, 2, broken.err);
+    assert.match(broken.err, /refused, generation 2 keeps running:\n {2}.*d\d\.toml:\d+: /);
 
     // Another process holds the port the new config names.
     await using holder = await openUdp({ address: "127.0.0.1", port: 0 });
@@ -199,6 +204,13 @@ describe("disco run: the control socket (compiled binary, loopback)", () => {
     assert.deepEqual(s.tasks.map((t) => [t.name, t.state, t.restarts]), [["gpio", "running", 0]]);
     assert.equal(value(), "1", "the output is still driven");
     assert.equal(daemon.proc.exitCode, null);
+    // A reload that would lose a line is refused; the line stays driven.
+    writeFileSync(file, readFileSync(file, "utf8") + "[[gpio.output]]\nname = \"fan\"\nline = 99\n");
+    const refused = Bun.spawnSync([disco, "reload", "--socket", socket], { stdout: "pipe", stderr: "pipe", timeout: 30_000 });
+    assert.equal(refused.exitCode, 2, refused.stderr.toString());
+    assert.match(refused.stderr.toString(), /gpio: a declared line cannot be opened \(fan: .*99/);
+    assert.equal(status(socket).generation, 1);
+    assert.equal(value(), "1", "the running line is kept");
     daemon.proc.kill("SIGTERM");
     assert.equal(await daemon.proc.exited, 0);
     await err.waitFor(/stopping \(SIGTERM\)/);
