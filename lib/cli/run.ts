@@ -230,7 +230,9 @@ export const command: Command = {
       await control?.close();
       if (exit.kind === "failing") {
         systemd.stopping(`failing: ${exit.reason}`);
-        log.error(`stopping: ${exit.reason}`);
+        // The daemon's "giving up" line says why; this one, as for a signal, says that it has stopped.
+        await daemon.stop();
+        log.error("stopped (exit 1): every task kept failing");
         return 1;
       }
       log.info("stopped");

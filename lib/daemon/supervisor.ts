@@ -183,16 +183,19 @@ export class SupervisedTask<S = unknown> {
       const waitMs = backoffMs(this.#failures, this.#o);
       this.#lastError = errorMessage(failure);
       this.#retryAt = this.#clock.unixNowMs() + waitMs;
+      // Logged before the state changes: the daemon may give up on that change, and its line comes last.
+      const inARow = this.#failures > 1 ? ` (${this.#failures} failures in a row)` : "";
+      log.warn(`${this.name}: ${this.#lastError}${inARow}; next attempt in ${waitMs / 1000} s`, { task: this.name, restarts: this.#restarts, retry_ms: waitMs });
       this.#set("backoff");
-      log.warn(`${this.name}: ${this.#lastError}; restarting in ${waitMs / 1000} s`, { task: this.name, restarts: this.#restarts, retry_ms: waitMs });
-      this.#o.onChange?.(this);
+      this.#o.onChange?.(this); // the retry time changed even where the state did not
       await this.#clock.sleep(waitMs, signal);
       if (signal.aborted) break;
+      // Every attempt counts as a restart, whether or not it gets as far as running (as systemd's NRestarts).
+      this.#restarts++;
       this.#set("starting");
       try {
         this.#prepared = await this.builder.prepare(this.#slice, this.#ctx);
         failure = undefined;
-        this.#restarts++;
         log.info(`${this.name}: restarted (restart ${this.#restarts})`, { task: this.name, restarts: this.#restarts });
       } catch (err) {
         failure = err;

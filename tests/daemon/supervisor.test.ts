@@ -99,9 +99,10 @@ describe("SupervisedTask", () => {
     assert.equal(await clock.nextSleep(), 1000);
     clock.advance(1000);
     assert.equal(await clock.nextSleep(), 2000, "the second attempt failed too");
+    assert.equal(task.status().restarts, 1, "a failed attempt counts as a restart");
     clock.advance(2000);
     await until(() => task.state === "running", "running after the third attempt");
-    assert.equal(task.status().restarts, 1);
+    assert.equal(task.status().restarts, 2);
     await task.stop("shutdown");
     assert.equal(closed, 1, "what the run held is released once");
   });

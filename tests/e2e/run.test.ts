@@ -140,8 +140,13 @@ describe("disco run (compiled binary)", () => {
       const p = Bun.spawnSync([disco, "run", "-c", file], { stdout: "pipe", stderr: "pipe", timeout: 40_000 });
       const text = p.stderr.toString();
       assert.equal(p.exitCode, 1, text);
-      assert.equal(text.match(/discovery: cannot bind UDP 127\.0\.0\.1:\d+: EADDRINUSE \(address in use\); restarting in/g)?.length, 5, text);
-      assert.match(text, /every task failed 5 times in a row: discovery: cannot bind/);
+      assert.equal(text.match(/discovery: cannot bind UDP 127\.0\.0\.1:\d+: EADDRINUSE \(address in use\)(?: \(\d failures in a row\))?; next attempt in/g)?.length, 5, text);
+      assert.match(text, /every task failed 5 times in a row \(discovery: cannot bind/);
+      // In order: the fifth failure, the daemon giving up, and the line that says it stopped.
+      const lines = text.trim().split("\n");
+      assert.match(lines.at(-3) ?? "", /discovery: cannot bind .*\(5 failures in a row\); next attempt in/, text);
+      assert.match(lines.at(-2) ?? "", /giving up: every task failed 5 times in a row/, text);
+      assert.match(lines.at(-1) ?? "", /stopped \(exit 1\): every task kept failing/, text);
     } finally {
       blocker.kill("SIGKILL");
       await blocker.exited;
