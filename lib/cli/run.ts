@@ -58,7 +58,8 @@ goodbye first); SIGUSR2 and the other catchable ones are logged and ignored.
 Flags:
   -c, --config FILE   the config (default ${DEFAULT_CONFIG_PATH}; a missing default means all defaults)
   -n, --name NAME     host name (default [host] name, else the system host name)
-  -v, --verbose       accepted (also --debug); the daemon logs every task start, stop and reload
+  -v, --verbose       debug lines too (also --debug); without it, info and above: every task start,
+                      stop, restart and reload
 
 Examples:
   disco run -c /etc/disco.toml
@@ -70,9 +71,10 @@ enables nothing).
 `;
 
 /** A logger whose format can change on reload, writing to stderr (journald stamps lines itself). */
-function switchableLogger(io: CliIo, format: "text" | "json"): DaemonLogger & { setFormat(format: "text" | "json"): void } {
+function switchableLogger(io: CliIo, format: "text" | "json", verbose: boolean): DaemonLogger & { setFormat(format: "text" | "json"): void } {
   const journal = io.env["JOURNAL_STREAM"] !== undefined && io.env["JOURNAL_STREAM"] !== "";
-  const make = (f: "text" | "json") => createLogger({ format: f, timestamps: !journal, syslogPrefix: journal, write: (line) => io.err(`${line}\n`) });
+  const level = verbose ? "debug" : "info";
+  const make = (f: "text" | "json") => createLogger({ format: f, level, timestamps: !journal, syslogPrefix: journal, write: (line) => io.err(`${line}\n`) });
   let current = format;
   let inner = make(format);
   return {
@@ -119,7 +121,7 @@ export const command: Command = {
       return 0;
     }
     const input = await loadInput(f.config, f.name, io);
-    const log = switchableLogger(io, input.config.daemon.logFormat);
+    const log = switchableLogger(io, input.config.daemon.logFormat, f.verbose === true);
     const identity = openPersistentIdentity(input.config.daemon.stateDirectory, { onProblem: (m) => log.warn(m) });
     let notifier;
     try {
@@ -132,10 +134,8 @@ export const command: Command = {
     let started = false;
     // Once started (and after each reload), the start-up pages of the binary go back to the kernel.
     const pageOut = pageOutWhenSettled({
-      done: (r) => {
-        if (r instanceof Error) log.info(describePageOut(r));
-        else log.debug(describePageOut(r));
-      },
+      // Once per start and reload, with what it gave back: a fact for whoever reads RSS off `ps`.
+      done: (r) => log.info(describePageOut(r)),
     });
     const daemon: Daemon = new Daemon({
       builders: DEFAULT_BUILDERS,
