@@ -136,6 +136,12 @@ export interface ResponderOptions {
   clockFloorMs?: number;
   /** The challenges for sealed queries whose time cannot be trusted (ttl, size; clock: `monotonicMs`). */
   challenges?: Omit<ChallengeTableOptions, "monotonicMs">;
+  /**
+   * Challenges per second in all, whoever asks (burst: twice as many). A challenge goes to a source that
+   * has not proven who it is (a captured query replayed with a forged source authenticates), and is larger
+   * than the query: this bounds what the responder can be made to reflect. @default 50
+   */
+  challengesPerSec?: number;
   /** Monotonic clock (ms), for rate limits and the replay memory. @default performance.now */
   monotonicMs?: () => number;
 }
@@ -150,12 +156,14 @@ const enc = new TextEncoder();
 
 /** Decides, per datagram, whether and how to answer. */
 export class Responder {
-  readonly #o: Required<Omit<ResponderOptions, "keyring" | "legacy" | "maxSources" | "rateLimitPerSec" | "rateBurst" | "decryptsPerSourcePerSec" | "decryptsPerSec" | "frames" | "challenges">> &
+  readonly #o: Required<Omit<ResponderOptions, "keyring" | "legacy" | "maxSources" | "rateLimitPerSec" | "rateBurst" | "decryptsPerSourcePerSec" | "decryptsPerSec" | "frames" | "challenges" | "challengesPerSec">> &
     ResponderOptions;
   /** Answers, keyed after authentication. */
   readonly #answerRate: RateLimiter;
   /** Error frames, keyed by source address (nothing authenticated them). */
   readonly #errorRate: RateLimiter;
+  /** Challenges, all sources together. */
+  readonly #challengeRate: RateLimiter;
   readonly #budget: DecryptBudget;
   readonly #replay: ReplayCache;
   /** Legacy requests have their own memory, so forged legacy requests cannot flush sealed query ids out. */
@@ -187,6 +195,8 @@ export class Responder {
     const rate = { ratePerSec: options.rateLimitPerSec ?? 10, burst: options.rateBurst ?? 20, maxSources: options.maxSources ?? 1024 };
     this.#answerRate = new RateLimiter(rate);
     this.#errorRate = new RateLimiter(rate);
+    const challengesPerSec = options.challengesPerSec ?? 50;
+    this.#challengeRate = new RateLimiter({ ratePerSec: challengesPerSec, burst: 2 * challengesPerSec, maxSources: 1 });
     this.#budget = new DecryptBudget({
       perSourcePerSec: options.decryptsPerSourcePerSec ?? 500,
       globalPerSec: options.decryptsPerSec ?? 20_000,
@@ -341,7 +351,10 @@ export class Responder {
       const clock = now < this.#o.clockFloorMs ? "clock" : Math.abs(now - query.timeMs) > this.#o.maxSkewMs ? "stale" : undefined;
       if (clock !== undefined) {
         if (!key) return this.#refuse("stale", "stale", data, source, address);
-        if (!this.#answerRate.take(`${this.#keyNames.get(key)} ${source}`, mono)) return this.#drop("rate", source, data.length, false);
+        // One challenge per query id: a captured query replayed from a thousand forged sources is still one
+        // query (and the same query reaching us by two broadcast paths needs one challenge).
+        if (!this.#replay.check(idKey(query.id), mono)) return this.#refuse("replay", "replay", data, source, address);
+        if (!this.#answerRate.take(`${this.#keyNames.get(key)} ${source}`, mono) || !this.#challengeRate.take("", mono)) return this.#drop("rate", source, data.length, false);
         const challenge = this.#challenges.issue({ address, op: "discovery", id: query.id, args: new Uint8Array() });
         const reply = sealFrame("challenge", this.#o.channelId, encodeChallenge({ id: query.id, challenge, ttlMs: Math.round(this.#challenges.ttlMs) }), { key });
         const handled = this.#reply(reply, "challenge", undefined, source, data.length, false);

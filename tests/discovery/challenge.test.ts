@@ -120,6 +120,23 @@ describe("Responder: queries whose time cannot be trusted get a challenge", () =
     assert.equal(r.handle(retry, "10.0.0.9:4000").decision.reason, "challenge");
   });
 
+  it("a captured query replayed from many forged sources gets one challenge in all, not one each", () => {
+    const { r } = responder();
+    const stale = query(new Uint8Array(16).fill(10), 0);
+    const actions = Array.from({ length: 50 }, (_, i) => r.handle(stale, `10.0.${i}.9:4000`).decision);
+    assert.equal(actions[0]!.action, "challenge");
+    assert.ok(actions.slice(1).every((d) => d.action === "drop" && d.reason === "replay"), JSON.stringify(actions.slice(1, 3)));
+    assert.equal(r.counters.challenged, 1);
+  });
+
+  it("challenges in all are bounded per second, whatever the sources", () => {
+    const { r, clock } = responder({ challengesPerSec: 5 });
+    const burst = (n: number, from: number) => Array.from({ length: n }, (_, i) => r.handle(query(Uint8Array.of(...new Uint8Array(12), 0, 0, from, i), 0), `10.1.${from}.${i}:4000`).decision.action);
+    assert.deepEqual(burst(12, 1).filter((a) => a === "challenge").length, 10, "the burst: twice the rate");
+    clock.mono += 1000;
+    assert.deepEqual(burst(12, 2).filter((a) => a === "challenge").length, 5, "then the rate");
+  });
+
   it("challenges are rate-limited like answers", () => {
     const { r } = responder({ rateLimitPerSec: 1, rateBurst: 2 });
     const actions = [1, 2, 3].map((i) => r.handle(query(new Uint8Array(16).fill(i), 0), "10.0.0.9:4000").decision.action);
