@@ -5,7 +5,9 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { ConfigError, HOST_NAME_PATTERN, HOST_NAME_RULE, parseConfig, parseServicesFile, type DiscoConfig } from "../config/index.ts";
+import { parse } from "smol-toml";
+import { ConfigError, HOST_NAME_PATTERN, HOST_NAME_RULE, lineOf, locateKeys, parseConfig, parseServicesFile, type ConfigProblem, type DiscoConfig } from "../config/index.ts";
+import { decodeKey, KeyError, parseKeyFile, parsePasswordFile } from "../crypto/index.ts";
 import { listIpv4Interfaces } from "../net/index.ts";
 import { UsageError } from "./errors.ts";
 
@@ -37,6 +39,103 @@ export function loadConfigFile(path: string | undefined): { config: DiscoConfig;
   const keyFile = near(d.keyFile);
   const discovery = { ...d, ...(passwordFile !== undefined && { passwordFile }), ...(keyFile !== undefined && { keyFile }) };
   return { config: { ...config, discovery }, file };
+}
+
+/** What the secret-file checks read of `[discovery]` (paths already relative to the config file). */
+type SecretFileKeys = Pick<DiscoConfig["discovery"], "passwordFile" | "keyFile" | "password" | "enabled" | "legacy">;
+
+/**
+ * {@link loadConfigFile}, and the secret files it names read and checked, with every problem of both at
+ * once: a key file that is missing is reported beside a port out of range, each problem with the line of
+ * the key that named the file. What `disco config check` and a daemon's start and reload report.
+ * @throws {ConfigError} with every problem
+ */
+export function loadConfigChecked(path: string | undefined): { config: DiscoConfig; file?: string } {
+  let loaded: { config: DiscoConfig; file?: string } | undefined;
+  const problems: ConfigProblem[] = [];
+  let keys: Partial<SecretFileKeys> | undefined;
+  let file: string | undefined;
+  try {
+    loaded = loadConfigFile(path);
+    file = loaded.file;
+    keys = loaded.config.discovery;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+    file = err.file;
+    keys = file !== undefined ? rawSecretFileKeys(file) : undefined;
+  }
+  if (keys && file !== undefined) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      // unreadable: its problem is in the list already
+    }
+    const map = locateKeys(text);
+    for (const p of secretFileProblems(keys)) {
+      const line = lineOf(map, p.key);
+      problems.push({ ...p, ...(line !== undefined && { line }) });
+    }
+  }
+  if (problems.length || !loaded) throw new ConfigError(problems, file);
+  return loaded;
+}
+
+/** The secret-file keys of a config that does not validate (but may still be TOML). */
+function rawSecretFileKeys(file: string): Partial<SecretFileKeys> | undefined {
+  let d: unknown;
+  try {
+    d = (parse(readFileSync(file, "utf8")) as Record<string, unknown>)["discovery"];
+  } catch {
+    return undefined;
+  }
+  if (typeof d !== "object" || d === null) return undefined;
+  const o = d as Record<string, unknown>;
+  const near = (p: unknown) => (typeof p !== "string" ? undefined : isAbsolute(p) ? p : resolve(dirname(file), p));
+  const passwordFile = near(o["password_file"]);
+  const keyFile = near(o["key_file"]);
+  return { ...(passwordFile !== undefined && { passwordFile }), ...(keyFile !== undefined && { keyFile }) };
+}
+
+/** The problems of the secret files a config names (unreadable, empty, not a key), and of legacy without a password. */
+function secretFileProblems(d: Partial<SecretFileKeys>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  // Collect every problem of both files rather than stopping at the first unreadable one.
+  const collect = (read: () => void) => {
+    try {
+      read();
+    } catch (err) {
+      if (err instanceof ConfigError) problems.push(...err.problems);
+      else throw err;
+    }
+  };
+  const { passwordFile, keyFile } = d;
+  if (passwordFile !== undefined) {
+    collect(() => {
+      if (parsePasswordFile(readNamedFile(passwordFile, "discovery.password_file")) === "") {
+        problems.push({ key: "discovery.password_file", message: `${passwordFile} holds an empty password` });
+      }
+    });
+  }
+  if (keyFile !== undefined) {
+    collect(() => {
+      const entries = parseKeyFile(readNamedFile(keyFile, "discovery.key_file"));
+      if (entries.length === 0) problems.push({ key: "discovery.key_file", message: `${keyFile} holds no key` });
+      for (const e of entries) {
+        try {
+          decodeKey(e.text);
+        } catch (err) {
+          if (!(err instanceof KeyError)) throw err;
+          problems.push({ key: "discovery.key_file", message: `${keyFile} line ${e.line}: ${err.message}` });
+        }
+      }
+    });
+  }
+  if (d.enabled && d.legacy && d.password === undefined && d.passwordFile === undefined) {
+    problems.push({ key: "discovery.legacy", message: "needs password or password_file (PyDiscover's password; keys cannot serve PyDiscover, and without a password it would answer in clear)" });
+  }
+  return problems;
 }
 
 /**

@@ -3,11 +3,10 @@
  * names), or print the effective config with every default filled in and the secrets redacted.
  */
 import { parseFlags } from "./_args.ts";
-import { DEFAULT_CONFIG_PATH, loadConfigFile, readNamedFile } from "./_config.ts";
+import { DEFAULT_CONFIG_PATH, loadConfigChecked, loadConfigFile } from "./_config.ts";
 import type { CliIo, Command } from "./command.ts";
 import { EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { UsageError } from "./errors.ts";
-import { decodeKey, KeyError, parseKeyFile, parsePasswordFile } from "../crypto/index.ts";
 import { ConfigError, type ConfigProblem, type DiscoConfig } from "../config/index.ts";
 import { describeListenAddress } from "../net/index.ts";
 
@@ -51,47 +50,6 @@ export function redactSecrets(value: unknown): unknown {
   );
 }
 
-/** The problems of the secret files a config names (unreadable, empty, not a key), and of legacy without a password. */
-function secretFileProblems(config: DiscoConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  // Collect every problem of both files rather than stopping at the first unreadable one.
-  const collect = (read: () => void) => {
-    try {
-      read();
-    } catch (err) {
-      if (err instanceof ConfigError) problems.push(...err.problems);
-      else throw err;
-    }
-  };
-  const { passwordFile, keyFile } = config.discovery;
-  if (passwordFile !== undefined) {
-    collect(() => {
-      if (parsePasswordFile(readNamedFile(passwordFile, "discovery.password_file")) === "") {
-        problems.push({ key: "discovery.password_file", message: `${passwordFile} holds an empty password` });
-      }
-    });
-  }
-  if (keyFile !== undefined) {
-    collect(() => {
-      const entries = parseKeyFile(readNamedFile(keyFile, "discovery.key_file"));
-      if (entries.length === 0) problems.push({ key: "discovery.key_file", message: `${keyFile} holds no key` });
-      for (const e of entries) {
-        try {
-          decodeKey(e.text);
-        } catch (err) {
-          if (!(err instanceof KeyError)) throw err;
-          problems.push({ key: "discovery.key_file", message: `${keyFile} line ${e.line}: ${err.message}` });
-        }
-      }
-    });
-  }
-  const d = config.discovery;
-  if (d.enabled && d.legacy && d.password === undefined && d.passwordFile === undefined) {
-    problems.push({ key: "discovery.legacy", message: "needs password or password_file (PyDiscover's password; keys cannot serve PyDiscover, and without a password it would answer in clear)" });
-  }
-  return problems;
-}
-
 /** What is worth knowing about a valid config: what its listen addresses mean, what legacy exposes. */
 function notes(config: DiscoConfig): string[] {
   const d = config.discovery;
@@ -110,13 +68,14 @@ function check(path: string | undefined, json: boolean, quiet: boolean, io: CliI
   let file: string | undefined = path;
   let config: DiscoConfig | undefined;
   try {
-    const loaded = loadConfigFile(path);
+    const loaded = loadConfigChecked(path);
     file = loaded.file;
     config = loaded.config;
-    problems = secretFileProblems(loaded.config);
+    problems = [];
   } catch (err) {
     if (!(err instanceof ConfigError) || !json) throw err;
     problems = err.problems;
+    file = err.file;
   }
   if (json) {
     io.out(`${JSON.stringify({ file: file ?? null, ok: problems.length === 0, problems, notes: config && problems.length === 0 ? notes(config) : [] })}\n`);

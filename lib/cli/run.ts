@@ -23,7 +23,7 @@ import {
 import { describePageOut, pageOutWhenSettled } from "../page-out.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
-import { DEFAULT_CONFIG_PATH, loadConfigFile, resolveHostName } from "./_config.ts";
+import { DEFAULT_CONFIG_PATH, loadConfigChecked, resolveHostName } from "./_config.ts";
 import { resolveSecrets } from "./_secrets.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
@@ -95,7 +95,8 @@ function switchableLogger(io: CliIo, format: "text" | "json", verbose: boolean):
  * @throws {UsageError} on a bad host name or an empty password
  */
 async function loadInput(configPath: string | undefined, name: string | undefined, io: CliIo): Promise<DaemonInput> {
-  const { config, file } = loadConfigFile(configPath);
+  // The secret files checked with the rest: a reload names every problem, each with its line.
+  const { config, file } = loadConfigChecked(configPath);
   const host = resolveHostName("run", name, config);
   const d = config.discovery;
   try {

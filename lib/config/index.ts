@@ -24,6 +24,7 @@ export { parseIniServices } from "./ini.ts";
 export type { DiscoveryConfig, BeaconConfig, MetricsConfig, GpioConfig, ControlConfig, QueryConfig, DaemonConfig };
 export type { BackendLimitsConfig } from "./metrics.ts";
 export { DEFAULT_CONTROL_SOCKET, peekControlSocket } from "./daemon.ts";
+export { lineOf, locateKeys } from "./_locate.ts";
 export { GPIO_DRIVERS } from "./gpio.ts";
 export { DISCO_DEFAULTS, PYDISCOVER_DEFAULTS, type LegacyDefaultKey } from "./discovery.ts";
 export { DEFAULT_HTTP_LISTEN, advertisedHttpEndpoint, isLoopbackAddress, splitListen, type AdvertisedHttp, type HttpConfig } from "./http.ts";

@@ -48,6 +48,24 @@ describe("disco config check", () => {
     assert.equal(await command.run(["check", "--json", "-c", file], c.io, never), 2);
     assert.deepEqual(JSON.parse(c.out()), { file, ok: false, problems: [{ key: "discovery.port", line: 2, message: "expected a whole number from 1 to 65535, got 0" }], notes: [] });
   });
+  it("reports a missing key file beside the other problems, and a malformed one, each with the key's line", async () => {
+    const file = join(tmp, "keys.toml");
+    writeFileSync(file, '[discovery]\nport = 70000\nkey_file = "nokey.key"\n');
+    const c = capture();
+    assert.equal(await command.run(["check", "--json", "-c", file], c.io, never), 2);
+    assert.deepEqual((JSON.parse(c.out()) as { problems: unknown[] }).problems, [
+      { key: "discovery.port", line: 2, message: "expected a whole number from 1 to 65535, got 70000" },
+      { key: "discovery.key_file", line: 3, message: `file not found (${join(tmp, "nokey.key")})` },
+    ]);
+    writeFileSync(join(tmp, "short.key"), "abc\n");
+    writeFileSync(file, '[discovery]\nkey_file = "short.key"\n');
+    const d = capture();
+    assert.equal(await command.run(["check", "--json", "-c", file], d.io, never), 2);
+    const [p] = (JSON.parse(d.out()) as { problems: { key: string; line: number; message: string }[] }).problems;
+    assert.deepEqual([p!.key, p!.line], ["discovery.key_file", 2]);
+    assert.match(p!.message, /short\.key line 1: /);
+  });
+
   it(
     "without -c and without /etc/disco.toml, the config is every default (as for every other command)",
     { skip: existsSync("/etc/disco.toml") ? "this machine has an /etc/disco.toml" : undefined },
