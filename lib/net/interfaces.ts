@@ -83,6 +83,10 @@ export function selectInterfaces(names: readonly string[], available: readonly I
 export function describeListenAddress(address: string, interfaces: readonly Ipv4Interface[] = listIpv4Interfaces()): string {
   if (address === "0.0.0.0") return "every interface: unicast, broadcasts and joined multicast groups";
   const found = interfaces.find((i) => i.address === address);
+  const directed = found ? undefined : interfaces.find((i) => i.broadcast === address && i.broadcast !== i.address);
+  if (directed) {
+    return `${address} is the broadcast address of ${directed.name}: only broadcasts to it are heard (no unicast), and replies would leave from a broadcast address, which hosts drop; listen = "${directed.address}" hears those broadcasts and answers from ${directed.address}`;
+  }
   if (!found) return `${address} is not an address of this host now (the socket cannot bind until it is)`;
   const broadcast = found.broadcast !== found.address ? ` and broadcasts to ${found.broadcast}` : "";
   return `${address} on ${found.name} only: unicast to it${broadcast} (and a configured multicast group on that interface); replies leave from ${address}; other interfaces and 255.255.255.255 are not heard`;

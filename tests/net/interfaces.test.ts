@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { broadcastAddress, intToIpv4, ipv4ToInt, NetError, selectInterfaces, type Ipv4Interface } from "../../lib/net/index.ts";
+import { broadcastAddress, describeListenAddress, intToIpv4, ipv4ToInt, NetError, selectInterfaces, type Ipv4Interface } from "../../lib/net/index.ts";
 
 const ifaces: Ipv4Interface[] = [
   { name: "lo", address: "127.0.0.1", netmask: "255.0.0.0", broadcast: "127.255.255.255", internal: true },
@@ -34,5 +34,15 @@ describe("selectInterfaces()", () => {
   });
   it("names an unknown interface and the known ones", () => {
     assert.throws(() => selectInterfaces(["eth9"], ifaces), (e: unknown) => e instanceof NetError && /'eth9' does not exist.*known: lo, eth0, wlan0/.test(e.message));
+  });
+});
+
+describe("describeListenAddress()", () => {
+  it("says what each kind of listen address hears, and what to use instead of a broadcast address", () => {
+    assert.match(describeListenAddress("0.0.0.0", ifaces), /^every interface/);
+    assert.match(describeListenAddress("10.77.0.5", ifaces), /^10\.77\.0\.5 on eth0 only: unicast to it and broadcasts to 10\.77\.0\.255/);
+    assert.match(describeListenAddress("10.77.0.255", ifaces), /^10\.77\.0\.255 is the broadcast address of eth0: .*listen = "10\.77\.0\.5" hears those broadcasts/);
+    assert.match(describeListenAddress("127.255.255.255", ifaces), /broadcast address of lo/);
+    assert.match(describeListenAddress("10.9.9.9", ifaces), /is not an address of this host now/);
   });
 });
