@@ -1,3 +1,5 @@
+import { realpathSync } from "node:fs";
+import { resolve } from "node:path";
 import type { ReloadOutcome } from "../daemon/index.ts";
 import { parseFlags } from "./_args.ts";
 import { askDaemon, CONTROL_FLAGS, controlSocketPath } from "./_daemon-socket.ts";
@@ -39,11 +41,24 @@ export const command: Command = {
       return 1;
     }
     const r = asked.result as ReloadOutcome;
+    // -c only finds the socket: the daemon reads the file it was started with.
+    const given = v.config !== undefined ? realPathOr(v.config) : undefined;
+    const other = given !== undefined && r.config !== undefined && given !== realPathOr(r.config) ? `note: the daemon reads ${r.config}, not ${v.config} (-c only finds its socket)\n` : "";
     if (r.ok) {
-      io.out(`reloaded (generation ${r.generation})\n`);
+      io.out(`reloaded (generation ${r.generation})\n${(r.notes ?? []).map((n) => `note: ${n}\n`).join("")}`);
+      if (other) io.err(other);
       return 0;
     }
+    if (other) io.err(other);
     io.err(`disco reload: refused, generation ${r.generation} keeps running:\n${(r.problems ?? []).map((p) => `  ${p}\n`).join("")}`);
     return 2;
   },
 };
+
+function realPathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}

@@ -23,6 +23,7 @@ import {
 import { describePageOut, pageOutWhenSettled } from "../page-out.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags } from "./_args.ts";
+import { resolve } from "node:path";
 import { DEFAULT_CONFIG_PATH, loadConfigChecked, resolveHostName } from "./_config.ts";
 import { resolveSecrets } from "./_secrets.ts";
 import type { CliIo, Command } from "./command.ts";
@@ -35,6 +36,7 @@ The daemon: runs every capability the config enables, as supervised tasks of one
   [beacon] enabled = true                beacons, the membership table, hooks on join/leave/failed
   [metrics] enabled = true               the ZeroMQ proxy and the host collectors (load, memory, ...)
   [[gpio.*]] lines declared              outputs and PWM held, input changes published as metrics
+  [control] (lines or [[query]], a key)  remote GPIO and fleet queries for 'disco gpio --host', 'disco query'
   [http] present                         the live page, JSON API, /events, Prometheus /metrics and /sd
   [mqtt] present                         the MQTT bridge: Home Assistant discovery, GPIO switches, metrics
 
@@ -44,7 +46,8 @@ only when every task keeps failing.
 Reload ('disco reload', SIGHUP, 'systemctl reload disco'): the new config is built completely — keys
 read, sockets bound — before anything stops; unchanged tasks keep running, a change of [services], GPIO
 names or the metrics endpoint is applied in place (peers see one update), and a config with any problem is
-refused with every problem logged while the running one stays.
+refused with every problem logged while the running one stays. [daemon] control_socket and state_directory
+take effect at the next start ('disco reload' prints a note).
 
 The control socket ([daemon] control_socket, default /run/disco/disco.sock, mode 0660) answers
 'disco status', 'disco reload' and 'disco hosts' (docs/DAEMON.md). Under systemd (Type=notify) it sends
@@ -71,7 +74,7 @@ enables nothing).
 `;
 
 /** A logger whose format can change on reload, writing to stderr (journald stamps lines itself). */
-function switchableLogger(io: CliIo, format: "text" | "json", verbose: boolean): DaemonLogger & { setFormat(format: "text" | "json"): void } {
+function switchableLogger(io: CliIo, format: "text" | "json", verbose: boolean): DaemonLogger & { readonly format: "text" | "json"; setFormat(format: "text" | "json"): void } {
   const journal = io.env["JOURNAL_STREAM"] !== undefined && io.env["JOURNAL_STREAM"] !== "";
   const level = verbose ? "debug" : "info";
   const make = (f: "text" | "json") => createLogger({ format: f, level, timestamps: !journal, syslogPrefix: journal, write: (line) => io.err(`${line}\n`) });
@@ -82,6 +85,9 @@ function switchableLogger(io: CliIo, format: "text" | "json", verbose: boolean):
     info: (m, x) => inner.info(m, x),
     warn: (m, x) => inner.warn(m, x),
     error: (m, x) => inner.error(m, x),
+    get format() {
+      return current;
+    },
     setFormat: (f) => {
       if (f !== current) inner = make((current = f));
     },
@@ -102,7 +108,8 @@ async function loadInput(configPath: string | undefined, name: string | undefine
   try {
     // Legacy mode uses the password as PyDiscover's key: it derives no sealed key from it.
     const secrets = await resolveSecrets("run", { config: d, magic: d.magic, io, legacy: d.enabled && d.legacy });
-    return { config, host, secrets, ...(file !== undefined && { file }) };
+    // Absolute: `disco status` shows it, and `disco reload -c` compares it with the file it was given.
+    return { config, host, secrets, ...(file !== undefined && { file: resolve(file) }) };
   } catch (err) {
     if (err instanceof KeyError) throw new ConfigError([{ key: "discovery.keys", message: err.message }], file, { cause: err });
     throw err;
@@ -161,10 +168,14 @@ export const command: Command = {
           if (err instanceof UsageError) return daemon.refuseReload([err.message]);
           return daemon.refuseReload([errorMessage(err)]);
         }
-        if (next.config.daemon.controlSocket !== socketPath) log.warn(`[daemon] control_socket changes take effect at the next start (still ${socketPath})`);
-        if (next.config.daemon.stateDirectory !== input.config.daemon.stateDirectory) log.warn(`[daemon] state_directory changes take effect at the next start`);
-        const outcome = await daemon.reload(next);
-        if (outcome.ok) log.setFormat(next.config.daemon.logFormat);
+        // What [daemon] changes do: said in the log, and to whoever asked (`disco reload` prints notes).
+        const notes: string[] = [];
+        if (next.config.daemon.controlSocket !== socketPath) notes.push(`[daemon] control_socket takes effect at the next start (still ${socketPath})`);
+        if (next.config.daemon.stateDirectory !== input.config.daemon.stateDirectory) notes.push("[daemon] state_directory takes effect at the next start");
+        for (const n of notes) log.warn(n);
+        const format = next.config.daemon.logFormat;
+        const outcome = await daemon.reload(next, format !== log.format ? [...notes, `log_format ${format}`] : notes);
+        if (outcome.ok) log.setFormat(format);
         return outcome;
       } finally {
         if (!stopping) {

@@ -121,8 +121,8 @@ export class Daemon {
    * Reloads run one at a time.
    * @returns what happened (refused with every problem, or the new generation)
    */
-  reload(input: DaemonInput): Promise<ReloadOutcome> {
-    const run = this.#reloading.then(() => this.#reload(input));
+  reload(input: DaemonInput, notes: readonly string[] = []): Promise<ReloadOutcome> {
+    const run = this.#reloading.then(() => this.#reload(input, notes));
     this.#reloading = run.catch(() => undefined);
     return run;
   }
@@ -270,7 +270,7 @@ export class Daemon {
     return outcome;
   }
 
-  async #reload(input: DaemonInput): Promise<ReloadOutcome> {
+  async #reload(input: DaemonInput, notes: readonly string[]): Promise<ReloadOutcome> {
     if (this.#stopping) return this.#refuse(["the daemon is stopping"]);
     if (!this.#ctx) return this.#refuse(["the daemon has not started"]);
     const ctx = this.#ctx;
@@ -370,6 +370,8 @@ export class Daemon {
         started: names((s) => s.action === "start"),
         stopped: names((s) => s.action === "stop"),
       },
+      ...(notes.length && { notes }),
+      ...(input.file !== undefined && { config: input.file }),
     };
     this.#lastReload = outcome;
     const c = outcome.changes!;
@@ -378,6 +380,7 @@ export class Daemon {
       c.updated.length && `updated ${c.updated.join(", ")} in place`,
       c.started.length && `started ${c.started.join(", ")}`,
       c.stopped.length && `stopped ${c.stopped.join(", ")}`,
+      ...notes,
     ].filter(Boolean);
     this.#o.log.info(`reloaded (generation ${this.#generation}): ${what.join("; ") || "nothing changed"}`, { generation: this.#generation });
     this.#o.onStatusChange?.();

@@ -29,6 +29,10 @@ export interface ReloadOutcome {
   readonly problems?: readonly string[];
   /** Tasks that were replaced, updated in place, started and stopped. */
   readonly changes?: { readonly replaced: readonly string[]; readonly updated: readonly string[]; readonly started: readonly string[]; readonly stopped: readonly string[] };
+  /** What else a successful reload changed, or could not change until the next start (e.g. the control socket). */
+  readonly notes?: readonly string[];
+  /** The config file the daemon read (absolute), when it reads one. */
+  readonly config?: string;
 }
 
 /** Hosts of the membership table by state. */

@@ -98,16 +98,29 @@ describe("disco run: the control socket (compiled binary, loopback)", () => {
     const ok = cli(["reload", "-c", d.file]);
     assert.deepEqual([ok.code, ok.out], [0, "reloaded (generation 2)\n"], ok.err);
     assert.deepEqual(status(d.socket).lastReload?.changes, { replaced: [], updated: ["discovery", "beacons"], started: [], stopped: [] });
+    // -c names another file with the same socket: the daemon still reads its own, and says so.
+    const other = join(dir, "other.toml");
+    writeFileSync(other, configText(d, 'web = "http://two"'));
+    const elsewhere = cli(["reload", "-c", other]);
+    assert.equal(elsewhere.code, 0, elsewhere.err);
+    assert.equal(elsewhere.err, `note: the daemon reads ${d.file}, not ${other} (-c only finds its socket)\n`);
+    // [daemon] changes that wait for the next start are told to the one who asked, not only logged.
+    writeFileSync(d.file, configText(d, 'web = "http://two"').replace(`state_directory = "${dir}/state-${d.beaconPort}"`, `state_directory = "${dir}/state2-${d.beaconPort}"`));
+    const later = cli(["reload", "-c", d.file]);
+    assert.equal(later.code, 0, later.err);
+    assert.match(later.out, /^reloaded \(generation 4\)\nnote: \[daemon\] state_directory takes effect at the next start\n$/);
+    writeFileSync(d.file, configText(d, 'web = "http://two"'));
+    assert.equal(cli(["reload", "-c", d.file]).code, 0);
 
     writeFileSync(d.file, configText(d).replace("[beacon]\n", "[beacon]\nbogus = 1\n"));
     const bad = cli(["reload", "-c", d.file]);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /refused, generation 2 keeps running:\n {2}.*d\d\.toml:\d+: beacon\.bogus: unknown key/);
+    assert.match(bad.err, /refused, generation 5 keeps running:\n {2}.*d\d\.toml:\d+: beacon\.bogus: unknown key/);
     // Not TOML at all: -c still finds the daemon's socket in the file, and the daemon names the line.
     writeFileSync(d.file, `${configText(d)}[beacon\n`);
     const broken = cli(["reload", "-c", d.file]);
     assert.equal(broken.code, 2, broken.err);
-    assert.match(broken.err, /refused, generation 2 keeps running:\n {2}.*d\d\.toml:\d+: /);
+    assert.match(broken.err, /refused, generation 5 keeps running:\n {2}.*d\d\.toml:\d+: /);
 
     // Another process holds the port the new config names.
     await using holder = await openUdp({ address: "127.0.0.1", port: 0 });
@@ -116,10 +129,10 @@ describe("disco run: the control socket (compiled binary, loopback)", () => {
     assert.equal(taken.code, 2);
     assert.match(taken.err, /discovery: cannot bind UDP 127\.0\.0\.1:\d+: EADDRINUSE \(address in use\)/);
     const after = status(d.socket);
-    assert.equal(after.generation, 2);
+    assert.equal(after.generation, 5);
     assert.equal(after.lastReload?.ok, false);
     assert.deepEqual(after.tasks.map((t) => [t.name, t.state, t.restarts]), [["discovery", "running", 0], ["beacons", "running", 0]]);
-    await err.waitFor(/reload refused, generation 2 keeps running: discovery: cannot bind/);
+    await err.waitFor(/reload refused, generation 5 keeps running: discovery: cannot bind/);
     const client = cli(["client", "-m", "ctl", "--to", "127.0.0.1", "-p", String(d.discoveryPort), "-t", "1", "--json"]);
     assert.equal(client.code, 0, client.err);
     assert.equal((JSON.parse(client.out) as { hosts: unknown[] }).hosts.length, 1, "the old responder still answers");
