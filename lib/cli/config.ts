@@ -114,7 +114,9 @@ export const command: Command = {
     if (sub === "check") return check(values.config, values.json === true, values.quiet === true, io);
     if (values.json || values.quiet) throw new UsageError("config", "--json and --quiet are for check (show always prints JSON)");
     const { config } = loadConfigFile(values.config);
-    io.out(`${JSON.stringify(redactSecrets(config), null, 2)}\n`);
+    // explicitKeys is bookkeeping (which PyDiscover defaults a key overrides), not a setting.
+    const { explicitKeys: _bookkeeping, ...discovery } = config.discovery;
+    io.out(`${JSON.stringify(redactSecrets({ ...config, discovery }), null, 2)}\n`);
     return EXIT_OK;
   },
 };

@@ -29,6 +29,7 @@ describe("disco config show", () => {
     assert.equal(doc.discovery.password, "<redacted>");
     assert.deepEqual(doc.discovery.keys, ["<redacted>"]);
     assert.equal(doc.discovery.keyFile, "/etc/disco.key");
+    assert.equal("explicitKeys" in doc.discovery, false, "bookkeeping is not a setting");
     assert.ok(!c.out().includes("hunter2"));
   });
   it("redactSecrets() hides tokens and passwords of any section, keeps *_file names", () => {
