@@ -69,6 +69,13 @@ export interface ParseConfigOptions {
   interfaces?: readonly string[];
 }
 
+/** What the parser's message leaves to guess, for the mistakes people make most (a table header's `]`). */
+function tomlHint(text: string, line: number): string {
+  const l = (text.split(/\r?\n/)[line - 1] ?? "").trim();
+  if (/^\[\[?[^\]]*$/.test(l)) return `: a table header needs its closing '${l.startsWith("[[") ? "]]" : "]"}'`;
+  return "";
+}
+
 /**
  * Parses and validates a config.
  * @param text TOML text (empty text gives every default)
@@ -83,7 +90,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dis
   } catch (err) {
     if (err instanceof TomlError) {
       const first = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
-      throw new ConfigError([{ key: "", line: err.line, message: `invalid TOML: ${first} (column ${err.column})` }], options.file, { cause: err });
+      throw new ConfigError([{ key: "", line: err.line, message: `invalid TOML: ${first} (column ${err.column})${tomlHint(text, err.line)}` }], options.file, { cause: err });
     }
     throw err;
   }

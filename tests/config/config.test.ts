@@ -83,7 +83,7 @@ describe("parseConfig()", () => {
     ],
     ["services must be a table", "services = 3\n", ["t.toml:1: services: expected a table of service entries ([services])"]],
     ["a section that is not a table", "discovery = 1\n", ["t.toml:1: discovery: expected a table, got 1"]],
-    ["invalid TOML names line and column", "[discovery\nport = 1\n", ["t.toml:1: invalid TOML: illegal character in key (column 11)"]],
+    ["invalid TOML names line and column", "[discovery\nport = 1\n", ["t.toml:1: invalid TOML: illegal character in key (column 11): a table header needs its closing ']'"]],
     ["dotted keys find their line", "a = 1\ndiscovery.port = 0\n", [
       "t.toml:1: a: unknown key (expected one of: beacon, control, daemon, discovery, gpio, host, http, metrics, mqtt, query, services)",
       "t.toml:2: discovery.port: expected a whole number from 1 to 65535, got 0",
