@@ -3,7 +3,7 @@
  * interesting states first, a "+N more" line for what does not fit), its state column coloured where the
  * terminal takes colour, and the JSON form of a host with its age and wall-clock time.
  */
-import type { HostRecord } from "../beacon/index.ts";
+import type { HostRecord, MembershipEvent } from "../beacon/index.ts";
 import type { FoundHost } from "../discovery/index.ts";
 import { compareNatural, escapeForTerminal } from "../text/index.ts";
 import type { CliIo } from "./command.ts";
@@ -24,11 +24,17 @@ export interface HostView extends Omit<HostRecord, "state" | "source" | "interva
 
 type State = HostView["state"];
 
-/** Failed and suspect hosts are what a person looks for: they come first, so a full screen keeps them. */
-const STATE_RANK: Readonly<Record<State, number>> = { failed: 0, suspect: 1, alive: 2, answered: 3 };
+/**
+ * Failed and suspect hosts are what a person looks for: they come first, so a full screen keeps them. Only
+ * the states a table holds are ranked (and coloured): a state that only a `leave` event's record carries
+ * never reaches a row, and would sort last, uncoloured.
+ */
+const STATE_RANK: Readonly<Partial<Record<State, number>>> = { failed: 0, suspect: 1, alive: 2, answered: 3 };
 
 /** SGR colours of the state column. */
-const STATE_COLOR: Readonly<Record<State, string>> = { failed: "\x1b[31m", suspect: "\x1b[33m", alive: "\x1b[32m", answered: "\x1b[36m" };
+const STATE_COLOR: Readonly<Partial<Record<State, string>>> = { failed: "\x1b[31m", suspect: "\x1b[33m", alive: "\x1b[32m", answered: "\x1b[36m" };
+
+const rankOf = (s: State): number => STATE_RANK[s] ?? 4;
 
 /**
  * Merges the answers of one discovery query into the beacon view, by host name: an answer adds its
@@ -52,6 +58,44 @@ export function mergeAnswers(hosts: readonly HostView[], answers: readonly Found
   }
   return [...rows.values()];
 }
+
+/**
+ * Applies one event of the daemon's membership stream to a watcher's copy of its table. A host's record
+ * never goes back in time: an event older than what a snapshot ({@link refreshHosts}, over another
+ * connection) already showed is skipped, since whatever changed after that snapshot follows on the stream.
+ * @param hosts the watcher's table, changed in place
+ * @param e the event, as the daemon sent it
+ */
+export function applyHostEvent(hosts: Map<string, HostRecord>, e: MembershipEvent): void {
+  if (e.type === "leave") {
+    hosts.delete(e.host.host);
+    return;
+  }
+  const held = hosts.get(e.host.host);
+  if (held !== undefined && held.lastSeenMs > e.host.lastSeenMs) return;
+  hosts.set(e.host.host, e.host);
+}
+
+/**
+ * Takes a fresh `hosts` answer of the daemon into a watcher's copy of its table. The daemon's stream
+ * carries membership changes, not each beacon, so a host's last seen time (and its learned interval, and
+ * which address it was heard on last) is only current in a snapshot. Membership stays the stream's: a host
+ * the stream has not announced yet is not added, nor is one it removed brought back, and a host's record
+ * is taken only when the snapshot heard it later. The one exception is a failed host the snapshot no
+ * longer has: the daemon forgot or evicted it, which the stream does not announce.
+ * @param hosts the watcher's table, changed in place
+ * @param snapshot the hosts of a `hosts` answer, on the same daemon clock as the stream's records
+ */
+export function refreshHosts(hosts: Map<string, HostRecord>, snapshot: readonly HostRecord[]): void {
+  const fresh = new Map(snapshot.map((h) => [h.host, h]));
+  for (const [name, held] of hosts) {
+    const now = fresh.get(name);
+    if (now === undefined) {
+      if (held.state === "failed") hosts.delete(name);
+    } else if (now.lastSeenMs > held.lastSeenMs) hosts.set(name, now);
+  }
+}
+
 const RESET = "\x1b[0m";
 
 /** Whether to colour: a terminal that is not "dumb", and no `NO_COLOR` (https://no-color.org). */
@@ -90,15 +134,30 @@ function formatInterval(h: HostView): string {
 
 /** Hosts in display order: failed, suspect, alive; by name within a state. */
 export function sortHosts<H extends HostView>(hosts: readonly H[]): H[] {
-  return [...hosts].sort((a, b) => STATE_RANK[a.state] - STATE_RANK[b.state] || compareNatural(a.host, b.host));
+  return [...hosts].sort((a, b) => rankOf(a.state) - rankOf(b.state) || compareNatural(a.host, b.host));
 }
 
 const HEADER = ["HOST", "ADDRESS", "STATE", "EVERY", "VERSION", "LAST SEEN", "SERVICES"] as const;
 const STATE_COLUMN = 2;
 
+/** One host's cells, as the text they show, unescaped (renderHosts escapes every cell in one place). */
+function cellsOf(h: HostView, nowMs: number): string[] {
+  const address = h.addresses[0] ?? "-";
+  return [
+    h.host,
+    h.addresses.length > 1 ? `${address} +${h.addresses.length - 1}` : address,
+    h.state,
+    formatInterval(h),
+    h.version ?? "-",
+    h.lastSeenMs !== undefined ? formatAgo(nowMs - h.lastSeenMs) : `answered in ${Math.round(h.answer?.rttMs ?? 0)} ms`,
+    h.services ? Object.keys(h.services).join(",") : "",
+  ];
+}
+
 /**
- * Renders the table: one line per host, columns padded, each line cut to the width; what a stranger sent
- * (names, versions, services) is escaped for the terminal.
+ * Renders the table: one line per host, columns padded, each line cut to the width. Every cell is escaped
+ * for the terminal here, whatever its column: names, addresses, versions and services come from strangers
+ * (beacons, discovery answers), and a column added later is escaped without having to remember it.
  * @returns the lines (no newline), header first
  */
 export function renderHosts(hosts: readonly HostView[], o: HostsTableOptions): string[] {
@@ -113,27 +172,16 @@ export function renderHosts(hosts: readonly HostView[], o: HostsTableOptions): s
     const byState = (["failed", "suspect", "alive", "answered"] as const).map((s) => [s, rest.filter((h) => h.state === s).length] as const).filter(([, n]) => n > 0);
     more = `+${rest.length} more (${byState.map(([s, n]) => `${n} ${s}`).join(", ")})`;
   }
-  const rows: string[][] = [[...HEADER]];
-  for (const h of shown) {
-    const address = h.addresses[0] ?? "-";
-    rows.push([
-      escapeForTerminal(h.host),
-      h.addresses.length > 1 ? `${address} +${h.addresses.length - 1}` : address,
-      h.state,
-      formatInterval(h),
-      h.version !== undefined ? escapeForTerminal(h.version) : "-",
-      h.lastSeenMs !== undefined ? formatAgo(o.nowMs - h.lastSeenMs) : `answered in ${Math.round(h.answer?.rttMs ?? 0)} ms`,
-      h.services ? escapeForTerminal(Object.keys(h.services).join(",")) : "",
-    ]);
-  }
+  const rows: string[][] = [[...HEADER], ...shown.map((h) => cellsOf(h, o.nowMs).map(escapeForTerminal))];
   const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const stateStart = widths.slice(0, STATE_COLUMN).reduce((a, w) => a + w + 2, 0);
   const lines = rows.map((r, row) => {
     const plain = r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").slice(0, width).trimEnd();
     const state = shown[row - 1]?.state;
     // Colour only a state cell that is wholly on screen, so the codes never split a cut line.
-    if (!o.color || state === undefined || stateStart + state.length > plain.length) return plain;
-    return `${plain.slice(0, stateStart)}${STATE_COLOR[state]}${state}${RESET}${plain.slice(stateStart + state.length)}`;
+    const color = state !== undefined ? STATE_COLOR[state] : undefined;
+    if (!o.color || state === undefined || color === undefined || stateStart + state.length > plain.length) return plain;
+    return `${plain.slice(0, stateStart)}${color}${state}${RESET}${plain.slice(stateStart + state.length)}`;
   });
   if (more !== undefined && (o.maxLines ?? 2) >= 2) lines.push(more.slice(0, width));
   return lines;

@@ -7,6 +7,7 @@
 import type { DiscoConfig } from "../config/index.ts";
 import { encodeGetArgs, encodeSetArgs, type ControlAnswer } from "../control/index.ts";
 import { MetricsReceiver } from "../metrics/index.ts";
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 import { parseEndpoint } from "../zmtp/index.ts";
 import { askTargets, describeRefusal, describeSilence, exitForStatus, resolveControlClient, type ControlClient, type ControlClientFlags } from "./_control.ts";
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from "./command.ts";
@@ -32,14 +33,14 @@ async function one(client: ControlClient, r: Awaited<ReturnType<typeof askTarget
   const a = r.answers[0];
   if (a === undefined) {
     for (const x of r.refusals) {
-      io.err(`disco gpio: ${x.from}: ${x.message}\n`);
+      io.err(`disco gpio: ${escapeForTerminal(`${x.from}: ${x.message}`)}\n`);
       return EXIT_FAILURE;
     }
     io.err(`disco gpio: ${describeSilence(client, r)}\n`);
     return EXIT_FAILURE;
   }
   if (a.status !== "ok") {
-    io.err(`disco gpio: ${describeRefusal(a)}\n`);
+    io.err(`disco gpio: ${escapeForTerminal(describeRefusal(a))}\n`);
     return exitForStatus(a.status);
   }
   return a;
@@ -68,23 +69,30 @@ export async function runRemoteGpio(req: RemoteGpioRequest, io: CliIo, signal: A
   const args = sub === "info" ? new Uint8Array() : sub === "get" ? encodeGetArgs(words[0]!) : encodeSetArgs(words[0]!, value);
   const a = await one(client, await askTargets("gpio", client, op, args, io, signal), io);
   if (typeof a === "number") return a;
+  // Everything below quotes the target's answer: escaped for the terminal, whatever the field.
   if (json) {
-    io.out(`${JSON.stringify({ ...a.body, from: a.from, ms: a.ms })}\n`);
+    io.out(`${jsonForTerminal({ ...a.body, from: a.from, ms: a.ms })}\n`);
     return EXIT_OK;
   }
-  if (sub === "get") io.out(`${valueOf(a.body)}\n`);
+  if (sub === "get") io.out(`${escapeForTerminal(valueOf(a.body))}\n`);
   else if (sub === "set") {
-    if (client.verbose) io.err(`disco gpio: ${String(a.body["host"] ?? a.from)}: ${words[0]} = ${valueOf(a.body)}\n`);
+    if (client.verbose) io.err(`disco gpio: ${escapeForTerminal(`${String(a.body["host"] ?? a.from)}: ${words[0]} = ${valueOf(a.body)}`)}\n`);
   } else {
     const lines = Array.isArray(a.body["lines"]) ? (a.body["lines"] as Record<string, unknown>[]) : [];
-    io.out(`${String(a.body["host"] ?? a.from)} (${a.from})\n`);
+    io.out(`${escapeForTerminal(`${String(a.body["host"] ?? a.from)} (${a.from})`)}\n`);
     if (!lines.length) io.out("\tno lines declared\n");
     for (const l of lines) {
       const v = l["error"] !== undefined ? `error: ${String(l["error"])}` : l["kind"] === "pwm" ? `duty ${String(l["duty"])}` : `value ${String(l["value"])}`;
-      io.out(`\t${String(l["name"]).padEnd(16)} ${String(l["kind"]).padEnd(6)} ${l["remote"] ? "remote" : "local "} ${v}\n`);
+      io.out(`\t${escapeForTerminal(String(l["name"])).padEnd(16)} ${escapeForTerminal(String(l["kind"])).padEnd(6)} ${l["remote"] ? "remote" : "local "} ${escapeForTerminal(v)}\n`);
     }
   }
   return EXIT_OK;
+}
+
+/** A metric's `_time` (unix seconds) as ISO 8601; now when it has none, or one no date can show (1e300). */
+function timeOf(unixSec: unknown): string {
+  const sent = typeof unixSec === "number" ? new Date(unixSec * 1000) : undefined;
+  return (sent !== undefined && !Number.isNaN(sent.getTime()) ? sent : new Date()).toISOString();
 }
 
 /** Follows the host's metrics stream and prints its `gpio.*` values as they change. */
@@ -105,8 +113,9 @@ async function watch(client: ControlClient, req: RemoteGpioRequest, io: CliIo, s
       if (!k.startsWith("gpio.")) continue;
       const name = k.slice(5);
       if (names.size && !names.has(name)) continue;
-      const time = typeof m.values["_time"] === "number" ? new Date(m.values["_time"] * 1000).toISOString() : new Date().toISOString();
-      io.out(req.json ? `${JSON.stringify({ time, host: m.host, name, value: Number(v) })}\n` : `${time} ${m.host} ${name} ${String(v)}\n`);
+      const time = timeOf(m.values["_time"]);
+      // Keys and values come from an unauthenticated stream: escaped, in both forms.
+      io.out(req.json ? `${jsonForTerminal({ time, host: m.host, name, value: Number(v) })}\n` : `${escapeForTerminal(`${time} ${m.host} ${name} ${String(v)}`)}\n`);
       if (req.count !== undefined && ++seen >= req.count) return EXIT_OK;
     }
   }

@@ -12,6 +12,7 @@ import { UsageError } from "./errors.ts";
 import { CONTROL_CLIENT_FLAGS, CONTROL_CLIENT_HELP } from "./_control.ts";
 import { runRemoteGpio } from "./_remote-gpio.ts";
 import { GPIO_DRIVERS, type GpioConfig } from "../config/index.ts";
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 import {
   ChipNotFoundError,
   findMissingChips,
@@ -129,16 +130,17 @@ async function info(driver: GpioDriver, gpio: GpioConfig, json: boolean, io: Cli
     out.push({ name: c.name, label: c.label, lines: c.lines, info: lines });
   }
   const missing = await findMissingChips(driver, gpio);
+  // Chip labels, line names and consumers are whatever a driver or another local program set: escaped.
   if (json) {
-    io.out(`${JSON.stringify({ driver: driver.kind, chips: out })}\n`);
+    io.out(`${jsonForTerminal({ driver: driver.kind, chips: out })}\n`);
   } else {
     if (!chips.length) io.out(`no GPIO chips found (driver ${driver.kind})\n`);
     for (const c of out) {
-      io.out(`${c.name} [${c.label}] (${c.lines} lines)\n`);
+      io.out(`${escapeForTerminal(`${c.name} [${c.label}] (${c.lines} lines)`)}\n`);
       for (const l of c.info) {
         const flags = [l.activeLow ? "active-low" : "active-high", l.bias !== "as-is" ? l.bias : "", l.drive !== "push-pull" ? l.drive : "", l.edge !== "none" ? `edge=${l.edge}` : "", l.used ? "[used]" : ""].filter(Boolean);
         io.out(
-          `\tline ${String(l.line).padStart(3)}: ${JSON.stringify(l.name || "unnamed").padEnd(14)} ${JSON.stringify(l.consumer || "unused").padEnd(12)} ${l.direction.padEnd(6)} ${flags.join(" ")}${l.declared ? `  <- ${l.declared}` : ""}\n`,
+          `\t${escapeForTerminal(`line ${String(l.line).padStart(3)}: ${jsonForTerminal(l.name || "unnamed").padEnd(14)} ${jsonForTerminal(l.consumer || "unused").padEnd(12)} ${l.direction.padEnd(6)} ${flags.join(" ")}${l.declared ? `  <- ${l.declared}` : ""}`)}\n`,
         );
       }
     }
@@ -159,7 +161,7 @@ async function get(driver: GpioDriver, t: Target, json: boolean, io: CliIo): Pro
   });
   try {
     const v = await h.read();
-    io.out(json ? `${JSON.stringify({ name: t.name, chip: h.chip, line: t.line, value: v })}\n` : `${v}\n`);
+    io.out(json ? `${jsonForTerminal({ name: t.name, chip: h.chip, line: t.line, value: v })}\n` : `${v}\n`);
   } finally {
     await h.close();
   }
@@ -198,16 +200,16 @@ async function watch(driver: GpioDriver, targets: Target[], json: boolean, count
     return { name: t.name, chip: t.chip, line: t.line, edge: "both" };
   });
   await using lines = await openLines(driver, { inputs }, { consumer: "disco-watch" });
-  for (const f of lines.failures) io.err(`disco gpio: ${f.name}: ${describeFailure(f.error)}\n`);
+  for (const f of lines.failures) io.err(`disco gpio: ${escapeForTerminal(`${f.name}: ${describeFailure(f.error)}`)}\n`);
   if (lines.inputs.size === 0) return EXIT_FAILURE;
   let seen = 0;
   for await (const c of lines.changes(signal)) {
     const { handle } = lines.inputs.get(c.name)!;
     const time = new Date().toISOString();
     if (json) {
-      io.out(`${JSON.stringify({ time, name: c.name, chip: handle.chip, line: handle.line, value: c.value, cause: c.cause, timestamp_ns: c.timestampNs.toString() })}\n`);
+      io.out(`${jsonForTerminal({ time, name: c.name, chip: handle.chip, line: handle.line, value: c.value, cause: c.cause, timestamp_ns: c.timestampNs.toString() })}\n`);
     } else {
-      io.out(`${time} ${c.name} ${c.value} ${c.cause}\n`);
+      io.out(`${escapeForTerminal(`${time} ${c.name} ${c.value} ${c.cause}`)}\n`);
     }
     if (c.cause !== "initial" && count !== undefined && ++seen >= count) break;
   }
@@ -294,7 +296,7 @@ export const command: Command = {
       return await watch(driver, targets, json, count, io, signal);
     } catch (err) {
       if (!(err instanceof GpioError)) throw err;
-      io.err(`disco gpio: ${describeFailure(err)}\n`);
+      io.err(`disco gpio: ${escapeForTerminal(describeFailure(err))}\n`);
       return EXIT_FAILURE;
     }
   },

@@ -5,7 +5,7 @@
  * `--announce` also beacons, so the process is a full member. Never runs hooks (only the daemon does).
  */
 import { BeaconCounters, runBeaconService, type CountersSnapshot, type HostRecord, type MembershipTable, type MembershipEvent } from "../beacon/index.ts";
-import { watchControl, ControlError } from "../daemon/index.ts";
+import { requestControl, watchControl, ControlError } from "../daemon/index.ts";
 import type { FoundHost } from "../discovery/index.ts";
 import { NetError } from "../net/index.ts";
 import { VERSION } from "../version.ts";
@@ -13,10 +13,10 @@ import { BEACON_FLAGS, beaconServiceOptions, formatCounters, resolveBeaconSetup,
 import { askDaemon, controlSocketPath } from "./_daemon-socket.ts";
 import { checkInterfaceFlags, parseDurationFlag, parseFlags } from "./_args.ts";
 import { askOnce, discoveryTargets, resolveDiscoveryBasics, resolveDiscoveryKeys, type DiscoveryBasics } from "./_discovery.ts";
-import { CLEAR_SCREEN, colorEnabled, frame, hostJson, liveLines, mergeAnswers, renderHosts, type HostView } from "./_hosts-view.ts";
+import { applyHostEvent, CLEAR_SCREEN, colorEnabled, frame, hostJson, liveLines, mergeAnswers, refreshHosts, renderHosts, type HostView } from "./_hosts-view.ts";
 import type { CliIo, Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
-import { jsonForTerminal } from "../text/index.ts";
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 
 const HELP = `Usage: disco hosts [--watch] [--json] [--stats] [--ask] [-c FILE | --socket PATH]
        disco hosts --listen [--watch] [--json] [--stats] [--ask] [--timeout SECONDS] [--announce] [beacon flags]
@@ -170,9 +170,42 @@ function printAnswers(io: CliIo, answers: readonly FoundHost[]): void {
   for (const h of mergeAnswers([], answers)) io.out(`${jsonForTerminal({ type: "answer", host: h })}\n`);
 }
 
-function applyEvent(hosts: Map<string, HostRecord>, e: MembershipEvent): void {
-  if (e.type === "leave") hosts.delete(e.host.host);
-  else hosts.set(e.host.host, e.host);
+/**
+ * How often the live table of the daemon's hosts asks it for a fresh snapshot: its stream announces
+ * membership changes, not each beacon, so without one an alive host's "last seen" would only grow. Ages
+ * shown are then at most this much older than the daemon's own (one small request each time).
+ */
+const DAEMON_REFRESH_MS = 2000;
+
+/**
+ * Starts refreshing the watcher's copy of the daemon's table every {@link DAEMON_REFRESH_MS}, one request at
+ * a time; a refresh that fails changes nothing (the stream says when the daemon goes).
+ * @returns the stop function, which resolves once no request is in flight
+ */
+function startRefreshes(path: string, hosts: Map<string, HostRecord>, redraw: () => void, signal: AbortSignal): () => Promise<void> {
+  const stop = new AbortController();
+  const stopped = AbortSignal.any([signal, stop.signal]);
+  let inFlight: Promise<void> | undefined;
+  const refresh = async () => {
+    try {
+      const r = await requestControl(path, { request: "hosts" }, { timeoutMs: DAEMON_REFRESH_MS * 2, signal: stopped });
+      const result = r.ok ? (r.result as Partial<DaemonHosts> | null) : undefined;
+      if (stopped.aborted || !Array.isArray(result?.hosts)) return;
+      refreshHosts(hosts, result.hosts);
+      redraw();
+    } catch (err) {
+      // No answer this time (the daemon is busy, reloading its socket, or going): the next one may be.
+      if (!(err instanceof ControlError) && (err as NodeJS.ErrnoException).code === undefined) throw err;
+    }
+  };
+  const timer = setInterval(() => {
+    inFlight ??= refresh().finally(() => (inFlight = undefined));
+  }, DAEMON_REFRESH_MS);
+  return async () => {
+    clearInterval(timer);
+    stop.abort();
+    await inFlight;
+  };
 }
 
 /**
@@ -181,7 +214,7 @@ function applyEvent(hosts: Map<string, HostRecord>, e: MembershipEvent): void {
  */
 async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: AbortSignal, asking: Asking | undefined): Promise<number | undefined> {
   const fallback = (reason: string) => {
-    io.err(`disco hosts: ${reason}; listening for beacons here instead\n`);
+    io.err(`disco hosts: ${escapeForTerminal(reason)}; listening for beacons here instead\n`);
     return undefined;
   };
   if (!v.watch) {
@@ -210,15 +243,18 @@ async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: Abor
   const redraw = () => draw(io, mergeAnswers([...hosts.values()], asking?.answers ?? []), now(), [status], color);
   if (asking) asking.onAnswers = ndjson ? () => printAnswers(io, asking.answers) : redraw;
   const stopRedraws = ndjson ? undefined : startRedraws(io, redraw);
+  // NDJSON events carry their age as of the event; only the table shows ages that must stay current.
+  const stopRefreshes = ndjson ? undefined : startRefreshes(path, hosts, redraw, signal);
   try {
     for await (const event of watched.events) {
       const e = event as MembershipEvent;
-      applyEvent(hosts, e);
+      applyHostEvent(hosts, e);
       if (ndjson) io.out(`${jsonForTerminal({ ...e, host: hostJson(e.host, now()) })}\n`);
       else redraw();
     }
   } finally {
     stopRedraws?.();
+    await stopRefreshes?.();
   }
   await asking?.done;
   if (!signal.aborted) io.err("disco hosts: the daemon closed the connection (it stopped or reloaded its control socket)\n");
@@ -296,7 +332,7 @@ async function listenForHosts(v: HostsFlags, io: CliIo, signal: AbortSignal, ask
       );
     }
     if (ndjson && v.stats) {
-      const timer = setInterval(() => io.out(`${JSON.stringify({ type: "stats", stats: counters.snapshot(table.activeCount) })}\n`), setup.intervalMs);
+      const timer = setInterval(() => io.out(`${jsonForTerminal({ type: "stats", stats: counters.snapshot(table.activeCount) })}\n`), setup.intervalMs);
       view.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
     }
   }

@@ -72,7 +72,18 @@ const FLAGS = {
   config: { type: "string", short: "c" },
 } as const;
 
-function describeEvent(e: SocketEvent): string {
+/**
+ * A socket event as one line for `-v`, escaped for the terminal: an error's message quotes what the peer
+ * sent (an ERROR command's reason, a READY Socket-Type, an unknown command's name), and peers on the
+ * backend are anyone on the LAN.
+ * @param e an event of a ZMTP socket (the proxy's, the receiver's)
+ * @returns the line, without a newline
+ */
+export function describeEvent(e: SocketEvent): string {
+  return escapeForTerminal(describeEventText(e));
+}
+
+function describeEventText(e: SocketEvent): string {
   switch (e.type) {
     case "listening":
       return `listening on ${e.endpoint}`;

@@ -6,7 +6,7 @@
 import { encodeQueryArgs, MAX_QUERY_PAYLOAD_BYTES, type ControlAnswer } from "../control/index.ts";
 import { parseFlags } from "./_args.ts";
 import { NAME_PATTERN, NAME_RULE } from "../config/index.ts";
-import { compareNatural } from "../text/index.ts";
+import { compareNatural, escapeForTerminal, escapeLinesForTerminal, jsonForTerminal } from "../text/index.ts";
 import { loadConfigFile } from "./_config.ts";
 import { askTargets, CONTROL_CLIENT_FLAGS, CONTROL_CLIENT_HELP, describeRefusal, describeSilence, exitForStatus, resolveControlClient } from "./_control.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Command } from "./command.ts";
@@ -67,31 +67,28 @@ export const command: Command = {
     const ok = r.answers.filter((a) => a.status === "ok");
     const refused = r.answers.filter((a) => a.status !== "ok");
     if (f.json) {
-      io.out(
-        `${JSON.stringify(
-          {
-            query: name,
-            answers: r.answers.map((a) => ({ ...a.body, host: hostOf(a), from: a.from, status: a.status, ms: a.ms })),
-            refusals: r.refusals,
-            asked: client.targets.map((t) => `${t.address}:${t.port}`),
-          },
-          null,
-          2,
-        )}\n`,
-      );
+      const doc = {
+        query: name,
+        answers: r.answers.map((a) => ({ ...a.body, host: hostOf(a), from: a.from, status: a.status, ms: a.ms })),
+        refusals: r.refusals,
+        asked: client.targets.map((t) => `${t.address}:${t.port}`),
+      };
+      io.out(`${jsonForTerminal(doc, 2)}\n`);
     } else {
+      // Each answer is the target's text (its name, its command's output): escaped for the terminal, the
+      // output keeping its lines and tabs, every one-line field escaped whole.
       for (const a of [...ok].sort((x, y) => compareNatural(hostOf(x), hostOf(y)))) {
         const b = a.body;
         const exit = b["timedOut"] ? "timed out" : b["exitCode"] === null ? "killed" : `exit ${String(b["exitCode"])}`;
-        io.out(`== ${hostOf(a)} (${a.from.split(":")[0]}) ${exit}, ${a.ms} ms\n`);
+        io.out(`${escapeForTerminal(`== ${hostOf(a)} (${a.from.split(":")[0]}) ${exit}, ${a.ms} ms`)}\n`);
         const output = typeof b["output"] === "string" ? b["output"] : "";
-        if (output) io.out(output.endsWith("\n") ? output : `${output}\n`);
-        if (b["truncated"]) io.out(`[output cut at ${output.length ? enc.encode(output).length : 0} of ${String(b["outputBytes"])} bytes]\n`);
-        if (typeof b["message"] === "string") io.out(`[${b["message"]}]\n`);
+        if (output) io.out(escapeLinesForTerminal(output.endsWith("\n") ? output : `${output}\n`));
+        if (b["truncated"]) io.out(`${escapeForTerminal(`[output cut at ${output.length ? enc.encode(output).length : 0} of ${String(b["outputBytes"])} bytes]`)}\n`);
+        if (typeof b["message"] === "string") io.out(`${escapeForTerminal(`[${b["message"]}]`)}\n`);
       }
     }
-    for (const a of refused) io.err(`disco query: ${describeRefusal(a)}\n`);
-    for (const x of r.refusals) io.err(`disco query: ${x.from}: ${x.message}\n`);
+    for (const a of refused) io.err(`disco query: ${escapeForTerminal(describeRefusal(a))}\n`);
+    for (const x of r.refusals) io.err(`disco query: ${escapeForTerminal(`${x.from}: ${x.message}`)}\n`);
     if (ok.length) return EXIT_OK;
     if (r.answers.length === 0 && r.refusals.length === 0) {
       io.err(`disco query: ${describeSilence(client, r)}\n`);

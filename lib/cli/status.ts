@@ -2,6 +2,7 @@ import type { DaemonStatus, TaskStatus } from "../daemon/index.ts";
 import { parseFlags } from "./_args.ts";
 import { askDaemon, CONTROL_FLAGS, controlSocketPath } from "./_daemon-socket.ts";
 import type { Command } from "./command.ts";
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 
 const HELP = `Usage: disco status [-c FILE | --socket PATH] [--json]
 
@@ -49,7 +50,8 @@ function taskLine(t: TaskStatus, now: number, width: number): string {
 }
 
 /**
- * The status for people.
+ * The status for people. What it quotes may come from strangers (a task's last error names what a peer
+ * sent, a reload's problems quote the config), so every line is escaped for the terminal here.
  * @param nowUnixMs the reader's clock (for "for 3m" and "retry in 2s")
  */
 export function formatStatus(s: DaemonStatus, nowUnixMs: number): string {
@@ -71,7 +73,8 @@ export function formatStatus(s: DaemonStatus, nowUnixMs: number): string {
   lines.push(`hosts: ${s.hosts.alive} alive, ${s.hosts.suspect} suspect, ${s.hosts.failed} failed`);
   const counted = s.tasks.filter((t) => t.counters && Object.keys(t.counters).length > 0);
   if (counted.length) lines.push("counters:", ...counted.map((t) => `  ${t.name.padEnd(width)}  ${flatten(t.counters).join(" ")}`));
-  return `${lines.join("\n")}\n`;
+  // One line per entry: a newline inside a field (an error message) is escaped with the rest.
+  return `${lines.map(escapeForTerminal).join("\n")}\n`;
 }
 
 /** `disco status`: asks the running daemon. */
@@ -86,10 +89,10 @@ export const command: Command = {
     const path = controlSocketPath("status", v);
     const asked = await askDaemon(path, { request: "status" });
     if (!asked.ok) {
-      io.err(`disco status: ${asked.reason}\n`);
+      io.err(`disco status: ${escapeForTerminal(asked.reason)}\n`);
       return 1;
     }
-    io.out(v.json ? `${JSON.stringify(asked.result)}\n` : formatStatus(asked.result as DaemonStatus, Date.now()));
+    io.out(v.json ? `${jsonForTerminal(asked.result)}\n` : formatStatus(asked.result as DaemonStatus, Date.now()));
     return 0;
   },
 };

@@ -27,6 +27,24 @@ export function escapeForTerminal(s: string): string {
   return UNSAFE_TEST.test(s) ? s.replace(UNSAFE, visible) : s;
 }
 
+// The same set less newline and tab, for text of several lines: a newline starts the next line and a tab
+// only moves the cursor right to a tab stop, so neither can rewrite or hide what is already on screen.
+// Carriage return stays escaped: it returns to the start of the line and overprints it.
+const UNSAFE_MULTILINE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_MULTILINE_TEST = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * {@link escapeForTerminal} for text of several lines (a command's output, a status report): newlines and
+ * tabs are kept, every other control and bidi character becomes `\xHH` or `\uHHHH`. Text without them
+ * comes back unchanged (the same string).
+ * @param s text from the wire or from a peer
+ * @returns printable text with the same visible characters and lines, and no other control or bidi character
+ * @example escapeLinesForTerminal("up 3 days\n\x1b[2J") // "up 3 days\n\\x1b[2J"
+ */
+export function escapeLinesForTerminal(s: string): string {
+  return UNSAFE_MULTILINE_TEST.test(s) ? s.replace(UNSAFE_MULTILINE, visible) : s;
+}
+
 // What JSON.stringify leaves raw that a terminal acts on: it escapes C0 already, not DEL, C1 or bidi.
 const JSON_UNSAFE = /[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const JSON_UNSAFE_TEST = /[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;

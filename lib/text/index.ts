@@ -4,5 +4,5 @@
  * names are listed in.
  */
 export { HOST_NAME_PATTERN, HOST_NAME_RULE, MAX_HOST_NAME_BYTES, isValidHostName } from "./host-name.ts";
-export { escapeForTerminal, jsonForTerminal } from "./escape.ts";
+export { escapeForTerminal, escapeLinesForTerminal, jsonForTerminal } from "./escape.ts";
 export { compareNatural } from "./compare.ts";

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HostRecord } from "../../lib/beacon/index.ts";
-import { colorEnabled, frame, hostJson, liveLines, mergeAnswers, renderHosts, sortHosts } from "../../lib/cli/_hosts-view.ts";
+import { applyHostEvent, colorEnabled, frame, hostJson, liveLines, mergeAnswers, refreshHosts, renderHosts, sortHosts } from "../../lib/cli/_hosts-view.ts";
 import { command } from "../../lib/cli/hosts.ts";
 import type { CliIo } from "../../lib/cli/index.ts";
 import { freeUdpPort } from "../_bin.ts";
@@ -31,6 +31,15 @@ describe("renderHosts()", () => {
     assert.ok(lines.every((l) => l.length <= 60));
     assert.ok(!lines.join("").includes("\x1b"), "no escape sequence from the wire reaches the terminal");
     assert.match(lines[1]!, /^evil\\x1b\]52;c;x\\x07\s+10\.0\.0\.1 \+1\s+alive\s+~1s\s+1\\x1b\[2J/);
+  });
+  it("escapes every cell, the address of a discovery answer too", () => {
+    const evil = "1.2.3.4\x1b]52;c;aGVsbG8=\x07\x1b[2J";
+    const rows = mergeAnswers([], [{ host: "srv", addresses: [evil], services: { "a\u202eb": 1 }, interfaces: {}, rttMs: 2, from: "127.0.0.1:40000", legacy: false, version: "1\x9b" }]);
+    for (const lines of [renderHosts(rows, { nowMs: 0 }), liveLines(rows, ["status"], { nowMs: 0, rows: 24, columns: 120 })]) {
+      const text = lines.join("\n");
+      assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/.test(text), JSON.stringify(text));
+      assert.match(text, /srv\s+1\.2\.3\.4\\x1b\]52;c;aGVsbG8=\\x07\\x1b\[2J\s+answered\s+-\s+1\\x9b\s+answered in 2 ms\s+a\\u202eb/);
+    }
   });
   it("colours only the state cell, and only when asked", () => {
     const plain = renderHosts([host("a", "failed")], { nowMs: 1000 });
@@ -119,6 +128,35 @@ describe("disco hosts --watch and a resize", () => {
     stop.abort();
     assert.equal(await run, 0);
     assert.equal(resize, undefined, "the resize listener is removed on exit");
+  });
+});
+
+describe("applyHostEvent() and refreshHosts(): the watcher's copy of the daemon's table", () => {
+  const table = (...hosts: HostRecord[]) => new Map(hosts.map((h) => [h.host, h]));
+  it("a snapshot brings last seen (and what changes with each beacon) up to date", () => {
+    const hosts = table(host("a", "alive", { lastSeenMs: 1000 }), host("b", "suspect", { lastSeenMs: 500 }));
+    refreshHosts(hosts, [host("a", "alive", { lastSeenMs: 9000, learnedIntervalMs: 980, addresses: ["10.0.0.2", "10.0.0.1"] }), host("b", "suspect", { lastSeenMs: 500 })]);
+    assert.equal(hosts.get("a")?.lastSeenMs, 9000);
+    assert.equal(hosts.get("a")?.learnedIntervalMs, 980);
+    assert.deepEqual(hosts.get("a")?.addresses, ["10.0.0.2", "10.0.0.1"]);
+    assert.equal(hosts.get("b")?.lastSeenMs, 500);
+  });
+  it("membership stays the stream's: no host added or brought back; a forgotten failed host goes", () => {
+    const hosts = table(host("a", "alive", { lastSeenMs: 1000 }), host("f", "failed", { lastSeenMs: 10 }), host("n", "alive", { lastSeenMs: 2000 }));
+    // "n" joined after the snapshot was taken; "x" is a join the stream has not delivered yet.
+    refreshHosts(hosts, [host("a", "alive", { lastSeenMs: 1000 }), host("x", "alive", { lastSeenMs: 3000 })]);
+    assert.deepEqual([...hosts.keys()].sort(), ["a", "n"]);
+  });
+  it("an event older than the snapshot already shown is skipped; a leave always applies", () => {
+    const hosts = table(host("a", "alive", { lastSeenMs: 9000 }));
+    applyHostEvent(hosts, { type: "suspect", host: host("a", "suspect", { lastSeenMs: 1000 }) });
+    assert.equal(hosts.get("a")?.state, "alive", "the snapshot heard it after that event");
+    applyHostEvent(hosts, { type: "suspect", host: host("a", "suspect", { lastSeenMs: 9000 }) });
+    assert.equal(hosts.get("a")?.state, "suspect");
+    applyHostEvent(hosts, { type: "leave", host: host("a", "alive", { lastSeenMs: 1 }) });
+    assert.equal(hosts.has("a"), false);
+    applyHostEvent(hosts, { type: "join", host: host("a", "alive", { lastSeenMs: 2 }) });
+    assert.equal(hosts.get("a")?.lastSeenMs, 2);
   });
 });
 

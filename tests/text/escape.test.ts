@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { escapeForTerminal, jsonForTerminal } from "../../lib/text/index.ts";
+import { escapeForTerminal, escapeLinesForTerminal, jsonForTerminal } from "../../lib/text/index.ts";
 
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
@@ -30,6 +30,25 @@ describe("escapeForTerminal()", () => {
         const stripped = e.replace(/\\x[0-9a-f]{2}|\\u[0-9a-f]{4}/g, "");
         const safeOnly = s.replace(new RegExp(UNSAFE.source, "g"), "");
         if (!/\\[xu]/.test(s)) assert.equal(stripped, safeOnly);
+      }),
+    );
+  });
+});
+
+describe("escapeLinesForTerminal()", () => {
+  it("keeps the lines and tabs of a command's output and escapes every other control and bidi character", () => {
+    assert.equal(escapeLinesForTerminal("up 3 days\nload\t0.1\n"), "up 3 days\nload\t0.1\n");
+    assert.equal(escapeLinesForTerminal("ok\n\x1b]52;c;aGk=\x07\x1b[2J\n"), "ok\n\\x1b]52;c;aGk=\\x07\\x1b[2J\n");
+    assert.equal(escapeLinesForTerminal("fake\rreal\x9b\u202e\u2028"), "fake\\x0dreal\\x9b\\u202e\\u2028", "a carriage return would overprint the line");
+  });
+
+  it("leaves no control or bidi character but newline and tab, and changes nothing else (property)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (s) => {
+        const e = escapeLinesForTerminal(s);
+        assert.ok(!UNSAFE.test(e.replace(/[\n\t]/g, "")));
+        assert.equal(e.split("\n").length, s.split("\n").length, "the same lines");
+        if (!/\\[xu]/.test(s)) assert.equal(e.replace(/\\x[0-9a-f]{2}|\\u[0-9a-f]{4}/g, ""), s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ""));
       }),
     );
   });
