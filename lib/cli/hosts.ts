@@ -163,6 +163,8 @@ interface DaemonHosts {
   readonly nowMs: number;
   readonly hosts: readonly HostRecord[];
   readonly stats?: CountersSnapshot;
+  /** Whether the daemon runs beacons (false: it hears nobody; absent from older daemons). */
+  readonly beacons?: boolean;
 }
 
 /** --watch --ask in NDJSON: one `{"type":"answer"}` line per host that answered. */
@@ -222,7 +224,7 @@ async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: Abor
     if (!asked.ok) return fallback(asked.reason);
     const r = asked.result as DaemonHosts;
     await asking?.done;
-    return printHosts(io, mergeAnswers(r.hosts, asking?.answers ?? []), r.nowMs, v.json === true, v.stats ? r.stats : undefined, "the daemon has heard no hosts");
+    return printHosts(io, mergeAnswers(r.hosts, asking?.answers ?? []), r.nowMs, v.json === true, v.stats ? r.stats : undefined, r.beacons === false ? "the daemon runs no beacons ([beacon] enabled = false), so it hears no hosts; --listen listens here" : "the daemon has heard no hosts");
   }
   let watched;
   try {
@@ -257,7 +259,7 @@ async function askTheDaemon(path: string, v: HostsFlags, io: CliIo, signal: Abor
     await stopRefreshes?.();
   }
   await asking?.done;
-  if (!signal.aborted) io.err("disco hosts: the daemon closed the connection (it stopped or reloaded its control socket)\n");
+  if (!signal.aborted) io.err("disco hosts: the daemon closed the connection (it stopped)\n");
   return 0;
 }
 

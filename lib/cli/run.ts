@@ -188,8 +188,9 @@ export const command: Command = {
     const handle = async (r: ControlRequest): Promise<unknown> => {
       if (r.request === "status") return daemon.status();
       if (r.request === "reload") return daemon.requestReload(reload);
-      const stats = daemon.status().tasks.find((t) => t.name === "beacons")?.counters;
-      return { nowMs: performance.now(), hosts: daemon.context.membership.hosts(), ...(stats && { stats }) };
+      const beacons = daemon.status().tasks.find((t) => t.name === "beacons");
+      const stats = beacons?.counters;
+      return { nowMs: performance.now(), hosts: daemon.context.membership.hosts(), beacons: beacons !== undefined, ...(stats && { stats }) };
     };
     // A burst of SIGHUPs (or `disco reload`s) while one reload is prepared is one more reload, not one each.
     const unsubscribe = [io.onReload?.(() => void daemon.requestReload(reload))];
