@@ -162,6 +162,9 @@ export function encodeAnswerJson(id: Uint8Array, timeMs: number, descriptionJson
   return out;
 }
 
+/** An IP literal (v4 dotted, or v6 hex, colons and dots), as rich beacons check their addresses. */
+const ADDRESS = /^[0-9A-Fa-f:.]{2,45}$/;
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -179,7 +182,8 @@ export function toSelfDescription(v: unknown): SelfDescription {
   const { host, addresses, version, uptimeSec, services, interfaces } = v;
   // The name reaches terminals, hooks and file names: the one strict rule, as for beacons and metrics.
   if (typeof host !== "string" || !isValidHostName(host)) bad(`description.host must be ${HOST_NAME_RULE}`);
-  if (!Array.isArray(addresses) || addresses.length > 256 || !addresses.every((a) => typeof a === "string")) bad("description.addresses must be a list of strings");
+  // Addresses are printed, logged and handed to hooks: IP literals only, never free text (as in beacons).
+  if (!Array.isArray(addresses) || addresses.length > 256 || !addresses.every((a) => typeof a === "string" && ADDRESS.test(a))) bad("description.addresses must be a list of IP addresses");
   if (typeof version !== "string" || version.length > 64) bad("description.version must be a string");
   if (typeof uptimeSec !== "number" || !Number.isFinite(uptimeSec) || uptimeSec < 0) bad("description.uptimeSec must be a non-negative number");
   if (!isRecord(services)) bad("description.services must be an object");
@@ -187,13 +191,14 @@ export function toSelfDescription(v: unknown): SelfDescription {
   if (interfaces !== undefined) {
     if (!isRecord(interfaces)) bad("description.interfaces must be an object");
     if (interfaces["metrics"] !== undefined) {
-      if (typeof interfaces["metrics"] !== "string") bad("description.interfaces.metrics must be a string");
+      if (typeof interfaces["metrics"] !== "string" || interfaces["metrics"].length > 256) bad("description.interfaces.metrics must be a string of at most 256 characters");
       ifaces.metrics = interfaces["metrics"];
     }
     const gpio = interfaces["gpio"];
     if (gpio !== undefined) {
-      if (!Array.isArray(gpio) || !gpio.every((g) => isRecord(g) && typeof g["name"] === "string" && typeof g["direction"] === "string")) {
-        bad("description.interfaces.gpio must be a list of {name, direction}");
+      const short = (x: unknown) => typeof x === "string" && x.length <= 64;
+      if (!Array.isArray(gpio) || gpio.length > 256 || !gpio.every((g) => isRecord(g) && short(g["name"]) && short(g["direction"]))) {
+        bad("description.interfaces.gpio must be a list of at most 256 {name, direction} (strings of at most 64 characters)");
       }
       ifaces.gpio = (gpio as Record<string, string>[]).map((g) => ({ name: g["name"]!, direction: g["direction"]! }));
     }

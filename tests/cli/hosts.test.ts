@@ -1,6 +1,6 @@
 /**
  * `disco hosts` in-process on loopback: what a stranger puts in a discovery answer reaches the table (one-shot
- * and live) escaped, and the live table of the daemon's hosts keeps its ages current although the daemon's
+ * and live) escaped, an answer whose addresses are not IP literals does not reach it at all, and the live table of the daemon's hosts keeps its ages current although the daemon's
  * stream announces membership changes only, not each beacon.
  */
 import { describe, it, before, after } from "node:test";
@@ -19,45 +19,63 @@ import { captureIo, lastFrame, RAW_CONTROL } from "./_io.ts";
 const dir = mkdtempSync(join(tmpdir(), "disco-cli-hosts-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** An OSC 52 clipboard write and a screen clear, as a hostile responder's address. */
+/** An OSC 52 clipboard write and a screen clear, as a hostile responder's version. */
+const EVIL_VERSION = "1.2\x1b]52;c;aGVsbG8=\x07\x1b[2J";
+const EVIL_ESCAPED = "1.2\\x1b]52;c;aGVsbG8=\\x07\\x1b[2J";
+/** The same as an address: such an answer is malformed (addresses are IP literals) and dropped. */
 const EVIL_ADDRESS = "1.2.3.4\x1b]52;c;aGVsbG8=\x07\x1b[2J";
-const EVIL_ESCAPED = "1.2.3.4\\x1b]52;c;aGVsbG8=\\x07\\x1b[2J";
 
 describe("disco hosts --ask and a hostile discovery responder (loopback)", () => {
   let asker = "";
   const stop = new AbortController();
-  let serving: Promise<unknown> = Promise.resolve();
+  let serving: Promise<unknown>[] = [];
+  let badAsker = "";
   before(async () => {
-    // An unsealed responder on loopback that answers with a terminal escape in its address.
-    const port = await freeUdpPort();
-    const config = parseConfig(`[discovery]\nport = ${port}\nlisten = "127.0.0.1"\n`).discovery;
-    let listening!: () => void;
-    const ready = new Promise<void>((r) => (listening = r));
-    serving = serveDiscovery({
-      signal: stop.signal,
-      config,
-      describe: () => ({ host: "evil", addresses: [EVIL_ADDRESS], version: "0.2.0\u202e", uptimeSec: 5, services: { "web\x1b[31m": "http://x/" }, interfaces: {} }),
-      onListening: () => listening(),
-    });
-    await ready;
-    asker = join(dir, "asker.toml");
-    writeFileSync(asker, `[discovery]\nport = ${port}\ninterfaces = ["lo"]\ntimeout = "1s"\n`);
+    // Unsealed responders on loopback: one answers with terminal escapes in its version and services, the
+    // other with them in its address.
+    const serve = async (address: string, version: string) => {
+      const port = await freeUdpPort();
+      const config = parseConfig(`[discovery]\nport = ${port}\nlisten = "127.0.0.1"\n`).discovery;
+      let listening!: () => void;
+      const ready = new Promise<void>((r) => (listening = r));
+      serving.push(
+        serveDiscovery({
+          signal: stop.signal,
+          config,
+          describe: () => ({ host: "evil", addresses: [address], version, uptimeSec: 5, services: { "web\x1b[31m": "http://x/" }, interfaces: {} }),
+          onListening: () => listening(),
+        }),
+      );
+      await ready;
+      const file = join(dir, `asker-${port}.toml`);
+      writeFileSync(file, `[discovery]\nport = ${port}\ninterfaces = ["lo"]\ntimeout = "1s"\n`);
+      return file;
+    };
+    asker = await serve("127.0.0.1", EVIL_VERSION);
+    badAsker = await serve(EVIL_ADDRESS, "0.2.0");
   });
   after(async () => {
     stop.abort();
-    await serving;
+    await Promise.all(serving);
   });
 
-  it("the one-shot table escapes the answer's address (and every other cell)", { timeout: 20_000 }, async () => {
+  it("an answer whose address is not an IP literal is dropped, not shown", { timeout: 20_000 }, async () => {
+    const c = captureIo();
+    const code = await command.run(["--ask", "--listen", "--port", String(await freeUdpPort()), "--timeout", "1.2", "-c", badAsker], c.io, new AbortController().signal);
+    assert.equal(code, 1, `nobody found: ${c.err}`);
+    assert.ok(!c.out.includes("1.2.3.4"), c.out);
+    assert.ok(!RAW_CONTROL.test(c.out + c.err), `raw control characters in ${JSON.stringify(c.out + c.err)}`);
+  });
+
+  it("the one-shot table escapes the answer's version (and every other cell)", { timeout: 20_000 }, async () => {
     const c = captureIo();
     const code = await command.run(["--ask", "--listen", "--port", String(await freeUdpPort()), "--timeout", "1.2", "-c", asker], c.io, new AbortController().signal);
     assert.equal(code, 0, c.err);
     assert.ok(c.out.includes(EVIL_ESCAPED), c.out);
     assert.ok(!RAW_CONTROL.test(c.out), `raw control characters in ${JSON.stringify(c.out)}`);
-    assert.match(c.out, /0\.2\.0\\u202e/);
   });
 
-  it("the live table escapes the answer's address", { timeout: 20_000 }, async () => {
+  it("the live table escapes the answer's version", { timeout: 20_000 }, async () => {
     const c = captureIo({ tty: true, columns: 160, rows: 24 });
     const ac = new AbortController();
     const run = command.run(["--ask", "--listen", "--watch", "--port", String(await freeUdpPort()), "--delay", "5", "-c", asker], c.io, ac.signal);

@@ -40,6 +40,16 @@ describe("payload codec", () => {
     assert.deepEqual(toSelfDescription(JSON.parse(JSON.stringify(d))), d);
   });
 
+  it("toSelfDescription() takes IP literals only as addresses, and bounds the interfaces' strings", () => {
+    const d = describeHost({ host: "h", addresses: ["10.0.0.5", "fe80::1"], version: "v", uptimeSec: 0 });
+    assert.deepEqual(toSelfDescription(JSON.parse(JSON.stringify(d))).addresses, ["10.0.0.5", "fe80::1"]);
+    for (const addresses of [["1.2.3.4\x1b]52;c;aGVsbG8=\x07"], ["evil.example"], ["1.2.3.4 +2"]]) {
+      assert.throws(() => toSelfDescription({ ...d, addresses }), { name: "ProtocolError", message: /addresses must be a list of IP addresses/ });
+    }
+    assert.throws(() => toSelfDescription({ ...d, interfaces: { metrics: `tcp://${"x".repeat(300)}` } }), /at most 256/);
+    assert.throws(() => toSelfDescription({ ...d, interfaces: { gpio: [{ name: "x".repeat(65), direction: "out" }] } }), /at most 64/);
+  });
+
   it("encodeError() / decodeError() round-trip, and unknown codes decode as unknown", () => {
     const nonce = new Uint8Array(12).fill(3);
     const b = encodeError({ nonce, code: "stale" });
