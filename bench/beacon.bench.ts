@@ -183,7 +183,7 @@ async function stages(frames: Uint8Array[]): Promise<void> {
   const [plains, openUs] = cpuUs(() => frames.map((f, i) => openAesGcmAt(keys[i]!.aead, f, 12, SEALED_HEADER_BYTES) ?? new Uint8Array()));
   const [riches, jsonUs] = cpuUs(() => plains.map((p) => decodeRichBeacon(p)));
   const guard = new SequenceGuard();
-  const [, guardUs] = cpuUs(() => riches.forEach((r) => guard.check(r.host, r.boot, r.seq)));
+  const [, guardUs] = cpuUs(() => riches.forEach((r) => guard.admit(r, performance.now())));
   const table = new MembershipTable();
   const [, tableUs] = cpuUs(() =>
     riches.forEach((r) => table.observe({ host: r.host, address: "127.0.0.1", intervalMs: r.intervalMs, source: "disco-json", sealed: true, boot: r.boot, addresses: r.addresses, ...(r.version !== undefined && { version: r.version }), ...(r.services && { services: r.services }) })),

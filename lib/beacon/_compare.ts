@@ -53,7 +53,10 @@ export function sameAnnounced(current: readonly string[], source: string, announ
   return k === current.length;
 }
 
-/** Whether two records differ in anything but when they were last heard (and a learned pace's drift). */
+/**
+ * Whether two records differ in anything but when they were last heard (and a learned pace's drift). The
+ * addresses count as a set, but for the first (the primary, where the host is followed).
+ */
 export function differs(a: HostRecord, b: HostRecord): boolean {
   const learning = a.learnedIntervalMs !== undefined || b.learnedIntervalMs !== undefined;
   return (
@@ -64,6 +67,7 @@ export function differs(a: HostRecord, b: HostRecord): boolean {
     a.version !== b.version ||
     a.metricsEndpoint !== b.metricsEndpoint ||
     a.httpEndpoint !== b.httpEndpoint ||
+    a.addresses[0] !== b.addresses[0] ||
     !sameSet(a.addresses, b.addresses) ||
     !sameList(a.gpio, b.gpio) ||
     !sameJson(a.services, b.services)

@@ -22,9 +22,10 @@ export interface DiscoPyBeacon {
 }
 
 const enc = new TextEncoder();
-// The name is any one word here; the host name rule (lib/text) is checked after, so a beacon with a bad
-// name is told apart from one that is not a beacon at all.
-const LINE = /^(HOST|BYE) (\S{1,253}) (\d{1,15})(?:\.\d{1,9})?\r?\n?$/;
+// The name is any run of characters but space and line ends here, of any length; the host name rule
+// (lib/text) is checked after, so a beacon whose name is too long or holds a tab or a control character
+// is told apart (`bad-name`) from one that is not a beacon at all (`malformed`).
+const LINE = /^(HOST|BYE) ([^ \r\n]+) (\d{1,15})(?:\.\d{1,9})?\r?\n?$/;
 
 /**
  * Encodes a beacon in disco.py's exact format.

@@ -19,10 +19,10 @@ export {
   type Envelope,
 } from "./envelope.ts";
 export { RICH_VERSION, decodeRichBeacon, encodeRichBeacon, type RichBeacon } from "./rich.ts";
-export { VAULT_GROUP, VAULT_PORT, decodeVaultAnnouncement, encodeVaultAnnouncement, type VaultAnnouncement } from "./vault.ts";
+export { VAULT_FIELD_MAX_CHARS, VAULT_GROUP, VAULT_PORT, decodeVaultAnnouncement, encodeVaultAnnouncement, type VaultAnnouncement, type VaultService } from "./vault.ts";
 export { MAX_BEACON_BYTES, decodeDatagram, type DecodeOptions, type DecodedDatagram } from "./decode.ts";
 export { openBeaconSync, sealBeacon, type SealOptions } from "./seal.ts";
-export { SequenceGuard, type SequenceGuardOptions } from "./sequence.ts";
+export { SequenceGuard, type SequenceGuardOptions, type SequencedBeacon, type SequenceVerdict } from "./sequence.ts";
 export { MembershipTable, systemClock, type Clock, type MembershipOptions, type MembershipSettings, type Observation, type ObserveResult, type Refusal, type SubscribeOptions } from "./membership.ts";
 export { PACE_MIN_GAP_MS, PACE_MIN_SAMPLES, PACE_WINDOW, PaceEstimator } from "./pace.ts";
 export { BeaconCounters, type CountersSnapshot } from "./counters.ts";
@@ -30,7 +30,7 @@ export { HookRunner, hookEnv, type HookCounters, type HookOutcome, type HookRunn
 export { spawnHook } from "./hook-spawn.ts";
 export { createBeaconBuilder, randomBootId, type BeaconBuilder, type BeaconBuilderOptions, type BeaconFormat, type SelfDescription } from "./builder.ts";
 export { formatTarget, runBeaconSender, splitTarget, type BeaconSenderOptions } from "./sender.ts";
-export { BeaconIngest, runBeaconReceiver, runMembershipTicker, type BeaconIngestOptions, type BeaconReceiverOptions, type ReceivedBeacon, type TickerOptions } from "./receiver.ts";
+export { BeaconIngest, MAX_VAULT_SERVICES, runBeaconReceiver, runMembershipTicker, type BeaconIngestOptions, type BeaconReceiverOptions, type ReceivedBeacon, type TickerOptions } from "./receiver.ts";
 export { resolveTargets, type BeaconTargets } from "./targets.ts";
 export { runBeaconService, type BeaconServiceOptions } from "./service.ts";
 export {

@@ -7,6 +7,7 @@
 import { Subscribers } from "../async/index.ts";
 import { isValidHostName } from "../text/index.ts";
 import { MAX_ADDRESSES, differs, sameAnnounced, sameJson, sameList } from "./_compare.ts";
+import { missedBeacon } from "./_quiet.ts";
 import { PaceEstimator } from "./pace.ts";
 import type { HostRecord, MembershipEvent } from "./types.ts";
 
@@ -139,8 +140,13 @@ const RANK_SEALED = 3;
 interface Entry {
   record: HostRecord;
   boot: string | undefined;
-  /** Source address -> monotonic ms last heard from it. */
+  /** Source address -> monotonic ms last heard from it, least recently heard first. */
   heard: Map<string, number>;
+  /**
+   * The address the host is followed at (`addresses[0]`): the first it was heard on, kept while it is
+   * heard; another heard address takes its place only once it has missed a beacon.
+   */
+  primary: string;
   sealed: boolean;
   /** Beacons heard, counted up to 2 (an unsealed host heard once is the first to go when full). */
   beacons: number;
@@ -158,9 +164,11 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  *
  * Bounded against a LAN that lies: the table holds at most `maxHosts` names and always admits a newcomer
  * (evicting failed, then unsealed, then old entries), one source address holds at most
- * `maxNamesPerAddress` unsealed names, an unsealed beacon cannot announce an interval longer than
- * `maxUnsealedIntervalMs`, a goodbye counts only when sealed or from an address the host was heard on,
- * and an unsealed beacon cannot take over a name a live sealed host holds.
+ * `maxNamesPerAddress` unsealed names (a failed name brought back counts as a new one), an unsealed beacon
+ * cannot announce an interval longer than `maxUnsealedIntervalMs`, a beacon from a new address does not
+ * move a host's primary address (`addresses[0]`) while the host is still heard there, an unsealed goodbye
+ * counts only from the primary address, and an unsealed beacon cannot take over a name a live sealed host
+ * holds.
  * @example
  * const table = new MembershipTable({ clock });
  * table.observe({ host: "shed", address: "10.0.0.5", intervalMs: 15000, source: "disco.py", learnPace: true }); // join
@@ -185,6 +193,21 @@ export class MembershipTable {
     this.#clock = options.clock ?? systemClock;
   }
 
+  /** The most hosts held (what a replay guard in front of the table sizes itself by). */
+  get maxHosts(): number {
+    return this.#s.maxHosts;
+  }
+
+  /** The longest interval an unsealed beacon may announce, in ms. */
+  get maxUnsealedIntervalMs(): number {
+    return this.#s.maxUnsealedIntervalMs;
+  }
+
+  /** The table's clock (what a replay guard in front of the table reads too). */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
   /**
    * Applies one beacon.
    * @returns whether it was accepted (or why it was refused), the event it caused and any host evicted for it
@@ -196,18 +219,19 @@ export class MembershipTable {
     if (entry && !sealed && entry.sealed && entry.record.state !== "failed") return { accepted: false, refused: "sealed-name" };
     if (obs.bye) {
       if (!entry) return { accepted: true };
-      // Anyone can send a goodbye naming any host; only its own addresses (or its key) can mean it.
-      if (!sealed && !entry.heard.has(obs.address)) return { accepted: false, refused: "foreign-bye" };
+      // Anyone can send a goodbye naming any host: unsealed, only the address the host is followed at can
+      // mean it (an address a stranger's beacons added to the host does not).
+      if (!sealed && !this.#speaksFor(entry, obs.address, now)) return { accepted: false, refused: "foreign-bye" };
       this.#remove(obs.host, entry);
-      const record: HostRecord = { ...entry.record, lastSeenMs: now, lastSeenUnixMs: this.#clock.unixNowMs() };
+      const record: HostRecord = { ...entry.record, state: "left", lastSeenMs: now, lastSeenUnixMs: this.#clock.unixNowMs() };
       return { accepted: true, event: this.#emit({ type: "leave", host: record }) };
     }
     let evicted: HostRecord | undefined;
-    if (!entry) {
-      if (!isValidHostName(obs.host)) return { accepted: false, refused: "bad-name" };
-      if (!sealed && (this.#quota.get(obs.address) ?? 0) >= this.#s.maxNamesPerAddress) return { accepted: false, refused: "source-limit" };
-      if (this.#hosts.size >= this.#s.maxHosts) evicted = this.#evictOne();
-    }
+    if (!entry && !isValidHostName(obs.host)) return { accepted: false, refused: "bad-name" };
+    // A new unsealed name, or one coming back from failed (which gave its quota back), takes a name of its
+    // source address's quota: reviving failed names must not hold more than a new name could.
+    if (!sealed && entry?.quota === undefined && (this.#quota.get(obs.address) ?? 0) >= this.#s.maxNamesPerAddress) return { accepted: false, refused: "source-limit" };
+    if (!entry && this.#hosts.size >= this.#s.maxHosts) evicted = this.#evictOne();
     let intervalMs = obs.intervalMs;
     let learnedMs: number | undefined;
     let pace = entry?.pace;
@@ -232,12 +256,20 @@ export class MembershipTable {
       return { accepted: true };
     }
     const heard = entry?.heard ?? new Map<string, number>();
+    // The primary address stays while it is heard: a beacon from another address (a second interface, or
+    // a stranger naming this host) takes its place only once it has missed a beacon.
+    const before = entry && heard.get(entry.primary);
+    const primary = entry && before !== undefined && entry.primary !== obs.address && !missedBeacon(before, entry.record.intervalMs, now) ? entry.primary : obs.address;
     heard.delete(obs.address);
     heard.set(obs.address, now);
     const staleMs = this.#s.failedAfter * intervalMs;
-    for (const [addr, at] of heard) if (now - at > staleMs) heard.delete(addr);
-    while (heard.size > MAX_ADDRESSES) heard.delete(heard.keys().next().value!);
-    const addresses = [...heard.keys()].reverse();
+    for (const [addr, at] of heard) if (now - at > staleMs && addr !== primary) heard.delete(addr);
+    for (const addr of heard.keys()) {
+      if (heard.size <= MAX_ADDRESSES) break;
+      if (addr !== primary) heard.delete(addr);
+    }
+    const addresses = [primary];
+    for (const a of [...heard.keys()].reverse()) if (a !== primary) addresses.push(a);
     for (const a of obs.addresses ?? []) if (!addresses.includes(a) && addresses.length < MAX_ADDRESSES) addresses.push(a);
     const record: HostRecord = {
       host: obs.host,
@@ -256,21 +288,22 @@ export class MembershipTable {
       ...(obs.httpEndpoint !== undefined && { httpEndpoint: obs.httpEndpoint }),
     };
     if (!entry) {
-      const created: Entry = { record, boot: obs.boot, heard, sealed, beacons: 1, quota: undefined, pace, rank: -1 };
+      const created: Entry = { record, boot: obs.boot, heard, primary, sealed, beacons: 1, quota: undefined, pace, rank: -1 };
       this.#hosts.set(obs.host, created);
       this.#place(obs.host, created);
       return { accepted: true, event: this.#emit({ type: "join", host: record }), ...(evicted && { evicted }) };
     }
-    const before = entry.record;
+    const previous = entry.record;
     const restarted = obs.boot !== undefined && entry.boot !== undefined && obs.boot !== entry.boot;
     entry.record = record;
+    entry.primary = primary;
     entry.boot = obs.boot ?? entry.boot;
     entry.sealed = sealed;
     entry.beacons = 2;
     entry.pace = pace;
     this.#place(obs.host, entry);
-    if (before.state === "failed") return { accepted: true, event: this.#emit({ type: "join", host: record }) };
-    if (restarted || differs(before, record)) return { accepted: true, event: this.#emit({ type: "update", host: record }) };
+    if (previous.state === "failed") return { accepted: true, event: this.#emit({ type: "join", host: record }) };
+    if (restarted || differs(previous, record)) return { accepted: true, event: this.#emit({ type: "update", host: record }) };
     return { accepted: true };
   }
 
@@ -392,6 +425,17 @@ export class MembershipTable {
   }
 
   /**
+   * Whether an unsealed goodbye from `address` speaks for the host: it comes from the primary address, or
+   * from another address the host was heard on once the primary has missed a beacon (as the host's next
+   * beacon from there would make it the primary).
+   */
+  #speaksFor(entry: Entry, address: string, now: number): boolean {
+    if (address === entry.primary) return true;
+    const primaryAt = entry.heard.get(entry.primary);
+    return entry.heard.has(address) && (primaryAt === undefined || missedBeacon(primaryAt, entry.record.intervalMs, now));
+  }
+
+  /**
    * Files an entry under its eviction rank as the most recently heard, and makes it hold a name of its
    * source address's quota exactly while it is unsealed and not failed.
    */
@@ -437,7 +481,7 @@ export class MembershipTable {
       if (name === undefined) continue;
       const entry = this.#hosts.get(name)!;
       this.#remove(name, entry);
-      if (entry.record.state !== "failed") this.#emit({ type: "leave", host: entry.record });
+      if (entry.record.state !== "failed") this.#emit({ type: "leave", host: { ...entry.record, state: "left" } });
       return entry.record;
     }
     return undefined;

@@ -9,12 +9,12 @@ import { BeaconCounters } from "./counters.ts";
 import { decodeDatagram, MAX_BEACON_BYTES, type DecodedDatagram } from "./decode.ts";
 import { isSealedFor, SEALED_HEADER_BYTES } from "./envelope.ts";
 import { BeaconFrameError, type DropReason } from "./errors.ts";
-import type { MembershipTable, Observation, Refusal } from "./membership.ts";
+import { systemClock, type Clock, type MembershipTable, type Observation, type Refusal } from "./membership.ts";
 import { decodeRichBeacon, type RichBeacon } from "./rich.ts";
 import { FORGED_MESSAGE, UNKNOWN_KEY_MESSAGE } from "./seal.ts";
 import { SequenceGuard } from "./sequence.ts";
 import type { Datagram } from "../net/index.ts";
-import { decodeVaultAnnouncement, type VaultAnnouncement } from "./vault.ts";
+import { decodeVaultAnnouncement, type VaultAnnouncement, type VaultService } from "./vault.ts";
 
 /** A beacon that passed every check, as `broadcast --receive` prints it. */
 export interface ReceivedBeacon {
@@ -54,9 +54,14 @@ export interface BeaconIngestOptions {
   counters?: BeaconCounters;
   /** Called for every dropped datagram (for `--debug`). */
   onDrop?: (reason: DropReason, from: string, error: BeaconFrameError) => void;
+  /** The receiver's monotonic clock, for the replay guard (when a host's current boot has gone quiet). @default the table's, else systemClock */
+  clock?: Clock;
 }
 
-const MAX_VAULT_SERVICES = 64;
+/** Services one py-vault-multicast sender address may hold (the most recently announced are kept). */
+export const MAX_VAULT_SERVICES = 8;
+/** Hosts the replay guards remember without a table (with one, they follow its capacity). */
+const GUARD_HOSTS = 4096;
 
 const REFUSALS: Record<Refusal, (obs: Observation) => string> = {
   "source-limit": (o) => `${o.address} holds as many unsealed host names as allowed; ${o.host} not added`,
@@ -77,8 +82,7 @@ export class BeaconIngest {
   readonly #defaultIntervalMs: number;
   readonly #vaultIntervalMs: number;
   readonly #maxBytes: number;
-  /** Source address -> its announced services (py-vault-multicast). */
-  readonly #vault = new Map<string, Map<string, Record<string, string>>>();
+  readonly #clock: Clock;
 
   constructor(options: BeaconIngestOptions) {
     this.#o = options;
@@ -87,6 +91,7 @@ export class BeaconIngest {
     this.#defaultIntervalMs = options.defaultIntervalMs ?? 15_000;
     this.#vaultIntervalMs = options.vaultIntervalMs ?? 10_000;
     this.#maxBytes = options.maxBytes ?? MAX_BEACON_BYTES;
+    this.#clock = options.clock ?? options.table?.clock ?? systemClock;
   }
 
   /**
@@ -144,7 +149,17 @@ export class BeaconIngest {
 
   #applyRich(rich: RichBeacon, d: Datagram, sealed: boolean): ReceivedBeacon | undefined {
     const guard = sealed ? this.#sealedGuard : this.#unsealedGuard;
-    if (!guard.check(rich.host, rich.boot, rich.seq)) return this.#refuse("replayed", d, () => `replayed or stale beacon from ${rich.host} (boot ${rich.boot}, seq ${rich.seq})`);
+    const table = this.#o.table;
+    // The guards remember at least every host the table can hold.
+    guard.maxHosts = table?.maxHosts ?? GUARD_HOSTS;
+    // An unsealed beacon's interval is capped as the table caps it: a forged one cannot hold the real
+    // boot back for a day.
+    const intervalMs = sealed ? rich.intervalMs : Math.min(rich.intervalMs, table?.maxUnsealedIntervalMs ?? rich.intervalMs);
+    const verdict = guard.admit({ host: rich.host, boot: rich.boot, seq: rich.seq, intervalMs, ...(rich.bye && { bye: true }) }, this.#clock.nowMs());
+    if (verdict === "replayed") return this.#refuse("replayed", d, () => `replayed or stale beacon from ${rich.host} (boot ${rich.boot}, seq ${rich.seq})`);
+    if (verdict === "other-boot") {
+      return this.#refuse("replayed", d, () => `${rich.bye ? "goodbye" : "beacon"} from ${rich.host} of boot ${rich.boot}, not its current boot, which is still beaconing (a replay of an earlier boot, or a second sender with this name)`);
+    }
     // Built field by field rather than spread: this runs for every received rich beacon.
     const obs: { -readonly [K in keyof Observation]: Observation[K] } = { host: rich.host, address: d.address, intervalMs: rich.intervalMs, source: "disco-json", sealed, boot: rich.boot, addresses: rich.addresses };
     if (rich.version !== undefined) obs.version = rich.version;
@@ -164,7 +179,10 @@ export class BeaconIngest {
 
   /**
    * Handles one py-vault-multicast announcement: the source address becomes a host whose services are
-   * the announced ones.
+   * the announced ones (the last {@link MAX_VAULT_SERVICES} names it announced).
+   *
+   * The services live only in the table's record of that host (no copy is kept here), so what the
+   * announcements hold is bounded by the table's capacity, and goes with the host when it is forgotten.
    * @returns the announcement, or undefined when it was dropped (and counted)
    */
   acceptVault(d: Datagram): ReceivedBeacon | undefined {
@@ -172,20 +190,21 @@ export class BeaconIngest {
     try {
       if (d.data.length > this.#maxBytes) throw new BeaconFrameError("oversized", `datagram of ${d.data.length} bytes is over the ${this.#maxBytes}-byte limit`);
       const a = decodeVaultAnnouncement(d.data);
-      let services = this.#vault.get(d.address);
-      if (!services) {
-        if (this.#vault.size >= 4096) this.#vault.delete(this.#vault.keys().next().value!);
-        services = new Map();
-        this.#vault.set(d.address, services);
-      }
-      services.delete(a.name);
-      services.set(a.name, { type: a.type, addr: a.addr, version: a.version });
-      if (services.size > MAX_VAULT_SERVICES) services.delete(services.keys().next().value!);
-      if (!this.#apply({ host: d.address, address: d.address, intervalMs: this.#vaultIntervalMs, source: "vault-multicast", services: Object.fromEntries(services) }, d)) return undefined;
+      if (!this.#apply({ host: d.address, address: d.address, intervalMs: this.#vaultIntervalMs, source: "vault-multicast", services: this.#vaultServices(d.address, a) }, d)) return undefined;
       return { from: d.address, format: "vault-multicast", sealed: false, host: a.name, bye: false, unixSeconds: Math.floor(a.timestamp), text: `SERVICE ${a.type} ${a.name} ${a.addr} ${a.version}`, vault: a };
     } catch (err) {
       return this.#drop(err, d);
     }
+  }
+
+  /** The services of a vault sender after one more announcement: what its table record holds, plus this one. */
+  #vaultServices(address: string, a: VaultAnnouncement): Record<string, VaultService> {
+    const held = this.#o.table?.get(address);
+    // Only a record the announcements made holds vault services (a beacon may name a host by an address).
+    const before = held?.source === "vault-multicast" ? (held.services as Readonly<Record<string, VaultService>> | undefined) : undefined;
+    const entries: [string, VaultService][] = before ? Object.entries(before).filter(([name]) => name !== a.name) : [];
+    entries.push([a.name, { type: a.type, addr: a.addr, version: a.version }]);
+    return Object.fromEntries(entries.slice(-MAX_VAULT_SERVICES));
   }
 
   /** Hands an observation to the table. @returns false when the table refused it (counted) */

@@ -8,7 +8,7 @@ import type { BeaconCounters } from "./counters.ts";
 /** What {@link openBeaconSockets} binds. */
 export interface BeaconSocketsOptions {
   port: number;
-  /** Address the receiver binds. */
+  /** Address the receiver binds, and the py-vault-multicast listener too. */
   listen: string;
   /** A unicast listen address still hears the beacons broadcast on its interface. @default false */
   hearInterface?: boolean;
@@ -40,7 +40,10 @@ export async function openBeaconSockets(open: OpenUdp, o: BeaconSocketsOptions):
     sockets.push(rx);
     let vaultRx: UdpEndpoint | undefined;
     if (o.vault) {
-      vaultRx = await open({ port: o.vault.port, reuseAddr: true, onOverflow, multicast: { group: o.vault.group, ...(o.vault.interface && { interface: o.vault.interface }) } });
+      // Bound to the listen address like the receiver: a unicast one hears the group (joined on the vault
+      // interface, else on that address) through a sibling socket, never every interface through 0.0.0.0.
+      const group = { group: o.vault.group, ...(o.vault.interface && { interface: o.vault.interface }) };
+      vaultRx = await open({ port: o.vault.port, address: o.listen, reuseAddr: true, onOverflow, multicast: group, hearInterface: true });
       sockets.push(vaultRx);
     }
     let tx: UdpEndpoint | undefined;

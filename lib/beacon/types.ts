@@ -8,9 +8,18 @@
 export interface HostRecord {
   /** Host identity (its announced name). */
   readonly host: string;
-  /** Addresses the host was heard from or announced, first = most recent source. */
+  /**
+   * Addresses the host was heard from or announced. First the primary address, the one the host is
+   * followed at (the metrics receiver connects there): the first it was heard on, until it misses a beacon
+   * and another it is heard on takes its place. Then the other source addresses, most recent first, then
+   * the announced ones.
+   */
   readonly addresses: readonly string[];
-  readonly state: "alive" | "suspect" | "failed";
+  /**
+   * `alive`, `suspect` or `failed` in the table; `left` only in the record a `leave` event carries (the
+   * host said goodbye, or was evicted to make room): the state the host is now in.
+   */
+  readonly state: "alive" | "suspect" | "failed" | "left";
   /** Monotonic ms when last heard. */
   readonly lastSeenMs: number;
   /** Wall-clock unix ms when last heard (for display). */

@@ -17,6 +17,19 @@ export interface VaultAnnouncement {
   readonly timestamp: number;
 }
 
+/** One service as a vault host's `services` record holds it (the announcement without name and time). */
+export interface VaultService {
+  readonly type: string;
+  readonly addr: string;
+  readonly version: string;
+}
+
+/**
+ * Longest text of each field, in characters. Every field is kept in the membership table (and printed),
+ * so each has a cap: `version` as a rich beacon's, `addr` room for a URL.
+ */
+export const VAULT_FIELD_MAX_CHARS = { type: 64, name: 128, addr: 256, version: 64 } as const;
+
 /** Default group and port of py-vault-multicast. */
 export const VAULT_GROUP = "224.1.1.1";
 export const VAULT_PORT = 5004;
@@ -31,7 +44,8 @@ export function encodeVaultAnnouncement(a: VaultAnnouncement): Uint8Array {
 
 /**
  * Decodes an announcement. `version` may be a number on the wire; it becomes text.
- * @throws {BeaconFrameError} `not-utf8` or `malformed`
+ * @throws {BeaconFrameError} `not-utf8`, or `malformed` (a field missing, of the wrong type, empty or over
+ *   its {@link VAULT_FIELD_MAX_CHARS})
  */
 export function decodeVaultAnnouncement(bytes: Uint8Array): VaultAnnouncement {
   let raw: unknown;
@@ -45,11 +59,14 @@ export function decodeVaultAnnouncement(bytes: Uint8Array): VaultAnnouncement {
   const o = raw as Record<string, unknown>;
   for (const k of ["type", "name", "addr"] as const) {
     const v = o[k];
-    if (typeof v !== "string" || v.length === 0 || v.length > 256) throw new BeaconFrameError("malformed", `announcement '${k}' must be a non-empty string`);
+    const max = VAULT_FIELD_MAX_CHARS[k];
+    if (typeof v !== "string" || v.length === 0 || v.length > max) throw new BeaconFrameError("malformed", `announcement '${k}' must be a string of 1 to ${max} characters`);
   }
-  const version = o["version"];
-  if (typeof version !== "string" && typeof version !== "number") throw new BeaconFrameError("malformed", "announcement 'version' must be a string or number");
+  const rawVersion = o["version"];
+  if (typeof rawVersion !== "string" && typeof rawVersion !== "number") throw new BeaconFrameError("malformed", "announcement 'version' must be a string or number");
+  const version = String(rawVersion);
+  if (version.length > VAULT_FIELD_MAX_CHARS.version) throw new BeaconFrameError("malformed", `announcement 'version' must be at most ${VAULT_FIELD_MAX_CHARS.version} characters`);
   const timestamp = o["timestamp"];
   if (typeof timestamp !== "number" || !Number.isFinite(timestamp)) throw new BeaconFrameError("malformed", "announcement 'timestamp' must be a number");
-  return { type: o["type"] as string, name: o["name"] as string, addr: o["addr"] as string, version: String(version), timestamp };
+  return { type: o["type"] as string, name: o["name"] as string, addr: o["addr"] as string, version, timestamp };
 }

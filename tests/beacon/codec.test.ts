@@ -12,6 +12,7 @@ import {
   encodeRichBeacon,
   encodeUnsealedEnvelope,
   encodeVaultAnnouncement,
+  VAULT_FIELD_MAX_CHARS,
   openBeaconSync,
   sealBeacon,
   type DropReason,
@@ -66,8 +67,14 @@ describe("decodeDiscoPyBeacon()", () => {
     assert.equal(decodeDiscoPyBeacon("BYE shed 1\r\n").bye, true);
   });
   it("rejects malformed text", () => {
-    for (const t of ["HOST", "HOST shed", "HOST  shed 1", "HOST shed x", "HOST shed 1 2", "host shed 1", "HOST shed -1"]) {
+    for (const t of ["HOST", "HOST shed", "HOST  shed 1", "HOST shed x", "HOST shed 1 2", "host shed 1", "HOST shed -1", "HOST a\nb 1"]) {
       assert.equal(reasonOf(() => decodeDiscoPyBeacon(t)), "malformed", t);
+    }
+  });
+  it("counts a name too long or with a tab (or any character the rule refuses) as bad-name, not malformed (audit #5)", () => {
+    assert.equal(decodeDiscoPyBeacon(`HOST ${"a".repeat(253)} 1`).host.length, 253);
+    for (const t of [`HOST ${"a".repeat(254)} 1`, `BYE ${"a".repeat(4000)} 1`, "HOST a\tb 1", "HOST \tshed 1", "HOST sh\x00ed 1", "HOST caf\u00e9 1", "HOST a\u00a0b 1"]) {
+      assert.equal(reasonOf(() => decodeDiscoPyBeacon(t)), "bad-name", JSON.stringify(t.slice(0, 40)));
     }
   });
 });
@@ -192,6 +199,15 @@ describe("decodeVaultAnnouncement()", () => {
     const a = { type: "t", name: "n", addr: "a", version: "2", timestamp: 3 };
     assert.equal(text(encodeVaultAnnouncement(a)), '{"type":"t","name":"n","addr":"a","version":"2","timestamp":3}');
     assert.equal(decodeVaultAnnouncement(bytes('{"type":"t","name":"n","addr":"a","version":2,"timestamp":3}')).version, "2");
+  });
+  it("caps every text field, version at 64 characters as a rich beacon's (audit #3)", () => {
+    const ann = (o: Record<string, string>) => bytes(JSON.stringify({ type: "vault", name: "v", addr: "10.0.0.7:8200", version: "1", timestamp: 1, ...o }));
+    for (const [k, max] of Object.entries(VAULT_FIELD_MAX_CHARS)) {
+      assert.equal(decodeVaultAnnouncement(ann({ [k]: "x".repeat(max) }))[k as keyof typeof VAULT_FIELD_MAX_CHARS].length, max, k);
+      assert.equal(reasonOf(() => decodeVaultAnnouncement(ann({ [k]: "x".repeat(max + 1) }))), "malformed", k);
+    }
+    assert.equal(VAULT_FIELD_MAX_CHARS.version, 64);
+    assert.equal(reasonOf(() => decodeVaultAnnouncement(ann({ version: "9".repeat(7900) }))), "malformed", "the audit's 7.9 KB version");
   });
   it("drops bad announcements", () => {
     assert.equal(reasonOf(() => decodeVaultAnnouncement(new Uint8Array([0xff]))), "not-utf8");

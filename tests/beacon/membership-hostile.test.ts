@@ -95,6 +95,42 @@ describe("MembershipTable capacity (issue 9 #5)", () => {
     assert.equal(table.observe(obs("e")).accepted, true, "failed names no longer count");
   });
 
+  it("reviving failed names counts against the source address's quota like new names (audit #2)", () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock });
+    const ingest = new BeaconIngest({ channelId: CHANNEL, table, defaultIntervalMs: 1000 });
+    const from = "10.0.0.66";
+    const send = (name: string) => ingest.acceptNow({ data: enc.encode(`HOST ${name} 1700000000`), address: from, port: 9000 });
+    // Four rounds of 16 new names, each beaconed a few times, then left to fail (giving their quota back).
+    for (let round = 0; round < 4; round++) {
+      for (let beacon = 0; beacon < 3; beacon++) {
+        for (let i = 0; i < 16; i++) send(`r${round}-${i}`);
+        clock.advance(1000);
+      }
+      clock.advance(10_000);
+      table.tick();
+    }
+    assert.equal(table.activeCount, 0, "all 64 have failed");
+    assert.equal(table.size, 64);
+    for (let round = 0; round < 4; round++) for (let i = 0; i < 16; i++) send(`r${round}-${i}`);
+    assert.equal(table.activeCount, 16, "one address still holds at most 16 live names");
+    assert.equal(ingest.counters.drops("source-limit"), 48);
+  });
+
+  it("a sealed host that failed, revived by an unsealed beacon, takes a name of the quota too", () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock, maxNamesPerAddress: 1 });
+    table.observe(obs("plain"));
+    table.observe(obs("was-sealed", { sealed: true, source: "disco-json" }));
+    clock.advance(1500);
+    table.observe(obs("plain"));
+    clock.advance(1600);
+    table.tick();
+    assert.equal(table.get("was-sealed")?.state, "failed");
+    assert.deepEqual(table.observe(obs("was-sealed")), { accepted: false, refused: "source-limit" });
+    assert.equal(table.observe(obs("was-sealed", { sealed: true, source: "disco-json" })).event?.type, "join", "its own sealed beacon brings it back");
+  });
+
   it("caps the interval an unsealed beacon may announce; a sealed one keeps its own", () => {
     const table = new MembershipTable({ clock: new FakeClock(), maxUnsealedIntervalMs: 300_000 });
     table.observe(obs("lazy", { source: "disco-json", intervalMs: 86_400_000 }));
@@ -125,6 +161,36 @@ describe("MembershipTable goodbyes and names (issue 9 #5, #6)", () => {
     assert.equal(table.observe(obs("b", { address: "10.0.0.77", sealed: true, source: "disco-json", bye: true })).event?.type, "leave", "a sealed goodbye is authenticated");
   });
 
+  it("a spoofed HOST from a new address does not move the host's primary address, and its BYE is refused (audit: design gap)", async () => {
+    const clock = new FakeClock();
+    const table = new MembershipTable({ clock });
+    const ingest = new BeaconIngest({ channelId: CHANNEL, table, defaultIntervalMs: 1000 });
+    const c = collect(table);
+    const real = (text: string) => ingest.acceptNow({ data: enc.encode(text), address: "10.0.0.5", port: 9000 });
+    const spoofed = (text: string) => ingest.acceptNow({ data: enc.encode(text), address: "10.0.0.66", port: 9000 });
+    real("HOST victim 1700000000");
+    clock.advance(500);
+    spoofed("HOST victim 1700000000");
+    assert.deepEqual(table.get("victim")?.addresses, ["10.0.0.5", "10.0.0.66"], "the address it is followed at stays the real one");
+    clock.advance(500);
+    real("HOST victim 1700000001");
+    assert.equal(spoofed("BYE victim 1700000001"), undefined);
+    assert.equal(ingest.counters.drops("foreign-bye"), 1, "a goodbye from an address a stranger added is not the host's");
+    assert.equal(table.get("victim")?.state, "alive");
+    assert.equal(table.get("victim")?.addresses[0], "10.0.0.5");
+    assert.equal(real("BYE victim 1700000002")?.bye, true, "its own goodbye still counts");
+    assert.equal(table.get("victim"), undefined);
+    const seen = await c.stop();
+    assert.deepEqual(seen, ["join:victim", "update:victim", "leave:victim"]);
+  });
+
+  it("an unsealed beacon from a new address cannot displace a sealed host's address", () => {
+    const table = new MembershipTable({ clock: new FakeClock() });
+    table.observe(obs("pi", { sealed: true, source: "disco-json", address: "10.0.0.5" }));
+    assert.deepEqual(table.observe(obs("pi", { address: "10.0.0.66" })), { accepted: false, refused: "sealed-name" });
+    assert.deepEqual(table.get("pi")?.addresses, ["10.0.0.5"]);
+  });
+
   it("a spoofed BYE through the ingest is counted as foreign-bye and changes nothing", () => {
     const table = new MembershipTable({ clock: new FakeClock() });
     const ingest = new BeaconIngest({ channelId: CHANNEL, table });
@@ -152,6 +218,26 @@ describe("MembershipTable goodbyes and names (issue 9 #5, #6)", () => {
     const table = new MembershipTable({ clock: new FakeClock() });
     for (const bad of ["pi\x1b]52;c;aGk=\x07", "-rf", "..", "*", "a b", "x\u202e"]) assert.deepEqual(table.observe(obs(bad)), { accepted: false, refused: "bad-name" }, JSON.stringify(bad));
     assert.equal(table.size, 0);
+  });
+});
+
+describe("MembershipTable leave events (audit #4)", () => {
+  it("a goodbye's leave reports the state the host is now in, left", () => {
+    const table = new MembershipTable({ clock: new FakeClock() });
+    table.observe(obs("a"));
+    const e = table.observe(obs("a", { bye: true })).event;
+    assert.deepEqual([e?.type, e?.host.state], ["leave", "left"]);
+  });
+
+  it("a live host evicted to make room leaves with state left; the evicted record keeps its last state", async () => {
+    const table = new MembershipTable({ clock: new FakeClock(), maxHosts: 1 });
+    table.observe(obs("a"));
+    const c = collect(table);
+    const r = table.observe(obs("b", { address: "10.0.0.6" }));
+    assert.equal(r.evicted?.state, "alive");
+    await c.stop();
+    const leave = c.events.find((e) => e.type === "leave");
+    assert.deepEqual([leave?.host.host, leave?.host.state], ["a", "left"]);
   });
 });
 
@@ -280,7 +366,7 @@ describe("MembershipTable under arbitrary beacons (property)", () => {
             }
             if (!r.accepted) {
               assert.ok(r.refused !== undefined);
-              if (r.refused === "source-limit") assert.ok(!known && !o.sealed, "only new unsealed names meet the quota");
+              if (r.refused === "source-limit") assert.ok((!known || known.state === "failed") && !o.sealed, "only new (or revived) unsealed names meet the quota");
               if (r.refused === "sealed-name") assert.ok(!o.sealed && known?.sealed === true && known.state !== "failed");
               if (r.refused === "foreign-bye") assert.ok(o.bye && !o.sealed);
               assert.notEqual(r.refused, "bad-name");

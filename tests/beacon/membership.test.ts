@@ -118,17 +118,31 @@ describe("MembershipTable", () => {
     assert.equal(table.size, 1);
   });
 
-  it("the same host heard on two interfaces is one host with both addresses, most recent first", () => {
+  it("the same host heard on two interfaces is one host with both addresses, the primary (first heard) first", () => {
     const { table, clock } = setup();
     table.observe(beacon("a", { address: "10.0.0.5" }));
     clock.advance(10);
     const e = table.observe(beacon("a", { address: "192.168.1.5" })).event;
     assert.equal(e?.type, "update");
-    assert.deepEqual(table.get("a")?.addresses, ["192.168.1.5", "10.0.0.5"]);
+    assert.deepEqual(table.get("a")?.addresses, ["10.0.0.5", "192.168.1.5"]);
     clock.advance(10);
     assert.equal(table.observe(beacon("a", { address: "10.0.0.5" })).event, undefined, "alternating sources is not a change");
-    assert.deepEqual(table.get("a")?.addresses, ["10.0.0.5", "192.168.1.5"]);
+    clock.advance(10);
+    table.observe(beacon("a", { address: "192.168.1.5" }));
+    assert.deepEqual(table.get("a")?.addresses, ["10.0.0.5", "192.168.1.5"], "the primary stays while it is heard");
     assert.equal(table.size, 1);
+  });
+
+  it("another address becomes the primary once the primary missed a beacon (the host moved)", () => {
+    const { table, clock } = setup();
+    table.observe(beacon("a", { address: "10.0.0.5" }));
+    clock.advance(1000);
+    table.observe(beacon("a", { address: "10.0.0.9" })); // a new lease: 10.0.0.5 may still be due
+    assert.equal(table.get("a")?.addresses[0], "10.0.0.5");
+    clock.advance(1000);
+    const moved = table.observe(beacon("a", { address: "10.0.0.9" })).event; // 2 s without 10.0.0.5: it missed one
+    assert.deepEqual(table.get("a")?.addresses, ["10.0.0.9", "10.0.0.5"]);
+    assert.equal(moved?.type, "update", "followers hear where the host is followed now");
   });
 
   it("reports changed services as an update", () => {
@@ -204,23 +218,43 @@ describe("MembershipTable", () => {
 });
 
 describe("SequenceGuard", () => {
-  it("accepts growing sequence numbers and refuses replays", () => {
+  const at = (boot: string, seq: number, extra: { bye?: boolean } = {}) => ({ host: "a", boot, seq, intervalMs: 1000, ...extra });
+
+  it("admit() accepts growing sequence numbers and refuses replays", () => {
     const g = new SequenceGuard();
-    assert.ok(g.check("a", "b1", 1));
-    assert.ok(g.check("a", "b1", 2));
-    assert.equal(g.check("a", "b1", 2), false);
-    assert.equal(g.check("a", "b1", 1), false);
+    assert.equal(g.admit(at("b1", 1), 0), "fresh");
+    assert.equal(g.admit(at("b1", 2), 10), "fresh");
+    assert.equal(g.admit(at("b1", 2), 20), "replayed");
+    assert.equal(g.admit(at("b1", 1), 30), "replayed");
   });
-  it("takes a new boot as a restart and refuses the old boot afterwards", () => {
+
+  it("admit() holds another boot back while the current one beacons, and never refuses the current one for it", () => {
     const g = new SequenceGuard();
-    g.check("a", "b1", 50);
-    assert.ok(g.check("a", "b2", 0), "restart with seq 0");
-    assert.equal(g.check("a", "b1", 51), false, "a replay of the previous boot");
-    assert.ok(g.check("a", "b2", 1));
+    assert.equal(g.admit(at("b2", 100), 0), "fresh");
+    assert.equal(g.admit(at("b1", 50), 500), "other-boot", "an earlier boot, replayed");
+    assert.equal(g.admit(at("b1", 51, { bye: true }), 600), "other-boot", "its goodbye too");
+    assert.equal(g.admit(at("b1", 50), 700), "replayed", "the same datagram again");
+    assert.equal(g.admit(at("b2", 101), 1000), "fresh", "the current boot goes on");
+    assert.equal(g.admit(at("b2", 102), 2000), "fresh");
   });
-  it("stays bounded", () => {
+
+  it("admit() lets a new boot take over once the current one missed a beacon or said goodbye", () => {
+    const g = new SequenceGuard();
+    g.admit(at("b1", 7), 0);
+    assert.equal(g.admit(at("b2", 0), 1500), "other-boot", "1.5 intervals: not yet missed (the grace)");
+    assert.equal(g.admit(at("b2", 1), 1501), "fresh", "b1 missed a beacon: b2 is the host now");
+    assert.equal(g.admit(at("b1", 8), 1600), "other-boot", "b1 is not refused for good: held back while b2 beacons");
+    assert.equal(g.admit(at("b1", 7), 1700), "replayed");
+    assert.equal(g.admit(at("b2", 2, { bye: true }), 2000), "fresh", "a goodbye of the current boot");
+    assert.equal(g.admit(at("b3", 0), 2001), "fresh", "after a goodbye a new boot takes over at once");
+  });
+
+  it("stays bounded, and follows a new maxHosts", () => {
     const g = new SequenceGuard({ maxHosts: 10 });
-    for (let i = 0; i < 100; i++) g.check(`h${i}`, "b", 0);
+    for (let i = 0; i < 100; i++) g.admit({ host: `h${i}`, boot: "b", seq: 0, intervalMs: 1000 }, i);
     assert.equal(g.size, 10);
+    g.maxHosts = 50;
+    for (let i = 100; i < 200; i++) g.admit({ host: `h${i}`, boot: "b", seq: 0, intervalMs: 1000 }, i);
+    assert.equal(g.size, 50);
   });
 });
