@@ -37,6 +37,9 @@ export interface DaemonOptions extends BackoffOptions {
 /** How {@link Daemon.wait} ends. */
 export type DaemonExit = { readonly kind: "stopped" } | { readonly kind: "failing"; readonly reason: string };
 
+/** The task that ticks the membership table while it runs (lib/daemon/build-beacons.ts). */
+const BEACONS = "beacons";
+
 const NOTHING_ENABLED = "the config enables nothing ([discovery] enabled = false, and no [beacon], [metrics], [gpio], [http] or [mqtt] enabled)";
 
 /** The running daemon. */
@@ -62,6 +65,8 @@ export class Daemon {
   readonly #exited: Promise<DaemonExit>;
   #stopping = false;
   #watching: Promise<void> = Promise.resolve();
+  /** Set while the table is ticked without a beacons task (see {@link #sweepWithoutBeacons}). */
+  #sweepStop: AbortController | undefined;
 
   constructor(options: DaemonOptions) {
     this.#o = options;
@@ -163,6 +168,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#sweepStop?.abort();
     await this.#reloading;
     await Promise.all([...this.#tasks.values()].map((t) => t.stop("shutdown")));
     this.#events.close();
@@ -204,6 +210,26 @@ export class Daemon {
       this.#o.log.info(`beacons: ${e.type} ${e.host.host} (${e.host.addresses.join(", ") || "-"})`, { event: e.type, peer: e.host.host });
       this.#o.onStatusChange?.();
     }
+  }
+
+  /**
+   * The beacons task ticks the membership table. Once a reload has stopped it, the hosts it knew are no
+   * longer heard: the table is ticked here instead, so they go suspect, failed and are forgotten as they
+   * would be (with their events), rather than staying alive in `disco status` and `disco hosts` forever.
+   */
+  #sweepWithoutBeacons(): void {
+    const table = this.#membership;
+    if (!table || this.#sweepStop || this.#stopping) return;
+    const stop = new AbortController();
+    this.#sweepStop = stop;
+    void (async () => {
+      while (!stop.signal.aborted && table.hosts().length > 0) {
+        await this.#clock.sleep(Math.max(1, table.msUntilNextChange() ?? 1000), stop.signal);
+        if (!stop.signal.aborted) table.tick();
+      }
+    })().finally(() => {
+      if (this.#sweepStop === stop) this.#sweepStop = undefined;
+    });
   }
 
   #slices(input: DaemonInput): Map<string, unknown> {
@@ -357,6 +383,8 @@ export class Daemon {
       const p = fresh.get(b.name);
       if (p) this.#add(b, next.get(b.name), p);
     }
+    if (this.#tasks.has(BEACONS)) this.#sweepStop?.abort();
+    else this.#sweepWithoutBeacons();
     this.#input = input;
     this.#generation++;
     const names = (f: (s: PlanStep) => boolean) => steps.filter(f).map((s) => s.name);

@@ -163,6 +163,13 @@ describe("disco run: the control socket (compiled binary, loopback)", () => {
     assert.equal(cli(["reload", "--socket", d.socket]).code, 0);
     const update = JSON.parse((await out.waitFor(/"type":"update"/)).line) as { host: { services: unknown } };
     assert.deepEqual(update.host.services, { web: "http://two" });
+    // A reload that turns beacons off: the hosts it heard are no longer heard, and fail as they would.
+    writeFileSync(d.file, configText(d).replace("[beacon]\nenabled = true", "[beacon]\nenabled = false"));
+    assert.equal(cli(["reload", "--socket", d.socket]).code, 0);
+    await out.waitFor(/"type":"failed"/, { timeoutMs: 15_000, what: "the host fails once nobody beacons" });
+    const hosts = cli(["hosts", "--socket", d.socket]);
+    assert.match(hosts.out + hosts.err, /failed|runs no beacons/);
+    assert.match(cli(["status", "--socket", d.socket]).out, /hosts: 0 alive, 0 suspect, 1 failed/);
   });
 
   it("a stale socket from a killed daemon does not stop the next start; garbage and hanging clients do not stop the daemon", async () => {
