@@ -6,7 +6,7 @@ export { MetricFrameError, MetricsError, NoProxyError } from "./errors.ts";
 export type { JsonValue } from "../python/index.ts";
 export { METRIC_TOPIC, TIME_KEY, createMetric, decodeMetric, encodeMetric, formatMetric, type Metric } from "./metric.ts";
 export { DEFAULT_FRONTEND, MetricsPublisher, publishMetric, type PublishOptions, type PublishResult } from "./publisher.ts";
-export { DEFAULT_BACKEND, DEFAULT_BACKEND_LIMITS, MetricsProxy, type BackendLimits, type MetricsProxyOptions } from "./proxy.ts";
+export { BACKEND_FRAME_SLACK_BYTES, BACKEND_MAX_PARTS, DEFAULT_BACKEND, DEFAULT_BACKEND_LIMITS, MetricsProxy, backendMaxFrameBytes, type BackendLimits, type MetricsProxyOptions } from "./proxy.ts";
 export { DEFAULT_METRICS_PORT, MetricsReceiver, backendEndpoint, type ReceiverOptions } from "./receiver.ts";
 export {
   COLLECTOR_NAMES,

@@ -3,7 +3,7 @@
  * and an XPUB on the backend where receivers from the whole LAN connect.
  */
 import type { BackendLimitsConfig } from "../config/index.ts";
-import { runProxy, XPubSocket, XSubSocket, type OutgoingMessage, type ProxyStats, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
+import { DEFAULT_MAX_MESSAGE_BYTES, runProxy, XPubSocket, XSubSocket, type OutgoingMessage, type ProxyStats, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
 import { createMetric, encodeMetric, type Metric } from "./metric.ts";
 import { DEFAULT_FRONTEND } from "./publisher.ts";
 import type { JsonValue } from "../python/index.ts";
@@ -17,7 +17,10 @@ export interface MetricsProxyOptions {
   readonly frontend?: string;
   /** @default "tcp://*:9000" */
   readonly backend?: string;
-  /** Options of both sockets (high-water mark, max message size, transport). */
+  /**
+   * Options of both sockets (high-water mark, max message size, transport). The backend takes at most
+   * {@link backendMaxFrameBytes} and {@link BACKEND_MAX_PARTS} frames per message from a peer.
+   */
   readonly socket?: SocketOptions;
   /**
    * The backend's limits against strangers ([metrics] in the config); a field left out keeps its default
@@ -42,11 +45,40 @@ export const DEFAULT_BACKEND_LIMITS: BackendLimits = {
   maxTopics: 10_000,
 };
 
+/**
+ * Room a backend peer gets beyond `maxTopicBytes` for one frame: the largest SUBSCRIBE command is
+ * `\x09SUBSCRIBE` + the topic, a 3.0 subscription `\x01` + the topic, and READY (Socket-Type, an Identity
+ * of up to 255 bytes), PING, PONG and ERROR are a few hundred bytes at most.
+ */
+export const BACKEND_FRAME_SLACK_BYTES = 1024;
+
+/**
+ * The largest frame (and message) the backend takes from a peer: receivers send only subscriptions,
+ * cancels and commands, so `maxTopicBytes` + {@link BACKEND_FRAME_SLACK_BYTES}, and never more than the
+ * sockets' `maxMessageBytes`. A peer announcing more is refused on the frame's header, before its body is
+ * buffered: 256 strangers cannot make the backend hold 256 × `max_message_bytes`. (A topic longer than
+ * `maxTopicBytes` but within this is dropped and counted, as before.)
+ * @param maxTopicBytes the backend's topic limit
+ * @param maxMessageBytes the sockets' message limit (the frontend keeps it)
+ */
+export function backendMaxFrameBytes(maxTopicBytes: number, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): number {
+  return Math.min(maxMessageBytes, maxTopicBytes + BACKEND_FRAME_SLACK_BYTES);
+}
+
+/**
+ * Most frames in one message from a backend peer. Receivers send single-frame subscriptions (and the
+ * proxy drops anything else they send); without this bound a stranger's message of 1,023 empty frames
+ * held about 130 KB per connection within a frame limit of a kilobyte.
+ */
+export const BACKEND_MAX_PARTS = 16;
+
 /** The backend socket's options: `socket`, then the limits (defaults where not given). */
 function backendOptions(socket: SocketOptions | undefined, limits: Partial<BackendLimits> | undefined): SocketOptions {
   const l = { ...DEFAULT_BACKEND_LIMITS, ...limits };
   return {
     ...socket,
+    maxMessageBytes: backendMaxFrameBytes(l.maxTopicBytes, socket?.maxMessageBytes),
+    maxParts: Math.min(socket?.maxParts ?? BACKEND_MAX_PARTS, BACKEND_MAX_PARTS),
     maxConnections: l.maxConnections,
     maxConnectionsPerAddress: l.maxConnectionsPerAddress,
     handshakeTimeoutMs: l.handshakeTimeoutMs,

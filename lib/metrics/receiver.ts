@@ -2,7 +2,9 @@
  * Receiving metrics from the fleet (disco.py's `metrics --receive`): one SUB socket subscribed to
  * `metric`, connected to every host's proxy backend. Hosts come from membership events (join/update
  * connect, leave/failed disconnect) and/or a fixed endpoint list. disco.py instead rebuilt its socket
- * hourly; here a host that leaves or fails is disconnected at once.
+ * hourly; here a host that leaves or fails is disconnected at once, and a host that moves is disconnected
+ * from its old endpoint: one name, at most one endpoint. From a host's endpoint only that host's metrics
+ * are taken, or names no beacon leads elsewhere.
  */
 import type { HostRecord, MembershipEvent } from "../beacon/index.ts";
 import { formatEndpoint, parseEndpoint, SubSocket, type SocketEvent, type SocketOptions } from "../zmtp/index.ts";
@@ -54,6 +56,13 @@ export class MetricsReceiver implements AsyncIterable<Metric>, AsyncDisposable {
   readonly #fixed = new Set<string>();
   /** Frames that were not metrics, or named a host that breaks the host name rule (counted, skipped). */
   badFrames = 0;
+  /**
+   * Metrics that came from one followed host's endpoint but named a host followed at another (counted,
+   * skipped): no backend can pass off its frames as another beaconing host's, a sealed one's included.
+   * Names no beacon claims (other publishers through a host's proxy) and fixed endpoints ({@link connect})
+   * are taken at their word.
+   */
+  foreignFrames = 0;
 
   constructor(options: ReceiverOptions = {}) {
     this.#port = options.port ?? DEFAULT_METRICS_PORT;
@@ -78,19 +87,38 @@ export class MetricsReceiver implements AsyncIterable<Metric>, AsyncDisposable {
   }
 
   /**
-   * Applies one membership event.
-   * @returns what changed, for logs
+   * Whether a frame naming `host` may come from `endpoint`: a fixed endpoint speaks for anyone; a followed
+   * one for its own hosts, and for names no beacon leads anywhere (a sensor publishing under its own name
+   * through its Pi's proxy), never for a host followed at another endpoint.
    */
-  apply(event: MembershipEvent): { action: "connect" | "disconnect" | "none"; endpoint?: string } {
+  #speaksFor(endpoint: string, host: string): boolean {
+    if (this.#fixed.has(endpoint)) return true;
+    const followed = this.#hosts.get(host);
+    return followed === undefined || followed === endpoint;
+  }
+
+  /** The endpoints the socket connects to now (and retries while they are down): fixed and followed. */
+  get endpoints(): string[] {
+    return this.#sub.connections;
+  }
+
+  /**
+   * Applies one membership event. A host that moves (an update with another endpoint) is disconnected
+   * from the old endpoint, unless a `--connect` entry or another host still uses it.
+   * @returns what changed, for logs; `previous` is the endpoint a moved host left
+   */
+  apply(event: MembershipEvent): { action: "connect" | "disconnect" | "none"; endpoint?: string; previous?: string } {
     const name = event.host.host;
     const current = this.#hosts.get(name);
     if (event.type === "join" || event.type === "update") {
       const ep = backendEndpoint(event.host, this.#port);
       if (!ep || ep === current) return { action: "none" };
-      if (current) this.#drop(current);
+      // The new mapping first: #drop keeps endpoints a followed host still maps to, this one included.
       this.#hosts.set(name, ep);
       this.#sub.connect(ep);
-      return { action: "connect", endpoint: ep };
+      if (!current) return { action: "connect", endpoint: ep };
+      this.#drop(current);
+      return { action: "connect", endpoint: ep, previous: current };
     }
     if (event.type === "leave" || event.type === "failed") {
       if (!current) return { action: "none" };
@@ -109,22 +137,25 @@ export class MetricsReceiver implements AsyncIterable<Metric>, AsyncDisposable {
     for await (const event of events) {
       if (options.signal?.aborted) return;
       const r = this.apply(event);
+      if (r.previous) options.onChange?.(event.host.host, "disconnect", r.previous);
       if (r.action !== "none" && r.endpoint) options.onChange?.(event.host.host, r.action, r.endpoint);
     }
   }
 
   /**
    * The next metric; frames that are not metrics, or whose host name breaks the host name rule, are counted
-   * in {@link badFrames} and skipped.
+   * in {@link badFrames} and skipped; a metric naming a host followed at another endpoint than the one it
+   * came from is counted in {@link foreignFrames} and skipped.
    * @returns undefined when closed or `signal` aborted
    */
   async receive(signal?: AbortSignal): Promise<Metric | undefined> {
     for (;;) {
-      const parts = await this.#sub.receive(signal);
-      if (!parts) return undefined;
-      const metric = acceptMetricFrame(parts[0]!);
-      if (metric) return metric;
-      this.badFrames++;
+      const m = await this.#sub.receiveFrom(signal);
+      if (!m) return undefined;
+      const metric = acceptMetricFrame(m.parts[0]!);
+      if (!metric) this.badFrames++;
+      else if (this.#speaksFor(m.endpoint, metric.host)) return metric;
+      else this.foreignFrames++;
     }
   }
 

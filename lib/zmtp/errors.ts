@@ -46,7 +46,9 @@ export type ProtocolErrorReason =
   | "timeout"
   | "peer-error"
   /** A connection refused at `maxConnections` / `maxConnectionsPerAddress` (counted in `stats.refused`). */
-  | "over-limit";
+  | "over-limit"
+  /** A silent peer closed to make room for a newcomer at a connection limit (counted in `stats.evicted`). */
+  | "evicted";
 
 /** Shared by the errors about one endpoint: carries it as given. */
 abstract class EndpointBoundError extends ZmtpError {

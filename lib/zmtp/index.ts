@@ -16,7 +16,7 @@ export {
   type Command,
   type Metadata,
 } from "./command.ts";
-export { DEFAULT_MAX_MESSAGE_BYTES, ZmtpDecoder, type DecoderEvent, type DecoderOptions } from "./decoder.ts";
+export { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_PARTS, ZmtpDecoder, type DecoderEvent, type DecoderOptions } from "./decoder.ts";
 export { formatEndpoint, parseEndpoint, type Endpoint } from "./endpoint.ts";
 export type { Connection, ConnectionHandler, Listener, Transport } from "./transport.ts";
 export { bunTransport } from "./bun-transport.ts";
@@ -25,5 +25,6 @@ export { DEFAULT_MAX_TOPICS_PER_PEER, type SocketOptions } from "./socket-option
 export { ZmtpSocket, type SocketEvent, type SocketStats } from "./socket.ts";
 export { systemClock, type Timer, type ZmtpClock } from "./clock.ts";
 export { PubSocket, XPubSocket, type OutgoingMessage } from "./pub.ts";
+export type { ReceivedMessage } from "./_receiving.ts";
 export { SubSocket, XSubSocket } from "./sub.ts";
 export { runProxy, type ProxyOptions, type ProxyStats } from "./proxy.ts";

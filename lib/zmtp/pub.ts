@@ -129,8 +129,8 @@ export class XPubSocket extends receiving(PublisherSocket) {
     super("XPUB", options);
   }
 
-  protected onMessage(_session: Session, parts: Uint8Array[]): void {
-    this.deliver(parts);
+  protected onMessage(session: Session, parts: Uint8Array[]): void {
+    this.deliver(parts, session);
   }
 
   protected override subscribed(topic: Uint8Array): void {

@@ -41,6 +41,8 @@ export interface SessionOptions {
   readonly type: SocketType;
   readonly highWaterMark: number;
   readonly maxMessageBytes: number;
+  /** Most frames in one message. @default 1024 */
+  readonly maxParts?: number;
   readonly handshakeTimeoutMs: number;
   /** Timers of the handshake deadline and heartbeats. */
   readonly clock: ZmtpClock;
@@ -70,7 +72,9 @@ export class Session implements ConnectionHandler {
   #done = false;
   #timer: Timer | undefined;
   #heartbeat: Timer | undefined;
-  /** When the peer last sent a byte (clock ms). */
+  /** Whether #heardMs is kept (heartbeats on: the socket drops or evicts silent peers). */
+  readonly #tracking: boolean;
+  /** When the peer last sent a byte (clock ms), kept once ready when #tracking. */
   #heardMs = 0;
   /** Peer's minor version (0 = ZMTP 3.0: subscriptions as messages). */
   peerMinor = -1;
@@ -88,7 +92,8 @@ export class Session implements ConnectionHandler {
     this.#owner = owner;
     this.#opts = options;
     this.endpoint = endpoint;
-    this.#decoder = new ZmtpDecoder({ maxMessageBytes: options.maxMessageBytes });
+    this.#decoder = new ZmtpDecoder({ maxMessageBytes: options.maxMessageBytes, ...(options.maxParts !== undefined && { maxParts: options.maxParts }) });
+    this.#tracking = (options.heartbeatMs ?? 0) > 0;
     this.#timer = options.clock.setTimer(() => this.#fail(new ProtocolError("handshake timed out", "sequence")), options.handshakeTimeoutMs);
     this.#control.push(encodeGreeting({ mechanism: "NULL", asServer: false }));
     this.#schedule();
@@ -112,6 +117,14 @@ export class Session implements ConnectionHandler {
   /** Messages waiting to be written. */
   get queued(): number {
     return this.#messages.length - this.#head;
+  }
+
+  /**
+   * How long the peer has sent nothing (clock ms), for a ready session on a socket with heartbeats on;
+   * undefined otherwise (not tracked: heartbeats off, or the handshake not done).
+   */
+  silentMs(nowMs: number): number | undefined {
+    return this.#tracking && this.#ready && !this.#done ? nowMs - this.#heardMs : undefined;
   }
 
   /**
@@ -148,12 +161,17 @@ export class Session implements ConnectionHandler {
     this.#finish(undefined);
   }
 
+  /** Closes the connection as a rejected peer (the owner counts it and reports `error`); idempotent. */
+  reject(error: ZmtpError): void {
+    this.#fail(error);
+  }
+
   // ConnectionHandler
 
   data(chunk: Uint8Array): void {
     if (this.#done) return;
-    // Only the heartbeat reads it: no clock call per chunk on a socket without heartbeats.
-    if (this.#heartbeat) this.#heardMs = this.#opts.clock.nowMs();
+    // Only heartbeats and eviction read it: no clock call per chunk on a socket without heartbeats.
+    if (this.#tracking) this.#heardMs = this.#opts.clock.nowMs();
     let events: DecoderEvent[];
     try {
       events = this.#decoder.feed(chunk);
@@ -245,15 +263,18 @@ export class Session implements ConnectionHandler {
 
   /**
    * RFC 37 heartbeats, as libzmq's ZMQ_HEARTBEAT_IVL / ZMQ_HEARTBEAT_TIMEOUT: a PING every interval; a
-   * peer silent (not a byte, PONG or otherwise) for the timeout is dropped. Only for ZMTP 3.1 peers: 3.0
-   * has no PING, and a 3.0 subscriber is rightly silent after its subscriptions.
+   * peer silent (not a byte, PONG or otherwise) for the timeout is dropped. PINGs only to ZMTP 3.1 peers:
+   * 3.0 has no PING, and a 3.0 subscriber is rightly silent after its subscriptions, so it is not timed out
+   * here; its silence is still measured ({@link silentMs}), and a bound socket at a connection limit
+   * closes the one silent longest (past the timeout) to take a newcomer.
    */
   #startHeartbeat(): void {
     const every = this.#opts.heartbeatMs ?? 0;
-    if (every <= 0 || this.peerMinor < 1) return;
-    const timeout = this.#opts.heartbeatTimeoutMs ?? every * 3;
+    if (every <= 0) return;
     const clock = this.#opts.clock;
     this.#heardMs = clock.nowMs();
+    if (this.peerMinor < 1) return;
+    const timeout = this.#opts.heartbeatTimeoutMs ?? every * 3;
     const tick = () => {
       if (this.#done) return;
       const silentMs = clock.nowMs() - this.#heardMs;

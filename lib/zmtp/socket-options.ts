@@ -3,7 +3,7 @@
  */
 import { bunTransport } from "./bun-transport.ts";
 import { systemClock, type ZmtpClock } from "./clock.ts";
-import { DEFAULT_MAX_MESSAGE_BYTES } from "./decoder.ts";
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_PARTS } from "./decoder.ts";
 import type { Transport } from "./transport.ts";
 
 /** Options of every socket. */
@@ -16,6 +16,11 @@ export interface SocketOptions {
   readonly receiveHighWaterMark?: number;
   /** Largest message (and command) accepted from a peer; larger ones disconnect it. @default 1048576 */
   readonly maxMessageBytes?: number;
+  /**
+   * Most frames in one message from a peer; more disconnect it (each frame held costs an object, whatever
+   * its size, so a message of many empty frames is bounded by this, not by `maxMessageBytes`). @default 1024
+   */
+  readonly maxParts?: number;
   /** First reconnect delay. @default 100 */
   readonly reconnectMs?: number;
   /** Largest reconnect delay (the delay doubles after each failure up to this). @default 2000 */
@@ -59,6 +64,7 @@ export interface ResolvedSocketOptions {
   readonly highWaterMark: number;
   readonly receiveHighWaterMark: number;
   readonly maxMessageBytes: number;
+  readonly maxParts: number;
   readonly reconnectMs: number;
   readonly reconnectMaxMs: number;
   readonly handshakeTimeoutMs: number;
@@ -84,6 +90,7 @@ export function resolveSocketOptions(o: SocketOptions = {}): ResolvedSocketOptio
     highWaterMark: o.highWaterMark ?? 1000,
     receiveHighWaterMark: o.receiveHighWaterMark ?? 1000,
     maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    maxParts: o.maxParts ?? DEFAULT_MAX_PARTS,
     reconnectMs: o.reconnectMs ?? 100,
     reconnectMaxMs: o.reconnectMaxMs ?? 2000,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? 10_000,
@@ -97,7 +104,7 @@ export function resolveSocketOptions(o: SocketOptions = {}): ResolvedSocketOptio
     maxTopicsPerPeer: o.maxTopicsPerPeer ?? DEFAULT_MAX_TOPICS_PER_PEER,
     maxTopics: o.maxTopics ?? 100_000,
   };
-  for (const k of ["maxConnections", "maxConnectionsPerAddress", "maxTopicsPerPeer", "maxTopics"] as const) {
+  for (const k of ["maxConnections", "maxConnectionsPerAddress", "maxTopicsPerPeer", "maxTopics", "maxParts"] as const) {
     if (!(r[k] >= 1)) throw new RangeError(`${k} must be at least 1`);
   }
   if (!(r.maxTopicBytes >= 0)) throw new RangeError("maxTopicBytes must not be negative");

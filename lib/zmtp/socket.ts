@@ -6,6 +6,7 @@ import { AsyncQueue } from "../async/index.ts";
 import type { Timer } from "./clock.ts";
 import { formatEndpoint, parseEndpoint, type Endpoint } from "./endpoint.ts";
 import { ClosedError, ProtocolError, TransportError, ZmtpError, type ProtocolErrorReason } from "./errors.ts";
+import { AcceptedPeers } from "./_admission.ts";
 import { Session, type SessionOwner, type SocketType } from "./session.ts";
 import { resolveSocketOptions, type ResolvedSocketOptions, type SocketOptions } from "./socket-options.ts";
 import type { Connection, Listener } from "./transport.ts";
@@ -32,6 +33,11 @@ export interface SocketStats {
   readonly receiveDropped: number;
   /** Incoming connections closed at once: over `maxConnections` or `maxConnectionsPerAddress`. */
   readonly refused: number;
+  /**
+   * Peers closed to make room for a newcomer at a connection limit: silent past `heartbeatTimeoutMs`
+   * (ZMTP 3.0 peers, which get no PING); also counted in `rejected`.
+   */
+  readonly evicted: number;
   /** Subscriptions dropped (never applied nor passed on): topic too long, or over a topic limit. */
   readonly subscriptionsDropped: number;
 }
@@ -73,15 +79,15 @@ export abstract class ZmtpSocket implements AsyncDisposable {
   readonly #waiters = new Set<() => void>();
   #closed = false;
   #lingering = false;
-  #stats = { accepted: 0, connected: 0, connectFailures: 0, disconnected: 0, rejected: 0, dropped: 0, refused: 0, subscriptionsDropped: 0 };
-  /** Accepted sessions and the source address each is counted under ("" when not limited per address). */
-  readonly #accepted = new Map<Session, string>();
-  readonly #perAddress = new Map<string, number>();
+  #stats = { accepted: 0, connected: 0, connectFailures: 0, disconnected: 0, rejected: 0, dropped: 0, refused: 0, evicted: 0, subscriptionsDropped: 0 };
+  readonly #accepted: AcceptedPeers;
   readonly #owner: SessionOwner;
 
   constructor(type: SocketType, options: SocketOptions = {}) {
     this.type = type;
     this.options = resolveSocketOptions(options);
+    const o = this.options;
+    this.#accepted = new AcceptedPeers({ maxConnections: o.maxConnections, maxConnectionsPerAddress: o.maxConnectionsPerAddress, idleTimeoutMs: o.heartbeatMs > 0 ? o.heartbeatTimeoutMs : 0 });
     this.#owner = {
       ready: (s) => {
         this.#emit({ type: "handshake", endpoint: s.endpoint, remote: s.remote, peerType: s.peerType });
@@ -101,7 +107,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
       },
       closed: (s, error) => {
         this.#live.delete(s);
-        this.#release(s);
+        this.#accepted.release(s);
         const was = this.sessions.delete(s);
         this.#stats.dropped += s.dropped;
         this.#stats.disconnected++;
@@ -147,12 +153,17 @@ export abstract class ZmtpSocket implements AsyncDisposable {
     const perAddress = ep.transport === "tcp";
     const listener = await this.options.transport.listen(ep, (conn) => {
       const address = perAddress ? conn.remote : "";
-      const limit = this.#accepted.size >= this.options.maxConnections ? "connections" : address && (this.#perAddress.get(address) ?? 0) >= this.options.maxConnectionsPerAddress ? "connections-per-address" : undefined;
-      if (limit) {
+      const admission = this.#accepted.admit(address, this.options.clock.nowMs());
+      if (admission.type === "evict") {
+        // Closed (and its places freed) at once, counted as rejected too: the newcomer takes its place.
+        const { victim, silentMs } = admission;
+        this.#stats.evicted++;
+        victim.reject(new ProtocolError(`silent for ${Math.round(silentMs)} ms (ZMTP 3.${victim.peerMinor}, idle timeout ${this.options.heartbeatTimeoutMs} ms) at the connection limit: closed to take a newcomer`, "evicted"));
+      } else if (admission.type === "refuse") {
         // Refused before any byte is read or written: a closed socket is all a flood gets.
         this.#stats.refused++;
         const error = new ProtocolError(
-          limit === "connections" ? `over the limit of ${this.options.maxConnections} connections` : `over the limit of ${this.options.maxConnectionsPerAddress} connections from ${address}`,
+          admission.limit === "connections" ? `over the limit of ${this.options.maxConnections} connections` : `over the limit of ${this.options.maxConnectionsPerAddress} connections from ${address}`,
           "over-limit",
         );
         this.#emit({ type: "rejected", endpoint: bound, remote: conn.remote, reason: "over-limit", error });
@@ -162,8 +173,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
       this.#stats.accepted++;
       this.#emit({ type: "accepted", endpoint: bound, remote: conn.remote });
       const s = this.#session(conn, bound);
-      this.#accepted.set(s, address);
-      if (address) this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
+      this.#accepted.add(s, address);
       return s;
     });
     bound = formatEndpoint(listener.endpoint);
@@ -346,6 +356,7 @@ export abstract class ZmtpSocket implements AsyncDisposable {
         type: this.type,
         highWaterMark: o.highWaterMark,
         maxMessageBytes: o.maxMessageBytes,
+        maxParts: o.maxParts,
         handshakeTimeoutMs: o.handshakeTimeoutMs,
         clock: o.clock,
         heartbeatMs: o.heartbeatMs,
@@ -389,17 +400,6 @@ export abstract class ZmtpSocket implements AsyncDisposable {
       d.timer = undefined;
       void this.#dial(endpoint, d);
     }, delay);
-  }
-
-  /** Frees the accepted-connection slots of a session that ended. */
-  #release(s: Session): void {
-    const address = this.#accepted.get(s);
-    if (address === undefined) return;
-    this.#accepted.delete(s);
-    if (!address) return;
-    const n = (this.#perAddress.get(address) ?? 1) - 1;
-    if (n > 0) this.#perAddress.set(address, n);
-    else this.#perAddress.delete(address);
   }
 
   /** Counts a subscription dropped by a topic limit (for subclasses). */

@@ -33,8 +33,8 @@ abstract class SubscriberSocket extends receiving(ZmtpSocket) {
     for (const t of this.#topics.topics()) session.sendSubscription(true, t);
   }
 
-  protected onMessage(_session: Session, parts: Uint8Array[]): void {
-    if (this.#topics.matches(parts[0] ?? EMPTY)) this.deliver(parts);
+  protected onMessage(session: Session, parts: Uint8Array[]): void {
+    if (this.#topics.matches(parts[0] ?? EMPTY)) this.deliver(parts, session);
   }
 
   protected onSubscription(): void {}

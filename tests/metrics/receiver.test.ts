@@ -9,6 +9,9 @@ import { within } from "../zmtp/_peer.ts";
 import { createServer, type Server } from "node:net";
 import { MembershipTable, encodeRichBeacon, encodeUnsealedEnvelope, runBeaconService } from "../../lib/beacon/index.ts";
 import { openUdp } from "../../lib/net/index.ts";
+import { bunTransport, formatEndpoint, PubSocket, type Transport } from "../../lib/zmtp/index.ts";
+import { FakeClock } from "../zmtp/_clock.ts";
+import { watch } from "../zmtp/_watch.ts";
 
 /** A TCP listener that counts the connections it accepts. */
 async function listener(address: string, port: number): Promise<{ server: Server; port: number; accepted: () => number } | undefined> {
@@ -187,7 +190,7 @@ describe("MetricsReceiver", () => {
       await using receiver = new MetricsReceiver();
       receiver.apply({ type: "join", host: record("a", { metricsEndpoint: "tcp://127.0.0.1:1" }) });
       const r = receiver.apply({ type: "update", host: record("a", { metricsEndpoint: a.p.backend }) });
-      assert.deepEqual(r, { action: "connect", endpoint: a.p.backend });
+      assert.deepEqual(r, { action: "connect", endpoint: a.p.backend, previous: "tcp://127.0.0.1:1" });
       assert.deepEqual(receiver.apply({ type: "update", host: record("a", { metricsEndpoint: a.p.backend }) }), { action: "none" });
       // A raw publisher sending a "metric" topic frame that is not a metric, then a real one.
       const { PubSocket } = await import("../../lib/zmtp/index.ts");
@@ -195,9 +198,9 @@ describe("MetricsReceiver", () => {
       pub.connect(a.p.frontend);
       await within(pub.waitForSubscriber(), 5000, "subscription");
       pub.send("metric broken");
-      pub.send('metric ok {"x": "1", "_time": 1.5}');
+      pub.send('metric a {"x": "1", "_time": 1.5}');
       const m = await within(receiver.receive(), 5000, "metric");
-      assert.deepEqual(m, { host: "ok", values: { x: "1", _time: 1.5 } });
+      assert.deepEqual(m, { host: "a", values: { x: "1", _time: 1.5 } });
       assert.equal(receiver.badFrames, 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -216,6 +219,134 @@ describe("publishMetric()", () => {
       assert.deepEqual(r.metric, { host: "h", values: { t: "1", _time: 1 } });
       assert.ok(Date.now() - started < 3000);
       await assert.rejects(publishMetric({ t: "1" }, { host: "h", frontend: `ipc://${dir}/none`, waitMs: 200 }), NoProxyError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** bunTransport, counting each connection attempt per endpoint (counted when the socket starts it). */
+function countingTransport(): { transport: Transport; attempts: Map<string, number> } {
+  const attempts = new Map<string, number>();
+  return {
+    attempts,
+    transport: {
+      listen: (ep, accept) => bunTransport.listen(ep, accept),
+      connect(ep, open) {
+        const key = formatEndpoint(ep);
+        attempts.set(key, (attempts.get(key) ?? 0) + 1);
+        return bunTransport.connect(ep, open);
+      },
+    },
+  };
+}
+
+describe("MetricsReceiver following a host that moves", () => {
+  it("disconnects the old endpoint when a host moves: after 100 moves only the last endpoint is connected and retried", async () => {
+    // 100 backends that take a connection and close it at once, so the receiver keeps redialing the
+    // endpoints it follows; its redials wait on a fake clock that only this test moves.
+    const backends: NonNullable<Awaited<ReturnType<typeof listener>>>[] = [];
+    try {
+      for (let i = 0; i < 100; i++) backends.push((await listener("127.0.0.1", 0))!);
+      const endpoints = backends.map((b) => `tcp://127.0.0.1:${b.port}`);
+      const last = endpoints[99]!;
+      const clock = new FakeClock();
+      const { transport, attempts } = countingTransport();
+      await using receiver = new MetricsReceiver({ socket: { clock, transport } });
+      const events = watch(receiver);
+      const left = () => new Set(events.seen.flatMap((e) => (e.type === "disconnected" ? [e.endpoint] : [])));
+      const stream = eventStream();
+      const changes: string[] = [];
+      const following = receiver.follow(stream, { onChange: (h, action, ep) => changes.push(`${h} ${action} ${ep}`) });
+      // Unsealed rich beacons for one name, each announcing another port at the same address.
+      endpoints.forEach((ep, i) => stream.push({ type: i === 0 ? "join" : "update", host: record("mover", { source: "disco-json", metricsEndpoint: ep }) }));
+      stream.end();
+      await following;
+      assert.equal(changes.filter((c) => c.startsWith("mover connect")).length, 100);
+      assert.deepEqual(
+        changes.filter((c) => c.startsWith("mover disconnect")),
+        endpoints.slice(0, 99).map((ep) => `mover disconnect ${ep}`),
+        "each move reports the endpoint left",
+      );
+      assert.deepEqual([...receiver.hosts], [["mover", last]]);
+      // Every endpoint was tried once and its connection ended (closed by the backend, or by the move).
+      await events.until(() => left().size === 100);
+      assert.deepEqual(
+        endpoints.map((ep) => attempts.get(ep)),
+        endpoints.map(() => 1),
+      );
+      // Four rounds of redials (2 s, the longest backoff, each): only the host's current endpoint is retried.
+      for (let round = 1; round <= 4; round++) {
+        const closed = events.seen.filter((e) => e.type === "disconnected" && e.endpoint === last).length;
+        clock.advance(2000);
+        assert.deepEqual(
+          endpoints.slice(0, 99).filter((ep) => attempts.get(ep) !== 1),
+          [],
+          `round ${round}: no endpoint the host left was retried`,
+        );
+        assert.equal(attempts.get(last), 1 + round);
+        await events.until(() => events.seen.filter((e) => e.type === "disconnected" && e.endpoint === last).length > closed);
+      }
+      assert.deepEqual(receiver.endpoints, [last], "one name, one endpoint");
+      events.stop();
+    } finally {
+      for (const b of backends) b.server.close();
+    }
+  });
+
+  it("keeps an endpoint a host left while another host or a --connect entry still uses it", async () => {
+    const clock = new FakeClock();
+    const { transport } = countingTransport();
+    await using receiver = new MetricsReceiver({ socket: { clock, transport } });
+    const [shared, fixed, away] = ["tcp://127.0.0.1:1", "tcp://127.0.0.1:2", "tcp://127.0.0.1:3"];
+    receiver.connect(fixed);
+    receiver.apply({ type: "join", host: record("a", { metricsEndpoint: shared }) });
+    receiver.apply({ type: "join", host: record("b", { metricsEndpoint: shared }) });
+    receiver.apply({ type: "join", host: record("c", { metricsEndpoint: fixed }) });
+    assert.deepEqual(receiver.apply({ type: "update", host: record("a", { metricsEndpoint: away }) }), { action: "connect", endpoint: away, previous: shared });
+    assert.deepEqual(receiver.endpoints.sort(), [shared, fixed, away].sort(), "b still uses the shared endpoint");
+    receiver.apply({ type: "update", host: record("b", { metricsEndpoint: away }) });
+    receiver.apply({ type: "update", host: record("c", { metricsEndpoint: away }) });
+    assert.deepEqual(receiver.endpoints.sort(), [fixed, away].sort(), "the shared one went with its last host; the fixed one stays");
+  });
+});
+
+describe("MetricsReceiver ties metrics to the connection they came from", () => {
+  it("takes from a host's endpoint no metric of a host followed elsewhere (a sealed host's name from another backend is dropped, counted); names no beacon claims and a --connect endpoint's as they come", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "disco-recv-"));
+    try {
+      await using a = await proxyAt(dir, "a");
+      await using b = await proxyAt(dir, "b");
+      await using c = await proxyAt(dir, "c");
+      await using receiver = new MetricsReceiver();
+      receiver.apply({ type: "join", host: record("plain", { metricsEndpoint: a.p.backend }) });
+      receiver.apply({ type: "join", host: record("vault", { sealed: true, metricsEndpoint: b.p.backend }) });
+      receiver.connect(c.p.backend);
+      const publishers = [new PubSocket(), new PubSocket(), new PubSocket()];
+      try {
+        const [pa, pb, pc] = publishers as [PubSocket, PubSocket, PubSocket];
+        pa.connect(a.p.frontend);
+        pb.connect(b.p.frontend);
+        pc.connect(c.p.frontend);
+        for (const p of publishers) await within(p.waitForSubscriber(), 5000, "the receiver's subscription through each proxy");
+        // Messages of one connection arrive in order: each forgery is handled before the genuine frame after it.
+        pa.send('metric vault {"door": "open", "_time": 1.0}');
+        pa.send('metric plain {"n": "1", "_time": 1.0}');
+        const first = await within(receiver.receive(), 5000, "a metric from plain's backend");
+        assert.deepEqual(first, { host: "plain", values: { n: "1", _time: 1 } });
+        assert.equal(receiver.foreignFrames, 1, "plain's backend cannot speak for the sealed host");
+        // A name no beacon leads anywhere (a sensor publishing through plain's proxy) is taken.
+        pa.send('metric sensor1 {"t": "21", "_time": 1.5}');
+        assert.deepEqual(await within(receiver.receive(), 5000, "a sensor's metric through plain's proxy"), { host: "sensor1", values: { t: "21", _time: 1.5 } });
+        pb.send('metric vault {"door": "shut", "_time": 2.0}');
+        assert.deepEqual(await within(receiver.receive(), 5000, "vault's own metric"), { host: "vault", values: { door: "shut", _time: 2 } });
+        pc.send('metric anyone {"x": "1", "_time": 3.0}');
+        assert.deepEqual(await within(receiver.receive(), 5000, "a metric from the fixed endpoint"), { host: "anyone", values: { x: "1", _time: 3 } });
+        assert.equal(receiver.foreignFrames, 1);
+        assert.equal(receiver.badFrames, 0);
+      } finally {
+        for (const p of publishers) await p.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,9 +5,11 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PubSocket, SubSocket } from "../../lib/zmtp/index.ts";
+import { encodeFrame, encodeGreeting, encodeSubscription, PubSocket, SubSocket } from "../../lib/zmtp/index.ts";
+import { FakeClock } from "./_clock.ts";
 import { within } from "./_peer.ts";
-import { commandFrame, joinFrames, pongCount, RawClient, subscriberBytes } from "./_raw.ts";
+import { commandFrame, joinFrames, PING_MARK, pongCount, RawClient, SUB_HELLO, subscriberBytes } from "./_raw.ts";
+import { CommandTap } from "./_tap.ts";
 import { watch } from "./_watch.ts";
 
 const te = new TextEncoder();
@@ -123,5 +125,97 @@ describe("publishers limit subscriptions", () => {
     real.write(concat([command({ type: "SUBSCRIBE", topic: te.encode("second") }), command({ type: "PING", ttlDs: 0, context: te.encode("2") })]));
     await real.until(() => pongs(real) >= 2);
     assert.equal(pub.send("second"), 1);
+  });
+});
+
+/** A ZMTP 3.0 peer's opening: a 3.0 greeting and READY as a SUB (3.0 has no PING: it is silent after this). */
+const HELLO_30 = joinFrames([encodeGreeting({ minor: 0 }), commandFrame({ type: "READY", metadata: [["Socket-Type", te.encode("SUB")]] })]);
+
+describe("bound sockets make room at a connection limit", () => {
+  it("a newcomer at maxConnectionsPerAddress evicts that address's peer silent longest past heartbeatTimeoutMs (ZMTP 3.0, no PING); none silent that long: refused; a peer answering PINGs stays", async () => {
+    const clock = new FakeClock();
+    const tap = new CommandTap();
+    await using pub = new PubSocket({ maxConnections: 3, maxConnectionsPerAddress: 2, heartbeatMs: 1000, heartbeatTimeoutMs: 3000, clock, transport: tap.transport });
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    const events = watch(pub);
+    const count = (type: "handshake" | "rejected", reason?: string) => events.count(type, reason);
+    // A disco SUB (3.1: PINGed, answers) and two silent 3.0 peers from 127.0.0.2, all at t = 0.
+    await using live = new SubSocket();
+    live.subscribe("m");
+    live.connect(ep);
+    await using a = await RawClient.open(ep, { localAddress: "127.0.0.2" });
+    await using b = await RawClient.open(ep, { localAddress: "127.0.0.2" });
+    a.write(HELLO_30);
+    b.write(HELLO_30);
+    await events.until(() => count("handshake") >= 3);
+    await within(pub.waitForSubscriber(), 5000, "the live subscriber");
+    const tick = async (ms: number, pongs: number) => {
+      clock.advance(ms);
+      await tap.waitFor("received", "PONG", pongs);
+    };
+    await tick(1000, 1);
+    // b speaks at t = 1500 (a 3.0 subscription, as a message): it is no longer the silent one.
+    clock.advance(500);
+    b.write(encodeFrame(encodeSubscription(true, te.encode("x"))));
+    await within(pub.waitForSubscriber(undefined, 2), 5000, "b's subscription");
+    await tick(500, 2);
+    // t = 2999: a has been silent just under the timeout: a newcomer from its address is refused.
+    clock.advance(999);
+    await using early = await RawClient.open(ep, { localAddress: "127.0.0.2" });
+    await early.until(() => early.ended);
+    assert.equal(count("rejected", "over-limit"), 1);
+    assert.equal(pub.stats.evicted, 0);
+    // t = 3000: a has been silent for the timeout: the next newcomer from 127.0.0.2 takes its slot.
+    await tick(1, 3);
+    await using c = await RawClient.open(ep, { localAddress: "127.0.0.2" });
+    c.write(HELLO_30);
+    await events.until(() => count("handshake") >= 4);
+    await a.until(() => a.ended);
+    assert.equal(count("rejected", "evicted"), 1);
+    assert.equal(pub.stats.evicted, 1);
+    assert.equal(b.ended, false, "b spoke 1.5 s ago");
+    // The socket is full (live, b, c) and nobody has been silent for the timeout: another address is refused.
+    await using other = await RawClient.open(ep, { localAddress: "127.0.0.3" });
+    await other.until(() => other.ended);
+    assert.equal(count("rejected", "over-limit"), 2);
+    assert.equal(pub.stats.evicted, 1);
+    assert.equal(pub.stats.connections, 3);
+    await served(pub, live, "m still served");
+    events.stop();
+  });
+
+  it("does not evict without heartbeats (the default): a full socket refuses, as before", async () => {
+    const clock = new FakeClock();
+    await using pub = new PubSocket({ maxConnections: 1, clock });
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    const events = watch(pub);
+    await using a = await RawClient.open(ep, { localAddress: "127.0.0.2" });
+    a.write(HELLO_30);
+    await events.until(() => events.count("handshake") >= 1);
+    clock.advance(3_600_000);
+    await using b = await RawClient.open(ep, { localAddress: "127.0.0.3" });
+    await b.until(() => b.ended);
+    assert.equal(a.ended, false);
+    assert.equal(pub.stats.evicted, 0);
+    assert.equal(pub.stats.refused, 1);
+    events.stop();
+  });
+});
+
+describe("bound sockets limit message frames", () => {
+  it("disconnects a peer whose message has more than maxParts frames; one at the limit is taken", async () => {
+    await using pub = new PubSocket({ maxParts: 4 });
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    const events = watch(pub);
+    const frames = (n: number) => Array.from({ length: n }, (_, i) => encodeFrame(new Uint8Array(0), { more: i < n - 1 }));
+    await using fits = await RawClient.open(ep);
+    fits.write(joinFrames([SUB_HELLO, ...frames(4), PING_MARK]));
+    await fits.until(() => ponged(fits));
+    await using over = await RawClient.open(ep);
+    over.write(joinFrames([SUB_HELLO, ...frames(5), PING_MARK]));
+    await over.until(() => over.ended);
+    assert.equal(events.count("rejected", "too-large"), 1);
+    assert.equal(fits.ended, false);
+    events.stop();
   });
 });

@@ -124,6 +124,30 @@ describe("sockets (disco to disco)", () => {
     assert.deepEqual(await within(xpub.receive(), 5000, "cancel"), [Uint8Array.of(0, 0x74)]);
   });
 
+  it("SubSocket.receiveFrom() names the connection each message came from; XPubSocket's own notices come from none", async () => {
+    await using one = new PubSocket();
+    await using two = new PubSocket();
+    const ep1 = await one.bind("tcp://127.0.0.1:0");
+    const ep2 = await two.bind("tcp://127.0.0.1:0");
+    await using sub = new SubSocket();
+    sub.subscribe("m");
+    sub.connect(ep1);
+    sub.connect(ep2);
+    await within(Promise.all([one.waitForSubscriber(), two.waitForSubscriber()]), 5000, "both subscriptions");
+    one.send("m1");
+    const first = await within(sub.receiveFrom(), 5000, "from one");
+    assert.deepEqual([text(first?.parts), first?.endpoint], [["m1"], ep1]);
+    two.send("m2");
+    const second = await within(sub.receiveFrom(), 5000, "from two");
+    assert.deepEqual([text(second?.parts), second?.endpoint], [["m2"], ep2]);
+    assert.match(second!.remote, /^127\.0\.0\.1:\d+$/);
+    await using xpub = new XPubSocket();
+    const ep3 = await xpub.bind("tcp://127.0.0.1:0");
+    sub.connect(ep3);
+    const notice = await within(xpub.receiveFrom(), 5000, "subscription notice");
+    assert.deepEqual(notice, { parts: [Uint8Array.of(1, 0x6d)], endpoint: "", remote: "" });
+  });
+
   it("SubSocket reconnects and resubscribes when the publisher restarts on the same port", async () => {
     const pub1 = new PubSocket({});
     const ep = await pub1.bind("tcp://127.0.0.1:0");
