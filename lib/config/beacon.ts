@@ -37,7 +37,7 @@ export interface BeaconConfig {
   readonly enabled: boolean;
   /** UDP port. @default 9000 */
   readonly port: number;
-  /** Address the receiver binds. @default "0.0.0.0" */
+  /** Address the receivers bind (beacons, and the vault listener's group on its interface). @default "0.0.0.0" */
   readonly listen: string;
   /** Beacon interval in ms (disco.py's `--delay`). @default 15000 */
   readonly intervalMs: number;

@@ -42,7 +42,10 @@ export interface BackendLimitsConfig {
   readonly handshakeTimeoutMs: number;
   /** ZMTP 3.1 PING to each peer this often (ms). @default 10000 */
   readonly heartbeatMs: number;
-  /** A 3.1 peer silent this long (no byte, no PONG) is dropped (ms). @default 30000, or 3 heartbeats when longer */
+  /**
+   * A 3.1 peer silent this long (no byte, no PONG) is dropped; a 3.0 peer (no PING in 3.0) silent this long
+   * gives its place to a newcomer at a connection limit (ms). @default 30000, or 3 heartbeats when longer
+   */
   readonly idleTimeoutMs: number;
   /** Longest subscription topic; longer ones are dropped and counted. @default 256 */
   readonly maxTopicBytes: number;
