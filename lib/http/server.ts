@@ -238,8 +238,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const pushCounters = setInterval(() => {
     if (!hub.size) return;
     hub.broadcast(encodeSseEvent("counters", JSON.stringify(fleet.counters())));
-    const seen: Record<string, number> = {};
-    for (const h of fleet.hosts()) if (!h.self) seen[h.host] = h.lastSeenUnixMs;
+    // fromEntries defines own properties: a host named "__proto__" (a valid name) is a key like any other,
+    // where assigning it to a plain object would set the prototype and drop it.
+    const seen = Object.fromEntries(fleet.hosts().filter((h) => !h.self).map((h) => [h.host, h.lastSeenUnixMs]));
     hub.broadcast(encodeSseEvent("seen", JSON.stringify(seen)));
   }, options.countersIntervalMs ?? 2000);
 

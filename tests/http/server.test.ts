@@ -53,15 +53,18 @@ describe("startHttpServer()", () => {
   it("/events pushes counters and when each peer was last heard (steady beacons raise no other event)", async () => {
     const { fleet } = testFleet();
     fleet.applyMembership("join", { host: "barn", state: "alive", lastSeenUnixMs: 1000, addresses: [] });
+    // A valid host name that a plain object's assignment would swallow (it sets the prototype).
+    fleet.applyMembership("join", { host: "__proto__", state: "alive", lastSeenUnixMs: 1000, addresses: [] });
     let barnSeenUnixMs = 1000;
-    fleet.setProviders({ counters: () => [{ name: "x_total", help: "x", type: "counter", value: 7 }], lastSeen: (host) => (host === "barn" ? barnSeenUnixMs : undefined) });
+    fleet.setProviders({ counters: () => [{ name: "x_total", help: "x", type: "counter", value: 7 }], lastSeen: (host) => (host === "self" ? undefined : barnSeenUnixMs) });
     await using server = await startHttpServer({ fleet, port: 0, countersIntervalMs: 20 });
     const res = await fetch(`${server.url}/events`);
     await readEvents(res, (e) => e.length >= 1);
     barnSeenUnixMs = 2000;
     const events = await readEvents(res, (e) => e.some((x) => x.event === "seen" && x.data.includes("2000")));
     assert.deepEqual(JSON.parse(events.find((e) => e.event === "counters")!.data), [{ name: "x_total", help: "x", type: "counter", value: 7 }]);
-    assert.deepEqual(JSON.parse(events.filter((e) => e.event === "seen").at(-1)!.data), { barn: 2000 });
+    const last = JSON.parse(events.filter((e) => e.event === "seen").at(-1)!.data) as Record<string, number>;
+    assert.deepEqual(Object.entries(last).sort(), [["__proto__", 2000], ["barn", 2000]]);
     await res.body?.cancel();
   });
 
