@@ -6,6 +6,7 @@
  */
 import { BeaconCounters, prepareBeacons, resolveBeaconSettings } from "../beacon/index.ts";
 import type { BeaconConfig, DiscoConfig } from "../config/index.ts";
+import { describeListenAddress } from "../net/index.ts";
 import { VERSION } from "../version.ts";
 import { errorMessage } from "./errors.ts";
 import { announcedOffers, offerConfig, type OfferConfig } from "../offers/index.ts";
@@ -56,7 +57,9 @@ export const beaconsBuilder: Builder<BeaconsSlice> = {
         log.warn(`beacons: hook ${JSON.stringify(spec.command)} on ${e.type} ${e.host.host}: ${outcome instanceof Error ? outcome.message : outcome.timedOut ? `killed after ${spec.timeoutMs} ms` : `exited ${outcome.exitCode}`}`, { task: "beacons" }),
       onSendError: (t, err) => log.warn(`beacons: send to ${t}:${settings.port} failed: ${errorMessage(err)}`, { task: "beacons" }),
     });
-    log.info(`beacons: sending to ${settings.targets.join(", ")} and listening on port ${beacons.port} (${settings.format}${settings.keyring && settings.format === "json" ? ", sealed" : ""})`, { task: "beacons", port: beacons.port });
+    const listen = slice.beacon.listen;
+    const hears = listen === "0.0.0.0" ? "" : `; listen = ${describeListenAddress(listen)}`;
+    log.info(`beacons: sending to ${settings.targets.join(", ")} and listening on port ${beacons.port} (${settings.format}${settings.keyring && settings.format === "json" ? ", sealed" : ""})${hears}`, { task: "beacons", port: beacons.port });
     return {
       run: ({ signal }) => beacons.run({ signal, goodbye: () => signal.reason !== "replaced" }),
       close: () => beacons.close(),

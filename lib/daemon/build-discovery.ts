@@ -7,6 +7,7 @@ import { DaemonError } from "./errors.ts";
 import { createDescriber, offerConfig, type OfferConfig } from "../offers/index.ts";
 import { sameSliceExcept } from "./plan.ts";
 import type { Builder } from "./types.ts";
+import { describeListenAddress } from "../net/index.ts";
 
 /** What the responder depends on: restart-worthy settings, and the self-description it answers with. */
 export interface DiscoverySlice {
@@ -51,7 +52,9 @@ export const discoveryBuilder: Builder<DiscoverySlice> = {
         describe: () => describe(),
         onResponder: (r) => void (responder = r),
         onListening: (address, port) => {
-          ctx.log.info(`discovery: answering on ${address}:${port} (${keyring ? "sealed" : "unsealed"})`, { task: "discovery", address, port });
+          // What one listen address hears is easy to get wrong: said once, as disco server and config check do.
+          const hears = address === "0.0.0.0" ? "" : `; listen = ${describeListenAddress(address)}`;
+          ctx.log.info(`discovery: answering on ${address}:${port} (${keyring ? "sealed" : "unsealed"})${hears}`, { task: "discovery", address, port });
           ready();
         },
       }),

@@ -72,7 +72,7 @@ describe("disco run (compiled binary)", () => {
     writeFileSync(file, config(discoveryPort, beaconPort, 'web = "http://one"'));
     await using daemon = spawn([disco, "run", "-c", file]);
     await using err = new LineReader(daemon.proc.stderr);
-    await err.waitFor(/discovery: answering on 127\.0\.0\.1:\d+ \(sealed\)/);
+    await err.waitFor(/discovery: answering on 127\.0\.0\.1:\d+ \(sealed\); listen = 127\.0\.0\.1 on lo only: unicast to it and broadcasts to 127\.255\.255\.255/);
     await err.waitFor(/beacons: join daemon-1 \(127\.0\.0\.1\)/, { what: "its own sealed beacon heard back" });
     assert.deepEqual(ask(discoveryPort), { web: "http://one" });
 
