@@ -3,6 +3,7 @@
  * timestamps unless the caller turns them off (journald stamps lines itself, so the CLI turns them off when
  * `$JOURNAL_STREAM` is set). The logger only formats: where a line goes is the caller's `write`.
  */
+import { escapeForTerminal, jsonForTerminal } from "../text/index.ts";
 
 /** Log levels, least to most severe. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -46,7 +47,7 @@ export interface Logger {
 /** `key=value`, the value quoted (JSON string syntax) when it is empty or holds spaces, quotes, `=` or controls. */
 function textField(key: string, value: string | number | boolean): string {
   const s = String(value);
-  return `${key}=${s === "" || /[\s"=\\\p{Cc}]/u.test(s) ? JSON.stringify(s) : s}`;
+  return `${escapeForTerminal(key)}=${s === "" || /[\s"=\\\p{Cc}]/u.test(s) ? jsonForTerminal(s) : escapeForTerminal(s)}`;
 }
 
 /** A field whose name would replace `level`, `msg` or `time` in a JSON line gets a leading `_`. */
@@ -81,15 +82,17 @@ export function createLogger(options: LoggerOptions): Logger {
       obj["level"] = level;
       obj["msg"] = message;
       for (const [k, v] of Object.entries(all)) obj[fieldName(k)] = typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
-      options.write(prefix + JSON.stringify(obj));
+      options.write(prefix + jsonForTerminal(obj));
       return;
     }
     const head = `${prefix}${time !== undefined ? `${time} ` : ""}${level.padEnd(5)} `;
     const tail = Object.entries(all).map(([k, v]) => textField(k, v)).join(" ");
     const lines = message.split(/\r\n|\n|\r/);
+    // Messages carry what peers sent (a ZMTP peer's reason, a hook's output): escaped, as every line for
+    // people is, so a `disco run` in a terminal (or `journalctl -o cat`) cannot be rewritten by them.
     lines.forEach((l, i) => {
       const last = i === lines.length - 1;
-      options.write(head + l + (last && tail ? `${l ? " " : ""}${tail}` : ""));
+      options.write(head + escapeForTerminal(l) + (last && tail ? `${l ? " " : ""}${tail}` : ""));
     });
   };
   const make = (bound: LogFields): Logger => ({

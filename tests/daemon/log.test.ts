@@ -35,6 +35,16 @@ describe("createLogger() text", () => {
     log.warn("task failed", { task: "discovery", restarts: 2, ok: false, error: 'bind EADDRINUSE "0.0.0.0"', empty: "" });
     assert.deepEqual(lines, [String.raw`warn  task failed task=discovery restarts=2 ok=false error="bind EADDRINUSE \"0.0.0.0\"" empty=""`]);
   });
+  it("escapes control and bidi characters a peer put in a message or a field, in text and JSON", () => {
+    const { log, lines } = capture({ timestamps: false });
+    log.warn("metrics: rejected peer: no\x1b]52;c;aGk=\x07\x1b[2J\u202e", { reason: "x\x9b2J\u202e" });
+    assert.deepEqual(lines, [String.raw`warn  metrics: rejected peer: no\x1b]52;c;aGk=\x07\x1b[2J\u202e reason="x\u009b2J\u202e"`]);
+    const json = capture({ format: "json", timestamps: false });
+    json.log.warn("no\x9b\u202e", { reason: "\u2066" });
+    assert.equal(json.lines[0], String.raw`{"level":"warn","msg":"no\u009b\u202e","reason":"\u2066"}`);
+    assert.equal(/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.test(lines.join("") + json.lines.join("")), false);
+  });
+
   it("gives every line of a multi-line message its time and level; fields follow the last", () => {
     const { log, lines } = capture();
     log.error("reload refused, the running config stays:\n  [beacon] port: must be 1..65535", { generation: 1 });
