@@ -2,7 +2,7 @@
  * The rich beacon's JSON payload: who the host is and what it offers. Pure: bytes <-> validated values.
  * Unknown fields are ignored (newer senders may add some); known fields are checked strictly.
  */
-import { HOST_NAME_RULE, isValidHostName } from "../text/index.ts";
+import { HOST_NAME_RULE, isAddressLiteral, isValidHostName } from "../text/index.ts";
 import { BeaconFrameError } from "./errors.ts";
 
 /** Version of the JSON payload. */
@@ -37,9 +37,6 @@ export interface RichBeacon {
 }
 
 const BOOT = /^[0-9a-f]{16}$/;
-// An announced address is an IP literal (v4 dotted, or v6 hex, colons and dots): never free text, since it
-// is printed, logged and handed to hooks in DISCO_ADDRESSES.
-const ADDRESS = /^[0-9A-Fa-f:.]{2,45}$/;
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
 
@@ -113,7 +110,7 @@ export function decodeRichBeacon(payload: Uint8Array): RichBeacon {
     fail("'interval_ms' must be a whole number from 100 to 86400000");
   }
   const addresses = strList(o, "addresses", 32, 64) ?? [];
-  if (!addresses.every((a) => ADDRESS.test(a))) fail("'addresses' must be IP addresses");
+  if (!addresses.every(isAddressLiteral)) fail("'addresses' must be IP addresses");
   const version = str(o, "version", 64);
   const services = o["services"];
   if (services !== undefined && (typeof services !== "object" || services === null || Array.isArray(services))) fail("'services' must be an object");

@@ -9,7 +9,7 @@
  * retry   id(16, the query's) time_ms(8) challenge(16)         (the query again, with the challenge)
  * ```
  */
-import { HOST_NAME_RULE, isValidHostName } from "../text/index.ts";
+import { HOST_NAME_RULE, isAddressLiteral, isValidHostName } from "../text/index.ts";
 import { ProtocolError } from "./errors.ts";
 import { NONCE_BYTES } from "./frame.ts";
 
@@ -162,9 +162,6 @@ export function encodeAnswerJson(id: Uint8Array, timeMs: number, descriptionJson
   return out;
 }
 
-/** An IP literal (v4 dotted, or v6 hex, colons and dots), as rich beacons check their addresses. */
-const ADDRESS = /^[0-9A-Fa-f:.]{2,45}$/;
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -182,8 +179,8 @@ export function toSelfDescription(v: unknown): SelfDescription {
   const { host, addresses, version, uptimeSec, services, interfaces } = v;
   // The name reaches terminals, hooks and file names: the one strict rule, as for beacons and metrics.
   if (typeof host !== "string" || !isValidHostName(host)) bad(`description.host must be ${HOST_NAME_RULE}`);
-  // Addresses are printed, logged and handed to hooks: IP literals only, never free text (as in beacons).
-  if (!Array.isArray(addresses) || addresses.length > 256 || !addresses.every((a) => typeof a === "string" && ADDRESS.test(a))) bad("description.addresses must be a list of IP addresses");
+  // Addresses are printed, logged and handed to hooks: IP literals only (lib/text's rule, as in beacons).
+  if (!Array.isArray(addresses) || addresses.length > 256 || !addresses.every((a) => typeof a === "string" && isAddressLiteral(a))) bad("description.addresses must be a list of IP addresses");
   if (typeof version !== "string" || version.length > 64) bad("description.version must be a string");
   if (typeof uptimeSec !== "number" || !Number.isFinite(uptimeSec) || uptimeSec < 0) bad("description.uptimeSec must be a non-negative number");
   if (!isRecord(services)) bad("description.services must be an object");
