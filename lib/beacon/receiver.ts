@@ -76,8 +76,10 @@ export class BeaconIngest {
   readonly #o: BeaconIngestOptions;
   // Separate replay state for sealed and unsealed rich beacons: a forged unsealed beacon must not move a
   // sealed host's boot or sequence (its real beacons would then look replayed), nor evict it from the guard.
-  readonly #sealedGuard = new SequenceGuard();
-  readonly #unsealedGuard = new SequenceGuard();
+  // The guards remember at least every host the table can hold (read when a host is added: a reload may
+  // change the table's capacity).
+  readonly #sealedGuard = new SequenceGuard({ maxHosts: () => this.#o.table?.maxHosts ?? GUARD_HOSTS });
+  readonly #unsealedGuard = new SequenceGuard({ maxHosts: () => this.#o.table?.maxHosts ?? GUARD_HOSTS });
   readonly #acceptUnsealed: boolean;
   readonly #defaultIntervalMs: number;
   readonly #vaultIntervalMs: number;
@@ -150,8 +152,6 @@ export class BeaconIngest {
   #applyRich(rich: RichBeacon, d: Datagram, sealed: boolean): ReceivedBeacon | undefined {
     const guard = sealed ? this.#sealedGuard : this.#unsealedGuard;
     const table = this.#o.table;
-    // The guards remember at least every host the table can hold.
-    guard.maxHosts = table?.maxHosts ?? GUARD_HOSTS;
     // An unsealed beacon's interval is capped as the table caps it: a forged one cannot hold the real
     // boot back for a day.
     const intervalMs = sealed ? rich.intervalMs : Math.min(rich.intervalMs, table?.maxUnsealedIntervalMs ?? rich.intervalMs);

@@ -25,8 +25,11 @@ import { missedBeacon } from "./_quiet.ts";
 
 /** Options for {@link SequenceGuard}. */
 export interface SequenceGuardOptions {
-  /** Hosts remembered; the least recently heard is forgotten first (see {@link SequenceGuard.maxHosts}). @default 4096 */
-  maxHosts?: number;
+  /**
+   * Hosts remembered; the least recently heard is forgotten first. A function is read each time a new host
+   * is added, so the guard follows a capacity that changes (the membership table's, on a reload). @default 4096
+   */
+  maxHosts?: number | (() => number);
   /** Boots remembered per host besides the current one. @default 8 */
   maxOldBoots?: number;
 }
@@ -73,7 +76,7 @@ function isQuiet(b: Boot, nowMs: number): boolean {
 /** Remembers each host's current boot and the boots it has seen, with their highest sequence numbers. */
 export class SequenceGuard {
   #hosts = new Map<string, Entry>();
-  #maxHosts: number;
+  readonly #maxHosts: number | (() => number);
   readonly #maxOldBoots: number;
 
   constructor(options: SequenceGuardOptions = {}) {
@@ -81,16 +84,10 @@ export class SequenceGuard {
     this.#maxOldBoots = options.maxOldBoots ?? 8;
   }
 
-  /**
-   * Hosts remembered. Settable, so the guard can follow the membership table's capacity (a smaller value
-   * forgets the least recently heard hosts at the next new one).
-   */
+  /** Hosts remembered now (a smaller value forgets the least recently heard hosts at the next new one). */
   get maxHosts(): number {
-    return this.#maxHosts;
-  }
-
-  set maxHosts(n: number) {
-    this.#maxHosts = Math.max(1, n);
+    const m = this.#maxHosts;
+    return Math.max(1, typeof m === "number" ? m : m());
   }
 
   /**
@@ -105,7 +102,8 @@ export class SequenceGuard {
     const e = this.#hosts.get(b.host);
     if (!e) {
       this.#hosts.set(b.host, { current: { boot: b.boot, seq: b.seq, lastMs: nowMs, intervalMs: b.intervalMs, ended: b.bye === true }, others: [] });
-      while (this.#hosts.size > this.#maxHosts) this.#hosts.delete(this.#hosts.keys().next().value!);
+      const max = this.maxHosts;
+      while (this.#hosts.size > max) this.#hosts.delete(this.#hosts.keys().next().value!);
       return "fresh";
     }
     // Most recently heard last, so the least recently heard host is forgotten first.

@@ -250,10 +250,12 @@ describe("SequenceGuard", () => {
   });
 
   it("stays bounded, and follows a new maxHosts", () => {
-    const g = new SequenceGuard({ maxHosts: 10 });
+    assert.equal(new SequenceGuard({ maxHosts: 10 }).maxHosts, 10);
+    let capacity = 10;
+    const g = new SequenceGuard({ maxHosts: () => capacity });
     for (let i = 0; i < 100; i++) g.admit({ host: `h${i}`, boot: "b", seq: 0, intervalMs: 1000 }, i);
     assert.equal(g.size, 10);
-    g.maxHosts = 50;
+    capacity = 50;
     for (let i = 100; i < 200; i++) g.admit({ host: `h${i}`, boot: "b", seq: 0, intervalMs: 1000 }, i);
     assert.equal(g.size, 50);
   });
