@@ -284,17 +284,23 @@ export interface TickerOptions {
   table: MembershipTable;
   /** Longest wait between checks for missed beacons, in ms. @default 100 */
   tickMs?: number;
+  /**
+   * Return once the table holds no host: for a table nothing feeds any more (its hosts can only go
+   * suspect, failed and be forgotten, and none can join). @default false
+   */
+  untilEmpty?: boolean;
 }
 
 /**
- * Calls `table.tick()` until the signal aborts: at the moment the next host is due to change state, and
- * at least every `tickMs` (beacons heard meanwhile can move deadlines).
+ * Calls `table.tick()` until the signal aborts (or, with `untilEmpty`, the table is empty): at the moment
+ * the next host is due to change state, and at least every `tickMs` (beacons heard meanwhile can move
+ * deadlines).
  */
 export async function runMembershipTicker(options: TickerOptions): Promise<void> {
   const { signal, table } = options;
   const tickMs = options.tickMs ?? 100;
   try {
-    while (!signal.aborted) {
+    while (!signal.aborted && !(options.untilEmpty && table.size === 0)) {
       await sleep(Math.max(1, Math.min(tickMs, table.msUntilNextChange() ?? tickMs)), undefined, { signal });
       table.tick();
     }

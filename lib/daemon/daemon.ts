@@ -5,7 +5,7 @@
  * in place; any failure leaves the running generation as it was and says why.
  */
 import { Subscribers } from "../async/index.ts";
-import { MembershipTable, membershipOptionsOf, type BeaconIdentity, type HookSpawner } from "../beacon/index.ts";
+import { MembershipTable, membershipOptionsOf, runMembershipTicker, type BeaconIdentity, type HookSpawner } from "../beacon/index.ts";
 import type { GpioLines } from "../gpio/index.ts";
 import type { Metric, MetricsProxy } from "../metrics/index.ts";
 import { DaemonError, errorMessage } from "./errors.ts";
@@ -222,12 +222,8 @@ export class Daemon {
     if (!table || this.#sweepStop || this.#stopping) return;
     const stop = new AbortController();
     this.#sweepStop = stop;
-    void (async () => {
-      while (!stop.signal.aborted && table.hosts().length > 0) {
-        await this.#clock.sleep(Math.max(1, table.msUntilNextChange() ?? 1000), stop.signal);
-        if (!stop.signal.aborted) table.tick();
-      }
-    })().finally(() => {
+    // No beacon can move a deadline now: waking at each host's next change is enough.
+    void runMembershipTicker({ signal: stop.signal, table, tickMs: 60_000, untilEmpty: true }).finally(() => {
       if (this.#sweepStop === stop) this.#sweepStop = undefined;
     });
   }

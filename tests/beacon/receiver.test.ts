@@ -160,4 +160,14 @@ describe("runMembershipTicker()", () => {
     await runMembershipTicker({ signal: ac.signal, table, tickMs: 1 });
     assert.equal(ticks, 3);
   });
+
+  it("with untilEmpty, returns once the table holds no host (and does not tick an empty one)", async () => {
+    let hosts = 2;
+    let ticks = 0;
+    const table = { get size() { return hosts; }, tick: () => void (ticks++, hosts--), msUntilNextChange: () => 1 } as unknown as MembershipTable;
+    await runMembershipTicker({ signal: new AbortController().signal, table, tickMs: 60_000, untilEmpty: true });
+    assert.deepEqual([ticks, hosts], [2, 0]);
+    await runMembershipTicker({ signal: new AbortController().signal, table, untilEmpty: true });
+    assert.equal(ticks, 2);
+  });
 });
