@@ -22,21 +22,38 @@ export const DEFAULT_CONFIG_PATH = "/etc/disco.toml";
  * @throws {ConfigError} when the file cannot be read or has problems
  */
 export function loadConfigFile(path: string | undefined): { config: DiscoConfig; file?: string } {
+  const read = readConfigText(path);
+  return read ? configFromText(read.text, read.file) : { config: parseConfig("") };
+}
+
+/**
+ * The config file's text, read once.
+ * @returns undefined when `path` is undefined and the default file does not exist (every default applies)
+ * @throws {ConfigError} when the file cannot be read
+ */
+function readConfigText(path: string | undefined): { text: string; file: string } | undefined {
   const file = path ?? DEFAULT_CONFIG_PATH;
-  let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    return { text: readFileSync(file, "utf8"), file };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (path === undefined && code === "ENOENT") return { config: parseConfig("") };
+    if (path === undefined && code === "ENOENT") return undefined;
     throw new ConfigError([{ key: "", message: fileProblem(code, "config file") }], file, { cause: err });
   }
+}
+
+/** A secret file's path as the config names it, taken relative to the config file. */
+function besideConfig(file: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(dirname(file), p);
+}
+
+/** The text validated against this host's interfaces, its secret files' paths made relative to `file`. */
+function configFromText(text: string, file: string): { config: DiscoConfig; file: string } {
   const interfaces = [...new Set(listIpv4Interfaces().map((i) => i.name))];
   const config = parseConfig(text, { file, interfaces });
-  const near = (p: string | undefined) => (p === undefined || isAbsolute(p) ? p : resolve(dirname(file), p));
   const d = config.discovery;
-  const passwordFile = near(d.passwordFile);
-  const keyFile = near(d.keyFile);
+  const passwordFile = d.passwordFile !== undefined ? besideConfig(file, d.passwordFile) : undefined;
+  const keyFile = d.keyFile !== undefined ? besideConfig(file, d.keyFile) : undefined;
   const discovery = { ...d, ...(passwordFile !== undefined && { passwordFile }), ...(keyFile !== undefined && { keyFile }) };
   return { config: { ...config, discovery }, file };
 }
@@ -47,31 +64,26 @@ type SecretFileKeys = Pick<DiscoConfig["discovery"], "passwordFile" | "keyFile" 
 /**
  * {@link loadConfigFile}, and the secret files it names read and checked, with every problem of both at
  * once: a key file that is missing is reported beside a port out of range, each problem with the line of
- * the key that named the file. What `disco config check` and a daemon's start and reload report.
+ * the key that named the file. What `disco config check` and a daemon's start and reload report. The
+ * config file is read once.
  * @throws {ConfigError} with every problem
  */
 export function loadConfigChecked(path: string | undefined): { config: DiscoConfig; file?: string } {
-  let loaded: { config: DiscoConfig; file?: string } | undefined;
+  const read = readConfigText(path);
+  if (!read) return { config: parseConfig("") };
+  const { text, file } = read;
+  let loaded: { config: DiscoConfig; file: string } | undefined;
   const problems: ConfigProblem[] = [];
   let keys: Partial<SecretFileKeys> | undefined;
-  let file: string | undefined;
   try {
-    loaded = loadConfigFile(path);
-    file = loaded.file;
+    loaded = configFromText(text, file);
     keys = loaded.config.discovery;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);
-    file = err.file;
-    keys = file !== undefined ? rawSecretFileKeys(file) : undefined;
+    keys = rawSecretFileKeys(text, file);
   }
-  if (keys && file !== undefined) {
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      // unreadable: its problem is in the list already
-    }
+  if (keys) {
     const map = locateKeys(text);
     for (const p of secretFileProblems(keys)) {
       const line = lineOf(map, p.key);
@@ -83,16 +95,16 @@ export function loadConfigChecked(path: string | undefined): { config: DiscoConf
 }
 
 /** The secret-file keys of a config that does not validate (but may still be TOML). */
-function rawSecretFileKeys(file: string): Partial<SecretFileKeys> | undefined {
+function rawSecretFileKeys(text: string, file: string): Partial<SecretFileKeys> | undefined {
   let d: unknown;
   try {
-    d = (parse(readFileSync(file, "utf8")) as Record<string, unknown>)["discovery"];
+    d = (parse(text) as Record<string, unknown>)["discovery"];
   } catch {
     return undefined;
   }
   if (typeof d !== "object" || d === null) return undefined;
   const o = d as Record<string, unknown>;
-  const near = (p: unknown) => (typeof p !== "string" ? undefined : isAbsolute(p) ? p : resolve(dirname(file), p));
+  const near = (p: unknown) => (typeof p === "string" ? besideConfig(file, p) : undefined);
   const passwordFile = near(o["password_file"]);
   const keyFile = near(o["key_file"]);
   return { ...(passwordFile !== undefined && { passwordFile }), ...(keyFile !== undefined && { keyFile }) };
