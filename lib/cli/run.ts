@@ -168,11 +168,11 @@ export const command: Command = {
           if (err instanceof UsageError) return daemon.refuseReload([err.message]);
           return daemon.refuseReload([errorMessage(err)]);
         }
-        // What [daemon] changes do: said in the log, and to whoever asked (`disco reload` prints notes).
+        // What [daemon] changes do: the daemon's "reloaded" line carries them, and `disco reload` prints them
+        // (a refused reload changes nothing, so it says nothing of them).
         const notes: string[] = [];
         if (next.config.daemon.controlSocket !== socketPath) notes.push(`[daemon] control_socket takes effect at the next start (still ${socketPath})`);
         if (next.config.daemon.stateDirectory !== input.config.daemon.stateDirectory) notes.push("[daemon] state_directory takes effect at the next start");
-        for (const n of notes) log.warn(n);
         const format = next.config.daemon.logFormat;
         const outcome = await daemon.reload(next, format !== log.format ? [...notes, `log_format ${format}`] : notes);
         if (outcome.ok) log.setFormat(format);
