@@ -1,10 +1,13 @@
 /**
  * The disco version. {@link VERSION} is what discovery answers and beacons carry; {@link versionLine} is what
- * `--version` prints: the version, the commit the binary was built from, the target and the Bun runtime.
+ * `--version` prints: the version, the commit the binary was built from, the target, the Bun runtime and what
+ * seals datagrams (OpenSSL's libcrypto, or node:crypto where that library is missing).
  *
  * The commit is baked in by `scripts/build.ts` (`bun build --define DISCO_COMMIT=...`); it is never read from
  * git at run time. Code run from source (`bun main.ts`) has no baked commit and says `source`.
  */
+import { aeadBackend } from "./crypto/index.ts";
+
 export const VERSION = "0.2.0";
 
 declare const DISCO_COMMIT: string | undefined;
@@ -14,10 +17,10 @@ export const BUILD_COMMIT: string = typeof DISCO_COMMIT === "string" && DISCO_CO
 
 /**
  * The `--version` line.
- * @returns e.g. `disco 0.2.0 (3f2a1bc, linux-arm64, bun 1.4.5)`
+ * @returns e.g. `disco 0.2.0 (3f2a1bc, linux-arm64, bun 1.4.5, AES-GCM by OpenSSL (libcrypto.so.3))`
  */
 export function versionLine(): string {
-  return `disco ${VERSION} (${BUILD_COMMIT}, ${process.platform}-${process.arch}, bun ${process.versions.bun ?? "?"})`;
+  return `disco ${VERSION} (${BUILD_COMMIT}, ${process.platform}-${process.arch}, bun ${process.versions.bun ?? "?"}, AES-GCM by ${aeadBackend()})`;
 }
 
 /**

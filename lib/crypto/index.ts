@@ -30,6 +30,7 @@ export {
   sealAesGcmInto,
   sealAesGcmSync,
   sealingKey,
+  aeadBackend,
   type AeadKey,
   type Keyring,
   type RingKey,

@@ -3,11 +3,14 @@
  * header as additional data. Each raw key is expanded with HKDF into a per-purpose AEAD key, so the same
  * key can serve discovery and beacons without ever reusing a (key, nonce) pair across purposes by accident.
  *
- * Per-datagram AES-GCM runs synchronously through `node:crypto` (BoringSSL in Bun): WebCrypto hands every
- * call to a worker thread and back, which held the sealed paths to about a third of a bare socket.
- * WebCrypto stays for the start-up work (HKDF, PBKDF2).
+ * Per-datagram AES-GCM runs synchronously: through the system's OpenSSL with a context per key, which keeps
+ * its key schedule (`_libcrypto.ts`), or, where that library is missing, through `node:crypto` (BoringSSL in
+ * Bun), which builds a cipher per call. Both give the same bytes. WebCrypto hands every call to a worker
+ * thread and back, which held the sealed paths to about a third of a bare socket; it stays for the start-up
+ * work (HKDF, PBKDF2).
  */
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
+import { loadLibcrypto, LIBCRYPTO_PATH, type NativeGcm } from "./_libcrypto.ts";
 import { bytesEqual } from "../bytes.ts";
 import { OpenError, KeyError } from "./errors.ts";
 import { hkdfSha256, KEY_BYTES, KEY_ID_BYTES } from "./keys.ts";
@@ -19,8 +22,18 @@ export const TAG_BYTES = 16;
 
 const enc = new TextEncoder();
 
-/** A 32-byte AES-256-GCM key for the synchronous functions (`node:crypto` secret key object). */
-export type AeadKey = KeyObject;
+/** A 32-byte AES-256-GCM key for the synchronous functions. */
+export interface AeadKey {
+  /** The key for `node:crypto`. */
+  readonly object: KeyObject;
+  /** OpenSSL contexts with the key schedule done, when libcrypto is there. */
+  readonly native: NativeGcm | undefined;
+}
+
+/** Which implementation seals and opens datagrams in this process: for logs and `--version`. */
+export function aeadBackend(): string {
+  return loadLibcrypto() ? `OpenSSL (${LIBCRYPTO_PATH})` : "node:crypto";
+}
 
 /** One usable key: its public id and the AEAD key. */
 export interface RingKey {
@@ -62,7 +75,7 @@ export async function createKeyring(rawKeys: readonly Uint8Array<ArrayBuffer>[],
  */
 export function importAeadKey(raw: Uint8Array): AeadKey {
   if (raw.length !== KEY_BYTES) throw new KeyError(`an AES-256 key is ${KEY_BYTES} bytes, got ${raw.length}`);
-  return createSecretKey(raw);
+  return { object: createSecretKey(raw), native: loadLibcrypto()?.gcm(raw) };
 }
 
 /** Nonces handed out from one CSPRNG fill, 256 at a time. */
@@ -101,7 +114,11 @@ export function sealAesGcmSync(key: AeadKey, nonce: Uint8Array, aad: Uint8Array,
 export function sealAesGcmInto(key: AeadKey, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
   const end = offset + plaintext.length + TAG_BYTES;
   if (out.length < end) throw new RangeError(`need ${end - offset} bytes at offset ${offset}, have ${out.length - offset}`);
-  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+  if (key.native && nonce.length === NONCE_BYTES) {
+    key.native.sealInto(nonce, aad, plaintext, out, offset);
+    return end;
+  }
+  const cipher = createCipheriv("aes-256-gcm", key.object, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
   out.set(cipher.update(plaintext), offset);
   cipher.final(); // GCM is a stream mode: final() adds no bytes
@@ -118,8 +135,13 @@ export function sealAesGcmInto(key: AeadKey, nonce: Uint8Array, aad: Uint8Array,
 export function openAesGcmSync(key: AeadKey, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array<ArrayBuffer> {
   if (sealed.length < TAG_BYTES) throw new OpenError("auth", "the sealed bytes are shorter than the tag");
   const end = sealed.length - TAG_BYTES;
+  if (key.native && nonce.length === NONCE_BYTES) {
+    const plain = key.native.open(nonce, 0, aad, aad.length, sealed, 0, end);
+    if (plain === undefined) throw new OpenError("auth", "the frame did not authenticate (wrong key or altered bytes)");
+    return plain;
+  }
   try {
-    const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv("aes-256-gcm", key.object, nonce, { authTagLength: TAG_BYTES });
     decipher.setAAD(aad);
     decipher.setAuthTag(sealed.subarray(end));
     const plain = decipher.update(sealed.subarray(0, end));
@@ -141,9 +163,10 @@ export function openAesGcmSync(key: AeadKey, nonce: Uint8Array, aad: Uint8Array,
  */
 export function openAesGcmAt(key: AeadKey, datagram: Uint8Array, nonceAt: number, aadBytes: number): Uint8Array | undefined {
   const end = datagram.length - TAG_BYTES;
-  if (end < aadBytes || nonceAt + NONCE_BYTES > datagram.length) return undefined;
+  if (aadBytes < 0 || end < aadBytes || nonceAt < 0 || nonceAt + NONCE_BYTES > datagram.length) return undefined;
+  if (key.native) return key.native.open(datagram, nonceAt, datagram, aadBytes, datagram, aadBytes, end);
   try {
-    const decipher = createDecipheriv("aes-256-gcm", key, datagram.subarray(nonceAt, nonceAt + NONCE_BYTES), { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv("aes-256-gcm", key.object, datagram.subarray(nonceAt, nonceAt + NONCE_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAAD(datagram.subarray(0, aadBytes));
     decipher.setAuthTag(datagram.subarray(end));
     const plain = decipher.update(datagram.subarray(aadBytes, end));

@@ -75,7 +75,7 @@ describe("scripts/release.ts", () => {
       for (const prog of ["disco", "disco-server", "disco-client"]) {
         const r = exec(prog, ["--version"]);
         assert.equal(r.code, 0, r.err);
-        assert.match(r.out, new RegExp(`^disco ${version.replaceAll(".", "\\.")} \\([0-9a-f]{7,}(-dirty)?, linux-${arch}, bun \\d+\\.\\d+\\.\\d+\\)\n$`));
+        assert.match(r.out, new RegExp(`^disco ${version.replaceAll(".", "\\.")} \\([0-9a-f]{7,}(-dirty)?, linux-${arch}, bun \\d+\\.\\d+\\.\\d+, AES-GCM by (OpenSSL \\(libcrypto\\.so\\.3\\)|node:crypto)\\)\n$`));
       }
       assert.match(exec("disco-server", ["--help"]).out, /^Usage: disco-server /);
       assert.match(exec("disco-client", ["--help"]).out, /^Usage: disco-client /);
