@@ -19,9 +19,38 @@ export function qemuUserUnavailable(): string | undefined {
   return missing.length ? `arm64 tests skipped: missing ${missing.join(", ")} (apt-get install qemu-user-static libc6-arm64-cross)` : undefined;
 }
 
-/** The command prefix that runs an arm64 program under qemu-user. */
+/** Where {@link prepareArm64Libcrypto} unpacks Debian's arm64 libssl3 (libcrypto.so.3, as a Pi has it). */
+export const ARM64_LIBSSL = join(ROOT, ".cache", "arm64-libssl");
+const ARM64_LIBCRYPTO_DIR = join(ARM64_LIBSSL, "usr", "lib", "aarch64-linux-gnu");
+
+/**
+ * Fetches the arm64 build of the libssl3 package this machine's apt would install (same version, from the
+ * same Debian mirror) and unpacks it under `.cache/`, once: arm64 programs under {@link underQemu} then seal
+ * with OpenSSL as on a Pi, not with the node:crypto fallback.
+ * @returns undefined when it is there, or why it could not be fetched
+ */
+export function prepareArm64Libcrypto(): string | undefined {
+  if (existsSync(join(ARM64_LIBCRYPTO_DIR, "libcrypto.so.3"))) return undefined;
+  const script = `set -eu
+    for p in libssl3t64 libssl3; do u=$(apt-get download --print-uris "$p" 2>/dev/null | awk '{print $1}' | tr -d "'"); [ -n "$u" ] && break; done
+    [ -n "$u" ] || { echo "apt knows no libssl3 package" >&2; exit 1; }
+    u=$(printf '%s' "$u" | sed 's/_[a-z0-9]*\.deb$/_arm64.deb/')
+    t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
+    curl -fsS --max-time 120 -o "$t/l.deb" "$u"
+    dpkg-deb -x "$t/l.deb" "$t/x"
+    rm -rf "$1"; mkdir -p "$(dirname "$1")"; mv "$t/x" "$1"`;
+  const r = Bun.spawnSync(["sh", "-c", script, "sh", ARM64_LIBSSL], { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode === 0 && existsSync(join(ARM64_LIBCRYPTO_DIR, "libcrypto.so.3"))) return undefined;
+  return `the arm64 libcrypto.so.3 (Debian's libssl3) could not be fetched: ${r.stderr.toString().trim() || `exit ${r.exitCode}`}`;
+}
+
+/**
+ * The command prefix that runs an arm64 program under qemu-user, with the arm64 libcrypto on its library path
+ * once {@link prepareArm64Libcrypto} has fetched it.
+ */
 export function underQemu(program: string, ...args: string[]): string[] {
-  return [QEMU_AARCH64, "-cpu", "cortex-a53", "-L", ARM64_SYSROOT, program, ...args];
+  const ssl = existsSync(join(ARM64_LIBCRYPTO_DIR, "libcrypto.so.3")) ? ["-E", `LD_LIBRARY_PATH=${ARM64_LIBCRYPTO_DIR}`] : [];
+  return [QEMU_AARCH64, "-cpu", "cortex-a53", "-L", ARM64_SYSROOT, ...ssl, program, ...args];
 }
 
 let built = false;

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { freeUdpPort, ROOT } from "../_bin.ts";
 import { ProcLines } from "../metrics/_proc.ts";
-import { buildArm64, qemuUserUnavailable, underQemu } from "../_qemu.ts";
+import { buildArm64, prepareArm64Libcrypto, qemuUserUnavailable, underQemu } from "../_qemu.ts";
 
 const why = qemuUserUnavailable();
 if (why) console.log(why);
@@ -36,11 +36,15 @@ describe("linux-arm64 build under qemu-user (cortex-a53)", { skip: why }, () => 
     assert.equal(elf, "183", "an AArch64 ELF");
   });
 
-  it("--version names linux-arm64, from the binary and both links", { timeout: 60_000 }, () => {
+  it("--version names linux-arm64 and OpenSSL's AES-GCM (as a Pi's libssl3 gives it), from the binary and both links", { timeout: 180_000 }, () => {
+    const noSsl = prepareArm64Libcrypto();
+    if (noSsl && process.env.CI === "true") assert.fail(noSsl);
+    if (noSsl) console.log(`${noSsl}: the arm64 tests run on the node:crypto fallback`);
     for (const name of ["disco", "disco-server", "disco-client"]) {
       const r = run(name, ["--version"]);
       assert.equal(r.code, 0, r.err);
-      assert.match(r.out, /^disco \d+\.\d+\.\d+ \([0-9a-f]{7,}(-dirty)?, linux-arm64, bun \d+\.\d+\.\d+\)\n$/);
+      assert.match(r.out, /^disco \d+\.\d+\.\d+ \([0-9a-f]{7,}(-dirty)?, linux-arm64, bun \d+\.\d+\.\d+, AES-GCM by (OpenSSL \(libcrypto\.so\.3\)|node:crypto)\)\n$/);
+      if (!noSsl) assert.match(r.out, /AES-GCM by OpenSSL/);
     }
   });
 
