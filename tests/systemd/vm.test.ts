@@ -18,6 +18,7 @@ const CHECKS = [
   "install.sh: the unit is enabled",
   "install.sh: the disco system user exists",
   "install.sh: the links dispatch (disco-server --version)",
+  "the binary seals with the system's OpenSSL (libcrypto.so.3 from Debian's libssl3)",
   "install.sh again exits 0",
   "install.sh again changes nothing",
   "start: active",

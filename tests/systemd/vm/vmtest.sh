@@ -25,6 +25,7 @@ check "install.sh exits 0" 0 "$rc"
 check "install.sh: the unit is enabled" enabled "$(systemctl is-enabled disco.service 2>&1)"
 check "install.sh: the disco system user exists" "disco" "$(id -un disco 2>&1)"
 check "install.sh: the links dispatch (disco-server --version)" "$(/usr/local/bin/disco --version)" "$(/usr/local/bin/disco-server --version 2>&1)"
+contains "the binary seals with the system's OpenSSL (libcrypto.so.3 from Debian's libssl3)" "AES-GCM by OpenSSL (libcrypto.so.3)" "$(/usr/local/bin/disco --version)"
 out=$(sh /opt/disco/install.sh 2>&1); rc=$?
 check "install.sh again exits 0" 0 "$rc"
 lacks "install.sh again changes nothing" "installed" "$out"
