@@ -117,13 +117,15 @@ function makeLibcrypto(s: Symbols): Libcrypto {
       }
       const gcm: NativeGcm = {
         sealInto(nonce, aad, plaintext, out, offset) {
-          // In place is fine for OpenSSL; a partial overlap is not: such a plaintext is copied first.
-          if (plaintext.length > 0 && plaintext.buffer === out.buffer && plaintext.byteOffset !== out.byteOffset + offset) plaintext = plaintext.slice();
           if (s.EVP_CipherInit_ex(sealCtx, null, null, null, ptr(nonce), -1) !== 1) throw new Error("OpenSSL refused an AES-GCM nonce");
           if (aad.length > 0) s.EVP_CipherUpdate(sealCtx, null, outLenP, ptr(aad), aad.length);
           const outP = ptr(out, offset);
           if (plaintext.length > 0) {
-            s.EVP_CipherUpdate(sealCtx, outP, outLenP, ptr(plaintext), plaintext.length);
+            // In place is fine for OpenSSL; a partial overlap is not: such a plaintext is copied first. (Told
+            // by the addresses: reading a small array's .buffer would give it an ArrayBuffer, a costly change.)
+            let inP = ptr(plaintext);
+            if (inP !== outP && inP < outP + plaintext.length + TAG && outP < inP + plaintext.length) inP = ptr((plaintext = plaintext.slice()));
+            s.EVP_CipherUpdate(sealCtx, outP, outLenP, inP, plaintext.length);
             if (outLen[0] !== plaintext.length) throw new Error("OpenSSL wrote an unexpected AES-GCM length");
           }
           s.EVP_CipherFinal_ex(sealCtx, scratchP, outLenP); // GCM: no bytes
