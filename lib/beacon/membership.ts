@@ -4,7 +4,7 @@
  * calls {@link MembershipTable.observe} per beacon and {@link MembershipTable.tick} periodically, and the
  * clock is injected, so tests run on fake time.
  */
-import { Subscribers } from "../async/index.ts";
+import { perTurn, Subscribers } from "../async/index.ts";
 import { isValidHostName } from "../text/index.ts";
 import { MAX_ADDRESSES, differs, sameAnnounced, sameJson, sameList } from "./_compare.ts";
 import { missedBeacon } from "./_quiet.ts";
@@ -19,8 +19,8 @@ export interface Clock {
   unixNowMs(): number;
 }
 
-/** The process clock: `performance.now()` and `Date.now()`. */
-export const systemClock: Clock = { nowMs: () => performance.now(), unixNowMs: () => Date.now() };
+/** The process clock: `performance.now()` and `Date.now()`, each read once per turn of the event loop (lib/async/per-turn.ts). */
+export const systemClock: Clock = { nowMs: perTurn(() => performance.now()), unixNowMs: perTurn(() => Date.now()) };
 
 /** One beacon (or announcement) as the table takes it. */
 export interface Observation {
@@ -137,24 +137,78 @@ const RANK_UNCONFIRMED = 1;
 const RANK_UNSEALED = 2;
 const RANK_SEALED = 3;
 
-interface Entry {
-  record: HostRecord;
-  boot: string | undefined;
+/**
+ * One host's entry. Its {@link record} is the snapshot events and lists hand out (never changed once handed
+ * out); a steady beacon only moves the times (and a learned pace), which {@link touch} records without
+ * copying the snapshot: the copy is made when the record is next read, at most once per read.
+ */
+class Entry {
+  #record: HostRecord;
+  /** A steady beacon's times and pace, not yet in #record. */
+  #pending: { lastSeenMs: number; lastSeenUnixMs: number; intervalMs: number; learnedIntervalMs: number | undefined } | undefined;
   /** Source address -> monotonic ms last heard from it, least recently heard first. */
-  heard: Map<string, number>;
-  /**
-   * The address the host is followed at (`addresses[0]`): the first it was heard on, kept while it is
-   * heard; another heard address takes its place only once it has missed a beacon.
-   */
-  primary: string;
-  sealed: boolean;
+  readonly heard: Map<string, number>;
   /** Beacons heard, counted up to 2 (an unsealed host heard once is the first to go when full). */
-  beacons: number;
+  beacons = 1;
   /** The source address whose name quota this entry uses (held while unsealed and not failed). */
-  quota: string | undefined;
-  /** Arrival times, for formats that announce no interval. */
-  pace: PaceEstimator | undefined;
-  rank: number;
+  quota: string | undefined = undefined;
+  rank = -1;
+
+  constructor(
+    record: HostRecord,
+    public boot: string | undefined,
+    heard: Map<string, number>,
+    /**
+     * The address the host is followed at (`addresses[0]`): the first it was heard on, kept while it is
+     * heard; another heard address takes its place only once it has missed a beacon.
+     */
+    public primary: string,
+    public sealed: boolean,
+    /** Arrival times, for formats that announce no interval. */
+    public pace: PaceEstimator | undefined,
+  ) {
+    this.#record = record;
+    this.heard = heard;
+  }
+
+  get record(): HostRecord {
+    const p = this.#pending;
+    if (p !== undefined) {
+      this.#pending = undefined;
+      const r: Mutable<HostRecord> = { ...this.#record, lastSeenMs: p.lastSeenMs, lastSeenUnixMs: p.lastSeenUnixMs };
+      if (p.learnedIntervalMs !== undefined) {
+        r.intervalMs = p.intervalMs;
+        r.learnedIntervalMs = p.learnedIntervalMs;
+      }
+      this.#record = r;
+    }
+    return this.#record;
+  }
+
+  set record(r: HostRecord) {
+    this.#pending = undefined;
+    this.#record = r;
+  }
+
+  /** A steady beacon: the same record but for the times (and, when learned, the pace). */
+  touch(lastSeenMs: number, lastSeenUnixMs: number, intervalMs: number, learnedIntervalMs: number | undefined): void {
+    const p = this.#pending;
+    if (p === undefined) this.#pending = { lastSeenMs, lastSeenUnixMs, intervalMs, learnedIntervalMs };
+    else {
+      p.lastSeenMs = lastSeenMs;
+      p.lastSeenUnixMs = lastSeenUnixMs;
+      p.intervalMs = intervalMs;
+      p.learnedIntervalMs = learnedIntervalMs;
+    }
+  }
+
+  /**
+   * The record without the pending times and pace: for reading what a steady beacon does not change
+   * (state, source, addresses, announced fields) without making a snapshot.
+   */
+  get base(): HostRecord {
+    return this.#record;
+  }
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -216,7 +270,7 @@ export class MembershipTable {
     const now = this.#clock.nowMs();
     const sealed = obs.sealed === true;
     const entry = this.#hosts.get(obs.host);
-    if (entry && !sealed && entry.sealed && entry.record.state !== "failed") return { accepted: false, refused: "sealed-name" };
+    if (entry && !sealed && entry.sealed && entry.base.state !== "failed") return { accepted: false, refused: "sealed-name" };
     if (obs.bye) {
       if (!entry) return { accepted: true };
       // Anyone can send a goodbye naming any host: unsealed, only the address the host is followed at can
@@ -245,12 +299,8 @@ export class MembershipTable {
     if (entry && this.#unchanged(entry, obs, intervalMs, sealed)) {
       // The common case, a steady beacon from the same address: only the times (and a learned pace) move.
       entry.heard.set(obs.address, now);
-      const r: Mutable<HostRecord> = { ...entry.record, lastSeenMs: now, lastSeenUnixMs: this.#clock.unixNowMs() };
-      if (learnedMs !== undefined) {
-        r.intervalMs = intervalMs;
-        r.learnedIntervalMs = learnedMs;
-      }
-      entry.record = r;
+      // With a learned pace keep it; otherwise the record's interval stands (#unchanged compared it).
+      entry.touch(now, this.#clock.unixNowMs(), intervalMs, learnedMs);
       entry.beacons = 2;
       this.#place(obs.host, entry);
       return { accepted: true };
@@ -288,7 +338,7 @@ export class MembershipTable {
       ...(obs.httpEndpoint !== undefined && { httpEndpoint: obs.httpEndpoint }),
     };
     if (!entry) {
-      const created: Entry = { record, boot: obs.boot, heard, primary, sealed, beacons: 1, quota: undefined, pace, rank: -1 };
+      const created = new Entry(record, obs.boot, heard, primary, sealed, pace);
       this.#hosts.set(obs.host, created);
       this.#place(obs.host, created);
       return { accepted: true, event: this.#emit({ type: "join", host: record }), ...(evicted && { evicted }) };
@@ -388,7 +438,7 @@ export class MembershipTable {
   /** Hosts alive or suspect. */
   get activeCount(): number {
     let n = 0;
-    for (const e of this.#hosts.values()) if (e.record.state !== "failed") n++;
+    for (const e of this.#hosts.values()) if (e.base.state !== "failed") n++;
     return n;
   }
 
@@ -414,7 +464,9 @@ export class MembershipTable {
    * differs (for a learned pace, the interval may drift).
    */
   #unchanged(entry: Entry, obs: Observation, intervalMs: number, sealed: boolean): boolean {
-    const r = entry.record;
+    // The base record: the pending times do not matter here, and its interval is compared only without a
+    // learned pace (which the pending update may hold).
+    const r = entry.base;
     if (r.state !== "alive" || r.source !== obs.source || entry.boot !== obs.boot || entry.sealed !== sealed) return false;
     if (!obs.learnPace && r.intervalMs !== intervalMs) return false;
     if (r.addresses[0] !== obs.address || entry.heard.size !== 1) return false;
@@ -440,14 +492,14 @@ export class MembershipTable {
    * source address's quota exactly while it is unsealed and not failed.
    */
   #place(name: string, entry: Entry): void {
-    const failed = entry.record.state === "failed";
+    const failed = entry.base.state === "failed";
     const rank = failed ? RANK_FAILED : entry.sealed ? RANK_SEALED : entry.beacons < 2 ? RANK_UNCONFIRMED : RANK_UNSEALED;
     if (entry.rank >= 0) this.#ranks[entry.rank]!.delete(name);
     entry.rank = rank;
     this.#ranks[rank]!.add(name);
     const wantsQuota = !entry.sealed && !failed;
     if (wantsQuota && entry.quota === undefined) {
-      const address = entry.record.addresses[0];
+      const address = entry.base.addresses[0];
       if (address !== undefined) {
         entry.quota = address;
         this.#quota.set(address, (this.#quota.get(address) ?? 0) + 1);

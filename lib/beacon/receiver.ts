@@ -155,7 +155,9 @@ export class BeaconIngest {
     // An unsealed beacon's interval is capped as the table caps it: a forged one cannot hold the real
     // boot back for a day.
     const intervalMs = sealed ? rich.intervalMs : Math.min(rich.intervalMs, table?.maxUnsealedIntervalMs ?? rich.intervalMs);
-    const verdict = guard.admit({ host: rich.host, boot: rich.boot, seq: rich.seq, intervalMs, ...(rich.bye && { bye: true }) }, this.#clock.nowMs());
+    // A sealed beacon is its own sequence record (no object per datagram); an unsealed one with a capped interval.
+    const sequenced = intervalMs === rich.intervalMs ? rich : { host: rich.host, boot: rich.boot, seq: rich.seq, intervalMs, bye: rich.bye === true };
+    const verdict = guard.admit(sequenced, this.#clock.nowMs());
     if (verdict === "replayed") return this.#refuse("replayed", d, () => `replayed or stale beacon from ${rich.host} (boot ${rich.boot}, seq ${rich.seq})`);
     if (verdict === "other-boot") {
       return this.#refuse("replayed", d, () => `${rich.bye ? "goodbye" : "beacon"} from ${rich.host} of boot ${rich.boot}, not its current boot, which is still beaconing (a replay of an earlier boot, or a second sender with this name)`);
