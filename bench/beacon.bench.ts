@@ -5,7 +5,7 @@
  *     loop (the native socket disco's own layer uses: the stronger ceiling), fed by the same child-process
  *     sender: disco.py
  *     beacons, sealed rich beacons that are all fresh (each one applied: issue 9's figure, target >= 0.7,
- *     0.32 before node:crypto), and forged ones with a valid key id (the drop path's cost).
+ *     0.32 with WebCrypto), and forged ones with a valid key id (the drop path's cost).
  *  2. Convergence of 20 namespace devices (compiled binary, 1 s interval): time until every table holds
  *     all 20, and failure detection time after kill -9 (median of 5). Skipped without root.
  */
