@@ -13,7 +13,7 @@ import { createSocket } from "node:dgram";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BeaconCounters, BeaconIngest, createBeaconBuilder, decodeRichBeacon, isSealedFor, MembershipTable, runBeaconReceiver, SEALED_HEADER_BYTES, SequenceGuard } from "../lib/beacon/index.ts";
+import { BeaconCounters, BeaconIngest, createBeaconBuilder, RichBeaconDecoder, isSealedFor, MembershipTable, runBeaconReceiver, SEALED_HEADER_BYTES, SequenceGuard } from "../lib/beacon/index.ts";
 import { createKeyring, findKeyAt, openAesGcmAt } from "../lib/crypto/index.ts";
 import { openUdp } from "../lib/net/index.ts";
 import { ensureBuilt } from "../tests/_bin.ts";
@@ -189,7 +189,8 @@ async function stages(frames: Uint8Array[]): Promise<void> {
   // As BeaconIngest does it: the header and key id checked in place, then AES-GCM on views of the datagram.
   const [keys, decodeUs] = cpuUs(() => frames.map((f) => (isSealedFor(f, CHANNEL) ? findKeyAt(ring, f, 8) : undefined)));
   const [plains, openUs] = cpuUs(() => frames.map((f, i) => openAesGcmAt(keys[i]!.aead, f, 12, SEALED_HEADER_BYTES) ?? new Uint8Array()));
-  const [riches, jsonUs] = cpuUs(() => plains.map((p) => decodeRichBeacon(p)));
+  const rich = new RichBeaconDecoder();
+  const [riches, jsonUs] = cpuUs(() => plains.map((p) => rich.decode(p)));
   const guard = new SequenceGuard();
   const [, guardUs] = cpuUs(() => riches.forEach((r) => guard.admit(r, performance.now())));
   const table = new MembershipTable();

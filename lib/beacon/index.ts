@@ -18,7 +18,7 @@ export {
   encodeUnsealedEnvelope,
   type Envelope,
 } from "./envelope.ts";
-export { RICH_VERSION, decodeRichBeacon, encodeRichBeacon, type RichBeacon } from "./rich.ts";
+export { RICH_VERSION, RichBeaconDecoder, decodeRichBeacon, encodeRichBeacon, type RichBeacon } from "./rich.ts";
 export { VAULT_FIELD_MAX_CHARS, VAULT_GROUP, VAULT_PORT, decodeVaultAnnouncement, encodeVaultAnnouncement, type VaultAnnouncement, type VaultService } from "./vault.ts";
 export { MAX_BEACON_BYTES, decodeDatagram, type DecodeOptions, type DecodedDatagram } from "./decode.ts";
 export { openBeaconSync, sealBeacon, type SealOptions } from "./seal.ts";

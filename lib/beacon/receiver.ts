@@ -10,7 +10,7 @@ import { decodeDatagram, MAX_BEACON_BYTES, type DecodedDatagram } from "./decode
 import { isSealedFor, SEALED_HEADER_BYTES } from "./envelope.ts";
 import { BeaconFrameError, type DropReason } from "./errors.ts";
 import { systemClock, type Clock, type MembershipTable, type Observation, type Refusal } from "./membership.ts";
-import { decodeRichBeacon, type RichBeacon } from "./rich.ts";
+import { RichBeaconDecoder, type RichBeacon } from "./rich.ts";
 import { FORGED_MESSAGE, UNKNOWN_KEY_MESSAGE } from "./seal.ts";
 import { SequenceGuard } from "./sequence.ts";
 import type { Datagram } from "../net/index.ts";
@@ -81,6 +81,8 @@ export class BeaconIngest {
   readonly #sealedGuard = new SequenceGuard({ maxHosts: () => this.#o.table?.maxHosts ?? GUARD_HOSTS });
   readonly #unsealedGuard = new SequenceGuard({ maxHosts: () => this.#o.table?.maxHosts ?? GUARD_HOSTS });
   readonly #acceptUnsealed: boolean;
+  // Sealed payloads only: each fleet host's last one, so a steady beacon is read without JSON.parse.
+  readonly #sealedRich: RichBeaconDecoder;
   readonly #defaultIntervalMs: number;
   readonly #vaultIntervalMs: number;
   readonly #maxBytes: number;
@@ -94,6 +96,7 @@ export class BeaconIngest {
     this.#vaultIntervalMs = options.vaultIntervalMs ?? 10_000;
     this.#maxBytes = options.maxBytes ?? MAX_BEACON_BYTES;
     this.#clock = options.clock ?? options.table?.clock ?? systemClock;
+    this.#sealedRich = new RichBeaconDecoder(options.table?.maxHosts ?? GUARD_HOSTS);
   }
 
   /**
@@ -142,7 +145,7 @@ export class BeaconIngest {
     if (!plain) return this.#refuse("forged", d, () => FORGED_MESSAGE);
     let rich: RichBeacon;
     try {
-      rich = decodeRichBeacon(plain);
+      rich = this.#sealedRich.decode(plain);
     } catch (err) {
       return this.#drop(err, d);
     }

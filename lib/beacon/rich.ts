@@ -132,3 +132,168 @@ export function decodeRichBeacon(payload: Uint8Array): RichBeacon {
   if (bye === true) b.bye = true;
   return b;
 }
+
+/** What a steady sender's next beacon shares with its last: everything but the digits of `seq` and `time`. */
+interface Template {
+  readonly bytes: Uint8Array;
+  readonly beacon: RichBeacon;
+  /** Where the `seq` digits start and end in `bytes`. */
+  readonly seqAt: number;
+  readonly seqEnd: number;
+  /** Where the `time` digits start and end (both `bytes.length` when there is no time). */
+  readonly timeAt: number;
+  readonly timeEnd: number;
+}
+
+/** `{"v":1,"host":"`: how every canonical payload starts. */
+const HEAD = enc.encode(`{"v":${RICH_VERSION},"host":"`);
+const TIME_KEY = enc.encode(`,"time":`);
+
+/**
+ * Decodes rich beacon payloads as {@link decodeRichBeacon} does (same values, same errors), remembering
+ * each host's last payload when it is canonical (exactly what {@link encodeRichBeacon} writes for its
+ * value). A steady sender's next beacon differs from its last only in the digits of `seq` and `time`:
+ * such a payload is compared with the remembered one byte for byte and read without `JSON.parse`, which
+ * is most of a sealed beacon's cost. Anything else (a new boot, other services, another encoder's key
+ * order or spacing, unknown fields) takes the full decoder.
+ *
+ * Why it is exact: the remembered bytes are the canonical encoding of a valid beacon; replacing an integer
+ * in it with other ASCII digits without a leading zero gives the canonical encoding of the same beacon with
+ * that integer, which the full decoder would read as exactly that.
+ *
+ * Bounded: at most `maxHosts` payloads are remembered (the oldest remembered goes first). The beacons of one
+ * host share their `addresses`, `services` and `gpio` values (read-only, as everywhere).
+ */
+export class RichBeaconDecoder {
+  readonly #templates = new Map<number, Template>();
+  readonly #maxHosts: number;
+
+  /** @param maxHosts payloads remembered at most, one per host @default 4096 */
+  constructor(maxHosts = 4096) {
+    this.#maxHosts = Math.max(1, maxHosts);
+  }
+
+  /** Hosts whose last payload is remembered. */
+  get size(): number {
+    return this.#templates.size;
+  }
+
+  /**
+   * @param payload UTF-8 JSON bytes (from an envelope, opened when sealed)
+   * @returns the beacon (an object of its own)
+   * @throws {BeaconFrameError} as {@link decodeRichBeacon}
+   */
+  decode(payload: Uint8Array): RichBeacon {
+    const key = hostKey(payload);
+    if (key !== undefined) {
+      const t = this.#templates.get(key);
+      if (t !== undefined) {
+        const hit = matchTemplate(t, payload);
+        if (hit !== undefined) return hit;
+      }
+    }
+    const b = decodeRichBeacon(payload);
+    if (key !== undefined) this.#remember(key, b, payload);
+    return b;
+  }
+
+  #remember(key: number, b: RichBeacon, payload: Uint8Array): void {
+    const t = templateOf(b, payload);
+    if (t === undefined) return;
+    const templates = this.#templates;
+    templates.delete(key);
+    templates.set(key, t);
+    if (templates.size > this.#maxHosts) templates.delete(templates.keys().next().value!);
+  }
+}
+
+/** A 32-bit hash of the host name's bytes in a canonical payload, or undefined when it does not start like one. */
+function hostKey(p: Uint8Array): number | undefined {
+  const n = HEAD.length;
+  if (p.length < n + 2) return undefined;
+  for (let i = 0; i < n; i++) if (p[i] !== HEAD[i]) return undefined;
+  let h = 0x811c9dc5;
+  // A host name is at most 253 bytes of [A-Za-z0-9._-]: no escapes, so it ends at the next quote.
+  for (let i = n; i < p.length && i < n + 254; i++) {
+    const c = p[i]!;
+    if (c === 0x22) return h >>> 0;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return undefined;
+}
+
+/** The template for a decoded beacon whose payload is canonical, else undefined. */
+function templateOf(b: RichBeacon, payload: Uint8Array): Template | undefined {
+  const canonical = encodeRichBeacon(b);
+  if (canonical.length !== payload.length) return undefined;
+  for (let i = 0; i < canonical.length; i++) if (canonical[i] !== payload[i]) return undefined;
+  const seqAt = enc.encode(`{"v":${RICH_VERSION},"host":${JSON.stringify(b.host)},"boot":${JSON.stringify(b.boot)},"seq":`).length;
+  const seqEnd = seqAt + String(b.seq).length;
+  let timeAt = canonical.length;
+  let timeEnd = canonical.length;
+  if (b.unixMs !== undefined) {
+    const digits = String(b.unixMs);
+    // Only an integer time can be replaced digit for digit (ours always is: Date.now()), and only up to 15
+    // digits, where reading digits one by one is exact.
+    if (!/^[1-9][0-9]{0,14}$|^0$/.test(digits)) return undefined;
+    timeEnd = canonical.length - (b.bye ? `,"bye":true}`.length : 1);
+    timeAt = timeEnd - digits.length;
+    for (let i = 0; i < TIME_KEY.length; i++) if (canonical[timeAt - TIME_KEY.length + i] !== TIME_KEY[i]) return undefined;
+  }
+  return { bytes: canonical, beacon: b, seqAt, seqEnd, timeAt, timeEnd };
+}
+
+/**
+ * Reads ASCII digits from `at`: a JSON integer without a leading zero, at most `max` digits.
+ * @returns [value, end], or undefined
+ */
+function digitsAt(p: Uint8Array, at: number, max: number): [number, number] | undefined {
+  let v = 0;
+  let i = at;
+  for (; i < p.length && i - at <= max; i++) {
+    const d = p[i]! - 0x30;
+    if (d < 0 || d > 9) break;
+    v = v * 10 + d;
+  }
+  const n = i - at;
+  if (n === 0 || n > max || (n > 1 && p[at] === 0x30)) return undefined;
+  return [v, i];
+}
+
+function sameBytes(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[aAt + i] !== b[bAt + i]) return false;
+  return true;
+}
+
+/** The beacon `p` encodes when it is the template with other `seq` and `time` digits, else undefined. */
+function matchTemplate(t: Template, p: Uint8Array): RichBeacon | undefined {
+  const T = t.bytes;
+  if (!sameBytes(T, 0, p, 0, t.seqAt)) return undefined;
+  // 15 digits: every such number is a safe integer, as 'seq' must be.
+  const seq = digitsAt(p, t.seqAt, 15);
+  if (seq === undefined) return undefined;
+  const mid = t.timeAt - t.seqEnd;
+  let at = seq[1];
+  if (at + mid > p.length || !sameBytes(T, t.seqEnd, p, at, mid)) return undefined;
+  at += mid;
+  let unixMs = t.beacon.unixMs;
+  if (t.timeAt !== t.timeEnd) {
+    const time = digitsAt(p, at, 15);
+    if (time === undefined) return undefined;
+    unixMs = time[0];
+    at = time[1];
+  }
+  const tail = T.length - t.timeEnd;
+  if (at + tail !== p.length || !sameBytes(T, t.timeEnd, p, at, tail)) return undefined;
+  const b = t.beacon;
+  // Field by field, as decodeRichBeacon builds it (the same keys, in the same order).
+  const r: { -readonly [K in keyof RichBeacon]: RichBeacon[K] } = { host: b.host, boot: b.boot, seq: seq[0], intervalMs: b.intervalMs, addresses: b.addresses };
+  if (b.version !== undefined) r.version = b.version;
+  if (b.services !== undefined) r.services = b.services;
+  if (b.metricsEndpoint !== undefined) r.metricsEndpoint = b.metricsEndpoint;
+  if (b.gpio !== undefined) r.gpio = b.gpio;
+  if (b.httpEndpoint !== undefined) r.httpEndpoint = b.httpEndpoint;
+  if (unixMs !== undefined) r.unixMs = unixMs;
+  if (b.bye === true) r.bye = true;
+  return r;
+}
