@@ -132,17 +132,19 @@ function makeLibcrypto(s: Symbols): Libcrypto {
           s.EVP_CIPHER_CTX_ctrl(sealCtx, EVP_CTRL_GCM_GET_TAG, TAG, ptr(out, offset + plaintext.length));
         },
         open(nonceSrc, nonceAt, aad, aadBytes, bytes, dataAt, end) {
-          if (s.EVP_CipherInit_ex(openCtx, null, null, null, ptr(nonceSrc, nonceAt), -1) !== 1) return undefined;
-          if (aadBytes > 0) s.EVP_CipherUpdate(openCtx, null, outLenP, ptr(aad), aadBytes);
+          // A receive loop passes one datagram for all three: its address is taken once.
+          const base = ptr(bytes);
+          if (s.EVP_CipherInit_ex(openCtx, null, null, null, nonceSrc === bytes ? ((base + nonceAt) as Pointer) : ptr(nonceSrc, nonceAt), -1) !== 1) return undefined;
+          if (aadBytes > 0) s.EVP_CipherUpdate(openCtx, null, outLenP, aad === bytes ? base : ptr(aad), aadBytes);
           const n = end - dataAt;
           // A datagram's plaintext fits the scratch buffer; a larger message (a control frame) gets its own.
           const buf = n <= SCRATCH_BYTES ? scratch : new Uint8Array(n);
           const bufP = buf === scratch ? scratchP : ptr(buf);
           if (n > 0) {
-            s.EVP_CipherUpdate(openCtx, bufP, outLenP, ptr(bytes, dataAt), n);
+            s.EVP_CipherUpdate(openCtx, bufP, outLenP, (base + dataAt) as Pointer, n);
             if (outLen[0] !== n) return undefined;
           }
-          s.EVP_CIPHER_CTX_ctrl(openCtx, EVP_CTRL_GCM_SET_TAG, TAG, ptr(bytes, end)); // OpenSSL copies the tag
+          s.EVP_CIPHER_CTX_ctrl(openCtx, EVP_CTRL_GCM_SET_TAG, TAG, (base + end) as Pointer); // OpenSSL copies the tag
           if (s.EVP_CipherFinal_ex(openCtx, bufP, outLenP) !== 1) return undefined;
           return buf === scratch ? scratch.slice(0, n) : buf;
         },
