@@ -5,6 +5,13 @@
 import type { OpenUdp, UdpEndpoint } from "../net/index.ts";
 import type { BeaconCounters } from "./counters.ts";
 
+/**
+ * SO_RCVBUF asked for the receiving sockets (the kernel caps it at net.core.rmem_max): a few thousand
+ * beacons wait in the kernel while the loop is busy or descheduled, so a burst (or a flood) costs that
+ * buffer, not the beacons that arrive with it. The discovery socket asks the same.
+ */
+export const BEACON_RECV_BUFFER_BYTES = 4 << 20;
+
 /** What {@link openBeaconSockets} binds. */
 export interface BeaconSocketsOptions {
   port: number;
@@ -36,14 +43,15 @@ export async function openBeaconSockets(open: OpenUdp, o: BeaconSocketsOptions):
   const close = async () => void (await Promise.all(sockets.map((x) => x.close())));
   try {
     const onOverflow = () => o.counters.recordDrop("overload");
-    const rx = await open({ port: o.port, address: o.listen, reuseAddr: true, onOverflow, ...(o.hearInterface && { hearInterface: true }) });
+    const recvBufferBytes = BEACON_RECV_BUFFER_BYTES;
+    const rx = await open({ port: o.port, address: o.listen, reuseAddr: true, onOverflow, recvBufferBytes, ...(o.hearInterface && { hearInterface: true }) });
     sockets.push(rx);
     let vaultRx: UdpEndpoint | undefined;
     if (o.vault) {
       // Bound to the listen address like the receiver: a unicast one hears the group (joined on the vault
       // interface, else on that address) through a sibling socket, never every interface through 0.0.0.0.
       const group = { group: o.vault.group, ...(o.vault.interface && { interface: o.vault.interface }) };
-      vaultRx = await open({ port: o.vault.port, address: o.listen, reuseAddr: true, onOverflow, multicast: group, hearInterface: true });
+      vaultRx = await open({ port: o.vault.port, address: o.listen, reuseAddr: true, onOverflow, recvBufferBytes, multicast: group, hearInterface: true });
       sockets.push(vaultRx);
     }
     let tx: UdpEndpoint | undefined;

@@ -2,11 +2,12 @@
  * py-vault-multicast announcements on the receive path (attacker audit #3): what they hold is bounded by
  * the membership table's capacity, and the listener binds the `[beacon] listen` address.
  */
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { heapStats } from "bun:jsc";
 import { BeaconCounters, BeaconIngest, MAX_VAULT_SERVICES, MembershipTable, VAULT_FIELD_MAX_CHARS, encodeVaultAnnouncement } from "../../lib/beacon/index.ts";
-import { openBeaconSockets } from "../../lib/beacon/sockets.ts";
+import { BEACON_RECV_BUFFER_BYTES, openBeaconSockets } from "../../lib/beacon/sockets.ts";
 import { untilAborted } from "../../lib/async/index.ts";
 import { openUdp } from "../../lib/net/index.ts";
 import { FakeClock } from "./_clock.ts";
@@ -75,6 +76,10 @@ describe("openBeaconSockets() vault listener", () => {
       const r = await got;
       assert.ok(r !== undefined && !r.done, "an announcement to the group arrived within 5 s");
       assert.equal(r.value.address, "127.0.0.1");
+      // Both receiving sockets ask for BEACON_RECV_BUFFER_BYTES (the kernel reports twice what it grants,
+      // capped at net.core.rmem_max).
+      const max = Number(readFileSync("/proc/sys/net/core/rmem_max", "utf8"));
+      for (const sock of [sockets.rx, vault]) assert.equal(sock.recvBufferBytes, 2 * Math.min(BEACON_RECV_BUFFER_BYTES, max));
     } finally {
       await sockets.close();
     }
