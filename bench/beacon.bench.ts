@@ -15,6 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BeaconCounters, BeaconIngest, createBeaconBuilder, RichBeaconDecoder, isSealedFor, MembershipTable, runBeaconReceiver, SEALED_HEADER_BYTES, SequenceGuard } from "../lib/beacon/index.ts";
 import { createKeyring, findKeyAt, openAesGcmAt } from "../lib/crypto/index.ts";
+import { BEACON_RECV_BUFFER_BYTES, openBeaconSockets } from "../lib/beacon/sockets.ts";
+import { setRecvBufferBytes } from "../lib/net/_sockopt.ts";
 import { openUdp } from "../lib/net/index.ts";
 import { ensureBuilt } from "../tests/_bin.ts";
 import { LineReader } from "../tests/_lines.ts";
@@ -95,7 +97,7 @@ async function measure(file: string, run: (port: number, count: () => void, read
 
 async function bare(file: string): Promise<Rate> {
   return measure(file, async (_p, count, ready) => {
-    const s = createSocket({ type: "udp4", reuseAddr: true });
+    const s = createSocket({ type: "udp4", reuseAddr: true, recvBufferSize: BEACON_RECV_BUFFER_BYTES });
     s.on("message", () => count());
     await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
     ready(s.address().port);
@@ -106,6 +108,7 @@ async function bare(file: string): Promise<Rate> {
 async function bareNative(file: string): Promise<Rate> {
   return measure(file, async (_p, count, ready) => {
     const s = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0, socket: { data: () => count() } });
+    setRecvBufferBytes((s as typeof s & { readonly fd: number }).fd, BEACON_RECV_BUFFER_BYTES);
     ready(s.port);
     return async () => s.close();
   });
@@ -123,7 +126,8 @@ async function beaconPath(file: string, keyed: boolean): Promise<Rate & { hosts:
   });
   const rate = await measure(file, async (_p, c, ready) => {
     count = c;
-    const sock = await openUdp({ port: 0, address: "127.0.0.1" });
+    // Opened as `disco hosts` and `disco run` open it (the receive buffer included).
+    const { rx: sock, close } = await openBeaconSockets(openUdp, { port: 0, listen: "127.0.0.1", send: false, counters: ingest.counters });
     ready(sock.port);
     const ac = new AbortController();
     // The production receive loop, as `disco hosts` runs it.
@@ -131,7 +135,7 @@ async function beaconPath(file: string, keyed: boolean): Promise<Rate & { hosts:
     return async () => {
       ac.abort();
       await loop;
-      await sock.close();
+      await close();
     };
   });
   return { ...rate, hosts: table.size, drops: ingest.counters.snapshot().dropped };
@@ -206,7 +210,7 @@ async function stages(frames: Uint8Array[]): Promise<void> {
 
 async function receivePath(): Promise<void> {
   const plain = Array.from({ length: 100 }, (_, i) => new TextEncoder().encode(`HOST host-${i} 1700000000`));
-  console.log(`receive path, loopback, ${fmt(COUNT)} datagrams per run from a child-process sender as fast as it can:`);
+  console.log(`receive path, loopback, ${fmt(COUNT)} datagrams per run from a child-process sender as fast as it can (every receiving socket with the beacon sockets' ${BEACON_RECV_BUFFER_BYTES >> 20} MiB SO_RCVBUF):`);
   await compare("disco.py beacons -> table", writeFrames("plain", plain), false);
   console.log(`  decode + apply alone (no socket): ${fmt(await inProcess(plain, false))} datagrams per CPU-second`);
   // Sealed rich beacons, every one fresh (200 hosts, 500 sequence numbers each, interleaved): each is
