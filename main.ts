@@ -67,8 +67,16 @@ async function main(): Promise<number> {
   // Every command and both links answer --version (before a "--", after which arguments are operands).
   const operands = args.indexOf("--");
   const flags = operands < 0 ? args : args.slice(0, operands);
+  // DISCO_CRYPTO=node: seal with the runtime's node:crypto instead of the system's OpenSSL (a fallback to
+  // compare with, or for a system whose libcrypto misbehaves). Loaded only then: crypto is not eager.
+  const crypto = process.env.DISCO_CRYPTO;
+  if (crypto !== undefined && crypto !== "" && crypto !== "node" && crypto !== "openssl") {
+    io.err(`disco: DISCO_CRYPTO is '${crypto}'; it may be 'node' (seal with node:crypto) or 'openssl' (the default: the system's libcrypto.so.3, node:crypto without it).\n`);
+    return EXIT_USAGE;
+  }
+  if (crypto === "node") (await import("./lib/crypto/index.ts")).forceNodeCrypto();
   if (name === "--version" || name === "-V" || flags.includes("--version")) {
-    io.out(`${versionLine()}\n`);
+    io.out(`${versionLine((await import("./lib/crypto/index.ts")).aeadBackend())}\n`);
     return 0;
   }
   const entry = COMMANDS.find((c) => c.name === name);

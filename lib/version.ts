@@ -6,8 +6,6 @@
  * The commit is baked in by `scripts/build.ts` (`bun build --define DISCO_COMMIT=...`); it is never read from
  * git at run time. Code run from source (`bun main.ts`) has no baked commit and says `source`.
  */
-import { aeadBackend } from "./crypto/index.ts";
-
 export const VERSION = "0.2.0";
 
 declare const DISCO_COMMIT: string | undefined;
@@ -17,10 +15,12 @@ export const BUILD_COMMIT: string = typeof DISCO_COMMIT === "string" && DISCO_CO
 
 /**
  * The `--version` line.
+ * @param aead what seals datagrams (lib/crypto's `aeadBackend()`; passed in so that this module, which every
+ *   command loads, loads no crypto)
  * @returns e.g. `disco 0.2.0 (3f2a1bc, linux-arm64, bun 1.4.5, AES-GCM by OpenSSL (libcrypto.so.3))`
  */
-export function versionLine(): string {
-  return `disco ${VERSION} (${BUILD_COMMIT}, ${process.platform}-${process.arch}, bun ${process.versions.bun ?? "?"}, AES-GCM by ${aeadBackend()})`;
+export function versionLine(aead: string): string {
+  return `disco ${VERSION} (${BUILD_COMMIT}, ${process.platform}-${process.arch}, bun ${process.versions.bun ?? "?"}, AES-GCM by ${aead})`;
 }
 
 /**

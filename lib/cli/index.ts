@@ -59,4 +59,6 @@ Examples:
 
 Every command takes -h/--help, --version, and -v/--verbose (the same as --debug).
 Exit codes: 0 ok, 1 runtime failure (also: looked and found nobody), 2 usage or config error.
+Environment: DISCO_CRYPTO=node seals datagrams with the runtime's node:crypto instead of the system's
+OpenSSL (libcrypto.so.3, used when present; --version says which); the bytes on the wire are the same.
 `;

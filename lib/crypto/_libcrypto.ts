@@ -12,7 +12,8 @@
  *
  * Loaded on first use. When the library is missing (a system without libssl3), a symbol is missing, or
  * the start-up self-check against `node:crypto` fails, {@link loadLibcrypto} answers undefined and the caller
- * uses `node:crypto`: same bytes, slower. `DISCO_CRYPTO=node` in the environment forces that fallback.
+ * uses `node:crypto`: same bytes, slower. {@link forceNodeCrypto} (what `DISCO_CRYPTO=node` in the
+ * environment makes main.ts call) forces that fallback.
  */
 import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import { createCipheriv } from "node:crypto";
@@ -64,15 +65,23 @@ let loaded: Libcrypto | null | undefined;
 
 /**
  * libcrypto, opened and checked on the first call (once).
- * @returns undefined when it is missing, fails its self-check, or `DISCO_CRYPTO=node` is set
+ * @returns undefined when it is missing, fails its self-check, or {@link forceNodeCrypto} was called
  */
 export function loadLibcrypto(): Libcrypto | undefined {
   if (loaded === undefined) loaded = tryLoad() ?? null;
   return loaded ?? undefined;
 }
 
+/**
+ * Makes keys imported from now on use `node:crypto` instead of OpenSSL (call it before any key is made: a
+ * key keeps the implementation it was made with).
+ */
+export function forceNodeCrypto(): void {
+  loaded = null;
+}
+
 function tryLoad(): Libcrypto | undefined {
-  if (process.env.DISCO_CRYPTO === "node" || process.platform !== "linux") return undefined;
+  if (process.platform !== "linux") return undefined;
   let s: Symbols;
   try {
     s = dlopen(LIBCRYPTO_PATH, symbols).symbols;

@@ -31,6 +31,7 @@ export {
   sealAesGcmSync,
   sealingKey,
   aeadBackend,
+  forceNodeCrypto,
   type AeadKey,
   type Keyring,
   type RingKey,

@@ -10,7 +10,9 @@
  * work (HKDF, PBKDF2).
  */
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
-import { loadLibcrypto, LIBCRYPTO_PATH, type NativeGcm } from "./_libcrypto.ts";
+import { forceNodeCrypto, loadLibcrypto, LIBCRYPTO_PATH, type NativeGcm } from "./_libcrypto.ts";
+
+export { forceNodeCrypto };
 import { bytesEqual } from "../bytes.ts";
 import { OpenError, KeyError } from "./errors.ts";
 import { hkdfSha256, KEY_BYTES, KEY_ID_BYTES } from "./keys.ts";

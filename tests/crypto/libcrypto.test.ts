@@ -162,22 +162,32 @@ describe("AES-256-GCM through OpenSSL", { skip: why }, () => {
   });
 });
 
-describe("DISCO_CRYPTO=node", () => {
-  it("makes the process use node:crypto, with the same sealed bytes", () => {
+describe("forceNodeCrypto() (what DISCO_CRYPTO=node makes main.ts call)", () => {
+  it("makes the keys imported after it use node:crypto, with the same sealed bytes", () => {
     const script = `
-      import { aeadBackend, importAeadKey, sealAesGcmSync } from "./lib/crypto/index.ts";
+      import { aeadBackend, forceNodeCrypto, importAeadKey, sealAesGcmSync } from "./lib/crypto/index.ts";
+      if (process.argv.at(-1) === "force") forceNodeCrypto();
       const key = importAeadKey(new Uint8Array(32).fill(8));
       const sealed = sealAesGcmSync(key, new Uint8Array(12).fill(1), new Uint8Array([1, 2, 3]), new Uint8Array([4, 5]));
       console.log(JSON.stringify({ backend: aeadBackend(), native: key.native !== undefined, sealed: Buffer.from(sealed).toString("hex") }));`;
-    const run = (env: Record<string, string>) => {
-      const p = Bun.spawnSync([process.execPath, "-e", script], { cwd: join(import.meta.dir, "..", ".."), env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+    const run = (mode: string) => {
+      const p = Bun.spawnSync([process.execPath, "-e", script, mode], { cwd: join(import.meta.dir, "..", ".."), stdout: "pipe", stderr: "pipe" });
       assert.equal(p.exitCode, 0, p.stderr.toString());
       return JSON.parse(p.stdout.toString()) as { backend: string; native: boolean; sealed: string };
     };
-    const forced = run({ DISCO_CRYPTO: "node" });
+    const forced = run("force");
     assert.deepEqual({ backend: forced.backend, native: forced.native }, { backend: "node:crypto", native: false });
     assert.equal(forced.sealed, Buffer.from(nodeSeal(new Uint8Array(32).fill(8), new Uint8Array(12).fill(1), new Uint8Array([1, 2, 3]), new Uint8Array([4, 5]))).toString("hex"));
-    if (!why) assert.equal(run({}).sealed, forced.sealed);
+    if (!why) assert.equal(run("default").sealed, forced.sealed);
+  });
+
+  it("DISCO_CRYPTO other than 'node' or 'openssl' is refused by the binary, naming the values it takes", () => {
+    const disco = ensureBuilt();
+    const p = Bun.spawnSync([disco, "--version"], { env: { ...process.env, DISCO_CRYPTO: "boringssl" }, stdout: "pipe", stderr: "pipe" });
+    assert.equal(p.exitCode, 2);
+    assert.match(p.stderr.toString(), /DISCO_CRYPTO is 'boringssl'; it may be 'node' .* or 'openssl'/);
+    const ok = Bun.spawnSync([disco, "--version"], { env: { ...process.env, DISCO_CRYPTO: "openssl" }, stdout: "pipe", stderr: "pipe" });
+    assert.equal(ok.exitCode, 0);
   });
 });
 
