@@ -32,6 +32,28 @@ export interface ReceivedBeacon {
   readonly vault?: VaultAnnouncement;
 }
 
+/** A rich beacon as received; its disco.py text form is made only when someone reads it. */
+class ReceivedRich implements ReceivedBeacon {
+  readonly format = "disco-json";
+  readonly host: string;
+  readonly bye: boolean;
+  declare readonly unixSeconds?: number;
+
+  constructor(
+    readonly from: string,
+    readonly sealed: boolean,
+    readonly rich: RichBeacon,
+  ) {
+    this.host = rich.host;
+    this.bye = rich.bye === true;
+    if (rich.unixMs !== undefined) (this as { unixSeconds?: number }).unixSeconds = Math.floor(rich.unixMs / 1000);
+  }
+
+  get text(): string {
+    return `${this.bye ? "BYE" : "HOST"} ${this.host} ${this.unixSeconds ?? 0}`;
+  }
+}
+
 const ignore = (): void => undefined;
 
 /** Options for {@link BeaconIngest}. */
@@ -174,12 +196,7 @@ export class BeaconIngest {
     if (rich.httpEndpoint !== undefined) obs.httpEndpoint = rich.httpEndpoint;
     if (rich.bye) obs.bye = true;
     if (!this.#apply(obs, d)) return undefined;
-    const unixSeconds = rich.unixMs !== undefined ? Math.floor(rich.unixMs / 1000) : undefined;
-    const text = `${rich.bye ? "BYE" : "HOST"} ${rich.host} ${unixSeconds ?? 0}`;
-    const bye = rich.bye === true;
-    return unixSeconds !== undefined
-      ? { from: d.address, format: "disco-json", sealed, host: rich.host, bye, unixSeconds, text, rich }
-      : { from: d.address, format: "disco-json", sealed, host: rich.host, bye, text, rich };
+    return new ReceivedRich(d.address, sealed, rich);
   }
 
   /**

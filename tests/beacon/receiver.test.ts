@@ -37,6 +37,8 @@ describe("BeaconIngest", () => {
     const first = await builder.build();
     const b = await ingest.accept(dg(first));
     assert.equal(b?.sealed, true);
+    assert.match(b?.text ?? "", /^HOST pi \d+$/, "the disco.py text form of a rich beacon");
+    assert.equal(b?.text, `HOST pi ${b?.unixSeconds}`);
     assert.equal(table.get("pi")?.version, "0.1.0");
     assert.deepEqual(table.get("pi")?.services, { http: 80 });
     assert.equal(await ingest.accept(dg(first)), undefined, "a replay");
@@ -53,6 +55,7 @@ describe("BeaconIngest", () => {
     assert.equal(table.get("evil"), undefined);
     const bye = await ingest.accept(dg(await builder.build(true)));
     assert.equal(bye?.bye, true);
+    assert.match(bye?.text ?? "", /^BYE pi \d+$/);
     assert.equal(table.size, 0);
     const s = ingest.counters.snapshot(table.activeCount);
     assert.equal(s.packetsReceived, 6);
