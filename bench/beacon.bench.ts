@@ -23,6 +23,8 @@ import { LineReader } from "../tests/_lines.ts";
 import { createLan, netnsUnavailable } from "../tests/net/_netns.ts";
 
 const COUNT = 100_000;
+/** Interleaved rounds per comparison (medians of them): the spread between rounds on a shared machine is wide. */
+const ROUNDS = 7;
 const CHANNEL = new Uint8Array([1, 2, 3, 4]);
 
 /**
@@ -153,17 +155,20 @@ async function compare(label: string, file: string, keyed: boolean, target = 0.5
   const b: Rate[] = [];
   const n: Rate[] = [];
   const p: (Rate & { hosts: number; drops: number })[] = [];
-  for (let k = 0; k < 5; k++) {
+  for (let k = 0; k < ROUNDS; k++) {
     b.push(await bare(file));
     n.push(await bareNative(file));
     p.push(await beaconPath(file, keyed));
   }
   const m = (rs: Rate[], f: (r: Rate) => number) => median(rs.map(f));
   const loss = (rs: Rate[]) => `${(100 - (m(rs, (r) => r.received) * 100) / COUNT).toFixed(1)}% lost`;
-  console.log(`  bare node:dgram loop          ${fmt(m(b, (r) => r.perSec))} datagrams/s wall, ${fmt(m(b, (r) => r.perCpuSec))} per CPU-second (medians of 5, ${loss(b)})`);
-  console.log(`  bare Bun.udpSocket loop       ${fmt(m(n, (r) => r.perSec))} datagrams/s wall, ${fmt(m(n, (r) => r.perCpuSec))} per CPU-second (medians of 5, ${loss(n)})`);
-  console.log(`  ${label.padEnd(29)} ${fmt(m(p, (r) => r.perSec))} datagrams/s wall, ${fmt(m(p, (r) => r.perCpuSec))} per CPU-second (medians of 5, ${loss(p)}, ${p[0]!.hosts} hosts)`);
+  console.log(`  bare node:dgram loop          ${fmt(m(b, (r) => r.perSec))} datagrams/s wall, ${fmt(m(b, (r) => r.perCpuSec))} per CPU-second (medians of ${ROUNDS}, ${loss(b)})`);
+  console.log(`  bare Bun.udpSocket loop       ${fmt(m(n, (r) => r.perSec))} datagrams/s wall, ${fmt(m(n, (r) => r.perCpuSec))} per CPU-second (medians of ${ROUNDS}, ${loss(n)})`);
+  console.log(`  ${label.padEnd(29)} ${fmt(m(p, (r) => r.perSec))} datagrams/s wall, ${fmt(m(p, (r) => r.perCpuSec))} per CPU-second (medians of ${ROUNDS}, ${loss(p)}, ${p[0]!.hosts} hosts)`);
   console.log(`  ratio to bare node:dgram: ${(m(p, (r) => r.perSec) / m(b, (r) => r.perSec)).toFixed(2)} wall-clock, ${(m(p, (r) => r.perCpuSec) / m(b, (r) => r.perCpuSec)).toFixed(2)} per CPU-second (target >= ${target})`);
+  // This machine's spread: the same build's round-by-round ratios (each against the bare run just before it).
+  const perRound = p.map((r, k) => r.perSec / b[k]!.perSec).sort((x, y) => x - y);
+  console.log(`    wall-clock ratio round by round: ${perRound.map((x) => x.toFixed(2)).join(", ")}`);
   console.log(`  ratio to bare Bun.udpSocket: ${(m(p, (r) => r.perSec) / m(n, (r) => r.perSec)).toFixed(2)} wall-clock, ${(m(p, (r) => r.perCpuSec) / m(n, (r) => r.perCpuSec)).toFixed(2)} per CPU-second`);
   console.log(`  CPU per datagram: ${(1e6 / m(p, (r) => r.perCpuSec)).toFixed(2)} us (bare node:dgram loop ${(1e6 / m(b, (r) => r.perCpuSec)).toFixed(2)} us, bare Bun.udpSocket loop ${(1e6 / m(n, (r) => r.perCpuSec)).toFixed(2)} us)`);
 }
