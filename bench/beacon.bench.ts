@@ -11,7 +11,7 @@
  */
 import { createSocket } from "node:dgram";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BeaconCounters, BeaconIngest, createBeaconBuilder, RichBeaconDecoder, isSealedFor, MembershipTable, runBeaconReceiver, SEALED_HEADER_BYTES, SequenceGuard } from "../lib/beacon/index.ts";
 import { createKeyring, findKeyAt, openAesGcmAt } from "../lib/crypto/index.ts";
@@ -48,6 +48,14 @@ function writeFrames(name: string, frames: readonly Uint8Array[]): string {
   return file;
 }
 
+/**
+ * With two CPUs or more, the measuring process (the receive loop) runs on CPU 0 and the sender on CPU 1,
+ * for every loop alike: left free, the two sometimes shared a CPU, and the same build's ratio moved from
+ * 0.5 to 1.2 between rounds. A device receives from the network, not from a sender on its own CPU.
+ */
+const pinned = cpus().length >= 2 && Bun.spawnSync(["taskset", "-apc", "0", String(process.pid)], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+const senderCpu = pinned ? ["taskset", "-c", "1"] : [];
+
 /** A child process that sends COUNT datagrams (cycled from the frames in `file`) to 127.0.0.1:port as fast as it can. */
 function startSender(port: number, file: string): ReturnType<typeof Bun.spawn> {
   const script = `
@@ -63,7 +71,7 @@ function startSender(port: number, file: string): ReturnType<typeof Bun.spawn> {
       };
       burst();
     });`;
-  return Bun.spawn([process.execPath, "-e", script], { stdout: "ignore", stderr: "inherit" });
+  return Bun.spawn([...senderCpu, process.execPath, "-e", script], { stdout: "ignore", stderr: "inherit" });
 }
 
 interface Rate {
@@ -215,7 +223,7 @@ async function stages(frames: Uint8Array[]): Promise<void> {
 
 async function receivePath(): Promise<void> {
   const plain = Array.from({ length: 100 }, (_, i) => new TextEncoder().encode(`HOST host-${i} 1700000000`));
-  console.log(`receive path, loopback, ${fmt(COUNT)} datagrams per run from a child-process sender as fast as it can (every receiving socket with the beacon sockets' ${BEACON_RECV_BUFFER_BYTES >> 20} MiB SO_RCVBUF):`);
+  console.log(`receive path, loopback, ${fmt(COUNT)} datagrams per run from a child-process sender as fast as it can (every receiving socket with the beacon sockets' ${BEACON_RECV_BUFFER_BYTES >> 20} MiB SO_RCVBUF; ${pinned ? "receiver on CPU 0, sender on CPU 1" : "not pinned to CPUs: taskset or a second CPU is missing"}):`);
   await compare("disco.py beacons -> table", writeFrames("plain", plain), false);
   console.log(`  decode + apply alone (no socket): ${fmt(await inProcess(plain, false))} datagrams per CPU-second`);
   // Sealed rich beacons, every one fresh (200 hosts, 500 sequence numbers each, interleaved): each is
