@@ -15,9 +15,9 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BeaconCounters, BeaconIngest, createBeaconBuilder, RichBeaconDecoder, isSealedFor, MembershipTable, runBeaconReceiver, SEALED_HEADER_BYTES, SequenceGuard } from "../lib/beacon/index.ts";
 import { createKeyring, findKeyAt, openAesGcmAt } from "../lib/crypto/index.ts";
-import { BEACON_RECV_BUFFER_BYTES, openBeaconSockets } from "../lib/beacon/sockets.ts";
+import { openBeaconSockets } from "../lib/beacon/sockets.ts";
 import { setRecvBufferBytes } from "../lib/net/_sockopt.ts";
-import { openUdp } from "../lib/net/index.ts";
+import { BURST_RECV_BUFFER_BYTES, openUdp } from "../lib/net/index.ts";
 import { ensureBuilt } from "../tests/_bin.ts";
 import { LineReader } from "../tests/_lines.ts";
 import { createLan, netnsUnavailable } from "../tests/net/_netns.ts";
@@ -107,7 +107,7 @@ async function measure(file: string, run: (port: number, count: () => void, read
 
 async function bare(file: string): Promise<Rate> {
   return measure(file, async (_p, count, ready) => {
-    const s = createSocket({ type: "udp4", reuseAddr: true, recvBufferSize: BEACON_RECV_BUFFER_BYTES });
+    const s = createSocket({ type: "udp4", reuseAddr: true, recvBufferSize: BURST_RECV_BUFFER_BYTES });
     s.on("message", () => count());
     await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
     ready(s.address().port);
@@ -118,7 +118,7 @@ async function bare(file: string): Promise<Rate> {
 async function bareNative(file: string): Promise<Rate> {
   return measure(file, async (_p, count, ready) => {
     const s = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0, socket: { data: () => count() } });
-    setRecvBufferBytes((s as typeof s & { readonly fd: number }).fd, BEACON_RECV_BUFFER_BYTES);
+    setRecvBufferBytes((s as typeof s & { readonly fd: number }).fd, BURST_RECV_BUFFER_BYTES);
     ready(s.port);
     return async () => s.close();
   });
@@ -223,7 +223,7 @@ async function stages(frames: Uint8Array[]): Promise<void> {
 
 async function receivePath(): Promise<void> {
   const plain = Array.from({ length: 100 }, (_, i) => new TextEncoder().encode(`HOST host-${i} 1700000000`));
-  console.log(`receive path, loopback, ${fmt(COUNT)} datagrams per run from a child-process sender as fast as it can (every receiving socket with the beacon sockets' ${BEACON_RECV_BUFFER_BYTES >> 20} MiB SO_RCVBUF; ${pinned ? "receiver on CPU 0, sender on CPU 1" : "not pinned to CPUs: taskset or a second CPU is missing"}):`);
+  console.log(`receive path, loopback, ${fmt(COUNT)} datagrams per run from a child-process sender as fast as it can (every receiving socket with the beacon sockets' ${BURST_RECV_BUFFER_BYTES >> 20} MiB SO_RCVBUF; ${pinned ? "receiver on CPU 0, sender on CPU 1" : "not pinned to CPUs: taskset or a second CPU is missing"}):`);
   await compare("disco.py beacons -> table", writeFrames("plain", plain), false);
   console.log(`  decode + apply alone (no socket): ${fmt(await inProcess(plain, false))} datagrams per CPU-second`);
   // Sealed rich beacons, every one fresh (200 hosts, 500 sequence numbers each, interleaved): each is

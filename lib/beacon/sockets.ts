@@ -2,15 +2,8 @@
  * The beacon sockets — receiver, py-vault-multicast listener, sender — bound together: what
  * {@link prepareBeacons} opens before anything runs.
  */
-import type { OpenUdp, UdpEndpoint } from "../net/index.ts";
+import { BURST_RECV_BUFFER_BYTES, type OpenUdp, type UdpEndpoint } from "../net/index.ts";
 import type { BeaconCounters } from "./counters.ts";
-
-/**
- * SO_RCVBUF asked for the receiving sockets (the kernel caps it at net.core.rmem_max): a few thousand
- * beacons wait in the kernel while the loop is busy or descheduled, so a burst (or a flood) costs that
- * buffer, not the beacons that arrive with it. The discovery socket asks the same.
- */
-export const BEACON_RECV_BUFFER_BYTES = 4 << 20;
 
 /** What {@link openBeaconSockets} binds. */
 export interface BeaconSocketsOptions {
@@ -43,7 +36,8 @@ export async function openBeaconSockets(open: OpenUdp, o: BeaconSocketsOptions):
   const close = async () => void (await Promise.all(sockets.map((x) => x.close())));
   try {
     const onOverflow = () => o.counters.recordDrop("overload");
-    const recvBufferBytes = BEACON_RECV_BUFFER_BYTES;
+    // Room for a burst, as the discovery socket has.
+    const recvBufferBytes = BURST_RECV_BUFFER_BYTES;
     const rx = await open({ port: o.port, address: o.listen, reuseAddr: true, onOverflow, recvBufferBytes, ...(o.hearInterface && { hearInterface: true }) });
     sockets.push(rx);
     let vaultRx: UdpEndpoint | undefined;

@@ -4,7 +4,7 @@
  */
 import { deriveChannelId, type Keyring } from "../crypto/index.ts";
 import type { DiscoveryConfig } from "../config/index.ts";
-import { openUdp, type SiblingBinding } from "../net/index.ts";
+import { BURST_RECV_BUFFER_BYTES, openUdp, type SiblingBinding } from "../net/index.ts";
 import type { LegacyKey } from "./legacy.ts";
 import type { SelfDescription } from "./payload.ts";
 import { Responder, runResponder, type Decision, type ResponderCounters } from "./responder.ts";
@@ -63,7 +63,7 @@ export async function serveDiscovery(o: ServeDiscoveryOptions): Promise<Responde
     hearInterface: true,
     // Room for a burst while the loop is busy or descheduled (about 5,000 datagrams in the kernel, 8,192 in
     // the queue, a few MB at most): a flood then costs that queue, not the legitimate queries that come with it.
-    recvBufferBytes: 4 << 20,
+    recvBufferBytes: BURST_RECV_BUFFER_BYTES,
     maxQueued: 8192,
     onOverflow: () => responder.countOverflow(),
     ...(c.multicastGroup !== undefined && { multicast: { group: c.multicastGroup, ...(c.multicastInterface !== undefined && { interface: c.multicastInterface }) } }),

@@ -69,6 +69,13 @@ export interface UdpEndpoint extends DatagramSink, AsyncIterable<Datagram>, Asyn
   close(): Promise<void>;
 }
 
+/**
+ * The SO_RCVBUF receiving sockets that take bursts ask for (the kernel caps it at net.core.rmem_max): a few
+ * thousand datagrams wait in the kernel while the loop is busy or descheduled, so a burst (or a flood) costs
+ * that buffer, not the datagrams that arrive with it. Discovery and the beacon sockets use it.
+ */
+export const BURST_RECV_BUFFER_BYTES = 4 << 20;
+
 /** Options for {@link openUdp}. */
 export interface OpenUdpOptions {
   /** Address to bind. @default "0.0.0.0" */

@@ -7,9 +7,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { heapStats } from "bun:jsc";
 import { BeaconCounters, BeaconIngest, MAX_VAULT_SERVICES, MembershipTable, VAULT_FIELD_MAX_CHARS, encodeVaultAnnouncement } from "../../lib/beacon/index.ts";
-import { BEACON_RECV_BUFFER_BYTES, openBeaconSockets } from "../../lib/beacon/sockets.ts";
+import { openBeaconSockets } from "../../lib/beacon/sockets.ts";
 import { untilAborted } from "../../lib/async/index.ts";
-import { openUdp } from "../../lib/net/index.ts";
+import { BURST_RECV_BUFFER_BYTES, openUdp } from "../../lib/net/index.ts";
 import { FakeClock } from "./_clock.ts";
 
 const CHANNEL = new Uint8Array([1, 2, 3, 4]);
@@ -76,10 +76,10 @@ describe("openBeaconSockets() vault listener", () => {
       const r = await got;
       assert.ok(r !== undefined && !r.done, "an announcement to the group arrived within 5 s");
       assert.equal(r.value.address, "127.0.0.1");
-      // Both receiving sockets ask for BEACON_RECV_BUFFER_BYTES (the kernel reports twice what it grants,
+      // Both receiving sockets ask for BURST_RECV_BUFFER_BYTES (the kernel reports twice what it grants,
       // capped at net.core.rmem_max).
       const max = Number(readFileSync("/proc/sys/net/core/rmem_max", "utf8"));
-      for (const sock of [sockets.rx, vault]) assert.equal(sock.recvBufferBytes, 2 * Math.min(BEACON_RECV_BUFFER_BYTES, max));
+      for (const sock of [sockets.rx, vault]) assert.equal(sock.recvBufferBytes, 2 * Math.min(BURST_RECV_BUFFER_BYTES, max));
     } finally {
       await sockets.close();
     }
