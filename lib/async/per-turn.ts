@@ -27,3 +27,9 @@ export function perTurn(read: () => number): () => number {
     return cached;
   };
 }
+
+/** `performance.now()`, read once per turn: shared, so the table and the counters of a batch read it once. */
+export const turnMonotonicMs = perTurn(() => performance.now());
+
+/** `Date.now()`, read once per turn. */
+export const turnUnixMs = perTurn(() => Date.now());

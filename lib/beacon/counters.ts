@@ -1,10 +1,8 @@
 /**
  * Counters kept by beacon senders and receivers (py-vault-multicast's set, plus drops by reason).
  */
-import { perTurn } from "../async/index.ts";
+import { turnMonotonicMs } from "../async/index.ts";
 import { DROP_REASONS, type DropReason } from "./errors.ts";
-
-const turnNow = perTurn(() => performance.now());
 
 /** A point-in-time copy of {@link BeaconCounters}. */
 export interface CountersSnapshot {
@@ -42,7 +40,7 @@ export class BeaconCounters {
   #buckets: [number, number][] = [];
 
   /** @param nowMs a monotonic clock (injected for tests) */
-  constructor(nowMs: () => number = turnNow) {
+  constructor(nowMs: () => number = turnMonotonicMs) {
     this.#now = nowMs;
     this.#startedMs = nowMs();
   }

@@ -4,7 +4,7 @@
  * calls {@link MembershipTable.observe} per beacon and {@link MembershipTable.tick} periodically, and the
  * clock is injected, so tests run on fake time.
  */
-import { perTurn, Subscribers } from "../async/index.ts";
+import { Subscribers, turnMonotonicMs, turnUnixMs } from "../async/index.ts";
 import { isValidHostName } from "../text/index.ts";
 import { MAX_ADDRESSES, differs, sameAnnounced, sameJson, sameList } from "./_compare.ts";
 import { missedBeacon } from "./_quiet.ts";
@@ -20,7 +20,7 @@ export interface Clock {
 }
 
 /** The process clock: `performance.now()` and `Date.now()`, each read once per turn of the event loop (lib/async/per-turn.ts). */
-export const systemClock: Clock = { nowMs: perTurn(() => performance.now()), unixNowMs: perTurn(() => Date.now()) };
+export const systemClock: Clock = { nowMs: turnMonotonicMs, unixNowMs: turnUnixMs };
 
 /** One beacon (or announcement) as the table takes it. */
 export interface Observation {

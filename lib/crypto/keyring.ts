@@ -11,11 +11,11 @@
  */
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
 import { forceNodeCrypto, loadLibcrypto, LIBCRYPTO_PATH, type NativeGcm } from "./_libcrypto.ts";
-
-export { forceNodeCrypto };
 import { bytesEqual } from "../bytes.ts";
 import { OpenError, KeyError } from "./errors.ts";
 import { hkdfSha256, KEY_BYTES, KEY_ID_BYTES } from "./keys.ts";
+
+export { forceNodeCrypto };
 
 /** Bytes in an AES-GCM nonce. */
 export const NONCE_BYTES = 12;
