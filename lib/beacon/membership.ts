@@ -144,8 +144,11 @@ const RANK_SEALED = 3;
  */
 class Entry {
   #record: HostRecord;
-  /** A steady beacon's times and pace, not yet in #record. */
-  #pending: { lastSeenMs: number; lastSeenUnixMs: number; intervalMs: number; learnedIntervalMs: number | undefined } | undefined;
+  /** A steady beacon's times (and learned pace) not yet in #record: `stale` says whether they are newer. */
+  #stale = false;
+  #seenMs = 0;
+  #seenUnixMs = 0;
+  #learnedMs: number | undefined;
   /** Source address -> monotonic ms last heard from it, least recently heard first. */
   readonly heard: Map<string, number>;
   /** Beacons heard, counted up to 2 (an unsealed host heard once is the first to go when full). */
@@ -172,34 +175,27 @@ class Entry {
   }
 
   get record(): HostRecord {
-    const p = this.#pending;
-    if (p !== undefined) {
-      this.#pending = undefined;
-      const r: Mutable<HostRecord> = { ...this.#record, lastSeenMs: p.lastSeenMs, lastSeenUnixMs: p.lastSeenUnixMs };
-      if (p.learnedIntervalMs !== undefined) {
-        r.intervalMs = p.intervalMs;
-        r.learnedIntervalMs = p.learnedIntervalMs;
-      }
+    if (this.#stale) {
+      this.#stale = false;
+      const r: Mutable<HostRecord> = { ...this.#record, lastSeenMs: this.#seenMs, lastSeenUnixMs: this.#seenUnixMs };
+      // A learned pace is the host's interval (observe() makes them one).
+      if (this.#learnedMs !== undefined) r.intervalMs = r.learnedIntervalMs = this.#learnedMs;
       this.#record = r;
     }
     return this.#record;
   }
 
   set record(r: HostRecord) {
-    this.#pending = undefined;
+    this.#stale = false;
     this.#record = r;
   }
 
   /** A steady beacon: the same record but for the times (and, when learned, the pace). */
-  touch(lastSeenMs: number, lastSeenUnixMs: number, intervalMs: number, learnedIntervalMs: number | undefined): void {
-    const p = this.#pending;
-    if (p === undefined) this.#pending = { lastSeenMs, lastSeenUnixMs, intervalMs, learnedIntervalMs };
-    else {
-      p.lastSeenMs = lastSeenMs;
-      p.lastSeenUnixMs = lastSeenUnixMs;
-      p.intervalMs = intervalMs;
-      p.learnedIntervalMs = learnedIntervalMs;
-    }
+  touch(lastSeenMs: number, lastSeenUnixMs: number, learnedMs: number | undefined): void {
+    this.#stale = true;
+    this.#seenMs = lastSeenMs;
+    this.#seenUnixMs = lastSeenUnixMs;
+    this.#learnedMs = learnedMs;
   }
 
   /**
@@ -300,7 +296,7 @@ export class MembershipTable {
       // The common case, a steady beacon from the same address: only the times (and a learned pace) move.
       entry.heard.set(obs.address, now);
       // With a learned pace keep it; otherwise the record's interval stands (#unchanged compared it).
-      entry.touch(now, this.#clock.unixNowMs(), intervalMs, learnedMs);
+      entry.touch(now, this.#clock.unixNowMs(), learnedMs);
       entry.beacons = 2;
       this.#place(obs.host, entry);
       return { accepted: true };
