@@ -2,6 +2,7 @@
  * The rich beacon's JSON payload: who the host is and what it offers. Pure: bytes <-> validated values.
  * Unknown fields are ignored (newer senders may add some); known fields are checked strictly.
  */
+import { bytesEqual } from "../bytes.ts";
 import { HOST_NAME_RULE, isAddressLiteral, isValidHostName } from "../text/index.ts";
 import { BeaconFrameError } from "./errors.ts";
 
@@ -225,8 +226,7 @@ function hostKey(p: Uint8Array): number | undefined {
 /** The template for a decoded beacon whose payload is canonical, else undefined. */
 function templateOf(b: RichBeacon, payload: Uint8Array): Template | undefined {
   const canonical = encodeRichBeacon(b);
-  if (canonical.length !== payload.length) return undefined;
-  for (let i = 0; i < canonical.length; i++) if (canonical[i] !== payload[i]) return undefined;
+  if (!bytesEqual(canonical, payload)) return undefined;
   const seqAt = enc.encode(`{"v":${RICH_VERSION},"host":${JSON.stringify(b.host)},"boot":${JSON.stringify(b.boot)},"seq":`).length;
   const seqEnd = seqAt + String(b.seq).length;
   let timeAt = canonical.length;
@@ -276,24 +276,15 @@ function matchTemplate(t: Template, p: Uint8Array): RichBeacon | undefined {
   let at = seq[1];
   if (at + mid > p.length || !sameBytes(T, t.seqEnd, p, at, mid)) return undefined;
   at += mid;
-  let unixMs = t.beacon.unixMs;
+  // The template's beacon with the new numbers (it has a time exactly when the template has time digits).
+  const r: { -readonly [K in keyof RichBeacon]: RichBeacon[K] } = { ...t.beacon, seq: seq[0] };
   if (t.timeAt !== t.timeEnd) {
     const time = digitsAt(p, at, 15);
     if (time === undefined) return undefined;
-    unixMs = time[0];
+    r.unixMs = time[0];
     at = time[1];
   }
   const tail = T.length - t.timeEnd;
   if (at + tail !== p.length || !sameBytes(T, t.timeEnd, p, at, tail)) return undefined;
-  const b = t.beacon;
-  // Field by field, as decodeRichBeacon builds it (the same keys, in the same order).
-  const r: { -readonly [K in keyof RichBeacon]: RichBeacon[K] } = { host: b.host, boot: b.boot, seq: seq[0], intervalMs: b.intervalMs, addresses: b.addresses };
-  if (b.version !== undefined) r.version = b.version;
-  if (b.services !== undefined) r.services = b.services;
-  if (b.metricsEndpoint !== undefined) r.metricsEndpoint = b.metricsEndpoint;
-  if (b.gpio !== undefined) r.gpio = b.gpio;
-  if (b.httpEndpoint !== undefined) r.httpEndpoint = b.httpEndpoint;
-  if (unixMs !== undefined) r.unixMs = unixMs;
-  if (b.bye === true) r.bye = true;
   return r;
 }
