@@ -37,7 +37,7 @@ class ReceivedRich implements ReceivedBeacon {
   readonly format = "disco-json";
   readonly host: string;
   readonly bye: boolean;
-  declare readonly unixSeconds?: number;
+  readonly unixSeconds?: number;
 
   constructor(
     readonly from: string,
@@ -46,7 +46,7 @@ class ReceivedRich implements ReceivedBeacon {
   ) {
     this.host = rich.host;
     this.bye = rich.bye === true;
-    if (rich.unixMs !== undefined) (this as { unixSeconds?: number }).unixSeconds = Math.floor(rich.unixMs / 1000);
+    this.unixSeconds = rich.unixMs !== undefined ? Math.floor(rich.unixMs / 1000) : undefined;
   }
 
   get text(): string {

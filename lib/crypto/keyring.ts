@@ -138,9 +138,7 @@ export function openAesGcmSync(key: AeadKey, nonce: Uint8Array, aad: Uint8Array,
   if (sealed.length < TAG_BYTES) throw new OpenError("auth", "the sealed bytes are shorter than the tag");
   const end = sealed.length - TAG_BYTES;
   if (key.native && nonce.length === NONCE_BYTES) {
-    const plain = key.native.open(nonce, 0, aad, aad.length, sealed, 0, end);
-    if (plain === undefined) throw new OpenError("auth", "the frame did not authenticate (wrong key or altered bytes)");
-    return plain;
+    return key.native.open(nonce, 0, aad, aad.length, sealed, 0, end) ?? notAuthentic(undefined);
   }
   try {
     const decipher = createDecipheriv("aes-256-gcm", key.object, nonce, { authTagLength: TAG_BYTES });
