@@ -120,7 +120,11 @@ export interface ControlServerOptions {
   queries?: RemoteQueries;
   /** Silence for datagrams that do not authenticate. @default true */
   hidden?: boolean;
-  /** Datagrams per second one source address may make this target open (AES), burst one second's worth; the same pre-authentication budget as discovery's. @default 500 */
+  /**
+   * Datagrams per second one source address may make this target open (AES) or answer with a refusal, burst
+   * one second's worth; the same pre-authentication budget as discovery's. What is dropped silently without
+   * an open (junk, another channel) spends none of it. @default 500
+   */
   decryptPerSourcePerSec?: number;
   /** Larger datagrams are dropped unread. @default 2048 */
   maxRequestBytes?: number;
@@ -192,7 +196,6 @@ export class ControlServer {
     c.seen++;
     c.bytesIn += data.length;
     if (data.length > this.#maxBytes) return this.#drop("oversize", address, port);
-    if (!this.#budget.take(address, this.#now())) return this.#drop("rate", address, port);
     try {
       const r = await this.#handleFrame(data, address, port);
       if (r.reply) c.bytesOut += r.reply.length;
@@ -209,11 +212,15 @@ export class ControlServer {
     return {};
   }
 
-  /** Silence in hidden mode; else an unsealed refusal, never larger than what came in. */
-  #refuse(reason: ControlDropReason, code: RefusalCode, data: Uint8Array, address: string, port: number, always = false): ControlReply {
+  /**
+   * Silence in hidden mode; else an unsealed refusal, never larger than what came in, within the source's
+   * budget (a reply to an address anyone can spoof). `charged`: the budget was taken for this datagram already.
+   */
+  #refuse(reason: ControlDropReason, code: RefusalCode, data: Uint8Array, address: string, port: number, always = false, charged = false): ControlReply {
     const r = this.#drop(reason, address, port);
     const wellFormed = data.length >= CONTROL_HEADER_BYTES + REFUSAL_PAYLOAD_BYTES && data[0] === CONTROL_MARKER[0] && data[1] === CONTROL_MARKER[1] && data[2] === CONTROL_VERSION;
     if ((this.#hidden && !always) || !wellFormed) return r;
+    if (!charged && !this.#budget.take(address, this.#now())) return r;
     this.#c.refusalsSent++;
     // Echo the refused frame's channel id and nonce: the client matches on them; nothing of ours is revealed.
     return { reply: encodeControlFrame({ type: "refusal", channelId: data.subarray(6, 10), nonce: data.subarray(14, 26) }, encodeRefusal({ nonce: data.subarray(14, 26), code })) };
@@ -232,12 +239,16 @@ export class ControlServer {
     // Remote control never runs on an unsealed channel; say so even in hidden mode (there is no secret to hide).
     if (!ring) return this.#refuse("unsealed", "unsealed", data, address, port, true);
     if (!frame.sealed) return this.#refuse("key", "key", data, address, port);
+    // The pre-authentication budget pays for what costs: an AES-GCM open (and a reply to a stranger). Junk,
+    // another channel's frames and silent drops spend none of it, so they cannot use up a source's budget
+    // (its address is anyone's to spoof) and silence its real requests.
+    if (!this.#budget.take(address, this.#now())) return this.#drop("rate", address, port);
     let opened;
     try {
       opened = openControlFrame(frame, ring);
     } catch (err) {
-      if (err instanceof OpenError && err.reason === "auth") return this.#refuse("auth", "auth", data, address, port);
-      if (err instanceof OpenError) return this.#refuse("key", "key", data, address, port);
+      if (err instanceof OpenError && err.reason === "auth") return this.#refuse("auth", "auth", data, address, port, false, true);
+      if (err instanceof OpenError) return this.#refuse("key", "key", data, address, port, false, true);
       throw err;
     }
     this.#budget.trust(address, this.#now());

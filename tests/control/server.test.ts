@@ -190,6 +190,29 @@ describe("ControlServer.handle()", () => {
     assert.equal(s.server.counters.dropped.rate, 100);
   });
 
+  it("junk and another channel's frames from an address spend none of its budget: its request is still answered", async () => {
+    const s = await setup();
+    const other = sealControlFrame("request", await deriveChannelId("elsewhere"), s.ring.keys[0]!, encodeRequest({ op: "gpio-info", id: new Uint8Array(16), args: new Uint8Array() }));
+    for (let i = 0; i < 1000; i++) {
+      assert.equal((await s.server.handle(crypto.getRandomValues(new Uint8Array(100)), B, 1)).reply, undefined);
+      assert.equal((await s.server.handle(other, B, 1)).reply, undefined);
+    }
+    assert.equal(s.server.counters.dropped.rate, 0);
+    assert.equal(s.server.counters.dropped.channel, 1000);
+    const r = await s.open((await s.server.handle(await s.request("gpio-info", new Uint8Array()), B, 1)).reply);
+    assert.equal(r.type, "result");
+  });
+
+  it("without hidden mode, the refusals one address gets are within its budget (a reply to a spoofable address)", async () => {
+    const s = await setup({ hidden: false });
+    const other = sealControlFrame("request", await deriveChannelId("elsewhere"), s.ring.keys[0]!, encodeRequest({ op: "gpio-info", id: new Uint8Array(16), args: new Uint8Array() }));
+    let refusals = 0;
+    for (let i = 0; i < 600; i++) if ((await s.server.handle(other, B, 1)).reply) refusals++;
+    assert.equal(refusals, 500, "one second's worth, then silence while the clock stands still");
+    s.clock.now += 1000;
+    assert.ok((await s.server.handle(other, B, 1)).reply, "the budget refills with time");
+  });
+
   it("queries beyond the concurrency limit are refused as busy, and each runs once", async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
