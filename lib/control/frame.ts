@@ -108,6 +108,24 @@ export function looksLikeControlFrame(bytes: Uint8Array): boolean {
 }
 
 /**
+ * Whether {@link decodeControlFrame} would accept these bytes, decided in place without an error object: a
+ * target in hidden mode drops what is not a frame silently, and a flood of junk should not cost a thrown
+ * error (with its stack) per datagram.
+ */
+export function isWellFormedControlFrame(bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  if (n < CONTROL_HEADER_BYTES || n > MAX_CONTROL_FRAME_BYTES) return false;
+  if (bytes[0] !== CONTROL_MARKER[0] || bytes[1] !== CONTROL_MARKER[1] || bytes[2] !== CONTROL_VERSION || TYPE_NAMES[bytes[3]!] === undefined) return false;
+  const flags = bytes[4]!;
+  if ((flags & ~CONTROL_FLAG_SEALED) !== 0 || bytes[5] !== 0) return false;
+  const sealed = (flags & CONTROL_FLAG_SEALED) !== 0;
+  if (!sealed && (bytes[10]! | bytes[11]! | bytes[12]! | bytes[13]!) !== 0) return false;
+  const bodyLength = (bytes[26]! << 8) | bytes[27]!;
+  if (sealed && bodyLength < TAG_BYTES) return false;
+  return n === CONTROL_HEADER_BYTES + bodyLength;
+}
+
+/**
  * Decodes a datagram that must hold exactly one control frame.
  * @returns the frame (views into `bytes`)
  * @throws {ControlFrameError} with the offset of the first bad byte

@@ -13,6 +13,7 @@ export {
   decodeControlFrame,
   encodeControlFrame,
   encodeControlHeader,
+  isWellFormedControlFrame,
   looksLikeControlFrame,
   type ControlFrame,
   type ControlFrameType,

@@ -4,11 +4,11 @@
  * {@link runControlServer} connects it to a {@link UdpEndpoint}.
  */
 import { bytesEqual, toHex } from "../bytes.ts";
-import { ChallengeTable, OpenError, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
+import { ChallengeTable, findKeyAt, openAesGcmAt, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
 import { DecryptBudget } from "../discovery/index.ts";
 import type { Datagram, UdpEndpoint } from "../net/index.ts";
-import { openControlFrame, sealControlFrame } from "./envelope.ts";
-import { CONTROL_HEADER_BYTES, CONTROL_MARKER, CONTROL_VERSION, decodeControlFrame, encodeControlFrame, type ControlFrame } from "./frame.ts";
+import { sealControlFrame } from "./envelope.ts";
+import { CONTROL_FLAG_SEALED, CONTROL_FRAME_TYPE, CONTROL_HEADER_BYTES, CONTROL_MARKER, CONTROL_VERSION, encodeControlFrame, isWellFormedControlFrame } from "./frame.ts";
 import {
   decodeCommand,
   decodeGetArgs,
@@ -21,6 +21,7 @@ import {
   isChallenged,
   REFUSAL_PAYLOAD_BYTES,
   type ControlOp,
+  type OperationPayload,
   type RefusalCode,
   type ResultStatus,
 } from "./payload.ts";
@@ -188,22 +189,36 @@ export class ControlServer {
   }
 
   /**
-   * Handles one datagram. Never throws for any input bytes.
-   * @returns the reply to send back to the source, if any
+   * Handles one datagram. Never throws for any input bytes. What is decided without running an operation
+   * (every drop and refusal) comes back at once, not as a promise: a flood costs no promise per datagram.
+   * @returns the reply to send back to the source, if any; a promise once an authenticated request runs
    */
-  async handle(data: Uint8Array, address: string, port: number): Promise<ControlReply> {
+  handle(data: Uint8Array, address: string, port: number): ControlReply | Promise<ControlReply> {
     const c = this.#c;
     c.seen++;
     c.bytesIn += data.length;
     if (data.length > this.#maxBytes) return this.#drop("oversize", address, port);
+    let r: ControlReply | Promise<ControlReply>;
     try {
-      const r = await this.#handleFrame(data, address, port);
-      if (r.reply) c.bytesOut += r.reply.length;
-      return r;
+      r = this.#handleFrame(data, address, port);
     } catch {
-      c.errors++;
-      return this.#drop("malformed", address, port);
+      return this.#failed(address, port);
     }
+    if (!(r instanceof Promise)) return this.#counted(r);
+    return r.then(
+      (done) => this.#counted(done),
+      () => this.#failed(address, port),
+    );
+  }
+
+  #counted(r: ControlReply): ControlReply {
+    if (r.reply) this.#c.bytesOut += r.reply.length;
+    return r;
+  }
+
+  #failed(address: string, port: number): ControlReply {
+    this.#c.errors++;
+    return this.#drop("malformed", address, port);
   }
 
   #drop(reason: ControlDropReason, address: string, port: number): ControlReply {
@@ -226,40 +241,43 @@ export class ControlServer {
     return { reply: encodeControlFrame({ type: "refusal", channelId: data.subarray(6, 10), nonce: data.subarray(14, 26) }, encodeRefusal({ nonce: data.subarray(14, 26), code })) };
   }
 
-  async #handleFrame(data: Uint8Array, address: string, port: number): Promise<ControlReply> {
-    let frame: ControlFrame;
-    try {
-      frame = decodeControlFrame(data);
-    } catch {
-      return this.#refuse("malformed", "malformed", data, address, port);
-    }
-    if (frame.type !== "request" && frame.type !== "command") return this.#drop("not-request", address, port);
-    if (!bytesEqual(frame.channelId, this.#o.channelId)) return this.#refuse("channel", "channel", data, address, port);
+  /**
+   * Checks a frame in place (header, channel, key id, budget) and opens it, synchronously; only an
+   * authenticated request goes on to the (asynchronous) operation. Nothing here throws for junk or forgeries.
+   */
+  #handleFrame(data: Uint8Array, address: string, port: number): ControlReply | Promise<ControlReply> {
+    if (!isWellFormedControlFrame(data)) return this.#refuse("malformed", "malformed", data, address, port);
+    const type = data[3];
+    if (type !== CONTROL_FRAME_TYPE.request && type !== CONTROL_FRAME_TYPE.command) return this.#drop("not-request", address, port);
+    const chan = this.#o.channelId;
+    if (data[6] !== chan[0] || data[7] !== chan[1] || data[8] !== chan[2] || data[9] !== chan[3]) return this.#refuse("channel", "channel", data, address, port);
     const ring = this.#o.keyring;
     // Remote control never runs on an unsealed channel; say so even in hidden mode (there is no secret to hide).
     if (!ring) return this.#refuse("unsealed", "unsealed", data, address, port, true);
-    if (!frame.sealed) return this.#refuse("key", "key", data, address, port);
+    const key = (data[4]! & CONTROL_FLAG_SEALED) !== 0 ? findKeyAt(ring, data, 10) : undefined;
+    if (!key) return this.#refuse("key", "key", data, address, port);
     // The pre-authentication budget pays for what costs: an AES-GCM open (and a reply to a stranger). Junk,
     // another channel's frames and silent drops spend none of it, so they cannot use up a source's budget
     // (its address is anyone's to spoof) and silence its real requests.
     if (!this.#budget.take(address, this.#now())) return this.#drop("rate", address, port);
-    let opened;
-    try {
-      opened = openControlFrame(frame, ring);
-    } catch (err) {
-      if (err instanceof OpenError && err.reason === "auth") return this.#refuse("auth", "auth", data, address, port, false, true);
-      if (err instanceof OpenError) return this.#refuse("key", "key", data, address, port, false, true);
-      throw err;
-    }
+    // In place: the header is the additional data, the body the ciphertext and tag (the frame is well formed).
+    const payload = openAesGcmAt(key.aead, data, 14, CONTROL_HEADER_BYTES);
+    if (!payload) return this.#refuse("auth", "auth", data, address, port, false, true);
     this.#budget.trust(address, this.#now());
-    const who: Requester = { address, port, keyId: toHex(opened.key.id) };
+    const who: Requester = { address, port, keyId: toHex(key.id) };
     let p;
     try {
-      p = frame.type === "request" ? { ...decodeRequest(opened.payload), challenge: undefined } : decodeCommand(opened.payload);
+      p = type === CONTROL_FRAME_TYPE.request ? { ...decodeRequest(payload), challenge: undefined } : decodeCommand(payload);
     } catch {
       return this.#drop("malformed", address, port);
     }
-    const reply = (outcome: Outcome) => this.#result(p.id, p.op, outcome, who, opened.key);
+    return this.#serve(p, who, key);
+  }
+
+  /** Runs an authenticated request or command: a read, a challenge, or a redeemed challenge's operation. */
+  async #serve(p: OperationPayload & { readonly challenge: Uint8Array | undefined }, who: Requester, key: RingKey): Promise<ControlReply> {
+    const address = who.address;
+    const reply = (outcome: Outcome) => this.#result(p.id, p.op, outcome, who, key);
     if (!isChallenged(p.op)) {
       if (p.challenge !== undefined) return reply({ status: "bad-request", body: { message: `${p.op} is a read: send it as a request, not a command` } });
       return reply(await this.#read(p.op, p.args));
@@ -270,7 +288,7 @@ export class ControlServer {
       const challenge = this.#challenges.issue({ address, op: p.op, id: p.id, args: p.args });
       this.#c.challenges++;
       const payload = encodeChallenge({ id: p.id, challenge, ttlMs: Math.round(this.#challenges.ttlMs) });
-      return { reply: sealControlFrame("challenge", this.#o.channelId, opened.key, payload) };
+      return { reply: sealControlFrame("challenge", this.#o.channelId, key, payload) };
     }
     const redeemed = this.#challenges.redeem(p.challenge, { address, op: p.op, id: p.id, args: p.args });
     if (redeemed === "unknown") return reply({ status: "unknown-challenge", body: { message: "the challenge is unknown, already used or expired (a replay, or a command sent too late)" } });
@@ -366,20 +384,29 @@ export async function runControlServer(socket: UdpEndpoint, server: ControlServe
     wake = undefined;
     w?.();
   };
+  const sent = (error?: Error) => void (error && server.countError());
   const handleOne = (d: Datagram): void => {
+    // The datagram's bytes are its own (lib/net), and handle() only reads them.
+    const r = server.handle(d.data, d.address, d.port);
+    if (!(r instanceof Promise)) {
+      // Decided at once (a drop, a refusal): no promise, and no slot.
+      if (r.reply) socket.post(r.reply, d.port, d.address, sent);
+      return;
+    }
     inflight++;
-    server
-      .handle(d.data.slice(), d.address, d.port)
-      .then(({ reply }) => {
-        if (reply) return socket.send(reply, d.port, d.address);
-      })
+    r.then(({ reply }) => {
+      if (reply) return socket.send(reply, d.port, d.address);
+    })
       .catch(() => server.countError())
       .then(release);
   };
   try {
-    for await (const d of socket) {
-      handleOne(d);
-      if (inflight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
+    // A batch per turn of the event loop, not a promise per datagram.
+    for await (const batch of socket.batches()) {
+      for (const d of batch) {
+        handleOne(d);
+        if (inflight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
+      }
     }
     while (inflight > 0) await new Promise<void>((resolve) => (wake = resolve));
   } finally {

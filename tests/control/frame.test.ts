@@ -24,6 +24,7 @@ import {
   encodeRequest,
   encodeResult,
   encodeSetArgs,
+  isWellFormedControlFrame,
   openControlFrame,
   sealControlFrame,
   type ControlFrameType,
@@ -253,6 +254,41 @@ describe("control frames: properties", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("isWellFormedControlFrame() says exactly whether decodeControlFrame() accepts, for mutated frames", () => {
+    const accepts = (b: Uint8Array) => {
+      try {
+        decodeControlFrame(b);
+        return true;
+      } catch (err) {
+        assert.ok(err instanceof ControlFrameError, String(err));
+        return false;
+      }
+    };
+    const header = fc.record({ at: fc.nat({ max: 27 }), value: fc.oneof(fc.constantFrom(0, 1, 0x10, 0x12, 0x14, 0x15, 0xd1, 0x5c), fc.nat({ max: 255 })) });
+    const seen = [0, 0];
+    fc.assert(
+      fc.property(fc.nat({ max: GOLDEN.length - 1 }), fc.array(header, { maxLength: 3 }), fc.option(fc.nat({ max: 120 })), fc.boolean(), (g, edits, length, fixLength) => {
+        let b = GOLDEN[g]!.frame.slice();
+        for (const e of edits) b[e.at] = e.value;
+        if (length !== null) {
+          const c = new Uint8Array(length);
+          c.set(b.subarray(0, Math.min(length, b.length)));
+          b = c;
+        }
+        // Often the length field says the truth, so the checks after it are reached too.
+        if (fixLength && b.length >= 28) {
+          b[26] = (b.length - 28) >> 8;
+          b[27] = (b.length - 28) & 0xff;
+        }
+        const ok = accepts(b);
+        seen[ok ? 1 : 0]!++;
+        assert.equal(isWellFormedControlFrame(b), ok, toHex(b));
+      }),
+      { numRuns: 5000 },
+    );
+    assert.ok(seen[0]! > 500 && seen[1]! > 500, `both outcomes reached: ${seen}`);
   });
 
   it("a valid frame with one byte flipped never opens", async () => {
