@@ -8,6 +8,23 @@ import { BeaconFrameError, decodeDatagram as decodeBeacon, decodeEnvelope, decod
 import { ConfigError, parseConfig, parseIniServices } from "../lib/config/index.ts";
 import { createKeyring, deriveChannelId, KeyError, OpenError, sealingKey, type Keyring } from "../lib/crypto/index.ts";
 import {
+  ControlFrameError,
+  ControlServer,
+  decodeCommand as decodeControlCommand,
+  decodeControlFrame,
+  decodeRequest,
+  encodeCommand as encodeControlCommand,
+  encodeGetArgs,
+  encodeQueryArgs,
+  encodeRequest,
+  encodeSetArgs,
+  isWellFormedControlFrame,
+  openControlFrame,
+  sealControlFrame,
+  type ControlFrameType,
+  type RemoteGpio,
+} from "../lib/control/index.ts";
+import {
   decodeAnswer,
   decodeDatagram as decodeDiscovery,
   decodeError,
@@ -174,6 +191,61 @@ async function discoveryTargets(channel: Uint8Array, ring: Keyring): Promise<Fuz
       },
     },
   ];
+}
+
+/**
+ * The control target's whole handling of a datagram (ControlServer.handle: header checks in place, the
+ * budget, the open, the payload, the operation), which must never throw; and the in-place frame check must
+ * agree with the decoder on every input.
+ */
+async function controlTarget(channel: Uint8Array, ring: Keyring): Promise<FuzzTarget> {
+  const key = sealingKey(ring);
+  const id = Uint8Array.from({ length: 16 }, (_, i) => i);
+  const requests: [ControlFrameType, Uint8Array<ArrayBuffer>][] = [
+    ["request", encodeRequest({ op: "gpio-info", id, args: new Uint8Array(0) })],
+    ["request", encodeRequest({ op: "gpio-get", id, args: encodeGetArgs("pump") })],
+    ["request", encodeRequest({ op: "gpio-set", id, args: encodeSetArgs("pump", 1) })],
+    ["command", encodeControlCommand({ op: "gpio-set", id, args: encodeSetArgs("pump", 1), challenge: new Uint8Array(16) })],
+    ["request", encodeRequest({ op: "query", id, args: encodeQueryArgs("hello", Uint8Array.of(1, 2, 3)) })],
+  ];
+  const gpio: RemoteGpio = {
+    info: async () => ({ status: "ok", body: { lines: [] } }),
+    get: async (name) => ({ status: "ok", body: { name, value: 0 } }),
+    checkSet: (name) => (name === "pump" ? undefined : { status: "not-remote", body: { message: "no" } }),
+    set: async (name, value) => ({ status: "ok", body: { name, value } }),
+  };
+  // Hidden mode off, so refusals are built too; a budget no fuzz run reaches, so every case gets as far as it can.
+  const server = new ControlServer({ channelId: channel, keyring: ring, hidden: false, gpio, decryptPerSourcePerSec: 1e12 });
+  const space: MutationSpace = { seeds: requests.map(([, p]) => p), maxBytes: 1500 };
+  return {
+    name: "control target (frames, payloads, handling)",
+    stages: ["frame ok", "tag ok", "payload parsed", "replied"],
+    seeds: requests.map(([type, p]) => sealControlFrame(type, channel, key, p)),
+    maxBytes: 2100,
+    dictionary: [Uint8Array.of(0xd1, 0x5c, 0x01, 0x10), Uint8Array.of(0x12), channel, key.id],
+    allowed: [ControlFrameError, OpenError, KeyError],
+    inner: { share: 0.5, space, wrap: (p, rng) => sealControlFrame(rng.below(4) === 0 ? "command" : "request", channel, key, p) },
+    async run(input, reach) {
+      let frame;
+      try {
+        frame = decodeControlFrame(input);
+      } catch (err) {
+        if (isWellFormedControlFrame(input)) throw new Error(`isWellFormedControlFrame() accepts what decodeControlFrame() refuses: ${String(err)}`);
+        frame = undefined;
+      }
+      if (frame && !isWellFormedControlFrame(input)) throw new Error("isWellFormedControlFrame() refuses what decodeControlFrame() accepts");
+      // Whatever the bytes, the target's handling decides without throwing.
+      const handled = await server.handle(input, "10.0.0.9", 1);
+      if (!frame) throw new ControlFrameError("not a control frame", 0);
+      reach(0);
+      const opened = openControlFrame(frame, ring);
+      reach(1);
+      if (frame.type === "command") decodeControlCommand(opened.payload);
+      else decodeRequest(opened.payload);
+      reach(2);
+      if (handled.reply) reach(3);
+    },
+  };
 }
 
 async function legacyTarget(): Promise<FuzzTarget> {
@@ -446,6 +518,7 @@ export async function buildTargets(): Promise<FuzzTarget[]> {
   return [
     ...(await discoveryTargets(channel, discoveryRing)),
     await legacyTarget(),
+    await controlTarget(channel, await createKeyring([TEST_KEY.slice()], "control")),
     ...(await beaconTargets(channel, beaconRing)),
     ...zmtpTargets(),
     gpioTarget(),
