@@ -7,6 +7,7 @@
  * and its CPU time per flood datagram against bare receivers under the same flood. Bounded: each flood stops
  * after 10 s whatever happens. Never fails on the figures. (The py-vault-multicast listener, off unless
  * [beacon.vault] enables it, hears a multicast group the flooder would have to route to: not flooded here.)
+ * Usage: bun bench/flood.bench.ts [discovery] [beacon] [control]   (default: all three, in that order)
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -158,6 +159,11 @@ const LEGIT: Record<Kind, string> = {
 };
 
 async function main(): Promise<void> {
+  // `bun bench/flood.bench.ts discovery control` floods only those ports.
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((a) => !(a in PORTS));
+  if (unknown.length) throw new Error(`unknown port name ${unknown.join(", ")}: use ${Object.keys(PORTS).join(", ")}`);
+  const kinds = (Object.keys(PORTS) as Kind[]).filter((k) => asked.length === 0 || asked.includes(k));
   const why = netnsUnavailable();
   if (why) {
     console.log(`flood in namespaces: skipped (${why})`);
@@ -233,7 +239,7 @@ async function main(): Promise<void> {
     await daemonLog.waitFor(/start-up pages/, { timeoutMs: 10_000 });
     const anonStart = memoryFigures(daemon.pid).anon;
     const runs = [];
-    for (const kind of Object.keys(PORTS) as Kind[]) runs.push(await floodAt(daemon, kind, true));
+    for (const kind of kinds) runs.push(await floodAt(daemon, kind, true));
     const alive = daemon.exitCode === null;
     daemon.kill("SIGTERM");
     await daemon.exited;
