@@ -107,22 +107,85 @@ export function looksLikeControlFrame(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === CONTROL_MARKER[0] && bytes[1] === CONTROL_MARKER[1] && bytes[2] === CONTROL_VERSION && TYPE_NAMES[bytes[3]!] !== undefined;
 }
 
+/** The rules a control frame can break, in the order {@link decodeControlFrame} checks them. */
+const enum Fault {
+  None,
+  Oversize,
+  Marker0,
+  Marker1,
+  Version,
+  TruncatedHeader,
+  Type,
+  Flags,
+  Reserved,
+  UnsealedKeyId,
+  ShortBody,
+  Truncated,
+  Trailing,
+}
+
+/** The first rule `bytes` break as a control frame, without building anything (a flood of junk reads this). */
+function faultOf(bytes: Uint8Array): Fault {
+  const n = bytes.length;
+  if (n > MAX_CONTROL_FRAME_BYTES) return Fault.Oversize;
+  if (n >= 1 && bytes[0] !== CONTROL_MARKER[0]) return Fault.Marker0;
+  if (n >= 2 && bytes[1] !== CONTROL_MARKER[1]) return Fault.Marker1;
+  if (n >= 3 && bytes[2] !== CONTROL_VERSION) return Fault.Version;
+  if (n < CONTROL_HEADER_BYTES) return Fault.TruncatedHeader;
+  if (TYPE_NAMES[bytes[3]!] === undefined) return Fault.Type;
+  const flags = bytes[4]!;
+  if ((flags & ~CONTROL_FLAG_SEALED) !== 0) return Fault.Flags;
+  if (bytes[5] !== 0) return Fault.Reserved;
+  const sealed = (flags & CONTROL_FLAG_SEALED) !== 0;
+  if (!sealed && (bytes[10]! | bytes[11]! | bytes[12]! | bytes[13]!) !== 0) return Fault.UnsealedKeyId;
+  const bodyLength = (bytes[26]! << 8) | bytes[27]!;
+  if (sealed && bodyLength < TAG_BYTES) return Fault.ShortBody;
+  const end = CONTROL_HEADER_BYTES + bodyLength;
+  if (n < end) return Fault.Truncated;
+  if (n > end) return Fault.Trailing;
+  return Fault.None;
+}
+
+/** What {@link decodeControlFrame} throws for a fault: the rule in words, and the offset of the bad byte. */
+function faultError(fault: Fault, bytes: Uint8Array): ControlFrameError {
+  const n = bytes.length;
+  const end = CONTROL_HEADER_BYTES + ((bytes[26]! << 8) | bytes[27]!);
+  const error = (message: string, offset: number) => new ControlFrameError(message, offset);
+  switch (fault) {
+    case Fault.Oversize:
+      return error(`datagram of ${n} bytes exceeds ${MAX_CONTROL_FRAME_BYTES}`, 0);
+    case Fault.Marker0:
+      return error("not a disco frame (bad marker)", 0);
+    case Fault.Marker1:
+      return error("not a disco frame (bad marker)", 1);
+    case Fault.Version:
+      return error(`unsupported version ${bytes[2]}`, 2);
+    case Fault.TruncatedHeader:
+      return error(`truncated header (${CONTROL_HEADER_BYTES - n} bytes missing)`, n);
+    case Fault.Type:
+      return error(`not a control frame type: ${bytes[3]}`, 3);
+    case Fault.Flags:
+      return error(`unknown flags 0x${bytes[4]!.toString(16)}`, 4);
+    case Fault.Reserved:
+      return error("reserved byte is not zero", 5);
+    case Fault.UnsealedKeyId:
+      return error("unsealed frame with a key id", 10);
+    case Fault.ShortBody:
+      return error(`sealed body of ${end - CONTROL_HEADER_BYTES} bytes is shorter than the tag`, 26);
+    case Fault.Truncated:
+      return error(`truncated frame (${end - n} bytes missing)`, n);
+    default:
+      return error(`${n - end} trailing bytes after the frame`, end);
+  }
+}
+
 /**
- * Whether {@link decodeControlFrame} would accept these bytes, decided in place without an error object: a
- * target in hidden mode drops what is not a frame silently, and a flood of junk should not cost a thrown
- * error (with its stack) per datagram.
+ * Whether {@link decodeControlFrame} would accept these bytes (the same rules), decided in place without
+ * an error object: a target in hidden mode drops what is not a frame silently, and a flood of junk should
+ * not cost a thrown error (with its stack) per datagram.
  */
 export function isWellFormedControlFrame(bytes: Uint8Array): boolean {
-  const n = bytes.length;
-  if (n < CONTROL_HEADER_BYTES || n > MAX_CONTROL_FRAME_BYTES) return false;
-  if (bytes[0] !== CONTROL_MARKER[0] || bytes[1] !== CONTROL_MARKER[1] || bytes[2] !== CONTROL_VERSION || TYPE_NAMES[bytes[3]!] === undefined) return false;
-  const flags = bytes[4]!;
-  if ((flags & ~CONTROL_FLAG_SEALED) !== 0 || bytes[5] !== 0) return false;
-  const sealed = (flags & CONTROL_FLAG_SEALED) !== 0;
-  if (!sealed && (bytes[10]! | bytes[11]! | bytes[12]! | bytes[13]!) !== 0) return false;
-  const bodyLength = (bytes[26]! << 8) | bytes[27]!;
-  if (sealed && bodyLength < TAG_BYTES) return false;
-  return n === CONTROL_HEADER_BYTES + bodyLength;
+  return faultOf(bytes) === Fault.None;
 }
 
 /**
@@ -131,29 +194,14 @@ export function isWellFormedControlFrame(bytes: Uint8Array): boolean {
  * @throws {ControlFrameError} with the offset of the first bad byte
  */
 export function decodeControlFrame(bytes: Uint8Array): ControlFrame {
-  const fail = (message: string, offset: number): never => {
-    throw new ControlFrameError(message, offset);
-  };
-  if (bytes.length > MAX_CONTROL_FRAME_BYTES) fail(`datagram of ${bytes.length} bytes exceeds ${MAX_CONTROL_FRAME_BYTES}`, 0);
-  if (bytes.length >= 1 && bytes[0] !== CONTROL_MARKER[0]) fail("not a disco frame (bad marker)", 0);
-  if (bytes.length >= 2 && bytes[1] !== CONTROL_MARKER[1]) fail("not a disco frame (bad marker)", 1);
-  if (bytes.length >= 3 && bytes[2] !== CONTROL_VERSION) fail(`unsupported version ${bytes[2]}`, 2);
-  if (bytes.length < CONTROL_HEADER_BYTES) fail(`truncated header (${CONTROL_HEADER_BYTES - bytes.length} bytes missing)`, bytes.length);
-  const type = TYPE_NAMES[bytes[3]!];
-  if (type === undefined) fail(`not a control frame type: ${bytes[3]}`, 3);
-  const flags = bytes[4]!;
-  if ((flags & ~CONTROL_FLAG_SEALED) !== 0) fail(`unknown flags 0x${flags.toString(16)}`, 4);
-  if (bytes[5] !== 0) fail("reserved byte is not zero", 5);
-  const sealed = (flags & CONTROL_FLAG_SEALED) !== 0;
+  const fault = faultOf(bytes);
+  if (fault !== Fault.None) throw faultError(fault, bytes);
+  const type = TYPE_NAMES[bytes[3]!]!;
+  const sealed = (bytes[4]! & CONTROL_FLAG_SEALED) !== 0;
   const keyId = bytes.subarray(10, 14);
-  if (!sealed && (keyId[0]! | keyId[1]! | keyId[2]! | keyId[3]!) !== 0) fail("unsealed frame with a key id", 10);
-  const bodyLength = (bytes[26]! << 8) | bytes[27]!;
-  if (sealed && bodyLength < TAG_BYTES) fail(`sealed body of ${bodyLength} bytes is shorter than the tag`, 26);
-  const end = CONTROL_HEADER_BYTES + bodyLength;
-  if (bytes.length < end) fail(`truncated frame (${end - bytes.length} bytes missing)`, bytes.length);
-  if (bytes.length > end) fail(`${bytes.length - end} trailing bytes after the frame`, end);
+  const end = bytes.length;
   return {
-    type: type!,
+    type,
     sealed,
     channelId: bytes.subarray(6, 10),
     keyId,
