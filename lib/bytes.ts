@@ -7,6 +7,12 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** Whether `data` holds `expected` at `offset` (a field read in place, e.g. a channel id in a header). */
+export function bytesAt(data: Uint8Array, offset: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (data[offset + i] !== expected[i]) return false;
+  return true;
+}
+
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** Lower-case hex of bytes. */

@@ -3,7 +3,7 @@
  * refusal, or silence), runs the operation once per redeemed challenge, and keeps counters. No sockets here;
  * {@link runControlServer} connects it to a {@link UdpEndpoint}.
  */
-import { bytesEqual, toHex } from "../bytes.ts";
+import { bytesAt, toHex } from "../bytes.ts";
 import { ChallengeTable, findKeyAt, openAesGcmAt, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
 import { DecryptBudget } from "../discovery/index.ts";
 import type { Datagram, UdpEndpoint } from "../net/index.ts";
@@ -249,8 +249,7 @@ export class ControlServer {
     if (!isWellFormedControlFrame(data)) return this.#refuse("malformed", "malformed", data, address, port);
     const type = data[3];
     if (type !== CONTROL_FRAME_TYPE.request && type !== CONTROL_FRAME_TYPE.command) return this.#drop("not-request", address, port);
-    const chan = this.#o.channelId;
-    if (data[6] !== chan[0] || data[7] !== chan[1] || data[8] !== chan[2] || data[9] !== chan[3]) return this.#refuse("channel", "channel", data, address, port);
+    if (!bytesAt(data, 6, this.#o.channelId)) return this.#refuse("channel", "channel", data, address, port);
     const ring = this.#o.keyring;
     // Remote control never runs on an unsealed channel; say so even in hidden mode (there is no secret to hide).
     if (!ring) return this.#refuse("unsealed", "unsealed", data, address, port, true);

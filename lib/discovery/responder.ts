@@ -3,6 +3,7 @@
  * counters. No sockets here; {@link runResponder} connects it to a {@link UdpEndpoint}. Synchronous: the
  * AES work is `node:crypto`, so one datagram is decided before the next is looked at.
  */
+import { bytesAt } from "../bytes.ts";
 import { ChallengeTable, findKeyAt, openAesGcmAt, ReplayCache, type ChallengeTableOptions, type Keyring, type RingKey } from "../crypto/index.ts";
 import { CLOCK_FLOOR_MS } from "../version.ts";
 import type { OutgoingDatagram, UdpEndpoint } from "../net/index.ts";
@@ -416,12 +417,6 @@ function idKey(b: Uint8Array): string {
   let s = "";
   for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
   return s;
-}
-
-/** Whether `data` holds `expected` at `offset`. */
-function bytesAt(data: Uint8Array, offset: number, expected: Uint8Array): boolean {
-  for (let i = 0; i < expected.length; i++) if (data[offset + i] !== expected[i]) return false;
-  return true;
 }
 
 /** A well-formed header of any type (what decodeHeader would accept) whose length matches the datagram. */
