@@ -144,6 +144,10 @@ export interface ControlReply {
   readonly reply?: Uint8Array<ArrayBuffer>;
 }
 
+/** How {@link ControlServer}'s refusals go: also in hidden mode; with the budget already taken. */
+const ALWAYS = { always: true } as const;
+const CHARGED = { charged: true } as const;
+
 /** Decides, per datagram, what a control target does. */
 export class ControlServer {
   readonly #o: ControlServerOptions;
@@ -229,13 +233,14 @@ export class ControlServer {
 
   /**
    * Silence in hidden mode; else an unsealed refusal, never larger than what came in, within the source's
-   * budget (a reply to an address anyone can spoof). `charged`: the budget was taken for this datagram already.
+   * budget (a reply to an address anyone can spoof).
+   * @param how `always`: also in hidden mode; `charged`: the budget was already taken for this datagram
    */
-  #refuse(reason: ControlDropReason, code: RefusalCode, data: Uint8Array, address: string, port: number, always = false, charged = false): ControlReply {
+  #refuse(reason: ControlDropReason, code: RefusalCode, data: Uint8Array, address: string, port: number, how: { always?: true; charged?: true } = {}): ControlReply {
     const r = this.#drop(reason, address, port);
     const wellFormed = data.length >= CONTROL_HEADER_BYTES + REFUSAL_PAYLOAD_BYTES && data[0] === CONTROL_MARKER[0] && data[1] === CONTROL_MARKER[1] && data[2] === CONTROL_VERSION;
-    if ((this.#hidden && !always) || !wellFormed) return r;
-    if (!charged && !this.#budget.take(address, this.#now())) return r;
+    if ((this.#hidden && !how.always) || !wellFormed) return r;
+    if (!how.charged && !this.#budget.take(address, this.#now())) return r;
     this.#c.refusalsSent++;
     // Echo the refused frame's channel id and nonce: the client matches on them; nothing of ours is revealed.
     return { reply: encodeControlFrame({ type: "refusal", channelId: data.subarray(6, 10), nonce: data.subarray(14, 26) }, encodeRefusal({ nonce: data.subarray(14, 26), code })) };
@@ -252,7 +257,7 @@ export class ControlServer {
     if (!bytesAt(data, 6, this.#o.channelId)) return this.#refuse("channel", "channel", data, address, port);
     const ring = this.#o.keyring;
     // Remote control never runs on an unsealed channel; say so even in hidden mode (there is no secret to hide).
-    if (!ring) return this.#refuse("unsealed", "unsealed", data, address, port, true);
+    if (!ring) return this.#refuse("unsealed", "unsealed", data, address, port, ALWAYS);
     const key = (data[4]! & CONTROL_FLAG_SEALED) !== 0 ? findKeyAt(ring, data, 10) : undefined;
     if (!key) return this.#refuse("key", "key", data, address, port);
     // The pre-authentication budget pays for what costs: an AES-GCM open (and a reply to a stranger). Junk,
@@ -261,7 +266,7 @@ export class ControlServer {
     if (!this.#budget.take(address, this.#now())) return this.#drop("rate", address, port);
     // In place: the header is the additional data, the body the ciphertext and tag (the frame is well formed).
     const payload = openAesGcmAt(key.aead, data, 14, CONTROL_HEADER_BYTES);
-    if (!payload) return this.#refuse("auth", "auth", data, address, port, false, true);
+    if (!payload) return this.#refuse("auth", "auth", data, address, port, CHARGED);
     this.#budget.trust(address, this.#now());
     const who: Requester = { address, port, keyId: toHex(key.id) };
     let p;
@@ -393,11 +398,13 @@ export async function runControlServer(socket: UdpEndpoint, server: ControlServe
       return;
     }
     inflight++;
-    r.then(({ reply }) => {
-      if (reply) return socket.send(reply, d.port, d.address);
-    })
-      .catch(() => server.countError())
-      .then(release);
+    // A failed send reports through `sent`, as for the replies decided at once.
+    void r
+      .then(
+        ({ reply }) => void (reply && socket.post(reply, d.port, d.address, sent)),
+        () => server.countError(),
+      )
+      .finally(release);
   };
   try {
     // A batch per turn of the event loop, not a promise per datagram.
