@@ -214,8 +214,10 @@ async function controlTarget(channel: Uint8Array, ring: Keyring): Promise<FuzzTa
     checkSet: (name) => (name === "pump" ? undefined : { status: "not-remote", body: { message: "no" } }),
     set: async (name, value) => ({ status: "ok", body: { name, value } }),
   };
-  // Hidden mode off, so refusals are built too; a budget no fuzz run reaches, so every case gets as far as it can.
-  const server = new ControlServer({ channelId: channel, keyring: ring, hidden: false, gpio, decryptPerSourcePerSec: 1e12 });
+  // Hidden mode off, so refusals are built too. Its clock moves a second per reading, so the budget (per
+  // source and the global pools) is full for every case and each gets as far as its bytes allow.
+  let clockMs = 0;
+  const server = new ControlServer({ channelId: channel, keyring: ring, hidden: false, gpio, monotonicMs: () => (clockMs += 1000) });
   const space: MutationSpace = { seeds: requests.map(([, p]) => p), maxBytes: 1500 };
   return {
     name: "control target (frames, payloads, handling)",
