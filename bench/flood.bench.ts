@@ -160,10 +160,10 @@ const LEGIT: Record<Kind, string> = {
 
 async function main(): Promise<void> {
   // `bun bench/flood.bench.ts discovery control` floods only those ports.
-  const asked = process.argv.slice(2);
-  const unknown = asked.filter((a) => !(a in PORTS));
+  const named = process.argv.slice(2);
+  const unknown = named.filter((a) => !(a in PORTS));
   if (unknown.length) throw new Error(`unknown port name ${unknown.join(", ")}: use ${Object.keys(PORTS).join(", ")}`);
-  const kinds = (Object.keys(PORTS) as Kind[]).filter((k) => asked.length === 0 || asked.includes(k));
+  const kinds = (Object.keys(PORTS) as Kind[]).filter((k) => named.length === 0 || named.includes(k));
   const why = netnsUnavailable();
   if (why) {
     console.log(`flood in namespaces: skipped (${why})`);
